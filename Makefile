@@ -1,0 +1,140 @@
+# tsunagu — build, test and run.
+#
+#   make run     install missing Debian packages, build, start the demo daemon
+#   make test    same set-up, then every test (C under ASan+UBSan, CLI and fuzz corpora)
+#   make fuzz    libFuzzer over the YAML loader and the expression parser (bounded)
+#   make install PREFIX=/usr/local DESTDIR=...
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/tsunagu
+FUZZ_SECONDS ?= 120
+
+# pkg-config module  ->  Debian package that provides it
+DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev \
+        msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
+        libcrypto:libssl-dev
+# command -> Debian package, needed by the tests only
+TEST_TOOLS := dot:graphviz
+
+PKG_MODULES := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wno-unused-parameter
+CSTD    := -std=c17 -D_GNU_SOURCE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iengine -Iadapters $(PKG_CFLAGS) -MMD -MP
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ENGINE_SRC := $(filter-out engine/main.c,$(wildcard engine/*.c)) $(wildcard adapters/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+BUILD := build
+REL   := $(BUILD)/release
+ASAN  := $(BUILD)/asan
+
+.PHONY: all deps test-deps run test unit fuzz install uninstall clean check-pathways
+
+all: $(BUILD)/tsunagu
+
+# ---- dependencies -----------------------------------------------------------
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"; \
+	for d in $(DEPS); do mod=$${d%%:*}; pkg=$${d#*:}; \
+	  pkg-config --exists $$mod 2>/dev/null || missing="$$missing $$pkg"; done; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v make >/dev/null 2>&1 || missing="$$missing make"; \
+	$(MAKE) --no-print-directory -s _apt-install PKGS="$$missing"
+
+test-deps: deps
+	@missing=""; \
+	for d in $(TEST_TOOLS); do cmd=$${d%%:*}; pkg=$${d#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
+	$(MAKE) --no-print-directory -s _apt-install PKGS="$$missing"
+
+# Installs $(PKGS) with apt-get, saying what and why; fails plainly if it cannot.
+_apt-install:
+	@set -e; pkgs="$$(echo $(PKGS))"; [ -n "$$pkgs" ] || exit 0; \
+	echo "tsunagu: installing missing Debian packages: $$pkgs"; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else \
+	    echo "tsunagu: cannot install ($$pkgs): not root and no sudo. Install them and run make again." >&2; exit 1; fi; \
+	fi; \
+	if ! $$SUDO apt-get update -qq; then \
+	  echo "tsunagu: apt-get update failed: no package registry reachable? Install $$pkgs by hand." >&2; exit 1; fi; \
+	if ! DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; then \
+	  echo "tsunagu: apt-get install $$pkgs failed." >&2; exit 1; fi; \
+	echo "tsunagu: installed $$pkgs"
+
+# ---- build ------------------------------------------------------------------
+$(REL)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(ASAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(BUILD)/tsunagu: $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC) engine/main.c)
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+$(ASAN)/tsunagu: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) engine/main.c)
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+
+$(ASAN)/unit_tests: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+
+# Replays a fuzz corpus without libFuzzer, so `make test` needs only gcc.
+$(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC))
+	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- run and test -----------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tsunagu
+	@mkdir -p var
+	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml
+
+test: test-deps
+	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests \
+	    $(foreach f,$(FUZZ_TARGETS),$(ASAN)/replay_$(f))
+	@/usr/bin/python3 tests/run.py --build $(ASAN) --fuzz-targets "$(FUZZ_TARGETS)"
+
+check-pathways: $(BUILD)/tsunagu
+	./$(BUILD)/tsunagu check pathways/*.yaml
+
+# ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
+FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine $(PKG_CFLAGS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+fuzz: deps
+	@command -v clang >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="clang"
+	@$(MAKE) --no-print-directory $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/$(f))
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; mkdir -p $(BUILD)/fuzz/new-$$f; \
+	  $(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    -dict=tests/fuzz/$$f.dict $(BUILD)/fuzz/new-$$f tests/fuzz/corpus/$$f; \
+	done
+
+# ---- install ----------------------------------------------------------------
+install: $(BUILD)/tsunagu
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/pathways
+	install -m 0755 $(BUILD)/tsunagu $(DESTDIR)$(BINDIR)/tsunagu
+	install -m 0644 pathways/*.yaml $(DESTDIR)$(SHAREDIR)/pathways/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tsunagu
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf $(BUILD)

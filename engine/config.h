@@ -1,0 +1,92 @@
+/*
+ * config — the daemon's one YAML configuration file: where it listens, where the
+ * database and pathways are, the participating organisations and the areas they
+ * serve, which organisation receives which pathway in which area, the business
+ * calendar and the limits. Relative paths are taken from the config file's folder.
+ * Checked as strictly as a pathway file, with every error at file:line:column.
+ */
+#ifndef TSUNAGU_CONFIG_H
+#define TSUNAGU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "pathway.h"
+#include "vocab.h"
+
+struct config_area {
+	char *id;
+	struct pw_text name;
+};
+
+struct config_org {
+	char *id;
+	enum org_kind kind;
+	struct pw_text name;
+	char **areas;              /* area ids; empty: serves every area */
+	size_t n_areas;
+};
+
+/* Who receives a pathway's cases: a default and per-area organisations. */
+struct config_route {
+	char *pathway;
+	char *default_org;         /* may be NULL when every area is listed */
+	char **areas;              /* parallel arrays: area id -> org id */
+	char **orgs;
+	size_t n;
+	int line, column;
+};
+
+struct config_limits {
+	size_t max_body_bytes;
+	size_t max_header_bytes;
+	int request_timeout_seconds;
+	int max_connections;
+	size_t max_list_items;
+};
+
+struct config_calendar {
+	int business_start_minutes;  /* minutes after midnight, local */
+	char *time_zone;
+	char **closed_days;          /* YYYY-MM-DD */
+	size_t n_closed_days;
+};
+
+struct config {
+	char *file;
+	char *dir;                 /* the config file's folder */
+	char *listen_host;
+	int listen_port;
+	char *database;            /* resolved path */
+	char *pathways_dir;        /* resolved path */
+	char *templates_dir;       /* resolved path, or NULL */
+	char *public_url;
+	struct config_calendar calendar;
+	struct config_limits limits;
+	struct config_area *areas;
+	size_t n_areas;
+	struct config_org *orgs;
+	size_t n_orgs;
+	struct config_route *routes;
+	size_t n_routes;
+	struct pathway_set pathways;
+};
+
+/*
+ * Loads and checks the config at path and the pathways it names. Returns the
+ * config (caller frees) or NULL with every problem added to d.
+ */
+struct config *config_load(const char *path, struct diag *d);
+void config_free(struct config *cfg);
+
+const struct config_org *config_find_org(const struct config *cfg, const char *id);
+const struct config_area *config_find_area(const struct config *cfg, const char *id);
+
+/* The organisation that receives pathway's cases from area, or NULL. */
+const struct config_org *config_route(const struct config *cfg, const char *pathway, const char *area);
+
+/* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
+int config_parse_listen(const char *s, char **host, int *port);
+
+#endif

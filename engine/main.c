@@ -1,0 +1,97 @@
+/*
+ * main — the `tsunagu` binary: finds the command named by the first one or two
+ * arguments in the command table and runs it.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct cli_command *const commands[] = {
+	&cmd_serve, &cmd_check, &cmd_graph, &cmd_org_list,
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cli_usage(const struct cli_command *cmd, FILE *out)
+{
+	fprintf(out, "usage: tsunagu %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+	if (cmd->help && *cmd->help)
+		fprintf(out, "\n%s", cmd->help);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tsunagu %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: tsunagu %s %s\n(see tsunagu %s --help)\n", cmd->name, cmd->usage,
+		cmd->name);
+	return EXIT_USAGE;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+static void list_commands(FILE *out)
+{
+	fputs("usage: tsunagu COMMAND [OPTIONS]\n\n"
+	      "tsunagu runs social-prescription referral pathways (社会的処方連携パス).\n\n"
+	      "Commands:\n", out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-22s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\nRun 'tsunagu COMMAND --help' for the options of a command.\n"
+	      "Exit codes: 0 ok, 1 runtime error, 2 usage or invalid input, 3 a check found problems.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		list_commands(stdout);
+		return EXIT_OK;
+	}
+	/* Noun-verb commands ("user add") take two words; the others one. */
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct cli_command *cmd = commands[i];
+		const char *space = strchr(cmd->name, ' ');
+		if (space) {
+			size_t noun = (size_t)(space - cmd->name);
+			if (argc >= 3 && strlen(argv[1]) == noun && !strncmp(argv[1], cmd->name, noun) &&
+			    !strcmp(argv[2], space + 1))
+				return cmd->run(argc - 2, argv + 2);
+		} else if (!strcmp(argv[1], cmd->name)) {
+			return cmd->run(argc - 1, argv + 1);
+		}
+	}
+	/* A known noun with an unknown or missing verb: list that noun's verbs. */
+	size_t len = strlen(argv[1]);
+	int noun_known = 0;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strncmp(commands[i]->name, argv[1], len) && commands[i]->name[len] == ' ')
+			noun_known = 1;
+	if (noun_known) {
+		fprintf(stderr, "tsunagu %s: expected one of:\n", argv[1]);
+		for (size_t i = 0; i < N_COMMANDS; i++)
+			if (!strncmp(commands[i]->name, argv[1], len) && commands[i]->name[len] == ' ')
+				fprintf(stderr, "  tsunagu %s %s\n", commands[i]->name, commands[i]->usage);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "tsunagu: unknown command '%s'\n\n", argv[1]);
+	list_commands(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,197 @@
+/*
+ * pathway — a compiled, immutable pathway: the state machine that a pathway file
+ * (a .yaml file under pathways/) declares. The compiler reads the YAML tree, checks everything
+ * it can (reporting every problem with its position), and builds a form made for
+ * the engine's questions: "in this state, may this caller take this action, and
+ * where does it lead?" is one table lookup, and "may this party see this field?"
+ * one mask test.
+ */
+#ifndef TSUNAGU_PATHWAY_H
+#define TSUNAGU_PATHWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "expr.h"
+#include "vocab.h"
+
+struct pw_text {
+	char *ja;
+	char *en;
+};
+
+struct pw_field {
+	char *name;
+	enum field_type type;
+	struct pw_text title;
+	char **values;             /* enum: allowed values, in form order (option 1 first) */
+	size_t n_values;
+	long min, max;             /* int bounds */
+	size_t max_length;         /* text: bytes */
+	party_mask visible_parties; /* who may see the value; all parties when 0 */
+	role_mask visible_roles;    /* and with which roles; all roles when 0 */
+	int line, column;
+};
+
+struct pw_field_use {
+	int field;                 /* index into pathway fields */
+	bool required;
+};
+
+struct pw_setting {
+	int field;
+	struct expr_value value;   /* a constant of the field's type */
+	char *text;                /* storage for a text value */
+};
+
+struct pw_action {
+	char *name;
+	int id;                    /* interned across the pathway's states */
+	struct pw_text title;
+	int target;                /* state index */
+	role_mask by;
+	party_mask parties;        /* which sides may act; every side when 0 */
+	struct pw_field_use *fields;
+	size_t n_fields;
+	struct pw_setting *sets;
+	size_t n_sets;
+	struct expr *guard;        /* NULL: always available */
+	bool changes_receiver;     /* takes an org field named `receiver` */
+	int line, column;
+};
+
+struct pw_notify {
+	enum party to;
+	char *template_name;
+};
+
+struct pw_timer {
+	char *name;
+	enum duration_unit unit;   /* with amount, when at_field < 0 */
+	long amount;
+	int at_field;              /* a date field, or -1 */
+	int action;                /* index into the state's actions, or -1 */
+	struct pw_notify notify;   /* template_name NULL when none */
+	int line, column;
+};
+
+struct pw_route {
+	struct expr *when;         /* NULL: the default */
+	int target;
+};
+
+struct pw_state {
+	char *name;
+	struct pw_text title;
+	enum party inbox;          /* PARTY_NONE for final states */
+	enum milestone milestone;
+	bool final;
+	char *outcome;             /* a fixed outcome code, or NULL */
+	int outcome_field;         /* an enum field that holds the outcome, or -1 */
+	struct pw_notify *notify;
+	size_t n_notify;
+	struct pw_timer *timers;
+	size_t n_timers;
+	struct pw_action *actions;
+	size_t n_actions;
+	int line, column;
+};
+
+struct pw_outcome {
+	char *code;
+	struct pw_text title;
+};
+
+enum subject_field {
+	SUBJECT_NAME, SUBJECT_KANA, SUBJECT_BIRTH_DATE, SUBJECT_SEX, SUBJECT_PHONE, SUBJECT_AREA,
+	SUBJECT_FIELD_COUNT
+};
+extern const char *const subject_field_names[SUBJECT_FIELD_COUNT + 1];
+
+struct pathway {
+	char *id;
+	long version;
+	struct pw_text title;
+	struct pw_text description;
+	char *file;
+	char digest[65];           /* SHA-256 of the file, hex: a changed file is a new version */
+
+	role_mask open_roles;
+	kind_mask open_kinds;
+	kind_mask receiver_kinds;
+	bool receiver_by_area;     /* route the handoff by subject.area */
+
+	uint32_t subject_required; /* bits of enum subject_field */
+	bool consent_required;
+	struct pw_field_use *open_fields; /* case fields given when opening */
+	size_t n_open_fields;
+
+	struct pw_field *fields;
+	size_t n_fields;
+	struct pw_outcome *outcomes;
+	size_t n_outcomes;
+	struct expr *eligibility;  /* NULL: no automatic opening rule */
+	struct pw_route *start;    /* evaluated in order on opening; the last has no guard */
+	size_t n_start;
+	struct pw_state *states;
+	size_t n_states;
+
+	char **action_names;       /* interned action names, by id */
+	size_t n_action_names;
+	int16_t *transitions;      /* [state * n_action_names + action id] -> state's action index or -1 */
+};
+
+/*
+ * Compiles a pathway file's text. Returns the pathway (caller frees) or NULL when
+ * the file has any error; every error and warning is added to d.
+ */
+struct pathway *pathway_compile(const char *file, const char *data, size_t len, struct diag *d);
+
+/* Reads and compiles a file. */
+struct pathway *pathway_load(const char *path, struct diag *d);
+
+void pathway_free(struct pathway *pw);
+
+int pathway_state_index(const struct pathway *pw, const char *name);
+int pathway_action_id(const struct pathway *pw, const char *name);
+int pathway_field_index(const struct pathway *pw, const char *name);
+
+/* The action `action_id` of state `state`, or NULL when the state has no such action. */
+const struct pw_action *pathway_transition(const struct pathway *pw, int state, int action_id);
+
+/* May a user with these roles, standing on these sides of a case, take the action? */
+bool pathway_action_permits(const struct pw_action *a, role_mask roles, party_mask parties);
+
+/* May a user with these roles, standing on these sides of a case, see the field? */
+bool pathway_field_visible(const struct pathway *pw, int field, party_mask parties, role_mask roles);
+
+/* The expression resolver for this pathway's field paths (subject.*, consent.*, fields). */
+int pathway_resolve_path(void *pathway, const char *path, struct expr_field_info *out);
+
+/*
+ * The slot numbers that pathway_resolve_path hands to expression lookups:
+ * subject fields first, then consent fields, then the case fields by index.
+ */
+enum { PW_SLOT_SUBJECT = 0, PW_SLOT_CONSENT = 100, PW_SLOT_FIELD = 200 };
+extern const char *const consent_field_names[];
+
+/* A set of pathways: every *.yaml of a directory, one id each. */
+struct pathway_set {
+	struct pathway **items;
+	size_t n;
+};
+
+/* Loads every *.yaml in dir (sorted by name). Returns 0, or -1 with problems in d. */
+int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d);
+void pathway_set_release(struct pathway_set *set);
+const struct pathway *pathway_set_find(const struct pathway_set *set, const char *id);
+
+/*
+ * Duplicate ids across files are an error: reports them in d and returns -1.
+ * Exposed for `tsunagu check` over several files.
+ */
+int pathway_check_unique(struct pathway *const *items, size_t n, struct diag *d);
+
+#endif

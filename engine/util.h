@@ -1,0 +1,49 @@
+/*
+ * util — allocation that never returns NULL (out of memory aborts: a daemon that
+ * cannot allocate cannot keep its promises), formatted strings, and a growable
+ * byte buffer used for building output.
+ */
+#ifndef TSUNAGU_UTIL_H
+#define TSUNAGU_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+__attribute__((format(printf, 1, 0))) char *xvasprintf(const char *fmt, va_list ap);
+__attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
+
+/* Grows *items (of *alloc slots of size) so that index n fits. */
+void grow_array(void *items, size_t *alloc, size_t n, size_t size);
+
+struct buf {
+	char *data;         /* always NUL-terminated when len > 0 or after buf_init */
+	size_t len, alloc;
+};
+
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+__attribute__((format(printf, 2, 3))) void buf_printf(struct buf *b, const char *fmt, ...);
+char *buf_detach(struct buf *b);   /* caller frees */
+
+/* Reads a whole file; returns NULL with errno set on failure. Caller frees. */
+char *read_file(const char *path, size_t *len);
+
+/* True when s (of len bytes) is well-formed UTF-8 without NUL. */
+bool utf8_valid(const char *s, size_t len);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t edit_distance(const char *a, const char *b);
+
+/* The closest of candidates (NULL-terminated) to word, or NULL if none is close. */
+const char *closest_word(const char *word, const char *const *candidates);
+
+#endif

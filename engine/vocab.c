@@ -1,0 +1,40 @@
+/*
+ * vocab — name tables for the fixed enumerations. The order of each table is
+ * the order of its enum.
+ */
+#include "vocab.h"
+
+#include <string.h>
+
+const char *const role_names[ROLE_COUNT + 1] = {
+	"pharmacist", "nurse", "checkup_staff", "agency_staff", "coordinator", "admin", "system", NULL
+};
+
+const char *const org_kind_names[ORG_KIND_COUNT + 1] = {
+	"pharmacy", "support_centre", "life_support_centre", "city", "health_checkup", "clinic",
+	"hospital", "care_manager", "welfare_council", "fire", "resource_provider", "other", NULL
+};
+
+const char *const party_names[PARTY_COUNT + 1] = {
+	"origin", "receiver", "assignee", "coordinator", "provider", "none", NULL
+};
+
+const char *const milestone_names[MILESTONE_COUNT + 1] = {
+	"none", "opened", "accepted", "contacted", "linked", "feedback", "closed", NULL
+};
+
+const char *const field_type_names[FIELD_TYPE_COUNT + 1] = {
+	"text", "date", "enum", "bool", "int", "org", "resource", NULL
+};
+
+const char *const unit_names[UNIT_COUNT + 1] = {
+	"minutes", "hours", "days", "business_days", "weeks", "months", NULL
+};
+
+int vocab_lookup(const char *const *table, const char *name)
+{
+	for (int i = 0; table[i]; i++)
+		if (!strcmp(table[i], name))
+			return i;
+	return -1;
+}

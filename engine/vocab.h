@@ -1,0 +1,61 @@
+/*
+ * vocab — the fixed words of tsunagu shared by pathway files, the config and the
+ * API: roles, organisation kinds, case parties, milestones, field types and
+ * duration units. Each has a name table so that files and JSON speak the same
+ * names and errors can suggest the nearest one.
+ */
+#ifndef TSUNAGU_VOCAB_H
+#define TSUNAGU_VOCAB_H
+
+#include <stdint.h>
+
+enum role {
+	ROLE_PHARMACIST, ROLE_NURSE, ROLE_CHECKUP_STAFF, ROLE_AGENCY_STAFF,
+	ROLE_COORDINATOR, ROLE_ADMIN, ROLE_SYSTEM, ROLE_COUNT
+};
+
+enum org_kind {
+	ORG_PHARMACY, ORG_SUPPORT_CENTRE, ORG_LIFE_SUPPORT_CENTRE, ORG_CITY, ORG_HEALTH_CHECKUP,
+	ORG_CLINIC, ORG_HOSPITAL, ORG_CARE_MANAGER, ORG_WELFARE_COUNCIL, ORG_FIRE,
+	ORG_RESOURCE_PROVIDER, ORG_OTHER, ORG_KIND_COUNT
+};
+
+/* The sides of a case a user can stand on. */
+enum party {
+	PARTY_ORIGIN, PARTY_RECEIVER, PARTY_ASSIGNEE, PARTY_COORDINATOR, PARTY_PROVIDER,
+	PARTY_NONE, PARTY_COUNT
+};
+
+enum milestone {
+	MILESTONE_NONE, MILESTONE_OPENED, MILESTONE_ACCEPTED, MILESTONE_CONTACTED,
+	MILESTONE_LINKED, MILESTONE_FEEDBACK, MILESTONE_CLOSED, MILESTONE_COUNT
+};
+
+enum field_type {
+	FIELD_TEXT, FIELD_DATE, FIELD_ENUM, FIELD_BOOL, FIELD_INT, FIELD_ORG, FIELD_RESOURCE,
+	FIELD_TYPE_COUNT
+};
+
+enum duration_unit {
+	UNIT_MINUTES, UNIT_HOURS, UNIT_DAYS, UNIT_BUSINESS_DAYS, UNIT_WEEKS, UNIT_MONTHS,
+	UNIT_COUNT
+};
+
+typedef uint32_t role_mask;
+typedef uint32_t kind_mask;
+typedef uint32_t party_mask;
+
+#define MASK(bit) (1u << (bit))
+
+/* NULL-terminated name tables, indexed by the enum. */
+extern const char *const role_names[ROLE_COUNT + 1];
+extern const char *const org_kind_names[ORG_KIND_COUNT + 1];
+extern const char *const party_names[PARTY_COUNT + 1];
+extern const char *const milestone_names[MILESTONE_COUNT + 1];
+extern const char *const field_type_names[FIELD_TYPE_COUNT + 1];
+extern const char *const unit_names[UNIT_COUNT + 1];
+
+/* Index of name in a NULL-terminated table, or -1. */
+int vocab_lookup(const char *const *table, const char *name);
+
+#endif
