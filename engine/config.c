@@ -75,9 +75,7 @@ static int read_text(struct loader *l, const struct ydoc_node *n, const char *wh
 
 static char *resolve_path(const struct config *cfg, const char *p)
 {
-	if (p[0] == '/')
-		return xstrdup(p);
-	return xasprintf("%s/%s", cfg->dir, p);
+	return path_join(cfg->dir, p);
 }
 
 int config_parse_listen(const char *s, char **host, int *port)
@@ -269,9 +267,10 @@ static int load_org(struct loader *l, const struct ydoc_node *n, struct config_o
 				bad++;
 				continue;
 			}
+			/* reported, but the organisation stays known so that routes naming it
+			 * are still checked */
 			if (!config_find_area(l->cfg, s)) {
 				ydoc_error(&l->r, v->items[i], "unknown area '%s'; declare it under 'areas:'", s);
-				bad++;
 				continue;
 			}
 			o->areas[o->n_areas++] = xstrdup(s);

@@ -77,7 +77,8 @@ static int entry_cmp(const void *a, const void *b)
 void diag_print(const struct diag *d, FILE *out)
 {
 	struct diag_entry *sorted = xmalloc((d->n ? d->n : 1) * sizeof(*sorted));
-	memcpy(sorted, d->entries, d->n * sizeof(*sorted));
+	if (d->n)
+		memcpy(sorted, d->entries, d->n * sizeof(*sorted));
 	/* Insertion sort: stable, so entries at one position keep the order found. */
 	for (size_t i = 1; i < d->n; i++) {
 		struct diag_entry t = sorted[i];

@@ -47,6 +47,7 @@ struct node {
 	enum func_id func;         /* N_CALL */
 	enum tok_kind op;          /* N_CMP */
 	bool negate;               /* N_IN: not in */
+	bool poisoned;             /* an error below was reported already */
 	struct node **kids;
 	size_t n_kids;
 };
@@ -712,8 +713,13 @@ static bool same_type(struct node *a, struct node *b)
 
 static void check(struct parser *p, struct node *n)
 {
-	for (size_t i = 0; i < n->n_kids; i++)
+	for (size_t i = 0; i < n->n_kids; i++) {
 		check(p, n->kids[i]);
+		n->poisoned |= n->kids[i]->poisoned;
+	}
+	/* One mistake, one message: nothing above an unknown field is checked. */
+	if (n->poisoned)
+		return;
 	switch (n->kind) {
 	case N_LITERAL:
 		return;
@@ -721,7 +727,7 @@ static void check(struct parser *p, struct node *n)
 		struct expr_field_info info = { 0 };
 		if (p->resolve(p->ctx, n->text, &info)) {
 			problem(p, n->offset, false, "unknown field '%s'", n->text);
-			n->type = EXPR_T_NULL;
+			n->poisoned = true;
 			return;
 		}
 		n->type = info.type;
@@ -838,7 +844,7 @@ struct expr *expr_compile(const char *src, expr_resolve_fn resolve, void *ctx,
 		return NULL;
 	}
 	check(&p, root);
-	if (!p.failed && root->type != EXPR_T_BOOL)
+	if (!p.failed && !root->poisoned && root->type != EXPR_T_BOOL)
 		problem(&p, root->offset, false, "a rule must be true or false, but this is a %s",
 			expr_type_name(root->type));
 	if (p.failed) {

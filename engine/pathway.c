@@ -35,6 +35,7 @@ static const char *const consent_methods[] = { "written", "verbal", NULL };
 struct compiler {
 	struct ydoc_reader r;
 	struct pathway *pw;
+	int unresolved_targets;    /* reachability means nothing while a target is unknown */
 };
 
 /* ---- small readers ---------------------------------------------------------- */
@@ -536,6 +537,7 @@ static int read_target(struct compiler *c, const struct ydoc_node *n, const char
 	int idx = state_index_of(c->pw, name);
 	if (idx >= 0)
 		return idx;
+	c->unresolved_targets++;
 	const char **names = xcalloc(c->pw->n_states + 1, sizeof(char *));
 	for (size_t i = 0; i < c->pw->n_states; i++)
 		names[i] = c->pw->states[i].name;
@@ -954,8 +956,9 @@ static int compile_state(struct compiler *c, struct pw_state *st, const struct y
 		}
 	}
 	if (!st->final && st->n_actions == 0) {
-		ydoc_error(&c->r, n, "state '%s' is not final and has no actions: a case would be stuck there (add actions, or 'final: true' with an outcome)",
-			   st->name);
+		diag_add(c->r.diag, DIAG_ERROR, c->r.file, st->line, st->column,
+			 "state '%s' is not final and has no actions: a case would be stuck there (add actions, or 'final: true' with an outcome)",
+			 st->name);
 		bad++;
 	}
 	return bad ? -1 : 0;
@@ -1283,7 +1286,7 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		ydoc_error(&c->r, states, "no final state: every case must be able to end ('final: true' with an outcome)");
 		bad++;
 	}
-	if (pw->n_start)
+	if (pw->n_start && !c->unresolved_targets)
 		check_reachability(c, states);
 	return bad ? -1 : 0;
 }

@@ -245,3 +245,35 @@ const char *closest_word(const char *word, const char *const *candidates)
 	size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
 	return best_d <= limit ? best : NULL;
 }
+
+char *path_join(const char *dir, const char *rel)
+{
+	char *joined = rel[0] == '/' || !strcmp(dir, ".") ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
+	bool absolute = joined[0] == '/';
+	char **parts = xcalloc(strlen(joined) + 1, sizeof(char *));
+	size_t n = 0, ups = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(joined, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			if (n > ups)
+				n--;
+			else if (!absolute)
+				parts[n++] = tok, ups++;
+			continue;
+		}
+		parts[n++] = tok;
+	}
+	struct buf b;
+	buf_init(&b);
+	if (absolute)
+		buf_addc(&b, '/');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? "/" : "", parts[i]);
+	if (b.len == 0)
+		buf_addc(&b, '.');
+	free(parts);
+	free(joined);
+	return buf_detach(&b);
+}

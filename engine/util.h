@@ -37,6 +37,9 @@ char *buf_detach(struct buf *b);   /* caller frees */
 /* Reads a whole file; returns NULL with errno set on failure. Caller frees. */
 char *read_file(const char *path, size_t *len);
 
+/* dir + "/" + rel with "." and "dir/.." folded away (rel if absolute). Caller frees. */
+char *path_join(const char *dir, const char *rel);
+
 /* True when s (of len bytes) is well-formed UTF-8 without NUL. */
 bool utf8_valid(const char *s, size_t len);
 

@@ -1,0 +1,35 @@
+/* Unit tests of civil-date arithmetic. */
+#include "test.h"
+
+#include "date.h"
+
+TEST(date_round_trips_and_knows_weekdays)
+{
+	date_days d;
+	char out[11];
+	CHECK_INT(date_parse("1970-01-01", &d), 0);
+	CHECK_INT(d, 0);
+	CHECK_INT(date_weekday(d), 4);
+	CHECK_INT(date_parse("2026-05-01", &d), 0);
+	CHECK_INT(date_weekday(d), 5); /* Friday */
+	date_format(d + 10, out);
+	CHECK_STR(out, "2026-05-11");
+	for (date_days x = date_from_ymd(1899, 12, 25); x < date_from_ymd(2101, 1, 5); x++) {
+		int y, m, dd;
+		date_to_ymd(x, &y, &m, &dd);
+		CHECK_INT(date_from_ymd(y, m, dd), x);
+	}
+}
+
+TEST(date_parse_is_strict)
+{
+	date_days d;
+	CHECK_INT(date_parse("2024-02-29", &d), 0);
+	CHECK_INT(date_parse("2023-02-29", &d), -1);
+	CHECK_INT(date_parse("2026-13-01", &d), -1);
+	CHECK_INT(date_parse("2026-1-01", &d), -1);
+	CHECK_INT(date_parse("2026-01-01T00:00", &d), -1);
+	CHECK_INT(date_parse("", &d), -1);
+	CHECK_INT(date_days_in_month(2100, 2), 28);
+	CHECK_INT(date_days_in_month(2000, 2), 29);
+}
