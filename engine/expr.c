@@ -461,8 +461,9 @@ static struct node *parse_call(struct parser *p, char *name, size_t offset)
 		return NULL;
 	}
 	if (fi == nf) {
-		node_free(n);
-		return NULL;
+		/* reported above; its arguments are still checked for their own mistakes */
+		n->poisoned = true;
+		return n;
 	}
 	if (n->n_kids != functions[fi].n_args) {
 		problem(p, offset, false, "%s takes %zu argument%s: %s", functions[fi].name,

@@ -1122,7 +1122,7 @@ static int compile_start(struct compiler *c, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
-static void check_reachability(struct compiler *c, const struct ydoc_node *states)
+static void check_reachability(struct compiler *c)
 {
 	struct pathway *pw = c->pw;
 	bool *seen = xcalloc(pw->n_states, sizeof(bool));
@@ -1145,9 +1145,9 @@ static void check_reachability(struct compiler *c, const struct ydoc_node *state
 	}
 	for (size_t i = 0; i < pw->n_states; i++)
 		if (!seen[i])
-			ydoc_error(&c->r, states->pairs[i].key,
-				   "state '%s' is unreachable: no start route and no action leads to it",
-				   pw->states[i].name);
+			diag_add(c->r.diag, DIAG_ERROR, c->r.file, pw->states[i].line, pw->states[i].column,
+				 "state '%s' is unreachable: no start route and no action leads to it",
+				 pw->states[i].name);
 	free(seen);
 	free(queue);
 }
@@ -1252,23 +1252,28 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		ydoc_error(&c->r, states, "a pathway needs between 1 and %d states", PW_MAX_STATES);
 		return -1;
 	}
-	/* Names first, so that actions can lead to states declared below them. */
+	/* Names first, so that actions can lead to states declared below them. A
+	 * duplicated state was reported by the YAML reader and is left out here. */
 	pw->states = xcalloc(states->n_pairs, sizeof(*pw->states));
+	const struct ydoc_node **bodies = xcalloc(states->n_pairs, sizeof(*bodies));
 	for (size_t i = 0; i < states->n_pairs; i++) {
 		const struct ydoc_node *key = states->pairs[i].key;
-		struct pw_state *st = &pw->states[pw->n_states++];
-		st->line = key->line;
-		st->column = key->column;
+		if (state_index_of(pw, key->value) >= 0)
+			continue;
 		if (read_name(c, key, "state name", &s)) {
 			bad++;
-			st->name = xstrdup("");
-		} else {
-			st->name = xstrdup(s);
+			continue;
 		}
+		struct pw_state *st = &pw->states[pw->n_states];
+		st->line = key->line;
+		st->column = key->column;
+		st->name = xstrdup(s);
+		bodies[pw->n_states++] = states->pairs[i].value;
 	}
-	for (size_t i = 0; i < states->n_pairs; i++)
-		if (compile_state(c, &pw->states[i], states->pairs[i].value))
+	for (size_t i = 0; i < pw->n_states; i++)
+		if (compile_state(c, &pw->states[i], bodies[i]))
 			bad++;
+	free(bodies);
 	if (pw->n_action_names > PW_MAX_ACTIONS) {
 		ydoc_error(&c->r, states, "more than %d distinct action names", PW_MAX_ACTIONS);
 		bad++;
@@ -1287,7 +1292,7 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		bad++;
 	}
 	if (pw->n_start && !c->unresolved_targets)
-		check_reachability(c, states);
+		check_reachability(c);
 	return bad ? -1 : 0;
 }
 

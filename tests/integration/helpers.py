@@ -1,0 +1,26 @@
+"""Shared helpers of the integration tests: run the real binary, read fixtures."""
+import os
+import subprocess
+
+ROOT = os.environ.get("TSUNAGU_SOURCE", os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+BIN = os.environ.get("TSUNAGU_BIN", os.path.join(ROOT, "build", "tsunagu"))
+
+
+def tsunagu(*args, stdin=None, cwd=None, check_sanitizers=True):
+    """Runs `tsunagu ARGS…` and returns the CompletedProcess (text mode)."""
+    proc = subprocess.run([BIN] + list(args), cwd=cwd or ROOT, input=stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    if check_sanitizers:
+        assert "AddressSanitizer" not in proc.stderr and "runtime error:" not in proc.stderr, \
+            proc.stderr
+    return proc
+
+
+def path(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
