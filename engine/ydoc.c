@@ -103,14 +103,16 @@ static int parse_mapping(struct builder *b, struct ydoc_node *map, int depth)
 		yaml_event_delete(&ev);
 		if (!key)
 			return -1;
+		bool keep = true;
 		if (key->kind != YDOC_SCALAR) {
 			diag_add(b->diag, DIAG_ERROR, b->file, key->line, key->column,
 				 "a key must be a plain name, not a %s", ydoc_kind_name(key->kind));
 			b->failed = 1;
+			keep = false;
 		} else {
 			for (size_t i = 0; i < map->n_pairs; i++) {
 				const struct ydoc_node *k = map->pairs[i].key;
-				if (k->kind == YDOC_SCALAR && strcmp(k->value, key->value) == 0) {
+				if (strcmp(k->value, key->value) == 0) {
 					diag_add(b->diag, DIAG_ERROR, b->file, key->line, key->column,
 						 "duplicate key '%s' (first at line %d, column %d)",
 						 key->value, k->line, k->column);
@@ -128,6 +130,12 @@ static int parse_mapping(struct builder *b, struct ydoc_node *map, int depth)
 		if (!value) {
 			node_free(key);
 			return -1;
+		}
+		/* Only text keys enter the tree: every reader may rely on key->value. */
+		if (!keep) {
+			node_free(key);
+			node_free(value);
+			continue;
 		}
 		grow_array(&map->pairs, &alloc, map->n_pairs, sizeof(*map->pairs));
 		map->pairs[map->n_pairs].key = key;

@@ -415,6 +415,10 @@ TEST(pathway_reports_yaml_syntax_and_duplicates)
 	out = compile_errors("pathway: x\npathway: y\n", NULL);
 	CHECK_CONTAINS(out, "t.yaml:2:1: error: duplicate key 'pathway' (first at line 1, column 1)");
 	free(out);
+	out = compile_errors("pathway: x\n[a, b]: c\n{d: 1}: e\n", NULL);
+	CHECK_CONTAINS(out, "t.yaml:2:1: error: a key must be a plain name, not a list");
+	CHECK_CONTAINS(out, "t.yaml:3:1: error: a key must be a plain name, not a mapping");
+	free(out);
 	out = compile_errors("a: &x 1\nb: *x\n", NULL);
 	CHECK_CONTAINS(out, "aliases");
 	free(out);
