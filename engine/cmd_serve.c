@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "daemon.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -15,10 +16,12 @@ static int run_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "demo-tokens", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *path = NULL, *listen = NULL, *db = NULL;
+	struct daemon_options opts = { 0 };
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:l:d:h", options, NULL)) != -1) {
@@ -26,6 +29,7 @@ static int run_serve(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'd': db = optarg; break;
+		case 'D': opts.demo_tokens = true; break;
 		case 'h':
 			cli_usage(&cmd_serve, stdout);
 			return EXIT_OK;
@@ -59,17 +63,9 @@ static int run_serve(int argc, char **argv)
 		free(cfg->database);
 		cfg->database = xstrdup(db);
 	}
-	fprintf(stderr, "tsunagu: config %s: %zu organisations, %zu areas\n", cfg->file, cfg->n_orgs, cfg->n_areas);
-	for (size_t i = 0; i < cfg->pathways.n; i++) {
-		const struct pathway *pw = cfg->pathways.items[i];
-		fprintf(stderr, "tsunagu: pathway %s v%ld (%s): %zu states\n", pw->id, pw->version,
-			pw->title.ja, pw->n_states);
-	}
-	fprintf(stderr, "tsunagu: the HTTP daemon is not part of this build yet; "
-		"configuration and pathways are valid (database would be %s, listening on %s:%d)\n",
-		cfg->database, cfg->listen_host, cfg->listen_port);
+	int rc = daemon_run(cfg, &opts);
 	config_free(cfg);
-	return EXIT_RUNTIME;
+	return rc;
 }
 
 const struct cli_command cmd_serve = {
@@ -78,6 +74,8 @@ const struct cli_command cmd_serve = {
 	.summary = "Run the daemon on a config (flags override the file).",
 	.help = "  --config FILE       the config file (e.g. configs/demo/tsunagu.yaml)\n"
 		"  --listen HOST:PORT  where the HTTP API listens\n"
-		"  --db PATH           the SQLite database file\n",
+		"  --db PATH           the SQLite database file\n"
+		"  --demo-tokens       issue and print tokens for the config's demo_users (make run)\n"
+		"Stops cleanly on SIGINT or SIGTERM. Every acknowledged action is on disk.\n",
 	.run = run_serve,
 };

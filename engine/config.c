@@ -435,6 +435,66 @@ static int check_coverage(struct loader *l, const struct ydoc_node *root)
 	return bad ? -1 : 0;
 }
 
+static int load_demo_users(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "org", "name", "roles", NULL };
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_SEQ, "demo_users"))
+		return -1;
+	int bad = 0;
+	cfg->demo_users = xcalloc(n->n_items ? n->n_items : 1, sizeof(*cfg->demo_users));
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct ydoc_node *u = n->items[i];
+		if (ydoc_expect(&l->r, u, YDOC_MAP, "a demo user")) {
+			bad++;
+			continue;
+		}
+		bad += ydoc_check_keys(&l->r, u, "a demo user", keys);
+		const struct ydoc_node *org = ydoc_get(u, "org"), *name = ydoc_get(u, "name"), *roles = ydoc_get(u, "roles");
+		const char *so, *sn;
+		role_mask mask = 0;
+		if (!org || !name || !roles) {
+			ydoc_error(&l->r, u, "a demo user needs org, name and roles");
+			bad++;
+			continue;
+		}
+		if (ydoc_read_string(&l->r, org, "org", &so) || ydoc_read_string(&l->r, name, "name", &sn)) {
+			bad++;
+			continue;
+		}
+		const struct config_org *o = config_find_org(cfg, so);
+		if (!o) {
+			ydoc_error(&l->r, org, "unknown organisation '%s'", so);
+			bad++;
+			continue;
+		}
+		if (ydoc_expect(&l->r, roles, YDOC_SEQ, "roles")) {
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < roles->n_items; k++) {
+			const char *rn;
+			int r;
+			if (ydoc_read_string(&l->r, roles->items[k], "a role", &rn))
+				bad++;
+			else if ((r = vocab_lookup(role_names, rn)) < 0 || r == ROLE_SYSTEM) {
+				ydoc_error(&l->r, roles->items[k], "unknown role '%s'", rn);
+				bad++;
+			} else if (r == ROLE_COORDINATOR && o->kind != ORG_CITY) {
+				ydoc_error(&l->r, roles->items[k], "the coordinator role is for the city's organisation");
+				bad++;
+			} else {
+				mask |= MASK(r);
+			}
+		}
+		struct config_demo_user *d = &cfg->demo_users[cfg->n_demo_users++];
+		d->org = xstrdup(so);
+		d->name = xstrdup(sn);
+		d->roles = mask;
+	}
+	return bad ? -1 : 0;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	cfg->listen_host = xstrdup("127.0.0.1");
@@ -454,7 +514,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
-		"areas", "organisations", "routing", NULL
+		"areas", "organisations", "routing", "demo_users", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -535,6 +595,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		bad++;
 	if (!bad && check_coverage(l, root))
 		bad++;
+	if ((v = ydoc_get(root, "demo_users")) && load_demo_users(l, v))
+		bad++;
 	return bad ? -1 : 0;
 }
 
@@ -608,6 +670,11 @@ void config_free(struct config *cfg)
 		free(r->orgs);
 	}
 	free(cfg->routes);
+	for (size_t i = 0; i < cfg->n_demo_users; i++) {
+		free(cfg->demo_users[i].org);
+		free(cfg->demo_users[i].name);
+	}
+	free(cfg->demo_users);
 	pathway_set_release(&cfg->pathways);
 	free(cfg);
 }

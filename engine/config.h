@@ -38,6 +38,13 @@ struct config_route {
 	int line, column;
 };
 
+/* A user the demo set-up creates, with a token printed at start (serve --demo-tokens). */
+struct config_demo_user {
+	char *org;
+	char *name;
+	role_mask roles;
+};
+
 struct config_limits {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
@@ -70,6 +77,8 @@ struct config {
 	size_t n_orgs;
 	struct config_route *routes;
 	size_t n_routes;
+	struct config_demo_user *demo_users;
+	size_t n_demo_users;
 	struct pathway_set pathways;
 };
 

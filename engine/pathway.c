@@ -1285,8 +1285,10 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		bad++;
 	}
 	size_t finals = 0;
-	for (size_t i = 0; i < pw->n_states; i++)
+	for (size_t i = 0; i < pw->n_states; i++) {
 		finals += pw->states[i].final;
+		pw->coordinator_step |= pw->states[i].inbox == PARTY_COORDINATOR;
+	}
 	if (finals == 0) {
 		ydoc_error(&c->r, states, "no final state: every case must be able to end ('final: true' with an outcome)");
 		bad++;

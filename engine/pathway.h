@@ -122,6 +122,7 @@ struct pathway {
 	kind_mask open_kinds;
 	kind_mask receiver_kinds;
 	bool receiver_by_area;     /* route the handoff by subject.area */
+	bool coordinator_step;     /* some state sits in the coordinators' inbox (e.g. triage) */
 
 	uint32_t subject_required; /* bits of enum subject_field */
 	bool consent_required;

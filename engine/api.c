@@ -1,0 +1,188 @@
+/*
+ * api — the route table, authentication and the shared reply helpers. A route
+ * is a pattern of path segments ("*" matches one segment) and a handler per
+ * method; a known path with another method answers 405 with Allow.
+ */
+#include "api.h"
+#include "jsonin.h"
+#include "token.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+struct route {
+	const char *pattern[API_MAX_SEGMENTS];
+	void (*handlers[API_OTHER])(struct api_request *r);
+	bool public;                /* answers without a token */
+};
+
+static const struct route routes[] = {
+	{ { "healthz" }, { [API_GET] = api_healthz }, true },
+	{ { "v1", "orgs" }, { [API_GET] = api_orgs }, false },
+	{ { "v1", "pathways" }, { [API_GET] = api_pathways_list }, false },
+	{ { "v1", "pathways", "*" }, { [API_GET] = api_pathway_get }, false },
+	{ { "v1", "pathways", "*", "graph" }, { [API_GET] = api_pathway_graph }, false },
+	{ { "v1", "cases" }, { [API_GET] = api_cases_list, [API_POST] = api_cases_create }, false },
+	{ { "v1", "cases", "*" }, { [API_GET] = api_case_get }, false },
+	{ { "v1", "cases", "*", "events" }, { [API_GET] = api_case_events }, false },
+	{ { "v1", "cases", "*", "actions", "*" }, { [API_POST] = api_case_action }, false },
+	{ { "v1", "cases", "*", "notes" }, { [API_GET] = api_case_notes_list, [API_POST] = api_case_notes_add }, false },
+	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
+	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
+};
+
+static const char *const method_names[API_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
+
+static bool route_matches(const struct route *rt, const struct api_request *r)
+{
+	int n = 0;
+	while (n < API_MAX_SEGMENTS && rt->pattern[n])
+		n++;
+	if (n != r->n_segs)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(rt->pattern[i], "*") && strcmp(rt->pattern[i], r->segs[i]))
+			return false;
+	return true;
+}
+
+void api_reply_json(struct api_request *r, int status, json_t *v)
+{
+	char *text = jsonin_dump(v);
+	json_decref(v);
+	r->status = status;
+	r->reply.len = 0;
+	buf_adds(&r->reply, text);
+	buf_addc(&r->reply, '\n');
+	r->content_type = "application/json; charset=utf-8";
+	free(text);
+}
+
+void api_error(struct api_request *r, int status, const char *code, const char *field,
+	       const char *message, const char *message_ja)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "message_ja",
+			      message_ja ? message_ja : message);
+	json_object_set_new(e, "field", field ? json_string(field) : json_null());
+	api_reply_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+void api_error_cm(struct api_request *r, const struct cm_error *e)
+{
+	api_error(r, e->status, e->code, e->field, e->message, e->message_ja);
+}
+
+void api_case_not_found(struct api_request *r)
+{
+	api_error(r, 404, "not_found", NULL, "no such case", "該当するケースはありません");
+}
+
+const char *api_query(const struct api_request *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+json_t *api_time(const struct api_request *r, clock_us t)
+{
+	char out[48];
+	if (!t)
+		return json_null();
+	clock_format(r->app->clock, t, out);
+	return json_string(out);
+}
+
+json_t *api_text(const struct pw_text *t)
+{
+	if (!t->ja)
+		return json_null();
+	return json_pack("{s:s, s:s}", "ja", t->ja, "en", t->en);
+}
+
+json_t *api_body_object(struct api_request *r)
+{
+	const char *ct = evhttp_find_header(r->headers, "Content-Type");
+	if (!ct || strncasecmp(ct, "application/json", 16) ||
+	    (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+		api_error(r, 415, "unsupported_media_type", NULL,
+			  "send the body as JSON with Content-Type: application/json",
+			  "本文は Content-Type: application/json の JSON で送ってください");
+		return NULL;
+	}
+	char *err = NULL;
+	json_t *v = jsonin_parse(r->body, r->body_len, &err);
+	if (!v) {
+		char *ja = xasprintf("JSON として読めません: %s", err);
+		api_error(r, 400, "invalid_json", NULL, err, ja);
+		free(ja);
+		free(err);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		api_error(r, 422, "invalid_json", NULL, "the body must be a JSON object",
+			  "本文は JSON オブジェクトで送ってください");
+		return NULL;
+	}
+	return v;
+}
+
+/* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
+static int authenticate(struct api_request *r)
+{
+	const char *h = evhttp_find_header(r->headers, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7)) {
+		api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN",
+			  "Authorization: Bearer トークン を付けてください");
+		return -1;
+	}
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	char hash[TOKEN_HASH_HEX];
+	token_hash(token, hash);
+	int rc = store_authenticate(r->app->store, hash, r->now, &r->user);
+	if (rc < 0) {
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available; try again",
+			  "データベースを利用できません。しばらくして再度お試しください");
+		return -1;
+	}
+	const struct config_org *org = rc == 0 ? config_find_org(r->app->cfg, r->user.org) : NULL;
+	if (!org) {
+		store_user_release(&r->user);
+		api_error(r, 401, "unauthorized", NULL, "the token is unknown, revoked or expired",
+			  "トークンが無効です（不明・失効・期限切れ）");
+		return -1;
+	}
+	r->caller = (struct cm_caller){ .user = r->user.id, .org = org, .roles = r->user.roles };
+	return 0;
+}
+
+void api_dispatch(struct api_request *r)
+{
+	const struct route *rt = NULL;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
+		if (route_matches(&routes[i], r))
+			rt = &routes[i];
+	if (!rt) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	void (*handler)(struct api_request *) = r->method < API_OTHER ? rt->handlers[r->method] : NULL;
+	if (!handler && r->method == API_HEAD)
+		handler = rt->handlers[API_GET];
+	if (!handler) {
+		struct buf allow;
+		buf_init(&allow);
+		for (int m = 0; m < API_OTHER; m++)
+			if (rt->handlers[m])
+				buf_printf(&allow, "%s%s", allow.len ? ", " : "", method_names[m]);
+		r->allow = buf_detach(&allow);
+		api_error(r, 405, "method_not_allowed", NULL, "this method is not allowed here",
+			  "このメソッドはここでは使えません");
+		return;
+	}
+	if (!rt->public && authenticate(r))
+		return;
+	handler(r);
+}

@@ -1,0 +1,1052 @@
+/*
+ * api_cases — cases over HTTP: open, list, read, act, notes, assignment and
+ * subject corrections. Each write is one unit inside the loop turn's transaction:
+ * the case row, its event (hash-chained), the outbox rows of the state entered,
+ * provision records when personal data passes to another organisation, and the
+ * access-log rows of every read of personal data.
+ */
+#include "api.h"
+#include "jsonin.h"
+#include "mpjson.h"
+#include "token.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDEMPOTENCY_KEY_MAX 200
+#define NOTE_MAX 4000
+
+/* ---- pathway versions --------------------------------------------------------------- */
+
+const struct pathway *app_pathway(struct app *app, const char *id, long version)
+{
+	const struct pathway *pw = pathway_set_find(&app->cfg->pathways, id);
+	if (pw && pw->version == version)
+		return pw;
+	for (size_t i = 0; i < app->older.n; i++)
+		if (!strcmp(app->older.items[i]->id, id) && app->older.items[i]->version == version)
+			return app->older.items[i];
+	char *source = store_pathway_source(app->store, id, version);
+	if (!source)
+		return NULL;
+	struct diag d;
+	diag_init(&d);
+	char *name = xasprintf("%s v%ld (stored)", id, version);
+	struct pathway *old = pathway_compile(name, source, strlen(source), &d);
+	free(name);
+	free(source);
+	diag_release(&d);
+	if (!old)
+		return NULL;
+	app->older.items = xrealloc(app->older.items, (app->older.n + 1) * sizeof(*app->older.items));
+	app->older.items[app->older.n++] = old;
+	return old;
+}
+
+/* ---- loading a case the caller may see ------------------------------------------------ */
+
+struct loaded {
+	struct store_case c;
+	const struct pathway *pw;
+	party_mask parties;
+	json_t *subject;           /* only when the caller may see it */
+	bool personal;
+};
+
+static void loaded_release(struct loaded *l)
+{
+	store_case_release(&l->c);
+	json_decref(l->subject);
+	memset(l, 0, sizeof(*l));
+}
+
+static void storage_error(struct api_request *r)
+{
+	api_error(r, 503, "storage_unavailable", NULL, "the database is not available; nothing was changed",
+		  "データベースを利用できません。変更は行われていません");
+}
+
+/* Loads case `id` if the caller stands on some side of it; else replies 404. */
+static int load_case(struct api_request *r, const char *id, struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	int rc = store_case_get(r->app->store, id, &l->c);
+	if (rc < 0) {
+		storage_error(r);
+		return -1;
+	}
+	if (rc == 0)
+		l->pw = app_pathway(r->app, l->c.pathway, l->c.pathway_version);
+	if (rc == 0 && l->pw)
+		l->parties = cm_parties(l->pw, &l->c, &r->caller);
+	if (rc != 0 || !l->pw || !l->parties) {
+		loaded_release(l);
+		api_case_not_found(r);
+		return -1;
+	}
+	l->personal = cm_sees_personal(l->pw, l->parties);
+	if (l->personal)
+		l->subject = store_subject_get(r->app->store, l->c.subject_id);
+	return 0;
+}
+
+static int log_access(struct api_request *r, const struct store_case *c, const char *what)
+{
+	return store_access_add(r->app->store, r->now, r->user.id, r->caller.org->id, c->id, c->subject_id, what);
+}
+
+/* ---- views ------------------------------------------------------------------------- */
+
+static json_t *visible_fields(const struct pathway *pw, const json_t *fields, party_mask parties,
+			      role_mask roles)
+{
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)fields, key, v) {
+		int idx = pathway_field_index(pw, key);
+		if (idx >= 0 && pathway_field_visible(pw, idx, parties, roles))
+			json_object_set(out, key, v);
+	}
+	return out;
+}
+
+static json_t *action_json(const struct pathway *pw, const struct pw_action *a)
+{
+	json_t *fields = json_array();
+	for (size_t i = 0; i < a->n_fields; i++) {
+		const struct pw_field *f = &pw->fields[a->fields[i].field];
+		json_t *fj = json_pack("{s:s, s:s, s:b, s:o}", "name", f->name, "type", field_type_names[f->type],
+				       "required", a->fields[i].required, "title", api_text(&f->title));
+		if (f->type == FIELD_ENUM) {
+			json_t *values = json_array();
+			for (size_t k = 0; k < f->n_values; k++)
+				json_array_append_new(values, json_string(f->values[k]));
+			json_object_set_new(fj, "values", values);
+		}
+		json_array_append_new(fields, fj);
+	}
+	return json_pack("{s:s, s:o, s:s, s:o}", "name", a->name, "title",
+			 api_text(a->title.ja ? &a->title : &pw->states[a->target].title), "to",
+			 pw->states[a->target].name, "requires", fields);
+}
+
+static json_t *case_json(struct api_request *r, const struct loaded *l, bool full)
+{
+	const struct store_case *c = &l->c;
+	const struct pathway *pw = l->pw;
+	int s = pathway_state_index(pw, c->state);
+	const struct pw_state *st = s >= 0 ? &pw->states[s] : NULL;
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:s, s:s, s:b, s:i}", "id", c->id, "pathway",
+			      c->pathway, "pathway_version", (int)c->pathway_version, "state", c->state,
+			      "state_title", st ? api_text(&st->title) : json_null(), "inbox",
+			      st ? party_names[st->inbox] : "none", "milestone",
+			      st ? milestone_names[st->milestone] : "none", "final", st && st->final,
+			      "version", (int)c->version);
+	json_object_set_new(o, "origin", json_string(c->origin_org));
+	json_object_set_new(o, "receiver", c->receiver_org ? json_string(c->receiver_org) : json_null());
+	json_object_set_new(o, "assignee", c->assignee ? json_string(c->assignee) : json_null());
+	json_object_set_new(o, "area", c->area ? json_string(c->area) : json_null());
+	json_object_set_new(o, "outcome", c->outcome ? json_string(c->outcome) : json_null());
+	json_object_set_new(o, "opened_at", api_time(r, c->opened_at));
+	json_object_set_new(o, "updated_at", api_time(r, c->updated_at));
+	json_object_set_new(o, "closed_at", api_time(r, c->closed_at));
+	json_t *sides = json_array();
+	for (int p = 0; p < PARTY_NONE; p++)
+		if (l->parties & MASK(p))
+			json_array_append_new(sides, json_string(party_names[p]));
+	json_object_set_new(o, "your_sides", sides);
+	if (l->personal) {
+		json_object_set_new(o, "subject", l->subject ? json_deep_copy(l->subject) : json_null());
+		if (full) {
+			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
+			json_object_set_new(o, "fields", visible_fields(pw, c->fields, l->parties, r->caller.roles));
+		}
+	}
+	if (!full)
+		return o;
+	json_t *actions = json_array();
+	if (st) {
+		struct cm_values vals = { pw, l->subject, c->consent, c->fields };
+		date_days today = clock_local_date(r->app->clock, r->now);
+		for (size_t i = 0; i < st->n_actions; i++)
+			if (cm_action_available(&vals, &st->actions[i], r->caller.roles & ~MASK(ROLE_SYSTEM),
+						l->parties, today))
+				json_array_append_new(actions, action_json(pw, &st->actions[i]));
+	}
+	json_object_set_new(o, "actions", actions);
+	json_object_set_new(o, "timers", json_array());
+	return o;
+}
+
+static void set_etag(struct api_request *r, long version)
+{
+	free(r->etag);
+	r->etag = xasprintf("\"%ld\"", version);
+}
+
+/* ---- the parts of one write ------------------------------------------------------- */
+
+static int append_event(struct api_request *r, const struct store_case *c, const char *action,
+			const char *from, const char *to, const json_t *payload, int64_t *seq)
+{
+	size_t len = 0;
+	char *bytes = mpjson_encode(payload, &len);
+	char *id = token_new_id("e_");
+	struct store_event ev = {
+		.id = id,
+		.case_id = c->id,
+		.at = r->now,
+		.actor_user = r->user.id,
+		.actor_org = r->caller.org->id,
+		.action = (char *)action,
+		.from_state = (char *)from,
+		.to_state = (char *)to,
+		.case_version = c->version,
+		.payload = bytes,
+		.payload_len = len,
+	};
+	int rc = store_event_append(r->app->store, &ev);
+	*seq = ev.seq;
+	free(bytes);
+	free(id);
+	return rc;
+}
+
+/* Writes the outbox rows of the notifications a state sends on entry. */
+static int notify_entry(struct api_request *r, const struct pathway *pw, const struct store_case *c,
+			int state, int64_t seq)
+{
+	const struct config *cfg = r->app->cfg;
+	const struct pw_state *st = &pw->states[state];
+	for (size_t i = 0; i < st->n_notify; i++) {
+		const struct pw_notify *n = &st->notify[i];
+		const char *party = party_names[n->to];
+		int rc = 0;
+		switch (n->to) {
+		case PARTY_ORIGIN:
+			rc = store_outbox_add(r->app->store, c->id, seq, party, c->origin_org, NULL, n->template_name, r->now);
+			break;
+		case PARTY_RECEIVER:
+			if (c->receiver_org)
+				rc = store_outbox_add(r->app->store, c->id, seq, party, c->receiver_org, NULL, n->template_name, r->now);
+			break;
+		case PARTY_ASSIGNEE:
+			/* With nobody assigned yet, the receiving organisation hears it. */
+			if (c->assignee || c->receiver_org)
+				rc = store_outbox_add(r->app->store, c->id, seq, party, c->receiver_org, c->assignee,
+						      n->template_name, r->now);
+			break;
+		case PARTY_COORDINATOR:
+			for (size_t k = 0; k < cfg->n_orgs && rc == 0; k++)
+				if (cfg->orgs[k].kind == ORG_CITY)
+					rc = store_outbox_add(r->app->store, c->id, seq, party, cfg->orgs[k].id, NULL,
+							      n->template_name, r->now);
+			break;
+		default:
+			break;
+		}
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* The provision record of personal data passing to another organisation (APPI art. 29). */
+static int record_provision(struct api_request *r, const struct store_case *c, const json_t *subject,
+			    const char *to_org, int64_t seq)
+{
+	if (!to_org || !strcmp(to_org, c->origin_org))
+		return 0;
+	struct buf items;
+	buf_init(&items);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)subject, key, v)
+		if (!json_is_null(v))
+			buf_printf(&items, "%ssubject.%s", items.len ? "," : "", key);
+	json_object_foreach(c->fields, key, v)
+		buf_printf(&items, "%sfields.%s", items.len ? "," : "", key);
+	char *basis;
+	if (c->consent)
+		basis = xasprintf("consent (%s) obtained by %s at %s; scope: %s",
+				  json_string_value(json_object_get(c->consent, "method")),
+				  json_string_value(json_object_get(c->consent, "obtained_by")),
+				  json_string_value(json_object_get(c->consent, "obtained_at")),
+				  json_string_value(json_object_get(c->consent, "scope")));
+	else
+		basis = xstrdup("no consent recorded: provision within the municipality's own services");
+	int rc = store_provision_add(r->app->store, r->now, c->id, c->subject_id, c->origin_org, to_org,
+				     items.data, basis, seq);
+	free(basis);
+	buf_release(&items);
+	return rc;
+}
+
+/* ---- If-Match ----------------------------------------------------------------------- */
+
+/* 0 when the request may go on; replies 412 and returns -1 when If-Match does not match. */
+static int check_if_match(struct api_request *r, long version)
+{
+	const char *h = evhttp_find_header(r->headers, "If-Match");
+	if (!h)
+		return 0;
+	char *copy = xstrdup(h), *save = NULL;
+	bool match = false, valid = true;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		size_t n = strlen(tok);
+		while (n && tok[n - 1] == ' ')
+			tok[--n] = '\0';
+		if (!strcmp(tok, "*")) {
+			match = true;
+			continue;
+		}
+		if (!strncmp(tok, "W/", 2))
+			tok += 2;
+		if (*tok == '"' && n >= 2 && tok[strlen(tok) - 1] == '"') {
+			tok++;
+			tok[strlen(tok) - 1] = '\0';
+		}
+		char *end;
+		errno = 0;
+		long v = strtol(tok, &end, 10);
+		if (*tok == '\0' || *end || errno) {
+			valid = false;
+			continue;
+		}
+		match |= v == version;
+	}
+	free(copy);
+	if (match)
+		return 0;
+	char *msg = xasprintf(valid ? "the case has changed (now version %ld); reload it and try again"
+				    : "If-Match must be the case's ETag, e.g. \"%ld\"", version);
+	char *ja = xasprintf(valid ? "ケースが更新されています（現在の版 %ld）。読み直してからもう一度お試しください"
+				   : "If-Match にはケースの ETag（例 \"%ld\"）を指定してください", version);
+	set_etag(r, version);
+	api_error(r, 412, "precondition_failed", "If-Match", msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
+}
+
+/* ---- POST /v1/cases ------------------------------------------------------------------ */
+
+static bool valid_idempotency_key(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < 0x21 || k[i] > 0x7e)
+			return false;
+	return true;
+}
+
+void api_cases_create(struct api_request *r)
+{
+	struct app *app = r->app;
+	const char *key = evhttp_find_header(r->headers, "Idempotency-Key");
+	char request_hash[TOKEN_HASH_HEX];
+	token_sha256_hex(r->body ? r->body : "", r->body_len, request_hash);
+	if (key) {
+		if (!valid_idempotency_key(key)) {
+			api_error(r, 422, "invalid_field", "Idempotency-Key",
+				  "Idempotency-Key must be 1 to 200 visible ASCII characters",
+				  "Idempotency-Key は 1〜200 文字の英数字記号で指定してください");
+			return;
+		}
+		char *stored_hash = NULL, *stored_body = NULL;
+		int status = 0;
+		int rc = store_idem_get(app->store, r->user.id, key, &stored_hash, &status, &stored_body);
+		if (rc < 0) {
+			storage_error(r);
+			return;
+		}
+		if (rc == 0) {
+			if (strcmp(stored_hash, request_hash)) {
+				api_error(r, 422, "idempotency_key_reused", "Idempotency-Key",
+					  "this Idempotency-Key was used with another request body",
+					  "この Idempotency-Key は別の内容の要求ですでに使われています");
+			} else {
+				json_t *body = json_loads(stored_body, 0, NULL);
+				const char *id = json_string_value(json_object_get(body, "id"));
+				struct store_case c = { 0 };
+				if (id && store_case_get(app->store, id, &c) == 0 && json_object_get(body, "subject"))
+					log_access(r, &c, "case.open.replay");
+				store_case_release(&c);
+				set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
+				api_reply_json(r, status, body);
+				r->replayed = true;
+			}
+			free(stored_hash);
+			free(stored_body);
+			return;
+		}
+	}
+	json_t *body = api_body_object(r);
+	if (!body)
+		return;
+	struct cm_open open = { 0 };
+	struct cm_error err = { 0 };
+	struct store_case c = { 0 };
+	const json_t *pid = json_object_get(body, "pathway");
+	const struct pathway *pw = json_is_string(pid) ? pathway_set_find(&app->cfg->pathways, json_string_value(pid)) : NULL;
+	if (!pid) {
+		api_error(r, 422, "missing_field", "pathway", "pathway is required", "pathway（パスの ID）は必須です");
+		goto out;
+	}
+	if (!pw) {
+		api_error(r, 422, "invalid_field", "pathway", "pathway must be the id of a loaded pathway",
+			  "pathway には読み込まれているパスの ID を指定してください");
+		goto out;
+	}
+	date_days today = clock_local_date(app->clock, r->now);
+	if (cm_open(app->cfg, pw, &r->caller, body, today, &open, &err)) {
+		api_error_cm(r, &err);
+		goto out;
+	}
+	c.id = token_new_id("c_");
+	c.pathway = xstrdup(pw->id);
+	c.pathway_version = pw->version;
+	c.state = xstrdup(pw->states[open.state].name);
+	c.version = 1;
+	c.origin_org = xstrdup(r->caller.org->id);
+	c.origin_user = xstrdup(r->user.id);
+	c.receiver_org = open.receiver ? xstrdup(open.receiver->id) : NULL;
+	c.subject_id = token_new_id("s_");
+	c.consent = open.consent ? json_incref(open.consent) : NULL;
+	c.fields = json_incref(open.fields);
+	c.opened_at = c.updated_at = r->now;
+	c.area = xstrdup(json_string_value(json_object_get(open.subject, "area")));
+	const struct pw_state *st = &pw->states[open.state];
+	if (st->final) {
+		c.closed_at = r->now;
+		c.outcome = xstrdup(st->outcome ? st->outcome : "");
+	}
+	int64_t seq = 0;
+	json_t *payload = json_pack("{s:O, s:o}", "fields", open.fields, "receiver",
+				    c.receiver_org ? json_string(c.receiver_org) : json_null());
+	int rc = store_subject_insert(app->store, c.subject_id, open.subject, r->now) ||
+		 store_case_insert(app->store, &c) ||
+		 append_event(r, &c, "open", NULL, c.state, payload, &seq) ||
+		 notify_entry(r, pw, &c, open.state, seq) ||
+		 record_provision(r, &c, open.subject, c.receiver_org, seq);
+	json_decref(payload);
+	if (rc) {
+		storage_error(r);
+		goto out;
+	}
+	struct loaded l = { .pw = pw, .parties = cm_parties(pw, &c, &r->caller) };
+	l.c = c;
+	l.personal = cm_sees_personal(pw, l.parties);
+	l.subject = open.subject;
+	json_t *view = case_json(r, &l, true);
+	if (l.personal && log_access(r, &c, "case.open")) {
+		json_decref(view);
+		storage_error(r);
+		goto out;
+	}
+	if (key) {
+		char *text = jsonin_dump(view);
+		rc = store_idem_put(app->store, r->user.id, key, request_hash, 201, text, r->now);
+		free(text);
+		if (rc) {
+			json_decref(view);
+			storage_error(r);
+			goto out;
+		}
+	}
+	set_etag(r, c.version);
+	r->location = xasprintf("/v1/cases/%s", c.id);
+	api_reply_json(r, 201, view);
+out:
+	store_case_release(&c);
+	cm_open_release(&open);
+	cm_error_release(&err);
+	json_decref(body);
+}
+
+/* ---- GET /v1/cases/{id} -------------------------------------------------------------- */
+
+void api_case_get(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	if (l.personal && log_access(r, &l.c, "case.read")) {
+		loaded_release(&l);
+		storage_error(r);
+		return;
+	}
+	json_t *view = case_json(r, &l, true);
+	set_etag(r, l.c.version);
+	api_reply_json(r, 200, view);
+	loaded_release(&l);
+}
+
+/* ---- GET /v1/cases ------------------------------------------------------------------- */
+
+struct list_ctx {
+	struct api_request *r;
+	json_t *items;
+	int limit;
+	int inbox;                 /* 0 none, 1 me, 2 org */
+	bool more;
+	bool failed;
+	clock_us last_updated;
+	char *last_id;
+};
+
+static bool in_inbox(const struct list_ctx *lc, const struct pathway *pw, const struct store_case *c)
+{
+	const struct cm_caller *who = &lc->r->caller;
+	int s = pathway_state_index(pw, c->state);
+	if (s < 0 || pw->states[s].final)
+		return false;
+	bool mine_org;
+	switch (pw->states[s].inbox) {
+	case PARTY_ORIGIN:
+		mine_org = !strcmp(c->origin_org, who->org->id);
+		return lc->inbox == 2 ? mine_org : mine_org && c->origin_user && !strcmp(c->origin_user, who->user);
+	case PARTY_RECEIVER:
+	case PARTY_ASSIGNEE:
+		mine_org = c->receiver_org && !strcmp(c->receiver_org, who->org->id);
+		if (lc->inbox == 2)
+			return mine_org;
+		return mine_org && (!c->assignee || !strcmp(c->assignee, who->user));
+	case PARTY_COORDINATOR:
+		return who->org->kind == ORG_CITY && (who->roles & MASK(ROLE_COORDINATOR));
+	default:
+		return false;
+	}
+}
+
+static int list_one(void *ctx, struct store_case *c)
+{
+	struct list_ctx *lc = ctx;
+	struct api_request *r = lc->r;
+	const struct pathway *pw = app_pathway(r->app, c->pathway, c->pathway_version);
+	if (!pw)
+		return 0;
+	party_mask parties = cm_parties(pw, c, &r->caller);
+	if (!parties || (lc->inbox && !in_inbox(lc, pw, c)))
+		return 0;
+	if ((int)json_array_size(lc->items) == lc->limit) {
+		lc->more = true;
+		return 1;
+	}
+	struct loaded l = { .pw = pw, .parties = parties };
+	l.c = *c;
+	l.personal = cm_sees_personal(pw, parties);
+	if (l.personal) {
+		json_t *subject = store_subject_get(r->app->store, c->subject_id);
+		/* A list shows who the case is about, not their whole record. */
+		l.subject = json_object();
+		if (subject) {
+			json_object_set(l.subject, "name", json_object_get(subject, "name"));
+			if (json_object_get(subject, "kana"))
+				json_object_set(l.subject, "kana", json_object_get(subject, "kana"));
+		}
+		json_decref(subject);
+		if (log_access(r, c, "case.list")) {
+			lc->failed = true;
+			json_decref(l.subject);
+			return 1;
+		}
+	}
+	json_array_append_new(lc->items, case_json(r, &l, false));
+	json_decref(l.subject);
+	lc->last_updated = c->updated_at;
+	free(lc->last_id);
+	lc->last_id = xstrdup(c->id);
+	return 0;
+}
+
+static int parse_cursor(const char *s, clock_us *t, char **id)
+{
+	const char *dot = strchr(s, '.');
+	if (!dot || dot == s || !dot[1] || strlen(dot + 1) > 64)
+		return -1;
+	for (const char *p = s; p < dot; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	for (const char *p = dot + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return -1;
+	*t = strtoll(s, NULL, 10);
+	*id = xstrdup(dot + 1);
+	return 0;
+}
+
+void api_cases_list(struct api_request *r)
+{
+	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", NULL };
+	struct evkeyval *kv;
+	for (kv = r->query.tqh_first; kv; kv = kv->next.tqe_next) {
+		if (vocab_lookup(params, kv->key) < 0) {
+			char *msg = xasprintf("unknown parameter '%s' (pathway, state, inbox, updated_since, limit, cursor)", kv->key);
+			api_error(r, 422, "unknown_field", kv->key, msg, "不明なパラメータです");
+			free(msg);
+			return;
+		}
+	}
+	struct store_case_filter f = { 0 };
+	struct list_ctx lc = { .r = r, .limit = 50 };
+	const char *v;
+	char *cursor_id = NULL;
+	f.pathway = api_query(r, "pathway");
+	f.state = api_query(r, "state");
+	if ((v = api_query(r, "inbox"))) {
+		if (!strcmp(v, "me"))
+			lc.inbox = 1;
+		else if (!strcmp(v, "org"))
+			lc.inbox = 2;
+		else {
+			api_error(r, 422, "invalid_field", "inbox", "inbox must be me or org", "inbox は me か org で指定してください");
+			return;
+		}
+	}
+	if ((v = api_query(r, "limit"))) {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (!*v || *end || errno || n < 1 || n > (long)r->app->cfg->limits.max_list_items) {
+			char *msg = xasprintf("limit must be a whole number from 1 to %zu", r->app->cfg->limits.max_list_items);
+			char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", r->app->cfg->limits.max_list_items);
+			api_error(r, 422, "invalid_field", "limit", msg, ja);
+			free(msg);
+			free(ja);
+			return;
+		}
+		lc.limit = (int)n;
+	}
+	if ((v = api_query(r, "updated_since")) && clock_parse(v, &f.updated_since)) {
+		api_error(r, 422, "invalid_field", "updated_since",
+			  "updated_since must be an RFC 3339 timestamp, e.g. 2026-11-24T10:00:00+09:00",
+			  "updated_since は RFC 3339 の日時（例 2026-11-24T10:00:00+09:00）で指定してください");
+		return;
+	}
+	if ((v = api_query(r, "cursor"))) {
+		if (parse_cursor(v, &f.after_updated, &cursor_id)) {
+			api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out",
+				  "cursor が正しくありません");
+			return;
+		}
+		f.after_id = cursor_id;
+	}
+	bool coordinator = r->caller.org->kind == ORG_CITY && (r->caller.roles & MASK(ROLE_COORDINATOR));
+	if (!coordinator)
+		f.org = r->caller.org->id;
+	lc.items = json_array();
+	if (store_cases_list(r->app->store, &f, list_one, &lc) || lc.failed) {
+		json_decref(lc.items);
+		storage_error(r);
+	} else {
+		json_t *next = json_null();
+		if (lc.more && lc.last_id) {
+			char *cur = xasprintf("%lld.%s", (long long)lc.last_updated, lc.last_id);
+			next = json_string(cur);
+			free(cur);
+		}
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", lc.items, "next_cursor", next));
+	}
+	free(lc.last_id);
+	free(cursor_id);
+}
+
+/* ---- GET /v1/cases/{id}/events ---------------------------------------------------- */
+
+struct events_ctx {
+	struct api_request *r;
+	const struct loaded *l;
+	json_t *items;
+};
+
+static int event_one(void *ctx, const struct store_event *ev)
+{
+	struct events_ctx *ec = ctx;
+	struct api_request *r = ec->r;
+	json_t *o = json_pack("{s:s, s:I, s:o, s:s, s:o, s:s, s:i}", "id", ev->id, "seq", (json_int_t)ev->seq,
+			      "at", api_time(r, ev->at), "action", ev->action, "from",
+			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state,
+			      "case_version", (int)ev->case_version);
+	json_object_set_new(o, "actor", json_pack("{s:o, s:o}", "user",
+						  ev->actor_user ? json_string(ev->actor_user) : json_null(),
+						  "org", ev->actor_org ? json_string(ev->actor_org) : json_null()));
+	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
+	if (payload && ec->l->personal) {
+		json_t *fields = json_object_get(payload, "fields");
+		if (json_is_object(fields))
+			json_object_set_new(payload, "fields",
+					    visible_fields(ec->l->pw, fields, ec->l->parties, r->caller.roles));
+		json_object_set_new(o, "data", payload);
+	} else {
+		json_decref(payload);
+	}
+	json_array_append_new(ec->items, o);
+	return 0;
+}
+
+void api_case_events(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	struct events_ctx ec = { r, &l, json_array() };
+	if (store_events_for_case(r->app->store, l.c.id, event_one, &ec) ||
+	    (l.personal && log_access(r, &l.c, "case.events"))) {
+		json_decref(ec.items);
+		storage_error(r);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ec.items, "next_cursor"));
+	}
+	loaded_release(&l);
+}
+
+/* ---- POST /v1/cases/{id}/actions/{name} ---------------------------------------------- */
+
+/* Saves a changed case with its event; replies 412 if another write won the race. */
+static int save_step(struct api_request *r, struct loaded *l, long old_version)
+{
+	int rc = store_case_update(r->app->store, &l->c, old_version);
+	if (rc < 0)
+		storage_error(r);
+	else if (rc > 0)
+		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
+			  "ケースが更新されています。読み直してからもう一度お試しください");
+	return rc ? -1 : 0;
+}
+
+static void reply_case(struct api_request *r, struct loaded *l, const char *what)
+{
+	if (!l->subject && l->personal)
+		l->subject = store_subject_get(r->app->store, l->c.subject_id);
+	if (l->personal && log_access(r, &l->c, what)) {
+		storage_error(r);
+		return;
+	}
+	set_etag(r, l->c.version);
+	api_reply_json(r, 200, case_json(r, l, true));
+}
+
+void api_case_action(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct cm_step step = { 0 };
+	struct cm_error err = { 0 };
+	if (check_if_match(r, l.c.version))
+		goto out;
+	if (r->body_len) {
+		if (!(body = api_body_object(r)))
+			goto out;
+	}
+	date_days today = clock_local_date(r->app->clock, r->now);
+	json_t *subject = l.subject ? json_incref(l.subject) : store_subject_get(r->app->store, l.c.subject_id);
+	int rc = cm_act(r->app->cfg, l.pw, &l.c, subject, &r->caller, l.parties, r->segs[4], body, today,
+			&step, &err);
+	if (rc) {
+		json_decref(subject);
+		api_error_cm(r, &err);
+		goto out;
+	}
+	const struct pw_state *to = &l.pw->states[step.target];
+	char *from = l.c.state;
+	long old_version = l.c.version;
+	l.c.state = xstrdup(to->name);
+	l.c.version++;
+	l.c.updated_at = r->now;
+	json_decref(l.c.fields);
+	l.c.fields = json_incref(step.fields);
+	if (step.new_receiver && (!l.c.receiver_org || strcmp(l.c.receiver_org, step.new_receiver->id))) {
+		free(l.c.receiver_org);
+		l.c.receiver_org = xstrdup(step.new_receiver->id);
+		free(l.c.assignee);
+		l.c.assignee = NULL;
+	}
+	/* Whoever of the receiving organisation takes the case on becomes its assignee. */
+	if (!l.c.assignee && to->inbox == PARTY_ASSIGNEE && (l.parties & MASK(PARTY_RECEIVER)) &&
+	    !step.new_receiver)
+		l.c.assignee = xstrdup(r->user.id);
+	if (to->final) {
+		l.c.closed_at = r->now;
+		free(l.c.outcome);
+		l.c.outcome = xstrdup(step.outcome);
+	}
+	int64_t seq = 0;
+	json_t *payload = json_pack("{s:O}", "fields", step.given);
+	if (step.new_receiver)
+		json_object_set_new(payload, "receiver", json_string(step.new_receiver->id));
+	if (l.c.outcome && to->final)
+		json_object_set_new(payload, "outcome", json_string(l.c.outcome));
+	rc = save_step(r, &l, old_version);
+	if (!rc && (append_event(r, &l.c, r->segs[4], from, l.c.state, payload, &seq) ||
+		    notify_entry(r, l.pw, &l.c, step.target, seq) ||
+		    (step.new_receiver && record_provision(r, &l.c, subject, step.new_receiver->id, seq)))) {
+		storage_error(r);
+		rc = -1;
+	}
+	json_decref(payload);
+	json_decref(subject);
+	free(from);
+	if (!rc) {
+		/* The caller may have left the case (e.g. redirected it away). */
+		l.parties = cm_parties(l.pw, &l.c, &r->caller);
+		l.personal = l.parties && cm_sees_personal(l.pw, l.parties);
+		if (!l.parties) {
+			set_etag(r, l.c.version);
+			api_reply_json(r, 200, json_pack("{s:s, s:s, s:i, s:s}", "id", l.c.id, "state", l.c.state,
+							 "version", (int)l.c.version, "note",
+							 "the case has passed to another organisation"));
+		} else {
+			reply_case(r, &l, "case.action");
+		}
+	}
+out:
+	json_decref(body);
+	cm_step_release(&step);
+	cm_error_release(&err);
+	loaded_release(&l);
+}
+
+/* ---- notes ---------------------------------------------------------------------------- */
+
+struct notes_ctx {
+	struct api_request *r;
+	json_t *items;
+};
+
+static int note_one(void *ctx, const char *id, const char *user, const char *org, const char *visibility,
+		    const char *text, clock_us at)
+{
+	struct notes_ctx *nc = ctx;
+	if (!strcmp(visibility, "organisation") && strcmp(org, nc->r->caller.org->id))
+		return 0;
+	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "user", user,
+						   "org", org, "visibility", visibility, "text", text ? text : "",
+						   "at", api_time(nc->r, at)));
+	return 0;
+}
+
+void api_case_notes_list(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	if (!l.personal) {
+		loaded_release(&l);
+		api_error(r, 403, "forbidden", NULL, "notes are for the organisations working on the case",
+			  "メモはケースを担当する機関のみ閲覧できます");
+		return;
+	}
+	struct notes_ctx nc = { r, json_array() };
+	if (store_notes_for_case(r->app->store, l.c.id, note_one, &nc) || log_access(r, &l.c, "case.notes")) {
+		json_decref(nc.items);
+		storage_error(r);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", nc.items, "next_cursor"));
+	}
+	loaded_release(&l);
+}
+
+void api_case_notes_add(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct cm_error err = { 0 };
+	if (!l.personal) {
+		api_error(r, 403, "forbidden", NULL, "notes are for the organisations working on the case",
+			  "メモはケースを担当する機関のみ書けます");
+		goto out;
+	}
+	if (!(body = api_body_object(r)))
+		goto out;
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "text") && strcmp(key, "visibility")) {
+			char *msg = xasprintf("%s is not part of a note (text, visibility)", key);
+			api_error(r, 422, "unknown_field", key, msg, "メモの項目ではありません（text, visibility）");
+			free(msg);
+			goto out;
+		}
+	}
+	const json_t *text = json_object_get(body, "text");
+	const json_t *vis = json_object_get(body, "visibility");
+	const char *visibility = vis ? json_string_value(vis) : "organisation";
+	if (!text) {
+		api_error(r, 422, "missing_field", "text", "text is required", "text（本文）は必須です");
+		goto out;
+	}
+	if (!json_is_string(text) || json_string_length(text) == 0 || json_string_length(text) > NOTE_MAX ||
+	    strlen(json_string_value(text)) != json_string_length(text)) {
+		api_error(r, 422, "invalid_field", "text", "text must be non-empty text of at most 4000 bytes",
+			  "text は 4000 バイトまでの文字列で指定してください");
+		goto out;
+	}
+	if (!visibility || (strcmp(visibility, "organisation") && strcmp(visibility, "parties"))) {
+		api_error(r, 422, "invalid_field", "visibility", "visibility must be organisation or parties",
+			  "visibility は organisation か parties で指定してください");
+		goto out;
+	}
+	char *id = token_new_id("m_");
+	int64_t seq;
+	json_t *payload = json_pack("{s:s, s:s}", "note", id, "visibility", visibility);
+	int rc = store_note_add(r->app->store, id, l.c.id, r->user.id, r->caller.org->id, visibility,
+				json_string_value(text), r->now) ||
+		 append_event(r, &l.c, "note", l.c.state, l.c.state, payload, &seq) ||
+		 log_access(r, &l.c, "case.note");
+	json_decref(payload);
+	if (rc)
+		storage_error(r);
+	else
+		api_reply_json(r, 201, json_pack("{s:s, s:s, s:s, s:s, s:O, s:o}", "id", id, "user", r->user.id,
+						 "org", r->caller.org->id, "visibility", visibility, "text",
+						 text, "at", api_time(r, r->now)));
+	free(id);
+out:
+	json_decref(body);
+	cm_error_release(&err);
+	loaded_release(&l);
+}
+
+/* ---- POST /v1/cases/{id}/assign ------------------------------------------------------ */
+
+void api_case_assign(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct store_user target = { 0 };
+	if (!(l.parties & MASK(PARTY_RECEIVER))) {
+		api_error(r, 403, "forbidden", NULL, "only the receiving organisation assigns its cases",
+			  "担当者を決められるのは受け手の機関だけです");
+		goto out;
+	}
+	int s = pathway_state_index(l.pw, l.c.state);
+	if (s < 0 || l.pw->states[s].final) {
+		api_error(r, 409, "action_not_available", NULL, "the case has ended", "ケースは終了しています");
+		goto out;
+	}
+	if (check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "user")) {
+			char *msg = xasprintf("%s is not part of an assignment (user)", key);
+			api_error(r, 422, "unknown_field", key, msg, "担当の項目ではありません（user）");
+			free(msg);
+			goto out;
+		}
+	}
+	const json_t *u = json_object_get(body, "user");
+	if (!u) {
+		api_error(r, 422, "missing_field", "user", "user is required (a user id, or null to unassign)",
+			  "user（担当者の ID、解除は null）は必須です");
+		goto out;
+	}
+	if (!json_is_null(u)) {
+		int rc = json_is_string(u) ? store_user_get(r->app->store, json_string_value(u), &target) : 1;
+		if (rc < 0) {
+			storage_error(r);
+			goto out;
+		}
+		if (rc || target.revoked_at || strcmp(target.org, l.c.receiver_org)) {
+			api_error(r, 422, "invalid_field", "user", "user must be an active user of the receiving organisation",
+				  "user には受け手の機関の有効な利用者を指定してください");
+			goto out;
+		}
+	}
+	long old_version = l.c.version;
+	free(l.c.assignee);
+	l.c.assignee = target.id ? xstrdup(target.id) : NULL;
+	l.c.version++;
+	l.c.updated_at = r->now;
+	int64_t seq;
+	json_t *payload = json_pack("{s:o}", "assignee", target.id ? json_string(target.id) : json_null());
+	int rc = save_step(r, &l, old_version);
+	if (!rc && append_event(r, &l.c, "assign", l.c.state, l.c.state, payload, &seq)) {
+		storage_error(r);
+		rc = -1;
+	}
+	json_decref(payload);
+	if (!rc) {
+		l.parties = cm_parties(l.pw, &l.c, &r->caller);
+		reply_case(r, &l, "case.assign");
+	}
+out:
+	store_user_release(&target);
+	json_decref(body);
+	loaded_release(&l);
+}
+
+/* ---- PATCH /v1/cases/{id}/subject ---------------------------------------------------- */
+
+void api_case_subject_patch(struct api_request *r)
+{
+	struct loaded l;
+	if (load_case(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL, *merged = NULL;
+	struct cm_error err = { 0 };
+	if (!(l.parties & (MASK(PARTY_ORIGIN) | MASK(PARTY_RECEIVER)))) {
+		api_error(r, 403, "forbidden", NULL, "only the referring and receiving organisations correct the person's details",
+			  "本人の情報を訂正できるのは紹介元と受け手の機関だけです");
+		goto out;
+	}
+	if (check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	json_t *current = l.subject ? l.subject : json_object();
+	merged = cm_correct_subject(r->app->cfg, l.pw, current, body, clock_local_date(r->app->clock, r->now), &err);
+	if (current != l.subject)
+		json_decref(current);
+	if (!merged) {
+		api_error_cm(r, &err);
+		goto out;
+	}
+	/* The event carries which items changed and a digest, never the values. */
+	char *text = jsonin_dump(merged);
+	char digest[TOKEN_HASH_HEX];
+	token_sha256_hex(text, strlen(text), digest);
+	free(text);
+	json_t *changed = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v)
+		json_array_append_new(changed, json_string(key));
+	long old_version = l.c.version;
+	l.c.version++;
+	l.c.updated_at = r->now;
+	free(l.c.area);
+	l.c.area = xstrdup(json_string_value(json_object_get(merged, "area")));
+	int64_t seq;
+	json_t *payload = json_pack("{s:o, s:s}", "changed", changed, "subject_digest", digest);
+	int rc = save_step(r, &l, old_version);
+	if (!rc && (store_subject_update(r->app->store, l.c.subject_id, merged, r->now) ||
+		    append_event(r, &l.c, "correct_subject", l.c.state, l.c.state, payload, &seq))) {
+		storage_error(r);
+		rc = -1;
+	}
+	json_decref(payload);
+	if (!rc) {
+		json_decref(l.subject);
+		l.subject = json_incref(merged);
+		reply_case(r, &l, "case.subject");
+	}
+out:
+	json_decref(merged);
+	json_decref(body);
+	cm_error_release(&err);
+	loaded_release(&l);
+}

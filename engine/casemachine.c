@@ -1,0 +1,663 @@
+/*
+ * casemachine — input checking and decisions for openings and actions. Every
+ * refusal names the field and says, in Japanese and English, what was expected.
+ */
+#include "casemachine.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUBJECT_TEXT_MAX 200
+#define PHONE_MAX 32
+
+static const char *const sexes[] = { "female", "male", "other", "unknown", NULL };
+static const char *const consent_methods[] = { "written", "verbal", NULL };
+
+void cm_fail(struct cm_error *e, int status, const char *code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	cm_error_release(e);
+	e->status = status;
+	e->code = code;
+	e->field = field ? xstrdup(field) : NULL;
+	va_start(ap, fmt);
+	e->message = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void cm_fail_ja(struct cm_error *e, const char *fmt, ...)
+{
+	va_list ap;
+	free(e->message_ja);
+	va_start(ap, fmt);
+	e->message_ja = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void cm_error_release(struct cm_error *e)
+{
+	free(e->field);
+	free(e->message);
+	free(e->message_ja);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---- who is who --------------------------------------------------------------- */
+
+party_mask cm_parties(const struct pathway *pw, const struct store_case *c, const struct cm_caller *who)
+{
+	party_mask p = 0;
+	if (!who->org)
+		return 0;
+	if (c->origin_org && !strcmp(c->origin_org, who->org->id))
+		p |= MASK(PARTY_ORIGIN);
+	if (c->receiver_org && !strcmp(c->receiver_org, who->org->id))
+		p |= MASK(PARTY_RECEIVER);
+	if (who->user && c->assignee && !strcmp(c->assignee, who->user))
+		p |= MASK(PARTY_ASSIGNEE);
+	if (who->org->kind == ORG_CITY && (who->roles & MASK(ROLE_COORDINATOR)))
+		p |= MASK(PARTY_COORDINATOR);
+	(void)pw;
+	return p;
+}
+
+bool cm_sees_personal(const struct pathway *pw, party_mask parties)
+{
+	if (parties & (MASK(PARTY_ORIGIN) | MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE)))
+		return true;
+	return (parties & MASK(PARTY_COORDINATOR)) && pw->coordinator_step;
+}
+
+/* ---- expression values -------------------------------------------------------- */
+
+static void json_to_value(const json_t *v, struct expr_value *out)
+{
+	date_days d;
+	out->type = EXPR_T_NULL;
+	if (json_is_boolean(v))
+		*out = (struct expr_value){ .type = EXPR_T_BOOL, .u.b = json_is_true(v) };
+	else if (json_is_integer(v))
+		*out = (struct expr_value){ .type = EXPR_T_INT, .u.i = (long)json_integer_value(v) };
+	else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (strlen(s) == 10 && !date_parse(s, &d))
+			*out = (struct expr_value){ .type = EXPR_T_DATE, .u.d = d };
+		else
+			*out = (struct expr_value){ .type = EXPR_T_STRING, .u.s = s };
+	}
+}
+
+static int lookup(void *ctx, int slot, const char *path, struct expr_value *out)
+{
+	const struct cm_values *vals = ctx;
+	const json_t *v = NULL;
+	if (slot >= PW_SLOT_FIELD)
+		v = vals->fields ? json_object_get(vals->fields, vals->pw->fields[slot - PW_SLOT_FIELD].name) : NULL;
+	else if (slot >= PW_SLOT_CONSENT)
+		v = vals->consent ? json_object_get(vals->consent, consent_field_names[slot - PW_SLOT_CONSENT]) : NULL;
+	else
+		v = vals->subject ? json_object_get(vals->subject, subject_field_names[slot - PW_SLOT_SUBJECT]) : NULL;
+	json_to_value(v, out);
+	/* A text field that happens to look like a date is still text. */
+	if (out->type == EXPR_T_DATE && slot >= PW_SLOT_FIELD &&
+	    vals->pw->fields[slot - PW_SLOT_FIELD].type != FIELD_DATE)
+		*out = (struct expr_value){ .type = EXPR_T_STRING, .u.s = json_string_value(v) };
+	if (out->type == EXPR_T_DATE && slot < PW_SLOT_FIELD && slot != PW_SLOT_SUBJECT + SUBJECT_BIRTH_DATE &&
+	    slot != PW_SLOT_CONSENT + 1)
+		*out = (struct expr_value){ .type = EXPR_T_STRING, .u.s = json_string_value(v) };
+	(void)path;
+	return 0;
+}
+
+static bool eval_guard(const struct expr *e, const struct cm_values *vals, date_days today)
+{
+	bool yes = false;
+	if (!e)
+		return true;
+	if (expr_eval(e, lookup, (void *)vals, today, &yes))
+		return false;
+	return yes;
+}
+
+bool cm_action_available(const struct cm_values *vals, const struct pw_action *a, role_mask roles,
+			 party_mask parties, date_days today)
+{
+	return pathway_action_permits(a, roles, parties) && eval_guard(a->guard, vals, today);
+}
+
+/* ---- value checks ---------------------------------------------------------------- */
+
+static bool plain_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static int check_text(const json_t *v, const char *path, size_t max, struct cm_error *err)
+{
+	if (!json_is_string(v)) {
+		cm_fail(err, 422, "invalid_field", path, "%s must be text", path);
+		cm_fail_ja(err, "%s は文字列で指定してください", path);
+		return -1;
+	}
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	if (len == 0 || strlen(s) != len) {
+		cm_fail(err, 422, "invalid_field", path, "%s must not be empty", path);
+		cm_fail_ja(err, "%s を入力してください", path);
+		return -1;
+	}
+	if (len > max) {
+		cm_fail(err, 422, "invalid_field", path, "%s is longer than %zu bytes", path, max);
+		cm_fail_ja(err, "%s が長すぎます（%zu バイトまで）", path, max);
+		return -1;
+	}
+	if (!plain_text(s)) {
+		cm_fail(err, 422, "invalid_field", path, "%s contains control characters", path);
+		cm_fail_ja(err, "%s に制御文字が含まれています", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_date(const json_t *v, const char *path, date_days today, bool not_future,
+		      struct cm_error *err)
+{
+	date_days d;
+	if (!json_is_string(v) || date_parse(json_string_value(v), &d)) {
+		cm_fail(err, 422, "invalid_field", path, "%s must be a date (YYYY-MM-DD)", path);
+		cm_fail_ja(err, "%s は日付（YYYY-MM-DD）で指定してください", path);
+		return -1;
+	}
+	if (not_future && d > today) {
+		cm_fail(err, 422, "invalid_field", path, "%s is in the future", path);
+		cm_fail_ja(err, "%s が未来の日付です", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_enum(const json_t *v, const char *path, const char *const *values, size_t n,
+		      struct cm_error *err)
+{
+	if (json_is_string(v))
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(values[i], json_string_value(v)))
+				return 0;
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", values[i]);
+	cm_fail(err, 422, "invalid_field", path, "%s must be one of: %s", path, b.data);
+	cm_fail_ja(err, "%s は次のいずれかで指定してください: %s", path, b.data);
+	buf_release(&b);
+	return -1;
+}
+
+static size_t table_len(const char *const *t)
+{
+	size_t n = 0;
+	while (t[n])
+		n++;
+	return n;
+}
+
+static const struct config_org *check_org(const struct config *cfg, const json_t *v, const char *path,
+					  struct cm_error *err)
+{
+	const struct config_org *o = json_is_string(v) ? config_find_org(cfg, json_string_value(v)) : NULL;
+	if (!o) {
+		cm_fail(err, 422, "invalid_field", path, "%s must be the id of a participating organisation", path);
+		cm_fail_ja(err, "%s には参加機関の ID を指定してください", path);
+	}
+	return o;
+}
+
+/* Checks one pathway field value. */
+static int check_field(const struct config *cfg, const struct pw_field *f, const char *path,
+		       const json_t *v, date_days today, struct cm_error *err)
+{
+	switch (f->type) {
+	case FIELD_TEXT:
+		return check_text(v, path, f->max_length, err);
+	case FIELD_DATE:
+		return check_date(v, path, today, false, err);
+	case FIELD_ENUM:
+		return check_enum(v, path, (const char *const *)f->values, f->n_values, err);
+	case FIELD_BOOL:
+		if (json_is_boolean(v))
+			return 0;
+		cm_fail(err, 422, "invalid_field", path, "%s must be true or false", path);
+		cm_fail_ja(err, "%s は true か false で指定してください", path);
+		return -1;
+	case FIELD_INT:
+		if (json_is_integer(v) && json_integer_value(v) >= f->min && json_integer_value(v) <= f->max)
+			return 0;
+		cm_fail(err, 422, "invalid_field", path, "%s must be a whole number from %ld to %ld", path,
+			f->min, f->max);
+		cm_fail_ja(err, "%s は %ld から %ld までの整数で指定してください", path, f->min, f->max);
+		return -1;
+	case FIELD_ORG:
+		return check_org(cfg, v, path, err) ? 0 : -1;
+	case FIELD_RESOURCE:
+		return check_text(v, path, 64, err);
+	case FIELD_TYPE_COUNT:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Checks the fields object against the allowed uses; returns a new object of the
+ * given values, or NULL. Missing required fields and unknown names are refused.
+ */
+static json_t *check_fields(const struct config *cfg, const struct pathway *pw, const json_t *given,
+			    const struct pw_field_use *uses, size_t n_uses, date_days today,
+			    struct cm_error *err)
+{
+	if (given && !json_is_object(given)) {
+		cm_fail(err, 422, "invalid_field", "fields", "fields must be an object");
+		cm_fail_ja(err, "fields はオブジェクトで指定してください");
+		return NULL;
+	}
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+	if (given) {
+		json_object_foreach((json_t *)given, key, v) {
+			char *path = xasprintf("fields.%s", key);
+			size_t i = 0;
+			while (i < n_uses && strcmp(pw->fields[uses[i].field].name, key))
+				i++;
+			if (i == n_uses) {
+				cm_fail(err, 422, "unknown_field", path, "%s is not a field of this step", path);
+				cm_fail_ja(err, "%s はこの操作の項目ではありません", path);
+				free(path);
+				json_decref(out);
+				return NULL;
+			}
+			if (json_is_null(v) && !uses[i].required) {
+				free(path);
+				continue;
+			}
+			if (check_field(cfg, &pw->fields[uses[i].field], path, v, today, err)) {
+				free(path);
+				json_decref(out);
+				return NULL;
+			}
+			json_object_set(out, key, v);
+			free(path);
+		}
+	}
+	for (size_t i = 0; i < n_uses; i++) {
+		const char *name = pw->fields[uses[i].field].name;
+		if (uses[i].required && !json_object_get(out, name)) {
+			char *path = xasprintf("fields.%s", name);
+			cm_fail(err, 422, "missing_field", path, "%s is required", path);
+			cm_fail_ja(err, "%s は必須です", path);
+			free(path);
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* Checks a subject; with `partial`, only what is given. Returns a normalised copy or NULL. */
+static json_t *check_subject(const struct config *cfg, const struct pathway *pw, const json_t *subject,
+			     bool partial, date_days today, struct cm_error *err)
+{
+	if (!json_is_object(subject)) {
+		cm_fail(err, 422, partial ? "invalid_field" : "missing_field", "subject",
+			"subject must be an object with the person's details");
+		cm_fail_ja(err, "subject（本人の情報）をオブジェクトで指定してください");
+		return NULL;
+	}
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)subject, key, v) {
+		char *path = xasprintf("subject.%s", key);
+		int f = vocab_lookup(subject_field_names, key);
+		int bad = 0;
+		if (f < 0) {
+			cm_fail(err, 422, "unknown_field", path, "%s is not a subject field (name, kana, birth_date, sex, phone, area)", path);
+			cm_fail_ja(err, "%s は本人の項目ではありません（name, kana, birth_date, sex, phone, area）", path);
+			bad = 1;
+		} else if (json_is_null(v) && !(pw->subject_required & MASK(f)) && f != SUBJECT_NAME &&
+			   f != SUBJECT_AREA) {
+			free(path);
+			json_object_set(out, key, v);
+			continue;
+		} else {
+			switch (f) {
+			case SUBJECT_NAME:
+			case SUBJECT_KANA:
+				bad = check_text(v, path, SUBJECT_TEXT_MAX, err);
+				break;
+			case SUBJECT_BIRTH_DATE:
+				bad = check_date(v, path, today, true, err);
+				break;
+			case SUBJECT_SEX:
+				bad = check_enum(v, path, sexes, table_len(sexes), err);
+				break;
+			case SUBJECT_PHONE:
+				bad = check_text(v, path, PHONE_MAX, err);
+				if (!bad && strspn(json_string_value(v), "0123456789+-() ") != json_string_length(v)) {
+					cm_fail(err, 422, "invalid_field", path, "%s may hold digits, spaces, +, - and parentheses only", path);
+					cm_fail_ja(err, "%s は数字・空白・+・-・かっこで指定してください", path);
+					bad = 1;
+				}
+				break;
+			case SUBJECT_AREA:
+				if (!json_is_string(v) || !config_find_area(cfg, json_string_value(v))) {
+					struct buf b;
+					buf_init(&b);
+					for (size_t i = 0; i < cfg->n_areas; i++)
+						buf_printf(&b, "%s%s", i ? ", " : "", cfg->areas[i].id);
+					cm_fail(err, 422, "invalid_field", path, "%s must be one of the areas: %s", path, b.data);
+					cm_fail_ja(err, "%s は次の地区のいずれかで指定してください: %s", path, b.data);
+					buf_release(&b);
+					bad = 1;
+				}
+				break;
+			}
+		}
+		free(path);
+		if (bad) {
+			json_decref(out);
+			return NULL;
+		}
+		json_object_set(out, key, v);
+	}
+	if (!partial)
+		for (int f = 0; f < SUBJECT_FIELD_COUNT; f++) {
+			bool required = (pw->subject_required & MASK(f)) || f == SUBJECT_NAME || f == SUBJECT_AREA;
+			const json_t *v2 = json_object_get(out, subject_field_names[f]);
+			if (required && (!v2 || json_is_null(v2))) {
+				char *path = xasprintf("subject.%s", subject_field_names[f]);
+				cm_fail(err, 422, "missing_field", path, "%s is required", path);
+				cm_fail_ja(err, "%s は必須です", path);
+				free(path);
+				json_decref(out);
+				return NULL;
+			}
+		}
+	return out;
+}
+
+static json_t *check_consent(const json_t *consent, date_days today, struct cm_error *err)
+{
+	if (!json_is_object(consent)) {
+		cm_fail(err, 422, "invalid_field", "consent", "consent must be an object {obtained_by, obtained_at, method, scope}");
+		cm_fail_ja(err, "consent（同意）は {obtained_by, obtained_at, method, scope} で指定してください");
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)consent, key, v) {
+		if (vocab_lookup(consent_field_names, key) < 0) {
+			char *path = xasprintf("consent.%s", key);
+			cm_fail(err, 422, "unknown_field", path, "%s is not a consent field (obtained_by, obtained_at, method, scope)", path);
+			cm_fail_ja(err, "%s は同意の項目ではありません", path);
+			free(path);
+			return NULL;
+		}
+	}
+	static const char *const order[] = { "obtained_by", "obtained_at", "method", "scope" };
+	for (int i = 0; i < 4; i++) {
+		char *path = xasprintf("consent.%s", order[i]);
+		const json_t *f = json_object_get(consent, order[i]);
+		int bad = 0;
+		if (!f) {
+			cm_fail(err, 422, "missing_field", path, "%s is required", path);
+			cm_fail_ja(err, "%s は必須です", path);
+			bad = 1;
+		} else if (i == 0) {
+			bad = check_text(f, path, SUBJECT_TEXT_MAX, err);
+		} else if (i == 1) {
+			clock_us t;
+			if (!(json_is_string(f) && !clock_parse(json_string_value(f), &t)))
+				bad = check_date(f, path, today, true, err);
+		} else if (i == 2) {
+			bad = check_enum(f, path, consent_methods, 2, err);
+		} else {
+			bad = check_text(f, path, 1000, err);
+		}
+		free(path);
+		if (bad)
+			return NULL;
+	}
+	return json_deep_copy(consent);
+}
+
+/* ---- opening ---------------------------------------------------------------------- */
+
+void cm_open_release(struct cm_open *o)
+{
+	json_decref(o->subject);
+	json_decref(o->consent);
+	json_decref(o->fields);
+	memset(o, 0, sizeof(*o));
+}
+
+static const struct config_org *check_receiver(const struct config *cfg, const struct pathway *pw,
+					       const json_t *v, const char *path, const char *area,
+					       struct cm_error *err)
+{
+	const struct config_org *o = check_org(cfg, v, path, err);
+	if (!o)
+		return NULL;
+	if (!(pw->receiver_kinds & MASK(o->kind))) {
+		cm_fail(err, 422, "invalid_field", path, "%s: organisation %s (%s) cannot receive this pathway's cases",
+			path, o->id, org_kind_names[o->kind]);
+		cm_fail_ja(err, "%s: 機関 %s はこのパスの受け手になれません", path, o->id);
+		return NULL;
+	}
+	if (area && o->n_areas) {
+		size_t i = 0;
+		while (i < o->n_areas && strcmp(o->areas[i], area))
+			i++;
+		if (i == o->n_areas) {
+			cm_fail(err, 422, "invalid_field", path, "%s: organisation %s does not serve area %s",
+				path, o->id, area);
+			cm_fail_ja(err, "%s: 機関 %s は地区 %s を担当していません", path, o->id, area);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_caller *who,
+	    const json_t *body, date_days today, struct cm_open *out, struct cm_error *err)
+{
+	static const char *const keys[] = { "pathway", "subject", "consent", "receiver", "fields", NULL };
+	memset(out, 0, sizeof(*out));
+	if (!(pw->open_roles & who->roles) || (pw->open_kinds && !(pw->open_kinds & MASK(who->org->kind)))) {
+		cm_fail(err, 403, "forbidden", "pathway", "your role or organisation may not open a %s case", pw->id);
+		cm_fail_ja(err, "この役割・機関では %s のケースを開始できません", pw->id);
+		return -1;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)body, key, v) {
+		if (vocab_lookup(keys, key) < 0) {
+			cm_fail(err, 422, "unknown_field", key, "%s is not part of a new case (pathway, subject, consent, receiver, fields)", key);
+			cm_fail_ja(err, "%s はケース開始の項目ではありません", key);
+			return -1;
+		}
+	}
+	if (!(out->subject = check_subject(cfg, pw, json_object_get(body, "subject"), false, today, err)))
+		goto fail;
+	const json_t *consent = json_object_get(body, "consent");
+	if (consent && !json_is_null(consent)) {
+		if (!(out->consent = check_consent(consent, today, err)))
+			goto fail;
+	} else if (pw->consent_required) {
+		cm_fail(err, 422, "missing_field", "consent", "consent is required: who obtained it, when, how and for what");
+		cm_fail_ja(err, "本人の同意（consent）が必要です: 取得者・日時・方法・範囲");
+		goto fail;
+	}
+	if (!(out->fields = check_fields(cfg, pw, json_object_get(body, "fields"), pw->open_fields,
+					 pw->n_open_fields, today, err)))
+		goto fail;
+	const char *area = json_string_value(json_object_get(out->subject, "area"));
+	const json_t *receiver = json_object_get(body, "receiver");
+	if (receiver && !json_is_null(receiver)) {
+		if (!(out->receiver = check_receiver(cfg, pw, receiver, "receiver",
+						     pw->receiver_by_area ? area : NULL, err)))
+			goto fail;
+	} else if (pw->receiver_by_area) {
+		out->receiver = config_route(cfg, pw->id, area);
+		if (!out->receiver) {
+			cm_fail(err, 422, "invalid_field", "subject.area", "no organisation receives %s cases from area %s", pw->id, area);
+			cm_fail_ja(err, "地区 %s の %s の受け手が設定されていません", area, pw->id);
+			goto fail;
+		}
+	}
+	struct cm_values vals = { pw, out->subject, out->consent, out->fields };
+	out->state = -1;
+	for (size_t i = 0; i < pw->n_start && out->state < 0; i++)
+		if (eval_guard(pw->start[i].when, &vals, today))
+			out->state = pw->start[i].target;
+	return 0;
+fail:
+	cm_open_release(out);
+	return -1;
+}
+
+/* ---- actions ---------------------------------------------------------------------- */
+
+void cm_step_release(struct cm_step *s)
+{
+	json_decref(s->fields);
+	json_decref(s->given);
+	memset(s, 0, sizeof(*s));
+}
+
+int cm_act(const struct config *cfg, const struct pathway *pw, const struct store_case *c,
+	   const json_t *subject, const struct cm_caller *who, party_mask parties, const char *name,
+	   const json_t *input, date_days today, struct cm_step *out, struct cm_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int id = pathway_action_id(pw, name);
+	if (id < 0) {
+		cm_fail(err, 404, "unknown_action", "action", "pathway %s has no action '%s'", pw->id, name);
+		cm_fail_ja(err, "パス %s に操作 '%s' はありません", pw->id, name);
+		return -1;
+	}
+	int state = pathway_state_index(pw, c->state);
+	const struct pw_action *a = pathway_transition(pw, state, id);
+	if (!a) {
+		cm_fail(err, 409, "action_not_available", "action", "'%s' is not possible while the case is %s",
+			name, c->state);
+		cm_fail_ja(err, "ケースが「%s」の間は '%s' はできません",
+			   state >= 0 ? pw->states[state].title.ja : c->state, name);
+		return -1;
+	}
+	if (!pathway_action_permits(a, who->roles, parties)) {
+		cm_fail(err, 403, "forbidden", "action", "your role or side of the case may not take '%s'", name);
+		cm_fail_ja(err, "この役割・立場では '%s' を行えません", name);
+		return -1;
+	}
+	struct cm_values vals = { pw, subject, c->consent, c->fields };
+	if (!eval_guard(a->guard, &vals, today)) {
+		cm_fail(err, 409, "action_not_available", "action", "'%s' is not possible now: %s", name,
+			expr_source(a->guard));
+		cm_fail_ja(err, "今は '%s' を行えません（条件: %s）", name, expr_source(a->guard));
+		return -1;
+	}
+	if (input && !json_is_object(input)) {
+		cm_fail(err, 422, "invalid_field", "", "the body must be an object {\"fields\": {...}}");
+		cm_fail_ja(err, "本文は {\"fields\": {...}} の形で送ってください");
+		return -1;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)input, key, v) {
+		if (strcmp(key, "fields")) {
+			cm_fail(err, 422, "unknown_field", key, "%s is not part of an action body (fields)", key);
+			cm_fail_ja(err, "%s は操作の項目ではありません", key);
+			return -1;
+		}
+	}
+	json_t *given = check_fields(cfg, pw, input ? json_object_get(input, "fields") : NULL, a->fields,
+				     a->n_fields, today, err);
+	if (!given)
+		return -1;
+	for (size_t i = 0; i < a->n_sets; i++) {
+		const struct pw_setting *set = &a->sets[i];
+		json_t *val = NULL;
+		char day[11];
+		switch (set->value.type) {
+		case EXPR_T_BOOL: val = json_boolean(set->value.u.b); break;
+		case EXPR_T_INT: val = json_integer(set->value.u.i); break;
+		case EXPR_T_DATE: date_format(set->value.u.d, day); val = json_string(day); break;
+		default: val = json_string(set->value.u.s); break;
+		}
+		json_object_set_new(given, pw->fields[set->field].name, val);
+	}
+	if (a->changes_receiver) {
+		const json_t *r = json_object_get(given, "receiver");
+		out->new_receiver = check_receiver(cfg, pw, r, "fields.receiver",
+						   pw->receiver_by_area ? c->area : NULL, err);
+		if (!out->new_receiver) {
+			json_decref(given);
+			return -1;
+		}
+	}
+	out->action = a;
+	out->target = a->target;
+	out->given = given;
+	out->fields = json_deep_copy(c->fields);
+	json_object_update(out->fields, given);
+	const struct pw_state *to = &pw->states[a->target];
+	if (to->final) {
+		if (to->outcome)
+			out->outcome = to->outcome;
+		else
+			out->outcome = json_string_value(json_object_get(out->fields, pw->fields[to->outcome_field].name));
+		if (!out->outcome) {
+			const char *fname = pw->fields[to->outcome_field].name;
+			char *path = xasprintf("fields.%s", fname);
+			cm_fail(err, 422, "missing_field", path, "%s is required to close the case", path);
+			cm_fail_ja(err, "ケースを終結するには %s が必要です", path);
+			free(path);
+			cm_step_release(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+json_t *cm_correct_subject(const struct config *cfg, const struct pathway *pw, const json_t *current,
+			   const json_t *patch, date_days today, struct cm_error *err)
+{
+	json_t *checked = check_subject(cfg, pw, patch, true, today, err);
+	if (!checked)
+		return NULL;
+	if (json_object_size(checked) == 0) {
+		json_decref(checked);
+		cm_fail(err, 422, "missing_field", "subject", "send at least one subject field to correct");
+		cm_fail_ja(err, "訂正する本人の項目を 1 つ以上指定してください");
+		return NULL;
+	}
+	json_t *merged = json_deep_copy(current);
+	const char *key;
+	json_t *v;
+	json_object_foreach(checked, key, v) {
+		if (json_is_null(v))
+			json_object_del(merged, key);
+		else
+			json_object_set(merged, key, v);
+	}
+	json_decref(checked);
+	/* The result must still satisfy the pathway. */
+	json_t *whole = check_subject(cfg, pw, merged, false, today, err);
+	json_decref(merged);
+	return whole;
+}

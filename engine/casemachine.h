@@ -1,0 +1,98 @@
+/*
+ * casemachine — what may happen to a case, decided from the compiled pathway,
+ * the caller and the case alone: no I/O. Which sides of a case a caller stands
+ * on, what they may see, which actions they may take now, whether the input of
+ * an opening or an action is valid, and what the action does. The API layer
+ * stores what it decides.
+ */
+#ifndef TSUNAGU_CASEMACHINE_H
+#define TSUNAGU_CASEMACHINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "date.h"
+#include "pathway.h"
+#include "store.h"
+
+struct cm_caller {
+	const char *user;          /* NULL for the system (timers) */
+	const struct config_org *org;
+	role_mask roles;
+};
+
+/* A refusal, in the API's terms: HTTP status, stable code, field, and both languages. */
+struct cm_error {
+	int status;
+	const char *code;
+	char *field;
+	char *message;
+	char *message_ja;
+};
+
+__attribute__((format(printf, 5, 6)))
+void cm_fail(struct cm_error *e, int status, const char *code, const char *field, const char *fmt, ...);
+/* Sets the Japanese message (printf-style) of an error built by cm_fail. */
+__attribute__((format(printf, 2, 3)))
+void cm_fail_ja(struct cm_error *e, const char *fmt, ...);
+void cm_error_release(struct cm_error *e);
+
+/* The sides of case c the caller stands on (0: none, so the case must look absent). */
+party_mask cm_parties(const struct pathway *pw, const struct store_case *c, const struct cm_caller *who);
+
+/* May a caller on these sides see the subject's personal data and the case's fields? */
+bool cm_sees_personal(const struct pathway *pw, party_mask parties);
+
+/* The values an expression may read: the subject, the consent and the case's fields. */
+struct cm_values {
+	const struct pathway *pw;
+	const json_t *subject;
+	const json_t *consent;
+	const json_t *fields;
+};
+
+/* Is the action available to this caller now (role, side and guard)? */
+bool cm_action_available(const struct cm_values *vals, const struct pw_action *a, role_mask roles,
+			 party_mask parties, date_days today);
+
+/* The result of checking an opening. */
+struct cm_open {
+	json_t *subject;           /* validated, normalised */
+	json_t *consent;           /* or NULL */
+	json_t *fields;            /* the case fields given */
+	const struct config_org *receiver; /* NULL until a triage action chooses */
+	int state;                 /* the start state */
+};
+
+void cm_open_release(struct cm_open *o);
+
+/* Checks a POST /v1/cases body. Returns 0 and *out, or -1 and *err. */
+int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_caller *who,
+	    const json_t *body, date_days today, struct cm_open *out, struct cm_error *err);
+
+/* The result of an action. */
+struct cm_step {
+	const struct pw_action *action;
+	int target;                /* state index */
+	json_t *fields;            /* the case's fields after the action */
+	json_t *given;             /* the values this action set (for the event) */
+	const struct config_org *new_receiver; /* non-NULL when the action hands the case on */
+	const char *outcome;       /* set when the target is final */
+};
+
+void cm_step_release(struct cm_step *s);
+
+/*
+ * Checks taking action `name` on case c (in pathway pw) with body `input` ({"fields": {...}}).
+ * `parties` are the caller's sides (non-zero). Returns 0 and *out, or -1 and *err.
+ */
+int cm_act(const struct config *cfg, const struct pathway *pw, const struct store_case *c,
+	   const json_t *subject, const struct cm_caller *who, party_mask parties, const char *name,
+	   const json_t *input, date_days today, struct cm_step *out, struct cm_error *err);
+
+/* Checks a subject correction (PATCH): a partial subject. Returns the merged subject or NULL. */
+json_t *cm_correct_subject(const struct config *cfg, const struct pathway *pw, const json_t *current,
+			   const json_t *patch, date_days today, struct cm_error *err);
+
+#endif

@@ -1,0 +1,1076 @@
+/*
+ * store — the SQLite schema, its migrations, and one prepared statement per
+ * query. The event chain: each event's hash covers its own columns, the digest of
+ * its payload and the previous event's hash, so an edited, deleted or reordered
+ * row breaks the chain at that row.
+ */
+#include "store.h"
+#include "token.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_USER_ADD, ST_USER_REVOKE, ST_TOKENS_REVOKE, ST_TOKEN_ADD, ST_AUTH, ST_USER_GET,
+	ST_USER_BY_NAME, ST_USERS_LIST,
+	ST_PW_GET, ST_PW_ADD, ST_PW_SOURCE,
+	ST_CASE_INSERT, ST_CASE_UPDATE, ST_CASE_GET,
+	ST_SUBJECT_INSERT, ST_SUBJECT_UPDATE, ST_SUBJECT_GET,
+	ST_EVENT_HEAD, ST_EVENT_INSERT, ST_PAYLOAD_INSERT, ST_EVENTS_FOR_CASE, ST_EVENTS_ALL,
+	ST_NOTE_ADD, ST_NOTES_FOR_CASE,
+	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
+	ST_IDEM_GET, ST_IDEM_PUT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT action",
+	[ST_RELEASE] = "RELEASE action",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO action",
+	[ST_USER_ADD] = "INSERT INTO users(id, org, name, roles, created_at) VALUES (?,?,?,?,?)",
+	[ST_USER_REVOKE] = "UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+	[ST_TOKENS_REVOKE] = "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+	[ST_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
+	[ST_AUTH] = "SELECT u.id, u.org, u.name, u.roles, u.created_at, t.expires_at FROM tokens t "
+		    "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL "
+		    "AND u.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
+	[ST_USER_GET] = "SELECT id, org, name, roles, created_at, revoked_at, "
+			"(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			"FROM users WHERE id = ?",
+	[ST_USER_BY_NAME] = "SELECT id, org, name, roles, created_at, revoked_at, NULL "
+			    "FROM users WHERE org = ? AND name = ? AND revoked_at IS NULL",
+	[ST_USERS_LIST] = "SELECT id, org, name, roles, created_at, revoked_at, "
+			  "(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			  "FROM users ORDER BY org, name, id",
+	[ST_PW_GET] = "SELECT digest FROM pathway_versions WHERE pathway = ? AND version = ?",
+	[ST_PW_ADD] = "INSERT INTO pathway_versions(pathway, version, digest, source, loaded_at) VALUES (?,?,?,?,?)",
+	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
+	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
+			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
+			   "updated_at, closed_at, outcome, area) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
+			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ? "
+			   "WHERE id = ? AND version = ?",
+	[ST_CASE_GET] = "SELECT id, pathway, pathway_version, state, version, origin_org, origin_user, "
+			"receiver_org, assignee, subject_id, consent, fields, opened_at, updated_at, "
+			"closed_at, outcome, area FROM cases WHERE id = ?",
+	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
+	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
+	[ST_SUBJECT_GET] = "SELECT data FROM subjects WHERE id = ? AND data IS NOT NULL",
+	[ST_EVENT_HEAD] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+	[ST_EVENT_INSERT] = "INSERT INTO events(seq, id, case_id, at, actor_user, actor_org, action, "
+			    "from_state, to_state, case_version, payload_digest, prev_hash, hash) "
+			    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PAYLOAD_INSERT] = "INSERT INTO event_payloads(seq, payload) VALUES (?,?)",
+	[ST_EVENTS_FOR_CASE] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
+			       "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
+			       "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
+			       "WHERE e.case_id = ? ORDER BY e.seq",
+	[ST_EVENTS_ALL] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
+			  "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
+			  "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
+			  "ORDER BY e.rowid",
+	[ST_NOTE_ADD] = "INSERT INTO notes(id, case_id, user_id, org, visibility, text, at) VALUES (?,?,?,?,?,?,?)",
+	[ST_NOTES_FOR_CASE] = "SELECT id, user_id, org, visibility, text, at FROM notes WHERE case_id = ? "
+			      "ORDER BY at, id",
+	[ST_OUTBOX_ADD] = "INSERT INTO outbox(id, case_id, event_seq, party, org, user_id, template, "
+			  "status, attempts, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,'pending',0,?,?)",
+	[ST_PROVISION_ADD] = "INSERT INTO provisions(id, at, case_id, subject_id, from_org, to_org, items, "
+			     "consent_basis, event_seq) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_ACCESS_ADD] = "INSERT INTO access_log(at, user_id, org, case_id, subject_id, what) VALUES (?,?,?,?,?,?)",
+	[ST_IDEM_GET] = "SELECT request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?",
+	[ST_IDEM_PUT] = "INSERT INTO idempotency(user_id, key, request_hash, status, body, created_at) "
+			"VALUES (?,?,?,?,?,?)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+};
+
+/* The schema of each version; migrations run in order inside one transaction. */
+static const char *const migrations[] = {
+	/* version 1 */
+	"CREATE TABLE users(id TEXT PRIMARY KEY, org TEXT NOT NULL, name TEXT NOT NULL, "
+	"  roles INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+	"CREATE TABLE tokens(hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+	"  created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);"
+	"CREATE INDEX tokens_user ON tokens(user_id);"
+	"CREATE TABLE pathway_versions(pathway TEXT NOT NULL, version INTEGER NOT NULL, "
+	"  digest TEXT NOT NULL, source TEXT NOT NULL, loaded_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(pathway, version));"
+	"CREATE TABLE subjects(id TEXT PRIMARY KEY, data TEXT, updated_at INTEGER NOT NULL, purged_at INTEGER);"
+	"CREATE TABLE cases(id TEXT PRIMARY KEY, pathway TEXT NOT NULL, pathway_version INTEGER NOT NULL, "
+	"  state TEXT NOT NULL, version INTEGER NOT NULL, origin_org TEXT NOT NULL, origin_user TEXT, "
+	"  receiver_org TEXT, assignee TEXT, subject_id TEXT NOT NULL REFERENCES subjects(id), "
+	"  consent TEXT, fields TEXT NOT NULL, opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
+	"  closed_at INTEGER, outcome TEXT, area TEXT);"
+	"CREATE INDEX cases_updated ON cases(updated_at, id);"
+	"CREATE INDEX cases_receiver ON cases(receiver_org, updated_at);"
+	"CREATE INDEX cases_origin ON cases(origin_org, updated_at);"
+	"CREATE INDEX cases_subject ON cases(subject_id);"
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, "
+	"  at INTEGER NOT NULL, actor_user TEXT, actor_org TEXT, action TEXT NOT NULL, from_state TEXT, "
+	"  to_state TEXT NOT NULL, case_version INTEGER NOT NULL, payload_digest TEXT NOT NULL, "
+	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX events_case ON events(case_id, seq);"
+	"CREATE TABLE event_payloads(seq INTEGER PRIMARY KEY, payload BLOB);"
+	"CREATE TABLE notes(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, user_id TEXT NOT NULL, "
+	"  org TEXT NOT NULL, visibility TEXT NOT NULL, text TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX notes_case ON notes(case_id, at);"
+	"CREATE TABLE outbox(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, event_seq INTEGER NOT NULL, "
+	"  party TEXT NOT NULL, org TEXT, user_id TEXT, template TEXT NOT NULL, status TEXT NOT NULL, "
+	"  attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, "
+	"  last_error TEXT, delivered_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"
+	"CREATE TABLE provisions(id TEXT PRIMARY KEY, at INTEGER NOT NULL, case_id TEXT NOT NULL, "
+	"  subject_id TEXT NOT NULL, from_org TEXT NOT NULL, to_org TEXT NOT NULL, items TEXT NOT NULL, "
+	"  consent_basis TEXT NOT NULL, event_seq INTEGER NOT NULL);"
+	"CREATE INDEX provisions_at ON provisions(at);"
+	"CREATE TABLE access_log(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT NOT NULL, "
+	"  org TEXT NOT NULL, case_id TEXT, subject_id TEXT, what TEXT NOT NULL);"
+	"CREATE INDEX access_at ON access_log(at);"
+	"CREATE TABLE idempotency(user_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, "
+	"  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(user_id, key));",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+const char *store_errmsg(const struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmts[id];
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
+				       NULL) != SQLITE_OK) {
+			fprintf(stderr, "tsunagu: store: cannot prepare \"%s\": %s\n", stmt_sql[id],
+				sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		st = s->stmts[id];
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Steps a statement that returns no rows. */
+static int run(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "tsunagu: store: %s: %s\n", sqlite3_sql(st), sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, clock_us v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+	if (!v) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	sqlite3_bind_text(st, i, text, -1, free);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static json_t *col_json(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	if (!t)
+		return NULL;
+	return json_loads(t, 0, NULL);
+}
+
+static int exec(struct store *s, const char *sql, char **err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			*err = xasprintf("%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct store *s, char **err)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		*err = xstrdup(sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > N_MIGRATIONS) {
+		*err = xasprintf("the database has schema version %d, newer than this tsunagu (%d); "
+				 "run the newer tsunagu", version, N_MIGRATIONS);
+		return -1;
+	}
+	if (version == N_MIGRATIONS)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE", err))
+		return -1;
+	for (int v = version; v < N_MIGRATIONS; v++) {
+		char *e = NULL;
+		if (exec(s, migrations[v], &e)) {
+			*err = xasprintf("migrating the schema to version %d: %s", v + 1, e);
+			free(e);
+			exec(s, "ROLLBACK", NULL);
+			return -1;
+		}
+	}
+	char *set = xasprintf("PRAGMA user_version = %d", N_MIGRATIONS);
+	int rc = exec(s, set, err);
+	free(set);
+	if (rc || exec(s, "COMMIT", err)) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char **err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot open database '%s': %s", path,
+				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	char *e = NULL;
+	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+		    "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", &e) ||
+	    migrate(s, &e)) {
+		*err = xasprintf("database '%s': %s", path, e);
+		free(e);
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+void store_manual_checkpoints(struct store *s)
+{
+	sqlite3_wal_autocheckpoint(s->db, 0);
+}
+
+void store_checkpoint(struct store *s)
+{
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+int store_begin(struct store *s)
+{
+	return run(s, stmt(s, ST_BEGIN));
+}
+
+int store_commit(struct store *s)
+{
+	if (run(s, stmt(s, ST_COMMIT)) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(s->db))
+		store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, stmt(s, ST_ROLLBACK));
+}
+
+bool store_in_transaction(const struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int store_savepoint(struct store *s)
+{
+	return run(s, stmt(s, ST_SAVEPOINT));
+}
+
+int store_release(struct store *s)
+{
+	return run(s, stmt(s, ST_RELEASE));
+}
+
+void store_rollback_savepoint(struct store *s)
+{
+	if (run(s, stmt(s, ST_ROLLBACK_TO)) == 0)
+		run(s, stmt(s, ST_RELEASE));
+}
+
+/* ---- users ---- */
+
+void store_user_release(struct store_user *u)
+{
+	free(u->id);
+	free(u->org);
+	free(u->name);
+	memset(u, 0, sizeof(*u));
+}
+
+int store_user_add(struct store *s, const char *id, const char *org, const char *name,
+		   role_mask roles, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, org);
+	bind_text(st, 3, name);
+	sqlite3_bind_int64(st, 4, roles);
+	sqlite3_bind_int64(st, 5, now);
+	return run(s, st);
+}
+
+int store_tokens_revoke(struct store *s, const char *user_id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKENS_REVOKE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, user_id);
+	return run(s, st);
+}
+
+int store_user_revoke(struct store *s, const char *id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_REVOKE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, id);
+	if (run(s, st))
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return -1;
+	return store_tokens_revoke(s, id, now);
+}
+
+int store_token_add(struct store *s, const char *hash, const char *user_id, clock_us now,
+		    clock_us expires_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	bind_text(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, now);
+	bind_time(st, 4, expires_at);
+	return run(s, st);
+}
+
+static void read_user(sqlite3_stmt *st, struct store_user *out, bool with_revoked)
+{
+	out->id = col_text(st, 0);
+	out->org = col_text(st, 1);
+	out->name = col_text(st, 2);
+	out->roles = (role_mask)sqlite3_column_int64(st, 3);
+	out->created_at = sqlite3_column_int64(st, 4);
+	if (with_revoked) {
+		out->revoked_at = sqlite3_column_int64(st, 5);
+		out->token_expires = sqlite3_column_int64(st, 6);
+	} else {
+		out->revoked_at = 0;
+		out->token_expires = sqlite3_column_int64(st, 5);
+	}
+}
+
+/* Steps a one-row query: 0 with the row read by fn, 1 when none, -1 on error. */
+static int one_row(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_AUTH);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	sqlite3_bind_int64(st, 2, now);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, false);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_user_get(struct store *s, const char *id, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, true);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_BY_NAME);
+	if (!st)
+		return -1;
+	bind_text(st, 1, org);
+	bind_text(st, 2, name);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, true);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_USERS_LIST);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_user u = { 0 };
+		read_user(st, &u, true);
+		fn(ctx, &u);
+		store_user_release(&u);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- pathway versions ---- */
+
+int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
+			   const char *source, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		bool same = !strcmp((const char *)sqlite3_column_text(st, 0), digest);
+		sqlite3_reset(st);
+		return same ? 0 : 1;
+	}
+	if (rc < 0)
+		return -1;
+	st = stmt(s, ST_PW_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	bind_text(st, 3, digest);
+	bind_text(st, 4, source);
+	sqlite3_bind_int64(st, 5, now);
+	return run(s, st);
+}
+
+char *store_pathway_source(struct store *s, const char *id, long version)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_SOURCE);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	if (one_row(s, st))
+		return NULL;
+	char *text = col_text(st, 0);
+	sqlite3_reset(st);
+	return text;
+}
+
+/* ---- cases ---- */
+
+void store_case_release(struct store_case *c)
+{
+	free(c->id);
+	free(c->pathway);
+	free(c->state);
+	free(c->origin_org);
+	free(c->origin_user);
+	free(c->receiver_org);
+	free(c->assignee);
+	free(c->subject_id);
+	json_decref(c->consent);
+	json_decref(c->fields);
+	free(c->outcome);
+	free(c->area);
+	memset(c, 0, sizeof(*c));
+}
+
+int store_case_insert(struct store *s, const struct store_case *c)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, c->id);
+	bind_text(st, 2, c->pathway);
+	sqlite3_bind_int64(st, 3, c->pathway_version);
+	bind_text(st, 4, c->state);
+	sqlite3_bind_int64(st, 5, c->version);
+	bind_text(st, 6, c->origin_org);
+	bind_text(st, 7, c->origin_user);
+	bind_text(st, 8, c->receiver_org);
+	bind_text(st, 9, c->assignee);
+	bind_text(st, 10, c->subject_id);
+	bind_json(st, 11, c->consent);
+	bind_json(st, 12, c->fields);
+	sqlite3_bind_int64(st, 13, c->opened_at);
+	sqlite3_bind_int64(st, 14, c->updated_at);
+	bind_time(st, 15, c->closed_at);
+	bind_text(st, 16, c->outcome);
+	bind_text(st, 17, c->area);
+	return run(s, st);
+}
+
+int store_case_update(struct store *s, const struct store_case *c, long expected_version)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_UPDATE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, c->state);
+	sqlite3_bind_int64(st, 2, c->version);
+	bind_text(st, 3, c->receiver_org);
+	bind_text(st, 4, c->assignee);
+	bind_json(st, 5, c->consent);
+	bind_json(st, 6, c->fields);
+	sqlite3_bind_int64(st, 7, c->updated_at);
+	bind_time(st, 8, c->closed_at);
+	bind_text(st, 9, c->outcome);
+	bind_text(st, 10, c->area);
+	bind_text(st, 11, c->id);
+	sqlite3_bind_int64(st, 12, expected_version);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+static void read_case(sqlite3_stmt *st, struct store_case *c)
+{
+	c->id = col_text(st, 0);
+	c->pathway = col_text(st, 1);
+	c->pathway_version = (long)sqlite3_column_int64(st, 2);
+	c->state = col_text(st, 3);
+	c->version = (long)sqlite3_column_int64(st, 4);
+	c->origin_org = col_text(st, 5);
+	c->origin_user = col_text(st, 6);
+	c->receiver_org = col_text(st, 7);
+	c->assignee = col_text(st, 8);
+	c->subject_id = col_text(st, 9);
+	c->consent = col_json(st, 10);
+	c->fields = col_json(st, 11);
+	if (!c->fields)
+		c->fields = json_object();
+	c->opened_at = sqlite3_column_int64(st, 12);
+	c->updated_at = sqlite3_column_int64(st, 13);
+	c->closed_at = sqlite3_column_int64(st, 14);
+	c->outcome = col_text(st, 15);
+	c->area = col_text(st, 16);
+}
+
+int store_case_get(struct store *s, const char *id, struct store_case *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_case(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_cases_list(struct store *s, const struct store_case_filter *f,
+		     int (*fn)(void *ctx, struct store_case *c), void *ctx)
+{
+	/* Built from fixed fragments; every value is bound. */
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT id, pathway, pathway_version, state, version, origin_org, origin_user, "
+		       "receiver_org, assignee, subject_id, consent, fields, opened_at, updated_at, "
+		       "closed_at, outcome, area FROM cases WHERE 1");
+	if (f->pathway)
+		buf_adds(&sql, " AND pathway = :pathway");
+	if (f->state)
+		buf_adds(&sql, " AND state = :state");
+	if (f->org)
+		buf_adds(&sql, " AND (origin_org = :org OR receiver_org = :org)");
+	if (f->receiver_org)
+		buf_adds(&sql, " AND receiver_org = :receiver");
+	if (f->assignee)
+		buf_adds(&sql, " AND assignee = :assignee");
+	if (f->updated_since)
+		buf_adds(&sql, " AND updated_at >= :since");
+	if (f->after_id)
+		buf_adds(&sql, " AND (updated_at > :after_t OR (updated_at = :after_t AND id > :after_id))");
+	buf_adds(&sql, " ORDER BY updated_at, id");
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+		goto out;
+	}
+#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+	if (f->pathway)
+		BIND(":pathway", f->pathway);
+	if (f->state)
+		BIND(":state", f->state);
+	if (f->org)
+		BIND(":org", f->org);
+	if (f->receiver_org)
+		BIND(":receiver", f->receiver_org);
+	if (f->assignee)
+		BIND(":assignee", f->assignee);
+	if (f->updated_since)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->updated_since);
+	if (f->after_id) {
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after_t"), f->after_updated);
+		BIND(":after_id", f->after_id);
+	}
+#undef BIND
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_case c = { 0 };
+		read_case(st, &c);
+		int stop = fn(ctx, &c);
+		store_case_release(&c);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
+}
+
+/* ---- subjects ---- */
+
+int store_subject_insert(struct store *s, const char *id, const json_t *subject, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_json(st, 2, subject);
+	sqlite3_bind_int64(st, 3, now);
+	return run(s, st);
+}
+
+int store_subject_update(struct store *s, const char *id, const json_t *subject, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_UPDATE);
+	if (!st)
+		return -1;
+	bind_json(st, 1, subject);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, id);
+	return run(s, st);
+}
+
+json_t *store_subject_get(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_GET);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	if (one_row(s, st))
+		return NULL;
+	json_t *v = col_json(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* ---- events ---- */
+
+/* Length-prefixed so that no two different rows encode alike. */
+static void chain_add(struct buf *b, const char *field)
+{
+	if (!field) {
+		buf_adds(b, "-;");
+		return;
+	}
+	buf_printf(b, "%zu:%s;", strlen(field), field);
+}
+
+static void event_hash(const struct store_event *ev, char out[65])
+{
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "tsunagu-event-v1;%lld;", (long long)ev->seq);
+	chain_add(&b, ev->id);
+	chain_add(&b, ev->case_id);
+	buf_printf(&b, "%lld;", (long long)ev->at);
+	chain_add(&b, ev->actor_user);
+	chain_add(&b, ev->actor_org);
+	chain_add(&b, ev->action);
+	chain_add(&b, ev->from_state);
+	chain_add(&b, ev->to_state);
+	buf_printf(&b, "%ld;", ev->case_version);
+	chain_add(&b, ev->payload_digest);
+	chain_add(&b, ev->prev_hash);
+	token_sha256_hex(b.data, b.len, out);
+	buf_release(&b);
+}
+
+static const char genesis[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+int store_event_append(struct store *s, struct store_event *ev)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		ev->seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", (const char *)sqlite3_column_text(st, 1));
+		sqlite3_reset(st);
+	} else {
+		ev->seq = 1;
+		memcpy(ev->prev_hash, genesis, sizeof(genesis));
+	}
+	token_sha256_hex(ev->payload ? ev->payload : "", ev->payload ? ev->payload_len : 0,
+			 ev->payload_digest);
+	event_hash(ev, ev->hash);
+	st = stmt(s, ST_EVENT_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev->seq);
+	bind_text(st, 2, ev->id);
+	bind_text(st, 3, ev->case_id);
+	sqlite3_bind_int64(st, 4, ev->at);
+	bind_text(st, 5, ev->actor_user);
+	bind_text(st, 6, ev->actor_org);
+	bind_text(st, 7, ev->action);
+	bind_text(st, 8, ev->from_state);
+	bind_text(st, 9, ev->to_state);
+	sqlite3_bind_int64(st, 10, ev->case_version);
+	bind_text(st, 11, ev->payload_digest);
+	bind_text(st, 12, ev->prev_hash);
+	bind_text(st, 13, ev->hash);
+	if (run(s, st))
+		return -1;
+	st = stmt(s, ST_PAYLOAD_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev->seq);
+	if (ev->payload)
+		sqlite3_bind_blob(st, 2, ev->payload, (int)ev->payload_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
+	return run(s, st);
+}
+
+static void read_event(sqlite3_stmt *st, struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->id = (char *)sqlite3_column_text(st, 1);
+	ev->case_id = (char *)sqlite3_column_text(st, 2);
+	ev->at = sqlite3_column_int64(st, 3);
+	ev->actor_user = (char *)sqlite3_column_text(st, 4);
+	ev->actor_org = (char *)sqlite3_column_text(st, 5);
+	ev->action = (char *)sqlite3_column_text(st, 6);
+	ev->from_state = (char *)sqlite3_column_text(st, 7);
+	ev->to_state = (char *)sqlite3_column_text(st, 8);
+	ev->case_version = (long)sqlite3_column_int64(st, 9);
+	const char *t;
+	if ((t = (const char *)sqlite3_column_text(st, 10)))
+		snprintf(ev->payload_digest, sizeof(ev->payload_digest), "%s", t);
+	if ((t = (const char *)sqlite3_column_text(st, 11)))
+		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", t);
+	if ((t = (const char *)sqlite3_column_text(st, 12)))
+		snprintf(ev->hash, sizeof(ev->hash), "%s", t);
+	ev->payload = sqlite3_column_blob(st, 13);
+	ev->payload_len = (size_t)sqlite3_column_bytes(st, 13);
+	if (sqlite3_column_type(st, 13) == SQLITE_NULL)
+		ev->payload = NULL;
+}
+
+int store_events_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENTS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev;
+		read_event(st, &ev);
+		if (fn(ctx, &ev)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_verify_chain(struct store *s, struct store_verify *v)
+{
+	memset(v, 0, sizeof(*v));
+	sqlite3_stmt *st = stmt(s, ST_EVENTS_ALL);
+	if (!st)
+		return -1;
+	char prev[65];
+	memcpy(prev, genesis, sizeof(genesis));
+	int64_t expect_seq = 1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev;
+		read_event(st, &ev);
+		v->events++;
+		char h[65];
+		if (ev.seq != expect_seq) {
+			snprintf(v->reason, sizeof(v->reason),
+				 "expected event %lld next but found event %lld: events were deleted or reordered",
+				 (long long)expect_seq, (long long)ev.seq);
+		} else if (strcmp(ev.prev_hash, prev)) {
+			snprintf(v->reason, sizeof(v->reason),
+				 "its link to the previous event does not match: an event before it was changed or removed");
+		} else if (ev.payload &&
+			   (token_sha256_hex(ev.payload, ev.payload_len, h), strcmp(h, ev.payload_digest))) {
+			snprintf(v->reason, sizeof(v->reason), "its payload was changed");
+		} else if (event_hash(&ev, h), strcmp(h, ev.hash)) {
+			snprintf(v->reason, sizeof(v->reason), "its recorded content was changed");
+		}
+		if (v->reason[0]) {
+			v->bad_seq = ev.seq ? ev.seq : expect_seq;
+			break;
+		}
+		memcpy(prev, ev.hash, sizeof(prev));
+		expect_seq++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- notes, outbox, provisions, access log ---- */
+
+int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
+		   const char *org, const char *visibility, const char *text, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_NOTE_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, case_id);
+	bind_text(st, 3, user);
+	bind_text(st, 4, org);
+	bind_text(st, 5, visibility);
+	bind_text(st, 6, text);
+	sqlite3_bind_int64(st, 7, now);
+	return run(s, st);
+}
+
+int store_notes_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
+				   const char *visibility, const char *text, clock_us at), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_NOTES_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+		       (const char *)sqlite3_column_text(st, 4), sqlite3_column_int64(st, 5))) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_outbox_add(struct store *s, const char *case_id, int64_t event_seq, const char *party,
+		     const char *org, const char *user, const char *template_name, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("n_");
+	bind_text(st, 1, id);
+	free(id);
+	bind_text(st, 2, case_id);
+	sqlite3_bind_int64(st, 3, event_seq);
+	bind_text(st, 4, party);
+	bind_text(st, 5, org);
+	bind_text(st, 6, user);
+	bind_text(st, 7, template_name);
+	sqlite3_bind_int64(st, 8, now);
+	sqlite3_bind_int64(st, 9, now);
+	return run(s, st);
+}
+
+int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,
+			const char *from_org, const char *to_org, const char *items,
+			const char *consent_basis, int64_t event_seq)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISION_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("p_");
+	bind_text(st, 1, id);
+	free(id);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, case_id);
+	bind_text(st, 4, subject_id);
+	bind_text(st, 5, from_org);
+	bind_text(st, 6, to_org);
+	bind_text(st, 7, items);
+	bind_text(st, 8, consent_basis);
+	sqlite3_bind_int64(st, 9, event_seq);
+	return run(s, st);
+}
+
+int store_access_add(struct store *s, clock_us at, const char *user, const char *org,
+		     const char *case_id, const char *subject_id, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, ST_ACCESS_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	bind_text(st, 2, user);
+	bind_text(st, 3, org);
+	bind_text(st, 4, case_id);
+	bind_text(st, 5, subject_id);
+	bind_text(st, 6, what);
+	return run(s, st);
+}
+
+/* ---- idempotency ---- */
+
+int store_idem_get(struct store *s, const char *user, const char *key, char **request_hash,
+		   int *status, char **body)
+{
+	sqlite3_stmt *st = stmt(s, ST_IDEM_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user);
+	bind_text(st, 2, key);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		*request_hash = col_text(st, 0);
+		*status = sqlite3_column_int(st, 1);
+		*body = col_text(st, 2);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
+		   int status, const char *body, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_IDEM_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user);
+	bind_text(st, 2, key);
+	bind_text(st, 3, request_hash);
+	sqlite3_bind_int(st, 4, status);
+	bind_text(st, 5, body);
+	sqlite3_bind_int64(st, 6, now);
+	return run(s, st);
+}
+
+int64_t store_count(struct store *s, const char *table)
+{
+	static const char *const allowed[] = {
+		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
+		"provisions", "access_log", "idempotency", "pathway_versions", NULL
+	};
+	size_t i = 0;
+	while (allowed[i] && strcmp(allowed[i], table))
+		i++;
+	if (!allowed[i])
+		return -1;
+	char *sql = xasprintf("SELECT count(*) FROM %s", allowed[i]);
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	free(sql);
+	return n;
+}

@@ -1,0 +1,193 @@
+/*
+ * store — durable state in SQLite, and the only module that speaks SQL: users
+ * and token hashes, pathway versions, subjects, cases, the hash-chained event
+ * log (payloads kept apart so personal data can be purged without breaking the
+ * chain), notes, outbox, provision records, the access log and idempotency keys.
+ * WAL with synchronous=FULL; write transactions begin IMMEDIATE; every statement
+ * is prepared once. Callers group actions into one transaction per loop turn and
+ * wrap each action in a savepoint so that a failing action undoes only itself.
+ */
+#ifndef TSUNAGU_STORE_H
+#define TSUNAGU_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "vocab.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Opens (creating and migrating) the database. On error returns -1 and *err (caller frees). */
+int store_open(const char *path, struct store **out, char **err);
+void store_close(struct store *s);
+
+/* The last SQLite error message, for logs. */
+const char *store_errmsg(const struct store *s);
+
+/* Turns off automatic WAL checkpoints inside COMMIT; the daemon checkpoints when idle. */
+void store_manual_checkpoints(struct store *s);
+void store_checkpoint(struct store *s);
+
+int store_begin(struct store *s);        /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);       /* on failure the transaction is rolled back */
+void store_rollback(struct store *s);
+bool store_in_transaction(const struct store *s);
+int store_savepoint(struct store *s);
+int store_release(struct store *s);
+void store_rollback_savepoint(struct store *s);
+
+/* ---- users and tokens ---- */
+
+struct store_user {
+	char *id;
+	char *org;
+	char *name;
+	role_mask roles;
+	clock_us created_at;
+	clock_us revoked_at;    /* 0 when active */
+	clock_us token_expires; /* of the newest token; 0 when none expires */
+};
+
+void store_user_release(struct store_user *u);
+
+int store_user_add(struct store *s, const char *id, const char *org, const char *name,
+		   role_mask roles, clock_us now);
+/* Revokes every token of the user and marks the user revoked. 0, or -1 when unknown. */
+int store_user_revoke(struct store *s, const char *id, clock_us now);
+/* Revokes the user's tokens (not the user). */
+int store_tokens_revoke(struct store *s, const char *user_id, clock_us now);
+int store_token_add(struct store *s, const char *hash, const char *user_id, clock_us now,
+		    clock_us expires_at);
+/* Finds the active user of a token hash: 0 and *out, 1 when none (unknown, revoked, expired). */
+int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out);
+int store_user_get(struct store *s, const char *id, struct store_user *out); /* 0, 1 none */
+int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out);
+int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx);
+
+/* ---- pathway versions ---- */
+
+/* Records a pathway version (digest and source); 1 when it exists with another digest. */
+int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
+			   const char *source, clock_us now);
+/* The source text of a recorded version (caller frees), or NULL. */
+char *store_pathway_source(struct store *s, const char *id, long version);
+
+/* ---- cases ---- */
+
+struct store_case {
+	char *id;
+	char *pathway;
+	long pathway_version;
+	char *state;
+	long version;
+	char *origin_org;
+	char *origin_user;
+	char *receiver_org;     /* NULL until routed */
+	char *assignee;         /* user id or NULL */
+	char *subject_id;
+	json_t *consent;        /* object or NULL */
+	json_t *fields;         /* object */
+	clock_us opened_at, updated_at, closed_at;
+	char *outcome;
+	char *area;             /* the subject's area, kept for routing and reports */
+};
+
+void store_case_release(struct store_case *c);
+
+int store_case_insert(struct store *s, const struct store_case *c);
+/* Writes c over the row whose version is expected_version; 1 when that version is gone. */
+int store_case_update(struct store *s, const struct store_case *c, long expected_version);
+int store_case_get(struct store *s, const char *id, struct store_case *out); /* 0, 1 none */
+
+struct store_case_filter {
+	const char *pathway;
+	const char *state;
+	const char *org;               /* cases where this org is origin or receiver; NULL: all */
+	const char *receiver_org;      /* only these */
+	const char *assignee;
+	const char *inbox_party;       /* with inbox filters: see store.c */
+	clock_us updated_since;        /* 0: any */
+	clock_us after_updated;        /* cursor: (updated_at, id) strictly after */
+	const char *after_id;
+	int limit;
+};
+
+/* Calls fn for each matching case in (updated_at, id) order; fn returns non-zero to stop. */
+int store_cases_list(struct store *s, const struct store_case_filter *f,
+		     int (*fn)(void *ctx, struct store_case *c), void *ctx);
+
+/* ---- subjects ---- */
+
+int store_subject_insert(struct store *s, const char *id, const json_t *subject, clock_us now);
+int store_subject_update(struct store *s, const char *id, const json_t *subject, clock_us now);
+json_t *store_subject_get(struct store *s, const char *id); /* NULL when none */
+
+/* ---- events ---- */
+
+struct store_event {
+	int64_t seq;
+	char *id;
+	char *case_id;
+	clock_us at;
+	char *actor_user;       /* NULL for the system */
+	char *actor_org;
+	char *action;
+	char *from_state;       /* NULL on opening */
+	char *to_state;
+	long case_version;
+	const void *payload;    /* msgpack; NULL when purged */
+	size_t payload_len;
+	char payload_digest[65];
+	char prev_hash[65];
+	char hash[65];
+};
+
+/* Appends an event to the chain; fills *seq. */
+int store_event_append(struct store *s, struct store_event *ev);
+int store_events_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx);
+
+struct store_verify {
+	int64_t events;
+	int64_t bad_seq;        /* 0 when the chain is whole */
+	char reason[256];
+};
+
+/* Walks the whole chain. Returns 0 (see v->bad_seq) or -1 on a database error. */
+int store_verify_chain(struct store *s, struct store_verify *v);
+
+/* ---- the rest of one action ---- */
+
+int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
+		   const char *org, const char *visibility, const char *text, clock_us now);
+int store_notes_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
+				   const char *visibility, const char *text, clock_us at), void *ctx);
+
+int store_outbox_add(struct store *s, const char *case_id, int64_t event_seq, const char *party,
+		     const char *org, const char *user, const char *template_name, clock_us now);
+
+int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,
+			const char *from_org, const char *to_org, const char *items,
+			const char *consent_basis, int64_t event_seq);
+
+int store_access_add(struct store *s, clock_us at, const char *user, const char *org,
+		     const char *case_id, const char *subject_id, const char *what);
+
+/* ---- idempotency ---- */
+
+/* 0 and the stored answer, 1 when the key is new. */
+int store_idem_get(struct store *s, const char *user, const char *key, char **request_hash,
+		   int *status, char **body);
+int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
+		   int status, const char *body, clock_us now);
+
+/* Counts rows of a table, for tests and health checks. -1 on error. */
+int64_t store_count(struct store *s, const char *table);
+
+#endif

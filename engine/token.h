@@ -1,0 +1,24 @@
+/*
+ * token — bearer tokens: generated from 192 random bits, shown once, stored only
+ * as a SHA-256 hash, and opaque ids for users, cases and events.
+ */
+#ifndef TSUNAGU_TOKEN_H
+#define TSUNAGU_TOKEN_H
+
+#include <stddef.h>
+
+#define TOKEN_HASH_HEX 65
+
+/* A new token "tsu_…" (caller frees), or NULL when no randomness is available. */
+char *token_generate(void);
+
+/* The hex SHA-256 of a token, as stored. */
+void token_hash(const char *token, char out[TOKEN_HASH_HEX]);
+
+/* A new random id "PREFIX" + 20 base32 characters (100 bits). Caller frees. */
+char *token_new_id(const char *prefix);
+
+/* Hex SHA-256 of bytes. */
+void token_sha256_hex(const void *data, size_t len, char out[TOKEN_HASH_HEX]);
+
+#endif
