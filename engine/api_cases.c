@@ -802,9 +802,9 @@ void api_case_action(struct api_request *r)
 		l.personal = l.parties && cm_sees_personal(l.pw, l.parties);
 		if (!l.parties) {
 			set_etag(r, l.c.version);
-			api_reply_json(r, 200, json_pack("{s:s, s:s, s:i, s:s}", "id", l.c.id, "state", l.c.state,
-							 "version", (int)l.c.version, "note",
-							 "the case has passed to another organisation"));
+			api_reply_json(r, 200, json_pack("{s:s, s:s, s:i, s:s, s:s}", "id", l.c.id, "state", l.c.state,
+							 "version", (int)l.c.version, "receiver", l.c.receiver_org,
+							 "note", "the case has passed to another organisation"));
 		} else {
 			reply_case(r, &l, "case.action");
 		}

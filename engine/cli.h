@@ -38,5 +38,10 @@ extern const struct cli_command cmd_check;
 extern const struct cli_command cmd_graph;
 extern const struct cli_command cmd_serve;
 extern const struct cli_command cmd_org_list;
+extern const struct cli_command cmd_user_add;
+extern const struct cli_command cmd_user_list;
+extern const struct cli_command cmd_user_revoke;
+extern const struct cli_command cmd_user_reissue;
+extern const struct cli_command cmd_audit_verify;
 
 #endif

@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const struct cli_command *const commands[] = {
-	&cmd_serve, &cmd_check, &cmd_graph, &cmd_org_list,
+	&cmd_serve, &cmd_check, &cmd_graph, &cmd_org_list, &cmd_user_add, &cmd_user_list,
+	&cmd_user_revoke, &cmd_user_reissue, &cmd_audit_verify,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
