@@ -47,7 +47,7 @@ json_t *jsonin_parse(const char *body, size_t len, char **err)
 		return NULL;
 	}
 	json_error_t je;
-	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!v) {
 		*err = xasprintf("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
 		return NULL;
