@@ -16,7 +16,9 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
         msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
         libcrypto:libssl-dev
 # command -> Debian package, needed by the tests only
-TEST_TOOLS := dot:graphviz
+TEST_TOOLS := dot:graphviz node:nodejs npm:npm
+# Python module -> Debian package (the tests run Debian's /usr/bin/python3)
+TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema
 
 PKG_MODULES := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
@@ -56,7 +58,16 @@ test-deps: deps
 	for d in $(TEST_TOOLS); do cmd=$${d%%:*}; pkg=$${d#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
+	for d in $(TEST_PYTHON); do mod=$${d%%:*}; pkg=$${d#*:}; \
+	  /usr/bin/python3 -c "import $$mod" 2>/dev/null || missing="$$missing $$pkg"; done; \
 	$(MAKE) --no-print-directory -s _apt-install PKGS="$$missing"
+	@# test-only npm tools, pinned by tests/package-lock.json, installed into tests/node_modules
+	@if [ ! -d tests/node_modules/@apidevtools/swagger-parser ] || [ tests/package-lock.json -nt tests/node_modules ]; then \
+	  echo "tsunagu: installing the test tools from the npm registry into tests/node_modules"; \
+	  (cd tests && npm ci --no-audit --no-fund --loglevel=error) || \
+	  { echo "tsunagu: npm ci failed: is the npm registry reachable?" >&2; exit 1; }; \
+	  touch tests/node_modules; \
+	fi
 
 # Installs $(PKGS) with apt-get, saying what and why; fails plainly if it cannot.
 _apt-install:

@@ -55,6 +55,17 @@ def run_fuzz_replay(build, targets):
     return passed, failed
 
 
+def run_openapi_check():
+    proc = subprocess.run(["node", os.path.join(ROOT, "tests", "openapi_check.js")], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode == 0:
+        print("ok   openapi: " + proc.stdout.strip())
+        return 1, 0
+    sys.stdout.write(proc.stdout)
+    print("FAIL openapi: docs/openapi.yaml does not validate")
+    return 0, 1
+
+
 def load_module(path):
     name = "itest_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -111,6 +122,7 @@ def main():
     totals = [0, 0]
     for passed, failed in (run_unit(args.build, args.pattern),
                            run_fuzz_replay(args.build, args.fuzz_targets.split()),
+                           run_openapi_check(),
                            run_integration(args.build, args.pattern)):
         totals[0] += passed
         totals[1] += failed

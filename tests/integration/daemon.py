@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 
+import contract
 from helpers import BIN, ROOT
 
 DEMO = {
@@ -135,7 +136,8 @@ class Daemon:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- HTTP ----
-    def request(self, method, path, body=None, token=None, who=None, headers=None, raw_body=None):
+    def request(self, method, path, body=None, token=None, who=None, headers=None, raw_body=None,
+                check_contract=True):
         h = {}
         if who:
             token = self.tokens[who]
@@ -152,9 +154,12 @@ class Daemon:
         try:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
-            return Reply(resp.status, resp.getheaders(), resp.read())
+            reply = Reply(resp.status, resp.getheaders(), resp.read())
         finally:
             conn.close()
+        if check_contract:
+            contract.check(method, path, reply.status, reply.header("Content-Type"), reply.json, reply.text)
+        return reply
 
     def get(self, path, who=None, **kw):
         return self.request("GET", path, who=who, **kw)
