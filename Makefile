@@ -27,7 +27,7 @@ PKG_LIBS     = $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter
 CSTD    := -std=c17 -D_GNU_SOURCE
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iengine -Iadapters $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -39,7 +39,7 @@ BUILD := build
 REL   := $(BUILD)/release
 ASAN  := $(BUILD)/asan
 
-.PHONY: all deps test-deps run test unit fuzz install uninstall clean check-pathways
+.PHONY: all deps test-deps bench-deps run test unit fuzz bench install uninstall clean check-pathways
 
 all: $(BUILD)/tsunagu
 
@@ -120,6 +120,22 @@ test: test-deps
 
 check-pathways: $(BUILD)/tsunagu
 	./$(BUILD)/tsunagu check pathways/*.yaml
+
+# ---- benchmarks ---------------------------------------------------------------
+BENCH_BIN := $(REL)/fixed_reply $(REL)/sqlite_rows
+
+$(REL)/fixed_reply: $(REL)/tests/bench/fixed_reply.o
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(REL)/sqlite_rows: $(REL)/tests/bench/sqlite_rows.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+bench-deps: test-deps
+	@command -v wrk >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="wrk"
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory $(BUILD)/tsunagu $(BENCH_BIN)
+	@/usr/bin/python3 tests/bench/run.py
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine $(PKG_CFLAGS)

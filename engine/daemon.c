@@ -163,6 +163,10 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			d.wrote_since_checkpoint = true;
 		httpd_end_turn(d.httpd);
 	}
+	const struct httpd_stats *st = httpd_stats(d.httpd);
+	fprintf(stderr, "tsunagu: served %llu requests in %llu group commits (%llu failed)\n",
+		(unsigned long long)st->requests, (unsigned long long)st->commits,
+		(unsigned long long)st->failed_commits);
 	rc = EXIT_OK;
 out:
 	if (sigint)

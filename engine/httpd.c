@@ -35,6 +35,7 @@ struct httpd {
 	size_t n_pending, alloc_pending;
 	struct evhttp_connection **conns;
 	size_t n_conns, alloc_conns;
+	struct httpd_stats stats;
 };
 
 static const char *reason(int status)
@@ -302,11 +303,16 @@ void httpd_end_turn(struct httpd *h)
 {
 	struct store *store = h->app->store;
 	bool failed = false;
-	if (store_in_transaction(store) && store_commit(store)) {
-		fprintf(stderr, "tsunagu: commit failed: %s; %zu replies answer 503\n", store_errmsg(store),
-			h->n_pending);
-		failed = true;
+	if (store_in_transaction(store)) {
+		h->stats.commits++;
+		if (store_commit(store)) {
+			fprintf(stderr, "tsunagu: commit failed: %s; %zu replies answer 503\n", store_errmsg(store),
+				h->n_pending);
+			h->stats.failed_commits++;
+			failed = true;
+		}
 	}
+	h->stats.requests += h->n_pending;
 	for (size_t i = 0; i < h->n_pending; i++) {
 		struct api_request *r = h->pending[i].r;
 		if (failed && r->status < 500) {
@@ -324,6 +330,11 @@ void httpd_end_turn(struct httpd *h)
 		request_free(r);
 	}
 	h->n_pending = 0;
+}
+
+const struct httpd_stats *httpd_stats(const struct httpd *h)
+{
+	return &h->stats;
 }
 
 bool httpd_busy(const struct httpd *h)

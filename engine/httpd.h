@@ -9,10 +9,17 @@
 #define TSUNAGU_HTTPD_H
 
 #include <event2/event.h>
+#include <stdint.h>
 
 #include "api.h"
 
 struct httpd;
+
+struct httpd_stats {
+	uint64_t requests;
+	uint64_t commits;          /* group commits: one per loop turn that handled requests */
+	uint64_t failed_commits;
+};
 
 /* Listens on host:port (0: any free port). Returns 0 and *out, or -1 with a message. */
 int httpd_start(struct event_base *base, struct app *app, const char *host, int port,
@@ -23,6 +30,8 @@ int httpd_port(const struct httpd *h);
 
 /* Commits the turn's transaction and sends the replies waiting for it. */
 void httpd_end_turn(struct httpd *h);
+
+const struct httpd_stats *httpd_stats(const struct httpd *h);
 
 /* True when the turn handled any request. */
 bool httpd_busy(const struct httpd *h);

@@ -15,7 +15,7 @@ char *token_generate(void);
 /* The hex SHA-256 of a token, as stored. */
 void token_hash(const char *token, char out[TOKEN_HASH_HEX]);
 
-/* A new random id "PREFIX" + 20 base32 characters (100 bits). Caller frees. */
+/* A new id "PREFIX" + 20 base32 characters, time-ordered then random. Caller frees. */
 char *token_new_id(const char *prefix);
 
 /* Hex SHA-256 of bytes. */

@@ -1,0 +1,86 @@
+/*
+ * The storage baseline of `make bench`: the rows one referral writes (subject,
+ * case, event and payload, outbox, provision, access log) committed straight
+ * through the store with synchronous=FULL, with no HTTP, JSON or checks on top.
+ * Prints referrals/s for one per commit and for batches (group commit).
+ */
+#include "store.h"
+#include "token.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int one_referral(struct store *s, json_t *subject, json_t *fields, clock_us at)
+{
+	struct store_case c = {
+		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
+		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
+		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
+		.opened_at = at, .updated_at = at, .area = "unosumai",
+	};
+	char payload[] = "\x81\xa6" "fields" "\x80";
+	struct store_event ev = { .id = token_new_id("e_"), .case_id = c.id, .at = at, .actor_user = "u_bench",
+				  .actor_org = "pharmacy-hamayuri", .action = "open", .to_state = "referred",
+				  .case_version = 1, .payload = payload, .payload_len = sizeof(payload) - 1 };
+	int rc = store_subject_insert(s, c.subject_id, subject, at) || store_case_insert(s, &c) ||
+		 store_event_append(s, &ev) ||
+		 store_outbox_add(s, c.id, ev.seq, "receiver", "support-centre", NULL, "referral_received", at) ||
+		 store_provision_add(s, at, c.id, c.subject_id, "pharmacy-hamayuri", "support-centre",
+				     "subject.name,subject.birth_date", "consent", ev.seq) ||
+		 store_access_add(s, at, "u_bench", "pharmacy-hamayuri", c.id, c.subject_id, "case.open");
+	free(c.id);
+	free(c.subject_id);
+	free(ev.id);
+	return rc;
+}
+
+static double run(const char *path, int total, int batch)
+{
+	char *err = NULL;
+	struct store *s;
+	remove(path);
+	if (store_open(path, &s, &err)) {
+		fprintf(stderr, "sqlite_rows: %s\n", err);
+		exit(1);
+	}
+	json_t *subject = json_pack("{s:s, s:s, s:s}", "name", "釜石 花子", "birth_date", "1948-03-02", "area", "unosumai");
+	json_t *fields = json_pack("{s:s}", "concern", "isolation");
+	double t0 = now_s();
+	for (int i = 0; i < total; i += batch) {
+		if (store_begin(s))
+			exit(1);
+		for (int k = 0; k < batch; k++)
+			if (one_referral(s, subject, fields, (clock_us)i * 1000 + k))
+				exit(1);
+		if (store_commit(s))
+			exit(1);
+	}
+	double rate = total / (now_s() - t0);
+	json_decref(subject);
+	json_decref(fields);
+	store_close(s);
+	return rate;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "/tmp";
+	int batch = argc > 2 ? atoi(argv[2]) : 32;
+	char *path = xasprintf("%s/bench-sqlite.db", dir);
+	double single = run(path, 2000, 1);
+	double grouped = run(path, 20000, batch);
+	printf("sqlite_one_per_commit %.0f\n", single);
+	printf("sqlite_group_commit %.0f\n", grouped);
+	free(path);
+	return 0;
+}
