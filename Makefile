@@ -111,7 +111,7 @@ $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tsunagu
 	@mkdir -p var
-	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml
+	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml --demo-tokens
 
 test: test-deps
 	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests \
@@ -154,13 +154,17 @@ fuzz: deps
 	done
 
 # ---- install ----------------------------------------------------------------
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(BUILD)/tsunagu
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/pathways
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/pathways $(DESTDIR)$(SHAREDIR)/demo $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 $(BUILD)/tsunagu $(DESTDIR)$(BINDIR)/tsunagu
 	install -m 0644 pathways/*.yaml $(DESTDIR)$(SHAREDIR)/pathways/
+	install -m 0644 configs/demo/tsunagu.yaml $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml
+	sed 's|@BINDIR@|$(BINDIR)|g' configs/tsunagu.service > $(DESTDIR)$(SYSTEMDDIR)/tsunagu.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tsunagu
+	rm -f $(DESTDIR)$(BINDIR)/tsunagu $(DESTDIR)$(SYSTEMDDIR)/tsunagu.service
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:

@@ -1,0 +1,24 @@
+"""`make install` honours PREFIX and DESTDIR."""
+import os
+import subprocess
+import tempfile
+
+from helpers import ROOT, expect
+
+
+def test_make_install_honours_prefix_and_destdir():
+    with tempfile.TemporaryDirectory() as dest:
+        proc = subprocess.run(["make", "-s", "install", "PREFIX=/opt/tsunagu", "DESTDIR=" + dest], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        expect(proc.returncode == 0, proc.stdout)
+        root = os.path.join(dest, "opt", "tsunagu")
+        binary = os.path.join(root, "bin", "tsunagu")
+        expect(os.access(binary, os.X_OK), "binary installed")
+        for p in ("health-checkup", "multi-agency", "pharmacy"):
+            expect(os.path.isfile(os.path.join(root, "share", "tsunagu", "pathways", p + ".yaml")), p)
+        unit = open(os.path.join(root, "lib", "systemd", "system", "tsunagu.service")).read()
+        expect("ExecStart=/opt/tsunagu/bin/tsunagu serve" in unit, unit)
+        out = subprocess.run([binary, "check"] + [os.path.join(root, "share", "tsunagu", "pathways", p + ".yaml")
+                                                   for p in ("health-checkup", "multi-agency", "pharmacy")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        expect(out.returncode == 0, out.stderr)
