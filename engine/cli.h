@@ -43,5 +43,7 @@ extern const struct cli_command cmd_user_list;
 extern const struct cli_command cmd_user_revoke;
 extern const struct cli_command cmd_user_reissue;
 extern const struct cli_command cmd_audit_verify;
+extern const struct cli_command cmd_calendar_holidays;
+extern const struct cli_command cmd_calendar_add;
 
 #endif
