@@ -30,6 +30,7 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "notes" }, { [API_GET] = api_case_notes_list, [API_POST] = api_case_notes_add }, false },
 	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
 	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
+	{ { "v1", "test", "clock" }, { [API_GET] = api_test_clock, [API_POST] = api_test_clock }, false },
 };
 
 static const char *const method_names[API_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
@@ -185,4 +186,38 @@ void api_dispatch(struct api_request *r)
 	if (!rt->public && authenticate(r))
 		return;
 	handler(r);
+}
+
+void api_test_clock(struct api_request *r)
+{
+	struct clock *clk = r->app->clock;
+	if (!clk->test) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	if (r->method == API_POST) {
+		json_t *body = api_body_object(r);
+		if (!body)
+			return;
+		const json_t *now = json_object_get(body, "now"), *adv = json_object_get(body, "advance_seconds");
+		clock_us t = clk->fixed;
+		if ((now && (!json_is_string(now) || clock_parse(json_string_value(now), &t))) ||
+		    (adv && !json_is_integer(adv)) || (!now && !adv)) {
+			json_decref(body);
+			api_error(r, 422, "invalid_field", now ? "now" : "advance_seconds",
+				  "send {\"now\": RFC 3339} or {\"advance_seconds\": N}",
+				  "{\"now\": RFC 3339} か {\"advance_seconds\": N} を送ってください");
+			return;
+		}
+		if (adv)
+			t += (clock_us)json_integer_value(adv) * 1000000;
+		json_decref(body);
+		if (t < clk->fixed) {
+			api_error(r, 422, "invalid_field", "now", "the test clock does not go back",
+				  "テスト用の時計は戻せません");
+			return;
+		}
+		clk->fixed = t;
+	}
+	api_reply_json(r, 200, json_pack("{s:o}", "now", api_time(r, clk->fixed)));
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "calendar.h"
 #include "casemachine.h"
 #include "clock.h"
 #include "config.h"
@@ -25,6 +26,7 @@ struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct clock *clock;
+	const struct calendar *cal;
 	struct pathway_set older;   /* versions that running cases still use, compiled on demand */
 };
 
@@ -98,5 +100,6 @@ void api_case_notes_add(struct api_request *r);
 void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
+void api_test_clock(struct api_request *r);     /* only with serve --test-clock */
 
 #endif

@@ -6,6 +6,7 @@
  * access-log rows of every read of personal data.
  */
 #include "api.h"
+#include "flow.h"
 #include "jsonin.h"
 #include "mpjson.h"
 #include "token.h"
@@ -133,6 +134,18 @@ static json_t *action_json(const struct pathway *pw, const struct pw_action *a)
 			 pw->states[a->target].name, "requires", fields);
 }
 
+struct timers_ctx {
+	struct api_request *r;
+	json_t *items;
+};
+
+static int timer_one(void *ctx, const struct store_timer *t)
+{
+	struct timers_ctx *tc = ctx;
+	json_array_append_new(tc->items, json_pack("{s:s, s:o}", "name", t->name, "due_at", api_time(tc->r, t->due_at)));
+	return 0;
+}
+
 static json_t *case_json(struct api_request *r, const struct loaded *l, bool full)
 {
 	const struct store_case *c = &l->c;
@@ -177,7 +190,9 @@ static json_t *case_json(struct api_request *r, const struct loaded *l, bool ful
 				json_array_append_new(actions, action_json(pw, &st->actions[i]));
 	}
 	json_object_set_new(o, "actions", actions);
-	json_object_set_new(o, "timers", json_array());
+	struct timers_ctx tc = { r, json_array() };
+	store_timers_for_case(r->app->store, c->id, timer_one, &tc);
+	json_object_set_new(o, "timers", tc.items);
 	return o;
 }
 
@@ -187,102 +202,13 @@ static void set_etag(struct api_request *r, long version)
 	r->etag = xasprintf("\"%ld\"", version);
 }
 
-/* ---- the parts of one write ------------------------------------------------------- */
+/* ---- writes ------------------------------------------------------------------------ */
 
-static int append_event(struct api_request *r, const struct store_case *c, const char *action,
-			const char *from, const char *to, const json_t *payload, int64_t *seq)
+/* The write context of a request: its clock reading and its caller as the actor. */
+static struct flow flow_of(struct api_request *r)
 {
-	size_t len = 0;
-	char *bytes = mpjson_encode(payload, &len);
-	char *id = token_new_id("e_");
-	struct store_event ev = {
-		.id = id,
-		.case_id = c->id,
-		.at = r->now,
-		.actor_user = r->user.id,
-		.actor_org = r->caller.org->id,
-		.action = (char *)action,
-		.from_state = (char *)from,
-		.to_state = (char *)to,
-		.case_version = c->version,
-		.payload = bytes,
-		.payload_len = len,
-	};
-	int rc = store_event_append(r->app->store, &ev);
-	*seq = ev.seq;
-	free(bytes);
-	free(id);
-	return rc;
-}
-
-/* Writes the outbox rows of the notifications a state sends on entry. */
-static int notify_entry(struct api_request *r, const struct pathway *pw, const struct store_case *c,
-			int state, int64_t seq)
-{
-	const struct config *cfg = r->app->cfg;
-	const struct pw_state *st = &pw->states[state];
-	for (size_t i = 0; i < st->n_notify; i++) {
-		const struct pw_notify *n = &st->notify[i];
-		const char *party = party_names[n->to];
-		int rc = 0;
-		switch (n->to) {
-		case PARTY_ORIGIN:
-			rc = store_outbox_add(r->app->store, c->id, seq, party, c->origin_org, NULL, n->template_name, r->now);
-			break;
-		case PARTY_RECEIVER:
-			if (c->receiver_org)
-				rc = store_outbox_add(r->app->store, c->id, seq, party, c->receiver_org, NULL, n->template_name, r->now);
-			break;
-		case PARTY_ASSIGNEE:
-			/* With nobody assigned yet, the receiving organisation hears it. */
-			if (c->assignee || c->receiver_org)
-				rc = store_outbox_add(r->app->store, c->id, seq, party, c->receiver_org, c->assignee,
-						      n->template_name, r->now);
-			break;
-		case PARTY_COORDINATOR:
-			for (size_t k = 0; k < cfg->n_orgs && rc == 0; k++)
-				if (cfg->orgs[k].kind == ORG_CITY)
-					rc = store_outbox_add(r->app->store, c->id, seq, party, cfg->orgs[k].id, NULL,
-							      n->template_name, r->now);
-			break;
-		default:
-			break;
-		}
-		if (rc)
-			return -1;
-	}
-	return 0;
-}
-
-/* The provision record of personal data passing to another organisation (APPI art. 29). */
-static int record_provision(struct api_request *r, const struct store_case *c, const json_t *subject,
-			    const char *to_org, int64_t seq)
-{
-	if (!to_org || !strcmp(to_org, c->origin_org))
-		return 0;
-	struct buf items;
-	buf_init(&items);
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)subject, key, v)
-		if (!json_is_null(v))
-			buf_printf(&items, "%ssubject.%s", items.len ? "," : "", key);
-	json_object_foreach(c->fields, key, v)
-		buf_printf(&items, "%sfields.%s", items.len ? "," : "", key);
-	char *basis;
-	if (c->consent)
-		basis = xasprintf("consent (%s) obtained by %s at %s; scope: %s",
-				  json_string_value(json_object_get(c->consent, "method")),
-				  json_string_value(json_object_get(c->consent, "obtained_by")),
-				  json_string_value(json_object_get(c->consent, "obtained_at")),
-				  json_string_value(json_object_get(c->consent, "scope")));
-	else
-		basis = xstrdup("no consent recorded: provision within the municipality's own services");
-	int rc = store_provision_add(r->app->store, r->now, c->id, c->subject_id, c->origin_org, to_org,
-				     items.data, basis, seq);
-	free(basis);
-	buf_release(&items);
-	return rc;
+	return (struct flow){ .store = r->app->store, .cfg = r->app->cfg, .cal = r->app->cal, .now = r->now,
+			      .actor_user = r->user.id, .actor_org = r->caller.org->id };
 }
 
 /* ---- If-Match ----------------------------------------------------------------------- */
@@ -428,16 +354,8 @@ void api_cases_create(struct api_request *r)
 		c.closed_at = r->now;
 		c.outcome = xstrdup(st->outcome ? st->outcome : "");
 	}
-	int64_t seq = 0;
-	json_t *payload = json_pack("{s:O, s:o}", "fields", open.fields, "receiver",
-				    c.receiver_org ? json_string(c.receiver_org) : json_null());
-	int rc = store_subject_insert(app->store, c.subject_id, open.subject, r->now) ||
-		 store_case_insert(app->store, &c) ||
-		 append_event(r, &c, "open", NULL, c.state, payload, &seq) ||
-		 notify_entry(r, pw, &c, open.state, seq) ||
-		 record_provision(r, &c, open.subject, c.receiver_org, seq);
-	json_decref(payload);
-	if (rc) {
+	struct flow f = flow_of(r);
+	if (flow_open(&f, pw, &c, open.subject)) {
 		storage_error(r);
 		goto out;
 	}
@@ -453,7 +371,7 @@ void api_cases_create(struct api_request *r)
 	}
 	if (key) {
 		char *text = jsonin_dump(view);
-		rc = store_idem_put(app->store, r->user.id, key, request_hash, 201, text, r->now);
+		int rc = store_idem_put(app->store, r->user.id, key, request_hash, 201, text, r->now);
 		free(text);
 		if (rc) {
 			json_decref(view);
@@ -757,45 +675,14 @@ void api_case_action(struct api_request *r)
 		api_error_cm(r, &err);
 		goto out;
 	}
-	const struct pw_state *to = &l.pw->states[step.target];
-	char *from = l.c.state;
-	long old_version = l.c.version;
-	l.c.state = xstrdup(to->name);
-	l.c.version++;
-	l.c.updated_at = r->now;
-	json_decref(l.c.fields);
-	l.c.fields = json_incref(step.fields);
-	if (step.new_receiver && (!l.c.receiver_org || strcmp(l.c.receiver_org, step.new_receiver->id))) {
-		free(l.c.receiver_org);
-		l.c.receiver_org = xstrdup(step.new_receiver->id);
-		free(l.c.assignee);
-		l.c.assignee = NULL;
-	}
-	/* Whoever of the receiving organisation takes the case on becomes its assignee. */
-	if (!l.c.assignee && to->inbox == PARTY_ASSIGNEE && (l.parties & MASK(PARTY_RECEIVER)) &&
-	    !step.new_receiver)
-		l.c.assignee = xstrdup(r->user.id);
-	if (to->final) {
-		l.c.closed_at = r->now;
-		free(l.c.outcome);
-		l.c.outcome = xstrdup(step.outcome);
-	}
-	int64_t seq = 0;
-	json_t *payload = json_pack("{s:O}", "fields", step.given);
-	if (step.new_receiver)
-		json_object_set_new(payload, "receiver", json_string(step.new_receiver->id));
-	if (l.c.outcome && to->final)
-		json_object_set_new(payload, "outcome", json_string(l.c.outcome));
-	rc = save_step(r, &l, old_version);
-	if (!rc && (append_event(r, &l.c, r->segs[4], from, l.c.state, payload, &seq) ||
-		    notify_entry(r, l.pw, &l.c, step.target, seq) ||
-		    (step.new_receiver && record_provision(r, &l.c, subject, step.new_receiver->id, seq)))) {
-		storage_error(r);
-		rc = -1;
-	}
-	json_decref(payload);
+	struct flow f = flow_of(r);
+	rc = flow_step(&f, l.pw, &l.c, subject, &step, l.parties);
 	json_decref(subject);
-	free(from);
+	if (rc < 0)
+		storage_error(r);
+	else if (rc > 0)
+		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
+			  "ケースが更新されています。読み直してからもう一度お試しください");
 	if (!rc) {
 		/* The caller may have left the case (e.g. redirected it away). */
 		l.parties = cm_parties(l.pw, &l.c, &r->caller);
@@ -900,10 +787,11 @@ void api_case_notes_add(struct api_request *r)
 	}
 	char *id = token_new_id("m_");
 	int64_t seq;
+	struct flow f = flow_of(r);
 	json_t *payload = json_pack("{s:s, s:s}", "note", id, "visibility", visibility);
 	int rc = store_note_add(r->app->store, id, l.c.id, r->user.id, r->caller.org->id, visibility,
 				json_string_value(text), r->now) ||
-		 append_event(r, &l.c, "note", l.c.state, l.c.state, payload, &seq) ||
+		 flow_event(&f, &l.c, "note", l.c.state, l.c.state, payload, &seq) ||
 		 log_access(r, &l.c, "case.note");
 	json_decref(payload);
 	if (rc)
@@ -976,7 +864,8 @@ void api_case_assign(struct api_request *r)
 	int64_t seq;
 	json_t *payload = json_pack("{s:o}", "assignee", target.id ? json_string(target.id) : json_null());
 	int rc = save_step(r, &l, old_version);
-	if (!rc && append_event(r, &l.c, "assign", l.c.state, l.c.state, payload, &seq)) {
+	struct flow f = flow_of(r);
+	if (!rc && flow_event(&f, &l.c, "assign", l.c.state, l.c.state, payload, &seq)) {
 		storage_error(r);
 		rc = -1;
 	}
@@ -1033,8 +922,9 @@ void api_case_subject_patch(struct api_request *r)
 	int64_t seq;
 	json_t *payload = json_pack("{s:o, s:s}", "changed", changed, "subject_digest", digest);
 	int rc = save_step(r, &l, old_version);
+	struct flow f = flow_of(r);
 	if (!rc && (store_subject_update(r->app->store, l.c.subject_id, merged, r->now) ||
-		    append_event(r, &l.c, "correct_subject", l.c.state, l.c.state, payload, &seq))) {
+		    flow_event(&f, &l.c, "correct_subject", l.c.state, l.c.state, payload, &seq))) {
 		storage_error(r);
 		rc = -1;
 	}

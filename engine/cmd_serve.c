@@ -17,6 +17,7 @@ static int run_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "demo-tokens", no_argument, NULL, 'D' },
+		{ "test-clock", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -30,6 +31,7 @@ static int run_serve(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 'd': db = optarg; break;
 		case 'D': opts.demo_tokens = true; break;
+		case 'T': opts.test_clock = optarg; break;
 		case 'h':
 			cli_usage(&cmd_serve, stdout);
 			return EXIT_OK;
@@ -76,6 +78,8 @@ const struct cli_command cmd_serve = {
 		"  --listen HOST:PORT  where the HTTP API listens\n"
 		"  --db PATH           the SQLite database file\n"
 		"  --demo-tokens       issue and print tokens for the config's demo_users (make run)\n"
+		"  --test-clock TIME   tests only: a clock that moves only through POST /v1/test/clock;\n"
+		"                      refused unless the config sets allow_test_clock: true\n"
 		"Stops cleanly on SIGINT or SIGTERM. Every acknowledged action is on disk.\n",
 	.run = run_serve,
 };

@@ -514,7 +514,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
-		"areas", "organisations", "routing", "demo_users", NULL
+		"areas", "organisations", "routing", "demo_users", "allow_test_clock", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -596,6 +596,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	if (!bad && check_coverage(l, root))
 		bad++;
 	if ((v = ydoc_get(root, "demo_users")) && load_demo_users(l, v))
+		bad++;
+	if ((v = ydoc_get(root, "allow_test_clock")) && ydoc_read_bool(&l->r, v, "allow_test_clock", &cfg->allow_test_clock))
 		bad++;
 	return bad ? -1 : 0;
 }

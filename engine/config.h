@@ -77,6 +77,7 @@ struct config {
 	size_t n_orgs;
 	struct config_route *routes;
 	size_t n_routes;
+	bool allow_test_clock;     /* serve --test-clock may run on this config (never in production) */
 	struct config_demo_user *demo_users;
 	size_t n_demo_users;
 	struct pathway_set pathways;

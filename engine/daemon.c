@@ -7,6 +7,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "httpd.h"
+#include "timers.h"
 #include "store.h"
 #include "util.h"
 
@@ -114,8 +115,10 @@ static int issue_demo_tokens(struct store *s, const struct config *cfg, const st
 int daemon_run(struct config *cfg, const struct daemon_options *opts)
 {
 	struct clock clk;
+	struct calendar cal;
 	struct daemon d = { 0 };
-	struct app app = { .cfg = cfg, .clock = &clk };
+	struct app app = { .cfg = cfg, .clock = &clk, .cal = &cal };
+	struct timers *timers = NULL;
 	char *err = NULL;
 	int rc = EXIT_RUNTIME;
 	struct event *sigint = NULL, *sigterm = NULL, *checkpoint = NULL;
@@ -125,9 +128,29 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			cfg->calendar.time_zone);
 		return EXIT_USAGE;
 	}
+	if (opts->test_clock) {
+		if (!cfg->allow_test_clock) {
+			fprintf(stderr, "tsunagu: --test-clock refused: the config does not set allow_test_clock: true "
+				"(never set it in production)\n");
+			return EXIT_USAGE;
+		}
+		clk.fixed = clock_now(&clk);
+		if (strcmp(opts->test_clock, "now") && clock_parse(opts->test_clock, &clk.fixed)) {
+			fprintf(stderr, "tsunagu: --test-clock needs an RFC 3339 time or 'now'\n");
+			return EXIT_USAGE;
+		}
+		clk.test = true;
+		fprintf(stderr, "tsunagu: TEST CLOCK: time moves only through POST /v1/test/clock\n");
+	}
+	if (calendar_init(&cal, &clk, cfg->calendar.business_start_minutes, cfg->calendar.closed_days,
+			  cfg->calendar.n_closed_days)) {
+		fprintf(stderr, "tsunagu: the calendar's closed days are not dates\n");
+		return EXIT_USAGE;
+	}
 	if (store_open(cfg->database, &d.store, &err)) {
 		fprintf(stderr, "tsunagu: %s\n", err);
 		free(err);
+		calendar_release(&cal);
 		return EXIT_RUNTIME;
 	}
 	app.store = d.store;
@@ -145,6 +168,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		free(err);
 		goto out;
 	}
+	timers = timers_new(d.base, &app);
+	timers_reschedule(timers); /* overdue timers fire at once after a restart */
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	checkpoint = event_new(d.base, -1, EV_PERSIST, on_checkpoint, &d);
@@ -159,10 +184,14 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	while (!d.stop) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) < 0)
 			break;
-		if (httpd_busy(d.httpd))
+		if (httpd_busy(d.httpd) || store_in_transaction(d.store))
 			d.wrote_since_checkpoint = true;
 		httpd_end_turn(d.httpd);
+		timers_reschedule(timers);
 	}
+	const struct timers_stats *ts = timers_stats(timers);
+	fprintf(stderr, "tsunagu: fired %llu timers in %llu batches (%llu stale)\n", (unsigned long long)ts->fired,
+		(unsigned long long)ts->batches, (unsigned long long)ts->stale);
 	const struct httpd_stats *st = httpd_stats(d.httpd);
 	fprintf(stderr, "tsunagu: served %llu requests in %llu group commits (%llu failed)\n",
 		(unsigned long long)st->requests, (unsigned long long)st->commits,
@@ -175,10 +204,12 @@ out:
 		event_free(sigterm);
 	if (checkpoint)
 		event_free(checkpoint);
+	timers_free(timers);
 	httpd_free(d.httpd);
 	if (d.base)
 		event_base_free(d.base);
 	pathway_set_release(&app.older);
 	store_close(d.store);
+	calendar_release(&cal);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 struct daemon_options {
 	bool demo_tokens;          /* issue and print tokens for the config's demo users */
+	const char *test_clock;    /* start a controllable clock at this RFC 3339 time ("now": the real time) */
 };
 
 /* Runs until SIGINT or SIGTERM. Returns an exit code. */

@@ -24,6 +24,7 @@ enum stmt_id {
 	ST_NOTE_ADD, ST_NOTES_FOR_CASE,
 	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
 	ST_IDEM_GET, ST_IDEM_PUT,
+	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
 
@@ -88,6 +89,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IDEM_GET] = "SELECT request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(user_id, key, request_hash, status, body, created_at) "
 			"VALUES (?,?,?,?,?,?)",
+	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
+	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
+			     "AND cancelled_at IS NULL",
+	[ST_TIMERS_FOR_CASE] = "SELECT id, case_id, state, name, due_at FROM timers WHERE case_id = ? "
+			       "AND fired_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id",
+	[ST_TIMERS_DUE] = "SELECT id, case_id, state, name, due_at FROM timers WHERE due_at <= ? "
+			  "AND fired_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id LIMIT ?",
+	[ST_TIMER_DONE] = "UPDATE timers SET fired_at = ?, cancelled_at = ? WHERE id = ? AND fired_at IS NULL "
+			  "AND cancelled_at IS NULL",
+	[ST_TIMER_NEXT] = "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
 };
 
 struct store {
@@ -140,6 +151,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE idempotency(user_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, "
 	"  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, "
 	"  PRIMARY KEY(user_id, key));",
+	/* version 2: timers */
+	"CREATE TABLE timers(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, state TEXT NOT NULL, "
+	"  name TEXT NOT NULL, due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, fired_at INTEGER, "
+	"  cancelled_at INTEGER);"
+	"CREATE INDEX timers_pending ON timers(due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;"
+	"CREATE INDEX timers_case ON timers(case_id) WHERE fired_at IS NULL AND cancelled_at IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1058,7 +1075,7 @@ int64_t store_count(struct store *s, const char *table)
 {
 	static const char *const allowed[] = {
 		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
-		"provisions", "access_log", "idempotency", "pathway_versions", NULL
+		"provisions", "access_log", "idempotency", "pathway_versions", "timers", NULL
 	};
 	size_t i = 0;
 	while (allowed[i] && strcmp(allowed[i], table))
@@ -1073,4 +1090,109 @@ int64_t store_count(struct store *s, const char *table)
 	sqlite3_finalize(st);
 	free(sql);
 	return n;
+}
+
+/* ---- timers ---- */
+
+int store_timer_add(struct store *s, const char *case_id, const char *state, const char *name,
+		    clock_us due_at, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("t_");
+	bind_text(st, 1, id);
+	free(id);
+	bind_text(st, 2, case_id);
+	bind_text(st, 3, state);
+	bind_text(st, 4, name);
+	sqlite3_bind_int64(st, 5, due_at);
+	sqlite3_bind_int64(st, 6, now);
+	return run(s, st);
+}
+
+int store_timers_cancel(struct store *s, const char *case_id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_CANCEL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, case_id);
+	return run(s, st);
+}
+
+static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct store_timer *t),
+		      void *ctx)
+{
+	int rc;
+	/* Rows are copied first: fn may write (and so reset shared statements). */
+	struct store_timer *rows = NULL;
+	size_t n = 0, alloc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		rows[n++] = (struct store_timer){ col_text(st, 0), col_text(st, 1), col_text(st, 2),
+						  col_text(st, 3), sqlite3_column_int64(st, 4) };
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = 1;
+		free(rows[i].id);
+		free(rows[i].case_id);
+		free(rows[i].state);
+		free(rows[i].name);
+	}
+	free(rows);
+	if (ret < 0)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	return ret < 0 ? -1 : 0;
+}
+
+int store_timers_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	return each_timer(s, st, fn, ctx);
+}
+
+int store_timers_due(struct store *s, clock_us now, int limit,
+		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_DUE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	return each_timer(s, st, fn, ctx);
+}
+
+int store_timer_done(struct store *s, const char *id, clock_us now, bool fired)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_DONE);
+	if (!st)
+		return -1;
+	bind_time(st, 1, fired ? now : 0);
+	bind_time(st, 2, fired ? 0 : now);
+	bind_text(st, 3, id);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int store_timer_next(struct store *s, clock_us *due)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_NEXT);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*due = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return none ? 1 : 0;
 }

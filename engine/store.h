@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -186,6 +186,30 @@ int store_idem_get(struct store *s, const char *user, const char *key, char **re
 		   int *status, char **body);
 int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
 		   int status, const char *body, clock_us now);
+
+/* ---- timers ---- */
+
+struct store_timer {
+	char *id;
+	char *case_id;
+	char *state;            /* the state it belongs to */
+	char *name;             /* the pathway timer's name in that state */
+	clock_us due_at;
+};
+
+int store_timer_add(struct store *s, const char *case_id, const char *state, const char *name,
+		    clock_us due_at, clock_us now);
+/* Cancels every pending timer of a case (it left the state). */
+int store_timers_cancel(struct store *s, const char *case_id, clock_us now);
+int store_timers_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
+/* Calls fn for up to `limit` pending timers due at or before now, earliest first. */
+int store_timers_due(struct store *s, clock_us now, int limit,
+		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
+/* Marks a pending timer fired (or cancelled): 0, 1 when it was no longer pending. */
+int store_timer_done(struct store *s, const char *id, clock_us now, bool fired);
+/* The earliest pending due time: 0, 1 when there is none. */
+int store_timer_next(struct store *s, clock_us *due);
 
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);

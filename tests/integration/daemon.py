@@ -65,10 +65,12 @@ class Daemon:
         self.tokens = {}
         self.users = {}
 
-    def start(self, demo_tokens=True):
+    def start(self, demo_tokens=True, test_clock=None):
         args = [BIN, "serve", "--config", self.config, "--listen", "127.0.0.1:0"]
         if demo_tokens:
             args.append("--demo-tokens")
+        if test_clock:
+            args += ["--test-clock", test_clock]
         self.out = open(os.path.join(self.tmp, "stdout"), "w+")
         self.err = open(os.path.join(self.tmp, "stderr"), "w+")
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, cwd=self.tmp)
@@ -85,6 +87,7 @@ class Daemon:
         else:
             raise AssertionError("daemon did not start: " + self.stderr())
         if demo_tokens:
+            self.tokens = {}
             self.out.seek(0)
             for line in self.out.read().splitlines():
                 m = re.match(r"^\s+(\S+)\s+(\S+)\s+(.+?)\s+(tsu_\S+)$", line)
@@ -213,7 +216,7 @@ class Daemon:
 
 
 def consent(by="薬剤師 佐藤"):
-    return {"obtained_by": by, "obtained_at": "2026-11-20", "method": "written",
+    return {"obtained_by": by, "obtained_at": "2026-04-01", "method": "written",
             "scope": "地域包括支援センター等への情報提供"}
 
 

@@ -1,0 +1,197 @@
+/*
+ * flow — the writes of an opening or an action. Entering a state creates its
+ * timers (due on the business calendar) and outbox rows; leaving one cancels the
+ * timers not yet fired, so a case never sees the timer of a state it left.
+ */
+#include "flow.h"
+#include "mpjson.h"
+#include "token.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int flow_event(const struct flow *f, const struct store_case *c, const char *action, const char *from,
+	       const char *to, const json_t *payload, int64_t *seq)
+{
+	size_t len = 0;
+	char *bytes = mpjson_encode(payload, &len);
+	char *id = token_new_id("e_");
+	struct store_event ev = {
+		.id = id,
+		.case_id = c->id,
+		.at = f->now,
+		.actor_user = (char *)f->actor_user,
+		.actor_org = (char *)f->actor_org,
+		.action = (char *)action,
+		.from_state = (char *)from,
+		.to_state = (char *)to,
+		.case_version = c->version,
+		.payload = bytes,
+		.payload_len = len,
+	};
+	int rc = store_event_append(f->store, &ev);
+	*seq = ev.seq;
+	free(bytes);
+	free(id);
+	return rc;
+}
+
+/* Outbox rows for one notification, resolved to organisations (and the assignee). */
+static int notify(const struct flow *f, const struct store_case *c, const struct pw_notify *n, int64_t seq)
+{
+	const char *party = party_names[n->to];
+	switch (n->to) {
+	case PARTY_ORIGIN:
+		return store_outbox_add(f->store, c->id, seq, party, c->origin_org, NULL, n->template_name, f->now);
+	case PARTY_RECEIVER:
+		if (!c->receiver_org)
+			return 0;
+		return store_outbox_add(f->store, c->id, seq, party, c->receiver_org, NULL, n->template_name, f->now);
+	case PARTY_ASSIGNEE:
+		/* With nobody assigned yet, the receiving organisation hears it. */
+		if (!c->assignee && !c->receiver_org)
+			return 0;
+		return store_outbox_add(f->store, c->id, seq, party, c->receiver_org, c->assignee,
+					n->template_name, f->now);
+	case PARTY_COORDINATOR:
+		for (size_t k = 0; k < f->cfg->n_orgs; k++)
+			if (f->cfg->orgs[k].kind == ORG_CITY &&
+			    store_outbox_add(f->store, c->id, seq, party, f->cfg->orgs[k].id, NULL,
+					     n->template_name, f->now))
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The due time of a state's timer entered now; 0 when it has no date to count to. */
+static clock_us timer_due(const struct flow *f, const struct pathway *pw, const struct store_case *c,
+			  const struct pw_timer *t)
+{
+	if (t->at_field < 0)
+		return calendar_due(f->cal, f->now, t->amount, t->unit);
+	const char *v = json_string_value(json_object_get(c->fields, pw->fields[t->at_field].name));
+	date_days d;
+	if (!v || date_parse(v, &d))
+		return 0;
+	return calendar_due_at_date(f->cal, d);
+}
+
+/* Entering a state: its notifications and its timers. */
+static int enter(const struct flow *f, const struct pathway *pw, const struct store_case *c, int state,
+		 int64_t seq)
+{
+	const struct pw_state *st = &pw->states[state];
+	for (size_t i = 0; i < st->n_notify; i++)
+		if (notify(f, c, &st->notify[i], seq))
+			return -1;
+	for (size_t i = 0; i < st->n_timers; i++) {
+		clock_us due = timer_due(f, pw, c, &st->timers[i]);
+		if (due && store_timer_add(f->store, c->id, st->name, st->timers[i].name, due, f->now))
+			return -1;
+	}
+	return 0;
+}
+
+/* The provision record of personal data passing to another organisation (APPI art. 29). */
+static int provision(const struct flow *f, const struct store_case *c, const json_t *subject,
+		     const char *to_org, int64_t seq)
+{
+	if (!to_org || !strcmp(to_org, c->origin_org))
+		return 0;
+	struct buf items;
+	buf_init(&items);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)subject, key, v)
+		if (!json_is_null(v))
+			buf_printf(&items, "%ssubject.%s", items.len ? "," : "", key);
+	json_object_foreach(c->fields, key, v)
+		buf_printf(&items, "%sfields.%s", items.len ? "," : "", key);
+	char *basis;
+	if (c->consent)
+		basis = xasprintf("consent (%s) obtained by %s at %s; scope: %s",
+				  json_string_value(json_object_get(c->consent, "method")),
+				  json_string_value(json_object_get(c->consent, "obtained_by")),
+				  json_string_value(json_object_get(c->consent, "obtained_at")),
+				  json_string_value(json_object_get(c->consent, "scope")));
+	else
+		basis = xstrdup("no consent recorded: provision within the municipality's own services");
+	int rc = store_provision_add(f->store, f->now, c->id, c->subject_id, c->origin_org, to_org,
+				     items.data, basis, seq);
+	free(basis);
+	buf_release(&items);
+	return rc;
+}
+
+int flow_open(const struct flow *f, const struct pathway *pw, const struct store_case *c,
+	      const json_t *subject)
+{
+	int64_t seq = 0;
+	int state = pathway_state_index(pw, c->state);
+	json_t *payload = json_pack("{s:O, s:o}", "fields", c->fields, "receiver",
+				    c->receiver_org ? json_string(c->receiver_org) : json_null());
+	int rc = store_subject_insert(f->store, c->subject_id, subject, f->now) ||
+		 store_case_insert(f->store, c) ||
+		 flow_event(f, c, "open", NULL, c->state, payload, &seq) ||
+		 enter(f, pw, c, state, seq) ||
+		 provision(f, c, subject, c->receiver_org, seq);
+	json_decref(payload);
+	return rc ? -1 : 0;
+}
+
+int flow_step(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
+	      const struct cm_step *step, party_mask parties)
+{
+	const struct pw_state *to = &pw->states[step->target];
+	char *from = c->state;
+	long old_version = c->version;
+	c->state = xstrdup(to->name);
+	c->version++;
+	c->updated_at = f->now;
+	json_decref(c->fields);
+	c->fields = json_incref(step->fields);
+	bool handed_on = step->new_receiver &&
+			 (!c->receiver_org || strcmp(c->receiver_org, step->new_receiver->id));
+	if (handed_on) {
+		free(c->receiver_org);
+		c->receiver_org = xstrdup(step->new_receiver->id);
+		free(c->assignee);
+		c->assignee = NULL;
+	}
+	/* Whoever of the receiving organisation takes the case on becomes its assignee. */
+	if (!c->assignee && f->actor_user && to->inbox == PARTY_ASSIGNEE &&
+	    (parties & MASK(PARTY_RECEIVER)) && !step->new_receiver)
+		c->assignee = xstrdup(f->actor_user);
+	if (to->final) {
+		c->closed_at = f->now;
+		free(c->outcome);
+		c->outcome = xstrdup(step->outcome);
+	}
+	json_t *payload = json_pack("{s:O}", "fields", step->given);
+	if (step->new_receiver)
+		json_object_set_new(payload, "receiver", json_string(step->new_receiver->id));
+	if (to->final)
+		json_object_set_new(payload, "outcome", json_string(c->outcome));
+	int64_t seq = 0;
+	int rc = store_case_update(f->store, c, old_version);
+	if (rc == 0 && (flow_event(f, c, step->action->name, from, c->state, payload, &seq) ||
+			store_timers_cancel(f->store, c->id, f->now) ||
+			enter(f, pw, c, step->target, seq) ||
+			(handed_on && provision(f, c, subject, c->receiver_org, seq))))
+		rc = -1;
+	json_decref(payload);
+	free(from);
+	return rc;
+}
+
+int flow_timer_notify(const struct flow *f, const struct store_case *c, const struct pw_timer *t)
+{
+	int64_t seq = 0;
+	json_t *payload = json_pack("{s:s, s:s}", "timer", t->name, "template", t->notify.template_name);
+	int rc = flow_event(f, c, "timer", c->state, c->state, payload, &seq) || notify(f, c, &t->notify, seq);
+	json_decref(payload);
+	return rc ? -1 : 0;
+}
