@@ -1,0 +1,117 @@
+/*
+ * Fills a database for the timer benchmark: N open pharmacy cases in state
+ * `referred`, each with one pending timer far in the future, and D more cases
+ * whose timer falls due at one instant. With --raw it instead fires those D
+ * timers straight through the store (the baseline: the same rows, no daemon).
+ */
+#include "store.h"
+#include "token.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(struct store *s, const char *what)
+{
+	fprintf(stderr, "timers_gen: %s: %s\n", what, s ? store_errmsg(s) : "");
+	exit(1);
+}
+
+static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us opened, clock_us due)
+{
+	struct store_case c = {
+		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
+		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
+		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
+		.opened_at = opened, .updated_at = opened, .area = "unosumai",
+	};
+	char payload[] = "\x81\xa6" "fields" "\x80";
+	struct store_event ev = { .id = token_new_id("e_"), .case_id = c.id, .at = opened, .actor_user = "u_bench",
+				  .actor_org = "pharmacy-hamayuri", .action = "open", .to_state = "referred",
+				  .case_version = 1, .payload = payload, .payload_len = sizeof(payload) - 1 };
+	if (store_subject_insert(s, c.subject_id, subject, opened) || store_case_insert(s, &c) ||
+	    store_event_append(s, &ev) || store_timer_add(s, c.id, "referred", "accept_reminder", due, opened))
+		die(s, "insert");
+	free(c.id);
+	free(c.subject_id);
+	free(ev.id);
+}
+
+struct raw_ctx {
+	struct store *s;
+	clock_us now;
+	int fired;
+};
+
+/* The baseline: what firing a reminder writes (timer done, event, outbox row). */
+static int raw_fire(void *ctx, const struct store_timer *t)
+{
+	struct raw_ctx *r = ctx;
+	char payload[] = "\x82\xa5" "timer" "\xaf" "accept_reminder" "\xa8" "template" "\xaf" "accept_reminder";
+	char *id = token_new_id("e_");
+	struct store_event ev = { .id = id, .case_id = t->case_id, .at = r->now, .action = "timer",
+				  .from_state = "referred", .to_state = "referred", .case_version = 1,
+				  .payload = payload, .payload_len = sizeof(payload) - 1 };
+	if (store_timer_done(r->s, t->id, r->now, true) || store_event_append(r->s, &ev) ||
+	    store_outbox_add(r->s, t->case_id, ev.seq, "receiver", "support-centre", NULL, "accept_reminder", r->now))
+		die(r->s, "fire");
+	free(id);
+	r->fired++;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 5) {
+		fprintf(stderr, "usage: timers_gen DB N_FAR N_DUE DUE_US [--raw]\n");
+		return 2;
+	}
+	char *err = NULL;
+	struct store *s;
+	long n_far = atol(argv[2]), n_due = atol(argv[3]);
+	clock_us due = atoll(argv[4]);
+	if (store_open(argv[1], &s, &err)) {
+		fprintf(stderr, "timers_gen: %s\n", err);
+		return 1;
+	}
+	if (argc > 5 && !strcmp(argv[5], "--raw")) {
+		struct raw_ctx r = { s, due, 0 };
+		double t0 = now_s();
+		while (r.fired < n_due) {
+			int before = r.fired;
+			if (store_begin(s) || store_timers_due(s, due, 200, raw_fire, &r) || store_commit(s))
+				die(s, "raw batch");
+			if (r.fired == before)
+				break;
+		}
+		printf("raw_fire_seconds %.3f\nraw_fired %d\n", now_s() - t0, r.fired);
+		store_close(s);
+		return 0;
+	}
+	json_t *subject = json_pack("{s:s, s:s, s:s}", "name", "釜石 花子", "birth_date", "1948-03-02", "area", "unosumai");
+	json_t *fields = json_pack("{s:s}", "concern", "isolation");
+	clock_us opened = due - (clock_us)86400 * 1000000;
+	clock_us far = due + (clock_us)365 * 86400 * 1000000;
+	long total = n_far + n_due;
+	for (long i = 0; i < total; i += 5000) {
+		if (store_begin(s))
+			die(s, "begin");
+		for (long k = i; k < total && k < i + 5000; k++)
+			add_case(s, subject, fields, opened, k < n_due ? due : far + k);
+		if (store_commit(s))
+			die(s, "commit");
+	}
+	json_decref(subject);
+	json_decref(fields);
+	store_close(s);
+	return 0;
+}
