@@ -142,7 +142,7 @@ bench: bench-deps
 	@/usr/bin/python3 tests/bench/timers_bench.py
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
-FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine $(PKG_CFLAGS)
+FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine -Iadapters $(PKG_CFLAGS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRC)
 	@mkdir -p $(dir $@)

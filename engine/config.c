@@ -5,6 +5,7 @@
  * receiver for every pathway routed by area.
  */
 #include "config.h"
+#include "adapter.h"
 #include "date.h"
 #include "util.h"
 #include "ydoc.h"
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct loader {
 	struct ydoc_reader r;
@@ -495,12 +497,271 @@ static int load_demo_users(struct loader *l, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
+/* A YAML value as JSON: plain numbers and booleans typed, the rest text. */
+static json_t *node_json(const struct ydoc_node *n)
+{
+	if (n->kind == YDOC_SEQ) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n->n_items; i++)
+			json_array_append_new(a, node_json(n->items[i]));
+		return a;
+	}
+	if (n->kind == YDOC_MAP) {
+		json_t *o = json_object();
+		for (size_t i = 0; i < n->n_pairs; i++)
+			json_object_set_new(o, n->pairs[i].key->value, node_json(n->pairs[i].value));
+		return o;
+	}
+	if (n->plain) {
+		char *end;
+		long v = strtol(n->value, &end, 10);
+		if (n->len && !*end)
+			return json_integer(v);
+		if (!strcmp(n->value, "true") || !strcmp(n->value, "false"))
+			return json_boolean(!strcmp(n->value, "true"));
+	}
+	return json_string(n->value);
+}
+
+static int load_channels(struct loader *l, const struct ydoc_node *n)
+{
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "channels"))
+		return -1;
+	int bad = 0;
+	cfg->channels = xcalloc(n->n_pairs ? n->n_pairs : 1, sizeof(*cfg->channels));
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		const struct ydoc_node *key = n->pairs[i].key, *v = n->pairs[i].value;
+		const char *name, *aname;
+		if (read_id(l, key, "channel name", &name) || ydoc_expect(&l->r, v, YDOC_MAP, "a channel")) {
+			bad++;
+			continue;
+		}
+		const struct ydoc_node *an = ydoc_get(v, "adapter");
+		if (!an) {
+			ydoc_error(&l->r, v, "channel '%s' needs 'adapter' (webhook, email, jsonl or forward)", name);
+			bad++;
+			continue;
+		}
+		if (ydoc_read_string(&l->r, an, "adapter", &aname)) {
+			bad++;
+			continue;
+		}
+		const struct adapter *a = adapter_find(aname);
+		if (!a) {
+			ydoc_error(&l->r, an, "unknown adapter '%s'; expected webhook, email, jsonl or forward", aname);
+			bad++;
+			continue;
+		}
+		const char *allowed[32] = { "adapter" };
+		size_t k = 1;
+		for (size_t j = 0; a->settings[j] && k < 31; j++)
+			allowed[k++] = a->settings[j];
+		allowed[k] = NULL;
+		char *context = xasprintf("a %s channel", aname);
+		int unknown = ydoc_check_keys(&l->r, v, context, allowed);
+		free(context);
+		if (unknown) {
+			bad++;
+			continue;
+		}
+		json_t *settings = node_json(v);
+		json_object_del(settings, "adapter");
+		const char *at = NULL;
+		char *err = NULL;
+		if (a->check(settings, &at, &err)) {
+			const struct ydoc_node *where = at ? ydoc_get(v, at) : NULL;
+			ydoc_error(&l->r, where ? where : v, "channel '%s': %s", name, err);
+			free(err);
+			json_decref(settings);
+			bad++;
+			continue;
+		}
+		const json_t *path = json_object_get(settings, "path");
+		if (json_is_string(path)) {
+			char *full = path_join(cfg->dir, json_string_value(path));
+			json_object_set_new(settings, "path", json_string(full));
+			free(full);
+		}
+		char *h = a->host(settings);
+		if (h) {
+			size_t k2 = 0;
+			while (k2 < cfg->n_allowed_hosts && strcasecmp(cfg->allowed_hosts[k2], h))
+				k2++;
+			if (k2 == cfg->n_allowed_hosts) {
+				ydoc_error(&l->r, v, "channel '%s' sends to host '%s', which is not in notifications.allowed_hosts", name, h);
+				free(h);
+				json_decref(settings);
+				bad++;
+				continue;
+			}
+			free(h);
+		}
+		struct config_channel *c = &cfg->channels[cfg->n_channels++];
+		c->name = xstrdup(name);
+		c->adapter = a;
+		c->settings = settings;
+		c->line = key->line;
+		c->column = key->column;
+	}
+	return bad ? -1 : 0;
+}
+
+static int load_notify_routes(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "org", "kind", "default", "channels", NULL };
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_SEQ, "routes"))
+		return -1;
+	int bad = 0;
+	cfg->notify_routes = xcalloc(n->n_items ? n->n_items : 1, sizeof(*cfg->notify_routes));
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct ydoc_node *r = n->items[i];
+		if (ydoc_expect(&l->r, r, YDOC_MAP, "a notification route")) {
+			bad++;
+			continue;
+		}
+		bad += ydoc_check_keys(&l->r, r, "a notification route", keys);
+		struct config_notify_route route = { .kind = -1 };
+		const struct ydoc_node *org = ydoc_get(r, "org"), *kind = ydoc_get(r, "kind"), *def = ydoc_get(r, "default");
+		const struct ydoc_node *ch = ydoc_get(r, "channels");
+		const char *s;
+		if ((org != NULL) + (kind != NULL) + (def != NULL) != 1) {
+			ydoc_error(&l->r, r, "a notification route names exactly one of org, kind or default: true");
+			bad++;
+			continue;
+		}
+		if (org && !ydoc_read_string(&l->r, org, "org", &s)) {
+			if (!config_find_org(cfg, s)) {
+				ydoc_error(&l->r, org, "unknown organisation '%s'", s);
+				bad++;
+				continue;
+			}
+			route.org = xstrdup(s);
+		} else if (kind && !ydoc_read_string(&l->r, kind, "kind", &s)) {
+			route.kind = vocab_lookup(org_kind_names, s);
+			if (route.kind < 0) {
+				ydoc_error(&l->r, kind, "unknown organisation kind '%s'", s);
+				bad++;
+				continue;
+			}
+		}
+		if (!ch || ydoc_expect(&l->r, ch, YDOC_SEQ, "channels")) {
+			if (!ch)
+				ydoc_error(&l->r, r, "a notification route needs 'channels: [...]'");
+			free(route.org);
+			bad++;
+			continue;
+		}
+		route.channels = xcalloc(ch->n_items ? ch->n_items : 1, sizeof(char *));
+		for (size_t k = 0; k < ch->n_items; k++) {
+			if (ydoc_read_string(&l->r, ch->items[k], "a channel", &s)) {
+				bad++;
+				continue;
+			}
+			if (!config_find_channel(cfg, s)) {
+				ydoc_error(&l->r, ch->items[k], "unknown channel '%s'; declare it under notifications.channels", s);
+				bad++;
+				continue;
+			}
+			route.channels[route.n_channels++] = xstrdup(s);
+		}
+		cfg->notify_routes[cfg->n_notify_routes++] = route;
+	}
+	return bad ? -1 : 0;
+}
+
+static int load_notifications(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "channels", "routes", "allowed_hosts", "retry", NULL };
+	static const char *const retry_keys[] = { "max_attempts", "base_seconds", "max_seconds", "max_age_hours", NULL };
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "notifications"))
+		return -1;
+	int bad = ydoc_check_keys(&l->r, n, "notifications", keys);
+	const struct ydoc_node *v;
+	if ((v = ydoc_get(n, "allowed_hosts")) && !ydoc_expect(&l->r, v, YDOC_SEQ, "allowed_hosts")) {
+		cfg->allowed_hosts = xcalloc(v->n_items ? v->n_items : 1, sizeof(char *));
+		for (size_t i = 0; i < v->n_items; i++) {
+			const char *s;
+			if (ydoc_read_string(&l->r, v->items[i], "a host", &s))
+				bad++;
+			else
+				cfg->allowed_hosts[cfg->n_allowed_hosts++] = xstrdup(s);
+		}
+	} else if (v) {
+		bad++;
+	}
+	if ((v = ydoc_get(n, "channels")) && load_channels(l, v))
+		bad++;
+	if ((v = ydoc_get(n, "routes")) && load_notify_routes(l, v))
+		bad++;
+	if ((v = ydoc_get(n, "retry"))) {
+		if (ydoc_expect(&l->r, v, YDOC_MAP, "retry")) {
+			bad++;
+		} else {
+			bad += ydoc_check_keys(&l->r, v, "retry", retry_keys);
+			long num;
+			const struct ydoc_node *x;
+			if ((x = ydoc_get(v, "max_attempts"))) {
+				if (ydoc_read_int(&l->r, x, "max_attempts", 1, 100, &num))
+					bad++;
+				else
+					cfg->retry.max_attempts = (int)num;
+			}
+			if ((x = ydoc_get(v, "base_seconds"))) {
+				if (ydoc_read_int(&l->r, x, "base_seconds", 1, 86400, &num))
+					bad++;
+				else
+					cfg->retry.base_seconds = (int)num;
+			}
+			if ((x = ydoc_get(v, "max_seconds"))) {
+				if (ydoc_read_int(&l->r, x, "max_seconds", 1, 7 * 86400, &num))
+					bad++;
+				else
+					cfg->retry.max_seconds = (int)num;
+			}
+			if ((x = ydoc_get(v, "max_age_hours"))) {
+				if (ydoc_read_int(&l->r, x, "max_age_hours", 1, 24 * 60, &num))
+					bad++;
+				else
+					cfg->retry.max_age_hours = (int)num;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/* Every template a pathway names must exist. */
+static int check_templates(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+	int bad = 0;
+	for (size_t p = 0; p < cfg->pathways.n; p++) {
+		const struct pathway *pw = cfg->pathways.items[p];
+		for (size_t s = 0; s < pw->n_states; s++) {
+			const struct pw_state *st = &pw->states[s];
+			for (size_t i = 0; i < st->n_notify + st->n_timers; i++) {
+				const struct pw_notify *nt = i < st->n_notify ? &st->notify[i] : &st->timers[i - st->n_notify].notify;
+				if (!nt->template_name || templates_find(&cfg->templates, nt->template_name))
+					continue;
+				diag_add(l->r.diag, DIAG_ERROR, pw->file, nt->line, nt->column,
+					 "template '%s' is not in the templates folder %s", nt->template_name, cfg->templates_dir);
+				bad++;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	cfg->listen_host = xstrdup("127.0.0.1");
 	cfg->listen_port = 8080;
 	cfg->calendar.business_start_minutes = 8 * 60 + 30;
 	cfg->calendar.time_zone = xstrdup("Asia/Tokyo");
+	cfg->retry = (struct config_retry){ .max_attempts = 8, .base_seconds = 30, .max_seconds = 3600,
+					   .max_age_hours = 72 };
 	cfg->limits = (struct config_limits){
 		.max_body_bytes = 1 << 20,
 		.max_header_bytes = 16 << 10,
@@ -514,7 +775,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
-		"areas", "organisations", "routing", "demo_users", "allow_test_clock", NULL
+		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -597,6 +858,14 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		bad++;
 	if ((v = ydoc_get(root, "demo_users")) && load_demo_users(l, v))
 		bad++;
+	if ((v = ydoc_get(root, "notifications")) && load_notifications(l, v))
+		bad++;
+	if (cfg->templates_dir) {
+		if (templates_load(&cfg->templates, cfg->templates_dir, l->r.diag))
+			bad++;
+		else if (check_templates(l))
+			bad++;
+	}
 	if ((v = ydoc_get(root, "allow_test_clock")) && ydoc_read_bool(&l->r, v, "allow_test_clock", &cfg->allow_test_clock))
 		bad++;
 	return bad ? -1 : 0;
@@ -677,6 +946,22 @@ void config_free(struct config *cfg)
 		free(cfg->demo_users[i].name);
 	}
 	free(cfg->demo_users);
+	for (size_t i = 0; i < cfg->n_channels; i++) {
+		free(cfg->channels[i].name);
+		json_decref(cfg->channels[i].settings);
+	}
+	free(cfg->channels);
+	for (size_t i = 0; i < cfg->n_notify_routes; i++) {
+		free(cfg->notify_routes[i].org);
+		for (size_t k = 0; k < cfg->notify_routes[i].n_channels; k++)
+			free(cfg->notify_routes[i].channels[k]);
+		free(cfg->notify_routes[i].channels);
+	}
+	free(cfg->notify_routes);
+	for (size_t i = 0; i < cfg->n_allowed_hosts; i++)
+		free(cfg->allowed_hosts[i]);
+	free(cfg->allowed_hosts);
+	templates_release(&cfg->templates);
 	pathway_set_release(&cfg->pathways);
 	free(cfg);
 }
@@ -718,4 +1003,27 @@ const struct config_org *config_route(const struct config *cfg, const char *path
 		}
 	}
 	return NULL;
+}
+
+const struct config_channel *config_find_channel(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_channels; i++)
+		if (!strcmp(cfg->channels[i].name, name))
+			return &cfg->channels[i];
+	return NULL;
+}
+
+const struct config_notify_route *config_notify_route(const struct config *cfg, const struct config_org *org)
+{
+	const struct config_notify_route *by_kind = NULL, *fallback = NULL;
+	for (size_t i = 0; i < cfg->n_notify_routes; i++) {
+		const struct config_notify_route *r = &cfg->notify_routes[i];
+		if (r->org && org && !strcmp(r->org, org->id))
+			return r;
+		if (r->kind >= 0 && org && r->kind == (int)org->kind && !by_kind)
+			by_kind = r;
+		if (!r->org && r->kind < 0 && !fallback)
+			fallback = r;
+	}
+	return by_kind ? by_kind : fallback;
 }

@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "diag.h"
+#include "templates.h"
 #include "pathway.h"
 #include "vocab.h"
 
@@ -43,6 +46,31 @@ struct config_demo_user {
 	char *org;
 	char *name;
 	role_mask roles;
+};
+
+/* A notification channel: an adapter with its settings. */
+struct adapter;
+
+struct config_channel {
+	char *name;
+	const struct adapter *adapter;
+	json_t *settings;
+	int line, column;
+};
+
+/* Which channels an organisation's notifications go through. */
+struct config_notify_route {
+	char *org;                 /* or NULL */
+	int kind;                  /* an org kind, or -1 */
+	char **channels;
+	size_t n_channels;
+};
+
+struct config_retry {
+	int max_attempts;
+	int base_seconds;
+	int max_seconds;
+	int max_age_hours;
 };
 
 struct config_limits {
@@ -77,6 +105,14 @@ struct config {
 	size_t n_orgs;
 	struct config_route *routes;
 	size_t n_routes;
+	struct template_set templates;
+	struct config_channel *channels;
+	size_t n_channels;
+	struct config_notify_route *notify_routes;   /* first match wins; a route with org NULL and kind -1 is the default */
+	size_t n_notify_routes;
+	char **allowed_hosts;
+	size_t n_allowed_hosts;
+	struct config_retry retry;
 	bool allow_test_clock;     /* serve --test-clock may run on this config (never in production) */
 	struct config_demo_user *demo_users;
 	size_t n_demo_users;
@@ -95,6 +131,10 @@ const struct config_area *config_find_area(const struct config *cfg, const char 
 
 /* The organisation that receives pathway's cases from area, or NULL. */
 const struct config_org *config_route(const struct config *cfg, const char *pathway, const char *area);
+
+/* The channels an organisation's notifications go through (may be empty). */
+const struct config_notify_route *config_notify_route(const struct config *cfg, const struct config_org *org);
+const struct config_channel *config_find_channel(const struct config *cfg, const char *name);
 
 /* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);

@@ -8,9 +8,11 @@
 #include "cli.h"
 #include "httpd.h"
 #include "timers.h"
+#include "dispatch.h"
 #include "store.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -119,6 +121,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	struct daemon d = { 0 };
 	struct app app = { .cfg = cfg, .clock = &clk, .cal = &cal };
 	struct timers *timers = NULL;
+	struct dispatch *dispatch = NULL;
 	char *err = NULL;
 	int rc = EXIT_RUNTIME;
 	struct event *sigint = NULL, *sigterm = NULL, *checkpoint = NULL;
@@ -161,10 +164,16 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	if (opts->demo_tokens && issue_demo_tokens(d.store, cfg, &clk))
 		goto out;
 	store_manual_checkpoints(d.store);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (!d.base || httpd_start(d.base, &app, cfg->listen_host, cfg->listen_port, &d.httpd, &err)) {
 		fprintf(stderr, "tsunagu: %s\n", err ? err : "cannot start the event loop");
+		free(err);
+		goto out;
+	}
+	if (!(dispatch = dispatch_new(d.base, &app, &err))) {
+		fprintf(stderr, "tsunagu: %s\n", err);
 		free(err);
 		goto out;
 	}
@@ -187,8 +196,16 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		if (httpd_busy(d.httpd) || store_in_transaction(d.store))
 			d.wrote_since_checkpoint = true;
 		httpd_end_turn(d.httpd);
+		/* Deliver what the commit made due; record what deliveries reported. */
+		dispatch_pump(dispatch);
+		if (store_in_transaction(d.store) && store_commit(d.store))
+			fprintf(stderr, "tsunagu: recording deliveries failed: %s\n", store_errmsg(d.store));
 		timers_reschedule(timers);
 	}
+	const struct dispatch_stats *ds = dispatch_stats(dispatch);
+	fprintf(stderr, "tsunagu: delivered %llu notifications (%llu failed attempts, %llu dead)\n",
+		(unsigned long long)ds->delivered, (unsigned long long)ds->failed_attempts,
+		(unsigned long long)ds->dead);
 	const struct timers_stats *ts = timers_stats(timers);
 	fprintf(stderr, "tsunagu: fired %llu timers in %llu batches (%llu stale)\n", (unsigned long long)ts->fired,
 		(unsigned long long)ts->batches, (unsigned long long)ts->stale);
@@ -205,11 +222,13 @@ out:
 	if (checkpoint)
 		event_free(checkpoint);
 	timers_free(timers);
+	dispatch_free(dispatch);
 	httpd_free(d.httpd);
 	if (d.base)
 		event_base_free(d.base);
 	pathway_set_release(&app.older);
 	store_close(d.store);
 	calendar_release(&cal);
+	curl_global_cleanup();
 	return rc;
 }

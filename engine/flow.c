@@ -37,28 +37,56 @@ int flow_event(const struct flow *f, const struct store_case *c, const char *act
 	return rc;
 }
 
+/*
+ * One outbox row per channel the organisation's notifications go through. With
+ * no channel configured, a dead row says so, for coordinators to see.
+ */
+static int outbox_for(const struct flow *f, const struct store_case *c, const char *party, const char *org_id,
+		      const char *user, const char *template_name, int64_t seq)
+{
+	const struct config_org *org = config_find_org(f->cfg, org_id);
+	const struct config_notify_route *route = config_notify_route(f->cfg, org);
+	struct store_notification n = {
+		.case_id = c->id, .event_seq = seq, .party = (char *)party, .org = (char *)org_id,
+		.user = (char *)user, .template_name = (char *)template_name, .state = c->state,
+		.created_at = f->now,
+	};
+	if (!route || route->n_channels == 0) {
+		char *e = xasprintf("no notification channel is configured for organisation %s", org_id);
+		n.status = "dead";
+		n.last_error = e;
+		int rc = store_outbox_add(f->store, &n);
+		free(e);
+		return rc;
+	}
+	for (size_t i = 0; i < route->n_channels; i++) {
+		n.channel = route->channels[i];
+		if (store_outbox_add(f->store, &n))
+			return -1;
+	}
+	return 0;
+}
+
 /* Outbox rows for one notification, resolved to organisations (and the assignee). */
 static int notify(const struct flow *f, const struct store_case *c, const struct pw_notify *n, int64_t seq)
 {
 	const char *party = party_names[n->to];
 	switch (n->to) {
 	case PARTY_ORIGIN:
-		return store_outbox_add(f->store, c->id, seq, party, c->origin_org, NULL, n->template_name, f->now);
+		return outbox_for(f, c, party, c->origin_org, NULL, n->template_name, seq);
 	case PARTY_RECEIVER:
 		if (!c->receiver_org)
 			return 0;
-		return store_outbox_add(f->store, c->id, seq, party, c->receiver_org, NULL, n->template_name, f->now);
+		return outbox_for(f, c, party, c->receiver_org, NULL, n->template_name, seq);
 	case PARTY_ASSIGNEE:
 		/* With nobody assigned yet, the receiving organisation hears it. */
-		if (!c->assignee && !c->receiver_org)
+		if (!c->receiver_org)
 			return 0;
-		return store_outbox_add(f->store, c->id, seq, party, c->receiver_org, c->assignee,
-					n->template_name, f->now);
+		return outbox_for(f, c, party, c->receiver_org, c->assignee, n->template_name, seq);
 	case PARTY_COORDINATOR:
 		for (size_t k = 0; k < f->cfg->n_orgs; k++)
 			if (f->cfg->orgs[k].kind == ORG_CITY &&
-			    store_outbox_add(f->store, c->id, seq, party, f->cfg->orgs[k].id, NULL,
-					     n->template_name, f->now))
+			    outbox_for(f, c, party, f->cfg->orgs[k].id, NULL, n->template_name, seq))
 				return -1;
 		return 0;
 	default:

@@ -677,6 +677,8 @@ static int read_notify(struct compiler *c, const struct ydoc_node *n, struct pw_
 	static const char *const keys[] = { "to", "template", NULL };
 	if (ydoc_expect(&c->r, n, YDOC_MAP, "a notification"))
 		return -1;
+	out->line = n->line;
+	out->column = n->column;
 	int bad = ydoc_check_keys(&c->r, n, "a notification", keys);
 	const struct ydoc_node *to = ydoc_get(n, "to"), *tpl = ydoc_get(n, "template");
 	int party;

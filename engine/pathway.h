@@ -65,6 +65,7 @@ struct pw_action {
 struct pw_notify {
 	enum party to;
 	char *template_name;
+	int line, column;
 };
 
 struct pw_timer {

@@ -24,6 +24,7 @@ enum stmt_id {
 	ST_NOTE_ADD, ST_NOTES_FOR_CASE,
 	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
 	ST_IDEM_GET, ST_IDEM_PUT,
+	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -82,7 +83,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_NOTES_FOR_CASE] = "SELECT id, user_id, org, visibility, text, at FROM notes WHERE case_id = ? "
 			      "ORDER BY at, id",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox(id, case_id, event_seq, party, org, user_id, template, "
-			  "status, attempts, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,'pending',0,?,?)",
+			  "status, attempts, created_at, next_attempt_at, channel, state, last_error) "
+			  "VALUES (?,?,?,?,?,?,?,?,0,?,?,?,?,?)",
+	[ST_OUTBOX_READY] = "SELECT o.id, o.case_id, o.party, o.org, o.user_id, o.template, o.channel, o.state, "
+			    "o.attempts, o.created_at, o.next_attempt_at, o.status, o.last_error, o.delivered_at "
+			    "FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+			    "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.case_id = o.case_id "
+			    "AND e.channel = o.channel AND (e.created_at < o.created_at OR (e.created_at = o.created_at "
+			    "AND e.rowid < o.rowid))) ORDER BY o.next_attempt_at, o.rowid LIMIT ?",
+	[ST_OUTBOX_RESULT] = "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+			     "delivered_at = ? WHERE id = ? AND status = 'pending'",
+	[ST_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+	[ST_OUTBOX_GET] = "SELECT id, case_id, party, org, user_id, template, channel, state, attempts, created_at, "
+			  "next_attempt_at, status, last_error, delivered_at FROM outbox WHERE id = ?",
+	[ST_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+			    "last_error = NULL WHERE id = ? AND status = 'dead'",
 	[ST_PROVISION_ADD] = "INSERT INTO provisions(id, at, case_id, subject_id, from_org, to_org, items, "
 			     "consent_basis, event_seq) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_ACCESS_ADD] = "INSERT INTO access_log(at, user_id, org, case_id, subject_id, what) VALUES (?,?,?,?,?,?)",
@@ -157,6 +172,10 @@ static const char *const migrations[] = {
 	"  cancelled_at INTEGER);"
 	"CREATE INDEX timers_pending ON timers(due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;"
 	"CREATE INDEX timers_case ON timers(case_id) WHERE fired_at IS NULL AND cancelled_at IS NULL;",
+	/* version 3: one outbox row per channel, with the state it was written in */
+	"ALTER TABLE outbox ADD COLUMN channel TEXT;"
+	"ALTER TABLE outbox ADD COLUMN state TEXT;"
+	"CREATE INDEX outbox_order ON outbox(case_id, channel, created_at) WHERE status = 'pending';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -980,8 +999,7 @@ int store_notes_for_case(struct store *s, const char *case_id,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_outbox_add(struct store *s, const char *case_id, int64_t event_seq, const char *party,
-		     const char *org, const char *user, const char *template_name, clock_us now)
+int store_outbox_add(struct store *s, const struct store_notification *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_OUTBOX_ADD);
 	if (!st)
@@ -989,15 +1007,172 @@ int store_outbox_add(struct store *s, const char *case_id, int64_t event_seq, co
 	char *id = token_new_id("n_");
 	bind_text(st, 1, id);
 	free(id);
-	bind_text(st, 2, case_id);
-	sqlite3_bind_int64(st, 3, event_seq);
-	bind_text(st, 4, party);
-	bind_text(st, 5, org);
-	bind_text(st, 6, user);
-	bind_text(st, 7, template_name);
-	sqlite3_bind_int64(st, 8, now);
-	sqlite3_bind_int64(st, 9, now);
+	bind_text(st, 2, n->case_id);
+	sqlite3_bind_int64(st, 3, n->event_seq);
+	bind_text(st, 4, n->party);
+	bind_text(st, 5, n->org);
+	bind_text(st, 6, n->user);
+	bind_text(st, 7, n->template_name);
+	bind_text(st, 8, n->status ? n->status : "pending");
+	sqlite3_bind_int64(st, 9, n->created_at);
+	sqlite3_bind_int64(st, 10, n->created_at);
+	bind_text(st, 11, n->channel);
+	bind_text(st, 12, n->state);
+	bind_text(st, 13, n->last_error);
 	return run(s, st);
+}
+
+static void read_notification(sqlite3_stmt *st, struct store_notification *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = col_text(st, 0);
+	n->case_id = col_text(st, 1);
+	n->party = col_text(st, 2);
+	n->org = col_text(st, 3);
+	n->user = col_text(st, 4);
+	n->template_name = col_text(st, 5);
+	n->channel = col_text(st, 6);
+	n->state = col_text(st, 7);
+	n->attempts = sqlite3_column_int(st, 8);
+	n->created_at = sqlite3_column_int64(st, 9);
+	n->next_attempt_at = sqlite3_column_int64(st, 10);
+	n->status = col_text(st, 11);
+	n->last_error = col_text(st, 12);
+	n->delivered_at = sqlite3_column_int64(st, 13);
+}
+
+void store_notification_release(struct store_notification *n)
+{
+	free(n->id);
+	free(n->case_id);
+	free(n->party);
+	free(n->org);
+	free(n->user);
+	free(n->template_name);
+	free(n->channel);
+	free(n->state);
+	free(n->status);
+	free(n->last_error);
+	memset(n, 0, sizeof(*n));
+}
+
+int store_outbox_ready(struct store *s, clock_us now, int limit,
+		       int (*fn)(void *ctx, struct store_notification *n), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_READY);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	struct store_notification *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		read_notification(st, &rows[n++]);
+	}
+	sqlite3_reset(st);
+	bool stop = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!stop && rc == SQLITE_DONE && fn(ctx, &rows[i]))
+			stop = true;
+		store_notification_release(&rows[i]);
+	}
+	free(rows);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
+			clock_us next_attempt_at, const char *error, clock_us delivered_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RESULT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, status);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_attempt_at);
+	bind_text(st, 4, error);
+	bind_time(st, 5, delivered_at);
+	bind_text(st, 6, id);
+	return run(s, st);
+}
+
+int store_outbox_next(struct store *s, clock_us *when)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_NEXT);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return none ? 1 : 0;
+}
+
+int store_outbox_get(struct store *s, const char *id, struct store_notification *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_notification(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_outbox_retry(struct store *s, const char *id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RETRY);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, id);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
+		      int (*fn)(void *ctx, struct store_notification *n), void *ctx)
+{
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT id, case_id, party, org, user_id, template, channel, state, attempts, created_at, "
+		       "next_attempt_at, status, last_error, delivered_at FROM outbox WHERE 1");
+	if (status)
+		buf_adds(&sql, " AND status = :status");
+	if (after_id)
+		buf_adds(&sql, " AND id > :after");
+	buf_adds(&sql, " ORDER BY id LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (status)
+		bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+	if (after_id)
+		bind_text(st, sqlite3_bind_parameter_index(st, ":after"), after_id);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_notification n;
+		read_notification(st, &n);
+		int stop = fn(ctx, &n);
+		store_notification_release(&n);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
 }
 
 int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,

@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -169,8 +169,35 @@ int store_notes_for_case(struct store *s, const char *case_id,
 			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
 				   const char *visibility, const char *text, clock_us at), void *ctx);
 
-int store_outbox_add(struct store *s, const char *case_id, int64_t event_seq, const char *party,
-		     const char *org, const char *user, const char *template_name, clock_us now);
+/* A notification in the outbox: one per (message, channel), delivered at least once. */
+struct store_notification {
+	char *id;
+	char *case_id;
+	int64_t event_seq;
+	char *party;
+	char *org;
+	char *user;
+	char *template_name;
+	char *channel;          /* NULL: no channel for the organisation (written dead) */
+	char *state;            /* the case's state when it was written */
+	char *status;           /* pending, delivered, dead */
+	int attempts;
+	clock_us created_at, next_attempt_at, delivered_at;
+	char *last_error;
+};
+
+void store_notification_release(struct store_notification *n);
+int store_outbox_add(struct store *s, const struct store_notification *n);
+/* Pending rows due now, each the oldest pending one of its (case, channel), soonest first. */
+int store_outbox_ready(struct store *s, clock_us now, int limit,
+		       int (*fn)(void *ctx, struct store_notification *n), void *ctx);
+int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
+			clock_us next_attempt_at, const char *error, clock_us delivered_at);
+int store_outbox_next(struct store *s, clock_us *when);       /* 0, 1 none pending */
+int store_outbox_get(struct store *s, const char *id, struct store_notification *out); /* 0, 1 none */
+int store_outbox_retry(struct store *s, const char *id, clock_us now);  /* 0, 1 not dead */
+int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
+		      int (*fn)(void *ctx, struct store_notification *n), void *ctx);
 
 int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,
 			const char *from_org, const char *to_org, const char *items,

@@ -34,7 +34,9 @@ static int one_referral(struct store *s, json_t *subject, json_t *fields, clock_
 				  .case_version = 1, .payload = payload, .payload_len = sizeof(payload) - 1 };
 	int rc = store_subject_insert(s, c.subject_id, subject, at) || store_case_insert(s, &c) ||
 		 store_event_append(s, &ev) ||
-		 store_outbox_add(s, c.id, ev.seq, "receiver", "support-centre", NULL, "referral_received", at) ||
+		 store_outbox_add(s, &(struct store_notification){ .case_id = c.id, .event_seq = ev.seq,
+			.party = "receiver", .org = "support-centre", .template_name = "referral_received",
+			.channel = "log", .state = "referred", .created_at = at }) ||
 		 store_provision_add(s, at, c.id, c.subject_id, "pharmacy-hamayuri", "support-centre",
 				     "subject.name,subject.birth_date", "consent", ev.seq) ||
 		 store_access_add(s, at, "u_bench", "pharmacy-hamayuri", c.id, c.subject_id, "case.open");

@@ -62,7 +62,9 @@ static int raw_fire(void *ctx, const struct store_timer *t)
 				  .from_state = "referred", .to_state = "referred", .case_version = 1,
 				  .payload = payload, .payload_len = sizeof(payload) - 1 };
 	if (store_timer_done(r->s, t->id, r->now, true) || store_event_append(r->s, &ev) ||
-	    store_outbox_add(r->s, t->case_id, ev.seq, "receiver", "support-centre", NULL, "accept_reminder", r->now))
+	    store_outbox_add(r->s, &(struct store_notification){ .case_id = t->case_id, .event_seq = ev.seq,
+			.party = "receiver", .org = "support-centre", .template_name = "accept_reminder",
+			.channel = "log", .state = "referred", .created_at = r->now }))
 		die(r->s, "fire");
 	free(id);
 	r->fired++;

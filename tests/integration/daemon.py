@@ -60,6 +60,9 @@ class Daemon:
         text = open(os.path.join(ROOT, "configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()
         text = text.replace("pathways: ../../pathways", "pathways: %s" % os.path.join(ROOT, "pathways"))
         text = text.replace("database: ../../var/tsunagu.db", "database: %s" % self.db)
+        text = text.replace("templates: ../templates", "templates: %s" % os.path.join(ROOT, "configs", "templates"))
+        self.jsonl = os.path.join(self.tmp, "notifications.jsonl")
+        text = text.replace("path: ../../var/notifications.jsonl", "path: %s" % self.jsonl)
         open(self.config, "w", encoding="utf-8").write(text + extra_config)
         self.proc = None
         self.tokens = {}

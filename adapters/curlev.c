@@ -1,0 +1,160 @@
+/*
+ * curlev — the pattern of curl's docs/examples/multi-event.c. libcurl is never
+ * called from inside its own timer callback: the callback only re-arms the
+ * libevent timer, whose expiry then calls curl_multi_socket_action.
+ */
+#include "curlev.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+struct curlev {
+	CURLM *multi;
+	struct event_base *base;
+	struct event *timer;
+	CURL **active;             /* transfers not finished yet */
+	size_t n_active, alloc_active;
+};
+
+static void forget(struct curlev *cv, CURL *easy)
+{
+	for (size_t i = 0; i < cv->n_active; i++)
+		if (cv->active[i] == easy) {
+			cv->active[i] = cv->active[--cv->n_active];
+			return;
+		}
+}
+
+struct watch {
+	struct curlev *cv;
+	struct event *ev;
+};
+
+struct transfer {
+	curlev_done_fn done;
+	void *ctx;
+};
+
+static void check_done(struct curlev *cv)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(cv->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		/* Copy before removing: msg is invalid afterwards. */
+		CURL *easy = msg->easy_handle;
+		CURLcode result = msg->data.result;
+		struct transfer *t = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+		curl_multi_remove_handle(cv->multi, easy);
+		forget(cv, easy);
+		if (t)
+			t->done(t->ctx, result, easy);
+		curl_easy_cleanup(easy);
+		free(t);
+	}
+}
+
+static void on_socket(evutil_socket_t fd, short kind, void *arg)
+{
+	struct watch *w = arg;
+	int running, flags = (kind & EV_READ ? CURL_CSELECT_IN : 0) | (kind & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(w->cv->multi, fd, flags, &running);
+	check_done(w->cv);
+}
+
+static void on_timeout(evutil_socket_t fd, short kind, void *arg)
+{
+	struct curlev *cv = arg;
+	int running;
+	curl_multi_socket_action(cv->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(cv);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct curlev *cv = userp;
+	struct watch *w = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (w) {
+			event_free(w->ev);
+			free(w);
+			curl_multi_assign(cv->multi, s, NULL);
+		}
+		return 0;
+	}
+	short kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+	if (!w) {
+		w = xcalloc(1, sizeof(*w));
+		w->cv = cv;
+		w->ev = event_new(cv->base, s, kind, on_socket, w);
+		curl_multi_assign(cv->multi, s, w);
+	} else {
+		/* event_del before re-assigning the socket's event */
+		event_del(w->ev);
+		event_assign(w->ev, cv->base, s, kind, on_socket, w);
+	}
+	event_add(w->ev, NULL);
+	return 0;
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct curlev *cv = userp;
+	if (timeout_ms < 0) {
+		evtimer_del(cv->timer);
+		return 0;
+	}
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	evtimer_add(cv->timer, &tv);
+	return 0;
+}
+
+struct curlev *curlev_new(struct event_base *base)
+{
+	struct curlev *cv = xcalloc(1, sizeof(*cv));
+	cv->base = base;
+	cv->multi = curl_multi_init();
+	cv->timer = evtimer_new(base, on_timeout, cv);
+	curl_multi_setopt(cv->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(cv->multi, CURLMOPT_SOCKETDATA, cv);
+	curl_multi_setopt(cv->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(cv->multi, CURLMOPT_TIMERDATA, cv);
+	return cv;
+}
+
+int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *ctx)
+{
+	struct transfer *t = xcalloc(1, sizeof(*t));
+	t->done = done;
+	t->ctx = ctx;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+	if (curl_multi_add_handle(cv->multi, easy) != CURLM_OK) {
+		free(t);
+		return -1;
+	}
+	grow_array(&cv->active, &cv->alloc_active, cv->n_active, sizeof(*cv->active));
+	cv->active[cv->n_active++] = easy;
+	return 0;
+}
+
+void curlev_free(struct curlev *cv)
+{
+	if (!cv)
+		return;
+	while (cv->n_active) {
+		CURL *easy = cv->active[--cv->n_active];
+		struct transfer *t = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+		curl_multi_remove_handle(cv->multi, easy);
+		if (t)
+			t->done(t->ctx, CURLE_ABORTED_BY_CALLBACK, easy);
+		curl_easy_cleanup(easy);
+		free(t);
+	}
+	free(cv->active);
+	curl_multi_cleanup(cv->multi);
+	event_free(cv->timer);
+	free(cv);
+}
