@@ -14,7 +14,7 @@ import tempfile
 import time
 
 import contract
-from helpers import BIN, ROOT
+from helpers import BIN, ROOT, demo_config_text
 
 DEMO = {
     "pharmacist": "薬剤師 佐藤",          # pharmacy-hamayuri
@@ -57,12 +57,8 @@ class Daemon:
         self.tmp = tmp or tempfile.mkdtemp(prefix="tsunagu-test-")
         self.db = db or os.path.join(self.tmp, "tsunagu.db")
         self.config = os.path.join(self.tmp, "tsunagu.yaml")
-        text = open(os.path.join(ROOT, "configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()
-        text = text.replace("pathways: ../../pathways", "pathways: %s" % os.path.join(ROOT, "pathways"))
-        text = text.replace("database: ../../var/tsunagu.db", "database: %s" % self.db)
-        text = text.replace("templates: ../templates", "templates: %s" % os.path.join(ROOT, "configs", "templates"))
+        text = demo_config_text(self.tmp, self.db)
         self.jsonl = os.path.join(self.tmp, "notifications.jsonl")
-        text = text.replace("path: ../../var/notifications.jsonl", "path: %s" % self.jsonl)
         open(self.config, "w", encoding="utf-8").write(text + extra_config)
         self.proc = None
         self.tokens = {}

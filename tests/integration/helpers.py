@@ -24,3 +24,14 @@ def path(*parts):
 def expect(cond, message):
     if not cond:
         raise AssertionError(message)
+
+
+def demo_config_text(tmp, db=None):
+    """The demo config with its relative paths made absolute and its files in tmp."""
+    text = open(path("configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()
+    text = text.replace("pathways: ../../pathways", "pathways: %s" % path("pathways"))
+    text = text.replace("database: ../../var/tsunagu.db", "database: %s" % (db or os.path.join(tmp, "tsunagu.db")))
+    text = text.replace("templates: ../templates", "templates: %s" % path("configs", "templates"))
+    text = text.replace("path: ../../var/notifications.jsonl",
+                        "path: %s" % os.path.join(tmp, "notifications.jsonl"))
+    return text

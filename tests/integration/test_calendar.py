@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from helpers import ROOT, expect, tsunagu
+from helpers import ROOT, demo_config_text, expect, tsunagu
 
 PLAIN = {"休日": "国民の休日", "休日（祝日扱い）": None, "大喪の礼": "昭和天皇の大喪の礼",
          "結婚の儀": "皇太子徳仁親王の結婚の儀", "体育の日（スポーツの日）": "体育の日"}
@@ -58,9 +58,7 @@ def test_add_business_days_skips_the_configs_closed_days():
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "c.yaml")
-        text = open(os.path.join(ROOT, "configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()
-        text = text.replace("pathways: ../../pathways", "pathways: " + os.path.join(ROOT, "pathways"))
-        text = text.replace("closed_days: []", "closed_days: [2026-05-11, 2026-05-12]")
+        text = demo_config_text(tmp).replace("closed_days: []", "closed_days: [2026-05-11, 2026-05-12]")
         open(cfg, "w", encoding="utf-8").write(text)
         out = tsunagu("calendar", "add-business-days", "2026-05-01", "3", "--config", cfg)
         expect(out.stdout.strip() == "2026-05-13", out.stdout + out.stderr)

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
-from helpers import ROOT, expect, path, tsunagu
+from helpers import ROOT, demo_config_text, expect, path, tsunagu
 
 SHIPPED = ["health-checkup", "multi-agency", "pharmacy"]
 
@@ -142,8 +142,7 @@ def test_org_list_prints_id_kind_name():
 def test_broken_config_names_file_line_column():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "bad.yaml")
-        text = open(path("configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()
-        text = text.replace("pathways: ../../pathways", "pathways: %s" % path("pathways"))
+        text = demo_config_text(tmp)
         text = text.replace("  pharmacy: support-centre", "  pharmacy: pharmacy-minato")
         text = text.replace("kind: life_support_centre, name: { ja: 唐丹", "kind: life_suport_centre, name: { ja: 唐丹")
         open(cfg, "w", encoding="utf-8").write(text)
