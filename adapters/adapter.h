@@ -23,8 +23,6 @@ struct adapter_env {
 	struct curlev *curl;            /* libcurl multi on the loop, shared by webhook and email */
 	char *const *allowed_hosts;     /* outbound hosts allowed (webhook, email, forward) */
 	size_t n_allowed_hosts;
-	int64_t (*now_seconds)(void *clock_ctx);
-	void *clock_ctx;
 };
 
 /* One message, rendered. No personal data unless a template puts it there. */

@@ -59,9 +59,11 @@ static void check_done(struct curlev *cv)
 static void on_socket(evutil_socket_t fd, short kind, void *arg)
 {
 	struct watch *w = arg;
+	/* The action may remove this socket and free w: keep what is needed first. */
+	struct curlev *cv = w->cv;
 	int running, flags = (kind & EV_READ ? CURL_CSELECT_IN : 0) | (kind & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	curl_multi_socket_action(w->cv->multi, fd, flags, &running);
-	check_done(w->cv);
+	curl_multi_socket_action(cv->multi, fd, flags, &running);
+	check_done(cv);
 }
 
 static void on_timeout(evutil_socket_t fd, short kind, void *arg)

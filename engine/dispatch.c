@@ -46,11 +46,6 @@ struct dispatch {
 	bool closing;
 };
 
-static int64_t now_seconds(void *ctx)
-{
-	return clock_now(ctx) / 1000000;
-}
-
 static struct channel_rt *channel_of(struct dispatch *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_channels; i++)
@@ -257,8 +252,7 @@ struct dispatch *dispatch_new(struct event_base *base, struct app *app, char **e
 	d->base = base;
 	d->curl = curlev_new(base);
 	d->env = (struct adapter_env){ .base = base, .curl = d->curl, .allowed_hosts = cfg->allowed_hosts,
-				       .n_allowed_hosts = cfg->n_allowed_hosts, .now_seconds = now_seconds,
-				       .clock_ctx = app->clock };
+				       .n_allowed_hosts = cfg->n_allowed_hosts };
 	d->wake = evtimer_new(base, on_wake, d);
 	d->channels = xcalloc(cfg->n_channels ? cfg->n_channels : 1, sizeof(*d->channels));
 	for (size_t i = 0; i < cfg->n_channels; i++) {

@@ -1,0 +1,254 @@
+"""Notifications through real receivers: a webhook receiver that verifies the
+Standard Webhooks signature with the off-the-shelf `standardwebhooks` package,
+JSON lines, retries with backoff on the test clock, dead letters and their retry,
+targets that refuse, fail, redirect or stall, and kill -9 between commit and
+delivery. Throughout, the API keeps answering."""
+import base64
+import json
+import os
+import subprocess
+import time
+
+from daemon import Daemon, pharmacy_referral
+from helpers import ROOT, expect, tsunagu
+
+SECRET = "whsec_" + base64.b64encode(b"tsunagu-test-secret-0123456789ab").decode()
+
+
+class Receiver:
+    def __init__(self, tmp):
+        self.port_file = os.path.join(tmp, "receiver.port")
+        self.records = os.path.join(tmp, "received.jsonl")
+        self.proc = subprocess.Popen(["node", os.path.join(ROOT, "tests", "webhook_receiver.js"), self.port_file,
+                                      self.records, SECRET], cwd=os.path.join(ROOT, "tests"))
+        deadline = time.time() + 20
+        while not (os.path.exists(self.port_file) and open(self.port_file).read()):
+            expect(time.time() < deadline and self.proc.poll() is None, "the receiver did not start")
+            time.sleep(0.02)
+        self.port = int(open(self.port_file).read())
+
+    def mode(self, mode):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request("POST", "/_mode", json.dumps({"mode": mode}))
+        c.getresponse().read()
+        c.close()
+
+    def received(self):
+        if not os.path.exists(self.records):
+            return []
+        return [json.loads(l) for l in open(self.records, encoding="utf-8")]
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def config_with(d_tmp, port, body=None, timeout=2, dead_port=None):
+    body_line = ("      body: '%s'\n" % body) if body else ""
+    return """
+allow_test_clock: true
+""", """  channels:
+    log: { adapter: jsonl, path: %s }
+    centre:
+      adapter: webhook
+      url: http://127.0.0.1:%d/hook
+      secret: %s
+      timeout_seconds: %d
+      connect_timeout_seconds: 1
+%s  routes:
+    - { org: support-centre, channels: [centre, log] }
+    - { default: true, channels: [log] }
+  retry: { max_attempts: 3, base_seconds: 60, max_seconds: 600, max_age_hours: 24 }
+""" % (os.path.join(d_tmp, "notifications.jsonl"), dead_port or port, SECRET, timeout, body_line)
+
+
+def make_daemon(tmp_receiver_port, body=None, timeout=2, dead_port=None):
+    d = Daemon("\nallow_test_clock: true\n")
+    extra, channels_block = config_with(d.tmp, tmp_receiver_port, body, timeout, dead_port)
+    text = open(d.config, encoding="utf-8").read()
+    start = text.index("  channels:\n")
+    end = text.index("  retry:", start)
+    end = text.index("\n", end) + 1
+    text = text[:start] + channels_block + text[end:]
+    open(d.config, "w", encoding="utf-8").write(text)
+    return d
+
+
+def wait_for(fn, what, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def outbox(d, channel="centre"):
+    return d.db_rows("SELECT id, template, status, attempts, last_error FROM outbox WHERE channel = ? ORDER BY rowid",
+                     (channel,))
+
+
+def advance(d, seconds):
+    r = d.post("/v1/test/clock", {"advance_seconds": seconds}, who="coordinator", check_contract=False)
+    expect(r.status == 200, r)
+
+
+def test_webhook_is_signed_and_verified_by_standardwebhooks():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        d = make_daemon(rx.port)
+        try:
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+            got = wait_for(lambda: rx.received(), "the webhook")
+            rec = got[0]
+            expect(rec["verified"], rec)
+            body = json.loads(rec["body"])
+            expect(body["type"] == "tsunagu.notification" and body["data"]["case_id"] == cid, body)
+            expect(body["data"]["template"] == "referral_received" and body["data"]["org"] == "support-centre", body)
+            expect(body["data"]["case_url"].endswith("/cases/" + cid), body)
+            row = wait_for(lambda: [r for r in outbox(d) if r[2] == "delivered"], "delivered")[0]
+            expect(rec["id"] == row[0], (rec["id"], row))
+            expect("釜石 花子" not in rec["body"] and "1948" not in rec["body"], "no personal data by default")
+            # the same notification also went to the JSON lines log, with the same id
+            lines = [json.loads(l) for l in open(d.jsonl, encoding="utf-8")]
+            expect(any(l["id"] != rec["id"] and l["case_id"] == cid for l in lines), lines)
+            expect(lines[0]["subject"]["ja"].startswith("【つなぐ】新しい紹介が届きました"), lines[0])
+            # order per case and channel: the acceptance notification goes to the pharmacy, not here
+            d.post("/v1/cases/%s/actions/accept" % cid, {}, who="nurse")
+            d.post("/v1/cases/%s/actions/withdraw_consent" % cid, {}, who="nurse")
+            wait_for(lambda: len(rx.received()) >= 2, "the second webhook")
+            templates = [json.loads(r["body"])["data"]["template"] for r in rx.received()]
+            expect(templates == ["referral_received", "consent_withdrawn"], templates)
+        finally:
+            d.cleanup()
+            rx.close()
+
+
+def test_body_template_for_chat_tools():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        d = make_daemon(rx.port, body='{"text": "{{org_name}}: {{state_title}} \\"{{pathway_title}}\\" {{case_url}}"}')
+        try:
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+            rec = wait_for(lambda: rx.received(), "the chat webhook")[0]
+            expect(rec["verified"], rec)
+            text = json.loads(rec["body"])["text"]
+            expect(text.startswith("釜石市地域包括支援センター: 受付待ち \"薬局を起点"), text)
+        finally:
+            d.cleanup()
+            rx.close()
+
+
+def test_faults_retry_then_dead_then_retry_by_a_coordinator():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        try:
+            faults(rx)
+        finally:
+            rx.close()
+
+
+def faults(rx):
+    if True:
+        for mode, expect_error in (("500", "HTTP 500"), ("redirect", "redirect, not followed"),
+                                   ("stall", "imeout"), ("refused", "onnect")):
+            rx.mode("ok" if mode == "refused" else mode)
+            d = make_daemon(rx.port, timeout=1, dead_port=1 if mode == "refused" else None)
+            try:
+                d.start(test_clock="2026-06-01T10:00:00+09:00")
+                before = len(rx.received())
+                cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+                first = wait_for(lambda: [r for r in outbox(d) if r[3] == 1], mode + ": first attempt")[0]
+                expect(first[2] == "pending" and expect_error in (first[4] or ""), (mode, first))
+                # the API keeps answering while the target misbehaves
+                t0 = time.time()
+                expect(d.get("/v1/cases/" + cid, who="nurse").status == 200, "API")
+                expect(time.time() - t0 < 1.0, "the API answered slowly: %.2fs" % (time.time() - t0))
+                advance(d, 30)                       # not yet: the backoff is 60 s ± jitter
+                time.sleep(0.3)
+                expect(outbox(d)[0][3] == 1, (mode, outbox(d)))
+                advance(d, 600)
+                wait_for(lambda: outbox(d)[0][3] == 2, mode + ": second attempt")
+                advance(d, 3600)
+                dead = wait_for(lambda: [r for r in outbox(d) if r[2] == "dead"], mode + ": dead")[0]
+                expect(dead[3] == 3, dead)
+                if mode == "redirect":
+                    expect(all(r["path"] == "/hook" for r in rx.received()[before:]), "never followed")
+                listed = d.get("/v1/notifications?status=dead", who="coordinator").json["items"]
+                expect([n["id"] for n in listed] == [dead[0]] and listed[0]["last_error"], listed)
+                if mode == "refused":
+                    continue
+                rx.mode("ok")
+                r = d.post("/v1/notifications/%s/retry" % dead[0], {}, who="coordinator")
+                expect(r.status == 200 and r.json["status"] == "pending", r)
+                wait_for(lambda: outbox(d)[0][2] == "delivered", mode + ": delivered after the retry")
+                r = d.post("/v1/notifications/%s/retry" % dead[0], {}, who="coordinator")
+                expect(r.status == 409 and r.json["error"]["code"] == "not_dead", r)
+                expect(d.post("/v1/notifications/%s/retry" % dead[0], {}, who="nurse").status == 403, "coordinators only")
+                expect(d.post("/v1/notifications/n_nope/retry", {}, who="coordinator").status == 404, "unknown")
+            finally:
+                d.cleanup()
+
+
+def test_killed_between_commit_and_delivery_delivers_after_restart():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        rx.mode("stall")
+        d = make_daemon(rx.port, timeout=30)
+        try:
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+            wait_for(lambda: rx.received(), "the stalled attempt")
+            d.kill9()
+            rx.mode("ok")
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            row = wait_for(lambda: [r for r in outbox(d) if r[2] == "delivered"], "delivered after restart")[0]
+            ids = [r["id"] for r in rx.received()]
+            expect(ids.count(row[0]) >= 2, "sent again with the same id: %r" % ids)
+            expect(all(json.loads(r["body"])["data"]["case_id"] == cid for r in rx.received()), "same case")
+        finally:
+            d.cleanup()
+            rx.close()
+
+
+def test_config_refuses_unknown_placeholders_and_hosts():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        d = make_daemon(1, body='{"text": "{{case_idd}}"}')
+        try:
+            proc = tsunagu("check", "--config", d.config)
+            expect(proc.returncode == 2 and "unknown placeholder {{case_idd}}; did you mean {{case_id}}?" in proc.stderr,
+                   proc.stderr)
+            text = open(d.config, encoding="utf-8").read().replace("body: '{\"text\": \"{{case_idd}}\"}'", "")
+            text = text.replace("http://127.0.0.1:1/hook", "http://example.com/hook")
+            open(d.config, "w", encoding="utf-8").write(text)
+            proc = tsunagu("check", "--config", d.config)
+            expect(proc.returncode == 2 and "'example.com', which is not in notifications.allowed_hosts" in proc.stderr,
+                   proc.stderr)
+        finally:
+            d.cleanup()
+        tdir = os.path.join(tmp, "templates")
+        os.makedirs(tdir)
+        for f in os.listdir(os.path.join(ROOT, "configs", "templates")):
+            if f != "escalated.yaml":
+                open(os.path.join(tdir, f), "w", encoding="utf-8").write(
+                    open(os.path.join(ROOT, "configs", "templates", f), encoding="utf-8").read())
+        d = Daemon()
+        try:
+            text = open(d.config, encoding="utf-8").read()
+            text = text.replace("templates: " + os.path.join(ROOT, "configs", "templates"), "templates: " + tdir)
+            open(d.config, "w", encoding="utf-8").write(text)
+            proc = tsunagu("check", "--config", d.config)
+            expect(proc.returncode == 2 and "template 'escalated' is not in the templates folder" in proc.stderr,
+                   proc.stderr)
+            expect("pharmacy.yaml:" in proc.stderr, proc.stderr)
+        finally:
+            d.cleanup()
