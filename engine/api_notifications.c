@@ -91,7 +91,7 @@ void api_notification_retry(struct api_request *r)
 		return;
 	}
 	struct store_notification n = { 0 };
-	int rc = store_outbox_retry(r->app->store, r->segs[2], r->now);
+	int rc = store_outbox_retry(r->app->store, r->segs[2]);
 	if (rc < 0) {
 		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
 		return;

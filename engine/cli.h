@@ -45,5 +45,7 @@ extern const struct cli_command cmd_user_reissue;
 extern const struct cli_command cmd_audit_verify;
 extern const struct cli_command cmd_calendar_holidays;
 extern const struct cli_command cmd_calendar_add;
+extern const struct cli_command cmd_notifications_list;
+extern const struct cli_command cmd_notifications_retry;
 
 #endif

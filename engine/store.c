@@ -96,7 +96,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
 	[ST_OUTBOX_GET] = "SELECT id, case_id, party, org, user_id, template, channel, state, attempts, created_at, "
 			  "next_attempt_at, status, last_error, delivered_at FROM outbox WHERE id = ?",
-	[ST_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+	[ST_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = created_at, "
 			    "last_error = NULL WHERE id = ? AND status = 'dead'",
 	[ST_PROVISION_ADD] = "INSERT INTO provisions(id, at, case_id, subject_id, from_org, to_org, items, "
 			     "consent_basis, event_seq) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -1125,13 +1125,12 @@ int store_outbox_get(struct store *s, const char *id, struct store_notification 
 	return rc;
 }
 
-int store_outbox_retry(struct store *s, const char *id, clock_us now)
+int store_outbox_retry(struct store *s, const char *id)
 {
 	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RETRY);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
+	bind_text(st, 1, id);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;

@@ -195,7 +195,8 @@ int store_outbox_result(struct store *s, const char *id, const char *status, int
 			clock_us next_attempt_at, const char *error, clock_us delivered_at);
 int store_outbox_next(struct store *s, clock_us *when);       /* 0, 1 none pending */
 int store_outbox_get(struct store *s, const char *id, struct store_notification *out); /* 0, 1 none */
-int store_outbox_retry(struct store *s, const char *id, clock_us now);  /* 0, 1 not dead */
+/* Makes a dead notification pending and due at once: 0, or 1 when it is not dead. */
+int store_outbox_retry(struct store *s, const char *id);
 int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
 		      int (*fn)(void *ctx, struct store_notification *n), void *ctx);
 

@@ -252,3 +252,30 @@ def test_config_refuses_unknown_placeholders_and_hosts():
             expect("pharmacy.yaml:" in proc.stderr, proc.stderr)
         finally:
             d.cleanup()
+
+
+def test_cli_lists_and_retries_dead_notifications_on_a_running_daemon():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        rx.mode("500")
+        d = make_daemon(rx.port)
+        try:
+            text = open(d.config, encoding="utf-8").read().replace("max_attempts: 3", "max_attempts: 1")
+            open(d.config, "w", encoding="utf-8").write(text)
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+            dead = wait_for(lambda: [r for r in outbox(d) if r[2] == "dead"], "dead")[0]
+            proc = tsunagu("notifications", "list", "--status", "dead", "--config", d.config)
+            rows = [l.split("\t") for l in proc.stdout.splitlines()]
+            expect(proc.returncode == 0 and [r[0] for r in rows] == [dead[0]], proc.stdout + proc.stderr)
+            expect(rows[0][1] == "dead" and rows[0][5] == "centre" and rows[0][8] == "HTTP 500", rows)
+            rx.mode("ok")
+            proc = tsunagu("notifications", "retry", dead[0], "--config", d.config)
+            expect(proc.returncode == 0, proc.stderr)
+            wait_for(lambda: outbox(d)[0][2] == "delivered", "delivered after a command-line retry")
+            proc = tsunagu("notifications", "retry", dead[0], "--config", d.config)
+            expect(proc.returncode == 2 and "no dead notification" in proc.stderr, proc.stderr)
+        finally:
+            d.cleanup()
+            rx.close()
