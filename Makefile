@@ -18,7 +18,7 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)
-TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema
+TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-aiosmtpd msgpack:python3-msgpack
 
 PKG_MODULES := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)

@@ -53,6 +53,7 @@ struct adapter {
 };
 
 extern const struct adapter adapter_webhook;
+extern const struct adapter adapter_email;
 extern const struct adapter adapter_jsonl;
 
 /* The adapter called name, or NULL. */

@@ -279,3 +279,100 @@ def test_cli_lists_and_retries_dead_notifications_on_a_running_daemon():
         finally:
             d.cleanup()
             rx.close()
+
+
+class Smtp:
+    """A real SMTP server (Debian's python3-aiosmtpd) that keeps what it receives."""
+
+    def __init__(self, port=None):
+        import socket
+        from aiosmtpd.controller import Controller
+        if port is None:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+        self.port = port
+        self.messages = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                outer.messages.append(envelope)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+
+def email_daemon(port, tmp_extra=""):
+    d = Daemon("\nallow_test_clock: true\n")
+    text = open(d.config, encoding="utf-8").read()
+    start = text.index("  channels:\n")
+    end = text.index("  retry:", start)
+    text = text[:start] + """  channels:
+    log: { adapter: jsonl, path: %s }
+    mail:
+      adapter: email
+      smtp_url: smtp://127.0.0.1:%d
+      from: tsunagu@city.example.jp
+      to: [hokatsu@city.example.jp, kakari@city.example.jp]
+      timeout_seconds: 5
+  routes:
+    - { org: support-centre, channels: [mail] }
+    - { default: true, channels: [log] }
+""" % (d.jsonl, port) + text[end:]
+    open(d.config, "w", encoding="utf-8").write(text)
+    return d
+
+
+def test_email_reaches_a_real_smtp_server_in_japanese():
+    import email
+    import email.header
+    import email.policy
+    smtp = Smtp().start()
+    d = email_daemon(smtp.port)
+    try:
+        d.start(test_clock="2026-06-01T10:00:00+09:00")
+        cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+        env = wait_for(lambda: smtp.messages, "the mail")[0]
+        expect(env.mail_from == "tsunagu@city.example.jp", env.mail_from)
+        expect(sorted(env.rcpt_tos) == ["hokatsu@city.example.jp", "kakari@city.example.jp"], env.rcpt_tos)
+        msg = email.message_from_bytes(env.content, policy=email.policy.default)
+        expect(str(msg["Subject"]) == "【つなぐ】新しい紹介が届きました（薬局を起点とした社会的処方連携パス）", msg["Subject"])
+        body = msg.get_content()
+        expect(body.startswith("釜石市地域包括支援センター 御中") and "/cases/" + cid in body, body)
+        expect(body.index("御中") < body.index("----") < body.index("To Kamaishi Community Support Centre"),
+               "Japanese first, then English")
+        expect("釜石 花子" not in body, "no personal data")
+        row = wait_for(lambda: [r for r in outbox(d, "mail") if r[2] == "delivered"], "delivered")[0]
+        expect(row[0] in msg["Message-ID"], (row, msg["Message-ID"]))
+        raw_subject = env.content.split(b"\r\nSubject: ", 1)[1].split(b"\r\nDate:", 1)[0]
+        expect(all(len(line.strip()) <= 76 for line in raw_subject.split(b"\r\n")), raw_subject)
+    finally:
+        d.cleanup()
+        smtp.stop()
+
+
+def test_email_when_the_smtp_server_is_down_then_up():
+    smtp = Smtp()  # not started yet: its port refuses
+    d = email_daemon(smtp.port)
+    try:
+        d.start(test_clock="2026-06-01T10:00:00+09:00")
+        d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+        first = wait_for(lambda: [r for r in outbox(d, "mail") if r[3] == 1], "a failed attempt")[0]
+        expect(first[2] == "pending" and first[4], first)
+        expect(d.get("/healthz").status == 200, "the daemon answers")
+        smtp.start()
+        advance(d, 3600)
+        wait_for(lambda: [r for r in outbox(d, "mail") if r[2] == "delivered"], "delivered once the server is up")
+        expect(len(smtp.messages) == 1, len(smtp.messages))
+    finally:
+        d.cleanup()
+        smtp.stop()
