@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct adapter *const adapters[] = { &adapter_webhook, &adapter_email, &adapter_jsonl };
+static const struct adapter *const adapters[] = { &adapter_webhook, &adapter_email, &adapter_jsonl, &adapter_forward };
 
 const struct adapter *adapter_find(const char *name)
 {

@@ -55,6 +55,7 @@ struct adapter {
 extern const struct adapter adapter_webhook;
 extern const struct adapter adapter_email;
 extern const struct adapter adapter_jsonl;
+extern const struct adapter adapter_forward;
 
 /* The adapter called name, or NULL. */
 const struct adapter *adapter_find(const char *name);

@@ -376,3 +376,103 @@ def test_email_when_the_smtp_server_is_down_then_up():
     finally:
         d.cleanup()
         smtp.stop()
+
+
+class Router:
+    """A Fluentd Forward receiver: decodes what arrives with an independent msgpack
+    decoder (Debian's python3-msgpack) and answers each chunk with its ack."""
+
+    def __init__(self, ack=True):
+        import socket
+        import threading
+        import msgpack
+        self.entries = []
+        self.ack = ack
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.stop_flag = False
+
+        def serve():
+            self.sock.settimeout(0.2)
+            while not self.stop_flag:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    continue
+                conn.settimeout(0.2)
+                unpacker = msgpack.Unpacker(raw=False)
+                while not self.stop_flag:
+                    try:
+                        data = conn.recv(65536)
+                    except OSError:
+                        continue
+                    if not data:
+                        break
+                    unpacker.feed(data)
+                    for entry in unpacker:
+                        self.entries.append(entry)
+                        if self.ack:
+                            conn.sendall(msgpack.packb({"ack": entry[3]["chunk"]}))
+                conn.close()
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join()
+        self.sock.close()
+
+
+def forward_daemon(port, timeout=2):
+    d = Daemon("\nallow_test_clock: true\n")
+    text = open(d.config, encoding="utf-8").read()
+    start = text.index("  channels:\n")
+    end = text.index("  retry:", start)
+    text = text[:start] + """  channels:
+    router: { adapter: forward, host: 127.0.0.1, port: %d, tag: tsunagu.test, timeout_seconds: %d }
+  routes:
+    - { default: true, channels: [router] }
+""" % (port, timeout) + text[end:]
+    open(d.config, "w", encoding="utf-8").write(text)
+    return d
+
+
+def test_forward_protocol_into_a_log_router_with_acks():
+    router = Router()
+    d = forward_daemon(router.port)
+    try:
+        d.start(test_clock="2026-06-01T10:00:00+09:00")
+        cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+        d.post("/v1/cases/%s/actions/accept" % cid, {}, who="nurse")
+        wait_for(lambda: len(router.entries) >= 2, "two entries")
+        tag, when, record, option = router.entries[0]
+        expect(tag == "tsunagu.test" and isinstance(when, int), (tag, when))
+        expect(when == 1780275600, when)  # 2026-06-01T10:00:00+09:00
+        expect(record["case_id"] == cid and record["template"] == "referral_received", record)
+        expect(record["subject"]["ja"].startswith("【つなぐ】"), record)
+        expect(option["chunk"] == record["id"], (option, record["id"]))
+        expect([e[2]["template"] for e in router.entries[:2]] == ["referral_received", "referral_accepted"],
+               router.entries)
+        wait_for(lambda: len([r for r in outbox(d, "router") if r[2] == "delivered"]) == 2, "both acked")
+    finally:
+        d.cleanup()
+        router.close()
+
+
+def test_forward_without_an_ack_is_retried():
+    router = Router(ack=False)
+    d = forward_daemon(router.port, timeout=1)
+    try:
+        d.start(test_clock="2026-06-01T10:00:00+09:00")
+        d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+        row = wait_for(lambda: [r for r in outbox(d, "router") if r[3] == 1], "a failed attempt")[0]
+        expect(row[2] == "pending" and "ack" in row[4], row)
+        router.ack = True
+        advance(d, 3600)
+        wait_for(lambda: [r for r in outbox(d, "router") if r[2] == "delivered"], "delivered with an ack")
+    finally:
+        d.cleanup()
+        router.close()
