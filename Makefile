@@ -122,13 +122,16 @@ check-pathways: $(BUILD)/tsunagu
 	./$(BUILD)/tsunagu check pathways/*.yaml
 
 # ---- benchmarks ---------------------------------------------------------------
-BENCH_BIN := $(REL)/fixed_reply $(REL)/sqlite_rows $(REL)/timers_gen
+BENCH_BIN := $(REL)/fixed_reply $(REL)/sqlite_rows $(REL)/timers_gen $(REL)/curl_sender
 
 $(REL)/fixed_reply: $(REL)/tests/bench/fixed_reply.o
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(REL)/sqlite_rows: $(REL)/tests/bench/sqlite_rows.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+$(REL)/curl_sender: $(REL)/tests/bench/curl_sender.o
+	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(REL)/timers_gen: $(REL)/tests/bench/timers_gen.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
 	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
@@ -140,6 +143,7 @@ bench: bench-deps
 	@$(MAKE) --no-print-directory $(BUILD)/tsunagu $(BENCH_BIN)
 	@/usr/bin/python3 tests/bench/run.py
 	@/usr/bin/python3 tests/bench/timers_bench.py
+	@/usr/bin/python3 tests/bench/notify_bench.py
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine -Iadapters $(PKG_CFLAGS)

@@ -26,6 +26,8 @@ static void die(struct store *s, const char *what)
 	exit(1);
 }
 
+static char last_case[32];
+
 static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us opened, clock_us due)
 {
 	struct store_case c = {
@@ -41,6 +43,7 @@ static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us 
 	if (store_subject_insert(s, c.subject_id, subject, opened) || store_case_insert(s, &c) ||
 	    store_event_append(s, &ev) || store_timer_add(s, c.id, "referred", "accept_reminder", due, opened))
 		die(s, "insert");
+	snprintf(last_case, sizeof(last_case), "%s", c.id);
 	free(c.id);
 	free(c.subject_id);
 	free(ev.id);
@@ -74,7 +77,7 @@ static int raw_fire(void *ctx, const struct store_timer *t)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: timers_gen DB N_FAR N_DUE DUE_US [--raw]\n");
+		fprintf(stderr, "usage: timers_gen DB N_FAR N_DUE DUE_US [--raw|--outbox]\n");
 		return 2;
 	}
 	char *err = NULL;
@@ -84,6 +87,28 @@ int main(int argc, char **argv)
 	if (store_open(argv[1], &s, &err)) {
 		fprintf(stderr, "timers_gen: %s\n", err);
 		return 1;
+	}
+	if (argc > 5 && !strcmp(argv[5], "--outbox")) {
+		json_t *subject = json_pack("{s:s, s:s, s:s}", "name", "釜石 花子", "birth_date", "1948-03-02", "area", "unosumai");
+		json_t *fields = json_pack("{s:s}", "concern", "isolation");
+		for (long i = 0; i < n_due; i += 5000) {
+			if (store_begin(s))
+				die(s, "begin");
+			for (long k = i; k < n_due && k < i + 5000; k++) {
+				add_case(s, subject, fields, due, due + (clock_us)365 * 86400 * 1000000);
+				struct store_notification n = { .case_id = last_case, .event_seq = k + 1, .party = "receiver",
+					.org = "support-centre", .template_name = "referral_received", .channel = "hook",
+					.state = "referred", .created_at = due };
+				if (store_outbox_add(s, &n))
+					die(s, "outbox");
+			}
+			if (store_commit(s))
+				die(s, "commit");
+		}
+		json_decref(subject);
+		json_decref(fields);
+		store_close(s);
+		return 0;
 	}
 	if (argc > 5 && !strcmp(argv[5], "--raw")) {
 		struct raw_ctx r = { s, due, 0 };
