@@ -39,7 +39,7 @@ BUILD := build
 REL   := $(BUILD)/release
 ASAN  := $(BUILD)/asan
 
-.PHONY: all deps test-deps bench-deps run test unit fuzz bench install uninstall clean check-pathways
+.PHONY: all deps test-deps bench-deps run test unit fuzz bench valgrind install uninstall clean check-pathways
 
 all: $(BUILD)/tsunagu
 
@@ -144,6 +144,31 @@ bench: bench-deps
 	@/usr/bin/python3 tests/bench/run.py
 	@/usr/bin/python3 tests/bench/timers_bench.py
 	@/usr/bin/python3 tests/bench/notify_bench.py
+
+# ---- valgrind -----------------------------------------------------------------
+# The unit tests and the API, timer and notification tests against a daemon built
+# without sanitizers and run under valgrind's memcheck (slow: a separate target).
+VG_BUILD := $(BUILD)/vg
+
+$(VG_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 -c $< -o $@
+
+$(VG_BUILD)/tsunagu: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) engine/main.c)
+	$(CC) $^ -o $@ $(PKG_LIBS) -lm
+
+$(VG_BUILD)/unit_tests: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
+	$(CC) $^ -o $@ $(PKG_LIBS) -lm
+
+valgrind: test-deps
+	@command -v valgrind >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="valgrind"
+	@$(MAKE) --no-print-directory $(VG_BUILD)/tsunagu $(VG_BUILD)/unit_tests
+	TSUNAGU_SOURCE=$(CURDIR) valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	  $(VG_BUILD)/unit_tests
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite %s "$$@"\n' \
+	  "$(CURDIR)/$(VG_BUILD)/tsunagu" > $(VG_BUILD)/tsunagu-vg && chmod +x $(VG_BUILD)/tsunagu-vg
+	@TSUNAGU_VALGRIND=1 /usr/bin/python3 tests/run.py --build $(VG_BUILD) --binary tsunagu-vg \
+	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine -Iadapters $(PKG_CFLAGS)

@@ -2,6 +2,9 @@
  * adapter — the table of adapters; adding one touches its own file and this table.
  */
 #include "adapter.h"
+#include "util.h"
+
+#include <curl/curl.h>
 
 #include <string.h>
 #include <strings.h>
@@ -22,4 +25,30 @@ bool adapter_host_allowed(const struct adapter_env *env, const char *host)
 		if (!strcasecmp(env->allowed_hosts[i], host))
 			return true;
 	return false;
+}
+
+char *adapter_url_host(const char *url, const char *const *schemes)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *scheme = NULL, *out = NULL;
+	if (url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		for (size_t i = 0; schemes[i] && !out; i++)
+			if (!strcmp(scheme, schemes[i]))
+				out = xstrdup(host);
+	curl_free(host);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return out;
+}
+
+int adapter_check_seconds(const json_t *settings, const char *name, const char **key, char **err)
+{
+	const json_t *v = json_object_get(settings, name);
+	if (!v || (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 300))
+		return 0;
+	*key = name;
+	*err = xasprintf("'%s' must be a whole number of seconds from 1 to 300", name);
+	return -1;
 }

@@ -60,6 +60,15 @@ extern const struct adapter adapter_forward;
 /* The adapter called name, or NULL. */
 const struct adapter *adapter_find(const char *name);
 
+/* The host of a URL whose scheme is one of schemes (NULL-terminated), or NULL. Caller frees. */
+char *adapter_url_host(const char *url, const char *const *schemes);
+
+/*
+ * Checks an optional whole-seconds setting (1..300). On error sets *key and *err
+ * (caller frees) and returns -1.
+ */
+int adapter_check_seconds(const json_t *settings, const char *name, const char **key, char **err);
+
 /* True when host is in the allow-list (exact, case-insensitive). */
 bool adapter_host_allowed(const struct adapter_env *env, const char *host);
 

@@ -35,19 +35,11 @@ struct request {
 static const char *const settings[] = { "smtp_url", "from", "to", "starttls", "username", "password",
 					"timeout_seconds", NULL };
 
+static const char *const schemes[] = { "smtp", "smtps", NULL };
+
 static char *url_host(const char *url)
 {
-	CURLU *u = curl_url();
-	char *host = NULL, *scheme = NULL, *out = NULL;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    (!strcmp(scheme, "smtp") || !strcmp(scheme, "smtps")) &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		out = xstrdup(host);
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return out;
+	return adapter_url_host(url, schemes);
 }
 
 /* An address for SMTP and headers: no line breaks, angle brackets or spaces, one @. */
@@ -91,12 +83,8 @@ static int check(const json_t *s, const char **key, char **err)
 		*err = xstrdup("'starttls' must be true or false");
 		return -1;
 	}
-	const json_t *t = json_object_get(s, "timeout_seconds");
-	if (t && (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > 300)) {
-		*key = "timeout_seconds";
-		*err = xstrdup("'timeout_seconds' must be a whole number from 1 to 300");
+	if (adapter_check_seconds(s, "timeout_seconds", key, err))
 		return -1;
-	}
 	const json_t *user = json_object_get(s, "username"), *pass = json_object_get(s, "password");
 	if ((user && !json_is_string(user)) || (pass && !json_is_string(pass)) || (!user != !pass)) {
 		*key = user ? "password" : "username";

@@ -6,6 +6,7 @@
  * localhost): a name to resolve would block the loop.
  */
 #include "adapter.h"
+#include "mpjson.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -68,13 +69,7 @@ static int check(const json_t *s, const char **key, char **err)
 		*err = xstrdup("'tag' must be a word such as tsunagu.notification");
 		return -1;
 	}
-	const json_t *t = json_object_get(s, "timeout_seconds");
-	if (t && (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > 300)) {
-		*key = "timeout_seconds";
-		*err = xstrdup("'timeout_seconds' must be a whole number from 1 to 300");
-		return -1;
-	}
-	return 0;
+	return adapter_check_seconds(s, "timeout_seconds", key, err);
 }
 
 static char *host(const json_t *s)
@@ -173,39 +168,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	finish(f, false, why);
 }
 
-static void pack_json(msgpack_packer *pk, const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *key;
-		json_t *item;
-		msgpack_pack_map(pk, json_object_size(v));
-		json_object_foreach((json_t *)v, key, item) {
-			msgpack_pack_str(pk, strlen(key));
-			msgpack_pack_str_body(pk, key, strlen(key));
-			pack_json(pk, item);
-		}
-		break;
-	}
-	case JSON_STRING:
-		msgpack_pack_str(pk, json_string_length(v));
-		msgpack_pack_str_body(pk, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		msgpack_pack_int64(pk, json_integer_value(v));
-		break;
-	case JSON_TRUE:
-		msgpack_pack_true(pk);
-		break;
-	case JSON_FALSE:
-		msgpack_pack_false(pk);
-		break;
-	default:
-		msgpack_pack_nil(pk);
-		break;
-	}
-}
-
 static void pack_str(msgpack_packer *pk, const char *s)
 {
 	msgpack_pack_str(pk, strlen(s));
@@ -255,7 +217,7 @@ static void send_message(void *channel, const struct adapter_message *m, adapter
 	msgpack_pack_int64(&pk, m->created_at);
 	json_t *record = json_deep_copy(m->data);
 	json_object_set_new(record, "subject", json_pack("{s:s, s:s}", "ja", m->subject_ja, "en", m->subject_en));
-	pack_json(&pk, record);
+	mpjson_pack(&pk, record);
 	json_decref(record);
 	msgpack_pack_map(&pk, 1);
 	pack_str(&pk, "chunk");

@@ -37,20 +37,11 @@ struct request {
 
 static const char *const settings[] = { "url", "secret", "body", "timeout_seconds", "connect_timeout_seconds", NULL };
 
-/* The host of an http(s) URL (caller frees), or NULL. */
+static const char *const schemes[] = { "http", "https", NULL };
+
 static char *url_host(const char *url)
 {
-	CURLU *u = curl_url();
-	char *host = NULL, *scheme = NULL, *out = NULL;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    (!strcmp(scheme, "http") || !strcmp(scheme, "https")) &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		out = xstrdup(host);
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return out;
+	return adapter_url_host(url, schemes);
 }
 
 /* A Standard Webhooks secret: "whsec_" + base64 of the key bytes. */
@@ -108,16 +99,8 @@ static int check(const json_t *s, const char **key, char **err)
 		}
 		diag_release(&d);
 	}
-	static const char *const numbers[] = { "timeout_seconds", "connect_timeout_seconds" };
-	for (int i = 0; i < 2; i++) {
-		const json_t *v = json_object_get(s, numbers[i]);
-		if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 300)) {
-			*key = numbers[i];
-			*err = xasprintf("'%s' must be a whole number of seconds from 1 to 300", numbers[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return adapter_check_seconds(s, "timeout_seconds", key, err) ||
+		       adapter_check_seconds(s, "connect_timeout_seconds", key, err) ? -1 : 0;
 }
 
 static char *host(const json_t *s)

@@ -2,6 +2,7 @@
  * cli — helpers shared by the commands: usage text, usage errors and --help.
  */
 #include "cli.h"
+#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,4 +36,14 @@ int cli_wants_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+struct config *cli_load_config(const char *path)
+{
+	struct diag d;
+	diag_init(&d);
+	struct config *cfg = config_load(path, &d);
+	diag_print(&d, stderr);
+	diag_release(&d);
+	return cfg;
 }

@@ -31,6 +31,11 @@ void cli_usage(const struct cli_command *cmd, FILE *out);
 __attribute__((format(printf, 2, 3)))
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...);
 
+struct config;
+
+/* Loads a config, printing its problems to stderr; NULL when it is invalid. */
+struct config *cli_load_config(const char *path);
+
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
 

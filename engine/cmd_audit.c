@@ -35,11 +35,7 @@ static int run_verify(int argc, char **argv)
 	if (!db && !config)
 		return cli_usage_error(&cmd_audit_verify, "give --db PATH or --config FILE");
 	if (!db) {
-		struct diag d;
-		diag_init(&d);
-		cfg = config_load(config, &d);
-		diag_print(&d, stderr);
-		diag_release(&d);
+		cfg = cli_load_config(config);
 		if (!cfg)
 			return EXIT_USAGE;
 		db = cfg->database;

@@ -32,11 +32,7 @@ static int parse_common(const struct cli_command *cmd, int argc, char **argv, st
 		}
 	}
 	if (config) {
-		struct diag d;
-		diag_init(&d);
-		*cfg = config_load(config, &d);
-		diag_print(&d, stderr);
-		diag_release(&d);
+		*cfg = cli_load_config(config);
 		if (!*cfg)
 			return EXIT_USAGE;
 	}

@@ -49,11 +49,7 @@ static int open_store(const struct args *a, struct store **s, struct clock *clk)
 	const char *db = a->db;
 	clock_init(clk, NULL);
 	if (!db) {
-		struct diag d;
-		diag_init(&d);
-		cfg = config_load(a->config, &d);
-		diag_print(&d, stderr);
-		diag_release(&d);
+		cfg = cli_load_config(a->config);
 		if (!cfg)
 			return EXIT_USAGE;
 		db = cfg->database;

@@ -32,11 +32,7 @@ static int run_org_list(int argc, char **argv)
 		return cli_usage_error(&cmd_org_list, "--config FILE is required");
 	if (optind != argc)
 		return cli_usage_error(&cmd_org_list, "unexpected argument '%s'", argv[optind]);
-	struct diag d;
-	diag_init(&d);
-	struct config *cfg = config_load(path, &d);
-	diag_print(&d, stderr);
-	diag_release(&d);
+	struct config *cfg = cli_load_config(path);
 	if (!cfg)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < cfg->n_orgs; i++) {

@@ -43,11 +43,7 @@ static int run_serve(int argc, char **argv)
 		return cli_usage_error(&cmd_serve, "--config FILE is required");
 	if (optind != argc)
 		return cli_usage_error(&cmd_serve, "unexpected argument '%s'", argv[optind]);
-	struct diag d;
-	diag_init(&d);
-	struct config *cfg = config_load(path, &d);
-	diag_print(&d, stderr);
-	diag_release(&d);
+	struct config *cfg = cli_load_config(path);
 	if (!cfg)
 		return EXIT_USAGE;
 	if (listen) {

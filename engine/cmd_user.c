@@ -80,11 +80,7 @@ static int parse_expiry(const char *s, const struct clock *clk, clock_us *out)
 
 static int open_all(const struct user_args *a, struct config **cfg, struct store **store)
 {
-	struct diag d;
-	diag_init(&d);
-	*cfg = config_load(a->config, &d);
-	diag_print(&d, stderr);
-	diag_release(&d);
+	*cfg = cli_load_config(a->config);
 	if (!*cfg)
 		return EXIT_USAGE;
 	char *err = NULL;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void pack(msgpack_packer *pk, const json_t *v)
+void mpjson_pack(msgpack_packer *pk, const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
@@ -19,14 +19,14 @@ static void pack(msgpack_packer *pk, const json_t *v)
 			size_t n = strlen(key);
 			msgpack_pack_str(pk, n);
 			msgpack_pack_str_body(pk, key, n);
-			pack(pk, item);
+			mpjson_pack(pk, item);
 		}
 		break;
 	}
 	case JSON_ARRAY:
 		msgpack_pack_array(pk, json_array_size(v));
 		for (size_t i = 0; i < json_array_size(v); i++)
-			pack(pk, json_array_get(v, i));
+			mpjson_pack(pk, json_array_get(v, i));
 		break;
 	case JSON_STRING:
 		msgpack_pack_str(pk, json_string_length(v));
@@ -56,7 +56,7 @@ char *mpjson_encode(const json_t *v, size_t *len)
 	msgpack_packer pk;
 	msgpack_sbuffer_init(&sbuf);
 	msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-	pack(&pk, v);
+	mpjson_pack(&pk, v);
 	*len = sbuf.size;
 	char *out = xmalloc(sbuf.size ? sbuf.size : 1);
 	memcpy(out, sbuf.data, sbuf.size);

@@ -12,6 +12,11 @@
 /* Encodes v; returns the bytes (caller frees) and their length. */
 char *mpjson_encode(const json_t *v, size_t *len);
 
+struct msgpack_packer;
+
+/* Packs v into a packer, for callers that frame it in a larger message. */
+void mpjson_pack(struct msgpack_packer *pk, const json_t *v);
+
 /* Decodes bytes; NULL when they are not one msgpack value. */
 json_t *mpjson_decode(const void *data, size_t len);
 

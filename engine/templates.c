@@ -16,6 +16,17 @@ const char *const template_placeholders[] = {
 	"state_title_en", "org", "org_name", "org_name_en", "party", "template", "created_at", NULL
 };
 
+/* The placeholder name between {{ and }}, spaces trimmed. Caller frees. */
+static char *placeholder_name(const char *open, const char *close)
+{
+	const char *a = open + 2, *b = close;
+	while (a < b && *a == ' ')
+		a++;
+	while (b > a && b[-1] == ' ')
+		b--;
+	return xstrndup(a, (size_t)(b - a));
+}
+
 /* Walks the {{name}} placeholders of text; reports unknown ones and unclosed braces. */
 static int check_text(const char *text, const char *file, int line, int column, const char *what, struct diag *d)
 {
@@ -26,16 +37,10 @@ static int check_text(const char *text, const char *file, int line, int column, 
 			diag_add(d, DIAG_ERROR, file, line, column, "%s: '{{' without a closing '}}'", what);
 			return -1;
 		}
-		char *name = xstrndup(p + 2, (size_t)(end - p - 2));
-		char *trim = name;
-		while (*trim == ' ')
-			trim++;
-		size_t n = strlen(trim);
-		while (n && trim[n - 1] == ' ')
-			trim[--n] = '\0';
-		if (vocab_lookup(template_placeholders, trim) < 0) {
-			const char *near = closest_word(trim, template_placeholders);
-			diag_add(d, DIAG_ERROR, file, line, column, "%s: unknown placeholder {{%s}}%s%s%s", what, trim,
+		char *name = placeholder_name(p, end);
+		if (vocab_lookup(template_placeholders, name) < 0) {
+			const char *near = closest_word(name, template_placeholders);
+			diag_add(d, DIAG_ERROR, file, line, column, "%s: unknown placeholder {{%s}}%s%s%s", what, name,
 				 near ? "; did you mean {{" : "", near ? near : "", near ? "}}?" : "");
 			bad++;
 		}
@@ -223,15 +228,9 @@ char *template_render(const char *text, const struct template_vars *vars, enum t
 			break;
 		}
 		buf_add(&b, p, (size_t)(open - p));
-		char *name = xstrndup(open + 2, (size_t)(close - open - 2));
-		char *trim = name;
-		while (*trim == ' ')
-			trim++;
-		size_t n = strlen(trim);
-		while (n && trim[n - 1] == ' ')
-			trim[--n] = '\0';
+		char *name = placeholder_name(open, close);
 		for (size_t i = 0; i < vars->n; i++)
-			if (!strcmp(vars->names[i], trim) && vars->values[i])
+			if (!strcmp(vars->names[i], name) && vars->values[i])
 				add_escaped(&b, vars->values[i], escape);
 		free(name);
 		p = close + 2;

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_unit(build, pattern):
-    cmd = [os.path.join(build, "unit_tests")] + ([pattern] if pattern else [])
+    cmd = [os.path.join(build, "unit_tests")] + pattern.split()
     env = dict(os.environ, TSUNAGU_SOURCE=ROOT)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
@@ -74,8 +74,8 @@ def load_module(path):
     return module
 
 
-def run_integration(build, pattern):
-    os.environ["TSUNAGU_BIN"] = os.path.join(ROOT, build, "tsunagu")
+def run_integration(build, pattern, binary="tsunagu"):
+    os.environ["TSUNAGU_BIN"] = os.path.join(ROOT, build, binary)
     os.environ["TSUNAGU_SOURCE"] = ROOT
     sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
     passed = failed = 0
@@ -95,7 +95,7 @@ def run_integration(build, pattern):
         tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
         for name, fn in tests:
             label = "%s::%s" % (fname[:-3], name)
-            if pattern and pattern not in label:
+            if pattern and not any(p in label for p in pattern.split()):
                 continue
             started = time.monotonic()
             try:
@@ -115,15 +115,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default="build/asan")
     parser.add_argument("--fuzz-targets", default="")
-    parser.add_argument("-k", dest="pattern", default="")
+    parser.add_argument("-k", dest="pattern", default="", help="run only tests whose name holds one of these words")
+    parser.add_argument("--binary", default="tsunagu", help="the program the integration tests run")
     args = parser.parse_args()
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     totals = [0, 0]
-    for passed, failed in (run_unit(args.build, args.pattern),
-                           run_fuzz_replay(args.build, args.fuzz_targets.split()),
-                           run_openapi_check(),
-                           run_integration(args.build, args.pattern)):
+    if os.environ.get("TSUNAGU_VALGRIND"):
+        steps = (run_integration(args.build, args.pattern, args.binary),)
+    else:
+        steps = (run_unit(args.build, args.pattern),
+                 run_fuzz_replay(args.build, args.fuzz_targets.split()),
+                 run_openapi_check(),
+                 run_integration(args.build, args.pattern, args.binary))
+    for passed, failed in steps:
         totals[0] += passed
         totals[1] += failed
     print("%d passed, %d failed" % (totals[0], totals[1]))
