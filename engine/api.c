@@ -30,6 +30,7 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "notes" }, { [API_GET] = api_case_notes_list, [API_POST] = api_case_notes_add }, false },
 	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
 	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
+	{ { "v1", "imports", "checkup" }, { [API_POST] = api_import_checkup }, false },
 	{ { "v1", "notifications" }, { [API_GET] = api_notifications_list }, false },
 	{ { "v1", "notifications", "*", "retry" }, { [API_POST] = api_notification_retry }, false },
 	{ { "v1", "test", "clock" }, { [API_GET] = api_test_clock, [API_POST] = api_test_clock }, false },

@@ -336,26 +336,8 @@ void api_cases_create(struct api_request *r)
 		api_error_cm(r, &err);
 		goto out;
 	}
-	c.id = token_new_id("c_");
-	c.pathway = xstrdup(pw->id);
-	c.pathway_version = pw->version;
-	c.state = xstrdup(pw->states[open.state].name);
-	c.version = 1;
-	c.origin_org = xstrdup(r->caller.org->id);
-	c.origin_user = xstrdup(r->user.id);
-	c.receiver_org = open.receiver ? xstrdup(open.receiver->id) : NULL;
-	c.subject_id = token_new_id("s_");
-	c.consent = open.consent ? json_incref(open.consent) : NULL;
-	c.fields = json_incref(open.fields);
-	c.opened_at = c.updated_at = r->now;
-	c.area = xstrdup(json_string_value(json_object_get(open.subject, "area")));
-	const struct pw_state *st = &pw->states[open.state];
-	if (st->final) {
-		c.closed_at = r->now;
-		c.outcome = xstrdup(st->outcome ? st->outcome : "");
-	}
 	struct flow f = flow_of(r);
-	if (flow_open(&f, pw, &c, open.subject)) {
+	if (flow_open_case(&f, pw, &open, &c)) {
 		storage_error(r);
 		goto out;
 	}

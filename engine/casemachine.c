@@ -530,6 +530,12 @@ fail:
 	return -1;
 }
 
+bool cm_eligible(const struct pathway *pw, const struct cm_open *o, date_days today)
+{
+	struct cm_values vals = { pw, o->subject, o->consent, o->fields };
+	return eval_guard(pw->eligibility, &vals, today);
+}
+
 /* ---- actions ---------------------------------------------------------------------- */
 
 void cm_step_release(struct cm_step *s)

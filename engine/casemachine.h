@@ -67,6 +67,9 @@ struct cm_open {
 
 void cm_open_release(struct cm_open *o);
 
+/* Does a checked opening meet the pathway's eligibility rule (true when it has none)? */
+bool cm_eligible(const struct pathway *pw, const struct cm_open *o, date_days today);
+
 /* Checks a POST /v1/cases body. Returns 0 and *out, or -1 and *err. */
 int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_caller *who,
 	    const json_t *body, date_days today, struct cm_open *out, struct cm_error *err);

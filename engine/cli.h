@@ -52,5 +52,6 @@ extern const struct cli_command cmd_calendar_holidays;
 extern const struct cli_command cmd_calendar_add;
 extern const struct cli_command cmd_notifications_list;
 extern const struct cli_command cmd_notifications_retry;
+extern const struct cli_command cmd_checkup_import;
 
 #endif

@@ -170,6 +170,32 @@ int flow_open(const struct flow *f, const struct pathway *pw, const struct store
 	return rc ? -1 : 0;
 }
 
+int flow_open_case(const struct flow *f, const struct pathway *pw, const struct cm_open *open,
+		   struct store_case *out)
+{
+	struct store_case *c = out;
+	memset(c, 0, sizeof(*c));
+	const struct pw_state *st = &pw->states[open->state];
+	c->id = token_new_id("c_");
+	c->pathway = xstrdup(pw->id);
+	c->pathway_version = pw->version;
+	c->state = xstrdup(st->name);
+	c->version = 1;
+	c->origin_org = xstrdup(f->actor_org);
+	c->origin_user = f->actor_user ? xstrdup(f->actor_user) : NULL;
+	c->receiver_org = open->receiver ? xstrdup(open->receiver->id) : NULL;
+	c->subject_id = token_new_id("s_");
+	c->consent = open->consent ? json_incref(open->consent) : NULL;
+	c->fields = json_incref(open->fields);
+	c->opened_at = c->updated_at = f->now;
+	c->area = xstrdup(json_string_value(json_object_get(open->subject, "area")));
+	if (st->final) {
+		c->closed_at = f->now;
+		c->outcome = xstrdup(st->outcome ? st->outcome : "");
+	}
+	return flow_open(f, pw, c, open->subject);
+}
+
 int flow_step(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
 	      const struct cm_step *step, party_mask parties)
 {

@@ -39,6 +39,13 @@ int flow_open(const struct flow *f, const struct pathway *pw, const struct store
 	      const json_t *subject);
 
 /*
+ * Builds case *out from a checked opening (cm_open) for the flow's actor and
+ * writes it with flow_open. The caller releases *out. Returns 0 or -1.
+ */
+int flow_open_case(const struct flow *f, const struct pathway *pw, const struct cm_open *open,
+		   struct store_case *out);
+
+/*
  * Applies a decided step to case c (updated in place: state, version, fields,
  * receiver, assignee, outcome). `parties` are the actor's sides before the step
  * (for who becomes the assignee). Returns 0, 1 when the case's version moved on

@@ -25,6 +25,7 @@ enum stmt_id {
 	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
 	ST_IDEM_GET, ST_IDEM_PUT,
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
+	ST_IMPORT_GET, ST_IMPORT_PUT,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -104,6 +105,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IDEM_GET] = "SELECT request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(user_id, key, request_hash, status, body, created_at) "
 			"VALUES (?,?,?,?,?,?)",
+	[ST_IMPORT_GET] = "SELECT row_digest, case_id FROM imports WHERE pathway = ? AND person_id = ? AND checkup_date = ?",
+	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at) "
+			  "VALUES (?,?,?,?,?,?,?)",
 	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
 	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
 			     "AND cancelled_at IS NULL",
@@ -176,6 +180,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN channel TEXT;"
 	"ALTER TABLE outbox ADD COLUMN state TEXT;"
 	"CREATE INDEX outbox_order ON outbox(case_id, channel, created_at) WHERE status = 'pending';",
+	/* version 4: one case per (pathway, person, checkup date) from checkup imports */
+	"CREATE TABLE imports(pathway TEXT NOT NULL, person_id TEXT NOT NULL, checkup_date TEXT NOT NULL, "
+	"  row_digest TEXT NOT NULL, case_id TEXT, eligible INTEGER NOT NULL, imported_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(pathway, person_id, checkup_date));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1249,7 +1257,7 @@ int64_t store_count(struct store *s, const char *table)
 {
 	static const char *const allowed[] = {
 		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
-		"provisions", "access_log", "idempotency", "pathway_versions", "timers", NULL
+		"provisions", "access_log", "idempotency", "pathway_versions", "timers", "imports", NULL
 	};
 	size_t i = 0;
 	while (allowed[i] && strcmp(allowed[i], table))
@@ -1369,4 +1377,40 @@ int store_timer_next(struct store *s, clock_us *due)
 	*due = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return none ? 1 : 0;
+}
+
+/* ---- checkup imports ---- */
+
+int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     char **digest, char **case_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_IMPORT_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, checkup_date);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		*digest = col_text(st, 0);
+		*case_id = col_text(st, 1);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     const char *digest, const char *case_id, bool eligible, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_IMPORT_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, checkup_date);
+	bind_text(st, 4, digest);
+	bind_text(st, 5, case_id);
+	sqlite3_bind_int(st, 6, eligible);
+	sqlite3_bind_int64(st, 7, now);
+	return run(s, st);
 }

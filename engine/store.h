@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -238,6 +238,14 @@ int store_timers_due(struct store *s, clock_us now, int limit,
 int store_timer_done(struct store *s, const char *id, clock_us now, bool fired);
 /* The earliest pending due time: 0, 1 when there is none. */
 int store_timer_next(struct store *s, clock_us *due);
+
+/* ---- checkup imports: one case per (pathway, person, checkup date) ---- */
+
+/* 0 with the row's digest and case (NULL when it was not eligible), 1 when new. */
+int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     char **digest, char **case_id);
+int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     const char *digest, const char *case_id, bool eligible, clock_us now);
 
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);
