@@ -101,6 +101,9 @@ void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
 void api_import_checkup(struct api_request *r);
+void api_audit_verify(struct api_request *r);
+void api_audit_access(struct api_request *r);
+void api_audit_provisions(struct api_request *r);
 void api_notifications_list(struct api_request *r);
 void api_notification_retry(struct api_request *r);
 void api_test_clock(struct api_request *r);     /* only with serve --test-clock */

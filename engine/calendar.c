@@ -254,9 +254,7 @@ date_days calendar_add_business_days(const struct calendar *cal, date_days d, lo
 
 clock_us calendar_business_start(const struct calendar *cal, date_days d)
 {
-	int64_t local_secs = (int64_t)d * 86400 + (int64_t)cal->business_start_minutes * 60;
-	int64_t utc_secs = local_secs - (int64_t)cal->clock->offset_minutes * 60;
-	return utc_secs * 1000000;
+	return clock_local_midnight(cal->clock, d) + (clock_us)cal->business_start_minutes * 60 * 1000000;
 }
 
 clock_us calendar_due_at_date(const struct calendar *cal, date_days d)
@@ -279,14 +277,14 @@ clock_us calendar_due(const struct calendar *cal, clock_us entered, long amount,
 	case UNIT_MONTHS: {
 		/* The same local time of day, on the same day of month, clamped to its end. */
 		date_days day = clock_local_date(cal->clock, entered);
-		clock_us into_day = entered - ((clock_us)day * 86400 - (clock_us)cal->clock->offset_minutes * 60) * 1000000;
+		clock_us into_day = entered - clock_local_midnight(cal->clock, day);
 		int y, m, d;
 		date_to_ymd(day, &y, &m, &d);
 		long months = (long)y * 12 + (m - 1) + amount;
 		int ny = (int)(months / 12), nm = (int)(months % 12) + 1;
 		int last = date_days_in_month(ny, nm);
 		date_days target = date_from_ymd(ny, nm, d < last ? d : last);
-		return ((clock_us)target * 86400 - (clock_us)cal->clock->offset_minutes * 60) * 1000000 + into_day;
+		return clock_local_midnight(cal->clock, target) + into_day;
 	}
 	case UNIT_COUNT:
 		break;

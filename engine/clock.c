@@ -45,6 +45,11 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+clock_us clock_local_midnight(const struct clock *c, date_days d)
+{
+	return ((int64_t)d * 86400 - (int64_t)c->offset_minutes * 60) * 1000000;
+}
+
 date_days clock_local_date(const struct clock *c, clock_us t)
 {
 	int64_t secs = floor_div(t, 1000000) + (int64_t)c->offset_minutes * 60;

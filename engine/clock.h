@@ -30,6 +30,9 @@ void clock_format(const struct clock *c, clock_us t, char out[48]);
 /* Parses RFC 3339 (with Z or an offset). Returns 0 or -1. */
 int clock_parse(const char *s, clock_us *out);
 
+/* The instant a local date begins (local midnight). */
+clock_us clock_local_midnight(const struct clock *c, date_days d);
+
 /* The local civil date of an instant. */
 date_days clock_local_date(const struct clock *c, clock_us t);
 

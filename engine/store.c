@@ -25,7 +25,7 @@ enum stmt_id {
 	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
 	ST_IDEM_GET, ST_IDEM_PUT,
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
-	ST_IMPORT_GET, ST_IMPORT_PUT,
+	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -108,6 +108,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IMPORT_GET] = "SELECT row_digest, case_id FROM imports WHERE pathway = ? AND person_id = ? AND checkup_date = ?",
 	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at) "
 			  "VALUES (?,?,?,?,?,?,?)",
+	[ST_ACCESS_LIST] = "SELECT at, user_id, org, case_id, subject_id, what FROM access_log "
+			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_PROVISIONS_LIST] = "SELECT id, at, case_id, subject_id, from_org, to_org, items, consent_basis, event_seq "
+			       "FROM provisions WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
 	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
 	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
 			     "AND cancelled_at IS NULL",
@@ -1414,3 +1418,57 @@ int store_import_put(struct store *s, const char *pathway, const char *person_id
 	sqlite3_bind_int64(st, 7, now);
 	return run(s, st);
 }
+
+/* ---- audit listings ---- */
+
+static sqlite3_stmt *period(struct store *s, enum stmt_id id, clock_us from, clock_us to)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (st) {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, to);
+		sqlite3_bind_int64(st, 3, to);
+	}
+	return st;
+}
+
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+
+int store_access_list(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_access *a), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_ACCESS_LIST, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5) };
+		if (fn(ctx, &a)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_provisions_list(struct store *s, clock_us from, clock_us to,
+			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_PROVISIONS_LIST, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
+					     sqlite3_column_int64(st, 8) };
+		if (fn(ctx, &p)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#undef T

@@ -247,6 +247,26 @@ int store_import_get(struct store *s, const char *pathway, const char *person_id
 int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
 		     const char *digest, const char *case_id, bool eligible, clock_us now);
 
+/* ---- audit listings ---- */
+
+struct store_access {
+	clock_us at;
+	const char *user, *org, *case_id, *subject_id, *what;
+};
+
+struct store_provision {
+	const char *id;
+	clock_us at;
+	const char *case_id, *subject_id, *from_org, *to_org, *items, *consent_basis;
+	int64_t event_seq;
+};
+
+/* Rows with from <= at < to (0: open end), oldest first. fn returns non-zero to stop. */
+int store_access_list(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_access *a), void *ctx);
+int store_provisions_list(struct store *s, clock_us from, clock_us to,
+			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
+
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);
 

@@ -50,7 +50,10 @@ def check(method, path, status, content_type, body_json, body_text):
             if "$ref" in spec:
                 spec = doc["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
             content = spec.get("content", {})
-            if "application/json" in content:
+            media = (content_type or "").split(";")[0].strip().lower()
+            if content and media not in content:
+                raise AssertionError("%s: content type %r is not documented (%s)" % (where, media, ", ".join(content)))
+            if media == "application/json":
                 if body_json is None:
                     raise AssertionError("%s: expected JSON, got %r" % (where, body_text[:200]))
                 _validate(content["application/json"]["schema"], body_json, where)

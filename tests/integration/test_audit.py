@@ -66,3 +66,35 @@ def test_verify_usage_errors():
     expect(proc.returncode == 2 and "--db" in proc.stderr, proc.stderr)
     proc = tsunagu("audit", "verify", "--db", "/nonexistent/dir/x.db")
     expect(proc.returncode == 1, proc.returncode)
+
+
+def test_audit_endpoints_for_coordinators():
+    import csv
+    import io
+    with Daemon() as d:
+        make_history(d, cases=2)
+        d.get("/v1/cases?limit=5", who="nurse")
+        r = d.get("/v1/audit/verify", who="coordinator")
+        expect(r.status == 200 and r.json == {"ok": True, "events": 6, "broken_at": None, "reason": None}, r)
+        expect(d.get("/v1/audit/verify", who="nurse").status == 403, "coordinators only")
+        access = d.get("/v1/audit/access", who="coordinator").json["items"]
+        whats = {a["what"] for a in access}
+        expect({"case.open", "case.action", "case.note", "case.list"} <= whats, whats)
+        expect(all(a["org"] and a["user"] and a["at"] for a in access), access[:2])
+        provisions = d.get("/v1/audit/provisions?from=2020-01-01&to=2099-12-31", who="coordinator").json["items"]
+        expect(len(provisions) == 2 and provisions[0]["recipient"] == "support-centre", provisions)
+        expect(provisions[0]["subject_name"] == "人0" and "written" in provisions[0]["consent_basis"], provisions[0])
+        expect(d.get("/v1/audit/provisions?to=2020-01-01", who="coordinator").json["items"] == [], "period")
+        expect(d.get("/v1/audit/provisions?from=2026-13-01", who="coordinator").status == 422, "bad date")
+        r = d.get("/v1/audit/provisions", who="coordinator", headers={"Accept": "text/csv"})
+        expect(r.status == 200 and r.header("Content-Type").startswith("text/csv"), r.headers)
+        expect(r.raw.startswith(b"\xef\xbb\xbf"), "BOM for Excel")
+        rows = list(csv.reader(io.StringIO(r.raw.decode("utf-8-sig"))))
+        expect(rows[0][:3] == ["at", "recipient", "from"] and rows[1][5] == "人0", rows[:2])
+        expect(("audit.provisions",) in d.db_rows("SELECT what FROM access_log"), "listing names is audited")
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE events SET action = 'close' WHERE seq = 2")
+        conn.commit()
+        conn.close()
+        r = d.get("/v1/audit/verify", who="coordinator")
+        expect(r.json["ok"] is False and r.json["broken_at"] == 2, r.json)

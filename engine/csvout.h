@@ -1,0 +1,17 @@
+/*
+ * csvout — CSV for spreadsheets: RFC 4180 quoting, CRLF line ends, and a UTF-8
+ * byte-order mark so that Excel opens Japanese text correctly.
+ */
+#ifndef TSUNAGU_CSVOUT_H
+#define TSUNAGU_CSVOUT_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+/* Starts a document with the UTF-8 BOM. */
+void csv_begin(struct buf *b);
+/* Appends one cell (NULL as empty); `last` ends the row. */
+void csv_cell(struct buf *b, const char *value, bool last);
+
+#endif
