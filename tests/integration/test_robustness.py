@@ -275,3 +275,40 @@ def test_kill_9_loses_nothing_acknowledged():
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
     finally:
         d.cleanup()
+
+
+def test_disk_full_answers_503_and_acknowledges_nothing():
+    import os
+    import subprocess
+    import tempfile
+    mnt = tempfile.mkdtemp(prefix="tsunagu-full-")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    expect(mounted.returncode == 0, "this test needs root to mount a small tmpfs: " + mounted.stdout)
+    d = Daemon(db=os.path.join(mnt, "tsunagu.db"))
+    try:
+        d.start()
+        created, refused = [], 0
+        for i in range(3000):
+            r = d.post("/v1/cases", pharmacy_referral(name="人%d" % i, fields={"concern": "isolation",
+                                                                               "referral_note": "x" * 1500}),
+                       who="pharmacist")
+            if r.status == 201:
+                created.append(r.json["id"])
+            else:
+                expect(r.status == 503 and r.json["error"]["code"] == "storage_unavailable", r)
+                refused += 1
+                if refused >= 3:
+                    break
+        expect(refused >= 3 and created, "the disk filled up (%d created, %d refused)" % (len(created), refused))
+        expect(d.get("/healthz").status in (200, 503), "the daemon still answers")
+        d.stop()
+        rows = {c for (c,) in d.db_rows("SELECT id FROM cases")}
+        expect(set(created) <= rows, "every acknowledged case is on disk")
+        expect(len(rows) == len(created), "nothing refused was stored: %d rows, %d acknowledged" % (
+            len(rows), len(created)))
+        expect(d.db_rows("PRAGMA integrity_check") == [("ok",)], "integrity")
+    finally:
+        d.cleanup()
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
