@@ -53,5 +53,6 @@ extern const struct cli_command cmd_calendar_add;
 extern const struct cli_command cmd_notifications_list;
 extern const struct cli_command cmd_notifications_retry;
 extern const struct cli_command cmd_checkup_import;
+extern const struct cli_command cmd_purge;
 
 #endif

@@ -26,6 +26,8 @@ enum stmt_id {
 	ST_IDEM_GET, ST_IDEM_PUT,
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
+	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -112,6 +114,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
 	[ST_PROVISIONS_LIST] = "SELECT id, at, case_id, subject_id, from_org, to_org, items, consent_basis, event_seq "
 			       "FROM provisions WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_PURGE_CANDIDATES] = "SELECT c.id, c.pathway, c.pathway_version, c.state, c.version, c.origin_org, "
+				"c.origin_user, c.receiver_org, c.assignee, c.subject_id, c.consent, c.fields, c.opened_at, "
+				"c.updated_at, c.closed_at, c.outcome, c.area FROM cases c JOIN subjects s ON s.id = c.subject_id "
+				"WHERE c.closed_at IS NOT NULL AND c.closed_at < ? AND s.purged_at IS NULL ORDER BY c.closed_at",
+	[ST_PROVISION_SINCE] = "SELECT 1 FROM provisions WHERE case_id = ? AND at >= ? LIMIT 1",
+	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = ? WHERE id = ?",
+	[ST_PURGE_PAYLOADS] = "UPDATE event_payloads SET payload = NULL WHERE seq IN (SELECT seq FROM events WHERE case_id = ?)",
+	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
+	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
+	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ? WHERE id = ?",
 	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
 	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
 			     "AND cancelled_at IS NULL",
@@ -1472,3 +1484,67 @@ int store_provisions_list(struct store *s, clock_us from, clock_us to,
 }
 
 #undef T
+
+/* ---- retention ---- */
+
+int store_purge_candidates(struct store *s, clock_us before,
+			   int (*fn)(void *ctx, const struct store_case *c), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PURGE_CANDIDATES);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	struct store_case *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		memset(&rows[n], 0, sizeof(rows[n]));
+		read_case(st, &rows[n++]);
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = -1;
+		store_case_release(&rows[i]);
+	}
+	free(rows);
+	return ret;
+}
+
+int store_has_provision_since(struct store *s, const char *case_id, clock_us since)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISION_SINCE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, since);
+	int rc = one_row(s, st);
+	if (rc == 0)
+		sqlite3_reset(st);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int store_purge_case(struct store *s, const struct store_case *c, const json_t *fields, clock_us now)
+{
+	sqlite3_stmt *st;
+	if (!(st = stmt(s, ST_PURGE_SUBJECT)))
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, c->subject_id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_PAYLOADS)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_NOTES)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_IDEM)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_FIELDS)))
+		return -1;
+	bind_json(st, 1, fields);
+	bind_text(st, 2, c->id);
+	return run(s, st);
+}

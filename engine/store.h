@@ -267,6 +267,19 @@ int store_access_list(struct store *s, clock_us from, clock_us to,
 int store_provisions_list(struct store *s, clock_us from, clock_us to,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
 
+/* ---- retention ---- */
+
+/* Closed cases (closed_at < before) whose subject is not purged yet. fn may write. */
+int store_purge_candidates(struct store *s, clock_us before,
+			   int (*fn)(void *ctx, const struct store_case *c), void *ctx);
+/* True when the case has a provision record at or after `since`. -1 on error. */
+int store_has_provision_since(struct store *s, const char *case_id, clock_us since);
+/*
+ * Erases a case's personal data: the subject's details, its event payloads,
+ * its notes' text, its idempotency answers, and sets its fields to `fields`.
+ */
+int store_purge_case(struct store *s, const struct store_case *c, const json_t *fields, clock_us now);
+
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);
 

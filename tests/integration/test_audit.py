@@ -1,5 +1,6 @@
 """The hash-chained event log: `tsunagu audit verify` finds every edit, deletion
 or reordering made directly in SQLite, names the first broken event, exits 3."""
+import json
 import re
 import shutil
 import sqlite3
@@ -98,3 +99,50 @@ def test_audit_endpoints_for_coordinators():
         conn.close()
         r = d.get("/v1/audit/verify", who="coordinator")
         expect(r.json["ok"] is False and r.json["broken_at"] == 2, r.json)
+
+
+def close_case(d, cid):
+    for step, fields in (("accept", None),
+                         ("record_contact", {"contact_on": "2026-06-02", "contact_method": "visit",
+                                             "assessment_note": "独居で外出が少ない"}),
+                         ("close", {"outcome": "self_managed"})):
+        r = d.post("/v1/cases/%s/actions/%s" % (cid, step), {"fields": fields} if fields else {}, who="nurse")
+        expect(r.status == 200, r)
+
+
+def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
+    with Daemon() as d:
+        old = d.post("/v1/cases", pharmacy_referral(name="古い 人"), who="pharmacist").json["id"]
+        recent = d.post("/v1/cases", pharmacy_referral(name="最近 人"), who="pharmacist").json["id"]
+        still_open = d.post("/v1/cases", pharmacy_referral(name="継続 人"), who="pharmacist").json["id"]
+        close_case(d, old)
+        close_case(d, recent)
+        d.post("/v1/cases/%s/notes" % old, {"text": "本人の事情メモ"}, who="nurse")
+        d.stop()
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE provisions SET at = at - 4 * 365 * 86400 * 1000000 WHERE case_id = ?", (old,))
+        conn.commit()
+        conn.close()
+        counts = d.db_rows("SELECT state, outcome, count(*) FROM cases GROUP BY state, outcome ORDER BY state")
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config, "--dry-run")
+        expect(proc.returncode == 0 and "would purge 1 case" in proc.stdout, proc.stdout + proc.stderr)
+        expect(d.db_rows("SELECT count(*) FROM subjects WHERE data IS NULL") == [(0,)], "a dry run changes nothing")
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect(proc.returncode == 0 and "purged 1 case" in proc.stdout and "kept 1" in proc.stdout, proc.stdout)
+        subj = dict(d.db_rows("SELECT c.id, s.data IS NULL FROM cases c JOIN subjects s ON s.id = c.subject_id"))
+        expect(subj == {old: 1, recent: 0, still_open: 0}, subj)
+        expect(d.db_rows("SELECT count(*) FROM event_payloads p JOIN events e ON e.seq = p.seq "
+                         "WHERE e.case_id = ? AND p.payload IS NOT NULL", (old,)) == [(0,)], "payloads erased")
+        expect(d.db_rows("SELECT text FROM notes WHERE case_id = ?", (old,)) == [(None,)], "notes erased")
+        fields = json.loads(d.db_rows("SELECT fields FROM cases WHERE id = ?", (old,))[0][0])
+        expect("assessment_note" not in fields and "referral_note" not in fields, fields)
+        expect(fields["outcome"] == "self_managed" and fields["contact_method"] == "visit", fields)
+        expect(d.db_rows("SELECT state, outcome, count(*) FROM cases GROUP BY state, outcome ORDER BY state") == counts,
+               "the counts reports use are the same")
+        proc = tsunagu("audit", "verify", "--db", d.db)
+        expect(proc.returncode == 0, proc.stdout)
+        d.start()
+        case = d.get("/v1/cases/" + old, who="pharmacist").json
+        expect(case["subject"] is None and case["outcome"] == "self_managed", case)
+        proc = tsunagu("purge", "--closed-before", "2026-02-30", "--config", d.config)
+        expect(proc.returncode == 2, proc.returncode)
