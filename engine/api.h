@@ -55,6 +55,7 @@ struct api_request {
 	char *location;
 	char *allow;
 	bool replayed;
+	int unmappable;             /* CP932 CSV: characters written as 〓 (Tsunagu-Unmappable) */
 	bool close_connection;
 	const char *content_type;
 };
@@ -101,6 +102,8 @@ void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
 void api_import_checkup(struct api_request *r);
+void api_report_funnel(struct api_request *r);
+void api_report_durations(struct api_request *r);
 void api_audit_verify(struct api_request *r);
 void api_audit_access(struct api_request *r);
 void api_audit_provisions(struct api_request *r);

@@ -54,5 +54,7 @@ extern const struct cli_command cmd_notifications_list;
 extern const struct cli_command cmd_notifications_retry;
 extern const struct cli_command cmd_checkup_import;
 extern const struct cli_command cmd_purge;
+extern const struct cli_command cmd_report_funnel;
+extern const struct cli_command cmd_report_durations;
 
 #endif

@@ -4,6 +4,9 @@
  */
 #include "csvout.h"
 
+#include <errno.h>
+
+#include <iconv.h>
 #include <string.h>
 
 void csv_begin(struct buf *b)
@@ -29,4 +32,40 @@ void csv_cell(struct buf *b, const char *v, bool last)
 		buf_adds(b, v);
 	}
 	buf_adds(b, last ? "\r\n" : ",");
+}
+
+char *csv_to_cp932(const char *utf8, size_t len, size_t *out_len, int *unmappable)
+{
+	struct buf out;
+	buf_init(&out);
+	*unmappable = 0;
+	iconv_t cd = iconv_open("CP932", "UTF-8");
+	if (cd == (iconv_t)-1) {
+		*out_len = 0;
+		return buf_detach(&out);
+	}
+	char *in = (char *)utf8;
+	size_t left = len;
+	char chunk[4096];
+	while (left > 0) {
+		char *o = chunk;
+		size_t room = sizeof(chunk);
+		size_t rc = iconv(cd, &in, &left, &o, &room);
+		int e = errno;
+		buf_add(&out, chunk, sizeof(chunk) - room);
+		if (rc != (size_t)-1 || e == E2BIG)
+			continue;
+		/* EILSEQ (or a cut sequence): one character CP932 lacks; write 〓 (0x81AC) and go on */
+		size_t skip = 1;
+		while (skip < left && ((unsigned char)in[skip] & 0xC0) == 0x80)
+			skip++;
+		in += skip;
+		left -= skip;
+		buf_add(&out, "\x81\xac", 2);
+		(*unmappable)++;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	iconv_close(cd);
+	*out_len = out.len;
+	return buf_detach(&out);
 }

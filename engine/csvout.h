@@ -14,4 +14,10 @@ void csv_begin(struct buf *b);
 /* Appends one cell (NULL as empty); `last` ends the row. */
 void csv_cell(struct buf *b, const char *value, bool last);
 
+/*
+ * Converts UTF-8 text to CP932 (Windows' Shift_JIS); a character CP932 cannot
+ * hold becomes 〓 and is counted in *unmappable. Caller frees; *out_len set.
+ */
+char *csv_to_cp932(const char *utf8, size_t len, size_t *out_len, int *unmappable);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include "date.h"
 
+#include <stdio.h>
 #include <string.h>
 
 date_days date_from_ymd(int y, int m, int d)
@@ -84,4 +85,46 @@ void date_format(date_days d, char out[11])
 	out[8] = (char)('0' + dd / 10);
 	out[9] = (char)('0' + dd % 10);
 	out[10] = '\0';
+}
+
+int date_fiscal_year(date_days d)
+{
+	int y, m, dd;
+	date_to_ymd(d, &y, &m, &dd);
+	return m >= 4 ? y : y - 1;
+}
+
+static const struct {
+	int y, m, d;
+	const char *name, *initial;
+} eras[] = {
+	{ 2019, 5, 1, "令和", "R" }, { 1989, 1, 8, "平成", "H" }, { 1926, 12, 25, "昭和", "S" },
+	{ 1912, 7, 30, "大正", "T" }, { 1868, 1, 25, "明治", "M" },
+};
+
+/* The era in force on d (index into eras). */
+static size_t era_of(date_days d)
+{
+	size_t i = 0;
+	while (i + 1 < sizeof(eras) / sizeof(eras[0]) && d < date_from_ymd(eras[i].y, eras[i].m, eras[i].d))
+		i++;
+	return i;
+}
+
+void date_fiscal_label(int fy, char long_out[32], char short_out[32])
+{
+	/* The era of the last day names the year; its number is that of the starting
+	 * calendar year in the era (so FY2019 is 令和元年度, FY2018 平成30年度). */
+	size_t e = era_of(date_from_ymd(fy + 1, 3, 31));
+	int n = fy - eras[e].y + 1;
+	if (n < 1) {
+		/* A fiscal year that began before the era did (FY1988): named by its first day's era. */
+		e = era_of(date_from_ymd(fy, 4, 1));
+		n = fy - eras[e].y + 1;
+	}
+	if (n == 1)
+		snprintf(long_out, 32, "%s元年度", eras[e].name);
+	else
+		snprintf(long_out, 32, "%s%d年度", eras[e].name, n);
+	snprintf(short_out, 32, "%s%d年度", eras[e].initial, n);
 }

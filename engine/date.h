@@ -25,4 +25,14 @@ int date_parse(const char *s, date_days *out);
 /* Writes YYYY-MM-DD and a NUL into out (11 bytes). */
 void date_format(date_days d, char out[11]);
 
+/* The fiscal year (April–March) a date falls in, named by its starting year. */
+int date_fiscal_year(date_days d);
+
+/*
+ * The Japanese label of fiscal year fy (fy-04 to fy+1-03), by the era in force on
+ * its last day, year 1 as 元: FY2019 -> "令和元年度" / "R1年度", FY2018 -> "平成30年度" /
+ * "H30年度". Writes into long_out and short_out (32 bytes each).
+ */
+void date_fiscal_label(int fy, char long_out[32], char short_out[32]);
+
 #endif

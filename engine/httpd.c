@@ -87,6 +87,11 @@ static void send_reply(struct evhttp_request *req, struct api_request *r)
 		evhttp_add_header(out, "Allow", r->allow);
 	if (r->replayed)
 		evhttp_add_header(out, "Idempotent-Replayed", "true");
+	if (r->content_type && strstr(r->content_type, "Shift_JIS")) {
+		char n[16];
+		snprintf(n, sizeof(n), "%d", r->unmappable);
+		evhttp_add_header(out, "Tsunagu-Unmappable", n);
+	}
 	if (r->close_connection)
 		evhttp_add_header(out, "Connection", "close");
 	struct evbuffer *body = evbuffer_new();

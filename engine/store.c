@@ -27,7 +27,7 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -124,6 +124,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
 	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
 	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ? WHERE id = ?",
+	[ST_REPORT_ROWS] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
+			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
+			   "FROM cases c JOIN events e ON e.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?) "
+			   "ORDER BY c.id, e.seq",
 	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
 	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
 			     "AND cancelled_at IS NULL",
@@ -1547,4 +1551,38 @@ int store_purge_case(struct store *s, const struct store_case *c, const json_t *
 	bind_json(st, 1, fields);
 	bind_text(st, 2, c->id);
 	return run(s, st);
+}
+
+/* ---- reports ---- */
+
+int store_report_rows(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_REPORT_ROWS, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_report_row r = {
+			.case_id = (const char *)sqlite3_column_text(st, 0),
+			.pathway = (const char *)sqlite3_column_text(st, 1),
+			.pathway_version = (long)sqlite3_column_int64(st, 2),
+			.origin = (const char *)sqlite3_column_text(st, 3),
+			.receiver = (const char *)sqlite3_column_text(st, 4),
+			.area = (const char *)sqlite3_column_text(st, 5),
+			.outcome = (const char *)sqlite3_column_text(st, 6),
+			.opened_at = sqlite3_column_int64(st, 7),
+			.closed_at = sqlite3_column_int64(st, 8),
+			.action = (const char *)sqlite3_column_text(st, 9),
+			.to_state = (const char *)sqlite3_column_text(st, 10),
+			.by_system = sqlite3_column_int(st, 11) != 0,
+			.at = sqlite3_column_int64(st, 12),
+		};
+		if (fn(ctx, &r)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -267,6 +267,21 @@ int store_access_list(struct store *s, clock_us from, clock_us to,
 int store_provisions_list(struct store *s, clock_us from, clock_us to,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
 
+/* ---- reports ---- */
+
+/* One event of a case opened in the period, with the case's columns (rows ordered by case, then seq). */
+struct store_report_row {
+	const char *case_id, *pathway, *origin, *receiver, *area, *outcome;
+	long pathway_version;
+	clock_us opened_at, closed_at;
+	const char *action, *to_state;
+	bool by_system;
+	clock_us at;
+};
+
+int store_report_rows(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx);
+
 /* ---- retention ---- */
 
 /* Closed cases (closed_at < before) whose subject is not purged yet. fn may write. */

@@ -215,7 +215,7 @@ class Daemon:
 
 
 def consent(by="薬剤師 佐藤"):
-    return {"obtained_by": by, "obtained_at": "2026-04-01", "method": "written",
+    return {"obtained_by": by, "obtained_at": "2026-01-05", "method": "written",
             "scope": "地域包括支援センター等への情報提供"}
 
 

@@ -33,3 +33,26 @@ TEST(date_parse_is_strict)
 	CHECK_INT(date_days_in_month(2100, 2), 28);
 	CHECK_INT(date_days_in_month(2000, 2), 29);
 }
+
+TEST(fiscal_years_are_labelled_by_the_era_of_their_last_day)
+{
+	char l[32], s[32];
+	date_fiscal_label(2019, l, s);
+	CHECK_STR(l, "令和元年度");
+	CHECK_STR(s, "R1年度");
+	date_fiscal_label(2018, l, s);
+	CHECK_STR(l, "平成30年度");
+	CHECK_STR(s, "H30年度");
+	date_fiscal_label(2026, l, s);
+	CHECK_STR(l, "令和8年度");
+	CHECK_STR(s, "R8年度");
+	date_fiscal_label(1989, l, s);
+	CHECK_STR(l, "平成元年度");
+	date_fiscal_label(1988, l, s);
+	CHECK_STR(l, "昭和63年度");
+	date_days d;
+	date_parse("2026-03-31", &d);
+	CHECK_INT(date_fiscal_year(d), 2025);
+	date_parse("2026-04-01", &d);
+	CHECK_INT(date_fiscal_year(d), 2026);
+}
