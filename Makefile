@@ -144,6 +144,7 @@ bench: bench-deps
 	@/usr/bin/python3 tests/bench/run.py
 	@/usr/bin/python3 tests/bench/timers_bench.py
 	@/usr/bin/python3 tests/bench/notify_bench.py
+	@/usr/bin/python3 tests/bench/reports_bench.py
 
 # ---- valgrind -----------------------------------------------------------------
 # The unit tests and the API, timer and notification tests against a daemon built

@@ -30,6 +30,7 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "notes" }, { [API_GET] = api_case_notes_list, [API_POST] = api_case_notes_add }, false },
 	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
 	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
+	{ { "v1", "subjects", "*", "export" }, { [API_GET] = api_subject_export }, false },
 	{ { "v1", "reports", "funnel" }, { [API_GET] = api_report_funnel }, false },
 	{ { "v1", "reports", "durations" }, { [API_GET] = api_report_durations }, false },
 	{ { "v1", "audit", "verify" }, { [API_GET] = api_audit_verify }, false },

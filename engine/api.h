@@ -102,6 +102,7 @@ void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
 void api_import_checkup(struct api_request *r);
+void api_subject_export(struct api_request *r);
 void api_report_funnel(struct api_request *r);
 void api_report_durations(struct api_request *r);
 void api_audit_verify(struct api_request *r);

@@ -100,20 +100,6 @@ static int log_access(struct api_request *r, const struct store_case *c, const c
 
 /* ---- views ------------------------------------------------------------------------- */
 
-static json_t *visible_fields(const struct pathway *pw, const json_t *fields, party_mask parties,
-			      role_mask roles)
-{
-	json_t *out = json_object();
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)fields, key, v) {
-		int idx = pathway_field_index(pw, key);
-		if (idx >= 0 && pathway_field_visible(pw, idx, parties, roles))
-			json_object_set(out, key, v);
-	}
-	return out;
-}
-
 static json_t *action_json(const struct pathway *pw, const struct pw_action *a)
 {
 	json_t *fields = json_array();
@@ -175,7 +161,7 @@ static json_t *case_json(struct api_request *r, const struct loaded *l, bool ful
 		json_object_set_new(o, "subject", l->subject ? json_deep_copy(l->subject) : json_null());
 		if (full) {
 			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
-			json_object_set_new(o, "fields", visible_fields(pw, c->fields, l->parties, r->caller.roles));
+			json_object_set_new(o, "fields", cm_visible_fields(pw, c->fields, l->parties, r->caller.roles));
 		}
 	}
 	if (!full)
@@ -583,7 +569,7 @@ static int event_one(void *ctx, const struct store_event *ev)
 		json_t *fields = json_object_get(payload, "fields");
 		if (json_is_object(fields))
 			json_object_set_new(payload, "fields",
-					    visible_fields(ec->l->pw, fields, ec->l->parties, r->caller.roles));
+					    cm_visible_fields(ec->l->pw, fields, ec->l->parties, r->caller.roles));
 		json_object_set_new(o, "data", payload);
 	} else {
 		json_decref(payload);

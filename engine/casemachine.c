@@ -70,6 +70,19 @@ bool cm_sees_personal(const struct pathway *pw, party_mask parties)
 	return (parties & MASK(PARTY_COORDINATOR)) && pw->coordinator_step;
 }
 
+json_t *cm_visible_fields(const struct pathway *pw, const json_t *fields, party_mask parties, role_mask roles)
+{
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)fields, key, v) {
+		int idx = pathway_field_index(pw, key);
+		if (idx >= 0 && pathway_field_visible(pw, idx, parties, roles))
+			json_object_set(out, key, v);
+	}
+	return out;
+}
+
 /* ---- expression values -------------------------------------------------------- */
 
 static void json_to_value(const json_t *v, struct expr_value *out)

@@ -44,6 +44,9 @@ party_mask cm_parties(const struct pathway *pw, const struct store_case *c, cons
 /* May a caller on these sides see the subject's personal data and the case's fields? */
 bool cm_sees_personal(const struct pathway *pw, party_mask parties);
 
+/* The fields of a case (or event) a caller on these sides, with these roles, may see. New reference. */
+json_t *cm_visible_fields(const struct pathway *pw, const json_t *fields, party_mask parties, role_mask roles);
+
 /* The values an expression may read: the subject, the consent and the case's fields. */
 struct cm_values {
 	const struct pathway *pw;

@@ -27,7 +27,7 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_COUNT
 };
@@ -128,6 +128,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
 			   "FROM cases c JOIN events e ON e.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?) "
 			   "ORDER BY c.id, e.seq",
+	[ST_PERSON_CASES] = "SELECT id FROM cases WHERE id = ?1 OR subject_id = ?1 "
+			    "OR json_extract(fields, '$.person_id') = ?1 ORDER BY opened_at, id",
 	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
 	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
 			     "AND cancelled_at IS NULL",
@@ -1585,4 +1587,31 @@ int store_report_rows(struct store *s, clock_us from, clock_us to,
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- disclosure ---- */
+
+int store_cases_of_person(struct store *s, const char *id,
+			  int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PERSON_CASES);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	char **ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&ids, &alloc, n, sizeof(*ids));
+		ids[n++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, ids[i]))
+			ret = -1;
+		free(ids[i]);
+	}
+	free(ids);
+	return ret;
 }

@@ -282,6 +282,12 @@ struct store_report_row {
 int store_report_rows(struct store *s, clock_us from, clock_us to,
 		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx);
 
+/* ---- disclosure ---- */
+
+/* Ids of the cases of a person: by subject id, case id or the person_id field. fn may read. */
+int store_cases_of_person(struct store *s, const char *id,
+			  int (*fn)(void *ctx, const char *case_id), void *ctx);
+
 /* ---- retention ---- */
 
 /* Closed cases (closed_at < before) whose subject is not purged yet. fn may write. */

@@ -77,7 +77,7 @@ static int raw_fire(void *ctx, const struct store_timer *t)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: timers_gen DB N_FAR N_DUE DUE_US [--raw|--outbox]\n");
+		fprintf(stderr, "usage: timers_gen DB N_FAR N_DUE DUE_US [--raw|--outbox|--history]\n");
 		return 2;
 	}
 	char *err = NULL;
@@ -101,6 +101,42 @@ int main(int argc, char **argv)
 					.state = "referred", .created_at = due };
 				if (store_outbox_add(s, &n))
 					die(s, "outbox");
+			}
+			if (store_commit(s))
+				die(s, "commit");
+		}
+		json_decref(subject);
+		json_decref(fields);
+		store_close(s);
+		return 0;
+	}
+	if (argc > 5 && !strcmp(argv[5], "--history")) {
+		/* n_due cases across a year, each walked from referral to closing: ten events a case */
+		static const char *const steps[][2] = {
+			{ "accept", "accepted" }, { "timer", "accepted" }, { "record_contact", "contacted" },
+			{ "note", "contacted" }, { "link", "linked" }, { "timer", "linked" }, { "send_feedback", "feedback_sent" },
+			{ "note", "feedback_sent" }, { "close", "closed" },
+		};
+		json_t *subject = json_pack("{s:s, s:s, s:s}", "name", "釜石 花子", "birth_date", "1948-03-02", "area", "unosumai");
+		json_t *fields = json_pack("{s:s, s:s}", "concern", "isolation", "outcome", "linked");
+		char payload[] = "\x81\xa6" "fields" "\x80";
+		for (long i = 0; i < n_due; i += 2000) {
+			if (store_begin(s))
+				die(s, "begin");
+			for (long k = i; k < n_due && k < i + 2000; k++) {
+				clock_us opened = due + (clock_us)(k % 365) * 86400 * 1000000;
+				add_case(s, subject, fields, opened, opened + (clock_us)400 * 86400 * 1000000);
+				for (size_t e = 0; e < sizeof(steps) / sizeof(steps[0]); e++) {
+					char *id = token_new_id("e_");
+					struct store_event ev = { .id = id, .case_id = last_case,
+						.at = opened + (clock_us)(e + 1) * 2 * 86400 * 1000000, .actor_user = "u_bench",
+						.actor_org = "support-centre", .action = (char *)steps[e][0],
+						.from_state = "referred", .to_state = (char *)steps[e][1], .case_version = 1,
+						.payload = payload, .payload_len = sizeof(payload) - 1 };
+					if (store_event_append(s, &ev))
+						die(s, "event");
+					free(id);
+				}
 			}
 			if (store_commit(s))
 				die(s, "commit");

@@ -147,3 +147,35 @@ def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
         expect(case["subject"] is None and case["outcome"] == "self_managed", case)
         proc = tsunagu("purge", "--closed-before", "2026-02-30", "--config", d.config)
         expect(proc.returncode == 2, proc.returncode)
+
+
+def test_disclosure_shows_what_the_asking_organisation_holds():
+    with Daemon() as d:
+        cid = d.post("/v1/cases", pharmacy_referral(name="開示 太郎"), who="pharmacist").json["id"]
+        d.post("/v1/cases/%s/actions/accept" % cid, {}, who="nurse")
+        d.post("/v1/cases/%s/actions/record_contact" % cid, {"fields": {
+            "contact_on": "2026-06-02", "contact_method": "visit", "assessment_note": "内部の見立て"}}, who="nurse")
+        d.post("/v1/cases/%s/notes" % cid, {"text": "センター内メモ"}, who="nurse")
+        d.post("/v1/cases/%s/notes" % cid, {"text": "共有メモ", "visibility": "parties"}, who="nurse")
+        r = d.get("/v1/subjects/%s/export" % cid, who="pharmacist")
+        expect(r.status == 200, r)
+        case = r.json["cases"][0]
+        expect(r.json["subject"]["name"] == "開示 太郎" and case["id"] == cid, r.json)
+        expect("assessment_note" not in case["fields"] and case["fields"]["contact_method"] == "visit", case["fields"])
+        expect([n["text"] for n in case["notes"]] == ["共有メモ"], case["notes"])
+        expect([e["action"] for e in case["events"]][:3] == ["open", "accept", "record_contact"], case["events"])
+        expect(len(case["provisions"]) == 1 and case["provisions"][0]["to"] == "support-centre", case["provisions"])
+        text = d.get("/v1/subjects/%s/export?format=text" % cid, who="pharmacist")
+        expect(text.status == 200 and "氏名: 開示 太郎" in text.text and "■ ケース 1" in text.text, text.text[:300])
+        expect("内部の見立て" not in text.text and "第三者提供の記録" in text.text, text.text)
+        expect(d.get("/v1/subjects/%s/export" % cid, who="pharmacist2").status == 404, "another pharmacy")
+        expect(d.get("/v1/subjects/nobody/export", who="pharmacist").status == 404, "unknown person")
+        expect(("subject.export",) in d.db_rows("SELECT what FROM access_log"), "audited")
+        nurse = [u for u, n in d.db_rows("SELECT id, name FROM users") if n == "保健師 高橋"][0]
+        proc = tsunagu("subject", "export", "--person", cid, "--user", nurse, "--config", d.config)
+        expect(proc.returncode == 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        expect(out["cases"][0]["fields"]["assessment_note"] == "内部の見立て", out["cases"][0]["fields"])
+        expect(len(out["cases"][0]["notes"]) == 2, out["cases"][0]["notes"])
+        proc = tsunagu("subject", "export", "--person", "nobody", "--user", nurse, "--config", d.config)
+        expect(proc.returncode == 3, proc.returncode)
