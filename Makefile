@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 120
 # pkg-config module  ->  Debian package that provides it
 DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev \
         msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
-        libcrypto:libssl-dev
+        libcrypto:libssl-dev libutf8proc:libutf8proc-dev
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)
