@@ -8,6 +8,8 @@
 #include "token.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,6 +33,9 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
 	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
 	{ { "v1", "subjects", "*", "export" }, { [API_GET] = api_subject_export }, false },
+	{ { "v1", "resources" }, { [API_GET] = api_resources_list, [API_POST] = api_resources_create }, false },
+	{ { "v1", "resources", "categories" }, { [API_GET] = api_resource_categories }, false },
+	{ { "v1", "resources", "*" }, { [API_GET] = api_resource_get, [API_PUT] = api_resource_put }, false },
 	{ { "v1", "reports", "funnel" }, { [API_GET] = api_report_funnel }, false },
 	{ { "v1", "reports", "durations" }, { [API_GET] = api_report_durations }, false },
 	{ { "v1", "audit", "verify" }, { [API_GET] = api_audit_verify }, false },
@@ -93,6 +98,47 @@ const char *api_query(const struct api_request *r, const char *name)
 	return evhttp_find_header(&r->query, name);
 }
 
+int api_query_known(struct api_request *r, const char *const *params)
+{
+	for (struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next) {
+		if (vocab_lookup(params, kv->key) >= 0)
+			continue;
+		struct buf list;
+		buf_init(&list);
+		for (size_t i = 0; params[i]; i++)
+			buf_printf(&list, "%s%s", i ? ", " : "", params[i]);
+		char *msg = xasprintf("unknown parameter '%s' (%s)", kv->key, list.data);
+		char *ja = xasprintf("不明なパラメータ '%s' です（%s）", kv->key, list.data);
+		api_error(r, 422, "unknown_field", kv->key, msg, ja);
+		free(msg);
+		free(ja);
+		buf_release(&list);
+		return -1;
+	}
+	return 0;
+}
+
+int api_query_limit(struct api_request *r, int *limit)
+{
+	const char *v = api_query(r, "limit");
+	if (!v)
+		return 0;
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	size_t max = r->app->cfg->limits.max_list_items;
+	if (!*v || *end || errno || n < 1 || n > (long)max) {
+		char *msg = xasprintf("limit must be a whole number from 1 to %zu", max);
+		char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", max);
+		api_error(r, 422, "invalid_field", "limit", msg, ja);
+		free(msg);
+		free(ja);
+		return -1;
+	}
+	*limit = (int)n;
+	return 0;
+}
+
 json_t *api_time(const struct api_request *r, clock_us t)
 {
 	char out[48];
@@ -135,6 +181,59 @@ json_t *api_body_object(struct api_request *r)
 		return NULL;
 	}
 	return v;
+}
+
+void api_set_etag(struct api_request *r, long version)
+{
+	free(r->etag);
+	r->etag = xasprintf("\"%ld\"", version);
+}
+
+/* 0 when the request may go on; replies 412 and returns -1 when If-Match does not match. */
+int api_check_if_match(struct api_request *r, long version)
+{
+	const char *h = evhttp_find_header(r->headers, "If-Match");
+	if (!h)
+		return 0;
+	char *copy = xstrdup(h), *save = NULL;
+	bool match = false, valid = true;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		size_t n = strlen(tok);
+		while (n && tok[n - 1] == ' ')
+			tok[--n] = '\0';
+		if (!strcmp(tok, "*")) {
+			match = true;
+			continue;
+		}
+		if (!strncmp(tok, "W/", 2))
+			tok += 2;
+		if (*tok == '"' && n >= 2 && tok[strlen(tok) - 1] == '"') {
+			tok++;
+			tok[strlen(tok) - 1] = '\0';
+		}
+		char *end;
+		errno = 0;
+		long v = strtol(tok, &end, 10);
+		if (*tok == '\0' || *end || errno) {
+			valid = false;
+			continue;
+		}
+		match |= v == version;
+	}
+	free(copy);
+	if (match)
+		return 0;
+	char *msg = xasprintf(valid ? "it has changed (now version %ld); reload it and try again"
+				    : "If-Match must be the ETag, e.g. \"%ld\"", version);
+	char *ja = xasprintf(valid ? "更新されています（現在の版 %ld）。読み直してからもう一度お試しください"
+				   : "If-Match には ETag（例 \"%ld\"）を指定してください", version);
+	api_set_etag(r, version);
+	api_error(r, 412, "precondition_failed", "If-Match", msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
 }
 
 /* Authenticates the bearer token; replies 401 and returns -1 when it does not. */

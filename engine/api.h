@@ -74,8 +74,20 @@ void api_error_cm(struct api_request *r, const struct cm_error *e);
 /* The 404 a case outside the caller's reach gets: the same as a case that does not exist. */
 void api_case_not_found(struct api_request *r);
 
+/* Sets the ETag to a version ("3"). */
+void api_set_etag(struct api_request *r, long version);
+
+/* 0 when the request may go on; replies 412 (with the ETag) and returns -1 when If-Match does not match. */
+int api_check_if_match(struct api_request *r, long version);
+
 /* A query parameter, or NULL. */
 const char *api_query(const struct api_request *r, const char *name);
+
+/* Replies 422 and returns -1 when the query has a parameter not in params (NULL-terminated). */
+int api_query_known(struct api_request *r, const char *const *params);
+
+/* Reads ?limit= (1 to the configured maximum) into *limit, left as is when absent; 422 and -1 when bad. */
+int api_query_limit(struct api_request *r, int *limit);
 
 /* The request body as a JSON object; replies 400/415/422 and returns NULL when it is not. */
 json_t *api_body_object(struct api_request *r);
@@ -102,6 +114,11 @@ void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
 void api_import_checkup(struct api_request *r);
+void api_resources_list(struct api_request *r);
+void api_resources_create(struct api_request *r);
+void api_resource_categories(struct api_request *r);
+void api_resource_get(struct api_request *r);
+void api_resource_put(struct api_request *r);
 void api_subject_export(struct api_request *r);
 void api_report_funnel(struct api_request *r);
 void api_report_durations(struct api_request *r);

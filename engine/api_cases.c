@@ -182,12 +182,6 @@ static json_t *case_json(struct api_request *r, const struct loaded *l, bool ful
 	return o;
 }
 
-static void set_etag(struct api_request *r, long version)
-{
-	free(r->etag);
-	r->etag = xasprintf("\"%ld\"", version);
-}
-
 /* ---- writes ------------------------------------------------------------------------ */
 
 /* The write context of a request: its clock reading and its caller as the actor. */
@@ -195,55 +189,6 @@ static struct flow flow_of(struct api_request *r)
 {
 	return (struct flow){ .store = r->app->store, .cfg = r->app->cfg, .cal = r->app->cal, .now = r->now,
 			      .actor_user = r->user.id, .actor_org = r->caller.org->id };
-}
-
-/* ---- If-Match ----------------------------------------------------------------------- */
-
-/* 0 when the request may go on; replies 412 and returns -1 when If-Match does not match. */
-static int check_if_match(struct api_request *r, long version)
-{
-	const char *h = evhttp_find_header(r->headers, "If-Match");
-	if (!h)
-		return 0;
-	char *copy = xstrdup(h), *save = NULL;
-	bool match = false, valid = true;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ')
-			tok++;
-		size_t n = strlen(tok);
-		while (n && tok[n - 1] == ' ')
-			tok[--n] = '\0';
-		if (!strcmp(tok, "*")) {
-			match = true;
-			continue;
-		}
-		if (!strncmp(tok, "W/", 2))
-			tok += 2;
-		if (*tok == '"' && n >= 2 && tok[strlen(tok) - 1] == '"') {
-			tok++;
-			tok[strlen(tok) - 1] = '\0';
-		}
-		char *end;
-		errno = 0;
-		long v = strtol(tok, &end, 10);
-		if (*tok == '\0' || *end || errno) {
-			valid = false;
-			continue;
-		}
-		match |= v == version;
-	}
-	free(copy);
-	if (match)
-		return 0;
-	char *msg = xasprintf(valid ? "the case has changed (now version %ld); reload it and try again"
-				    : "If-Match must be the case's ETag, e.g. \"%ld\"", version);
-	char *ja = xasprintf(valid ? "ケースが更新されています（現在の版 %ld）。読み直してからもう一度お試しください"
-				   : "If-Match にはケースの ETag（例 \"%ld\"）を指定してください", version);
-	set_etag(r, version);
-	api_error(r, 412, "precondition_failed", "If-Match", msg, ja);
-	free(msg);
-	free(ja);
-	return -1;
 }
 
 /* ---- POST /v1/cases ------------------------------------------------------------------ */
@@ -291,7 +236,7 @@ void api_cases_create(struct api_request *r)
 				if (id && store_case_get(app->store, id, &c) == 0 && json_object_get(body, "subject"))
 					log_access(r, &c, "case.open.replay");
 				store_case_release(&c);
-				set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
+				api_set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
 				api_reply_json(r, status, body);
 				r->replayed = true;
 			}
@@ -347,7 +292,7 @@ void api_cases_create(struct api_request *r)
 			goto out;
 		}
 	}
-	set_etag(r, c.version);
+	api_set_etag(r, c.version);
 	r->location = xasprintf("/v1/cases/%s", c.id);
 	api_reply_json(r, 201, view);
 out:
@@ -370,7 +315,7 @@ void api_case_get(struct api_request *r)
 		return;
 	}
 	json_t *view = case_json(r, &l, true);
-	set_etag(r, l.c.version);
+	api_set_etag(r, l.c.version);
 	api_reply_json(r, 200, view);
 	loaded_release(&l);
 }
@@ -472,15 +417,8 @@ static int parse_cursor(const char *s, clock_us *t, char **id)
 void api_cases_list(struct api_request *r)
 {
 	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", NULL };
-	struct evkeyval *kv;
-	for (kv = r->query.tqh_first; kv; kv = kv->next.tqe_next) {
-		if (vocab_lookup(params, kv->key) < 0) {
-			char *msg = xasprintf("unknown parameter '%s' (pathway, state, inbox, updated_since, limit, cursor)", kv->key);
-			api_error(r, 422, "unknown_field", kv->key, msg, "不明なパラメータです");
-			free(msg);
-			return;
-		}
-	}
+	if (api_query_known(r, params))
+		return;
 	struct store_case_filter f = { 0 };
 	struct list_ctx lc = { .r = r, .limit = 50 };
 	const char *v;
@@ -497,20 +435,8 @@ void api_cases_list(struct api_request *r)
 			return;
 		}
 	}
-	if ((v = api_query(r, "limit"))) {
-		char *end;
-		errno = 0;
-		long n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < 1 || n > (long)r->app->cfg->limits.max_list_items) {
-			char *msg = xasprintf("limit must be a whole number from 1 to %zu", r->app->cfg->limits.max_list_items);
-			char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", r->app->cfg->limits.max_list_items);
-			api_error(r, 422, "invalid_field", "limit", msg, ja);
-			free(msg);
-			free(ja);
-			return;
-		}
-		lc.limit = (int)n;
-	}
+	if (api_query_limit(r, &lc.limit))
+		return;
 	if ((v = api_query(r, "updated_since")) && clock_parse(v, &f.updated_since)) {
 		api_error(r, 422, "invalid_field", "updated_since",
 			  "updated_since must be an RFC 3339 timestamp, e.g. 2026-11-24T10:00:00+09:00",
@@ -616,7 +542,7 @@ static void reply_case(struct api_request *r, struct loaded *l, const char *what
 		storage_error(r);
 		return;
 	}
-	set_etag(r, l->c.version);
+	api_set_etag(r, l->c.version);
 	api_reply_json(r, 200, case_json(r, l, true));
 }
 
@@ -628,7 +554,7 @@ void api_case_action(struct api_request *r)
 	json_t *body = NULL;
 	struct cm_step step = { 0 };
 	struct cm_error err = { 0 };
-	if (check_if_match(r, l.c.version))
+	if (api_check_if_match(r, l.c.version))
 		goto out;
 	if (r->body_len) {
 		if (!(body = api_body_object(r)))
@@ -656,7 +582,7 @@ void api_case_action(struct api_request *r)
 		l.parties = cm_parties(l.pw, &l.c, &r->caller);
 		l.personal = l.parties && cm_sees_personal(l.pw, l.parties);
 		if (!l.parties) {
-			set_etag(r, l.c.version);
+			api_set_etag(r, l.c.version);
 			api_reply_json(r, 200, json_pack("{s:s, s:s, s:i, s:s, s:s}", "id", l.c.id, "state", l.c.state,
 							 "version", (int)l.c.version, "receiver", l.c.receiver_org,
 							 "note", "the case has passed to another organisation"));
@@ -794,7 +720,7 @@ void api_case_assign(struct api_request *r)
 		api_error(r, 409, "action_not_available", NULL, "the case has ended", "ケースは終了しています");
 		goto out;
 	}
-	if (check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+	if (api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
 		goto out;
 	const char *key;
 	json_t *v;
@@ -862,7 +788,7 @@ void api_case_subject_patch(struct api_request *r)
 			  "本人の情報を訂正できるのは紹介元と受け手の機関だけです");
 		goto out;
 	}
-	if (check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+	if (api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
 		goto out;
 	json_t *current = l.subject ? l.subject : json_object();
 	merged = cm_correct_subject(r->app->cfg, l.pw, current, body, clock_local_date(r->app->clock, r->now), &err);

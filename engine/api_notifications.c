@@ -54,24 +54,16 @@ void api_notifications_list(struct api_request *r)
 			  "通知の一覧はコーディネーターのみ閲覧できます");
 		return;
 	}
-	const char *status = api_query(r, "status"), *cursor = api_query(r, "cursor"), *limit = api_query(r, "limit");
+	const char *status = api_query(r, "status"), *cursor = api_query(r, "cursor");
 	if (status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "dead")) {
 		api_error(r, 422, "invalid_field", "status", "status must be pending, delivered or dead",
 			  "status は pending, delivered, dead のいずれかで指定してください");
 		return;
 	}
 	struct list_ctx lc = { .r = r, .items = json_array(), .limit = 50 };
-	if (limit) {
-		char *end;
-		errno = 0;
-		long n = strtol(limit, &end, 10);
-		if (!*limit || *end || errno || n < 1 || n > 500) {
-			json_decref(lc.items);
-			api_error(r, 422, "invalid_field", "limit", "limit must be a whole number from 1 to 500",
-				  "limit は 1〜500 の整数で指定してください");
-			return;
-		}
-		lc.limit = (int)n;
+	if (api_query_limit(r, &lc.limit)) {
+		json_decref(lc.items);
+		return;
 	}
 	if (store_outbox_list(r->app->store, status, cursor, lc.limit + 1, one, &lc)) {
 		json_decref(lc.items);

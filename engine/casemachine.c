@@ -150,7 +150,7 @@ static bool plain_text(const char *s)
 	return true;
 }
 
-static int check_text(const json_t *v, const char *path, size_t max, struct cm_error *err)
+int cm_check_text(const json_t *v, const char *path, size_t max, struct cm_error *err)
 {
 	if (!json_is_string(v)) {
 		cm_fail(err, 422, "invalid_field", path, "%s must be text", path);
@@ -177,8 +177,7 @@ static int check_text(const json_t *v, const char *path, size_t max, struct cm_e
 	return 0;
 }
 
-static int check_date(const json_t *v, const char *path, date_days today, bool not_future,
-		      struct cm_error *err)
+int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct cm_error *err)
 {
 	date_days d;
 	if (!json_is_string(v) || date_parse(json_string_value(v), &d)) {
@@ -194,8 +193,7 @@ static int check_date(const json_t *v, const char *path, date_days today, bool n
 	return 0;
 }
 
-static int check_enum(const json_t *v, const char *path, const char *const *values, size_t n,
-		      struct cm_error *err)
+int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct cm_error *err)
 {
 	if (json_is_string(v))
 		for (size_t i = 0; i < n; i++)
@@ -219,6 +217,18 @@ static size_t table_len(const char *const *t)
 	return n;
 }
 
+int cm_check_phone(const json_t *v, const char *path, struct cm_error *err)
+{
+	if (cm_check_text(v, path, PHONE_MAX, err))
+		return -1;
+	if (strspn(json_string_value(v), "0123456789+-() ") != json_string_length(v)) {
+		cm_fail(err, 422, "invalid_field", path, "%s may hold digits, spaces, +, - and parentheses only", path);
+		cm_fail_ja(err, "%s は数字・空白・+・-・かっこで指定してください", path);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct config_org *check_org(const struct config *cfg, const json_t *v, const char *path,
 					  struct cm_error *err)
 {
@@ -236,11 +246,11 @@ static int check_field(const struct config *cfg, const struct pw_field *f, const
 {
 	switch (f->type) {
 	case FIELD_TEXT:
-		return check_text(v, path, f->max_length, err);
+		return cm_check_text(v, path, f->max_length, err);
 	case FIELD_DATE:
-		return check_date(v, path, today, false, err);
+		return cm_check_date(v, path, today, false, err);
 	case FIELD_ENUM:
-		return check_enum(v, path, (const char *const *)f->values, f->n_values, err);
+		return cm_check_enum(v, path, (const char *const *)f->values, f->n_values, err);
 	case FIELD_BOOL:
 		if (json_is_boolean(v))
 			return 0;
@@ -257,7 +267,7 @@ static int check_field(const struct config *cfg, const struct pw_field *f, const
 	case FIELD_ORG:
 		return check_org(cfg, v, path, err) ? 0 : -1;
 	case FIELD_RESOURCE:
-		return check_text(v, path, 64, err);
+		return cm_check_text(v, path, 64, err);
 	case FIELD_TYPE_COUNT:
 		break;
 	}
@@ -350,21 +360,16 @@ static json_t *check_subject(const struct config *cfg, const struct pathway *pw,
 			switch (f) {
 			case SUBJECT_NAME:
 			case SUBJECT_KANA:
-				bad = check_text(v, path, SUBJECT_TEXT_MAX, err);
+				bad = cm_check_text(v, path, SUBJECT_TEXT_MAX, err);
 				break;
 			case SUBJECT_BIRTH_DATE:
-				bad = check_date(v, path, today, true, err);
+				bad = cm_check_date(v, path, today, true, err);
 				break;
 			case SUBJECT_SEX:
-				bad = check_enum(v, path, sexes, table_len(sexes), err);
+				bad = cm_check_enum(v, path, sexes, table_len(sexes), err);
 				break;
 			case SUBJECT_PHONE:
-				bad = check_text(v, path, PHONE_MAX, err);
-				if (!bad && strspn(json_string_value(v), "0123456789+-() ") != json_string_length(v)) {
-					cm_fail(err, 422, "invalid_field", path, "%s may hold digits, spaces, +, - and parentheses only", path);
-					cm_fail_ja(err, "%s は数字・空白・+・-・かっこで指定してください", path);
-					bad = 1;
-				}
+				bad = cm_check_phone(v, path, err);
 				break;
 			case SUBJECT_AREA:
 				if (!json_is_string(v) || !config_find_area(cfg, json_string_value(v))) {
@@ -431,15 +436,15 @@ static json_t *check_consent(const json_t *consent, date_days today, struct cm_e
 			cm_fail_ja(err, "%s は必須です", path);
 			bad = 1;
 		} else if (i == 0) {
-			bad = check_text(f, path, SUBJECT_TEXT_MAX, err);
+			bad = cm_check_text(f, path, SUBJECT_TEXT_MAX, err);
 		} else if (i == 1) {
 			clock_us t;
 			if (!(json_is_string(f) && !clock_parse(json_string_value(f), &t)))
-				bad = check_date(f, path, today, true, err);
+				bad = cm_check_date(f, path, today, true, err);
 		} else if (i == 2) {
-			bad = check_enum(f, path, consent_methods, 2, err);
+			bad = cm_check_enum(f, path, consent_methods, 2, err);
 		} else {
-			bad = check_text(f, path, 1000, err);
+			bad = cm_check_text(f, path, 1000, err);
 		}
 		free(path);
 		if (bad)

@@ -38,6 +38,12 @@ __attribute__((format(printf, 2, 3)))
 void cm_fail_ja(struct cm_error *e, const char *fmt, ...);
 void cm_error_release(struct cm_error *e);
 
+/* Value checks shared by every input: each returns 0, or -1 with *err naming `path`. */
+int cm_check_text(const json_t *v, const char *path, size_t max, struct cm_error *err);
+int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct cm_error *err);
+int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct cm_error *err);
+int cm_check_phone(const json_t *v, const char *path, struct cm_error *err);
+
 /* The sides of case c the caller stands on (0: none, so the case must look absent). */
 party_mask cm_parties(const struct pathway *pw, const struct store_case *c, const struct cm_caller *who);
 

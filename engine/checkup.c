@@ -1,13 +1,12 @@
 /*
- * checkup — decoding (BOM, UTF-8, CP932 through iconv), an RFC 4180 CSV reader,
- * the mapping of a row to an opening, and the import loop with its report.
+ * checkup — the mapping of a CSV row (read by csvin) to an opening, and the import loop with its report.
  */
 #include "checkup.h"
+#include "csvin.h"
 #include "token.h"
 #include "util.h"
 
 #include <errno.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,109 +17,6 @@ static const char *const columns[] = {
 	"needs_support", NULL
 };
 #define N_COLUMNS 24
-
-/* ---- decoding and CSV --------------------------------------------------------------- */
-
-/* UTF-8 text of the file (caller frees), or NULL when it is neither UTF-8 nor CP932. */
-static char *decode(const char *data, size_t len, size_t *out_len)
-{
-	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
-		data += 3;
-		len -= 3;
-	}
-	if (utf8_valid(data, len)) {
-		*out_len = len;
-		return xstrndup(data, len);
-	}
-	iconv_t cd = iconv_open("UTF-8", "CP932");
-	if (cd == (iconv_t)-1)
-		return NULL;
-	size_t cap = len * 3 + 16, left_in = len, left_out = cap;
-	char *out = xmalloc(cap + 1), *in = (char *)data, *o = out;
-	size_t rc = iconv(cd, &in, &left_in, &o, &left_out);
-	iconv_close(cd);
-	if (rc == (size_t)-1 || !utf8_valid(out, cap - left_out)) {
-		free(out);
-		return NULL;
-	}
-	*out_len = cap - left_out;
-	out[*out_len] = '\0';
-	return out;
-}
-
-struct csv_row {
-	char **cells;
-	size_t n;
-	int line;                  /* the line the row starts on */
-};
-
-static void row_release(struct csv_row *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->cells[i]);
-	free(r->cells);
-}
-
-/* Reads one record at *pos (RFC 4180: quotes, doubled quotes, CRLF or LF). 0, 1 at the end, -1 malformed. */
-static int csv_next(const char *text, size_t len, size_t *pos, int *line, struct csv_row *row)
-{
-	memset(row, 0, sizeof(*row));
-	if (*pos >= len)
-		return 1;
-	size_t alloc = 0;
-	row->line = *line;
-	struct buf cell;
-	buf_init(&cell);
-	bool quoted = false, was_quoted = false;
-	for (;;) {
-		char c = *pos < len ? text[*pos] : '\0';
-		bool end = *pos >= len;
-		if (quoted) {
-			if (end) {
-				buf_release(&cell);
-				return -1;
-			}
-			(*pos)++;
-			if (c == '"') {
-				if (*pos < len && text[*pos] == '"') {
-					buf_addc(&cell, '"');
-					(*pos)++;
-				} else {
-					quoted = false;
-				}
-			} else {
-				if (c == '\n')
-					(*line)++;
-				buf_addc(&cell, c);
-			}
-			continue;
-		}
-		if (end || c == ',' || c == '\n' || c == '\r') {
-			grow_array(&row->cells, &alloc, row->n, sizeof(char *));
-			row->cells[row->n++] = buf_detach(&cell);
-			buf_init(&cell);
-			was_quoted = false;
-			if (end) {
-				buf_release(&cell);
-				return 0;
-			}
-			(*pos)++;
-			if (c == ',')
-				continue;
-			if (c == '\r' && *pos < len && text[*pos] == '\n')
-				(*pos)++;
-			(*line)++;
-			buf_release(&cell);
-			return 0;
-		}
-		(*pos)++;
-		if (c == '"' && cell.len == 0 && !was_quoted) {
-			quoted = was_quoted = true;
-			continue;
-		}
-		buf_addc(&cell, c);
-	}
-}
 
 /* ---- one row ---------------------------------------------------------------------- */
 
@@ -359,7 +255,7 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 		       const char *data, size_t len, date_days today, struct cm_error *err)
 {
 	size_t text_len = 0;
-	char *text = decode(data, len, &text_len);
+	char *text = csvin_decode(data, len, &text_len);
 	json_t *result = NULL;
 	struct csv_row header = { 0 };
 	if (!text) {
@@ -369,7 +265,7 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 	}
 	size_t pos = 0;
 	int line = 1;
-	if (csv_next(text, text_len, &pos, &line, &header) != 0) {
+	if (csvin_next(text, text_len, &pos, &line, &header) != 0) {
 		cm_fail(err, 422, "missing_header", NULL, "the file needs a header row: %s", "checkup_date, person_id, name, …");
 		cm_fail_ja(err, "1 行目に見出し（checkup_date, person_id, name, …）が必要です");
 		goto out;
@@ -404,13 +300,13 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 	struct report rep = { json_array(), json_array(), json_array(), json_array(), json_array(), 0 };
 	struct csv_row row;
 	int rc;
-	while ((rc = csv_next(text, text_len, &pos, &line, &row)) == 0) {
+	while ((rc = csvin_next(text, text_len, &pos, &line, &row)) == 0) {
 		if (row.n == 1 && !row.cells[0][0]) {
-			row_release(&row);
+			csvin_row_release(&row);
 			continue; /* an empty line */
 		}
 		if (++rep.rows > CHECKUP_MAX_ROWS) {
-			row_release(&row);
+			csvin_row_release(&row);
 			break;
 		}
 		if (row.n != header.n) {
@@ -422,7 +318,7 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 		} else if (store_savepoint(f->store) ||
 			   (import_row(f, pw, who, &row, map, today, &rep) ? (store_rollback_savepoint(f->store), 1)
 									   : store_release(f->store))) {
-			row_release(&row);
+			csvin_row_release(&row);
 			json_decref(rep.opened);
 			json_decref(rep.not_eligible);
 			json_decref(rep.unchanged);
@@ -432,7 +328,7 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 			cm_fail_ja(err, "データベースに保存できませんでした。変更は行われていません");
 			goto out;
 		}
-		row_release(&row);
+		csvin_row_release(&row);
 	}
 	if (rc < 0)
 		refuse(&rep, line, NULL, "invalid_row", "a quoted value is not closed before the end of the file",
@@ -443,7 +339,7 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw, const str
 	if (rep.rows > CHECKUP_MAX_ROWS)
 		json_object_set_new(result, "truncated_after", json_integer(CHECKUP_MAX_ROWS));
 out:
-	row_release(&header);
+	csvin_row_release(&header);
 	free(text);
 	return result;
 }

@@ -149,6 +149,87 @@ static int load_calendar(struct loader *l, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
+/* The categories of the seed's list of community resources (社会資源). */
+static const char *const default_categories[][3] = {
+	{ "participation", "地域の参加資源（つながるカフェ・100歳体操・チームオレンジ・公民館事業・自主活動グループ）",
+	  "Community participation (cafés, exercise groups, Team Orange, community hall classes)" },
+	{ "health_programmes", "保健事業（健康相談・栄養相談・減塩教室・禁煙教室）",
+	  "Health programmes (health and nutrition advice, low-salt and quit-smoking classes)" },
+	{ "consultation_desks", "各種相談窓口（高齢者・生活困窮・障がい・子ども）",
+	  "Consultation desks (older people, hardship, disability, children)" },
+	{ "welfare_council", "社会福祉協議会（生活支援コーディネーター）", "Social welfare council (life-support coordinators)" },
+	{ "volunteers", "民生委員・ボランティア・町内会", "Commissioned welfare volunteers, volunteers and neighbourhood associations" },
+	{ "other", "その他（社会福祉法人・地場企業 等）", "Other (social welfare corporations, local businesses)" },
+};
+
+static void set_default_categories(struct config *cfg)
+{
+	size_t n = sizeof(default_categories) / sizeof(default_categories[0]);
+	cfg->categories = xcalloc(n, sizeof(*cfg->categories));
+	for (size_t i = 0; i < n; i++)
+		cfg->categories[i] = (struct config_category){ xstrdup(default_categories[i][0]),
+							       { xstrdup(default_categories[i][1]),
+								 xstrdup(default_categories[i][2]) } };
+	cfg->n_categories = n;
+}
+
+static void categories_release(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_categories; i++) {
+		free(cfg->categories[i].id);
+		free(cfg->categories[i].title.ja);
+		free(cfg->categories[i].title.en);
+	}
+	free(cfg->categories);
+	cfg->categories = NULL;
+	cfg->n_categories = 0;
+}
+
+static int load_resources(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "categories", "seed", NULL };
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "resources"))
+		return -1;
+	int bad = ydoc_check_keys(&l->r, n, "resources", keys);
+	const struct ydoc_node *v;
+	const char *s;
+	if ((v = ydoc_get(n, "seed"))) {
+		if (ydoc_read_string(&l->r, v, "the seed file (an HSDS JSON file)", &s))
+			bad++;
+		else
+			cfg->resources_seed = resolve_path(cfg, s);
+	}
+	if ((v = ydoc_get(n, "categories")) && !ydoc_expect(&l->r, v, YDOC_MAP, "categories")) {
+		if (v->n_pairs == 0) {
+			ydoc_error(&l->r, v, "declare at least one category, or leave 'categories' out for the default six");
+			return -1;
+		}
+		categories_release(cfg);
+		cfg->categories = xcalloc(v->n_pairs, sizeof(*cfg->categories));
+		for (size_t i = 0; i < v->n_pairs; i++) {
+			struct config_category *c = &cfg->categories[cfg->n_categories];
+			if (read_id(l, v->pairs[i].key, "category id", &s) ||
+			    read_text(l, v->pairs[i].value, "the category's title", &c->title)) {
+				bad++;
+				continue;
+			}
+			if (!strcmp(s, "categories")) {
+				ydoc_error(&l->r, v->pairs[i].key, "'categories' is reserved; choose another category id");
+				free(c->title.ja);
+				free(c->title.en);
+				bad++;
+				continue;
+			}
+			c->id = xstrdup(s);
+			cfg->n_categories++;
+		}
+	} else if (v) {
+		bad++;
+	}
+	return bad ? -1 : 0;
+}
+
 static int load_limits(struct loader *l, const struct ydoc_node *n)
 {
 	static const char *const keys[] = {
@@ -498,30 +579,6 @@ static int load_demo_users(struct loader *l, const struct ydoc_node *n)
 }
 
 /* A YAML value as JSON: plain numbers and booleans typed, the rest text. */
-static json_t *node_json(const struct ydoc_node *n)
-{
-	if (n->kind == YDOC_SEQ) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < n->n_items; i++)
-			json_array_append_new(a, node_json(n->items[i]));
-		return a;
-	}
-	if (n->kind == YDOC_MAP) {
-		json_t *o = json_object();
-		for (size_t i = 0; i < n->n_pairs; i++)
-			json_object_set_new(o, n->pairs[i].key->value, node_json(n->pairs[i].value));
-		return o;
-	}
-	if (n->plain) {
-		char *end;
-		long v = strtol(n->value, &end, 10);
-		if (n->len && !*end)
-			return json_integer(v);
-		if (!strcmp(n->value, "true") || !strcmp(n->value, "false"))
-			return json_boolean(!strcmp(n->value, "true"));
-	}
-	return json_string(n->value);
-}
 
 static int load_channels(struct loader *l, const struct ydoc_node *n)
 {
@@ -565,7 +622,7 @@ static int load_channels(struct loader *l, const struct ydoc_node *n)
 			bad++;
 			continue;
 		}
-		json_t *settings = node_json(v);
+		json_t *settings = ydoc_to_json(v, NULL, NULL);
 		json_object_del(settings, "adapter");
 		const char *at = NULL;
 		char *err = NULL;
@@ -769,13 +826,14 @@ static void set_defaults(struct config *cfg)
 		.max_connections = 1024,
 		.max_list_items = 500,
 	};
+	set_default_categories(cfg);
 }
 
 static int load_root(struct loader *l, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
-		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", NULL
+		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -866,6 +924,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		else if (check_templates(l))
 			bad++;
 	}
+	if ((v = ydoc_get(root, "resources")) && load_resources(l, v))
+		bad++;
 	if ((v = ydoc_get(root, "allow_test_clock")) && ydoc_read_bool(&l->r, v, "allow_test_clock", &cfg->allow_test_clock))
 		bad++;
 	return bad ? -1 : 0;
@@ -963,6 +1023,8 @@ void config_free(struct config *cfg)
 	free(cfg->allowed_hosts);
 	templates_release(&cfg->templates);
 	pathway_set_release(&cfg->pathways);
+	categories_release(cfg);
+	free(cfg->resources_seed);
 	free(cfg);
 }
 
@@ -979,6 +1041,14 @@ const struct config_area *config_find_area(const struct config *cfg, const char 
 	for (size_t i = 0; i < cfg->n_areas; i++)
 		if (!strcmp(cfg->areas[i].id, id))
 			return &cfg->areas[i];
+	return NULL;
+}
+
+const struct config_category *config_find_category(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_categories; i++)
+		if (!strcmp(cfg->categories[i].id, id))
+			return &cfg->categories[i];
 	return NULL;
 }
 

@@ -2,7 +2,7 @@
  * config — the daemon's one YAML configuration file: where it listens, where the
  * database and pathways are, the participating organisations and the areas they
  * serve, which organisation receives which pathway in which area, the business
- * calendar and the limits. Relative paths are taken from the config file's folder.
+ * calendar, the limits, and the categories of the community resource directory. Relative paths are taken from the config file's folder.
  * Checked as strictly as a pathway file, with every error at file:line:column.
  */
 #ifndef TSUNAGU_CONFIG_H
@@ -39,6 +39,12 @@ struct config_route {
 	char **orgs;
 	size_t n;
 	int line, column;
+};
+
+/* A category of the resource directory's taxonomy. */
+struct config_category {
+	char *id;
+	struct pw_text title;
 };
 
 /* A user the demo set-up creates, with a token printed at start (serve --demo-tokens). */
@@ -116,6 +122,9 @@ struct config {
 	bool allow_test_clock;     /* serve --test-clock may run on this config (never in production) */
 	struct config_demo_user *demo_users;
 	size_t n_demo_users;
+	struct config_category *categories;   /* the resource taxonomy (the seed's six unless configured) */
+	size_t n_categories;
+	char *resources_seed;      /* an HSDS file imported when the directory is empty, or NULL */
 	struct pathway_set pathways;
 };
 
@@ -128,6 +137,7 @@ void config_free(struct config *cfg);
 
 const struct config_org *config_find_org(const struct config *cfg, const char *id);
 const struct config_area *config_find_area(const struct config *cfg, const char *id);
+const struct config_category *config_find_category(const struct config *cfg, const char *id);
 
 /* The organisation that receives pathway's cases from area, or NULL. */
 const struct config_org *config_route(const struct config *cfg, const char *pathway, const char *area);

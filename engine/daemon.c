@@ -4,6 +4,7 @@
  * replies never wait for more than the turn they arrived in.
  */
 #include "daemon.h"
+#include "hsds.h"
 #include "accounts.h"
 #include "cli.h"
 #include "httpd.h"
@@ -74,6 +75,31 @@ static int register_pathways(struct store *s, const struct config *cfg, clock_us
 		}
 	}
 	return store_commit(s);
+}
+
+/* A new database starts with the configured directory (the demo's fictional one, say). */
+static int seed_directory(struct store *s, const struct config *cfg, const struct clock *clk)
+{
+	if (!cfg->resources_seed)
+		return 0;
+	int64_t n = store_resources_count(s);
+	if (n != 0) {
+		if (n < 0)
+			fprintf(stderr, "tsunagu: cannot read the resource directory: %s\n", store_errmsg(s));
+		return n < 0 ? -1 : 0;
+	}
+	struct diag d;
+	struct hsds_result res;
+	diag_init(&d);
+	clock_us now = clock_now(clk);
+	int rc = hsds_import_file(s, cfg, cfg->resources_seed, clock_local_date(clk, now), "seed", now, &res, &d);
+	diag_print(&d, stderr);
+	diag_release(&d);
+	if (rc)
+		fprintf(stderr, "tsunagu: the resource directory's seed %s was not imported\n", cfg->resources_seed);
+	else
+		fprintf(stderr, "tsunagu: resource directory: %d resources from %s\n", res.created, cfg->resources_seed);
+	return rc;
 }
 
 static int issue_demo_tokens(struct store *s, const struct config *cfg, const struct clock *clk)
@@ -158,6 +184,10 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	}
 	app.store = d.store;
 	if (register_pathways(d.store, cfg, clock_now(&clk))) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (seed_directory(d.store, cfg, &clk)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

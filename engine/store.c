@@ -5,6 +5,7 @@
  * row breaks the chain at that row.
  */
 #include "store.h"
+#include "textfold.h"
 #include "token.h"
 #include "util.h"
 
@@ -29,8 +30,31 @@ enum stmt_id {
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
 	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
+	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
+	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
+	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS,
 	ST_COUNT
 };
+
+/*
+ * The columns of a case, in read_case's order, with what its links say: how
+ * many are in each status, and which providers hold the person's details now.
+ */
+#define CASE_COLUMNS \
+	"cases.id, cases.pathway, cases.pathway_version, cases.state, cases.version, cases.origin_org, " \
+	"cases.origin_user, cases.receiver_org, cases.assignee, cases.subject_id, cases.consent, cases.fields, " \
+	"cases.opened_at, cases.updated_at, cases.closed_at, cases.outcome, cases.area, cases.person_id, " \
+	"cases.person_key, cases.duplicates, " \
+	"(SELECT group_concat(l.status) FROM links l WHERE l.case_id = cases.id), " \
+	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
+	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined'))"
+
+#define LINK_COLUMNS \
+	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
+	"shared, consent, created_by, created_org, created_at, updated_at"
+
+#define RESOURCE_COLUMNS "id, data, category, provider, status, capacity, version, created_at, updated_at, updated_by"
+
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -59,13 +83,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
 	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
 			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
-			   "updated_at, closed_at, outcome, area) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates) "
+			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
 			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ? "
 			   "WHERE id = ? AND version = ?",
-	[ST_CASE_GET] = "SELECT id, pathway, pathway_version, state, version, origin_org, origin_user, "
-			"receiver_org, assignee, subject_id, consent, fields, opened_at, updated_at, "
-			"closed_at, outcome, area FROM cases WHERE id = ?",
+	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
 	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
 	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
 	[ST_SUBJECT_GET] = "SELECT data FROM subjects WHERE id = ? AND data IS NOT NULL",
@@ -114,16 +137,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
 	[ST_PROVISIONS_LIST] = "SELECT id, at, case_id, subject_id, from_org, to_org, items, consent_basis, event_seq "
 			       "FROM provisions WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
-	[ST_PURGE_CANDIDATES] = "SELECT c.id, c.pathway, c.pathway_version, c.state, c.version, c.origin_org, "
-				"c.origin_user, c.receiver_org, c.assignee, c.subject_id, c.consent, c.fields, c.opened_at, "
-				"c.updated_at, c.closed_at, c.outcome, c.area FROM cases c JOIN subjects s ON s.id = c.subject_id "
-				"WHERE c.closed_at IS NOT NULL AND c.closed_at < ? AND s.purged_at IS NULL ORDER BY c.closed_at",
+	[ST_PURGE_CANDIDATES] = "SELECT " CASE_COLUMNS " FROM cases JOIN subjects s ON s.id = cases.subject_id "
+				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ? AND s.purged_at IS NULL "
+				"ORDER BY cases.closed_at",
 	[ST_PROVISION_SINCE] = "SELECT 1 FROM provisions WHERE case_id = ? AND at >= ? LIMIT 1",
 	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = ? WHERE id = ?",
 	[ST_PURGE_PAYLOADS] = "UPDATE event_payloads SET payload = NULL WHERE seq IN (SELECT seq FROM events WHERE case_id = ?)",
 	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
 	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
-	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ? WHERE id = ?",
+	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ?, person_id = NULL, person_key = NULL WHERE id = ?",
+	[ST_PURGE_LINKS] = "UPDATE links SET note = NULL, consent = NULL WHERE case_id = ?",
 	[ST_REPORT_ROWS] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
 			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
 			   "FROM cases c JOIN events e ON e.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?) "
@@ -140,6 +163,30 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TIMER_DONE] = "UPDATE timers SET fired_at = ?, cancelled_at = ? WHERE id = ? AND fired_at IS NULL "
 			  "AND cancelled_at IS NULL",
 	[ST_TIMER_NEXT] = "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
+	[ST_SAME_PERSON] = "SELECT id, CASE WHEN ?2 IS NOT NULL AND person_id = ?2 THEN 'same_person_id' "
+			   "ELSE 'same_kana_and_birth_date' END FROM cases WHERE closed_at IS NULL AND id != ?1 "
+			   "AND ((?2 IS NOT NULL AND person_id = ?2) OR (?3 IS NOT NULL AND person_key = ?3)) "
+			   "ORDER BY opened_at, id LIMIT 20",
+	[ST_RESOURCE_INSERT] = "INSERT INTO resources(id, data, category, provider, status, capacity, sort_key, version, "
+			       "created_at, updated_at, updated_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10) "
+			       "ON CONFLICT(id) DO NOTHING",
+	[ST_RESOURCE_UPDATE] = "UPDATE resources SET data = ?2, category = ?3, provider = ?4, status = ?5, capacity = ?6, "
+			       "sort_key = ?7, version = ?8, updated_at = ?9, updated_by = ?10 WHERE id = ?1 AND version = ?11",
+	[ST_RESOURCE_GET] = "SELECT " RESOURCE_COLUMNS " FROM resources WHERE id = ?",
+	[ST_RESOURCE_AREAS_DELETE] = "DELETE FROM resource_areas WHERE resource_id = ?",
+	[ST_RESOURCE_AREA_ADD] = "INSERT OR IGNORE INTO resource_areas(resource_id, area) VALUES (?,?)",
+	[ST_SEARCH_DELETE] = "DELETE FROM resource_search WHERE resource_id = ?",
+	[ST_SEARCH_ADD] = "INSERT INTO resource_search(resource_id, folded) VALUES (?,?)",
+	[ST_RESOURCES_COUNT] = "SELECT count(*) FROM resources",
+	[ST_LINK_INSERT] = "INSERT INTO links(" LINK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_LINK_UPDATE] = "UPDATE links SET status = ?2, joined_on = ?3, declined_on = ?4, ended_on = ?5, note = ?6, "
+			   "shared = ?7, consent = ?8, updated_at = ?9 WHERE id = ?1",
+	[ST_LINK_GET] = "SELECT " LINK_COLUMNS " FROM links WHERE id = ?",
+	[ST_LINKS_FOR_CASE] = "SELECT " LINK_COLUMNS " FROM links WHERE case_id = ? ORDER BY created_at, id",
+	[ST_LINK_ROWS] = "SELECT l.resource_id, l.status, l.joined_on, l.declined_on, l.ended_on, c.id, c.pathway, "
+			 "c.pathway_version, c.origin_org, c.receiver_org, c.area, l.created_at FROM links l "
+			 "JOIN cases c ON c.id = l.case_id WHERE l.created_at >= ? AND (? = 0 OR l.created_at < ?) "
+			 "ORDER BY l.resource_id, l.created_at",
 };
 
 struct store {
@@ -206,6 +253,28 @@ static const char *const migrations[] = {
 	"CREATE TABLE imports(pathway TEXT NOT NULL, person_id TEXT NOT NULL, checkup_date TEXT NOT NULL, "
 	"  row_digest TEXT NOT NULL, case_id TEXT, eligible INTEGER NOT NULL, imported_at INTEGER NOT NULL, "
 	"  PRIMARY KEY(pathway, person_id, checkup_date));",
+	/* version 5: the resource directory, links of cases to resources, possible duplicate persons */
+	"CREATE TABLE resources(id TEXT PRIMARY KEY, data TEXT NOT NULL, category TEXT NOT NULL, "
+	"  provider TEXT NOT NULL, status TEXT NOT NULL, capacity TEXT NOT NULL, sort_key TEXT NOT NULL, "
+	"  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, updated_by TEXT);"
+	"CREATE INDEX resources_sort ON resources(sort_key, id);"
+	"CREATE INDEX resources_category ON resources(category, sort_key);"
+	"CREATE TABLE resource_areas(resource_id TEXT NOT NULL, area TEXT NOT NULL, "
+	"  PRIMARY KEY(resource_id, area));"
+	"CREATE INDEX resource_areas_area ON resource_areas(area, resource_id);"
+	"CREATE VIRTUAL TABLE resource_search USING fts5(resource_id UNINDEXED, folded, tokenize = 'trigram');"
+	"CREATE TABLE links(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, resource_id TEXT NOT NULL, "
+	"  provider_org TEXT NOT NULL, status TEXT NOT NULL, proposed_on TEXT NOT NULL, joined_on TEXT, "
+	"  declined_on TEXT, ended_on TEXT, note TEXT, shared TEXT, consent TEXT, created_by TEXT, "
+	"  created_org TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX links_case ON links(case_id, created_at);"
+	"CREATE INDEX links_provider ON links(provider_org, id);"
+	"CREATE INDEX links_created ON links(created_at);"
+	"ALTER TABLE cases ADD COLUMN person_id TEXT;"
+	"ALTER TABLE cases ADD COLUMN person_key TEXT;"
+	"ALTER TABLE cases ADD COLUMN duplicates TEXT;"
+	"CREATE INDEX cases_person_id ON cases(person_id);"
+	"CREATE INDEX cases_person_key ON cases(person_key);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -298,6 +367,38 @@ static int exec(struct store *s, const char *sql, char **err)
 	return 0;
 }
 
+/* Cases from before schema version 5 get the person columns that the duplicate check reads. */
+static int backfill_persons(struct store *s, char **err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT c.id, json_extract(c.fields, '$.person_id'), "
+				      "json_extract(s.data, '$.kana'), json_extract(s.data, '$.birth_date') "
+				      "FROM cases c JOIN subjects s ON s.id = c.subject_id WHERE s.data IS NOT NULL",
+			       -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE cases SET person_id = ?, person_key = ? WHERE id = ?", -1, &upd,
+			       NULL) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		char key[65];
+		bool has_key = !textfold_person_key((const char *)sqlite3_column_text(sel, 2),
+						    (const char *)sqlite3_column_text(sel, 3), key);
+		sqlite3_reset(upd);
+		bind_text(upd, 1, (const char *)sqlite3_column_text(sel, 1));
+		bind_text(upd, 2, has_key ? key : NULL);
+		bind_text(upd, 3, (const char *)sqlite3_column_text(sel, 0));
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	if (ret)
+		*err = xasprintf("filling in the person columns: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return ret;
+}
+
 static int migrate(struct store *s, char **err)
 {
 	sqlite3_stmt *st;
@@ -326,6 +427,10 @@ static int migrate(struct store *s, char **err)
 			exec(s, "ROLLBACK", NULL);
 			return -1;
 		}
+	}
+	if (version < 5 && backfill_persons(s, err)) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
 	}
 	char *set = xasprintf("PRAGMA user_version = %d", N_MIGRATIONS);
 	int rc = exec(s, set, err);
@@ -633,6 +738,10 @@ void store_case_release(struct store_case *c)
 	json_decref(c->fields);
 	free(c->outcome);
 	free(c->area);
+	free(c->person_id);
+	free(c->person_key);
+	json_decref(c->duplicates);
+	free(c->providers);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -658,6 +767,9 @@ int store_case_insert(struct store *s, const struct store_case *c)
 	bind_time(st, 15, c->closed_at);
 	bind_text(st, 16, c->outcome);
 	bind_text(st, 17, c->area);
+	bind_text(st, 18, c->person_id);
+	bind_text(st, 19, c->person_key);
+	bind_json(st, 20, c->duplicates);
 	return run(s, st);
 }
 
@@ -704,6 +816,19 @@ static void read_case(sqlite3_stmt *st, struct store_case *c)
 	c->closed_at = sqlite3_column_int64(st, 14);
 	c->outcome = col_text(st, 15);
 	c->area = col_text(st, 16);
+	c->person_id = col_text(st, 17);
+	c->person_key = col_text(st, 18);
+	c->duplicates = col_json(st, 19);
+	memset(c->links, 0, sizeof(c->links));
+	const char *statuses = (const char *)sqlite3_column_text(st, 20);
+	for (const char *p = statuses; p && *p;) {
+		size_t n = strcspn(p, ",");
+		for (int k = 0; k < LINK_STATUS_COUNT; k++)
+			if (strlen(link_status_names[k]) == n && !strncmp(p, link_status_names[k], n))
+				c->links[k]++;
+		p += n + (p[n] == ',');
+	}
+	c->providers = col_text(st, 21);
 }
 
 int store_case_get(struct store *s, const char *id, struct store_case *out)
@@ -726,15 +851,14 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 	/* Built from fixed fragments; every value is bound. */
 	struct buf sql;
 	buf_init(&sql);
-	buf_adds(&sql, "SELECT id, pathway, pathway_version, state, version, origin_org, origin_user, "
-		       "receiver_org, assignee, subject_id, consent, fields, opened_at, updated_at, "
-		       "closed_at, outcome, area FROM cases WHERE 1");
+	buf_adds(&sql, "SELECT " CASE_COLUMNS " FROM cases WHERE 1");
 	if (f->pathway)
 		buf_adds(&sql, " AND pathway = :pathway");
 	if (f->state)
 		buf_adds(&sql, " AND state = :state");
 	if (f->org)
-		buf_adds(&sql, " AND (origin_org = :org OR receiver_org = :org)");
+		buf_adds(&sql, " AND (origin_org = :org OR receiver_org = :org OR id IN (SELECT case_id FROM links "
+			       "WHERE provider_org = :org AND shared IS NOT NULL AND status IN ('proposed', 'joined')))");
 	if (f->receiver_org)
 		buf_adds(&sql, " AND receiver_org = :receiver");
 	if (f->assignee)
@@ -1279,7 +1403,8 @@ int64_t store_count(struct store *s, const char *table)
 {
 	static const char *const allowed[] = {
 		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
-		"provisions", "access_log", "idempotency", "pathway_versions", "timers", "imports", NULL
+		"provisions", "access_log", "idempotency", "pathway_versions", "timers", "imports", "resources",
+		"links", NULL
 	};
 	size_t i = 0;
 	while (allowed[i] && strcmp(allowed[i], table))
@@ -1548,6 +1673,9 @@ int store_purge_case(struct store *s, const struct store_case *c, const json_t *
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_IDEM)))
 		return -1;
 	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_LINKS)))
+		return -1;
+	bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_FIELDS)))
 		return -1;
 	bind_json(st, 1, fields);
@@ -1614,4 +1742,426 @@ int store_cases_of_person(struct store *s, const char *id,
 	}
 	free(ids);
 	return ret;
+}
+
+/* ---- possible duplicate persons ---- */
+
+int store_cases_same_person(struct store *s, const char *case_id, const char *person_id, const char *person_key,
+			    int (*fn)(void *ctx, const char *case_id, const char *reason), void *ctx)
+{
+	if (!person_id && !person_key)
+		return 0;
+	sqlite3_stmt *st = stmt(s, ST_SAME_PERSON);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, person_key);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- the resource directory ---- */
+
+void store_resource_release(struct store_resource *r)
+{
+	free(r->id);
+	json_decref(r->data);
+	free(r->category);
+	free(r->provider);
+	free(r->status);
+	free(r->capacity);
+	free(r->updated_by);
+	memset(r, 0, sizeof(*r));
+}
+
+static void read_resource(sqlite3_stmt *st, struct store_resource *r)
+{
+	r->id = col_text(st, 0);
+	r->data = col_json(st, 1);
+	if (!r->data)
+		r->data = json_object();
+	r->category = col_text(st, 2);
+	r->provider = col_text(st, 3);
+	r->status = col_text(st, 4);
+	r->capacity = col_text(st, 5);
+	r->version = (long)sqlite3_column_int64(st, 6);
+	r->created_at = sqlite3_column_int64(st, 7);
+	r->updated_at = sqlite3_column_int64(st, 8);
+	r->updated_by = col_text(st, 9);
+}
+
+int store_resource_put(struct store *s, const struct store_resource *r, char *const *areas, size_t n_areas,
+		       const char *folded, const char *sort_key, long expected_version)
+{
+	sqlite3_stmt *st = stmt(s, expected_version ? ST_RESOURCE_UPDATE : ST_RESOURCE_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, r->id);
+	bind_json(st, 2, r->data);
+	bind_text(st, 3, r->category);
+	bind_text(st, 4, r->provider);
+	bind_text(st, 5, r->status);
+	bind_text(st, 6, r->capacity);
+	bind_text(st, 7, sort_key);
+	sqlite3_bind_int64(st, 8, r->version);
+	sqlite3_bind_int64(st, 9, expected_version ? r->updated_at : r->created_at);
+	bind_text(st, 10, r->updated_by);
+	if (expected_version)
+		sqlite3_bind_int64(st, 11, expected_version);
+	if (run(s, st))
+		return -1;
+	if (sqlite3_changes(s->db) != 1)
+		return 1;
+	/* The area index and the search text follow the row. */
+	if (!(st = stmt(s, ST_RESOURCE_AREAS_DELETE)))
+		return -1;
+	bind_text(st, 1, r->id);
+	if (run(s, st))
+		return -1;
+	for (size_t i = 0; i < (n_areas ? n_areas : 1); i++) {
+		if (!(st = stmt(s, ST_RESOURCE_AREA_ADD)))
+			return -1;
+		bind_text(st, 1, r->id);
+		bind_text(st, 2, n_areas ? areas[i] : "*");
+		if (run(s, st))
+			return -1;
+	}
+	if (!(st = stmt(s, ST_SEARCH_DELETE)))
+		return -1;
+	bind_text(st, 1, r->id);
+	if (run(s, st) || !(st = stmt(s, ST_SEARCH_ADD)))
+		return -1;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, folded);
+	return run(s, st);
+}
+
+int store_resource_get(struct store *s, const char *id, struct store_resource *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_RESOURCE_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_resource(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+/* A search term as an FTS5 phrase: the trigram tokenizer matches it as a substring. */
+static void fts_phrase(struct buf *b, const char *term)
+{
+	buf_addc(b, '"');
+	for (const char *p = term; *p; p++) {
+		if (*p == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+int store_resources_list(struct store *s, const struct store_resource_filter *f,
+			 int (*fn)(void *ctx, const struct store_resource *r, const char *sort_key), void *ctx)
+{
+	/*
+	 * Terms of three characters or more use the trigram index; shorter ones,
+	 * which a trigram index cannot hold, are found by scanning the folded text.
+	 */
+	struct buf sql, match;
+	buf_init(&sql);
+	buf_init(&match);
+	buf_adds(&sql, "SELECT " RESOURCE_COLUMNS ", sort_key FROM resources r WHERE 1");
+	if (f->category)
+		buf_adds(&sql, " AND category = :category");
+	if (f->provider)
+		buf_adds(&sql, " AND provider = :provider");
+	if (f->status)
+		buf_adds(&sql, " AND status = :status");
+	if (f->capacity)
+		buf_adds(&sql, " AND capacity = :capacity");
+	if (f->area)
+		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM resource_areas a WHERE a.resource_id = r.id "
+			       "AND a.area IN (:area, '*'))");
+	size_t n_short = 0;
+	for (size_t i = 0; i < f->n_terms; i++) {
+		if (textfold_chars(f->terms[i]) >= 3) {
+			if (match.len)
+				buf_adds(&match, " AND ");
+			fts_phrase(&match, f->terms[i]);
+		} else {
+			n_short++;
+		}
+	}
+	if (match.len)
+		buf_adds(&sql, " AND id IN (SELECT resource_id FROM resource_search WHERE resource_search MATCH :match)");
+	if (n_short) {
+		buf_adds(&sql, " AND id IN (SELECT resource_id FROM resource_search WHERE 1");
+		for (size_t i = 0; i < n_short; i++)
+			buf_printf(&sql, " AND instr(folded, :short%zu) > 0", i);
+		buf_adds(&sql, ")");
+	}
+	if (f->after_id)
+		buf_adds(&sql, " AND (sort_key > :after_key OR (sort_key = :after_key AND id > :after_id))");
+	buf_adds(&sql, " ORDER BY sort_key, id");
+	if (f->limit)
+		buf_adds(&sql, " LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+		goto out;
+	}
+#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+	if (f->category)
+		BIND(":category", f->category);
+	if (f->provider)
+		BIND(":provider", f->provider);
+	if (f->status)
+		BIND(":status", f->status);
+	if (f->capacity)
+		BIND(":capacity", f->capacity);
+	if (f->area)
+		BIND(":area", f->area);
+	if (match.len)
+		BIND(":match", match.data);
+	for (size_t i = 0, k = 0; i < f->n_terms; i++) {
+		if (textfold_chars(f->terms[i]) >= 3)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), ":short%zu", k++);
+		BIND(name, f->terms[i]);
+	}
+	if (f->after_id) {
+		BIND(":after_key", f->after_key);
+		BIND(":after_id", f->after_id);
+	}
+#undef BIND
+	if (f->limit)
+		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_resource r = { 0 };
+		read_resource(st, &r);
+		int stop = fn(ctx, &r, (const char *)sqlite3_column_text(st, 10));
+		store_resource_release(&r);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	buf_release(&match);
+	return ret;
+}
+
+int64_t store_resources_count(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_RESOURCES_COUNT);
+	if (!st || one_row(s, st))
+		return -1;
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* ---- links ---- */
+
+void store_link_release(struct store_link *l)
+{
+	free(l->id);
+	free(l->case_id);
+	free(l->resource_id);
+	free(l->provider_org);
+	free(l->status);
+	free(l->proposed_on);
+	free(l->joined_on);
+	free(l->declined_on);
+	free(l->ended_on);
+	free(l->note);
+	free(l->shared);
+	json_decref(l->consent);
+	free(l->created_by);
+	free(l->created_org);
+	memset(l, 0, sizeof(*l));
+}
+
+static void read_link(sqlite3_stmt *st, struct store_link *l)
+{
+	l->id = col_text(st, 0);
+	l->case_id = col_text(st, 1);
+	l->resource_id = col_text(st, 2);
+	l->provider_org = col_text(st, 3);
+	l->status = col_text(st, 4);
+	l->proposed_on = col_text(st, 5);
+	l->joined_on = col_text(st, 6);
+	l->declined_on = col_text(st, 7);
+	l->ended_on = col_text(st, 8);
+	l->note = col_text(st, 9);
+	l->shared = col_text(st, 10);
+	l->consent = col_json(st, 11);
+	l->created_by = col_text(st, 12);
+	l->created_org = col_text(st, 13);
+	l->created_at = sqlite3_column_int64(st, 14);
+	l->updated_at = sqlite3_column_int64(st, 15);
+}
+
+int store_link_insert(struct store *s, const struct store_link *l)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_INSERT);
+	if (!st)
+		return -1;
+	const char *texts[] = { l->id, l->case_id, l->resource_id, l->provider_org, l->status, l->proposed_on,
+				l->joined_on, l->declined_on, l->ended_on, l->note, l->shared };
+	for (int i = 0; i < 11; i++)
+		bind_text(st, i + 1, texts[i]);
+	bind_json(st, 12, l->consent);
+	bind_text(st, 13, l->created_by);
+	bind_text(st, 14, l->created_org);
+	sqlite3_bind_int64(st, 15, l->created_at);
+	sqlite3_bind_int64(st, 16, l->updated_at);
+	return run(s, st);
+}
+
+int store_link_update(struct store *s, const struct store_link *l)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_UPDATE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, l->id);
+	bind_text(st, 2, l->status);
+	bind_text(st, 3, l->joined_on);
+	bind_text(st, 4, l->declined_on);
+	bind_text(st, 5, l->ended_on);
+	bind_text(st, 6, l->note);
+	bind_text(st, 7, l->shared);
+	bind_json(st, 8, l->consent);
+	sqlite3_bind_int64(st, 9, l->updated_at);
+	return run(s, st);
+}
+
+int store_link_get(struct store *s, const char *id, struct store_link *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_link(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+/* Steps a link query, copying the rows first so that fn may use the store. */
+static int each_link(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct store_link *l), void *ctx)
+{
+	struct store_link *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		memset(&rows[n], 0, sizeof(rows[n]));
+		read_link(st, &rows[n++]);
+	}
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = 1;
+		store_link_release(&rows[i]);
+	}
+	free(rows);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_links_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const struct store_link *l), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINKS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc = each_link(s, st, fn, ctx);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_links_for_provider(struct store *s, const char *org, const char *status, const char *resource,
+			     const char *before_id, int limit, int (*fn)(void *ctx, const struct store_link *l), void *ctx)
+{
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT " LINK_COLUMNS " FROM links WHERE provider_org = :org AND shared IS NOT NULL");
+	if (status)
+		buf_adds(&sql, " AND status = :status");
+	if (resource)
+		buf_adds(&sql, " AND resource_id = :resource");
+	if (before_id)
+		buf_adds(&sql, " AND id < :before");
+	buf_adds(&sql, " ORDER BY id DESC LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+		bind_text(st, sqlite3_bind_parameter_index(st, ":org"), org);
+		if (status)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+		if (resource)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":resource"), resource);
+		if (before_id)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":before"), before_id);
+		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+		ret = each_link(s, st, fn, ctx);
+	} else {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
+}
+
+int store_link_rows(struct store *s, clock_us from, clock_us to,
+		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_LINK_ROWS, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_link_row r = {
+			.resource_id = (const char *)sqlite3_column_text(st, 0),
+			.status = (const char *)sqlite3_column_text(st, 1),
+			.joined_on = (const char *)sqlite3_column_text(st, 2),
+			.declined_on = (const char *)sqlite3_column_text(st, 3),
+			.ended_on = (const char *)sqlite3_column_text(st, 4),
+			.case_id = (const char *)sqlite3_column_text(st, 5),
+			.pathway = (const char *)sqlite3_column_text(st, 6),
+			.pathway_version = (long)sqlite3_column_int64(st, 7),
+			.origin = (const char *)sqlite3_column_text(st, 8),
+			.receiver = (const char *)sqlite3_column_text(st, 9),
+			.area = (const char *)sqlite3_column_text(st, 10),
+			.created_at = sqlite3_column_int64(st, 11),
+		};
+		if (fn(ctx, &r)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -2,7 +2,9 @@
  * store — durable state in SQLite, and the only module that speaks SQL: users
  * and token hashes, pathway versions, subjects, cases, the hash-chained event
  * log (payloads kept apart so personal data can be purged without breaking the
- * chain), notes, outbox, provision records, the access log and idempotency keys.
+ * chain), notes, outbox, provision records, the access log, idempotency keys,
+ * the community resource directory (with its folded-text search index) and the
+ * links of cases to resources.
  * WAL with synchronous=FULL; write transactions begin IMMEDIATE; every statement
  * is prepared once. Callers group actions into one transaction per loop turn and
  * wrap each action in a savepoint so that a failing action undoes only itself.
@@ -18,7 +20,7 @@
 #include "clock.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -95,6 +97,12 @@ struct store_case {
 	clock_us opened_at, updated_at, closed_at;
 	char *outcome;
 	char *area;             /* the subject's area, kept for routing and reports */
+	char *person_id;        /* the municipality's identifier of the person (fields.person_id), or NULL */
+	char *person_key;       /* digest of the folded kana and birth date (textfold_person_key), or NULL */
+	json_t *duplicates;     /* possible duplicate persons found at opening: [{case_id, reason}] or NULL */
+	/* read only, from the case's links */
+	int links[LINK_STATUS_COUNT];   /* how many links are in each status */
+	char *providers;        /* comma-separated organisations that hold the person's details through an open link */
 };
 
 void store_case_release(struct store_case *c);
@@ -120,6 +128,14 @@ struct store_case_filter {
 /* Calls fn for each matching case in (updated_at, id) order; fn returns non-zero to stop. */
 int store_cases_list(struct store *s, const struct store_case_filter *f,
 		     int (*fn)(void *ctx, struct store_case *c), void *ctx);
+
+/*
+ * Open cases (not this one) of the same person: the same person_id, or the same
+ * person key. Calls fn with each case id and "same_person_id" or
+ * "same_kana_and_birth_date".
+ */
+int store_cases_same_person(struct store *s, const char *case_id, const char *person_id, const char *person_key,
+			    int (*fn)(void *ctx, const char *case_id, const char *reason), void *ctx);
 
 /* ---- subjects ---- */
 
@@ -246,6 +262,83 @@ int store_import_get(struct store *s, const char *pathway, const char *person_id
 		     char **digest, char **case_id);
 int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
 		     const char *digest, const char *case_id, bool eligible, clock_us now);
+
+/* ---- the resource directory ---- */
+
+struct store_resource {
+	char *id;
+	json_t *data;           /* the whole resource as the API shows it, without id, version and times */
+	char *category, *provider, *status, *capacity;
+	long version;
+	clock_us created_at, updated_at;
+	char *updated_by;
+};
+
+void store_resource_release(struct store_resource *r);
+
+/*
+ * Writes a resource with its areas (none: it serves every area) and the folded
+ * text the search reads. With expected_version 0 it must be new (1 when the id
+ * exists); otherwise it replaces that version (1 when the version is gone).
+ */
+int store_resource_put(struct store *s, const struct store_resource *r, char *const *areas, size_t n_areas,
+		       const char *folded, const char *sort_key, long expected_version);
+int store_resource_get(struct store *s, const char *id, struct store_resource *out); /* 0, 1 none */
+
+struct store_resource_filter {
+	const char *category;
+	const char *area;              /* resources serving this area (or every area) */
+	const char *provider;
+	const char *status;
+	const char *capacity;
+	char *const *terms;            /* folded search terms, all required */
+	size_t n_terms;
+	const char *after_key;         /* cursor: (sort_key, id) strictly after */
+	const char *after_id;
+	int limit;                     /* 0: no limit */
+};
+
+/* Calls fn for each matching resource in (sort_key, id) order; fn returns non-zero to stop. */
+int store_resources_list(struct store *s, const struct store_resource_filter *f,
+			 int (*fn)(void *ctx, const struct store_resource *r, const char *sort_key), void *ctx);
+int64_t store_resources_count(struct store *s);
+
+/* ---- links of cases to resources ---- */
+
+struct store_link {
+	char *id;
+	char *case_id;
+	char *resource_id;
+	char *provider_org;     /* the resource's provider when the link was made */
+	char *status;           /* link_status_names */
+	char *proposed_on, *joined_on, *declined_on, *ended_on;    /* YYYY-MM-DD or NULL */
+	char *note;             /* the receiving organisation's own note, or NULL */
+	char *shared;           /* comma-separated subject items handed to the provider, or NULL */
+	json_t *consent;        /* a consent given for this handoff, or NULL */
+	char *created_by, *created_org;
+	clock_us created_at, updated_at;
+};
+
+void store_link_release(struct store_link *l);
+int store_link_insert(struct store *s, const struct store_link *l);
+int store_link_update(struct store *s, const struct store_link *l);
+int store_link_get(struct store *s, const char *id, struct store_link *out); /* 0, 1 none */
+int store_links_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const struct store_link *l), void *ctx);
+/* Links to the resources of a provider, newest first after the cursor id. */
+int store_links_for_provider(struct store *s, const char *org, const char *status, const char *resource,
+			     const char *before_id, int limit, int (*fn)(void *ctx, const struct store_link *l), void *ctx);
+
+/* One link with its case's columns, for the resource report (links made in the period). */
+struct store_link_row {
+	const char *resource_id, *status, *joined_on, *declined_on, *ended_on;
+	const char *case_id, *pathway, *origin, *receiver, *area;
+	long pathway_version;
+	clock_us created_at;
+};
+
+int store_link_rows(struct store *s, clock_us from, clock_us to,
+		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx);
 
 /* ---- audit listings ---- */
 

@@ -1,10 +1,12 @@
 /*
  * textfold — NFKC with case folding by utf8proc_map, then one pass over the code
- * points that turns katakana into hiragana and drops or splits at spaces. Kana
+ * points that turns katakana into hiragana, takes the accents off Latin letters
+ * and drops or splits at spaces. Kana
  * are folded after NFKC because half-width katakana (ｶ, U+FF76) become katakana
  * only there, with their voiced marks composed (ｶﾞ → ガ).
  */
 #include "textfold.h"
+#include "token.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -46,6 +48,26 @@ static void add_char(struct buf *b, utf8proc_int32_t cp)
 }
 
 /*
+ * Latin letters lose their accents (café meets cafe). Only these: stripping
+ * marks everywhere would also strip the voiced marks of kana (が → か).
+ */
+static void add_folded_char(struct buf *b, utf8proc_int32_t cp)
+{
+	if (cp >= 0x00C0 && cp <= 0x024F) {
+		utf8proc_int32_t base[4];
+		int boundclass = 0;
+		utf8proc_ssize_t n = utf8proc_decompose_char(cp, base, 4, UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
+									  UTF8PROC_CASEFOLD, &boundclass);
+		if (n > 0 && n <= 4) {
+			for (utf8proc_ssize_t i = 0; i < n; i++)
+				add_char(b, base[i]);
+			return;
+		}
+	}
+	add_char(b, hiragana(cp));
+}
+
+/*
  * Folds s; with `terms`, splits at spaces into the terms array instead of
  * dropping them. Returns the folded text (or NULL with terms), -1 via *bad on
  * invalid UTF-8.
@@ -79,7 +101,7 @@ static char *fold(const char *s, size_t len, char ***terms, size_t *n_terms, boo
 			break;
 		p += step;
 		if (!is_space(cp))
-			add_char(&b, hiragana(cp));
+			add_folded_char(&b, cp);
 	}
 	free(norm);
 	if (terms) {
@@ -113,6 +135,22 @@ int textfold_terms(const char *query, char ***terms)
 		return -1;
 	}
 	return (int)n;
+}
+
+int textfold_person_key(const char *kana, const char *birth_date, char out[65])
+{
+	if (!kana || !birth_date)
+		return -1;
+	char *folded = textfold_fold(kana, strlen(kana));
+	if (!folded || !*folded) {
+		free(folded);
+		return -1;
+	}
+	char *text = xasprintf("tsunagu-person-v1;%s;%s", folded, birth_date);
+	token_sha256_hex(text, strlen(text), out);
+	free(text);
+	free(folded);
+	return 0;
 }
 
 size_t textfold_chars(const char *s)

@@ -1,7 +1,7 @@
 /*
  * textfold — the one way tsunagu compares Japanese text typed by people: NFKC
  * (libutf8proc) so that full-width and half-width forms meet, case folding,
- * katakana read as hiragana, and no spaces. かふぇ, ｶﾌｪ and カフェ fold alike, as do
+ * katakana read as hiragana, Latin letters without accents, and no spaces. かふぇ, ｶﾌｪ and カフェ fold alike, as do
  * "カマイシ ハナコ" and "かまいしはなこ". The resource search and the duplicate-person
  * check both compare folded text.
  */
@@ -19,6 +19,13 @@ char *textfold_fold(const char *s, size_t len);
  * the query is not valid UTF-8.
  */
 int textfold_terms(const char *query, char ***terms);
+
+/*
+ * The key by which two records are taken to be the same person: a digest of the
+ * folded kana and the birth date, so it can be compared without keeping either
+ * in another column. Returns 0 and the hex digest, or -1 when either is missing.
+ */
+int textfold_person_key(const char *kana, const char *birth_date, char out[65]);
 
 /* The number of characters (code points) of UTF-8 text. */
 size_t textfold_chars(const char *s);

@@ -31,6 +31,14 @@ const char *const unit_names[UNIT_COUNT + 1] = {
 	"minutes", "hours", "days", "business_days", "weeks", "months", NULL
 };
 
+const char *const link_status_names[LINK_STATUS_COUNT + 1] = {
+	"proposed", "joined", "declined", "ended", NULL
+};
+
+const char *const capacity_names[CAPACITY_COUNT + 1] = {
+	"accepting", "waitlist", "full", "closed", NULL
+};
+
 int vocab_lookup(const char *const *table, const char *name)
 {
 	for (int i = 0; table[i]; i++)

@@ -2,7 +2,8 @@
  * vocab — the fixed words of tsunagu shared by pathway files, the config and the
  * API: roles, organisation kinds, case parties, milestones, field types and
  * duration units. Each has a name table so that files and JSON speak the same
- * names and errors can suggest the nearest one.
+ * names and errors can suggest the nearest one. Also the statuses of a
+ * case's links to community resources, and of a resource's capacity.
  */
 #ifndef TSUNAGU_VOCAB_H
 #define TSUNAGU_VOCAB_H
@@ -41,6 +42,12 @@ enum duration_unit {
 	UNIT_COUNT
 };
 
+/* A case's link to a community resource: proposed, then joined or declined; joined, then ended. */
+enum link_status { LINK_PROPOSED, LINK_JOINED, LINK_DECLINED, LINK_ENDED, LINK_STATUS_COUNT };
+
+/* Whether a resource takes people now, as last confirmed. */
+enum capacity_status { CAPACITY_ACCEPTING, CAPACITY_WAITLIST, CAPACITY_FULL, CAPACITY_CLOSED, CAPACITY_COUNT };
+
 typedef uint32_t role_mask;
 typedef uint32_t kind_mask;
 typedef uint32_t party_mask;
@@ -54,6 +61,8 @@ extern const char *const party_names[PARTY_COUNT + 1];
 extern const char *const milestone_names[MILESTONE_COUNT + 1];
 extern const char *const field_type_names[FIELD_TYPE_COUNT + 1];
 extern const char *const unit_names[UNIT_COUNT + 1];
+extern const char *const link_status_names[LINK_STATUS_COUNT + 1];
+extern const char *const capacity_names[CAPACITY_COUNT + 1];
 
 /* Index of name in a NULL-terminated table, or -1. */
 int vocab_lookup(const char *const *table, const char *name);

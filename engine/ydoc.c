@@ -412,3 +412,28 @@ int ydoc_check_keys(const struct ydoc_reader *r, const struct ydoc_node *map,
 	}
 	return unknown;
 }
+
+json_t *ydoc_to_json(const struct ydoc_node *n, ydoc_json_fn fn, void *ctx)
+{
+	json_t *v;
+	if (n->kind == YDOC_SEQ) {
+		v = json_array();
+		for (size_t i = 0; i < n->n_items; i++)
+			json_array_append_new(v, ydoc_to_json(n->items[i], fn, ctx));
+	} else if (n->kind == YDOC_MAP) {
+		v = json_object();
+		for (size_t i = 0; i < n->n_pairs; i++)
+			json_object_set_new(v, n->pairs[i].key->value, ydoc_to_json(n->pairs[i].value, fn, ctx));
+	} else if (n->plain && ydoc_is_null(n)) {
+		v = json_null();
+	} else if (n->plain && (!strcmp(n->value, "true") || !strcmp(n->value, "false"))) {
+		v = json_boolean(!strcmp(n->value, "true"));
+	} else {
+		char *end;
+		long long i = n->plain && n->len ? strtoll(n->value, &end, 10) : 0;
+		v = n->plain && n->len && !*end ? json_integer(i) : json_string(n->value);
+	}
+	if (fn)
+		fn(ctx, v, n);
+	return v;
+}

@@ -12,6 +12,8 @@
 
 #include "diag.h"
 
+#include <jansson.h>
+
 enum ydoc_kind { YDOC_SCALAR, YDOC_MAP, YDOC_SEQ };
 
 struct ydoc_node;
@@ -83,6 +85,14 @@ int ydoc_expect(const struct ydoc_reader *r, const struct ydoc_node *n,
  */
 int ydoc_check_keys(const struct ydoc_reader *r, const struct ydoc_node *map,
 		    const char *context, const char *const *allowed);
+
+/*
+ * The node as JSON (caller decrefs): maps, sequences, and scalars read as YAML
+ * would (unquoted integers, true/false and null; everything else text). With
+ * fn, it is called for every value made, with the node it came from.
+ */
+typedef void (*ydoc_json_fn)(void *ctx, json_t *made, const struct ydoc_node *from);
+json_t *ydoc_to_json(const struct ydoc_node *n, ydoc_json_fn fn, void *ctx);
 
 /* Reports an error at node n (or at line 0 when n is NULL). */
 __attribute__((format(printf, 3, 4)))

@@ -26,6 +26,7 @@ DEMO = {
     "coordinator": "コーディネーター 山本",  # city-care
     "welfare": "社協 中村",               # welfare-council
     "clinic": "診療所 小林",              # clinic-hamakaze
+    "cafe": "カフェ世話人 佐々木",         # cafe-tsunagaru (a resource provider)
 }
 
 
@@ -207,8 +208,11 @@ class Daemon:
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
             snap = {}
             for t in tables:
-                snap[t] = (conn.execute("SELECT count(*) FROM %s" % t).fetchone()[0],
-                           conn.execute("SELECT * FROM %s ORDER BY rowid DESC LIMIT 1" % t).fetchone())
+                try:
+                    newest = conn.execute("SELECT * FROM %s ORDER BY rowid DESC LIMIT 1" % t).fetchone()
+                except sqlite3.OperationalError:  # a WITHOUT ROWID table (the search index's config)
+                    newest = conn.execute("SELECT * FROM %s ORDER BY 1 DESC LIMIT 1" % t).fetchone()
+                snap[t] = (conn.execute("SELECT count(*) FROM %s" % t).fetchone()[0], newest)
             return snap
         finally:
             conn.close()

@@ -32,6 +32,7 @@ def demo_config_text(tmp, db=None):
     text = text.replace("pathways: ../../pathways", "pathways: %s" % path("pathways"))
     text = text.replace("database: ../../var/tsunagu.db", "database: %s" % (db or os.path.join(tmp, "tsunagu.db")))
     text = text.replace("templates: ../templates", "templates: %s" % path("configs", "templates"))
+    text = text.replace("seed: resources.json", "seed: %s" % path("configs", "demo", "resources.json"))
     text = text.replace("path: ../../var/notifications.jsonl",
                         "path: %s" % os.path.join(tmp, "notifications.jsonl"))
     return text

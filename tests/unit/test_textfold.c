@@ -18,7 +18,10 @@ TEST(textfold_meets_full_width_half_width_and_kana_forms)
 	check_fold("かふぇ", "かふぇ");
 	check_fold("ｶﾞｯｺｳ", "がっこう");
 	check_fold("１００歳体操", "100歳体操");
-	check_fold("ＣＡＦＥ Ｃａｆé", "cafecafé");
+	check_fold("ＣＡＦＥ Ｃａｆé", "cafecafe");
+	check_fold("Tsunagaru Café", "tsunagarucafe");
+	check_fold("ガギグゲゴ", "がぎぐげご");
+	check_fold("ﾊﾟﾝ", "ぱん");
 	check_fold("ヴ", "ゔ");
 	check_fold("ヽヾ", "ゝゞ");
 	check_fold("ー", "ー");
