@@ -1,8 +1,8 @@
 /*
  * textfold — the one way tsunagu compares Japanese text typed by people: NFKC
  * (libutf8proc) so that full-width and half-width forms meet, case folding,
- * katakana read as hiragana, Latin letters without accents, and no spaces. かふぇ, ｶﾌｪ and カフェ fold alike, as do
- * "カマイシ ハナコ" and "かまいしはなこ". The resource search and the duplicate-person
+ * katakana read as hiragana, Latin letters without accents, and no spaces.
+ * かふぇ, ｶﾌｪ and カフェ fold alike, as do "カマイシ ハナコ" and "かまいしはなこ". The resource search and the duplicate-person
  * check both compare folded text.
  */
 #ifndef TSUNAGU_TEXTFOLD_H
