@@ -32,6 +32,9 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "notes" }, { [API_GET] = api_case_notes_list, [API_POST] = api_case_notes_add }, false },
 	{ { "v1", "cases", "*", "assign" }, { [API_POST] = api_case_assign }, false },
 	{ { "v1", "cases", "*", "subject" }, { [API_PATCH] = api_case_subject_patch }, false },
+	{ { "v1", "cases", "*", "links" }, { [API_GET] = api_case_links_list, [API_POST] = api_case_links_create }, false },
+	{ { "v1", "cases", "*", "links", "*" }, { [API_PATCH] = api_case_link_patch }, false },
+	{ { "v1", "links" }, { [API_GET] = api_links_provider }, false },
 	{ { "v1", "subjects", "*", "export" }, { [API_GET] = api_subject_export }, false },
 	{ { "v1", "resources" }, { [API_GET] = api_resources_list, [API_POST] = api_resources_create }, false },
 	{ { "v1", "resources", "categories" }, { [API_GET] = api_resource_categories }, false },
@@ -86,6 +89,12 @@ void api_error(struct api_request *r, int status, const char *code, const char *
 void api_error_cm(struct api_request *r, const struct cm_error *e)
 {
 	api_error(r, e->status, e->code, e->field, e->message, e->message_ja);
+}
+
+void api_storage_error(struct api_request *r)
+{
+	api_error(r, 503, "storage_unavailable", NULL, "the database is not available; nothing was changed",
+		  "データベースを利用できません。変更は行われていません");
 }
 
 void api_case_not_found(struct api_request *r)

@@ -16,6 +16,7 @@
 #include "casemachine.h"
 #include "clock.h"
 #include "config.h"
+#include "flow.h"
 #include "store.h"
 #include "util.h"
 
@@ -71,8 +72,30 @@ void api_error(struct api_request *r, int status, const char *code, const char *
 	       const char *message, const char *message_ja);
 void api_error_cm(struct api_request *r, const struct cm_error *e);
 
+/* The 503 of a database that failed: nothing was changed. */
+void api_storage_error(struct api_request *r);
+
 /* The 404 a case outside the caller's reach gets: the same as a case that does not exist. */
 void api_case_not_found(struct api_request *r);
+
+/* A case the caller stands on, loaded for a handler (api_cases.c). */
+struct api_case {
+	struct store_case c;
+	const struct pathway *pw;
+	party_mask parties;
+	json_t *subject;           /* only when the caller may see it */
+	bool personal;             /* may see the subject and the fields (not a provider's narrow view) */
+};
+
+/* Loads case `id` if the caller stands on some side of it; else replies 404 (or 503) and returns -1. */
+int api_case_load(struct api_request *r, const char *id, struct api_case *out);
+void api_case_release(struct api_case *l);
+
+/* Writes the access-log row of a read of the case's personal data (committed before the reply). */
+int api_case_log_access(struct api_request *r, const struct store_case *c, const char *what);
+
+/* The write context of a request: its clock reading and its caller as the actor. */
+struct flow api_flow(const struct api_request *r);
 
 /* Sets the ETag to a version ("3"). */
 void api_set_etag(struct api_request *r, long version);
@@ -119,6 +142,15 @@ void api_resources_create(struct api_request *r);
 void api_resource_categories(struct api_request *r);
 void api_resource_get(struct api_request *r);
 void api_resource_put(struct api_request *r);
+void api_case_links_list(struct api_request *r);
+void api_case_links_create(struct api_request *r);
+void api_case_link_patch(struct api_request *r);
+void api_links_provider(struct api_request *r);
+
+/* The links of a case as the caller sees them (api_links.c); NULL on a storage error. */
+json_t *api_case_links_json(struct api_request *r, const struct api_case *l);
+/* What a resource provider may see of the person: name and contact handed to it through open links. */
+json_t *api_provider_subject(struct api_request *r, const struct api_case *l);
 void api_subject_export(struct api_request *r);
 void api_report_funnel(struct api_request *r);
 void api_report_durations(struct api_request *r);

@@ -48,34 +48,19 @@ const struct pathway *app_pathway(struct app *app, const char *id, long version)
 
 /* ---- loading a case the caller may see ------------------------------------------------ */
 
-struct loaded {
-	struct store_case c;
-	const struct pathway *pw;
-	party_mask parties;
-	json_t *subject;           /* only when the caller may see it */
-	bool personal;
-};
-
-static void loaded_release(struct loaded *l)
+void api_case_release(struct api_case *l)
 {
 	store_case_release(&l->c);
 	json_decref(l->subject);
 	memset(l, 0, sizeof(*l));
 }
 
-static void storage_error(struct api_request *r)
-{
-	api_error(r, 503, "storage_unavailable", NULL, "the database is not available; nothing was changed",
-		  "データベースを利用できません。変更は行われていません");
-}
-
-/* Loads case `id` if the caller stands on some side of it; else replies 404. */
-static int load_case(struct api_request *r, const char *id, struct loaded *l)
+int api_case_load(struct api_request *r, const char *id, struct api_case *l)
 {
 	memset(l, 0, sizeof(*l));
 	int rc = store_case_get(r->app->store, id, &l->c);
 	if (rc < 0) {
-		storage_error(r);
+		api_storage_error(r);
 		return -1;
 	}
 	if (rc == 0)
@@ -83,7 +68,7 @@ static int load_case(struct api_request *r, const char *id, struct loaded *l)
 	if (rc == 0 && l->pw)
 		l->parties = cm_parties(l->pw, &l->c, &r->caller);
 	if (rc != 0 || !l->pw || !l->parties) {
-		loaded_release(l);
+		api_case_release(l);
 		api_case_not_found(r);
 		return -1;
 	}
@@ -93,7 +78,7 @@ static int load_case(struct api_request *r, const char *id, struct loaded *l)
 	return 0;
 }
 
-static int log_access(struct api_request *r, const struct store_case *c, const char *what)
+int api_case_log_access(struct api_request *r, const struct store_case *c, const char *what)
 {
 	return store_access_add(r->app->store, r->now, r->user.id, r->caller.org->id, c->id, c->subject_id, what);
 }
@@ -132,7 +117,35 @@ static int timer_one(void *ctx, const struct store_timer *t)
 	return 0;
 }
 
-static json_t *case_json(struct api_request *r, const struct loaded *l, bool full)
+/* Does the caller's view of the case hold personal data (so its read is logged)? */
+static bool reads_personal(const struct api_case *l)
+{
+	return l->personal || (l->parties & MASK(PARTY_PROVIDER));
+}
+
+/*
+ * The possible duplicate persons found when the case was opened: the reason, and
+ * the other case's id only where the caller stands on that case too.
+ */
+static json_t *duplicates_json(struct api_request *r, const struct store_case *c)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(c->duplicates); i++) {
+		const json_t *d = json_array_get(c->duplicates, i);
+		const char *id = json_string_value(json_object_get(d, "case_id"));
+		struct store_case other = { 0 };
+		const struct pathway *pw = NULL;
+		if (id && store_case_get(r->app->store, id, &other) == 0)
+			pw = app_pathway(r->app, other.pathway, other.pathway_version);
+		bool visible = pw && cm_parties(pw, &other, &r->caller);
+		json_array_append_new(out, json_pack("{s:O, s:o}", "reason", json_object_get(d, "reason"), "case_id",
+						     visible ? json_string(id) : json_null()));
+		store_case_release(&other);
+	}
+	return out;
+}
+
+static json_t *case_json(struct api_request *r, const struct api_case *l, bool full)
 {
 	const struct store_case *c = &l->c;
 	const struct pathway *pw = l->pw;
@@ -162,13 +175,21 @@ static json_t *case_json(struct api_request *r, const struct loaded *l, bool ful
 		if (full) {
 			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
 			json_object_set_new(o, "fields", cm_visible_fields(pw, c->fields, l->parties, r->caller.roles));
+			json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
 		}
+	} else if (l->parties & MASK(PARTY_PROVIDER)) {
+		json_t *subject = api_provider_subject(r, l);
+		if (!full)
+			json_object_del(subject, "phone");
+		json_object_set_new(o, "subject", subject);
 	}
 	if (!full)
 		return o;
+	json_t *links = api_case_links_json(r, l);
+	json_object_set_new(o, "links", links ? links : json_array());
 	json_t *actions = json_array();
 	if (st) {
-		struct cm_values vals = { pw, l->subject, c->consent, c->fields };
+		struct cm_values vals = { pw, l->subject, c->consent, c->fields, c->links };
 		date_days today = clock_local_date(r->app->clock, r->now);
 		for (size_t i = 0; i < st->n_actions; i++)
 			if (cm_action_available(&vals, &st->actions[i], r->caller.roles & ~MASK(ROLE_SYSTEM),
@@ -184,8 +205,7 @@ static json_t *case_json(struct api_request *r, const struct loaded *l, bool ful
 
 /* ---- writes ------------------------------------------------------------------------ */
 
-/* The write context of a request: its clock reading and its caller as the actor. */
-static struct flow flow_of(struct api_request *r)
+struct flow api_flow(const struct api_request *r)
 {
 	return (struct flow){ .store = r->app->store, .cfg = r->app->cfg, .cal = r->app->cal, .now = r->now,
 			      .actor_user = r->user.id, .actor_org = r->caller.org->id };
@@ -221,7 +241,7 @@ void api_cases_create(struct api_request *r)
 		int status = 0;
 		int rc = store_idem_get(app->store, r->user.id, key, &stored_hash, &status, &stored_body);
 		if (rc < 0) {
-			storage_error(r);
+			api_storage_error(r);
 			return;
 		}
 		if (rc == 0) {
@@ -234,7 +254,7 @@ void api_cases_create(struct api_request *r)
 				const char *id = json_string_value(json_object_get(body, "id"));
 				struct store_case c = { 0 };
 				if (id && store_case_get(app->store, id, &c) == 0 && json_object_get(body, "subject"))
-					log_access(r, &c, "case.open.replay");
+					api_case_log_access(r, &c, "case.open.replay");
 				store_case_release(&c);
 				api_set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
 				api_reply_json(r, status, body);
@@ -267,19 +287,19 @@ void api_cases_create(struct api_request *r)
 		api_error_cm(r, &err);
 		goto out;
 	}
-	struct flow f = flow_of(r);
+	struct flow f = api_flow(r);
 	if (flow_open_case(&f, pw, &open, &c)) {
-		storage_error(r);
+		api_storage_error(r);
 		goto out;
 	}
-	struct loaded l = { .pw = pw, .parties = cm_parties(pw, &c, &r->caller) };
+	struct api_case l = { .pw = pw, .parties = cm_parties(pw, &c, &r->caller) };
 	l.c = c;
 	l.personal = cm_sees_personal(pw, l.parties);
 	l.subject = open.subject;
 	json_t *view = case_json(r, &l, true);
-	if (l.personal && log_access(r, &c, "case.open")) {
+	if (l.personal && api_case_log_access(r, &c, "case.open")) {
 		json_decref(view);
-		storage_error(r);
+		api_storage_error(r);
 		goto out;
 	}
 	if (key) {
@@ -288,7 +308,7 @@ void api_cases_create(struct api_request *r)
 		free(text);
 		if (rc) {
 			json_decref(view);
-			storage_error(r);
+			api_storage_error(r);
 			goto out;
 		}
 	}
@@ -306,18 +326,18 @@ out:
 
 void api_case_get(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
-	if (l.personal && log_access(r, &l.c, "case.read")) {
-		loaded_release(&l);
-		storage_error(r);
+	if (reads_personal(&l) && api_case_log_access(r, &l.c, "case.read")) {
+		api_case_release(&l);
+		api_storage_error(r);
 		return;
 	}
 	json_t *view = case_json(r, &l, true);
 	api_set_etag(r, l.c.version);
 	api_reply_json(r, 200, view);
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 /* ---- GET /v1/cases ------------------------------------------------------------------- */
@@ -371,7 +391,7 @@ static int list_one(void *ctx, struct store_case *c)
 		lc->more = true;
 		return 1;
 	}
-	struct loaded l = { .pw = pw, .parties = parties };
+	struct api_case l = { .pw = pw, .parties = parties };
 	l.c = *c;
 	l.personal = cm_sees_personal(pw, parties);
 	if (l.personal) {
@@ -384,11 +404,11 @@ static int list_one(void *ctx, struct store_case *c)
 				json_object_set(l.subject, "kana", json_object_get(subject, "kana"));
 		}
 		json_decref(subject);
-		if (log_access(r, c, "case.list")) {
-			lc->failed = true;
-			json_decref(l.subject);
-			return 1;
-		}
+	}
+	if (reads_personal(&l) && api_case_log_access(r, c, "case.list")) {
+		lc->failed = true;
+		json_decref(l.subject);
+		return 1;
 	}
 	json_array_append_new(lc->items, case_json(r, &l, false));
 	json_decref(l.subject);
@@ -457,7 +477,7 @@ void api_cases_list(struct api_request *r)
 	lc.items = json_array();
 	if (store_cases_list(r->app->store, &f, list_one, &lc) || lc.failed) {
 		json_decref(lc.items);
-		storage_error(r);
+		api_storage_error(r);
 	} else {
 		json_t *next = json_null();
 		if (lc.more && lc.last_id) {
@@ -475,7 +495,7 @@ void api_cases_list(struct api_request *r)
 
 struct events_ctx {
 	struct api_request *r;
-	const struct loaded *l;
+	const struct api_case *l;
 	json_t *items;
 };
 
@@ -506,40 +526,46 @@ static int event_one(void *ctx, const struct store_event *ev)
 
 void api_case_events(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
+	if (l.parties == MASK(PARTY_PROVIDER)) {
+		api_case_release(&l);
+		api_error(r, 403, "forbidden", NULL, "a resource provider sees the links to its resources, not the case's history",
+			  "運営機関が見られるのは自機関の社会資源へのつなぎだけです");
+		return;
+	}
 	struct events_ctx ec = { r, &l, json_array() };
 	if (store_events_for_case(r->app->store, l.c.id, event_one, &ec) ||
-	    (l.personal && log_access(r, &l.c, "case.events"))) {
+	    (l.personal && api_case_log_access(r, &l.c, "case.events"))) {
 		json_decref(ec.items);
-		storage_error(r);
+		api_storage_error(r);
 	} else {
 		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ec.items, "next_cursor"));
 	}
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 /* ---- POST /v1/cases/{id}/actions/{name} ---------------------------------------------- */
 
 /* Saves a changed case with its event; replies 412 if another write won the race. */
-static int save_step(struct api_request *r, struct loaded *l, long old_version)
+static int save_step(struct api_request *r, struct api_case *l, long old_version)
 {
 	int rc = store_case_update(r->app->store, &l->c, old_version);
 	if (rc < 0)
-		storage_error(r);
+		api_storage_error(r);
 	else if (rc > 0)
 		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
 			  "ケースが更新されています。読み直してからもう一度お試しください");
 	return rc ? -1 : 0;
 }
 
-static void reply_case(struct api_request *r, struct loaded *l, const char *what)
+static void reply_case(struct api_request *r, struct api_case *l, const char *what)
 {
 	if (!l->subject && l->personal)
 		l->subject = store_subject_get(r->app->store, l->c.subject_id);
-	if (l->personal && log_access(r, &l->c, what)) {
-		storage_error(r);
+	if (reads_personal(l) && api_case_log_access(r, &l->c, what)) {
+		api_storage_error(r);
 		return;
 	}
 	api_set_etag(r, l->c.version);
@@ -548,8 +574,8 @@ static void reply_case(struct api_request *r, struct loaded *l, const char *what
 
 void api_case_action(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
 	json_t *body = NULL;
 	struct cm_step step = { 0 };
@@ -569,11 +595,11 @@ void api_case_action(struct api_request *r)
 		api_error_cm(r, &err);
 		goto out;
 	}
-	struct flow f = flow_of(r);
+	struct flow f = api_flow(r);
 	rc = flow_step(&f, l.pw, &l.c, subject, &step, l.parties);
 	json_decref(subject);
 	if (rc < 0)
-		storage_error(r);
+		api_storage_error(r);
 	else if (rc > 0)
 		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
 			  "ケースが更新されています。読み直してからもう一度お試しください");
@@ -594,7 +620,7 @@ out:
 	json_decref(body);
 	cm_step_release(&step);
 	cm_error_release(&err);
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 /* ---- notes ---------------------------------------------------------------------------- */
@@ -618,29 +644,29 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 
 void api_case_notes_list(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
 	if (!l.personal) {
-		loaded_release(&l);
+		api_case_release(&l);
 		api_error(r, 403, "forbidden", NULL, "notes are for the organisations working on the case",
 			  "メモはケースを担当する機関のみ閲覧できます");
 		return;
 	}
 	struct notes_ctx nc = { r, json_array() };
-	if (store_notes_for_case(r->app->store, l.c.id, note_one, &nc) || log_access(r, &l.c, "case.notes")) {
+	if (store_notes_for_case(r->app->store, l.c.id, note_one, &nc) || api_case_log_access(r, &l.c, "case.notes")) {
 		json_decref(nc.items);
-		storage_error(r);
+		api_storage_error(r);
 	} else {
 		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", nc.items, "next_cursor"));
 	}
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 void api_case_notes_add(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
 	json_t *body = NULL;
 	struct cm_error err = { 0 };
@@ -681,15 +707,15 @@ void api_case_notes_add(struct api_request *r)
 	}
 	char *id = token_new_id("m_");
 	int64_t seq;
-	struct flow f = flow_of(r);
+	struct flow f = api_flow(r);
 	json_t *payload = json_pack("{s:s, s:s}", "note", id, "visibility", visibility);
 	int rc = store_note_add(r->app->store, id, l.c.id, r->user.id, r->caller.org->id, visibility,
 				json_string_value(text), r->now) ||
 		 flow_event(&f, &l.c, "note", l.c.state, l.c.state, payload, &seq) ||
-		 log_access(r, &l.c, "case.note");
+		 api_case_log_access(r, &l.c, "case.note");
 	json_decref(payload);
 	if (rc)
-		storage_error(r);
+		api_storage_error(r);
 	else
 		api_reply_json(r, 201, json_pack("{s:s, s:s, s:s, s:s, s:O, s:o}", "id", id, "user", r->user.id,
 						 "org", r->caller.org->id, "visibility", visibility, "text",
@@ -698,15 +724,15 @@ void api_case_notes_add(struct api_request *r)
 out:
 	json_decref(body);
 	cm_error_release(&err);
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 /* ---- POST /v1/cases/{id}/assign ------------------------------------------------------ */
 
 void api_case_assign(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
 	json_t *body = NULL;
 	struct store_user target = { 0 };
@@ -741,7 +767,7 @@ void api_case_assign(struct api_request *r)
 	if (!json_is_null(u)) {
 		int rc = json_is_string(u) ? store_user_get(r->app->store, json_string_value(u), &target) : 1;
 		if (rc < 0) {
-			storage_error(r);
+			api_storage_error(r);
 			goto out;
 		}
 		if (rc || target.revoked_at || strcmp(target.org, l.c.receiver_org)) {
@@ -758,9 +784,9 @@ void api_case_assign(struct api_request *r)
 	int64_t seq;
 	json_t *payload = json_pack("{s:o}", "assignee", target.id ? json_string(target.id) : json_null());
 	int rc = save_step(r, &l, old_version);
-	struct flow f = flow_of(r);
+	struct flow f = api_flow(r);
 	if (!rc && flow_event(&f, &l.c, "assign", l.c.state, l.c.state, payload, &seq)) {
-		storage_error(r);
+		api_storage_error(r);
 		rc = -1;
 	}
 	json_decref(payload);
@@ -771,15 +797,15 @@ void api_case_assign(struct api_request *r)
 out:
 	store_user_release(&target);
 	json_decref(body);
-	loaded_release(&l);
+	api_case_release(&l);
 }
 
 /* ---- PATCH /v1/cases/{id}/subject ---------------------------------------------------- */
 
 void api_case_subject_patch(struct api_request *r)
 {
-	struct loaded l;
-	if (load_case(r, r->segs[2], &l))
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
 		return;
 	json_t *body = NULL, *merged = NULL;
 	struct cm_error err = { 0 };
@@ -816,10 +842,10 @@ void api_case_subject_patch(struct api_request *r)
 	int64_t seq;
 	json_t *payload = json_pack("{s:o, s:s}", "changed", changed, "subject_digest", digest);
 	int rc = save_step(r, &l, old_version);
-	struct flow f = flow_of(r);
+	struct flow f = api_flow(r);
 	if (!rc && (store_subject_update(r->app->store, l.c.subject_id, merged, r->now) ||
 		    flow_event(&f, &l.c, "correct_subject", l.c.state, l.c.state, payload, &seq))) {
-		storage_error(r);
+		api_storage_error(r);
 		rc = -1;
 	}
 	json_decref(payload);
@@ -832,5 +858,5 @@ out:
 	json_decref(merged);
 	json_decref(body);
 	cm_error_release(&err);
-	loaded_release(&l);
+	api_case_release(&l);
 }

@@ -14,12 +14,6 @@
 #define QUERY_MAX_BYTES 200
 #define QUERY_MAX_TERMS 8
 
-static void storage_error(struct api_request *r)
-{
-	api_error(r, 503, "storage_unavailable", NULL, "the database is not available; nothing was changed",
-		  "データベースを利用できません。変更は行われていません");
-}
-
 static void not_found(struct api_request *r)
 {
 	api_error(r, 404, "not_found", NULL, "no such resource in the directory", "該当する社会資源はありません");
@@ -171,7 +165,7 @@ void api_resources_list(struct api_request *r)
 	lc.items = json_array();
 	if (store_resources_list(r->app->store, &f, list_one, &lc)) {
 		json_decref(lc.items);
-		storage_error(r);
+		api_storage_error(r);
 		goto out;
 	}
 	json_t *next = json_null();
@@ -199,7 +193,7 @@ static int load(struct api_request *r, struct store_resource *out)
 	memset(out, 0, sizeof(*out));
 	int rc = resource_valid_id(r->segs[2]) ? store_resource_get(r->app->store, r->segs[2], out) : 1;
 	if (rc < 0)
-		storage_error(r);
+		api_storage_error(r);
 	else if (rc > 0)
 		not_found(r);
 	return rc ? -1 : 0;
@@ -259,7 +253,7 @@ void api_resources_create(struct api_request *r)
 		return;
 	int rc = resource_save(r->app->store, &in, NULL, 0, r->user.id, r->now, &saved);
 	if (rc) {
-		storage_error(r);
+		api_storage_error(r);
 	} else {
 		r->location = xasprintf("/v1/resources/%s", saved.id);
 		reply_resource(r, 201, &saved);
@@ -282,7 +276,7 @@ void api_resource_put(struct api_request *r)
 		goto out;
 	int rc = resource_save(r->app->store, &in, old.id, old.version, r->user.id, r->now, &saved);
 	if (rc < 0)
-		storage_error(r);
+		api_storage_error(r);
 	else if (rc > 0)
 		api_error(r, 412, "precondition_failed", "If-Match", "the resource has changed; reload it and try again",
 			  "社会資源が更新されています。読み直してからもう一度お試しください");

@@ -46,6 +46,18 @@ void cm_error_release(struct cm_error *e)
 
 /* ---- who is who --------------------------------------------------------------- */
 
+bool cm_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !strncmp(p, item, n))
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
 party_mask cm_parties(const struct pathway *pw, const struct store_case *c, const struct cm_caller *who)
 {
 	party_mask p = 0;
@@ -53,6 +65,8 @@ party_mask cm_parties(const struct pathway *pw, const struct store_case *c, cons
 		return 0;
 	if (c->origin_org && !strcmp(c->origin_org, who->org->id))
 		p |= MASK(PARTY_ORIGIN);
+	if (c->providers && cm_list_has(c->providers, who->org->id))
+		p |= MASK(PARTY_PROVIDER);
 	if (c->receiver_org && !strcmp(c->receiver_org, who->org->id))
 		p |= MASK(PARTY_RECEIVER);
 	if (who->user && c->assignee && !strcmp(c->assignee, who->user))
@@ -106,6 +120,14 @@ static int lookup(void *ctx, int slot, const char *path, struct expr_value *out)
 {
 	const struct cm_values *vals = ctx;
 	const json_t *v = NULL;
+	if (slot >= PW_SLOT_LINKS && slot < PW_SLOT_FIELD) {
+		int k = slot - PW_SLOT_LINKS;
+		long n = 0;
+		if (vals->links)
+			n = k == PW_LINKS_ACTIVE ? vals->links[LINK_PROPOSED] + vals->links[LINK_JOINED] : vals->links[k];
+		*out = (struct expr_value){ .type = EXPR_T_INT, .u.i = n };
+		return 0;
+	}
 	if (slot >= PW_SLOT_FIELD)
 		v = vals->fields ? json_object_get(vals->fields, vals->pw->fields[slot - PW_SLOT_FIELD].name) : NULL;
 	else if (slot >= PW_SLOT_CONSENT)
@@ -408,7 +430,7 @@ static json_t *check_subject(const struct config *cfg, const struct pathway *pw,
 	return out;
 }
 
-static json_t *check_consent(const json_t *consent, date_days today, struct cm_error *err)
+json_t *cm_check_consent(const json_t *consent, date_days today, struct cm_error *err)
 {
 	if (!json_is_object(consent)) {
 		cm_fail(err, 422, "invalid_field", "consent", "consent must be an object {obtained_by, obtained_at, method, scope}");
@@ -513,7 +535,7 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 		goto fail;
 	const json_t *consent = json_object_get(body, "consent");
 	if (consent && !json_is_null(consent)) {
-		if (!(out->consent = check_consent(consent, today, err)))
+		if (!(out->consent = cm_check_consent(consent, today, err)))
 			goto fail;
 	} else if (pw->consent_required) {
 		cm_fail(err, 422, "missing_field", "consent", "consent is required: who obtained it, when, how and for what");
@@ -537,7 +559,7 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 			goto fail;
 		}
 	}
-	struct cm_values vals = { pw, out->subject, out->consent, out->fields };
+	struct cm_values vals = { pw, out->subject, out->consent, out->fields, NULL };
 	out->state = -1;
 	for (size_t i = 0; i < pw->n_start && out->state < 0; i++)
 		if (eval_guard(pw->start[i].when, &vals, today))
@@ -550,7 +572,7 @@ fail:
 
 bool cm_eligible(const struct pathway *pw, const struct cm_open *o, date_days today)
 {
-	struct cm_values vals = { pw, o->subject, o->consent, o->fields };
+	struct cm_values vals = { pw, o->subject, o->consent, o->fields, NULL };
 	return eval_guard(pw->eligibility, &vals, today);
 }
 
@@ -588,7 +610,7 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct stor
 		cm_fail_ja(err, "この役割・立場では '%s' を行えません", name);
 		return -1;
 	}
-	struct cm_values vals = { pw, subject, c->consent, c->fields };
+	struct cm_values vals = { pw, subject, c->consent, c->fields, c->links };
 	if (!eval_guard(a->guard, &vals, today)) {
 		cm_fail(err, 409, "action_not_available", "action", "'%s' is not possible now: %s", name,
 			expr_source(a->guard));

@@ -43,8 +43,17 @@ int cm_check_text(const json_t *v, const char *path, size_t max, struct cm_error
 int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct cm_error *err);
 int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct cm_error *err);
 int cm_check_phone(const json_t *v, const char *path, struct cm_error *err);
+/* A consent {obtained_by, obtained_at, method, scope}: a checked copy, or NULL with *err. */
+json_t *cm_check_consent(const json_t *consent, date_days today, struct cm_error *err);
 
-/* The sides of case c the caller stands on (0: none, so the case must look absent). */
+/* True when a comma-separated list holds item. */
+bool cm_list_has(const char *list, const char *item);
+
+/*
+ * The sides of case c the caller stands on (0: none, so the case must look
+ * absent). A resource provider stands on the case (PARTY_PROVIDER) while a link
+ * to one of its resources that handed it the person's details is open.
+ */
 party_mask cm_parties(const struct pathway *pw, const struct store_case *c, const struct cm_caller *who);
 
 /* May a caller on these sides see the subject's personal data and the case's fields? */
@@ -59,6 +68,7 @@ struct cm_values {
 	const json_t *subject;
 	const json_t *consent;
 	const json_t *fields;
+	const int *links;          /* the case's links per status (LINK_STATUS_COUNT), or NULL for none */
 };
 
 /* Is the action available to this caller now (role, side and guard)? */

@@ -790,10 +790,22 @@ static int load_notifications(struct loader *l, const struct ydoc_node *n)
 }
 
 /* Every template a pathway names must exist. */
+/* The messages tsunagu itself sends, whatever the pathways say. */
+static const char *const system_templates[] = { "resource_referral", "resource_link_changed", "possible_duplicate",
+						NULL };
+
 static int check_templates(struct loader *l)
 {
 	struct config *cfg = l->cfg;
 	int bad = 0;
+	for (size_t i = 0; system_templates[i]; i++)
+		if (!templates_find(&cfg->templates, system_templates[i])) {
+			diag_add(l->r.diag, DIAG_ERROR, cfg->templates_dir, 0, 0,
+				 "the templates folder lacks %s.yaml, the message tsunagu sends for %s", system_templates[i],
+				 i == 0 ? "a referral to a resource provider"
+				 : i == 1 ? "a provider's change to a link" : "a possible duplicate person");
+			bad++;
+		}
 	for (size_t p = 0; p < cfg->pathways.n; p++) {
 		const struct pathway *pw = cfg->pathways.items[p];
 		for (size_t s = 0; s < pw->n_states; s++) {

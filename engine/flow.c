@@ -1,7 +1,8 @@
 /*
  * flow — the writes of an opening or an action. Entering a state creates its
  * timers (due on the business calendar) and outbox rows; leaving one cancels the
- * timers not yet fired, so a case never sees the timer of a state it left.
+ * timers not yet fired, so a case never sees the timer of a state it left. A
+ * link change is a case event too, and may move the case (on_link).
  */
 #include "flow.h"
 #include "mpjson.h"
@@ -247,5 +248,68 @@ int flow_timer_notify(const struct flow *f, const struct store_case *c, const st
 	json_t *payload = json_pack("{s:s, s:s}", "timer", t->name, "template", t->notify.template_name);
 	int rc = flow_event(f, c, "timer", c->state, c->state, payload, &seq) || notify(f, c, &t->notify, seq);
 	json_decref(payload);
+	return rc ? -1 : 0;
+}
+
+/* The on_link action of the state for a status: the system takes it if its guard allows. */
+static int on_link(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
+		   int status)
+{
+	int s = pathway_state_index(pw, c->state);
+	int a = s >= 0 ? pw->states[s].on_link[status] : -1;
+	if (a < 0)
+		return 0;
+	struct cm_caller system = { .user = NULL, .org = NULL, .roles = MASK(ROLE_SYSTEM) };
+	struct cm_step step = { 0 };
+	struct cm_error err = { 0 };
+	date_days today = clock_local_date(f->cal->clock, f->now);
+	int rc = 0;
+	if (cm_act(f->cfg, pw, c, subject, &system, 0, pw->states[s].actions[a].name, NULL, today, &step, &err) == 0)
+		rc = flow_step(f, pw, c, subject, &step, 0);
+	cm_step_release(&step);
+	cm_error_release(&err);
+	return rc;
+}
+
+int flow_link(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
+	      const struct flow_link *ch)
+{
+	struct store_link *l = ch->link;
+	int status = vocab_lookup(link_status_names, l->status);
+	long old_version = c->version;
+	c->version++;
+	c->updated_at = f->now;
+	if (ch->old_status != status) {
+		if (ch->old_status >= 0)
+			c->links[ch->old_status]--;
+		c->links[status]++;
+	}
+	int rc = store_case_update(f->store, c, old_version);
+	if (rc)
+		return rc;
+	if (ch->created ? store_link_insert(f->store, l) : store_link_update(f->store, l))
+		return -1;
+	json_t *payload = json_pack("{s:s, s:s, s:s}", "link", l->id, "resource", l->resource_id, "status", l->status);
+	if (ch->old_status != status)
+		json_object_set_new(payload, "on", json_string(status == LINK_PROPOSED ? l->proposed_on
+							      : status == LINK_JOINED ? l->joined_on
+							      : status == LINK_DECLINED ? l->declined_on : l->ended_on));
+	if (ch->handed_items)
+		json_object_set_new(payload, "shared_with", json_pack("{s:s, s:s}", "org", l->provider_org, "items",
+								      ch->handed_items));
+	int64_t seq = 0;
+	rc = flow_event(f, c, ch->event, c->state, c->state, payload, &seq);
+	json_decref(payload);
+	bool handed = ch->handed_items && f->actor_org && strcmp(l->provider_org, f->actor_org);
+	if (!rc && handed)
+		rc = store_provision_add(f->store, f->now, c->id, c->subject_id, f->actor_org, l->provider_org,
+					 ch->handed_items, ch->consent_basis, seq) ||
+		     outbox_for(f, c, "provider", l->provider_org, NULL, "resource_referral", seq);
+	/* The receiving organisation hears when the provider records the person's attendance. */
+	if (!rc && f->actor_org && c->receiver_org && !strcmp(f->actor_org, l->provider_org) &&
+	    strcmp(l->provider_org, c->receiver_org))
+		rc = outbox_for(f, c, "receiver", c->receiver_org, NULL, "resource_link_changed", seq);
+	if (!rc && ch->old_status != status)
+		rc = on_link(f, pw, c, subject, status);
 	return rc ? -1 : 0;
 }

@@ -54,6 +54,27 @@ int flow_open_case(const struct flow *f, const struct pathway *pw, const struct 
 int flow_step(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
 	      const struct cm_step *step, party_mask parties);
 
+/* A change of one of a case's links to a resource, checked (links.h) and applied to `link`. */
+struct flow_link {
+	struct store_link *link;   /* the link as it is after the change */
+	bool created;
+	int old_status;            /* the status before (enum link_status), or -1 when created */
+	const char *event;         /* links_event_name */
+	const char *handed_items;  /* the person's details passing to the provider now, or NULL */
+	const char *consent_basis; /* what that handoff relies on */
+};
+
+/*
+ * Writes a link change: the link row, the case's new version, the event, and when
+ * the person's details pass to the provider, the provision record and the
+ * provider's notification; when the provider changed the link, the receiver's
+ * notification. If the case's state has an on_link action for the new status,
+ * the system takes it. `c` is updated in place. Returns 0, 1 when the case's
+ * version moved on meanwhile (nothing written), or -1 on a storage error.
+ */
+int flow_link(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject,
+	      const struct flow_link *ch);
+
 /*
  * Fires a notification timer of case c: an event `timer` naming it, and the
  * outbox row(s) of its notification.

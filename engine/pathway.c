@@ -26,6 +26,8 @@ const char *const subject_field_names[SUBJECT_FIELD_COUNT + 1] = {
 	"name", "kana", "birth_date", "sex", "phone", "area", NULL
 };
 
+const char *const link_count_names[] = { "proposed", "joined", "declined", "ended", "active", NULL };
+
 const char *const consent_field_names[] = {
 	"obtained_by", "obtained_at", "method", "scope", NULL
 };
@@ -499,6 +501,13 @@ int pathway_resolve_path(void *pathway, const char *path, struct expr_field_info
 		}
 		return 0;
 	}
+	if (!strncmp(path, "links.", 6)) {
+		int i = vocab_lookup(link_count_names, path + 6);
+		if (i < 0)
+			return -1;
+		*out = (struct expr_field_info){ .type = EXPR_T_INT, .slot = PW_SLOT_LINKS + i };
+		return 0;
+	}
 	if (!strncmp(path, "fields.", 7))
 		path += 7;
 	int idx = field_index(pw, path);
@@ -811,14 +820,66 @@ static int compile_timer(struct compiler *c, struct pw_state *st, const struct y
 	return bad ? -1 : 0;
 }
 
+/*
+ * on_link: { joined: ACTION, … } — when a link of the case to a resource reaches
+ * the status while the case is in this state, the system takes the action. It
+ * must allow the role system and need no fields: nobody is there to fill them.
+ */
+static int compile_on_link(struct compiler *c, struct pw_state *st, const struct ydoc_node *n)
+{
+	if (st->final) {
+		ydoc_error(&c->r, n, "a final state has no on_link: the case has ended");
+		return -1;
+	}
+	if (ydoc_expect(&c->r, n, YDOC_MAP, "on_link"))
+		return -1;
+	int bad = 0;
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		const struct ydoc_node *key = n->pairs[i].key, *value = n->pairs[i].value;
+		int status;
+		const char *name;
+		if (read_vocab(c, key, "link status", link_status_names, &status) ||
+		    ydoc_read_string(&c->r, value, "an action of this state", &name)) {
+			bad++;
+			continue;
+		}
+		int a = -1;
+		for (size_t k = 0; k < st->n_actions; k++)
+			if (st->actions[k].name && !strcmp(st->actions[k].name, name))
+				a = (int)k;
+		if (a < 0) {
+			ydoc_error(&c->r, value, "on_link action '%s' is not an action of state '%s'", name, st->name);
+			bad++;
+			continue;
+		}
+		const struct pw_action *act = &st->actions[a];
+		if (!(act->by & MASK(ROLE_SYSTEM))) {
+			ydoc_error(&c->r, value, "on_link action '%s' must allow the role 'system' in its 'by'", name);
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < act->n_fields; k++)
+			if (act->fields[k].required) {
+				ydoc_error(&c->r, value, "on_link action '%s' requires '%s', which the system cannot give; "
+					   "make it optional or use another action", name, c->pw->fields[act->fields[k].field].name);
+				bad++;
+				break;
+			}
+		st->on_link[status] = a;
+	}
+	return bad ? -1 : 0;
+}
+
 static int compile_state(struct compiler *c, struct pw_state *st, const struct ydoc_node *n)
 {
 	static const char *const keys[] = {
 		"title", "inbox", "milestone", "final", "outcome", "outcome_from", "notify", "timers",
-		"actions", NULL
+		"actions", "on_link", NULL
 	};
 	int bad = 0;
 	st->outcome_field = -1;
+	for (int k = 0; k < LINK_STATUS_COUNT; k++)
+		st->on_link[k] = -1;
 	st->inbox = PARTY_NONE;
 	if (ydoc_expect(&c->r, n, YDOC_MAP, "a state"))
 		return -1;
@@ -957,6 +1018,8 @@ static int compile_state(struct compiler *c, struct pw_state *st, const struct y
 			bad++;
 		}
 	}
+	if ((v = ydoc_get(n, "on_link")) && compile_on_link(c, st, v))
+		bad++;
 	if (!st->final && st->n_actions == 0) {
 		diag_add(c->r.diag, DIAG_ERROR, c->r.file, st->line, st->column,
 			 "state '%s' is not final and has no actions: a case would be stuck there (add actions, or 'final: true' with an outcome)",
@@ -1431,7 +1494,8 @@ bool pathway_action_permits(const struct pw_action *a, role_mask roles, party_ma
 		return false;
 	if (roles & MASK(ROLE_SYSTEM))
 		return true;
-	return a->parties == 0 ? parties != 0 : (a->parties & parties) != 0;
+	/* "Every side" means the sides working the case: a resource provider acts only where it is named. */
+	return a->parties == 0 ? (parties & ~MASK(PARTY_PROVIDER)) != 0 : (a->parties & parties) != 0;
 }
 
 bool pathway_field_visible(const struct pathway *pw, int field, party_mask parties, role_mask roles)
@@ -1439,6 +1503,8 @@ bool pathway_field_visible(const struct pathway *pw, int field, party_mask parti
 	if (field < 0 || (size_t)field >= pw->n_fields || parties == 0)
 		return false;
 	const struct pw_field *f = &pw->fields[field];
+	if (!f->visible_parties && !(parties & ~MASK(PARTY_PROVIDER)))
+		return false;
 	if (f->visible_parties && !(f->visible_parties & parties))
 		return false;
 	if (f->visible_roles && !(f->visible_roles & roles))

@@ -30,7 +30,7 @@ struct pw_field {
 	size_t n_values;
 	long min, max;             /* int bounds */
 	size_t max_length;         /* text: bytes */
-	party_mask visible_parties; /* who may see the value; all parties when 0 */
+	party_mask visible_parties; /* who may see the value; every side but a provider when 0 */
 	role_mask visible_roles;    /* and with which roles; all roles when 0 */
 	int line, column;
 };
@@ -52,7 +52,7 @@ struct pw_action {
 	struct pw_text title;
 	int target;                /* state index */
 	role_mask by;
-	party_mask parties;        /* which sides may act; every side when 0 */
+	party_mask parties;        /* which sides may act; every side but a provider when 0 */
 	struct pw_field_use *fields;
 	size_t n_fields;
 	struct pw_setting *sets;
@@ -97,6 +97,7 @@ struct pw_state {
 	size_t n_timers;
 	struct pw_action *actions;
 	size_t n_actions;
+	int on_link[LINK_STATUS_COUNT]; /* the action the system takes when a link reaches the status, or -1 */
 	int line, column;
 };
 
@@ -176,8 +177,16 @@ int pathway_resolve_path(void *pathway, const char *path, struct expr_field_info
  * The slot numbers that pathway_resolve_path hands to expression lookups:
  * subject fields first, then consent fields, then the case fields by index.
  */
-enum { PW_SLOT_SUBJECT = 0, PW_SLOT_CONSENT = 100, PW_SLOT_FIELD = 200 };
+enum { PW_SLOT_SUBJECT = 0, PW_SLOT_CONSENT = 100, PW_SLOT_LINKS = 150, PW_SLOT_FIELD = 200 };
 extern const char *const consent_field_names[];
+
+/*
+ * The counts an expression may read of a case's links to resources:
+ * links.proposed, links.joined, links.declined, links.ended (by status now) and
+ * links.active (proposed or joined).
+ */
+enum { PW_LINKS_ACTIVE = LINK_STATUS_COUNT };
+extern const char *const link_count_names[];
 
 /* A set of pathways: every *.yaml of a directory, one id each. */
 struct pathway_set {

@@ -1,0 +1,381 @@
+/*
+ * api_links — a case's links to community resources over HTTP. The receiving
+ * organisation proposes a link (POST /v1/cases/{id}/links), may hand the
+ * person's name and contact to the resource's provider when a consent covers it,
+ * and records what became of it (PATCH …/links/{link}: joined, declined, ended);
+ * the provider sees the people referred to its resources (GET /v1/links) and
+ * records attendance. Every change is an event of the case, in the same
+ * transaction as the link, its provision record and its notifications.
+ */
+#include "api.h"
+#include "links.h"
+#include "resource.h"
+#include "token.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_receiver(const struct api_case *l)
+{
+	return l->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE));
+}
+
+/* ---- views ---------------------------------------------------------------------------------- */
+
+struct view_ctx {
+	struct api_request *r;
+	const struct api_case *l;
+	json_t *items;
+	bool failed;
+};
+
+static int view_one(void *ctx, const struct store_link *link)
+{
+	struct view_ctx *v = ctx;
+	const struct api_case *l = v->l;
+	bool receiver = is_receiver(l);
+	/* A provider sees its own links only; the other sides of the case see them all. */
+	if (!receiver && !l->personal && strcmp(link->provider_org, v->r->caller.org->id))
+		return 0;
+	struct store_resource res = { 0 };
+	int rc = store_resource_get(v->r->app->store, link->resource_id, &res);
+	if (rc < 0) {
+		v->failed = true;
+		return 1;
+	}
+	json_array_append_new(v->items, links_json(link, rc == 0 ? &res : NULL, receiver, v->r->app->clock));
+	store_resource_release(&res);
+	return 0;
+}
+
+json_t *api_case_links_json(struct api_request *r, const struct api_case *l)
+{
+	struct view_ctx v = { r, l, json_array(), false };
+	if (store_links_for_case(r->app->store, l->c.id, view_one, &v) || v.failed) {
+		json_decref(v.items);
+		return NULL;
+	}
+	return v.items;
+}
+
+/* What a provider may see of the person: the items handed to it through its open links. */
+json_t *api_provider_subject(struct api_request *r, const struct api_case *l)
+{
+	json_t *subject = store_subject_get(r->app->store, l->c.subject_id);
+	json_t *out = json_object();
+	const char *names[] = { "name", "kana", "phone" };
+	struct view_ctx v = { r, l, json_array(), false };
+	if (store_links_for_case(r->app->store, l->c.id, view_one, &v) == 0)
+		for (size_t i = 0; i < json_array_size(v.items); i++) {
+			const json_t *link = json_array_get(v.items, i), *st = json_object_get(link, "status");
+			if (strcmp(json_string_value(st), "proposed") && strcmp(json_string_value(st), "joined"))
+				continue;
+			const json_t *shared = json_object_get(link, "shared_with_provider");
+			for (size_t k = 0; k < json_array_size(shared); k++)
+				for (int n = 0; n < 3; n++) {
+					const char *item = json_string_value(json_array_get(shared, k));
+					if (!strcmp(item + strlen("subject."), names[n]) && json_object_get(subject, names[n]))
+						json_object_set(out, names[n], json_object_get(subject, names[n]));
+				}
+		}
+	json_decref(v.items);
+	json_decref(subject);
+	return out;
+}
+
+/* ---- GET /v1/cases/{id}/links ---------------------------------------------------------------- */
+
+void api_case_links_list(struct api_request *r)
+{
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
+		return;
+	json_t *items = api_case_links_json(r, &l);
+	if (!items)
+		api_storage_error(r);
+	else
+		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+	api_case_release(&l);
+}
+
+/* ---- writes ------------------------------------------------------------------------------------ */
+
+/* The common end of a write: the case's ETag and the link as its writer sees it. */
+static void reply_link(struct api_request *r, int status, const struct api_case *l, const struct store_link *link,
+		       const struct store_resource *res)
+{
+	api_set_etag(r, l->c.version);
+	api_reply_json(r, status, links_json(link, res, is_receiver(l), r->app->clock));
+}
+
+static int open_case(struct api_request *r, const struct api_case *l)
+{
+	int s = pathway_state_index(l->pw, l->c.state);
+	if (s < 0 || l->pw->states[s].final) {
+		api_error(r, 409, "action_not_available", NULL, "the case has ended; its links cannot change",
+			  "ケースは終了しています。つなぎは変更できません");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hands the person's details over with this change when it asks to and the
+ * provider is another organisation: needs a consent on record (the case's or one
+ * given now). 0 and *items / *basis (caller frees), or 422 and -1.
+ */
+static int handoff(struct api_request *r, const struct api_case *l, const struct links_change *ch, char **items,
+		   char **basis)
+{
+	*items = *basis = NULL;
+	if (!ch->share)
+		return 0;
+	if (!(*basis = links_consent_basis(ch->consent, l->c.consent))) {
+		api_error(r, 422, "consent_required", "consent",
+			  "the person's details pass to the provider only with their consent: the case has none; "
+			  "send consent {obtained_by, obtained_at, method, scope} for this handoff",
+			  "運営機関へ本人の情報を渡すには本人の同意が必要です。ケースに同意の記録がないため、"
+			  "この提供についての consent {obtained_by, obtained_at, method, scope} を指定してください");
+		return -1;
+	}
+	json_t *subject = store_subject_get(r->app->store, l->c.subject_id);
+	*items = links_shared_items(subject);
+	json_decref(subject);
+	return 0;
+}
+
+struct open_link {
+	const char *resource;
+	bool found;
+};
+
+static int find_open(void *ctx, const struct store_link *link)
+{
+	struct open_link *q = ctx;
+	q->found |= !strcmp(link->resource_id, q->resource) &&
+		    (!strcmp(link->status, "proposed") || !strcmp(link->status, "joined"));
+	return q->found;
+}
+
+void api_case_links_create(struct api_request *r)
+{
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct links_change ch = { 0 };
+	struct cm_error err = { 0 };
+	struct store_resource res = { 0 };
+	struct store_link link = { 0 };
+	char *items = NULL, *basis = NULL;
+	const char *resource_id;
+	if (!is_receiver(&l)) {
+		api_error(r, 403, "forbidden", NULL, "the receiving organisation links the person to resources",
+			  "社会資源へのつなぎは受け手の機関が行います");
+		goto out;
+	}
+	if (open_case(r, &l) || api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	if (links_check_new(body, clock_local_date(r->app->clock, r->now), &ch, &resource_id, &err)) {
+		api_error_cm(r, &err);
+		goto out;
+	}
+	int rc = resource_valid_id(resource_id) ? store_resource_get(r->app->store, resource_id, &res) : 1;
+	if (rc < 0) {
+		api_storage_error(r);
+		goto out;
+	}
+	if (rc > 0 || strcmp(res.status, "active")) {
+		api_error(r, 422, "invalid_field", "resource", "resource must be the id of an active resource of the directory",
+			  "resource には名簿にある利用中の社会資源の ID を指定してください");
+		goto out;
+	}
+	struct open_link q = { res.id, false };
+	if (store_links_for_case(r->app->store, l.c.id, find_open, &q)) {
+		api_storage_error(r);
+		goto out;
+	}
+	if (q.found) {
+		api_error(r, 409, "already_linked", "resource", "the person already has an open link to this resource",
+			  "この社会資源へのつなぎはすでにあります");
+		goto out;
+	}
+	link = (struct store_link){
+		.id = token_new_id("l_"), .case_id = xstrdup(l.c.id), .resource_id = xstrdup(res.id),
+		.provider_org = xstrdup(res.provider), .status = xstrdup("proposed"), .proposed_on = xstrdup(ch.on),
+		.created_by = xstrdup(r->user.id), .created_org = xstrdup(r->caller.org->id), .created_at = r->now,
+	};
+	if (handoff(r, &l, &ch, &items, &basis))
+		goto out;
+	links_apply(&link, &ch, items, r->now);
+	struct flow f = api_flow(r);
+	struct flow_link fl = { &link, true, -1, links_event_name(&ch, true), items, basis };
+	rc = flow_link(&f, l.pw, &l.c, l.subject, &fl);
+	if (rc < 0) {
+		api_storage_error(r);
+	} else if (rc > 0) {
+		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
+			  "ケースが更新されています。読み直してからもう一度お試しください");
+	} else if (api_case_log_access(r, &l.c, "case.link")) {
+		api_storage_error(r);
+	} else {
+		r->location = xasprintf("/v1/cases/%s/links/%s", l.c.id, link.id);
+		reply_link(r, 201, &l, &link, &res);
+	}
+out:
+	free(items);
+	free(basis);
+	store_link_release(&link);
+	store_resource_release(&res);
+	links_change_release(&ch);
+	cm_error_release(&err);
+	json_decref(body);
+	api_case_release(&l);
+}
+
+void api_case_link_patch(struct api_request *r)
+{
+	struct api_case l;
+	if (api_case_load(r, r->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct links_change ch = { 0 };
+	struct cm_error err = { 0 };
+	struct store_link link = { 0 };
+	struct store_resource res = { 0 };
+	char *items = NULL, *basis = NULL;
+	int rc = store_link_get(r->app->store, r->segs[4], &link);
+	bool receiver = is_receiver(&l);
+	if (rc < 0) {
+		api_storage_error(r);
+		goto out;
+	}
+	/* A link of another case, or of another provider, is not there for this caller. */
+	if (rc > 0 || strcmp(link.case_id, l.c.id) ||
+	    (!receiver && !((l.parties & MASK(PARTY_PROVIDER)) && !strcmp(link.provider_org, r->caller.org->id) &&
+			    link.shared))) {
+		if (rc == 0 && !strcmp(link.case_id, l.c.id) && l.personal)
+			api_error(r, 403, "forbidden", NULL,
+				  "the receiving organisation and the resource's provider change a link",
+				  "つなぎを変更できるのは受け手の機関と運営機関だけです");
+		else
+			api_error(r, 404, "not_found", NULL, "no such link", "該当するつなぎはありません");
+		goto out;
+	}
+	if (open_case(r, &l) || api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	if (links_check_change(&link, receiver, body, clock_local_date(r->app->clock, r->now), &ch, &err)) {
+		api_error_cm(r, &err);
+		goto out;
+	}
+	if (handoff(r, &l, &ch, &items, &basis))
+		goto out;
+	int old_status = vocab_lookup(link_status_names, link.status);
+	links_apply(&link, &ch, items, r->now);
+	struct flow f = api_flow(r);
+	struct flow_link fl = { &link, false, old_status, links_event_name(&ch, false), items, basis };
+	rc = flow_link(&f, l.pw, &l.c, l.subject, &fl);
+	if (rc < 0) {
+		api_storage_error(r);
+	} else if (rc > 0) {
+		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
+			  "ケースが更新されています。読み直してからもう一度お試しください");
+	} else if (store_resource_get(r->app->store, link.resource_id, &res) < 0 ||
+		   api_case_log_access(r, &l.c, "case.link")) {
+		api_storage_error(r);
+	} else {
+		reply_link(r, 200, &l, &link, res.id ? &res : NULL);
+	}
+out:
+	free(items);
+	free(basis);
+	store_link_release(&link);
+	store_resource_release(&res);
+	links_change_release(&ch);
+	cm_error_release(&err);
+	json_decref(body);
+	api_case_release(&l);
+}
+
+/* ---- GET /v1/links: the provider's referrals ------------------------------------------------ */
+
+struct provider_ctx {
+	struct api_request *r;
+	json_t *items;
+	int limit;
+	bool more, failed;
+	char *last;
+};
+
+static int provider_one(void *ctx, const struct store_link *link)
+{
+	struct provider_ctx *p = ctx;
+	struct api_request *r = p->r;
+	if ((int)json_array_size(p->items) == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	struct store_resource res = { 0 };
+	struct store_case c = { 0 };
+	if (store_resource_get(r->app->store, link->resource_id, &res) < 0 ||
+	    store_case_get(r->app->store, link->case_id, &c) < 0) {
+		p->failed = true;
+		store_resource_release(&res);
+		return 1;
+	}
+	json_t *o = links_json(link, res.id ? &res : NULL, false, r->app->clock);
+	bool open = !strcmp(link->status, "proposed") || !strcmp(link->status, "joined");
+	json_t *person = json_null();
+	if (open && c.subject_id) {
+		json_t *subject = store_subject_get(r->app->store, c.subject_id);
+		person = json_object();
+		for (const char *s = link->shared; s && *s;) {
+			size_t n = strcspn(s, ",");
+			char *item = xstrndup(s + strlen("subject."), n - strlen("subject."));
+			if (json_object_get(subject, item))
+				json_object_set(person, item, json_object_get(subject, item));
+			free(item);
+			s += n + (s[n] == ',');
+		}
+		json_decref(subject);
+		if (api_case_log_access(r, &c, "links.provider"))
+			p->failed = true;
+	}
+	/* Only while the link is open does the provider hold the person's details. */
+	json_object_set_new(o, "person", person);
+	json_array_append_new(p->items, o);
+	free(p->last);
+	p->last = xstrdup(link->id);
+	store_resource_release(&res);
+	store_case_release(&c);
+	return p->failed;
+}
+
+void api_links_provider(struct api_request *r)
+{
+	static const char *const params[] = { "status", "resource", "limit", "cursor", NULL };
+	struct provider_ctx p = { .r = r, .limit = 50 };
+	if (api_query_known(r, params) || api_query_limit(r, &p.limit))
+		return;
+	const char *status = api_query(r, "status"), *resource = api_query(r, "resource"),
+		   *cursor = api_query(r, "cursor");
+	if (status && vocab_lookup(link_status_names, status) < 0) {
+		api_error(r, 422, "invalid_field", "status", "status must be proposed, joined, declined or ended",
+			  "status は proposed, joined, declined, ended のいずれかで指定してください");
+		return;
+	}
+	if (cursor && strspn(cursor, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(cursor)) {
+		api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out", "cursor が正しくありません");
+		return;
+	}
+	p.items = json_array();
+	if (store_links_for_provider(r->app->store, r->caller.org->id, status, resource, cursor, p.limit + 1,
+				     provider_one, &p) || p.failed) {
+		json_decref(p.items);
+		api_storage_error(r);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
+						 p.more && p.last ? json_string(p.last) : json_null()));
+	}
+	free(p.last);
+}
