@@ -175,7 +175,9 @@ static json_t *case_json(struct api_request *r, const struct api_case *l, bool f
 		if (full) {
 			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
 			json_object_set_new(o, "fields", cm_visible_fields(pw, c->fields, l->parties, r->caller.roles));
-			json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
+			/* Only the receiving side hears of other cases of the person: the origin must not learn of them. */
+			if (l->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE)))
+				json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
 		}
 	} else if (l->parties & MASK(PARTY_PROVIDER)) {
 		json_t *subject = api_provider_subject(r, l);
@@ -839,6 +841,7 @@ void api_case_subject_patch(struct api_request *r)
 	l.c.updated_at = r->now;
 	free(l.c.area);
 	l.c.area = xstrdup(json_string_value(json_object_get(merged, "area")));
+	flow_person_keys(&l.c, merged);
 	int64_t seq;
 	json_t *payload = json_pack("{s:o, s:s}", "changed", changed, "subject_digest", digest);
 	int rc = save_step(r, &l, old_version);

@@ -6,6 +6,7 @@
  */
 #include "flow.h"
 #include "mpjson.h"
+#include "textfold.h"
 #include "token.h"
 #include "util.h"
 
@@ -155,18 +156,51 @@ static int provision(const struct flow *f, const struct store_case *c, const jso
 	return rc;
 }
 
-int flow_open(const struct flow *f, const struct pathway *pw, const struct store_case *c,
-	      const json_t *subject)
+static int add_duplicate(void *ctx, const char *case_id, const char *reason)
+{
+	json_array_append_new(ctx, json_pack("{s:s, s:s}", "case_id", case_id, "reason", reason));
+	return 0;
+}
+
+void flow_person_keys(struct store_case *c, const json_t *subject)
+{
+	char key[65];
+	free(c->person_id);
+	free(c->person_key);
+	const char *pid = json_string_value(json_object_get(c->fields, "person_id"));
+	c->person_id = pid ? xstrdup(pid) : NULL;
+	c->person_key = textfold_person_key(json_string_value(json_object_get(subject, "kana")),
+					    json_string_value(json_object_get(subject, "birth_date")), key)
+				? NULL
+				: xstrdup(key);
+}
+
+int flow_open(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject)
 {
 	int64_t seq = 0;
 	int state = pathway_state_index(pw, c->state);
+	/* Possible duplicate persons are flagged, never merged: a person may be on two pathways at once. */
+	flow_person_keys(c, subject);
+	json_decref(c->duplicates);
+	c->duplicates = json_array();
+	if (store_cases_same_person(f->store, c->id, c->person_id, c->person_key, add_duplicate, c->duplicates))
+		return -1;
+	size_t n_dup = json_array_size(c->duplicates);
+	if (!n_dup) {
+		json_decref(c->duplicates);
+		c->duplicates = NULL;
+	}
 	json_t *payload = json_pack("{s:O, s:o}", "fields", c->fields, "receiver",
 				    c->receiver_org ? json_string(c->receiver_org) : json_null());
+	if (n_dup)
+		json_object_set_new(payload, "possible_duplicates", json_integer((json_int_t)n_dup));
 	int rc = store_subject_insert(f->store, c->subject_id, subject, f->now) ||
 		 store_case_insert(f->store, c) ||
 		 flow_event(f, c, "open", NULL, c->state, payload, &seq) ||
 		 enter(f, pw, c, state, seq) ||
-		 provision(f, c, subject, c->receiver_org, seq);
+		 provision(f, c, subject, c->receiver_org, seq) ||
+		 (n_dup && c->receiver_org &&
+		  outbox_for(f, c, "receiver", c->receiver_org, NULL, "possible_duplicate", seq));
 	json_decref(payload);
 	return rc ? -1 : 0;
 }

@@ -33,10 +33,14 @@ int flow_event(const struct flow *f, const struct store_case *c, const char *act
 /*
  * Writes a new case (c filled by the caller, state set to the start state) with
  * its subject, event, the start state's notifications and timers, and the
- * provision record to its receiver. Returns 0 or -1.
+ * provision record to its receiver. Open cases of the same person (person_id,
+ * or folded kana and birth date) are flagged in c->duplicates and the receiver
+ * is told. Returns 0 or -1.
  */
-int flow_open(const struct flow *f, const struct pathway *pw, const struct store_case *c,
-	      const json_t *subject);
+int flow_open(const struct flow *f, const struct pathway *pw, struct store_case *c, const json_t *subject);
+
+/* Sets the case's person columns from its fields and subject (the duplicate check reads them). */
+void flow_person_keys(struct store_case *c, const json_t *subject);
 
 /*
  * Builds case *out from a checked opening (cm_open) for the flow's actor and

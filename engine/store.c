@@ -86,8 +86,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates) "
 			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
-			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ? "
-			   "WHERE id = ? AND version = ?",
+			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ?, "
+			   "person_id = ?, person_key = ? WHERE id = ? AND version = ?",
 	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
 	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
 	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
@@ -788,8 +788,10 @@ int store_case_update(struct store *s, const struct store_case *c, long expected
 	bind_time(st, 8, c->closed_at);
 	bind_text(st, 9, c->outcome);
 	bind_text(st, 10, c->area);
-	bind_text(st, 11, c->id);
-	sqlite3_bind_int64(st, 12, expected_version);
+	bind_text(st, 11, c->person_id);
+	bind_text(st, 12, c->person_key);
+	bind_text(st, 13, c->id);
+	sqlite3_bind_int64(st, 14, expected_version);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
