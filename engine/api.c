@@ -41,6 +41,7 @@ static const struct route routes[] = {
 	{ { "v1", "resources", "*" }, { [API_GET] = api_resource_get, [API_PUT] = api_resource_put }, false },
 	{ { "v1", "reports", "funnel" }, { [API_GET] = api_report_funnel }, false },
 	{ { "v1", "reports", "durations" }, { [API_GET] = api_report_durations }, false },
+	{ { "v1", "reports", "resources" }, { [API_GET] = api_report_resources }, false },
 	{ { "v1", "audit", "verify" }, { [API_GET] = api_audit_verify }, false },
 	{ { "v1", "audit", "access" }, { [API_GET] = api_audit_access }, false },
 	{ { "v1", "audit", "provisions" }, { [API_GET] = api_audit_provisions }, false },

@@ -154,6 +154,7 @@ json_t *api_provider_subject(struct api_request *r, const struct api_case *l);
 void api_subject_export(struct api_request *r);
 void api_report_funnel(struct api_request *r);
 void api_report_durations(struct api_request *r);
+void api_report_resources(struct api_request *r);
 void api_audit_verify(struct api_request *r);
 void api_audit_access(struct api_request *r);
 void api_audit_provisions(struct api_request *r);

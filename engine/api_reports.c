@@ -1,5 +1,5 @@
 /*
- * api_reports — GET /v1/reports/funnel and /v1/reports/durations for the city's
+ * api_reports — GET /v1/reports/funnel, /durations and /resources for the city's
  * coordinators: ?from=&to= (dates the cases were opened, inclusive) and
  * ?group_by=pathway|origin|receiver|area|month|fiscal_year. JSON by default; CSV
  * with Accept: text/csv — UTF-8 with BOM, or CP932 with `charset=Shift_JIS`,
@@ -113,4 +113,9 @@ void api_report_funnel(struct api_request *r)
 void api_report_durations(struct api_request *r)
 {
 	run(r, report_durations);
+}
+
+void api_report_resources(struct api_request *r)
+{
+	run(r, report_resources);
 }

@@ -56,6 +56,7 @@ extern const struct cli_command cmd_checkup_import;
 extern const struct cli_command cmd_purge;
 extern const struct cli_command cmd_report_funnel;
 extern const struct cli_command cmd_report_durations;
+extern const struct cli_command cmd_report_resources;
 extern const struct cli_command cmd_subject_export;
 extern const struct cli_command cmd_resources_import;
 extern const struct cli_command cmd_resources_export;

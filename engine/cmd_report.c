@@ -1,5 +1,5 @@
 /*
- * cmd_report — `tsunagu report funnel|durations`: the same numbers as the API,
+ * cmd_report — `tsunagu report funnel|durations|resources`: the same numbers as the API,
  * from the command line, as JSON or CSV (UTF-8 with BOM).
  */
 #include "api.h"
@@ -40,15 +40,16 @@ static int run(const struct cli_command *cmd, int argc, char **argv,
 	}
 	date_days df = 0, dt = 0;
 	int g = vocab_lookup(report_group_names, group);
-	if (!config || optind != argc)
-		return cli_usage_error(cmd, "--config FILE is required");
+	if ((!config && !db) || optind != argc)
+		return cli_usage_error(cmd, "give --config FILE or --db PATH");
 	if ((from && date_parse(from, &df)) || (to && date_parse(to, &dt)))
 		return cli_usage_error(cmd, "--from and --to are dates YYYY-MM-DD");
 	if (g < 0)
 		return cli_usage_error(cmd, "--group-by must be pathway, origin, receiver, area, month or fiscal_year");
 	if (strcmp(format, "json") && strcmp(format, "csv"))
 		return cli_usage_error(cmd, "--format must be json or csv");
-	struct config *cfg = cli_load_config(config);
+	/* Without the config, labels fall back to ids and the calendar to the national one. */
+	struct config *cfg = config ? cli_load_config(config) : config_defaults();
 	if (!cfg)
 		return EXIT_USAGE;
 	struct clock clk;
@@ -100,14 +101,21 @@ static int run_durations(int argc, char **argv)
 	return run(&cmd_report_durations, argc, argv, report_durations);
 }
 
-#define REPORT_HELP "  --config FILE   the config (its database unless --db)\n  --db PATH       the SQLite database\n" \
+static int run_resources(int argc, char **argv)
+{
+	return run(&cmd_report_resources, argc, argv, report_resources);
+}
+
+#define REPORT_HELP "  --config FILE   the config (its database unless --db); without it, organisations and areas\n" \
+	"                  are shown by id and the calendar has no municipal closed days\n" \
+	"  --db PATH       the SQLite database\n" \
 	"  --from DATE     cases opened on or after this date\n  --to DATE       cases opened on or before this date\n" \
 	"  --group-by G    pathway (default), origin, receiver, area, month or fiscal_year\n" \
 	"  --format F      json (default) or csv (UTF-8 with BOM)\n"
 
 const struct cli_command cmd_report_funnel = {
 	.name = "report funnel",
-	.usage = "--config FILE [--db PATH] [--from DATE] [--to DATE] [--group-by G] [--format json|csv]",
+	.usage = "[--config FILE] [--db PATH] [--from DATE] [--to DATE] [--group-by G] [--format json|csv]",
 	.summary = "Cases per milestone and outcome, per pathway version and group.",
 	.help = REPORT_HELP,
 	.run = run_funnel,
@@ -115,8 +123,16 @@ const struct cli_command cmd_report_funnel = {
 
 const struct cli_command cmd_report_durations = {
 	.name = "report durations",
-	.usage = "--config FILE [--db PATH] [--from DATE] [--to DATE] [--group-by G] [--format json|csv]",
+	.usage = "[--config FILE] [--db PATH] [--from DATE] [--to DATE] [--group-by G] [--format json|csv]",
 	.summary = "Business days between milestones (median, p90, max), reminders and escalations.",
 	.help = REPORT_HELP,
 	.run = run_durations,
+};
+
+const struct cli_command cmd_report_resources = {
+	.name = "report resources",
+	.usage = "[--config FILE] [--db PATH] [--from DATE] [--to DATE] [--group-by G] [--format json|csv]",
+	.summary = "Links to community resources proposed, joined, declined and ended, per resource and category.",
+	.help = REPORT_HELP "  (--from and --to select the links proposed in the period)\n",
+	.run = run_resources,
 };

@@ -943,6 +943,13 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	return bad ? -1 : 0;
 }
 
+struct config *config_defaults(void)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	set_defaults(cfg);
+	return cfg;
+}
+
 struct config *config_load(const char *path, struct diag *d)
 {
 	size_t len, errors_before = d->errors;

@@ -135,6 +135,13 @@ struct config {
 struct config *config_load(const char *path, struct diag *d);
 void config_free(struct config *cfg);
 
+/*
+ * A config of defaults only (no file): no areas or organisations, the national
+ * calendar in Asia/Tokyo, the default resource categories. For commands that
+ * read a database alone.
+ */
+struct config *config_defaults(void);
+
 const struct config_org *config_find_org(const struct config *cfg, const char *id);
 const struct config_area *config_find_area(const struct config *cfg, const char *id);
 const struct config_category *config_find_category(const struct config *cfg, const char *id);

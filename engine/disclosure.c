@@ -4,6 +4,7 @@
  * read case by case.
  */
 #include "disclosure.h"
+#include "links.h"
 #include "mpjson.h"
 #include "util.h"
 
@@ -74,6 +75,19 @@ static int provision_one(void *ctx, const struct store_provision *p)
 	return 0;
 }
 
+static int link_one(void *ctx, const struct store_link *l)
+{
+	struct each *e = ctx;
+	struct store_resource res = { 0 };
+	int rc = store_resource_get(e->g->app->store, l->resource_id, &res);
+	if (rc < 0)
+		return 1;
+	bool receiver = e->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE));
+	json_array_append_new(e->items, links_json(l, rc == 0 ? &res : NULL, receiver, e->g->app->clock));
+	store_resource_release(&res);
+	return 0;
+}
+
 static int case_one(void *ctx, const char *case_id)
 {
 	struct gather *g = ctx;
@@ -109,6 +123,9 @@ static int case_one(void *ctx, const char *case_id)
 	e.items = json_array();
 	rc = rc || store_provisions_list(app->store, 0, 0, provision_one, &e);
 	json_object_set_new(o, "provisions", e.items);
+	e.items = json_array();
+	rc = rc || store_links_for_case(app->store, c.id, link_one, &e);
+	json_object_set_new(o, "links", e.items);
 	rc = rc || store_access_add(app->store, g->now, g->user_id, g->who->org->id, c.id, c.subject_id, "subject.export");
 	if (subject && !g->subject)
 		g->subject = json_incref(subject);
@@ -178,6 +195,23 @@ char *disclosure_text(const json_t *d)
 		for (size_t k = 0; k < json_array_size(notes); k++) {
 			const json_t *n = json_array_get(notes, k);
 			buf_printf(&b, "    %s  %s: %s\n", str(n, "at"), str(n, "org"), str(n, "text"));
+		}
+		const json_t *links = json_object_get(c, "links");
+		if (json_array_size(links))
+			buf_adds(&b, "  社会資源へのつなぎ:\n");
+		for (size_t k = 0; k < json_array_size(links); k++) {
+			const json_t *l = json_array_get(links, k);
+			const json_t *name = json_object_get(json_object_get(l, "resource"), "name");
+			buf_printf(&b, "    %s（%s）提案 %s", name ? str(name, "ja") : "—", str(l, "status"), str(l, "proposed_on"));
+			if (json_string_value(json_object_get(l, "joined_on")))
+				buf_printf(&b, "・参加 %s", str(l, "joined_on"));
+			if (json_string_value(json_object_get(l, "declined_on")))
+				buf_printf(&b, "・辞退 %s", str(l, "declined_on"));
+			if (json_string_value(json_object_get(l, "ended_on")))
+				buf_printf(&b, "・終了 %s", str(l, "ended_on"));
+			if (json_string_value(json_object_get(l, "note")))
+				buf_printf(&b, "  メモ: %s", str(l, "note"));
+			buf_adds(&b, "\n");
 		}
 		const json_t *prov = json_object_get(c, "provisions");
 		if (json_array_size(prov))

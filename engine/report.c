@@ -380,6 +380,172 @@ json_t *report_durations(struct app *app, const struct report_query *q)
 	return o;
 }
 
+/* ---- resources ------------------------------------------------------------------------- */
+
+/* Counts of links: made (proposed), joined at some time, declined, ended, and the people concerned. */
+struct link_counts {
+	int proposed, joined, declined, ended;
+	json_t *people;            /* case ids */
+};
+
+struct link_group {
+	char *key, *value, *label, *label_short;
+	char *resource;            /* NULL for a category subtotal */
+	char *category;
+	struct link_counts n;
+};
+
+struct link_groups {
+	struct link_group *items;
+	size_t n, alloc;
+};
+
+struct link_collect {
+	struct app *app;
+	enum report_group group;
+	struct link_groups rows, categories;
+	json_t *resources;         /* id -> [name, category, provider] */
+	bool failed;
+};
+
+static struct link_group *link_group_for(struct link_groups *gs, const char *key, const char *resource,
+					 const char *category, char *value, char *label, char *label_short)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		struct link_group *x = &gs->items[i];
+		if (!strcmp(x->key, key) && !strcmp(x->category, category) &&
+		    (resource ? x->resource && !strcmp(x->resource, resource) : !x->resource))
+			return x;
+	}
+	grow_array(&gs->items, &gs->alloc, gs->n, sizeof(*gs->items));
+	struct link_group *x = &gs->items[gs->n++];
+	*x = (struct link_group){ xstrdup(key), xstrdup(value), xstrdup(label), label_short ? xstrdup(label_short) : NULL,
+				  resource ? xstrdup(resource) : NULL, xstrdup(category), { 0, 0, 0, 0, json_object() } };
+	return x;
+}
+
+static void count_link(struct link_counts *n, const struct store_link_row *r)
+{
+	n->proposed++;
+	n->joined += r->joined_on != NULL;
+	n->declined += r->declined_on != NULL;
+	n->ended += r->ended_on != NULL;
+	json_object_set_new(n->people, r->case_id, json_true());
+}
+
+static const json_t *resource_info(struct link_collect *c, const char *id)
+{
+	json_t *info = json_object_get(c->resources, id);
+	if (info)
+		return info;
+	struct store_resource res = { 0 };
+	int rc = store_resource_get(c->app->store, id, &res);
+	if (rc < 0)
+		c->failed = true;
+	info = json_pack("{s:s, s:s, s:s}", "name",
+			 rc == 0 ? json_string_value(json_object_get(json_object_get(res.data, "name"), "ja")) : id,
+			 "category", rc == 0 ? res.category : "other", "provider", rc == 0 ? res.provider : "");
+	json_object_set_new(c->resources, id, info);
+	store_resource_release(&res);
+	return info;
+}
+
+static int collect_link(void *ctx, const struct store_link_row *r)
+{
+	struct link_collect *c = ctx;
+	const json_t *info = resource_info(c, r->resource_id);
+	struct rcase k = { .pathway = (char *)r->pathway, .origin = (char *)r->origin,
+			   .receiver = (char *)(r->receiver ? r->receiver : ""), .area = (char *)(r->area ? r->area : ""),
+			   .version = r->pathway_version, .opened = r->created_at };
+	char *value = NULL, *label = NULL, *label_short = NULL;
+	group_value(c->app, c->group, &k, &value, &label, &label_short);
+	/* Versions of a pathway count together here: a link is to a resource, not to a state machine. */
+	const char *key = c->group == GROUP_PATHWAY ? r->pathway : value;
+	if (c->group == GROUP_PATHWAY) {
+		free(value);
+		value = xstrdup(r->pathway);
+	}
+	const char *category = json_string_value(json_object_get(info, "category"));
+	count_link(&link_group_for(&c->rows, key, r->resource_id, category, value, label, label_short)->n, r);
+	count_link(&link_group_for(&c->categories, key, NULL, category, value, label, label_short)->n, r);
+	free(value);
+	free(label);
+	free(label_short);
+	return c->failed;
+}
+
+static int cmp_link_group(const void *a, const void *b)
+{
+	const struct link_group *x = a, *y = b;
+	int d = strcmp(x->key, y->key);
+	if (!d)
+		d = strcmp(x->category, y->category);
+	if (!d && x->resource && y->resource)
+		d = strcmp(x->resource, y->resource);
+	return d;
+}
+
+static json_t *link_rows(struct link_collect *c, struct link_groups *gs)
+{
+	const struct config *cfg = c->app->cfg;
+	json_t *rows = json_array();
+	if (gs->n)
+		qsort(gs->items, gs->n, sizeof(*gs->items), cmp_link_group);
+	for (size_t i = 0; i < gs->n; i++) {
+		struct link_group *x = &gs->items[i];
+		const struct config_category *cat = config_find_category(cfg, x->category);
+		json_t *row = json_pack("{s:s, s:s}", "group", x->value, "label", x->label);
+		if (x->label_short)
+			json_object_set_new(row, "label_short", json_string(x->label_short));
+		json_object_set_new(row, "category", json_string(x->category));
+		json_object_set_new(row, "category_title", json_string(cat ? cat->title.ja : x->category));
+		if (x->resource) {
+			const json_t *info = json_object_get(c->resources, x->resource);
+			json_object_set_new(row, "resource", json_string(x->resource));
+			json_object_set(row, "resource_name", json_object_get(info, "name"));
+			json_object_set(row, "provider", json_object_get(info, "provider"));
+		}
+		json_object_set_new(row, "proposed", json_integer(x->n.proposed));
+		json_object_set_new(row, "joined", json_integer(x->n.joined));
+		json_object_set_new(row, "declined", json_integer(x->n.declined));
+		json_object_set_new(row, "ended", json_integer(x->n.ended));
+		json_object_set_new(row, "people", json_integer((json_int_t)json_object_size(x->n.people)));
+		json_array_append_new(rows, row);
+	}
+	return rows;
+}
+
+static void link_groups_release(struct link_groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		struct link_group *x = &gs->items[i];
+		free(x->key);
+		free(x->value);
+		free(x->label);
+		free(x->label_short);
+		free(x->resource);
+		free(x->category);
+		json_decref(x->n.people);
+	}
+	free(gs->items);
+}
+
+json_t *report_resources(struct app *app, const struct report_query *q)
+{
+	struct link_collect c = { .app = app, .group = q->group, .resources = json_object() };
+	json_t *o = NULL;
+	if (store_link_rows(app->store, q->from, q->to, collect_link, &c) == 0 && !c.failed) {
+		o = header(app, "resources", q);
+		json_object_set_new(o, "period_of", json_string("link proposed"));
+		json_object_set_new(o, "rows", link_rows(&c, &c.rows));
+		json_object_set_new(o, "categories", link_rows(&c, &c.categories));
+	}
+	link_groups_release(&c.rows);
+	link_groups_release(&c.categories);
+	json_decref(c.resources);
+	return o;
+}
+
 /* ---- CSV -------------------------------------------------------------------------------- */
 
 /* A value as cell text (caller frees). */
@@ -425,7 +591,27 @@ char *report_csv(const json_t *report)
 	const char *kind = json_string_value(json_object_get(report, "report"));
 	const json_t *rows = json_object_get(report, "rows");
 	static const char *const head[] = { "pathway", "pathway_version", "group", "label", "label_short", "cases" };
-	if (!strcmp(kind, "funnel")) {
+	if (!strcmp(kind, "resources")) {
+		/* One table: a row per resource, then the subtotal of each category (kind says which). */
+		static const char *const cols[] = { "group", "label", "label_short", "category", "category_title", "resource",
+						    "resource_name", "provider", "proposed", "joined", "declined", "ended",
+						    "people" };
+		add(&c, xstrdup("kind"));
+		for (size_t h = 0; h < 13; h++)
+			add(&c, xstrdup(cols[h]));
+		flush(&b, &c);
+		const char *const parts[] = { "rows", "categories" };
+		for (int p = 0; p < 2; p++) {
+			const json_t *list = json_object_get(report, parts[p]);
+			for (size_t i = 0; i < json_array_size(list); i++) {
+				const json_t *row = json_array_get(list, i);
+				add(&c, xstrdup(p ? "category" : "resource"));
+				for (size_t h = 0; h < 13; h++)
+					add(&c, cell_text(json_object_get(row, cols[h])));
+				flush(&b, &c);
+			}
+		}
+	} else if (!strcmp(kind, "funnel")) {
 		/* The outcome columns are the union of all rows' outcome codes, in first-seen order. */
 		json_t *codes = json_object();
 		for (size_t i = 0; i < json_array_size(rows); i++) {
