@@ -101,11 +101,17 @@ def test_audit_endpoints_for_coordinators():
         expect(r.json["ok"] is False and r.json["broken_at"] == 2, r.json)
 
 
-def close_case(d, cid):
+def close_case(d, cid, link=False):
     for step, fields in (("accept", None),
                          ("record_contact", {"contact_on": "2026-06-02", "contact_method": "visit",
                                              "assessment_note": "独居で外出が少ない"}),
                          ("close", {"outcome": "self_managed"})):
+        if step == "close" and link:
+            r = d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "note": "本人の事情つき",
+                                                   "share_with_provider": True}, who="nurse")
+            expect(r.status == 201, r)
+            r = d.request("PATCH", "/v1/cases/%s/links/%s" % (cid, r.json["id"]), {"status": "joined"}, who="cafe")
+            expect(r.status == 200, r)
         r = d.post("/v1/cases/%s/actions/%s" % (cid, step), {"fields": fields} if fields else {}, who="nurse")
         expect(r.status == 200, r)
 
@@ -115,7 +121,7 @@ def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
         old = d.post("/v1/cases", pharmacy_referral(name="古い 人"), who="pharmacist").json["id"]
         recent = d.post("/v1/cases", pharmacy_referral(name="最近 人"), who="pharmacist").json["id"]
         still_open = d.post("/v1/cases", pharmacy_referral(name="継続 人"), who="pharmacist").json["id"]
-        close_case(d, old)
+        close_case(d, old, link=True)
         close_case(d, recent)
         d.post("/v1/cases/%s/notes" % old, {"text": "本人の事情メモ"}, who="nurse")
         d.stop()
@@ -124,6 +130,7 @@ def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
         conn.commit()
         conn.close()
         before = tsunagu("report", "funnel", "--config", d.config).stdout
+        resources_before = tsunagu("report", "resources", "--config", d.config).stdout
         proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config, "--dry-run")
         expect(proc.returncode == 0 and "would purge 1 case" in proc.stdout, proc.stdout + proc.stderr)
         expect(d.db_rows("SELECT count(*) FROM subjects WHERE data IS NULL") == [(0,)], "a dry run changes nothing")
@@ -137,7 +144,13 @@ def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
         fields = json.loads(d.db_rows("SELECT fields FROM cases WHERE id = ?", (old,))[0][0])
         expect("assessment_note" not in fields and "referral_note" not in fields, fields)
         expect(fields["outcome"] == "self_managed" and fields["contact_method"] == "visit", fields)
+        expect(d.db_rows("SELECT note, consent, status FROM links WHERE case_id = ?", (old,)) == [(None, None, "joined")],
+               "link notes erased, the link kept for the reports")
+        expect(d.db_rows("SELECT person_id, person_key FROM cases WHERE id = ?", (old,)) == [(None, None)], "person keys")
         after = tsunagu("report", "funnel", "--config", d.config).stdout
+        resources_after = tsunagu("report", "resources", "--config", d.config).stdout
+        expect(json.loads(resources_before) == json.loads(resources_after) and
+               json.loads(resources_after)["rows"][0]["joined"] == 1, resources_after)
         expect(json.loads(before) == json.loads(after) and json.loads(after)["rows"][0]["cases"] == 3,
                "the reports give the same counts before and after the purge")
         proc = tsunagu("audit", "verify", "--db", d.db)
@@ -157,6 +170,7 @@ def test_disclosure_shows_what_the_asking_organisation_holds():
             "contact_on": "2026-06-02", "contact_method": "visit", "assessment_note": "内部の見立て"}}, who="nurse")
         d.post("/v1/cases/%s/notes" % cid, {"text": "センター内メモ"}, who="nurse")
         d.post("/v1/cases/%s/notes" % cid, {"text": "共有メモ", "visibility": "parties"}, who="nurse")
+        d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "note": "センターの見立て"}, who="nurse")
         r = d.get("/v1/subjects/%s/export" % cid, who="pharmacist")
         expect(r.status == 200, r)
         case = r.json["cases"][0]
@@ -165,9 +179,15 @@ def test_disclosure_shows_what_the_asking_organisation_holds():
         expect([n["text"] for n in case["notes"]] == ["共有メモ"], case["notes"])
         expect([e["action"] for e in case["events"]][:3] == ["open", "accept", "record_contact"], case["events"])
         expect(len(case["provisions"]) == 1 and case["provisions"][0]["to"] == "support-centre", case["provisions"])
+        expect([l["resource"]["id"] for l in case["links"]] == ["demo-cafe-unosumai"] and "note" not in case["links"][0],
+               case["links"])
+        nurse = d.get("/v1/subjects/%s/export" % cid, who="nurse").json["cases"][0]
+        expect(nurse["links"][0]["note"] == "センターの見立て", nurse["links"])
         text = d.get("/v1/subjects/%s/export?format=text" % cid, who="pharmacist")
         expect(text.status == 200 and "氏名: 開示 太郎" in text.text and "■ ケース 1" in text.text, text.text[:300])
         expect("内部の見立て" not in text.text and "第三者提供の記録" in text.text, text.text)
+        expect("社会資源へのつなぎ:\n    つながるカフェ 鵜住居（proposed）" in text.text and "センターの見立て" not in text.text,
+               text.text)
         expect(d.get("/v1/subjects/%s/export" % cid, who="pharmacist2").status == 404, "another pharmacy")
         expect(d.get("/v1/subjects/nobody/export", who="pharmacist").status == 404, "unknown person")
         expect(("subject.export",) in d.db_rows("SELECT what FROM access_log"), "audited")

@@ -3,7 +3,7 @@ ineligible and malformed rows gives exactly the expected cases and row errors,
 twice without duplicates; a corrected re-export reports the changed row."""
 import json
 
-from daemon import Daemon
+from daemon import Daemon, pharmacy_referral
 from helpers import expect, tsunagu
 
 HEADER = ("checkup_date,person_id,name,kana,birth_date,sex,phone,area,"
@@ -108,3 +108,38 @@ def test_command_line_import():
         expect(proc.returncode == 0, proc.stdout)
     finally:
         d.cleanup()
+
+
+def test_possible_duplicate_persons_are_flagged_to_the_receiver_not_merged():
+    with Daemon() as d:
+        # an open pharmacy referral of カマイシ ハナコ, born 1948-03-02
+        ph = d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+        expect(ph.status == 201, ph)
+        lines = [
+            # the same person by kana and birth date, written in half-width katakana
+            "2026/06/10,H-101,釜石 花子,ｶﾏｲｼ ﾊﾅｺ,1948/03/02,2,0193-00-0000,unosumai,%s,1" % ANSWERS_OK,
+            # one person, two checkups: the second finds the first by person_id
+            "2026/06/10,H-102,鵜住 次郎,ｳﾉｽﾐ ｼﾞﾛｳ,1947/01/01,1,,unosumai,%s,1" % ANSWERS_OK,
+            "2026/09/01,H-102,鵜住 次郎,ウノスミ　ジロウ,1947/01/01,1,,unosumai,%s,1" % ANSWERS_OK,
+            # nobody else
+            "2026/06/10,H-103,唐丹 三子,ﾄｳﾆ ﾐﾂｺ,1945/05/05,2,,unosumai,%s,1" % ANSWERS_OK,
+        ]
+        rep = post(d, cp932(lines)).json
+        opened = {o["row"]: o["case_id"] for o in rep["opened"]}
+        expect(sorted(opened) == [2, 3, 4, 5], rep)
+        view = lambda row, who="life_nurse": d.get("/v1/cases/" + opened[row], who=who).json
+        expect(view(2)["possible_duplicates"] == [{"reason": "same_kana_and_birth_date", "case_id": None}],
+               view(2)["possible_duplicates"])  # the pharmacy's case is not the life centre's to see
+        expect(view(3)["possible_duplicates"] == [], view(3))
+        expect(view(4)["possible_duplicates"] == [{"reason": "same_person_id", "case_id": opened[3]}], view(4))
+        expect(view(5)["possible_duplicates"] == [], view(5))
+        expect("possible_duplicates" not in view(4, "checkup"), "the origin does not hear of other cases")
+        # nothing merged: four cases, each its own subject
+        expect(len({d.db_rows("SELECT subject_id FROM cases WHERE id = ?", (c,))[0][0] for c in opened.values()}) == 4, opened)
+        told = d.db_rows("SELECT case_id, org FROM outbox WHERE template = 'possible_duplicate' ORDER BY case_id")
+        expect(sorted(told) == sorted([(opened[2], "life-unosumai"), (opened[4], "life-unosumai")]), told)
+        # a closed case is no longer an open duplicate: only the checkup case remains
+        d.post("/v1/cases/%s/actions/withdraw" % ph.json["id"], {"fields": {"reason": "本人の希望"}}, who="pharmacist")
+        again = d.post("/v1/cases", pharmacy_referral(), who="pharmacist2").json
+        dups = d.get("/v1/cases/" + again["id"], who="nurse").json["possible_duplicates"]
+        expect(dups == [{"reason": "same_kana_and_birth_date", "case_id": None}], dups)

@@ -413,3 +413,64 @@ def test_resource_report_counts_links_per_resource_and_category():
         expect(cli["demo-cafe-unosumai"]["joined"] == 1 and cli["demo-cafe-unosumai"]["proposed"] == 3, cli)
         proc = tsunagu("report", "resources")
         expect(proc.returncode == 2 and "--config FILE or --db PATH" in proc.stderr, proc.stderr)
+
+
+ON_LINK = """    on_link: { joined: person_joined }
+    actions:
+      person_joined:
+        title: { ja: 社会資源への参加を確認, en: The person joined a resource }
+        to: linked
+        by: [system]
+      link:
+        title: { ja: 社会資源につないだ, en: Linked to resources }
+        to: linked
+        by: [nurse]
+        parties: [receiver]
+        when: "links.active >= 1"
+        requires: [linked_summary]"""
+
+
+def test_link_changes_drive_the_pathway_through_on_link_and_links_counts():
+    with Daemon() as d:
+        pathways = os.path.join(d.tmp, "pathways")
+        shutil.copytree(path("pathways"), pathways)
+        pharmacy = os.path.join(pathways, "pharmacy.yaml")
+        text = open(pharmacy, encoding="utf-8").read().replace("version: 1", "version: 2", 1)
+        old = """    inbox: assignee
+    actions:
+      link:
+        title: { ja: 社会資源につないだ, en: Linked to resources }
+        to: linked
+        by: [nurse]
+        parties: [receiver]
+        requires: [linked_summary]"""
+        expect(old in text, "the pharmacy pathway changed shape")
+        open(pharmacy, "w", encoding="utf-8").write(text.replace(old, "    inbox: assignee\n" + ON_LINK, 1))
+        cfg = open(d.config, encoding="utf-8").read().replace("pathways: " + path("pathways"), "pathways: " + pathways)
+        open(d.config, "w", encoding="utf-8").write(cfg)
+        d.start()
+        cid = contacted_pharmacy_case(d)
+        names_now = [a["name"] for a in ok(d.get("/v1/cases/" + cid, who="nurse"))["actions"]]
+        expect("link" not in names_now and "person_joined" not in names_now, names_now)  # a guard on links.active
+        link = ok(d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "share_with_provider": True},
+                         who="nurse"), 201)
+        names_now = [a["name"] for a in ok(d.get("/v1/cases/" + cid, who="nurse"))["actions"]]
+        expect("link" in names_now, names_now)
+        # the café records attendance: the state's on_link moves the case to linked
+        ok(d.request("PATCH", "/v1/cases/%s/links/%s" % (cid, link["id"]), {"status": "joined"}, who="cafe"))
+        case = ok(d.get("/v1/cases/" + cid, who="nurse"))
+        expect(case["state"] == "linked" and case["pathway_version"] == 2, case)
+        events = ok(d.get("/v1/cases/%s/events" % cid, who="nurse"))["items"]
+        expect([e["action"] for e in events][-2:] == ["link_joined", "person_joined"], events)
+        expect(events[-1]["actor"]["org"] == "cafe-tsunagaru", events[-1])  # taken because of the café's change
+        timers = [t["name"] for t in case["timers"]]
+        expect(timers == ["feedback_reminder"], timers)
+        # the pathway checker refuses an on_link action the system could not take
+        bad = text.replace(old, "    inbox: assignee\n" + ON_LINK.replace("on_link: { joined: person_joined }",
+                                                                          "on_link: { joined: link, maybe: link }"), 1)
+        broken = os.path.join(d.tmp, "broken.yaml")
+        open(broken, "w", encoding="utf-8").write(bad)
+        proc = tsunagu("check", broken)
+        expect(proc.returncode == 2, proc.stdout + proc.stderr)
+        out = proc.stdout + proc.stderr
+        expect("on_link action 'link' must allow the role 'system'" in out and "maybe" in out, out)

@@ -483,3 +483,57 @@ TEST(pathway_accepts_a_minimal_file_and_builds_the_table)
 	pathway_free(pw);
 	free(out);
 }
+
+TEST(pathway_on_link_names_a_system_action_without_required_fields)
+{
+	const char *yaml =
+		"pathway: links\nversion: 1\ntitle: { ja: つなぎ, en: Links }\n"
+		"opened_by: { roles: [nurse] }\nreceiver: support_centre\n"
+		"outcomes: { done: { ja: 完了, en: Done } }\n"
+		"fields: { note: text }\n"
+		"start: a\n"
+		"states:\n"
+		"  a:\n    title: { ja: A, en: A }\n    inbox: receiver\n"
+		"    on_link: { joined: joined, declined: by_nurse, ended: needs_note, gone: joined }\n"
+		"    actions:\n"
+		"      joined: { to: b, by: [system], when: \"links.joined >= 1 and links.active < 3\" }\n"
+		"      by_nurse: { to: b, by: [nurse] }\n"
+		"      needs_note: { to: b, by: [system], requires: [note] }\n"
+		"      odd: { to: b, by: [nurse], when: \"links.everything > 0\" }\n"
+		"  b: { title: { ja: B, en: B }, final: true, outcome: done, on_link: { joined: x } }\n";
+	struct pathway *pw = NULL;
+	char *out = compile_errors(yaml, &pw);
+	CHECK_CONTAINS(out, "t.yaml:13:42:");
+	CHECK_CONTAINS(out, "on_link action 'by_nurse' must allow the role 'system' in its 'by'");
+	CHECK_CONTAINS(out, "on_link action 'needs_note' requires 'note', which the system cannot give");
+	CHECK_CONTAINS(out, "unknown link status 'gone'");
+	CHECK_CONTAINS(out, "links.everything");
+	CHECK_CONTAINS(out, "a final state has no on_link");
+	CHECK(pw == NULL);
+	free(out);
+}
+
+TEST(pathway_on_link_compiles_to_the_state_table)
+{
+	const char *yaml =
+		"pathway: links\nversion: 1\ntitle: { ja: つなぎ, en: Links }\n"
+		"opened_by: { roles: [nurse] }\nreceiver: support_centre\n"
+		"outcomes: { done: { ja: 完了, en: Done } }\n"
+		"start: a\n"
+		"states:\n"
+		"  a:\n    title: { ja: A, en: A }\n    inbox: receiver\n"
+		"    on_link: { joined: joined }\n"
+		"    actions:\n"
+		"      other: { to: b, by: [nurse] }\n"
+		"      joined: { to: b, by: [system, nurse], when: \"links.joined >= 1\" }\n"
+		"  b: { title: { ja: B, en: B }, final: true, outcome: done }\n";
+	struct pathway *pw = NULL;
+	char *out = compile_errors(yaml, &pw);
+	CHECK_STR(out, "");
+	CHECK(pw != NULL);
+	CHECK_INT(pw->states[0].on_link[LINK_JOINED], 1);
+	CHECK_INT(pw->states[0].on_link[LINK_PROPOSED], -1);
+	CHECK_INT(pw->states[1].on_link[LINK_JOINED], -1);
+	pathway_free(pw);
+	free(out);
+}
