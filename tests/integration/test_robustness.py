@@ -204,7 +204,10 @@ def test_no_case_leaks_across_organisations():
                          ("GET", "/v1/cases/%s/notes" % case, None),
                          ("POST", "/v1/cases/%s/notes" % case, {"text": "x"}),
                          ("POST", "/v1/cases/%s/assign" % case, {"user": None}),
-                         ("PATCH", "/v1/cases/%s/subject" % case, {"phone": "1"})]
+                         ("PATCH", "/v1/cases/%s/subject" % case, {"phone": "1"}),
+                         ("GET", "/v1/cases/%s/links" % case, None),
+                         ("POST", "/v1/cases/%s/links" % case, {"resource": "demo-cafe-unosumai"}),
+                         ("PATCH", "/v1/cases/%s/links/l_00000000000000000000" % case, {"status": "ended"})]
                 calls += [("POST", "/v1/cases/%s/actions/%s" % (case, a), {"fields": {"reason": "x"}})
                           for a in actions]
                 for method, path, body in calls:
