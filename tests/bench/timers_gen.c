@@ -137,6 +137,28 @@ int main(int argc, char **argv)
 						die(s, "event");
 					free(id);
 				}
+				/* two links to resources of the demo directory, in every status */
+				for (int l = 0; l < 2; l++) {
+					static const char *const res[] = { "demo-cafe-unosumai", "demo-taiso-heita", "demo-team-orange",
+									   "demo-health-consult", "demo-life-support-coordinator",
+									   "demo-meals" };
+					static const char *const status[] = { "joined", "declined", "ended", "proposed" };
+					int st = (int)((k + l) % 4);
+					char on[11];
+					date_format(date_from_ymd(2026, 4, 1) + (date_days)(k % 365) + 6, on);
+					char *lid = token_new_id("l_");
+					struct store_link link = {
+						.id = lid, .case_id = last_case, .resource_id = (char *)res[(k * 2 + l) % 6],
+						.provider_org = "cafe-tsunagaru", .status = (char *)status[st], .proposed_on = on,
+						.joined_on = st == 0 || st == 2 ? on : NULL, .declined_on = st == 1 ? on : NULL,
+						.ended_on = st == 2 ? on : NULL, .created_by = "u_bench", .created_org = "support-centre",
+						.created_at = opened + (clock_us)6 * 86400 * 1000000,
+						.updated_at = opened + (clock_us)6 * 86400 * 1000000,
+					};
+					if (store_link_insert(s, &link))
+						die(s, "link");
+					free(lid);
+				}
 			}
 			if (store_commit(s))
 				die(s, "commit");
