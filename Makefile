@@ -2,7 +2,7 @@
 #
 #   make run     install missing Debian packages, build, start the demo daemon
 #   make test    same set-up, then every test (C under ASan+UBSan, CLI and fuzz corpora)
-#   make fuzz    libFuzzer over the YAML loader and the expression parser (bounded)
+#   make fuzz    libFuzzer over the YAML loader, the expression parser, text folding and CSV (bounded)
 #   make install PREFIX=/usr/local DESTDIR=...
 
 CC       ?= gcc

@@ -58,7 +58,10 @@ int csvin_next(const char *text, size_t len, size_t *pos, int *line, struct csv_
 		bool end = *pos >= len;
 		if (quoted) {
 			if (end) {
+				/* A malformed record gives back nothing, so no caller holds half a row. */
 				buf_release(&cell);
+				csvin_row_release(row);
+				memset(row, 0, sizeof(*row));
 				return -1;
 			}
 			(*pos)++;
