@@ -169,7 +169,8 @@ valgrind: test-deps
 	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite %s "$$@"\n' \
 	  "$(CURDIR)/$(VG_BUILD)/tsunagu" > $(VG_BUILD)/tsunagu-vg && chmod +x $(VG_BUILD)/tsunagu-vg
 	@TSUNAGU_VALGRIND=1 /usr/bin/python3 tests/run.py --build $(VG_BUILD) --binary tsunagu-vg \
-	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped"
+	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped \
+	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine -Iadapters $(PKG_CFLAGS)
