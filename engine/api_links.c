@@ -100,14 +100,6 @@ void api_case_links_list(struct api_request *r)
 
 /* ---- writes ------------------------------------------------------------------------------------ */
 
-/* The common end of a write: the case's ETag and the link as its writer sees it. */
-static void reply_link(struct api_request *r, int status, const struct api_case *l, const struct store_link *link,
-		       const struct store_resource *res)
-{
-	api_set_etag(r, l->c.version);
-	api_reply_json(r, status, links_json(link, res, is_receiver(l), r->app->clock));
-}
-
 static int open_case(struct api_request *r, const struct api_case *l)
 {
 	int s = pathway_state_index(l->pw, l->c.state);
@@ -157,41 +149,84 @@ static int find_open(void *ctx, const struct store_link *link)
 	return q->found;
 }
 
+/* What a link write holds, released together. */
+struct link_write {
+	struct api_case l;
+	json_t *body;
+	struct links_change ch;
+	struct cm_error err;
+	struct store_resource res;
+	struct store_link link;
+	char *items, *basis;
+};
+
+static void link_write_release(struct link_write *w)
+{
+	free(w->items);
+	free(w->basis);
+	store_link_release(&w->link);
+	store_resource_release(&w->res);
+	links_change_release(&w->ch);
+	cm_error_release(&w->err);
+	json_decref(w->body);
+	api_case_release(&w->l);
+}
+
+/* Applies the checked change to the link, writes it with its case and replies (`status` on success). */
+static void write_link(struct api_request *r, struct link_write *w, bool created, int status)
+{
+	if (handoff(r, &w->l, &w->ch, &w->items, &w->basis))
+		return;
+	int old_status = created ? -1 : vocab_lookup(link_status_names, w->link.status);
+	links_apply(&w->link, &w->ch, w->items, r->now);
+	struct flow f = api_flow(r);
+	struct flow_link fl = { &w->link, created, old_status, links_event_name(&w->ch, created), w->items, w->basis };
+	int rc = flow_link(&f, w->l.pw, &w->l.c, w->l.subject, &fl);
+	if (rc > 0) {
+		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
+			  "ケースが更新されています。読み直してからもう一度お試しください");
+		return;
+	}
+	if (rc < 0 || (!w->res.id && store_resource_get(r->app->store, w->link.resource_id, &w->res) < 0) ||
+	    api_case_log_access(r, &w->l.c, "case.link")) {
+		api_storage_error(r);
+		return;
+	}
+	if (created)
+		r->location = xasprintf("/v1/cases/%s/links/%s", w->l.c.id, w->link.id);
+	api_set_etag(r, w->l.c.version);
+	api_reply_json(r, status, links_json(&w->link, w->res.id ? &w->res : NULL, is_receiver(&w->l), r->app->clock));
+}
+
 void api_case_links_create(struct api_request *r)
 {
-	struct api_case l;
-	if (api_case_load(r, r->segs[2], &l))
-		return;
-	json_t *body = NULL;
-	struct links_change ch = { 0 };
-	struct cm_error err = { 0 };
-	struct store_resource res = { 0 };
-	struct store_link link = { 0 };
-	char *items = NULL, *basis = NULL;
+	struct link_write w = { 0 };
 	const char *resource_id;
-	if (!is_receiver(&l)) {
+	if (api_case_load(r, r->segs[2], &w.l))
+		return;
+	if (!is_receiver(&w.l)) {
 		api_error(r, 403, "forbidden", NULL, "the receiving organisation links the person to resources",
 			  "社会資源へのつなぎは受け手の機関が行います");
 		goto out;
 	}
-	if (open_case(r, &l) || api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+	if (open_case(r, &w.l) || api_check_if_match(r, w.l.c.version) || !(w.body = api_body_object(r)))
 		goto out;
-	if (links_check_new(body, clock_local_date(r->app->clock, r->now), &ch, &resource_id, &err)) {
-		api_error_cm(r, &err);
+	if (links_check_new(w.body, clock_local_date(r->app->clock, r->now), &w.ch, &resource_id, &w.err)) {
+		api_error_cm(r, &w.err);
 		goto out;
 	}
-	int rc = resource_valid_id(resource_id) ? store_resource_get(r->app->store, resource_id, &res) : 1;
+	int rc = resource_valid_id(resource_id) ? store_resource_get(r->app->store, resource_id, &w.res) : 1;
 	if (rc < 0) {
 		api_storage_error(r);
 		goto out;
 	}
-	if (rc > 0 || strcmp(res.status, "active")) {
+	if (rc > 0 || strcmp(w.res.status, "active")) {
 		api_error(r, 422, "invalid_field", "resource", "resource must be the id of an active resource of the directory",
 			  "resource には名簿にある利用中の社会資源の ID を指定してください");
 		goto out;
 	}
-	struct open_link q = { res.id, false };
-	if (store_links_for_case(r->app->store, l.c.id, find_open, &q)) {
+	struct open_link q = { w.res.id, false };
+	if (store_links_for_case(r->app->store, w.l.c.id, find_open, &q)) {
 		api_storage_error(r);
 		goto out;
 	}
@@ -200,61 +235,33 @@ void api_case_links_create(struct api_request *r)
 			  "この社会資源へのつなぎはすでにあります");
 		goto out;
 	}
-	link = (struct store_link){
-		.id = token_new_id("l_"), .case_id = xstrdup(l.c.id), .resource_id = xstrdup(res.id),
-		.provider_org = xstrdup(res.provider), .status = xstrdup("proposed"), .proposed_on = xstrdup(ch.on),
+	w.link = (struct store_link){
+		.id = token_new_id("l_"), .case_id = xstrdup(w.l.c.id), .resource_id = xstrdup(w.res.id),
+		.provider_org = xstrdup(w.res.provider), .status = xstrdup("proposed"), .proposed_on = xstrdup(w.ch.on),
 		.created_by = xstrdup(r->user.id), .created_org = xstrdup(r->caller.org->id), .created_at = r->now,
 	};
-	if (handoff(r, &l, &ch, &items, &basis))
-		goto out;
-	links_apply(&link, &ch, items, r->now);
-	struct flow f = api_flow(r);
-	struct flow_link fl = { &link, true, -1, links_event_name(&ch, true), items, basis };
-	rc = flow_link(&f, l.pw, &l.c, l.subject, &fl);
-	if (rc < 0) {
-		api_storage_error(r);
-	} else if (rc > 0) {
-		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
-			  "ケースが更新されています。読み直してからもう一度お試しください");
-	} else if (api_case_log_access(r, &l.c, "case.link")) {
-		api_storage_error(r);
-	} else {
-		r->location = xasprintf("/v1/cases/%s/links/%s", l.c.id, link.id);
-		reply_link(r, 201, &l, &link, &res);
-	}
+	write_link(r, &w, true, 201);
 out:
-	free(items);
-	free(basis);
-	store_link_release(&link);
-	store_resource_release(&res);
-	links_change_release(&ch);
-	cm_error_release(&err);
-	json_decref(body);
-	api_case_release(&l);
+	link_write_release(&w);
 }
 
 void api_case_link_patch(struct api_request *r)
 {
-	struct api_case l;
-	if (api_case_load(r, r->segs[2], &l))
+	struct link_write w = { 0 };
+	if (api_case_load(r, r->segs[2], &w.l))
 		return;
-	json_t *body = NULL;
-	struct links_change ch = { 0 };
-	struct cm_error err = { 0 };
-	struct store_link link = { 0 };
-	struct store_resource res = { 0 };
-	char *items = NULL, *basis = NULL;
-	int rc = store_link_get(r->app->store, r->segs[4], &link);
-	bool receiver = is_receiver(&l);
+	struct api_case *l = &w.l;
+	int rc = store_link_get(r->app->store, r->segs[4], &w.link);
+	bool receiver = is_receiver(l);
 	if (rc < 0) {
 		api_storage_error(r);
 		goto out;
 	}
 	/* A link of another case, or of another provider, is not there for this caller. */
-	if (rc > 0 || strcmp(link.case_id, l.c.id) ||
-	    (!receiver && !((l.parties & MASK(PARTY_PROVIDER)) && !strcmp(link.provider_org, r->caller.org->id) &&
-			    link.shared))) {
-		if (rc == 0 && !strcmp(link.case_id, l.c.id) && l.personal)
+	if (rc > 0 || strcmp(w.link.case_id, l->c.id) ||
+	    (!receiver && !((l->parties & MASK(PARTY_PROVIDER)) && !strcmp(w.link.provider_org, r->caller.org->id) &&
+			    w.link.shared))) {
+		if (rc == 0 && !strcmp(w.link.case_id, l->c.id) && l->personal)
 			api_error(r, 403, "forbidden", NULL,
 				  "the receiving organisation and the resource's provider change a link",
 				  "つなぎを変更できるのは受け手の機関と運営機関だけです");
@@ -262,39 +269,15 @@ void api_case_link_patch(struct api_request *r)
 			api_error(r, 404, "not_found", NULL, "no such link", "該当するつなぎはありません");
 		goto out;
 	}
-	if (open_case(r, &l) || api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+	if (open_case(r, l) || api_check_if_match(r, l->c.version) || !(w.body = api_body_object(r)))
 		goto out;
-	if (links_check_change(&link, receiver, body, clock_local_date(r->app->clock, r->now), &ch, &err)) {
-		api_error_cm(r, &err);
+	if (links_check_change(&w.link, receiver, w.body, clock_local_date(r->app->clock, r->now), &w.ch, &w.err)) {
+		api_error_cm(r, &w.err);
 		goto out;
 	}
-	if (handoff(r, &l, &ch, &items, &basis))
-		goto out;
-	int old_status = vocab_lookup(link_status_names, link.status);
-	links_apply(&link, &ch, items, r->now);
-	struct flow f = api_flow(r);
-	struct flow_link fl = { &link, false, old_status, links_event_name(&ch, false), items, basis };
-	rc = flow_link(&f, l.pw, &l.c, l.subject, &fl);
-	if (rc < 0) {
-		api_storage_error(r);
-	} else if (rc > 0) {
-		api_error(r, 412, "precondition_failed", "If-Match", "the case has changed; reload it and try again",
-			  "ケースが更新されています。読み直してからもう一度お試しください");
-	} else if (store_resource_get(r->app->store, link.resource_id, &res) < 0 ||
-		   api_case_log_access(r, &l.c, "case.link")) {
-		api_storage_error(r);
-	} else {
-		reply_link(r, 200, &l, &link, res.id ? &res : NULL);
-	}
+	write_link(r, &w, false, 200);
 out:
-	free(items);
-	free(basis);
-	store_link_release(&link);
-	store_resource_release(&res);
-	links_change_release(&ch);
-	cm_error_release(&err);
-	json_decref(body);
-	api_case_release(&l);
+	link_write_release(&w);
 }
 
 /* ---- GET /v1/links: the provider's referrals ------------------------------------------------ */

@@ -239,6 +239,28 @@ static size_t table_len(const char *const *t)
 	return n;
 }
 
+int cm_check_keys(const json_t *o, const char *path, const char *what, const char *what_ja,
+		  const char *const *keys, struct cm_error *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v) {
+		if (vocab_lookup(keys, key) >= 0)
+			continue;
+		struct buf list;
+		buf_init(&list);
+		for (size_t i = 0; keys[i]; i++)
+			buf_printf(&list, "%s%s", i ? ", " : "", keys[i]);
+		char *field = path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+		cm_fail(err, 422, "unknown_field", field, "%s is not part of %s (%s)", field, what, list.data);
+		cm_fail_ja(err, "%s は%sの項目ではありません（%s）", field, what_ja, list.data);
+		free(field);
+		buf_release(&list);
+		return -1;
+	}
+	return 0;
+}
+
 int cm_check_phone(const json_t *v, const char *path, struct cm_error *err)
 {
 	if (cm_check_text(v, path, PHONE_MAX, err))

@@ -43,6 +43,9 @@ int cm_check_text(const json_t *v, const char *path, size_t max, struct cm_error
 int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct cm_error *err);
 int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct cm_error *err);
 int cm_check_phone(const json_t *v, const char *path, struct cm_error *err);
+/* Refuses a key of object o not in keys (unknown_field, named "path.key"), saying what o is and which keys it takes. */
+int cm_check_keys(const json_t *o, const char *path, const char *what, const char *what_ja,
+		  const char *const *keys, struct cm_error *err);
 /* A consent {obtained_by, obtained_at, method, scope}: a checked copy, or NULL with *err. */
 json_t *cm_check_consent(const json_t *consent, date_days today, struct cm_error *err);
 

@@ -19,25 +19,6 @@ void links_change_release(struct links_change *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
-static int refuse_keys(const json_t *body, const char *const *keys, const char *what, struct cm_error *err)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)body, key, v) {
-		if (vocab_lookup(keys, key) >= 0)
-			continue;
-		struct buf list;
-		buf_init(&list);
-		for (size_t i = 0; keys[i]; i++)
-			buf_printf(&list, "%s%s", i ? ", " : "", keys[i]);
-		cm_fail(err, 422, "unknown_field", key, "%s is not part of %s (%s)", key, what, list.data);
-		cm_fail_ja(err, "%s はこの操作の項目ではありません（%s）", key, list.data);
-		buf_release(&list);
-		return -1;
-	}
-	return 0;
-}
-
 /* The note, on-date, sharing and consent common to both bodies. */
 static int check_common(const json_t *body, date_days today, const char *not_before, struct links_change *out,
 			struct cm_error *err)
@@ -83,7 +64,7 @@ int links_check_new(const json_t *body, date_days today, struct links_change *ou
 	static const char *const keys[] = { "resource", "note", "on", "share_with_provider", "consent", NULL };
 	memset(out, 0, sizeof(*out));
 	out->status = LINK_PROPOSED;
-	if (refuse_keys(body, keys, "a link", err))
+	if (cm_check_keys(body, NULL, "a link", "つなぎ", keys, err))
 		return -1;
 	const json_t *r = json_object_get(body, "resource");
 	if (!r) {
@@ -117,7 +98,8 @@ int links_check_change(const struct store_link *l, bool receiver, const json_t *
 	static const char *const provider_keys[] = { "status", "on", NULL };
 	memset(out, 0, sizeof(*out));
 	out->status = -1;
-	if (refuse_keys(body, receiver ? keys : provider_keys, receiver ? "a link change" : "a provider's link change", err))
+	if (cm_check_keys(body, NULL, receiver ? "a link change" : "a provider's link change",
+			  receiver ? "つなぎの変更" : "運営機関によるつなぎの変更", receiver ? keys : provider_keys, err))
 		return -1;
 	int from = vocab_lookup(link_status_names, l->status);
 	const json_t *st = json_object_get(body, "status");

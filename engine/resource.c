@@ -43,24 +43,7 @@ bool resource_may_write(const struct cm_caller *who, const char *provider)
 
 static int refuse_keys(const json_t *o, const char *path, const char *const *keys, struct cm_error *err)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)o, key, v) {
-		if (vocab_lookup(keys, key) >= 0)
-			continue;
-		struct buf list;
-		buf_init(&list);
-		for (size_t i = 0; keys[i]; i++)
-			buf_printf(&list, "%s%s", i ? ", " : "", keys[i]);
-		char *field = path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-		cm_fail(err, 422, "unknown_field", field, "%s is not part of %s (%s)", field,
-			path ? path : "a resource", list.data);
-		cm_fail_ja(err, "%s は%sの項目ではありません（%s）", field, path ? path : "社会資源", list.data);
-		free(field);
-		buf_release(&list);
-		return -1;
-	}
-	return 0;
+	return cm_check_keys(o, path, path ? path : "a resource", path ? path : "社会資源", keys, err);
 }
 
 /* A {ja, en} name (or a plain string, taken as ja); en optional. NULL with *err. */
