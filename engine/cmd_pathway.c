@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "hsds.h"
 #include "graph.h"
 #include "pathway.h"
 #include "util.h"
@@ -29,8 +30,21 @@ static int check_config(const char *path)
 	struct diag d;
 	diag_init(&d);
 	struct config *cfg = config_load(path, &d);
+	/* The directory's seed is checked too: a bad one would stop a new database from starting. */
+	struct hsds_import seed = { 0 };
+	if (cfg && cfg->resources_seed) {
+		struct clock clk;
+		clock_init(&clk, cfg->calendar.time_zone);
+		if (hsds_read(cfg, cfg->resources_seed, clock_local_date(&clk, clock_now(&clk)), &seed, &d)) {
+			config_free(cfg);
+			cfg = NULL;
+		}
+	}
 	diag_print(&d, stderr);
 	int rc = cfg ? EXIT_OK : EXIT_USAGE;
+	if (cfg && cfg->resources_seed)
+		printf("%s: ok: %zu resources to seed an empty directory\n", cfg->resources_seed, seed.n);
+	hsds_import_release(&seed);
 	if (cfg) {
 		for (size_t i = 0; i < cfg->pathways.n; i++)
 			print_pathway_summary(cfg->pathways.items[i]);
