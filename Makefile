@@ -191,11 +191,19 @@ fuzz: deps
 # ---- install ----------------------------------------------------------------
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 
+STATEDIR ?= /var/lib/tsunagu
+
+# The installed demo config names the installed pathways, templates and directory seed.
 install: $(BUILD)/tsunagu
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/pathways $(DESTDIR)$(SHAREDIR)/demo $(DESTDIR)$(SYSTEMDDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/pathways $(DESTDIR)$(SHAREDIR)/templates \
+	  $(DESTDIR)$(SHAREDIR)/demo $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 $(BUILD)/tsunagu $(DESTDIR)$(BINDIR)/tsunagu
 	install -m 0644 pathways/*.yaml $(DESTDIR)$(SHAREDIR)/pathways/
-	install -m 0644 configs/demo/tsunagu.yaml $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml
+	install -m 0644 configs/templates/*.yaml $(DESTDIR)$(SHAREDIR)/templates/
+	install -m 0644 configs/demo/resources.json $(DESTDIR)$(SHAREDIR)/demo/resources.json
+	sed -e 's|^database: ../../var/|database: $(STATEDIR)/|' -e 's|^pathways: ../../pathways|pathways: $(SHAREDIR)/pathways|' \
+	    -e 's|^templates: ../templates|templates: $(SHAREDIR)/templates|' -e 's|path: ../../var/|path: $(STATEDIR)/|' \
+	    configs/demo/tsunagu.yaml > $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml
 	sed 's|@BINDIR@|$(BINDIR)|g' configs/tsunagu.service > $(DESTDIR)$(SYSTEMDDIR)/tsunagu.service
 
 uninstall:

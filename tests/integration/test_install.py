@@ -22,3 +22,13 @@ def test_make_install_honours_prefix_and_destdir():
                                                    for p in ("health-checkup", "multi-agency", "pharmacy")],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         expect(out.returncode == 0, out.stderr)
+        # the installed demo config names the installed pathways, templates and directory seed
+        demo = os.path.join(root, "share", "tsunagu", "demo", "tsunagu.yaml")
+        text = open(demo, encoding="utf-8").read()
+        expect("pathways: /opt/tsunagu/share/tsunagu/pathways" in text and "database: /var/lib/tsunagu/" in text, text)
+        staged = os.path.join(dest, "demo.yaml")
+        open(staged, "w", encoding="utf-8").write(text.replace("/opt/tsunagu", root))
+        os.symlink(os.path.join(root, "share", "tsunagu", "demo", "resources.json"), os.path.join(dest, "resources.json"))
+        out = subprocess.run([binary, "check", "--config", staged], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        expect(out.returncode == 0 and "24 resources to seed" in out.stdout, out.stdout + out.stderr)
