@@ -58,29 +58,28 @@ json_t *api_case_links_json(struct api_request *r, const struct api_case *l)
 	return v.items;
 }
 
+struct provider_person {
+	const char *org;
+	const json_t *subject;
+	json_t *person;
+};
+
+static int provider_person_one(void *ctx, const struct store_link *link)
+{
+	struct provider_person *p = ctx;
+	if (!strcmp(link->provider_org, p->org) && links_open(link))
+		links_person(link, p->subject, p->person);
+	return 0;
+}
+
 /* What a provider may see of the person: the items handed to it through its open links. */
 json_t *api_provider_subject(struct api_request *r, const struct api_case *l)
 {
 	json_t *subject = store_subject_get(r->app->store, l->c.subject_id);
-	json_t *out = json_object();
-	const char *names[] = { "name", "kana", "phone" };
-	struct view_ctx v = { r, l, json_array(), false };
-	if (store_links_for_case(r->app->store, l->c.id, view_one, &v) == 0)
-		for (size_t i = 0; i < json_array_size(v.items); i++) {
-			const json_t *link = json_array_get(v.items, i), *st = json_object_get(link, "status");
-			if (strcmp(json_string_value(st), "proposed") && strcmp(json_string_value(st), "joined"))
-				continue;
-			const json_t *shared = json_object_get(link, "shared_with_provider");
-			for (size_t k = 0; k < json_array_size(shared); k++)
-				for (int n = 0; n < 3; n++) {
-					const char *item = json_string_value(json_array_get(shared, k));
-					if (!strcmp(item + strlen("subject."), names[n]) && json_object_get(subject, names[n]))
-						json_object_set(out, names[n], json_object_get(subject, names[n]));
-				}
-		}
-	json_decref(v.items);
+	struct provider_person p = { r->caller.org->id, subject, json_object() };
+	store_links_for_case(r->app->store, l->c.id, provider_person_one, &p);
 	json_decref(subject);
-	return out;
+	return p.person;
 }
 
 /* ---- GET /v1/cases/{id}/links ---------------------------------------------------------------- */
@@ -116,13 +115,15 @@ static int open_case(struct api_request *r, const struct api_case *l)
  * provider is another organisation: needs a consent on record (the case's or one
  * given now). 0 and *items / *basis (caller frees), or 422 and -1.
  */
-static int handoff(struct api_request *r, const struct api_case *l, const struct links_change *ch, char **items,
-		   char **basis)
+static int handoff(struct api_request *r, const struct api_case *l, const struct store_link *link,
+		   const struct links_change *ch, char **items, char **basis)
 {
 	*items = *basis = NULL;
 	if (!ch->share)
 		return 0;
-	if (!(*basis = links_consent_basis(ch->consent, l->c.consent))) {
+	/* A resource the caller's own organisation runs: the details stay where they are. */
+	bool own = !strcmp(link->provider_org, r->caller.org->id);
+	if (!own && !(*basis = links_consent_basis(ch->consent, l->c.consent))) {
 		api_error(r, 422, "consent_required", "consent",
 			  "the person's details pass to the provider only with their consent: the case has none; "
 			  "send consent {obtained_by, obtained_at, method, scope} for this handoff",
@@ -144,8 +145,7 @@ struct open_link {
 static int find_open(void *ctx, const struct store_link *link)
 {
 	struct open_link *q = ctx;
-	q->found |= !strcmp(link->resource_id, q->resource) &&
-		    (!strcmp(link->status, "proposed") || !strcmp(link->status, "joined"));
+	q->found |= !strcmp(link->resource_id, q->resource) && links_open(link);
 	return q->found;
 }
 
@@ -175,7 +175,7 @@ static void link_write_release(struct link_write *w)
 /* Applies the checked change to the link, writes it with its case and replies (`status` on success). */
 static void write_link(struct api_request *r, struct link_write *w, bool created, int status)
 {
-	if (handoff(r, &w->l, &w->ch, &w->items, &w->basis))
+	if (handoff(r, &w->l, &w->link, &w->ch, &w->items, &w->basis))
 		return;
 	int old_status = created ? -1 : vocab_lookup(link_status_names, w->link.status);
 	links_apply(&w->link, &w->ch, w->items, r->now);
@@ -307,19 +307,11 @@ static int provider_one(void *ctx, const struct store_link *link)
 		return 1;
 	}
 	json_t *o = links_json(link, res.id ? &res : NULL, false, r->app->clock);
-	bool open = !strcmp(link->status, "proposed") || !strcmp(link->status, "joined");
 	json_t *person = json_null();
-	if (open && c.subject_id) {
+	if (links_open(link) && c.subject_id) {
 		json_t *subject = store_subject_get(r->app->store, c.subject_id);
 		person = json_object();
-		for (const char *s = link->shared; s && *s;) {
-			size_t n = strcspn(s, ",");
-			char *item = xstrndup(s + strlen("subject."), n - strlen("subject."));
-			if (json_object_get(subject, item))
-				json_object_set(person, item, json_object_get(subject, item));
-			free(item);
-			s += n + (s[n] == ',');
-		}
+		links_person(link, subject, person);
 		json_decref(subject);
 		if (api_case_log_access(r, &c, "links.provider"))
 			p->failed = true;

@@ -67,6 +67,24 @@ static json_t *attribute_json(const char *rid, const char *kind, const char *tax
 	return a;
 }
 
+/*
+ * A service's list of one sub-object (phone, contact, schedule) with its id and
+ * service_id, or an empty list when the resource has no `present` value.
+ */
+static json_t *one_of(const char *rid, const char *kind, const json_t *present, json_t *fields)
+{
+	json_t *list = json_array();
+	if (json_string_value(present)) {
+		char *id = xasprintf("%s-%s", rid, kind);
+		json_t *o = json_pack("{s:s, s:s}", "id", id, "service_id", rid);
+		json_object_update(o, fields);
+		json_array_append_new(list, o);
+		free(id);
+	}
+	json_decref(fields);
+	return list;
+}
+
 static json_t *service_json(const struct config *cfg, const struct clock *clk, const struct store_resource *r)
 {
 	const json_t *d = r->data, *name = json_object_get(d, "name"), *contact = json_object_get(d, "contact"),
@@ -85,31 +103,14 @@ static json_t *service_json(const struct config *cfg, const struct clock *clk, c
 				      "alternate_name", org ? org->name.en : r->provider, "description",
 				      org ? org->name.en : r->provider));
 	char *id;
-	json_t *list = json_array();
-	if (json_string_value(json_object_get(contact, "phone"))) {
-		id = xasprintf("%s-phone", r->id);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:O}", "id", id, "service_id", r->id, "number",
-						      json_object_get(contact, "phone")));
-		free(id);
-	}
-	json_object_set_new(s, "phones", list);
-	list = json_array();
-	if (json_string_value(json_object_get(contact, "name"))) {
-		id = xasprintf("%s-contact", r->id);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:O, s:o}", "id", id, "service_id", r->id, "name",
-						      json_object_get(contact, "name"), "email",
-						      or_null(json_object_get(contact, "email"))));
-		free(id);
-	}
-	json_object_set_new(s, "contacts", list);
-	list = json_array();
-	if (json_string_value(json_object_get(d, "schedule"))) {
-		id = xasprintf("%s-schedule", r->id);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:O}", "id", id, "service_id", r->id, "description",
-						      json_object_get(d, "schedule")));
-		free(id);
-	}
-	json_object_set_new(s, "schedules", list);
+	json_t *list;
+	json_object_set_new(s, "phones", one_of(r->id, "phone", json_object_get(contact, "phone"),
+						json_pack("{s:O}", "number", json_object_get(contact, "phone"))));
+	json_object_set_new(s, "contacts", one_of(r->id, "contact", json_object_get(contact, "name"),
+						  json_pack("{s:O, s:o}", "name", json_object_get(contact, "name"), "email",
+							    or_null(json_object_get(contact, "email")))));
+	json_object_set_new(s, "schedules", one_of(r->id, "schedule", json_object_get(d, "schedule"),
+						   json_pack("{s:O}", "description", json_object_get(d, "schedule"))));
 	list = json_array();
 	const json_t *areas = json_object_get(d, "areas");
 	for (size_t i = 0; i < json_array_size(areas); i++) {

@@ -131,7 +131,8 @@ int links_check_change(const struct store_link *l, bool receiver, const json_t *
 		cm_fail_ja(err, "運営機関にはすでに本人の情報を提供しています");
 		goto fail;
 	}
-	if (out->share && from != LINK_PROPOSED && from != LINK_JOINED && out->status < 0) {
+	int after = out->status >= 0 ? out->status : from;
+	if (out->share && after != LINK_PROPOSED && after != LINK_JOINED) {
 		cm_fail(err, 409, "link_status_not_possible", "share_with_provider", "the link has ended; nothing is shared now");
 		cm_fail_ja(err, "つなぎは終了しています。情報提供はできません");
 		goto fail;
@@ -151,6 +152,25 @@ char *links_shared_items(const json_t *subject)
 		if (json_string_value(json_object_get(subject, items[i])))
 			buf_printf(&b, "%ssubject.%s", b.len ? "," : "", items[i]);
 	return buf_detach(&b);
+}
+
+bool links_open(const struct store_link *l)
+{
+	return !strcmp(l->status, "proposed") || !strcmp(l->status, "joined");
+}
+
+void links_person(const struct store_link *l, const json_t *subject, json_t *person)
+{
+	for (const char *p = l->shared; p && *p;) {
+		size_t n = strcspn(p, ",");
+		size_t skip = strncmp(p, "subject.", 8) ? 0 : 8;
+		char *item = xstrndup(p + skip, n - skip);
+		const json_t *v = json_object_get(subject, item);
+		if (v)
+			json_object_set(person, item, (json_t *)v);
+		free(item);
+		p += n + (p[n] == ',');
+	}
 }
 
 char *links_consent_basis(const json_t *link_consent, const json_t *case_consent)

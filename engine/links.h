@@ -47,6 +47,12 @@ int links_check_change(const struct store_link *l, bool receiver, const json_t *
  */
 char *links_shared_items(const json_t *subject);
 
+/* True while a link is open (proposed or joined): only then does its provider hold the person's details. */
+bool links_open(const struct store_link *l);
+
+/* Copies into `person` the items of the subject that the link handed to its provider. */
+void links_person(const struct store_link *l, const json_t *subject, json_t *person);
+
 /* The consent a handoff relies on, in words for the provision record (caller frees); NULL when none. */
 char *links_consent_basis(const json_t *link_consent, const json_t *case_consent);
 

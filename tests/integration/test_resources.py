@@ -275,9 +275,17 @@ def test_a_handoff_needs_consent_and_a_checkup_case_can_give_it_with_the_link():
         expect(len(basis) == 1 and basis[0][0].startswith("consent to this handoff") and "保健師 伊藤" in basis[0][0], basis)
         expect(ok(d.get("/v1/links", who="cafe"))["items"][0]["person"]["name"] == "鵜住 太郎", "shared")
         # sharing later, on a link made without it
-        other = ok(d.post(lpath, {"resource": "demo-walk-unosumai"}, who="life_nurse"), 201)
+        other = ok(d.post(lpath, {"resource": "demo-team-orange"}, who="life_nurse"), 201)
         r = d.request("PATCH", "%s/%s" % (lpath, other["id"]), {"share_with_provider": True}, who="life_nurse")
         expect(r.status == 422 and r.json["error"]["code"] == "consent_required", r)
+        r = d.request("PATCH", "%s/%s" % (lpath, other["id"]), {"status": "declined", "share_with_provider": True,
+                                                                "consent": given}, who="life_nurse")
+        expect(r.status == 409 and r.json["error"]["code"] == "link_status_not_possible", r)
+        # a resource the nurse's own centre runs: nothing passes to another organisation, no consent needed
+        own = ok(d.post(lpath, {"resource": "demo-walk-unosumai", "share_with_provider": True}, who="life_nurse"), 201)
+        expect(own["resource"]["provider"] == "life-unosumai", own)
+        expect(d.db_rows("SELECT count(*) FROM provisions WHERE case_id = ? AND to_org = 'life-unosumai' "
+                         "AND from_org = 'life-unosumai'", (cid,)) == [(0,)], "no provision within one organisation")
         r = d.request("PATCH", "%s/%s" % (lpath, link["id"]), {"share_with_provider": True}, who="life_nurse")
         expect(r.status == 409 and r.json["error"]["code"] == "already_shared", r)
 
