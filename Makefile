@@ -28,10 +28,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wvla -Wno-unused-parameter
 CSTD    := -std=c17 -D_GNU_SOURCE
 CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iengine -Iadapters $(PKG_CFLAGS) -MMD -MP
+# The layers of engine/, lowest first (docs/architecture.md); tests/check_layers.py keeps includes downward.
+LAYERS  := lib model rules store core runtime api cli
+INCLUDES := $(addprefix -Iengine/,$(LAYERS)) -Iengine -Iadapters
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-ENGINE_SRC := $(filter-out engine/main.c,$(wildcard engine/*.c)) $(wildcard adapters/*.c)
+ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard engine/$(l)/*.c)) $(wildcard adapters/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -86,24 +89,30 @@ _apt-install:
 # ---- build ------------------------------------------------------------------
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(ASAN)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+	@echo "  CC      $< (ASan+UBSan)"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
 
 $(BUILD)/tsunagu: $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC) engine/main.c)
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
 $(ASAN)/tsunagu: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) engine/main.c)
-	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
 
 $(ASAN)/unit_tests: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
-	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
 
 # Replays a fuzz corpus without libFuzzer, so `make test` needs only gcc.
 $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC))
-	$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -125,16 +134,20 @@ check-pathways: $(BUILD)/tsunagu
 BENCH_BIN := $(REL)/fixed_reply $(REL)/sqlite_rows $(REL)/timers_gen $(REL)/curl_sender
 
 $(REL)/fixed_reply: $(REL)/tests/bench/fixed_reply.o
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(REL)/sqlite_rows: $(REL)/tests/bench/sqlite_rows.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
 $(REL)/curl_sender: $(REL)/tests/bench/curl_sender.o
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(REL)/timers_gen: $(REL)/tests/bench/timers_gen.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
-	$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
 bench-deps: test-deps
 	@command -v wrk >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="wrk"
@@ -156,10 +169,12 @@ $(VG_BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -O1 -c $< -o $@
 
 $(VG_BUILD)/tsunagu: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) engine/main.c)
-	$(CC) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $^ -o $@ $(PKG_LIBS) -lm
 
 $(VG_BUILD)/unit_tests: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
-	$(CC) $^ -o $@ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $^ -o $@ $(PKG_LIBS) -lm
 
 valgrind: test-deps
 	@command -v valgrind >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="valgrind"
@@ -173,7 +188,7 @@ valgrind: test-deps
 	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
-FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iengine -Iadapters $(PKG_CFLAGS)
+FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRC)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,31 @@ const struct adapter *adapter_find(const char *name)
 	return NULL;
 }
 
+const char adapter_names[] = "webhook, email, jsonl or forward";
+
+const char *const *adapter_settings_of(const char *name)
+{
+	const struct adapter *a = adapter_find(name);
+	return a ? a->settings : NULL;
+}
+
+int adapter_check_settings(const char *name, const json_t *settings, const char **key, char **err)
+{
+	const struct adapter *a = adapter_find(name);
+	if (!a) {
+		*key = NULL;
+		*err = xasprintf("unknown adapter '%s'", name);
+		return -1;
+	}
+	return a->check(settings, key, err);
+}
+
+char *adapter_settings_host(const char *name, const json_t *settings)
+{
+	const struct adapter *a = adapter_find(name);
+	return a ? a->host(settings) : NULL;
+}
+
 bool adapter_host_allowed(const struct adapter_env *env, const char *host)
 {
 	for (size_t i = 0; i < env->n_allowed_hosts; i++)

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "templates.h"
+#include "placeholder.h"
 
 struct curlev;
 
@@ -31,7 +31,7 @@ struct adapter_message {
 	const char *subject_ja, *subject_en;
 	const char *body_ja, *body_en;
 	const json_t *data;             /* the structured notification (for JSON bodies) */
-	const struct template_vars *vars; /* placeholder values, for body templates */
+	const struct placeholder_vars *vars; /* placeholder values, for body templates */
 	int64_t created_at;             /* unix seconds */
 };
 
@@ -59,6 +59,17 @@ extern const struct adapter adapter_forward;
 
 /* The adapter called name, or NULL. */
 const struct adapter *adapter_find(const char *name);
+
+/*
+ * The adapters as the config checks its channels (struct config_adapters of
+ * model/config.h, filled in by the command line): "webhook, email, jsonl or
+ * forward"; the settings of adapter `name` (NULL when there is none such); its
+ * check of a channel's settings; the host a channel sends to (caller frees).
+ */
+extern const char adapter_names[];
+const char *const *adapter_settings_of(const char *name);
+int adapter_check_settings(const char *name, const json_t *settings, const char **key, char **err);
+char *adapter_settings_host(const char *name, const json_t *settings);
 
 /* The host of a URL whose scheme is one of schemes (NULL-terminated), or NULL. Caller frees. */
 char *adapter_url_host(const char *url, const char *const *schemes);

@@ -91,7 +91,7 @@ static int check(const json_t *s, const char **key, char **err)
 	if (body) {
 		struct diag d;
 		diag_init(&d);
-		if (templates_check_text(json_string_value(body), "", 0, 0, &d)) {
+		if (placeholder_check(json_string_value(body), "", 0, 0, "the body template", &d)) {
 			*key = "body";
 			*err = xstrdup(d.entries[0].message);
 			diag_release(&d);
@@ -173,7 +173,7 @@ static void send_message(void *channel, const struct adapter_message *m, adapter
 	rq->done = done;
 	rq->ctx = ctx;
 	if (w->body_template) {
-		rq->body = template_render(w->body_template, m->vars, TEMPLATE_JSON);
+		rq->body = placeholder_render(w->body_template, m->vars, PLACEHOLDER_JSON);
 	} else {
 		json_t *payload = json_pack("{s:s, s:I, s:O}", "type", "tsunagu.notification", "timestamp",
 					    (json_int_t)m->created_at, "data", m->data);

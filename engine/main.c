@@ -1,7 +1,9 @@
 /*
  * main — the `tsunagu` binary: finds the command named by the first one or two
- * arguments in the command table and runs it.
+ * arguments in the command table and runs it, with the edges wired in (the
+ * JSON API's routes for the daemon).
  */
+#include "api.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -30,6 +32,7 @@ static void list_commands(FILE *out)
 
 int main(int argc, char **argv)
 {
+	static const struct cli_context ctx = { .bind_api = api_bind };
 	if (argc < 2) {
 		list_commands(stderr);
 		return EXIT_USAGE;
@@ -46,9 +49,9 @@ int main(int argc, char **argv)
 			size_t noun = (size_t)(space - cmd->name);
 			if (argc >= 3 && strlen(argv[1]) == noun && !strncmp(argv[1], cmd->name, noun) &&
 			    !strcmp(argv[2], space + 1))
-				return cmd->run(argc - 2, argv + 2);
+				return cmd->run(&ctx, argc - 2, argv + 2);
 		} else if (!strcmp(argv[1], cmd->name)) {
-			return cmd->run(argc - 1, argv + 1);
+			return cmd->run(&ctx, argc - 1, argv + 1);
 		}
 	}
 	/* A known noun with an unknown or missing verb: list that noun's verbs. */

@@ -22,7 +22,7 @@ static double now_s(void)
 
 static int one_referral(struct store *s, json_t *subject, json_t *fields, clock_us at)
 {
-	struct store_case c = {
+	struct case_record c = {
 		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
 		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
 		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,

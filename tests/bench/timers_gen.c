@@ -30,7 +30,7 @@ static char last_case[32];
 
 static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us opened, clock_us due)
 {
-	struct store_case c = {
+	struct case_record c = {
 		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
 		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
 		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 					char on[11];
 					date_format(date_from_ymd(2026, 4, 1) + (date_days)(k % 365) + 6, on);
 					char *lid = token_new_id("l_");
-					struct store_link link = {
+					struct link_record link = {
 						.id = lid, .case_id = last_case, .resource_id = (char *)res[(k * 2 + l) % 6],
 						.provider_org = "cafe-tsunagaru", .status = (char *)status[st], .proposed_on = on,
 						.joined_on = st == 0 || st == 2 ? on : NULL, .declined_on = st == 1 ? on : NULL,

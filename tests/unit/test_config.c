@@ -12,7 +12,7 @@ TEST(config_demo_loads_and_routes_by_area)
 	char *path = xasprintf("%s/configs/demo/tsunagu.yaml", test_root);
 	struct diag d;
 	diag_init(&d);
-	struct config *cfg = config_load(path, &d);
+	struct config *cfg = config_load(path, NULL, &d);
 	diag_print(&d, stdout);
 	CHECK(cfg != NULL);
 	CHECK_INT(d.n, 0);
@@ -52,7 +52,7 @@ TEST(config_errors_name_file_line_and_column)
 	fclose(f);
 	struct diag d;
 	diag_init(&d);
-	CHECK(config_load(cfg_path, &d) == NULL);
+	CHECK(config_load(cfg_path, NULL, &d) == NULL);
 	char *out = NULL;
 	size_t len;
 	FILE *m = open_memstream(&out, &len);

@@ -1,0 +1,386 @@
+/*
+ * api — the route table, authentication and the shared reply helpers. A route
+ * is a pattern of path segments ("*" matches one segment) and a handler per
+ * method; a known path with another method answers 405 with Allow.
+ */
+#include "api.h"
+#include "jsonin.h"
+#include "token.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct route {
+	const char *pattern[HTTPD_MAX_SEGMENTS];
+	void (*handlers[HTTPD_OTHER])(struct api_request *r);
+	bool public;                /* answers without a token */
+};
+
+static const struct route routes[] = {
+	{ { "healthz" }, { [HTTPD_GET] = api_healthz }, true },
+	{ { "v1", "orgs" }, { [HTTPD_GET] = api_orgs }, false },
+	{ { "v1", "pathways" }, { [HTTPD_GET] = api_pathways_list }, false },
+	{ { "v1", "pathways", "*" }, { [HTTPD_GET] = api_pathway_get }, false },
+	{ { "v1", "pathways", "*", "graph" }, { [HTTPD_GET] = api_pathway_graph }, false },
+	{ { "v1", "cases" }, { [HTTPD_GET] = api_cases_list, [HTTPD_POST] = api_cases_create }, false },
+	{ { "v1", "cases", "*" }, { [HTTPD_GET] = api_case_get }, false },
+	{ { "v1", "cases", "*", "events" }, { [HTTPD_GET] = api_case_events }, false },
+	{ { "v1", "cases", "*", "actions", "*" }, { [HTTPD_POST] = api_case_action }, false },
+	{ { "v1", "cases", "*", "notes" }, { [HTTPD_GET] = api_case_notes_list, [HTTPD_POST] = api_case_notes_add }, false },
+	{ { "v1", "cases", "*", "assign" }, { [HTTPD_POST] = api_case_assign }, false },
+	{ { "v1", "cases", "*", "subject" }, { [HTTPD_PATCH] = api_case_subject_patch }, false },
+	{ { "v1", "cases", "*", "links" }, { [HTTPD_GET] = api_case_links_list, [HTTPD_POST] = api_case_links_create }, false },
+	{ { "v1", "cases", "*", "links", "*" }, { [HTTPD_PATCH] = api_case_link_patch }, false },
+	{ { "v1", "links" }, { [HTTPD_GET] = api_links_provider }, false },
+	{ { "v1", "subjects", "*", "export" }, { [HTTPD_GET] = api_subject_export }, false },
+	{ { "v1", "resources" }, { [HTTPD_GET] = api_resources_list, [HTTPD_POST] = api_resources_create }, false },
+	{ { "v1", "resources", "categories" }, { [HTTPD_GET] = api_resource_categories }, false },
+	{ { "v1", "resources", "*" }, { [HTTPD_GET] = api_resource_get, [HTTPD_PUT] = api_resource_put }, false },
+	{ { "v1", "reports", "funnel" }, { [HTTPD_GET] = api_report_funnel }, false },
+	{ { "v1", "reports", "durations" }, { [HTTPD_GET] = api_report_durations }, false },
+	{ { "v1", "reports", "resources" }, { [HTTPD_GET] = api_report_resources }, false },
+	{ { "v1", "audit", "verify" }, { [HTTPD_GET] = api_audit_verify }, false },
+	{ { "v1", "audit", "access" }, { [HTTPD_GET] = api_audit_access }, false },
+	{ { "v1", "audit", "provisions" }, { [HTTPD_GET] = api_audit_provisions }, false },
+	{ { "v1", "imports", "checkup" }, { [HTTPD_POST] = api_import_checkup }, false },
+	{ { "v1", "notifications" }, { [HTTPD_GET] = api_notifications_list }, false },
+	{ { "v1", "notifications", "*", "retry" }, { [HTTPD_POST] = api_notification_retry }, false },
+	{ { "v1", "test", "clock" }, { [HTTPD_GET] = api_test_clock, [HTTPD_POST] = api_test_clock }, false },
+};
+
+static const char *const method_names[HTTPD_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
+
+static bool route_matches(const struct route *rt, const struct api_request *r)
+{
+	int n = 0;
+	while (n < HTTPD_MAX_SEGMENTS && rt->pattern[n])
+		n++;
+	if (n != r->http->n_segs)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(rt->pattern[i], "*") && strcmp(rt->pattern[i], r->http->segs[i]))
+			return false;
+	return true;
+}
+
+void api_reply_json(struct api_request *r, int status, json_t *v)
+{
+	char *text = jsonin_dump(v);
+	json_decref(v);
+	r->http->status = status;
+	r->http->reply.len = 0;
+	buf_adds(&r->http->reply, text);
+	buf_addc(&r->http->reply, '\n');
+	r->http->content_type = "application/json; charset=utf-8";
+	free(text);
+}
+
+void api_error(struct api_request *r, int status, const char *code, const char *field,
+	       const char *message, const char *message_ja)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "message_ja",
+			      message_ja ? message_ja : message);
+	json_object_set_new(e, "field", field ? json_string(field) : json_null());
+	api_reply_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+/* The status of each refusal code of rules/ and core/: the one place a refusal becomes HTTP. */
+static const struct {
+	const char *code;
+	int status;
+} refusal_statuses[] = {
+	{ "invalid_field", 422 }, { "missing_field", 422 }, { "unknown_field", 422 }, { "invalid_json", 422 },
+	{ "consent_required", 422 }, { "invalid_encoding", 422 }, { "missing_header", 422 },
+	{ "missing_column", 422 }, { "unknown_column", 422 }, { "duplicate_column", 422 },
+	{ "forbidden", 403 }, { "not_found", 404 }, { "unknown_action", 404 },
+	{ "action_not_available", 409 }, { "already_linked", 409 }, { "already_shared", 409 },
+	{ "link_status_not_possible", 409 }, { "not_dead", 409 },
+	{ "precondition_failed", 412 }, { "storage_unavailable", 503 },
+	/* the HTTP server's own */
+	{ "invalid_framing", 400 }, { "invalid_header", 400 }, { "invalid_path", 400 }, { "invalid_query", 400 },
+	{ "headers_too_large", 431 }, { "payload_too_large", 413 }, { "too_many_connections", 503 },
+};
+
+int api_refusal_status(const char *code)
+{
+	for (size_t i = 0; i < sizeof(refusal_statuses) / sizeof(refusal_statuses[0]); i++)
+		if (!strcmp(refusal_statuses[i].code, code))
+			return refusal_statuses[i].status;
+	return 422;
+}
+
+void api_refuse(struct api_request *r, const struct refusal *e)
+{
+	api_error(r, api_refusal_status(e->code), e->code, e->field, e->message, e->message_ja);
+}
+
+void api_storage_error(struct api_request *r)
+{
+	api_error(r, 503, "storage_unavailable", NULL, "the database is not available; nothing was changed",
+		  "データベースを利用できません。変更は行われていません");
+}
+
+void api_case_not_found(struct api_request *r)
+{
+	api_error(r, 404, "not_found", NULL, "no such case", "該当するケースはありません");
+}
+
+const char *api_query(const struct api_request *r, const char *name)
+{
+	return evhttp_find_header(&r->http->query, name);
+}
+
+int api_query_known(struct api_request *r, const char *const *params)
+{
+	for (struct evkeyval *kv = r->http->query.tqh_first; kv; kv = kv->next.tqe_next) {
+		if (vocab_lookup(params, kv->key) >= 0)
+			continue;
+		struct buf list;
+		buf_init(&list);
+		for (size_t i = 0; params[i]; i++)
+			buf_printf(&list, "%s%s", i ? ", " : "", params[i]);
+		char *msg = xasprintf("unknown parameter '%s' (%s)", kv->key, list.data);
+		char *ja = xasprintf("不明なパラメータ '%s' です（%s）", kv->key, list.data);
+		api_error(r, 422, "unknown_field", kv->key, msg, ja);
+		free(msg);
+		free(ja);
+		buf_release(&list);
+		return -1;
+	}
+	return 0;
+}
+
+int api_query_limit(struct api_request *r, int *limit)
+{
+	const char *v = api_query(r, "limit");
+	if (!v)
+		return 0;
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	size_t max = r->core->cfg->limits.max_list_items;
+	if (!*v || *end || errno || n < 1 || n > (long)max) {
+		char *msg = xasprintf("limit must be a whole number from 1 to %zu", max);
+		char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", max);
+		api_error(r, 422, "invalid_field", "limit", msg, ja);
+		free(msg);
+		free(ja);
+		return -1;
+	}
+	*limit = (int)n;
+	return 0;
+}
+
+json_t *api_time(const struct api_request *r, clock_us t)
+{
+	char out[48];
+	if (!t)
+		return json_null();
+	clock_format(r->core->clock, t, out);
+	return json_string(out);
+}
+
+json_t *api_text(const struct pw_text *t)
+{
+	if (!t->ja)
+		return json_null();
+	return json_pack("{s:s, s:s}", "ja", t->ja, "en", t->en);
+}
+
+json_t *api_body_object(struct api_request *r)
+{
+	const char *ct = evhttp_find_header(r->http->headers, "Content-Type");
+	if (!ct || strncasecmp(ct, "application/json", 16) ||
+	    (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+		api_error(r, 415, "unsupported_media_type", NULL,
+			  "send the body as JSON with Content-Type: application/json",
+			  "本文は Content-Type: application/json の JSON で送ってください");
+		return NULL;
+	}
+	char *err = NULL;
+	json_t *v = jsonin_parse(r->http->body, r->http->body_len, &err);
+	if (!v) {
+		char *ja = xasprintf("JSON として読めません: %s", err);
+		api_error(r, 400, "invalid_json", NULL, err, ja);
+		free(ja);
+		free(err);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		api_error(r, 422, "invalid_json", NULL, "the body must be a JSON object",
+			  "本文は JSON オブジェクトで送ってください");
+		return NULL;
+	}
+	return v;
+}
+
+void api_set_etag(struct api_request *r, long version)
+{
+	free(r->http->etag);
+	r->http->etag = xasprintf("\"%ld\"", version);
+}
+
+/* 0 when the request may go on; replies 412 and returns -1 when If-Match does not match. */
+int api_check_if_match(struct api_request *r, long version)
+{
+	const char *h = evhttp_find_header(r->http->headers, "If-Match");
+	if (!h)
+		return 0;
+	char *copy = xstrdup(h), *save = NULL;
+	bool match = false, valid = true;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		size_t n = strlen(tok);
+		while (n && tok[n - 1] == ' ')
+			tok[--n] = '\0';
+		if (!strcmp(tok, "*")) {
+			match = true;
+			continue;
+		}
+		if (!strncmp(tok, "W/", 2))
+			tok += 2;
+		if (*tok == '"' && n >= 2 && tok[strlen(tok) - 1] == '"') {
+			tok++;
+			tok[strlen(tok) - 1] = '\0';
+		}
+		char *end;
+		errno = 0;
+		long v = strtol(tok, &end, 10);
+		if (*tok == '\0' || *end || errno) {
+			valid = false;
+			continue;
+		}
+		match |= v == version;
+	}
+	free(copy);
+	if (match)
+		return 0;
+	char *msg = xasprintf(valid ? "it has changed (now version %ld); reload it and try again"
+				    : "If-Match must be the ETag, e.g. \"%ld\"", version);
+	char *ja = xasprintf(valid ? "更新されています（現在の版 %ld）。読み直してからもう一度お試しください"
+				   : "If-Match には ETag（例 \"%ld\"）を指定してください", version);
+	api_set_etag(r, version);
+	api_error(r, 412, "precondition_failed", "If-Match", msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
+}
+
+/* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
+static int authenticate(struct api_request *r)
+{
+	const char *h = evhttp_find_header(r->http->headers, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7)) {
+		api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN",
+			  "Authorization: Bearer トークン を付けてください");
+		return -1;
+	}
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	char hash[TOKEN_HASH_HEX];
+	token_hash(token, hash);
+	int rc = store_authenticate(r->core->store, hash, r->http->now, &r->user);
+	if (rc < 0) {
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available; try again",
+			  "データベースを利用できません。しばらくして再度お試しください");
+		return -1;
+	}
+	const struct config_org *org = rc == 0 ? config_find_org(r->core->cfg, r->user.org) : NULL;
+	if (!org) {
+		store_user_release(&r->user);
+		api_error(r, 401, "unauthorized", NULL, "the token is unknown, revoked or expired",
+			  "トークンが無効です（不明・失効・期限切れ）");
+		return -1;
+	}
+	r->caller = (struct cm_caller){ .user = r->user.id, .org = org, .roles = r->user.roles };
+	return 0;
+}
+
+static void dispatch(struct api_request *r)
+{
+	const struct route *rt = NULL;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
+		if (route_matches(&routes[i], r))
+			rt = &routes[i];
+	if (!rt) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	void (*handler)(struct api_request *) = r->http->method < HTTPD_OTHER ? rt->handlers[r->http->method] : NULL;
+	if (!handler && r->http->method == HTTPD_HEAD)
+		handler = rt->handlers[HTTPD_GET];
+	if (!handler) {
+		struct buf allow;
+		buf_init(&allow);
+		for (int m = 0; m < HTTPD_OTHER; m++)
+			if (rt->handlers[m])
+				buf_printf(&allow, "%s%s", allow.len ? ", " : "", method_names[m]);
+		r->http->allow = buf_detach(&allow);
+		api_error(r, 405, "method_not_allowed", NULL, "this method is not allowed here",
+			  "このメソッドはここでは使えません");
+		return;
+	}
+	if (!rt->public && authenticate(r))
+		return;
+	handler(r);
+}
+
+void api_test_clock(struct api_request *r)
+{
+	struct clock *clk = r->core->clock;
+	if (!clk->test) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	if (r->http->method == HTTPD_POST) {
+		json_t *body = api_body_object(r);
+		if (!body)
+			return;
+		const json_t *now = json_object_get(body, "now"), *adv = json_object_get(body, "advance_seconds");
+		clock_us t = clk->fixed;
+		if ((now && (!json_is_string(now) || clock_parse(json_string_value(now), &t))) ||
+		    (adv && !json_is_integer(adv)) || (!now && !adv)) {
+			json_decref(body);
+			api_error(r, 422, "invalid_field", now ? "now" : "advance_seconds",
+				  "send {\"now\": RFC 3339} or {\"advance_seconds\": N}",
+				  "{\"now\": RFC 3339} か {\"advance_seconds\": N} を送ってください");
+			return;
+		}
+		if (adv)
+			t += (clock_us)json_integer_value(adv) * 1000000;
+		json_decref(body);
+		if (t < clk->fixed) {
+			api_error(r, 422, "invalid_field", "now", "the test clock does not go back",
+				  "テスト用の時計は戻せません");
+			return;
+		}
+		clk->fixed = t;
+	}
+	api_reply_json(r, 200, json_pack("{s:o}", "now", api_time(r, clk->fixed)));
+}
+
+/* ---- the binding to the HTTP server ---------------------------------------------------------- */
+
+static void handle(void *ctx, struct httpd_request *req)
+{
+	struct api_request r = { .http = req, .core = ctx };
+	dispatch(&r);
+	store_user_release(&r.user);
+}
+
+static void refuse(void *ctx, struct httpd_request *req, const struct refusal *why)
+{
+	struct api_request r = { .http = req, .core = ctx };
+	api_refuse(&r, why);
+}
+
+void api_bind(struct core *core, struct httpd_routes *out)
+{
+	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .ctx = core };
+}

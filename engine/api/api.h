@@ -1,0 +1,130 @@
+/*
+ * api — the JSON API: routing on decoded path segments, bearer authentication,
+ * the error shape every refusal shares (and the one table of refusal codes to
+ * statuses), and the replies. Handlers never send: they leave a status and body
+ * in the request, and the HTTP server sends it once the loop turn's commit is on
+ * disk (group commit). Handlers read through the store and write through core/.
+ */
+#ifndef TSUNAGU_API_H
+#define TSUNAGU_API_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "calendar.h"
+#include "casemachine.h"
+#include "clock.h"
+#include "config.h"
+#include "core.h"
+#include "flow.h"
+#include "httpd.h"
+#include "store.h"
+#include "util.h"
+
+/* One request as a handler sees it: the HTTP exchange, and the caller once authenticated. */
+struct api_request {
+	struct httpd_request *http;
+	struct core *core;
+	struct store_user user;
+	struct cm_caller caller;
+};
+
+/* Registers the API's routes with the daemon's HTTP server (daemon_bind_fn). */
+void api_bind(struct core *core, struct httpd_routes *routes);
+
+/* Replies with a JSON value (stolen). */
+void api_reply_json(struct api_request *r, int status, json_t *v);
+
+/* Replies with the error shape {"error": {code, message, message_ja, field}}. */
+void api_error(struct api_request *r, int status, const char *code, const char *field,
+	       const char *message, const char *message_ja);
+/* Replies with a refusal of rules/ or core/, its status from the code (api.c's table). */
+void api_refuse(struct api_request *r, const struct refusal *e);
+int api_refusal_status(const char *code);
+
+/* The 503 of a database that failed: nothing was changed. */
+void api_storage_error(struct api_request *r);
+
+/* The 404 a case outside the caller's reach gets: the same as a case that does not exist. */
+void api_case_not_found(struct api_request *r);
+
+/* Loads case `id` as the caller stands on it; else replies 404 (or 503) and returns -1. */
+int api_case_load(struct api_request *r, const char *id, struct flow_case *out);
+
+/* Writes the access-log row of a read of the case's personal data (committed before the reply). */
+int api_case_log_access(struct api_request *r, const struct case_record *c, const char *what);
+
+/* The write context of a request: its clock reading and its caller as the actor. */
+struct flow api_flow(const struct api_request *r);
+
+/* Replies to a core write that did not succeed: its refusal (FLOW_REFUSED) or 503 (FLOW_FAILED). */
+void api_flow_failed(struct api_request *r, int rc, const struct refusal *why);
+
+/* Sets the ETag to a version ("3"). */
+void api_set_etag(struct api_request *r, long version);
+
+/* 0 when the request may go on; replies 412 (with the ETag) and returns -1 when If-Match does not match. */
+int api_check_if_match(struct api_request *r, long version);
+
+/* A query parameter, or NULL. */
+const char *api_query(const struct api_request *r, const char *name);
+
+/* Replies 422 and returns -1 when the query has a parameter not in params (NULL-terminated). */
+int api_query_known(struct api_request *r, const char *const *params);
+
+/* Reads ?limit= (1 to the configured maximum) into *limit, left as is when absent; 422 and -1 when bad. */
+int api_query_limit(struct api_request *r, int *limit);
+
+/* The request body as a JSON object; replies 400/415/422 and returns NULL when it is not. */
+json_t *api_body_object(struct api_request *r);
+
+/* Formats a timestamp in the configured zone into a new JSON string. */
+json_t *api_time(const struct api_request *r, clock_us t);
+
+/* {ja, en} of a pathway text. */
+json_t *api_text(const struct pw_text *t);
+
+/* Handlers (api_meta.c, api_cases.c). */
+void api_healthz(struct api_request *r);
+void api_orgs(struct api_request *r);
+void api_pathways_list(struct api_request *r);
+void api_pathway_get(struct api_request *r);
+void api_pathway_graph(struct api_request *r);
+void api_cases_create(struct api_request *r);
+void api_cases_list(struct api_request *r);
+void api_case_get(struct api_request *r);
+void api_case_events(struct api_request *r);
+void api_case_action(struct api_request *r);
+void api_case_notes_add(struct api_request *r);
+void api_case_notes_list(struct api_request *r);
+void api_case_assign(struct api_request *r);
+void api_case_subject_patch(struct api_request *r);
+void api_import_checkup(struct api_request *r);
+void api_resources_list(struct api_request *r);
+void api_resources_create(struct api_request *r);
+void api_resource_categories(struct api_request *r);
+void api_resource_get(struct api_request *r);
+void api_resource_put(struct api_request *r);
+void api_case_links_list(struct api_request *r);
+void api_case_links_create(struct api_request *r);
+void api_case_link_patch(struct api_request *r);
+void api_links_provider(struct api_request *r);
+
+/* The links of a case as the caller sees them (api_links.c); NULL on a storage error. */
+json_t *api_case_links_json(struct api_request *r, const struct flow_case *l);
+/* What a resource provider may see of the person: name and contact handed to it through open links. */
+json_t *api_provider_subject(struct api_request *r, const struct flow_case *l);
+void api_subject_export(struct api_request *r);
+void api_report_funnel(struct api_request *r);
+void api_report_durations(struct api_request *r);
+void api_report_resources(struct api_request *r);
+void api_audit_verify(struct api_request *r);
+void api_audit_access(struct api_request *r);
+void api_audit_provisions(struct api_request *r);
+void api_notifications_list(struct api_request *r);
+void api_notification_retry(struct api_request *r);
+void api_test_clock(struct api_request *r);     /* only with serve --test-clock */
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * api_audit — for the city's coordinators: the event chain's verification, the
+ * access log (who read whose personal data, when) and the provision records
+ * (APPI art. 29: date, recipient, person, items, consent), with a period filter,
+ * as JSON or as CSV (Accept: text/csv; UTF-8 with BOM) for an inspection. Listing
+ * provision records shows people's names, so it is itself written to the access log.
+ */
+#include "api.h"
+#include "csvout.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool coordinator(struct api_request *r)
+{
+	if (cm_is_coordinator(&r->caller))
+		return true;
+	api_error(r, 403, "forbidden", NULL, "the audit is for the city's coordinators",
+		  "監査の情報はコーディネーターのみ閲覧できます");
+	return false;
+}
+
+static bool wants_csv(const struct api_request *r)
+{
+	const char *a = evhttp_find_header(r->http->headers, "Accept");
+	return a && strcasestr(a, "text/csv");
+}
+
+/* ?from=YYYY-MM-DD&to=YYYY-MM-DD (local dates, both included). Replies 422 on a bad one. */
+static int read_period(struct api_request *r, clock_us *from, clock_us *to)
+{
+	const char *names[2] = { "from", "to" };
+	clock_us *out[2] = { from, to };
+	*from = *to = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *v = api_query(r, names[i]);
+		date_days d;
+		if (!v)
+			continue;
+		if (date_parse(v, &d)) {
+			char *msg = xasprintf("%s must be a date (YYYY-MM-DD)", names[i]);
+			char *ja = xasprintf("%s は日付（YYYY-MM-DD）で指定してください", names[i]);
+			api_error(r, 422, "invalid_field", names[i], msg, ja);
+			free(msg);
+			free(ja);
+			return -1;
+		}
+		/* local midnight; `to` is inclusive, so the period ends at the next midnight */
+		*out[i] = clock_local_midnight(r->core->clock, d + i);
+	}
+	return 0;
+}
+
+void api_audit_verify(struct api_request *r)
+{
+	if (!coordinator(r))
+		return;
+	struct store_verify v;
+	if (store_verify_chain(r->core->store, &v)) {
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		return;
+	}
+	json_t *o = json_pack("{s:b, s:I}", "ok", v.bad_seq == 0, "events", (json_int_t)v.events);
+	json_object_set_new(o, "broken_at", v.bad_seq ? json_integer(v.bad_seq) : json_null());
+	json_object_set_new(o, "reason", v.bad_seq ? json_string(v.reason) : json_null());
+	api_reply_json(r, 200, o);
+}
+
+struct listing {
+	struct api_request *r;
+	json_t *items;
+	struct buf *csv;
+};
+
+static int access_one(void *ctx, const struct store_access *a)
+{
+	struct listing *l = ctx;
+	json_t *at = api_time(l->r, a->at);
+	if (l->csv) {
+		csv_cell(l->csv, json_string_value(at), false);
+		csv_cell(l->csv, a->user, false);
+		csv_cell(l->csv, a->org, false);
+		csv_cell(l->csv, a->case_id, false);
+		csv_cell(l->csv, a->subject_id, false);
+		csv_cell(l->csv, a->what, true);
+		json_decref(at);
+	} else {
+		json_array_append_new(l->items, json_pack("{s:o, s:s, s:s, s:s?, s:s?, s:s}", "at", at, "user", a->user,
+							  "org", a->org, "case_id", a->case_id, "subject_id",
+							  a->subject_id, "what", a->what));
+	}
+	return 0;
+}
+
+static int provision_one(void *ctx, const struct store_provision *p)
+{
+	struct listing *l = ctx;
+	json_t *subject = store_subject_get(l->r->core->store, p->subject_id);
+	const char *name = subject ? json_string_value(json_object_get(subject, "name")) : NULL;
+	json_t *at = api_time(l->r, p->at);
+	if (l->csv) {
+		csv_cell(l->csv, json_string_value(at), false);
+		csv_cell(l->csv, p->to_org, false);
+		csv_cell(l->csv, p->from_org, false);
+		csv_cell(l->csv, p->case_id, false);
+		csv_cell(l->csv, p->subject_id, false);
+		csv_cell(l->csv, name ? name : "(purged)", false);
+		csv_cell(l->csv, p->items, false);
+		csv_cell(l->csv, p->consent_basis, true);
+		json_decref(at);
+	} else {
+		json_array_append_new(l->items, json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id", p->id,
+							  "at", at, "recipient", p->to_org, "from", p->from_org,
+							  "case_id", p->case_id, "subject_id", p->subject_id,
+							  "subject_name", name ? json_string(name) : json_null(),
+							  "items", p->items, "consent_basis", p->consent_basis));
+	}
+	json_decref(subject);
+	return 0;
+}
+
+static void list(struct api_request *r, bool provisions)
+{
+	clock_us from, to;
+	if (!coordinator(r) || read_period(r, &from, &to))
+		return;
+	struct buf csv;
+	struct listing l = { r, json_array(), NULL };
+	if (wants_csv(r)) {
+		buf_init(&csv);
+		csv_begin(&csv);
+		l.csv = &csv;
+		static const char *const access_head[] = { "at", "user", "org", "case_id", "subject_id", "what", NULL };
+		static const char *const prov_head[] = { "at", "recipient", "from", "case_id", "subject_id",
+							 "subject_name", "items", "consent_basis", NULL };
+		const char *const *head = provisions ? prov_head : access_head;
+		for (size_t i = 0; head[i]; i++)
+			csv_cell(&csv, head[i], !head[i + 1]);
+	}
+	int rc = provisions ? store_provisions_list(r->core->store, from, to, provision_one, &l)
+			    : store_access_list(r->core->store, from, to, access_one, &l);
+	if (!rc && provisions)
+		rc = api_case_log_access(r, NULL, "audit.provisions");
+	if (rc) {
+		json_decref(l.items);
+		if (l.csv)
+			buf_release(&csv);
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		return;
+	}
+	if (l.csv) {
+		json_decref(l.items);
+		r->http->status = 200;
+		buf_release(&r->http->reply);
+		r->http->reply = csv;
+		r->http->content_type = "text/csv; charset=utf-8";
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", l.items, "next_cursor"));
+}
+
+void api_audit_access(struct api_request *r)
+{
+	list(r, false);
+}
+
+void api_audit_provisions(struct api_request *r)
+{
+	list(r, true);
+}

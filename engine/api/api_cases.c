@@ -1,0 +1,645 @@
+/*
+ * api_cases — cases over HTTP: open, list, read, act, notes, assignment and
+ * subject corrections. Each write is one unit inside the loop turn's transaction:
+ * the case row, its event (hash-chained), the outbox rows of the state entered,
+ * provision records when personal data passes to another organisation, and the
+ * access-log rows of every read of personal data.
+ */
+#include "api.h"
+#include "flow.h"
+#include "jsonin.h"
+#include "mpjson.h"
+#include "token.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDEMPOTENCY_KEY_MAX 200
+
+/* ---- loading a case the caller may see ------------------------------------------------ */
+
+int api_case_load(struct api_request *r, const char *id, struct flow_case *l)
+{
+	struct flow f = api_flow(r);
+	int rc = flow_case_load(&f, id, l);
+	if (rc < 0)
+		api_storage_error(r);
+	else if (rc > 0)
+		api_case_not_found(r);
+	return rc ? -1 : 0;
+}
+
+int api_case_log_access(struct api_request *r, const struct case_record *c, const char *what)
+{
+	struct flow f = api_flow(r);
+	return flow_log_read(&f, c, what);
+}
+
+void api_flow_failed(struct api_request *r, int rc, const struct refusal *why)
+{
+	if (rc == FLOW_REFUSED)
+		api_refuse(r, why);
+	else
+		api_storage_error(r);
+}
+
+/* ---- views ------------------------------------------------------------------------- */
+
+static json_t *action_json(const struct pathway *pw, const struct pw_action *a)
+{
+	json_t *fields = json_array();
+	for (size_t i = 0; i < a->n_fields; i++) {
+		const struct pw_field *f = &pw->fields[a->fields[i].field];
+		json_t *fj = json_pack("{s:s, s:s, s:b, s:o}", "name", f->name, "type", field_type_names[f->type],
+				       "required", a->fields[i].required, "title", api_text(&f->title));
+		if (f->type == FIELD_ENUM) {
+			json_t *values = json_array();
+			for (size_t k = 0; k < f->n_values; k++)
+				json_array_append_new(values, json_string(f->values[k]));
+			json_object_set_new(fj, "values", values);
+		}
+		json_array_append_new(fields, fj);
+	}
+	return json_pack("{s:s, s:o, s:s, s:o}", "name", a->name, "title",
+			 api_text(a->title.ja ? &a->title : &pw->states[a->target].title), "to",
+			 pw->states[a->target].name, "requires", fields);
+}
+
+struct timers_ctx {
+	struct api_request *r;
+	json_t *items;
+};
+
+static int timer_one(void *ctx, const struct store_timer *t)
+{
+	struct timers_ctx *tc = ctx;
+	json_array_append_new(tc->items, json_pack("{s:s, s:o}", "name", t->name, "due_at", api_time(tc->r, t->due_at)));
+	return 0;
+}
+
+/* Does the caller's view of the case hold personal data (so its read is logged)? */
+static bool reads_personal(const struct flow_case *l)
+{
+	return l->personal || (l->parties & MASK(PARTY_PROVIDER));
+}
+
+/*
+ * The possible duplicate persons found when the case was opened: the reason, and
+ * the other case's id only where the caller stands on that case too.
+ */
+static json_t *duplicates_json(struct api_request *r, const struct case_record *c)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(c->duplicates); i++) {
+		const json_t *d = json_array_get(c->duplicates, i);
+		const char *id = json_string_value(json_object_get(d, "case_id"));
+		struct case_record other = { 0 };
+		const struct pathway *pw = NULL;
+		if (id && store_case_get(r->core->store, id, &other) == 0)
+			pw = core_pathway(r->core, other.pathway, other.pathway_version);
+		bool visible = pw && cm_parties(pw, &other, &r->caller);
+		json_array_append_new(out, json_pack("{s:O, s:o}", "reason", json_object_get(d, "reason"), "case_id",
+						     visible ? json_string(id) : json_null()));
+		case_record_release(&other);
+	}
+	return out;
+}
+
+static json_t *case_json(struct api_request *r, const struct flow_case *l, bool full)
+{
+	const struct case_record *c = &l->c;
+	const struct pathway *pw = l->pw;
+	int s = pathway_state_index(pw, c->state);
+	const struct pw_state *st = s >= 0 ? &pw->states[s] : NULL;
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:s, s:s, s:b, s:i}", "id", c->id, "pathway",
+			      c->pathway, "pathway_version", (int)c->pathway_version, "state", c->state,
+			      "state_title", st ? api_text(&st->title) : json_null(), "inbox",
+			      st ? party_names[st->inbox] : "none", "milestone",
+			      st ? milestone_names[st->milestone] : "none", "final", st && st->final,
+			      "version", (int)c->version);
+	json_object_set_new(o, "origin", json_string(c->origin_org));
+	json_object_set_new(o, "receiver", c->receiver_org ? json_string(c->receiver_org) : json_null());
+	json_object_set_new(o, "assignee", c->assignee ? json_string(c->assignee) : json_null());
+	json_object_set_new(o, "area", c->area ? json_string(c->area) : json_null());
+	json_object_set_new(o, "outcome", c->outcome ? json_string(c->outcome) : json_null());
+	json_object_set_new(o, "opened_at", api_time(r, c->opened_at));
+	json_object_set_new(o, "updated_at", api_time(r, c->updated_at));
+	json_object_set_new(o, "closed_at", api_time(r, c->closed_at));
+	json_t *sides = json_array();
+	for (int p = 0; p < PARTY_NONE; p++)
+		if (l->parties & MASK(p))
+			json_array_append_new(sides, json_string(party_names[p]));
+	json_object_set_new(o, "your_sides", sides);
+	if (l->personal) {
+		json_object_set_new(o, "subject", l->subject ? json_deep_copy(l->subject) : json_null());
+		if (full) {
+			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
+			json_object_set_new(o, "fields", cm_visible_fields(pw, c->fields, l->parties, r->caller.roles));
+			/* Only the receiving side hears of other cases of the person: the origin must not learn of them. */
+			if (l->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE)))
+				json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
+		}
+	} else if (l->parties & MASK(PARTY_PROVIDER)) {
+		json_t *subject = api_provider_subject(r, l);
+		if (!full)
+			json_object_del(subject, "phone");
+		json_object_set_new(o, "subject", subject);
+	}
+	if (!full)
+		return o;
+	json_t *links = api_case_links_json(r, l);
+	json_object_set_new(o, "links", links ? links : json_array());
+	json_t *actions = json_array();
+	if (st) {
+		struct cm_values vals = { pw, l->subject, c->consent, c->fields, c->links };
+		date_days today = clock_local_date(r->core->clock, r->http->now);
+		for (size_t i = 0; i < st->n_actions; i++)
+			if (cm_action_available(&vals, &st->actions[i], r->caller.roles & ~MASK(ROLE_SYSTEM),
+						l->parties, today))
+				json_array_append_new(actions, action_json(pw, &st->actions[i]));
+	}
+	json_object_set_new(o, "actions", actions);
+	struct timers_ctx tc = { r, json_array() };
+	store_timers_for_case(r->core->store, c->id, timer_one, &tc);
+	json_object_set_new(o, "timers", tc.items);
+	return o;
+}
+
+/* ---- writes ------------------------------------------------------------------------ */
+
+struct flow api_flow(const struct api_request *r)
+{
+	return (struct flow){ .core = r->core, .now = r->http->now, .who = r->caller };
+}
+
+/* ---- POST /v1/cases ------------------------------------------------------------------ */
+
+static bool valid_idempotency_key(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < 0x21 || k[i] > 0x7e)
+			return false;
+	return true;
+}
+
+void api_cases_create(struct api_request *r)
+{
+	struct core *core = r->core;
+	const char *key = evhttp_find_header(r->http->headers, "Idempotency-Key");
+	char request_hash[TOKEN_HASH_HEX];
+	token_sha256_hex(r->http->body ? r->http->body : "", r->http->body_len, request_hash);
+	if (key) {
+		if (!valid_idempotency_key(key)) {
+			api_error(r, 422, "invalid_field", "Idempotency-Key",
+				  "Idempotency-Key must be 1 to 200 visible ASCII characters",
+				  "Idempotency-Key は 1〜200 文字の英数字記号で指定してください");
+			return;
+		}
+		char *stored_hash = NULL, *stored_body = NULL;
+		int status = 0;
+		int rc = store_idem_get(core->store, r->user.id, key, &stored_hash, &status, &stored_body);
+		if (rc < 0) {
+			api_storage_error(r);
+			return;
+		}
+		if (rc == 0) {
+			if (strcmp(stored_hash, request_hash)) {
+				api_error(r, 422, "idempotency_key_reused", "Idempotency-Key",
+					  "this Idempotency-Key was used with another request body",
+					  "この Idempotency-Key は別の内容の要求ですでに使われています");
+			} else {
+				json_t *body = json_loads(stored_body, 0, NULL);
+				const char *id = json_string_value(json_object_get(body, "id"));
+				struct case_record c = { 0 };
+				if (id && store_case_get(core->store, id, &c) == 0 && json_object_get(body, "subject"))
+					api_case_log_access(r, &c, "case.open.replay");
+				case_record_release(&c);
+				api_set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
+				api_reply_json(r, status, body);
+				r->http->replayed = true;
+			}
+			free(stored_hash);
+			free(stored_body);
+			return;
+		}
+	}
+	json_t *body = api_body_object(r);
+	if (!body)
+		return;
+	struct refusal why = { 0 };
+	struct flow_case l = { 0 };
+	const json_t *pid = json_object_get(body, "pathway");
+	const struct pathway *pw = json_is_string(pid) ? pathway_set_find(&core->cfg->pathways, json_string_value(pid)) : NULL;
+	if (!pid) {
+		api_error(r, 422, "missing_field", "pathway", "pathway is required", "pathway（パスの ID）は必須です");
+		goto out;
+	}
+	if (!pw) {
+		api_error(r, 422, "invalid_field", "pathway", "pathway must be the id of a loaded pathway",
+			  "pathway には読み込まれているパスの ID を指定してください");
+		goto out;
+	}
+	struct flow f = api_flow(r);
+	int rc = flow_open(&f, pw, body, &l, &why);
+	if (rc) {
+		api_flow_failed(r, rc, &why);
+		goto out;
+	}
+	json_t *view = case_json(r, &l, true);
+	if (l.personal && api_case_log_access(r, &l.c, "case.open")) {
+		json_decref(view);
+		api_storage_error(r);
+		goto out;
+	}
+	if (key) {
+		char *text = jsonin_dump(view);
+		rc = flow_remember_reply(&f, key, request_hash, 201, text);
+		free(text);
+		if (rc) {
+			json_decref(view);
+			api_storage_error(r);
+			goto out;
+		}
+	}
+	api_set_etag(r, l.c.version);
+	r->http->location = xasprintf("/v1/cases/%s", l.c.id);
+	api_reply_json(r, 201, view);
+out:
+	flow_case_release(&l);
+	refusal_release(&why);
+	json_decref(body);
+}
+
+/* ---- GET /v1/cases/{id} -------------------------------------------------------------- */
+
+void api_case_get(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	if (reads_personal(&l) && api_case_log_access(r, &l.c, "case.read")) {
+		flow_case_release(&l);
+		api_storage_error(r);
+		return;
+	}
+	json_t *view = case_json(r, &l, true);
+	api_set_etag(r, l.c.version);
+	api_reply_json(r, 200, view);
+	flow_case_release(&l);
+}
+
+/* ---- GET /v1/cases ------------------------------------------------------------------- */
+
+struct list_ctx {
+	struct api_request *r;
+	json_t *items;
+	int limit;
+	enum cm_inbox inbox;
+	bool more;
+	bool failed;
+	clock_us last_updated;
+	char *last_id;
+};
+
+static int list_one(void *ctx, struct case_record *c)
+{
+	struct list_ctx *lc = ctx;
+	struct api_request *r = lc->r;
+	const struct pathway *pw = core_pathway(r->core, c->pathway, c->pathway_version);
+	if (!pw)
+		return 0;
+	party_mask parties = cm_parties(pw, c, &r->caller);
+	if (!parties || !cm_in_inbox(pw, c, &r->caller, lc->inbox))
+		return 0;
+	if ((int)json_array_size(lc->items) == lc->limit) {
+		lc->more = true;
+		return 1;
+	}
+	struct flow_case l = { .pw = pw, .parties = parties };
+	l.c = *c;
+	l.personal = cm_sees_personal(pw, parties);
+	if (l.personal) {
+		json_t *subject = store_subject_get(r->core->store, c->subject_id);
+		/* A list shows who the case is about, not their whole record. */
+		l.subject = json_object();
+		if (subject) {
+			json_object_set(l.subject, "name", json_object_get(subject, "name"));
+			if (json_object_get(subject, "kana"))
+				json_object_set(l.subject, "kana", json_object_get(subject, "kana"));
+		}
+		json_decref(subject);
+	}
+	if (reads_personal(&l) && api_case_log_access(r, c, "case.list")) {
+		lc->failed = true;
+		json_decref(l.subject);
+		return 1;
+	}
+	json_array_append_new(lc->items, case_json(r, &l, false));
+	json_decref(l.subject);
+	lc->last_updated = c->updated_at;
+	free(lc->last_id);
+	lc->last_id = xstrdup(c->id);
+	return 0;
+}
+
+static int parse_cursor(const char *s, clock_us *t, char **id)
+{
+	const char *dot = strchr(s, '.');
+	if (!dot || dot == s || !dot[1] || strlen(dot + 1) > 64)
+		return -1;
+	for (const char *p = s; p < dot; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	for (const char *p = dot + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return -1;
+	*t = strtoll(s, NULL, 10);
+	*id = xstrdup(dot + 1);
+	return 0;
+}
+
+void api_cases_list(struct api_request *r)
+{
+	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", NULL };
+	if (api_query_known(r, params))
+		return;
+	struct store_case_filter f = { 0 };
+	struct list_ctx lc = { .r = r, .limit = 50 };
+	const char *v;
+	char *cursor_id = NULL;
+	f.pathway = api_query(r, "pathway");
+	f.state = api_query(r, "state");
+	if ((v = api_query(r, "inbox"))) {
+		if (!strcmp(v, "me"))
+			lc.inbox = CM_INBOX_ME;
+		else if (!strcmp(v, "org"))
+			lc.inbox = CM_INBOX_ORG;
+		else {
+			api_error(r, 422, "invalid_field", "inbox", "inbox must be me or org", "inbox は me か org で指定してください");
+			return;
+		}
+	}
+	if (api_query_limit(r, &lc.limit))
+		return;
+	if ((v = api_query(r, "updated_since")) && clock_parse(v, &f.updated_since)) {
+		api_error(r, 422, "invalid_field", "updated_since",
+			  "updated_since must be an RFC 3339 timestamp, e.g. 2026-11-24T10:00:00+09:00",
+			  "updated_since は RFC 3339 の日時（例 2026-11-24T10:00:00+09:00）で指定してください");
+		return;
+	}
+	if ((v = api_query(r, "cursor"))) {
+		if (parse_cursor(v, &f.after_updated, &cursor_id)) {
+			api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out",
+				  "cursor が正しくありません");
+			return;
+		}
+		f.after_id = cursor_id;
+	}
+	if (!cm_is_coordinator(&r->caller))
+		f.org = r->caller.org->id;
+	lc.items = json_array();
+	if (store_cases_list(r->core->store, &f, list_one, &lc) || lc.failed) {
+		json_decref(lc.items);
+		api_storage_error(r);
+	} else {
+		json_t *next = json_null();
+		if (lc.more && lc.last_id) {
+			char *cur = xasprintf("%lld.%s", (long long)lc.last_updated, lc.last_id);
+			next = json_string(cur);
+			free(cur);
+		}
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", lc.items, "next_cursor", next));
+	}
+	free(lc.last_id);
+	free(cursor_id);
+}
+
+/* ---- GET /v1/cases/{id}/events ---------------------------------------------------- */
+
+struct events_ctx {
+	struct api_request *r;
+	const struct flow_case *l;
+	json_t *items;
+};
+
+static int event_one(void *ctx, const struct store_event *ev)
+{
+	struct events_ctx *ec = ctx;
+	struct api_request *r = ec->r;
+	json_t *o = json_pack("{s:s, s:I, s:o, s:s, s:o, s:s, s:i}", "id", ev->id, "seq", (json_int_t)ev->seq,
+			      "at", api_time(r, ev->at), "action", ev->action, "from",
+			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state,
+			      "case_version", (int)ev->case_version);
+	json_object_set_new(o, "actor", json_pack("{s:o, s:o}", "user",
+						  ev->actor_user ? json_string(ev->actor_user) : json_null(),
+						  "org", ev->actor_org ? json_string(ev->actor_org) : json_null()));
+	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
+	if (payload && ec->l->personal) {
+		json_t *fields = json_object_get(payload, "fields");
+		if (json_is_object(fields))
+			json_object_set_new(payload, "fields",
+					    cm_visible_fields(ec->l->pw, fields, ec->l->parties, r->caller.roles));
+		json_object_set_new(o, "data", payload);
+	} else {
+		json_decref(payload);
+	}
+	json_array_append_new(ec->items, o);
+	return 0;
+}
+
+void api_case_events(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	if (l.parties == MASK(PARTY_PROVIDER)) {
+		flow_case_release(&l);
+		api_error(r, 403, "forbidden", NULL, "a resource provider sees the links to its resources, not the case's history",
+			  "運営機関が見られるのは自機関の社会資源へのつなぎだけです");
+		return;
+	}
+	struct events_ctx ec = { r, &l, json_array() };
+	if (store_events_for_case(r->core->store, l.c.id, event_one, &ec) ||
+	    (l.personal && api_case_log_access(r, &l.c, "case.events"))) {
+		json_decref(ec.items);
+		api_storage_error(r);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ec.items, "next_cursor"));
+	}
+	flow_case_release(&l);
+}
+
+/* ---- POST /v1/cases/{id}/actions/{name} ---------------------------------------------- */
+
+static void reply_case(struct api_request *r, struct flow_case *l, const char *what)
+{
+	if (!l->subject && l->personal)
+		l->subject = store_subject_get(r->core->store, l->c.subject_id);
+	if (reads_personal(l) && api_case_log_access(r, &l->c, what)) {
+		api_storage_error(r);
+		return;
+	}
+	api_set_etag(r, l->c.version);
+	api_reply_json(r, 200, case_json(r, l, true));
+}
+
+void api_case_action(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct refusal why = { 0 };
+	if (api_check_if_match(r, l.c.version))
+		goto out;
+	if (r->http->body_len && !(body = api_body_object(r)))
+		goto out;
+	struct flow f = api_flow(r);
+	int rc = flow_act(&f, &l, r->http->segs[4], body, &why);
+	if (rc) {
+		api_flow_failed(r, rc, &why);
+		goto out;
+	}
+	/* The caller may have left the case (e.g. redirected it away). */
+	flow_case_resides(&f, &l);
+	if (!l.parties) {
+		api_set_etag(r, l.c.version);
+		api_reply_json(r, 200, json_pack("{s:s, s:s, s:i, s:s, s:s}", "id", l.c.id, "state", l.c.state,
+						 "version", (int)l.c.version, "receiver", l.c.receiver_org,
+						 "note", "the case has passed to another organisation"));
+	} else {
+		reply_case(r, &l, "case.action");
+	}
+out:
+	json_decref(body);
+	refusal_release(&why);
+	flow_case_release(&l);
+}
+
+/* ---- notes ---------------------------------------------------------------------------- */
+
+struct notes_ctx {
+	struct api_request *r;
+	json_t *items;
+};
+
+static int note_one(void *ctx, const char *id, const char *user, const char *org, const char *visibility,
+		    const char *text, clock_us at)
+{
+	struct notes_ctx *nc = ctx;
+	if (!strcmp(visibility, "organisation") && strcmp(org, nc->r->caller.org->id))
+		return 0;
+	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "user", user,
+						   "org", org, "visibility", visibility, "text", text ? text : "",
+						   "at", api_time(nc->r, at)));
+	return 0;
+}
+
+void api_case_notes_list(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	if (!l.personal) {
+		flow_case_release(&l);
+		api_error(r, 403, "forbidden", NULL, "notes are for the organisations working on the case",
+			  "メモはケースを担当する機関のみ閲覧できます");
+		return;
+	}
+	struct notes_ctx nc = { r, json_array() };
+	if (store_notes_for_case(r->core->store, l.c.id, note_one, &nc) || api_case_log_access(r, &l.c, "case.notes")) {
+		json_decref(nc.items);
+		api_storage_error(r);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", nc.items, "next_cursor"));
+	}
+	flow_case_release(&l);
+}
+
+void api_case_notes_add(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	json_t *body = NULL, *note = NULL;
+	struct refusal why = { 0 };
+	struct flow f = api_flow(r);
+	if (cm_check_note(l.parties, l.personal, &why)) {
+		api_refuse(r, &why);
+		goto out;
+	}
+	if (!(body = api_body_object(r)))
+		goto out;
+	int rc = flow_note(&f, &l, body, &note, &why);
+	if (rc)
+		api_flow_failed(r, rc, &why);
+	else
+		api_reply_json(r, 201, note);
+out:
+	json_decref(body);
+	refusal_release(&why);
+	flow_case_release(&l);
+}
+
+/* ---- POST /v1/cases/{id}/assign ------------------------------------------------------ */
+
+void api_case_assign(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct refusal why = { 0 };
+	struct flow f = api_flow(r);
+	/* Who may assign is answered before the version and the body are looked at. */
+	if (cm_check_assign(l.pw, &l.c, l.parties, &why)) {
+		api_refuse(r, &why);
+		goto out;
+	}
+	if (api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	int rc = flow_assign(&f, &l, body, &why);
+	if (rc) {
+		api_flow_failed(r, rc, &why);
+		goto out;
+	}
+	flow_case_resides(&f, &l);
+	reply_case(r, &l, "case.assign");
+out:
+	json_decref(body);
+	refusal_release(&why);
+	flow_case_release(&l);
+}
+
+/* ---- PATCH /v1/cases/{id}/subject ---------------------------------------------------- */
+
+void api_case_subject_patch(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	json_t *body = NULL;
+	struct refusal why = { 0 };
+	struct flow f = api_flow(r);
+	if (cm_check_correct(l.parties, &why)) {
+		api_refuse(r, &why);
+		goto out;
+	}
+	if (api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
+		goto out;
+	int rc = flow_correct_subject(&f, &l, body, &why);
+	if (rc) {
+		api_flow_failed(r, rc, &why);
+		goto out;
+	}
+	reply_case(r, &l, "case.subject");
+out:
+	json_decref(body);
+	refusal_release(&why);
+	flow_case_release(&l);
+}

@@ -1,0 +1,217 @@
+/*
+ * api_meta — the endpoints that carry no personal data: health, organisations,
+ * pathway definitions and their graphs.
+ */
+#include "api.h"
+#include "graph.h"
+
+#include <string.h>
+
+void api_healthz(struct api_request *r)
+{
+	int64_t cases = store_count(r->core->store, "cases");
+	if (cases < 0) {
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available",
+			  "データベースを利用できません");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:i}", "status", "ok", "pathways",
+					 (int)r->core->cfg->pathways.n));
+}
+
+static json_t *names_of(uint32_t mask, const char *const *table, int count)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < count; i++)
+		if (mask & MASK(i))
+			json_array_append_new(a, json_string(table[i]));
+	return a;
+}
+
+void api_orgs(struct api_request *r)
+{
+	const struct config *cfg = r->core->cfg;
+	json_t *items = json_array();
+	for (size_t i = 0; i < cfg->n_orgs; i++) {
+		const struct config_org *o = &cfg->orgs[i];
+		json_t *areas = json_array();
+		for (size_t k = 0; k < o->n_areas; k++)
+			json_array_append_new(areas, json_string(o->areas[k]));
+		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:o}", "id", o->id, "kind",
+						       org_kind_names[o->kind], "name", api_text(&o->name),
+						       "areas", areas));
+	}
+	json_t *areas = json_array();
+	for (size_t i = 0; i < cfg->n_areas; i++)
+		json_array_append_new(areas, json_pack("{s:s, s:o}", "id", cfg->areas[i].id, "name",
+						       api_text(&cfg->areas[i].name)));
+	api_reply_json(r, 200, json_pack("{s:o, s:o, s:n}", "items", items, "areas", areas, "next_cursor"));
+}
+
+static json_t *pathway_summary(const struct pathway *pw)
+{
+	return json_pack("{s:s, s:i, s:o, s:o, s:s}", "id", pw->id, "version", (int)pw->version, "title",
+			 api_text(&pw->title), "description", api_text(&pw->description), "digest",
+			 pw->digest);
+}
+
+void api_pathways_list(struct api_request *r)
+{
+	const struct pathway_set *set = &r->core->cfg->pathways;
+	json_t *items = json_array();
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pathway *pw = set->items[i];
+		json_t *item = pathway_summary(pw);
+		json_object_set_new(item, "may_open",
+				    json_boolean((pw->open_roles & r->caller.roles) &&
+						 (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind)))));
+		json_array_append_new(items, item);
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+}
+
+static json_t *field_json(const struct pw_field *f)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o}", "name", f->name, "type", field_type_names[f->type],
+			      "title", api_text(&f->title));
+	if (f->type == FIELD_ENUM) {
+		json_t *values = json_array();
+		for (size_t i = 0; i < f->n_values; i++)
+			json_array_append_new(values, json_string(f->values[i]));
+		json_object_set_new(o, "values", values);
+	}
+	if (f->type == FIELD_TEXT)
+		json_object_set_new(o, "max_length", json_integer((json_int_t)f->max_length));
+	if (f->type == FIELD_INT) {
+		json_object_set_new(o, "min", json_integer(f->min));
+		json_object_set_new(o, "max", json_integer(f->max));
+	}
+	if (f->visible_parties)
+		json_object_set_new(o, "visible_to", names_of(f->visible_parties, party_names, PARTY_NONE));
+	if (f->visible_roles)
+		json_object_set_new(o, "visible_to_roles", names_of(f->visible_roles, role_names, ROLE_COUNT));
+	return o;
+}
+
+static json_t *field_uses_json(const struct pathway *pw, const struct pw_field_use *uses, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:b}", "name", pw->fields[uses[i].field].name,
+						   "required", uses[i].required));
+	return a;
+}
+
+static json_t *notify_json(const struct pw_notify *n)
+{
+	return json_pack("{s:s, s:s}", "to", party_names[n->to], "template", n->template_name);
+}
+
+static json_t *state_json(const struct pathway *pw, const struct pw_state *st)
+{
+	json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b}", "name", st->name, "title", api_text(&st->title),
+			      "inbox", party_names[st->inbox], "milestone", milestone_names[st->milestone],
+			      "final", st->final);
+	if (st->outcome)
+		json_object_set_new(o, "outcome", json_string(st->outcome));
+	if (st->outcome_field >= 0)
+		json_object_set_new(o, "outcome_from", json_string(pw->fields[st->outcome_field].name));
+	json_t *notify = json_array();
+	for (size_t i = 0; i < st->n_notify; i++)
+		json_array_append_new(notify, notify_json(&st->notify[i]));
+	json_object_set_new(o, "notify", notify);
+	json_t *timers = json_array();
+	for (size_t i = 0; i < st->n_timers; i++) {
+		const struct pw_timer *t = &st->timers[i];
+		json_t *tj = json_pack("{s:s}", "name", t->name);
+		if (t->at_field >= 0)
+			json_object_set_new(tj, "at", json_string(pw->fields[t->at_field].name));
+		else
+			json_object_set_new(tj, "after", json_pack("{s:i, s:s}", "amount", (int)t->amount,
+								   "unit", unit_names[t->unit]));
+		if (t->action >= 0)
+			json_object_set_new(tj, "action", json_string(st->actions[t->action].name));
+		else
+			json_object_set_new(tj, "notify", notify_json(&t->notify));
+		json_array_append_new(timers, tj);
+	}
+	json_object_set_new(o, "timers", timers);
+	json_t *actions = json_array();
+	for (size_t i = 0; i < st->n_actions; i++) {
+		const struct pw_action *a = &st->actions[i];
+		json_t *aj = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "name", a->name, "title",
+				       api_text(a->title.ja ? &a->title : &pw->states[a->target].title), "to",
+				       pw->states[a->target].name, "by", names_of(a->by, role_names, ROLE_COUNT),
+				       "parties", names_of(a->parties, party_names, PARTY_NONE), "fields",
+				       field_uses_json(pw, a->fields, a->n_fields));
+		if (a->guard)
+			json_object_set_new(aj, "when", json_string(expr_source(a->guard)));
+		json_array_append_new(actions, aj);
+	}
+	json_object_set_new(o, "actions", actions);
+	return o;
+}
+
+void api_pathway_get(struct api_request *r)
+{
+	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]);
+	if (!pw) {
+		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
+		return;
+	}
+	json_t *o = pathway_summary(pw);
+	json_object_set_new(o, "opened_by", json_pack("{s:o, s:o}", "roles",
+						      names_of(pw->open_roles, role_names, ROLE_COUNT),
+						      "org_kinds", names_of(pw->open_kinds, org_kind_names, ORG_KIND_COUNT)));
+	json_object_set_new(o, "receiver", json_pack("{s:o, s:s}", "kinds",
+						     names_of(pw->receiver_kinds, org_kind_names, ORG_KIND_COUNT),
+						     "route", pw->receiver_by_area ? "area" : "action"));
+	json_t *subject = json_array();
+	for (int i = 0; i < SUBJECT_FIELD_COUNT; i++)
+		if ((pw->subject_required & MASK(i)) || i == SUBJECT_NAME || i == SUBJECT_AREA)
+			json_array_append_new(subject, json_string(subject_field_names[i]));
+	json_object_set_new(o, "requires", json_pack("{s:o, s:b, s:o}", "subject", subject, "consent",
+						     pw->consent_required, "fields",
+						     field_uses_json(pw, pw->open_fields, pw->n_open_fields)));
+	json_t *fields = json_array();
+	for (size_t i = 0; i < pw->n_fields; i++)
+		json_array_append_new(fields, field_json(&pw->fields[i]));
+	json_object_set_new(o, "fields", fields);
+	json_t *outcomes = json_array();
+	for (size_t i = 0; i < pw->n_outcomes; i++)
+		json_array_append_new(outcomes, json_pack("{s:s, s:o}", "code", pw->outcomes[i].code, "title",
+							  api_text(&pw->outcomes[i].title)));
+	json_object_set_new(o, "outcomes", outcomes);
+	json_object_set_new(o, "eligibility", pw->eligibility ? json_string(expr_source(pw->eligibility)) : json_null());
+	json_t *start = json_array();
+	for (size_t i = 0; i < pw->n_start; i++)
+		json_array_append_new(start, json_pack("{s:o, s:s}", "when",
+						       pw->start[i].when ? json_string(expr_source(pw->start[i].when)) : json_null(),
+						       "to", pw->states[pw->start[i].target].name));
+	json_object_set_new(o, "start", start);
+	json_t *states = json_array();
+	for (size_t i = 0; i < pw->n_states; i++)
+		json_array_append_new(states, state_json(pw, &pw->states[i]));
+	json_object_set_new(o, "states", states);
+	api_reply_json(r, 200, o);
+}
+
+void api_pathway_graph(struct api_request *r)
+{
+	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]);
+	if (!pw) {
+		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
+		return;
+	}
+	const char *f = api_query(r, "format");
+	enum graph_format format = GRAPH_DOT;
+	if (f && graph_format_parse(f, &format)) {
+		api_error(r, 422, "invalid_field", "format", "format must be dot or mermaid",
+			  "format は dot か mermaid で指定してください");
+		return;
+	}
+	r->http->status = 200;
+	r->http->reply.len = 0;
+	graph_render(pw, format, &r->http->reply);
+	r->http->content_type = format == GRAPH_DOT ? "text/vnd.graphviz; charset=utf-8" : "text/plain; charset=utf-8";
+}

@@ -1,0 +1,121 @@
+/*
+ * api_reports — GET /v1/reports/funnel, /durations and /resources for the city's
+ * coordinators: ?from=&to= (dates the cases were opened, inclusive) and
+ * ?group_by=pathway|origin|receiver|area|month|fiscal_year. JSON by default; CSV
+ * with Accept: text/csv — UTF-8 with BOM, or CP932 with `charset=Shift_JIS`,
+ * where a character CP932 lacks becomes 〓, counted in the Tsunagu-Unmappable
+ * header and in a note at the end. Reports carry no personal data.
+ */
+#include "api.h"
+#include "csvout.h"
+#include "report.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int query(struct api_request *r, struct report_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	const char *names[2] = { "from", "to" };
+	clock_us *out[2] = { &q->from, &q->to };
+	for (int i = 0; i < 2; i++) {
+		const char *v = api_query(r, names[i]);
+		date_days d;
+		if (!v)
+			continue;
+		if (date_parse(v, &d)) {
+			char *msg = xasprintf("%s must be a date (YYYY-MM-DD)", names[i]);
+			char *ja = xasprintf("%s は日付（YYYY-MM-DD）で指定してください", names[i]);
+			api_error(r, 422, "invalid_field", names[i], msg, ja);
+			free(msg);
+			free(ja);
+			return -1;
+		}
+		*out[i] = clock_local_midnight(r->core->clock, d + i);
+	}
+	const char *g = api_query(r, "group_by");
+	int gi = g ? vocab_lookup(report_group_names, g) : GROUP_PATHWAY;
+	if (gi < 0) {
+		api_error(r, 422, "invalid_field", "group_by",
+			  "group_by must be pathway, origin, receiver, area, month or fiscal_year",
+			  "group_by は pathway, origin, receiver, area, month, fiscal_year のいずれかで指定してください");
+		return -1;
+	}
+	q->group = gi;
+	return 0;
+}
+
+static void reply(struct api_request *r, json_t *report)
+{
+	const char *accept = evhttp_find_header(r->http->headers, "Accept");
+	if (!accept || !strcasestr(accept, "text/csv")) {
+		api_reply_json(r, 200, report);
+		return;
+	}
+	char *csv = report_csv(report);
+	json_decref(report);
+	buf_release(&r->http->reply);
+	buf_init(&r->http->reply);
+	r->http->status = 200;
+	if (strcasestr(accept, "shift_jis") || strcasestr(accept, "cp932") || strcasestr(accept, "windows-31j")) {
+		int unmappable = 0;
+		struct buf text;
+		buf_init(&text);
+		buf_adds(&text, csv);
+		size_t len;
+		char *sjis = csv_to_cp932(text.data, text.len, &len, &unmappable);
+		if (unmappable) {
+			/* say so in the file too, so it is seen where the numbers are read */
+			char *note = xasprintf("注記: Shift_JIS で表せない文字 %d 字を〓に置き換えました "
+					       "(note: %d characters Shift_JIS cannot hold are shown as 〓)\r\n", unmappable, unmappable);
+			free(sjis);
+			buf_adds(&text, note);
+			free(note);
+			int again = 0;
+			sjis = csv_to_cp932(text.data, text.len, &len, &again);
+		}
+		buf_add(&r->http->reply, sjis, len);
+		free(sjis);
+		buf_release(&text);
+		r->http->content_type = "text/csv; charset=Shift_JIS";
+		r->http->unmappable = unmappable;
+	} else {
+		csv_begin(&r->http->reply);
+		buf_adds(&r->http->reply, csv);
+		r->http->content_type = "text/csv; charset=utf-8";
+	}
+	free(csv);
+}
+
+static void run(struct api_request *r, json_t *(*make)(struct core *, const struct report_query *))
+{
+	if (!cm_is_coordinator(&r->caller)) {
+		api_error(r, 403, "forbidden", NULL, "reports are for the city's coordinators",
+			  "報告はコーディネーターのみ閲覧できます");
+		return;
+	}
+	struct report_query q;
+	if (query(r, &q))
+		return;
+	json_t *report = make(r->core, &q);
+	if (!report) {
+		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		return;
+	}
+	reply(r, report);
+}
+
+void api_report_funnel(struct api_request *r)
+{
+	run(r, report_funnel);
+}
+
+void api_report_durations(struct api_request *r)
+{
+	run(r, report_durations);
+}
+
+void api_report_resources(struct api_request *r)
+{
+	run(r, report_resources);
+}

@@ -1,0 +1,81 @@
+/*
+ * cmd_purge — `tsunagu purge --closed-before DATE`: retention (core/purge) in
+ * one transaction, or a dry run that only counts.
+ */
+#include "cli.h"
+#include "config.h"
+#include "purge.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct purge_run {
+	struct core *core;
+	clock_us before, now;
+	bool dry_run;
+	struct purge_result result;
+};
+
+static int purge_in_transaction(void *ctx)
+{
+	struct purge_run *p = ctx;
+	return purge_closed(p->core, p->before, p->now, p->dry_run, &p->result);
+}
+
+static int run_purge(const struct cli_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
+		{ "closed-before", required_argument, NULL, 'b' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	const char *config = NULL, *db = NULL, *before = NULL;
+	bool dry_run = false;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:d:b:nh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'd': db = optarg; break;
+		case 'b': before = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'h':
+			cli_usage(&cmd_purge, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error(&cmd_purge, "unknown option");
+		}
+	}
+	date_days day;
+	if (!before || optind != argc)
+		return cli_usage_error(&cmd_purge, "give --closed-before DATE and --config FILE");
+	if (date_parse(before, &day))
+		return cli_usage_error(&cmd_purge, "--closed-before must be a date YYYY-MM-DD");
+	struct cli_env env;
+	int rc = cli_env_open(&env, &cmd_purge, CLI_STORE, config, db);
+	if (rc)
+		return rc;
+	struct purge_run p = { .core = &env.core, .before = clock_local_midnight(&env.clock, day),
+			       .now = clock_now(&env.clock), .dry_run = dry_run };
+	if (dry_run ? purge_in_transaction(&p) : core_transaction(&env.core, purge_in_transaction, &p)) {
+		fprintf(stderr, "tsunagu purge: nothing was purged: %s\n", store_errmsg(env.core.store));
+		rc = EXIT_RUNTIME;
+	} else {
+		printf("%s %d case%s closed before %s; kept %d whose provision records are younger than 3 years\n",
+		       dry_run ? "would purge" : "purged", p.result.purged, p.result.purged == 1 ? "" : "s", before,
+		       p.result.kept);
+	}
+	cli_env_close(&env);
+	return rc;
+}
+
+const struct cli_command cmd_purge = {
+	.name = "purge",
+	.usage = "--closed-before DATE --config FILE [--db PATH] [--dry-run]",
+	.summary = "Erase the personal data of cases closed before DATE (keeps counts, outcomes and the audit chain).",
+	.help = "  --closed-before DATE  cases closed before this local date\n"
+		"  --dry-run             count, change nothing\n"
+		"Cases with provision records younger than 3 years are kept until those records are older.\n",
+	.run = run_purge,
+};

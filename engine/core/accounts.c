@@ -1,0 +1,125 @@
+/*
+ * accounts — the rules of who may hold which role: coordinators work for the
+ * city; `system` is the daemon's own and no person's. Writes go into the
+ * caller's transaction.
+ */
+#include "accounts.h"
+#include "token.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int accounts_parse_roles(const char *list, role_mask *out, char **err)
+{
+	role_mask mask = 0;
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		int r = vocab_lookup(role_names, tok);
+		if (r < 0 || r == ROLE_SYSTEM) {
+			const char *near = closest_word(tok, role_names);
+			*err = r == ROLE_SYSTEM ? xstrdup("the role 'system' belongs to the daemon, not to a user")
+			       : xasprintf("unknown role '%s'%s%s%s (pharmacist, nurse, checkup_staff, agency_staff, coordinator, admin)",
+					   tok, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+			free(copy);
+			return -1;
+		}
+		mask |= MASK(r);
+	}
+	free(copy);
+	if (!mask) {
+		*err = xstrdup("give at least one role");
+		return -1;
+	}
+	*out = mask;
+	return 0;
+}
+
+static int issue(struct store *s, const char *user_id, clock_us expires_at, clock_us now, char **token,
+		 char **err)
+{
+	char *t = token_generate();
+	char hash[TOKEN_HASH_HEX];
+	token_hash(t, hash);
+	if (store_token_add(s, hash, user_id, now, expires_at)) {
+		free(t);
+		*err = xasprintf("cannot store the token: %s", store_errmsg(s));
+		return -1;
+	}
+	*token = t;
+	return 0;
+}
+
+int accounts_add(struct store *s, const struct config *cfg, const char *org, const char *name,
+		 role_mask roles, clock_us expires_at, clock_us now, char **user_id, char **token, char **err)
+{
+	const struct config_org *o = config_find_org(cfg, org);
+	if (!o) {
+		*err = xasprintf("unknown organisation '%s' (see: tsunagu org list)", org);
+		return -1;
+	}
+	if ((roles & MASK(ROLE_COORDINATOR)) && o->kind != ORG_CITY) {
+		*err = xasprintf("the coordinator role is for the city's organisation, and '%s' is a %s", org,
+				 org_kind_names[o->kind]);
+		return -1;
+	}
+	if (!name[0] || strlen(name) > 200 || !utf8_valid(name, strlen(name))) {
+		*err = xstrdup("the name must be 1 to 200 bytes of UTF-8 text");
+		return -1;
+	}
+	char *id = token_new_id("u_");
+	if (store_user_add(s, id, org, name, roles, now) || issue(s, id, expires_at, now, token, err)) {
+		if (!*err)
+			*err = xasprintf("cannot store the user: %s", store_errmsg(s));
+		free(*token);
+		*token = NULL;
+		free(id);
+		return -1;
+	}
+	*user_id = id;
+	return 0;
+}
+
+int accounts_reissue(struct store *s, const char *user_id, clock_us expires_at, clock_us now,
+		     char **token, char **err)
+{
+	struct store_user u = { 0 };
+	int rc = store_user_get(s, user_id, &u);
+	if (rc) {
+		*err = rc > 0 ? xasprintf("no user '%s'", user_id) : xasprintf("%s", store_errmsg(s));
+		return -1;
+	}
+	bool revoked = u.revoked_at != 0;
+	store_user_release(&u);
+	if (revoked) {
+		*err = xasprintf("user '%s' is revoked; add a new user instead", user_id);
+		return -1;
+	}
+	if (store_tokens_revoke(s, user_id, now) || issue(s, user_id, expires_at, now, token, err)) {
+		if (!*err)
+			*err = xasprintf("cannot store the token: %s", store_errmsg(s));
+		free(*token);
+		*token = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int accounts_revoke(struct store *s, const char *user_id, clock_us now, char **err)
+{
+	struct store_user u = { 0 };
+	int rc = store_user_get(s, user_id, &u);
+	bool revoked = rc == 0 && u.revoked_at;
+	store_user_release(&u);
+	if (rc < 0 || (rc == 0 && !revoked && store_user_revoke(s, user_id, now))) {
+		*err = xasprintf("cannot revoke the user: %s", store_errmsg(s));
+		return -1;
+	}
+	if (rc > 0 || revoked) {
+		*err = xasprintf("no active user '%s'", user_id);
+		return 1;
+	}
+	return 0;
+}

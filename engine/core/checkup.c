@@ -1,0 +1,344 @@
+/*
+ * checkup — the mapping of a CSV row (read by csvin) to an opening, and the import loop with its report.
+ */
+#include "checkup.h"
+#include "csvin.h"
+#include "token.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const columns[] = {
+	"checkup_date", "person_id", "name", "kana", "birth_date", "sex", "phone", "area",
+	"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12", "q13", "q14", "q15",
+	"needs_support", NULL
+};
+#define N_COLUMNS 24
+
+/* ---- one row ---------------------------------------------------------------------- */
+
+static char *trimmed(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* A date as YYYY-MM-DD or YYYY/MM/DD, normalised; NULL when it is neither. */
+static char *date_value(const char *s)
+{
+	char *d = xstrdup(s);
+	if (strlen(d) == 10 && d[4] == '/' && d[7] == '/')
+		d[4] = d[7] = '-';
+	return d;
+}
+
+/* An option number: 1, ①… (U+2460..U+2473); 0 when it is not one. */
+static int option_number(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (strlen(s) == 3 && u[0] == 0xE2 && u[1] == 0x91 && u[2] >= 0xA0 && u[2] <= 0xB3)
+		return u[2] - 0xA0 + 1;
+	char *end;
+	long n = strtol(s, &end, 10);
+	return *s && !*end && n >= 1 && n <= 50 ? (int)n : 0;
+}
+
+struct row_error {
+	const char *column;
+	const char *code;
+	char *message;
+	char *message_ja;
+};
+
+static void row_fail(struct row_error *e, const char *column, const char *en, const char *ja)
+{
+	e->column = column;
+	e->code = "invalid_field";
+	e->message = xstrdup(en);
+	e->message_ja = xstrdup(ja);
+}
+
+/* Builds the opening body of a row; NULL with *e on a value that cannot be read. */
+static json_t *row_body(const struct pathway *pw, const struct config *cfg, char **v, struct row_error *e)
+{
+	json_t *subject = json_object(), *fields = json_object();
+	json_t *body = json_pack("{s:s, s:o, s:o}", "pathway", pw->id, "subject", subject, "fields", fields);
+	static const char *const subject_cols[] = { "name", "kana", "birth_date", "sex", "phone", "area" };
+	for (int i = 0; i < 6; i++) {
+		const char *val = v[2 + i];
+		if (!*val)
+			continue;
+		if (!strcmp(subject_cols[i], "birth_date")) {
+			char *d = date_value(val);
+			json_object_set_new(subject, "birth_date", json_string(d));
+			free(d);
+		} else if (!strcmp(subject_cols[i], "sex")) {
+			const char *sex = NULL;
+			if (!strcmp(val, "1") || !strcmp(val, "男") || !strcmp(val, "男性") || !strcasecmp(val, "male") ||
+			    !strcasecmp(val, "M"))
+				sex = "male";
+			else if (!strcmp(val, "2") || !strcmp(val, "女") || !strcmp(val, "女性") ||
+				 !strcasecmp(val, "female") || !strcasecmp(val, "F"))
+				sex = "female";
+			if (!sex) {
+				row_fail(e, "sex", "sex must be 1/男 or 2/女", "sex は 1（男）か 2（女）で指定してください");
+				json_decref(body);
+				return NULL;
+			}
+			json_object_set_new(subject, "sex", json_string(sex));
+		} else if (!strcmp(subject_cols[i], "area")) {
+			const char *area = val;
+			for (size_t k = 0; k < cfg->n_areas; k++)
+				if (!strcmp(cfg->areas[k].name.ja, val) || !strcmp(cfg->areas[k].name.en, val))
+					area = cfg->areas[k].id;
+			json_object_set_new(subject, "area", json_string(area));
+		} else {
+			json_object_set_new(subject, subject_cols[i], json_string(val));
+		}
+	}
+	if (*v[0]) {
+		char *d = date_value(v[0]);
+		json_object_set_new(fields, "checkup_date", json_string(d));
+		free(d);
+	}
+	if (*v[1])
+		json_object_set_new(fields, "person_id", json_string(v[1]));
+	for (int q = 1; q <= 15; q++) {
+		const char *val = v[7 + q];
+		const char *name = columns[7 + q];
+		int idx = pathway_field_index(pw, name);
+		if (!*val || idx < 0)
+			continue;
+		const struct pw_field *f = &pw->fields[idx];
+		const char *text = NULL;
+		int n = option_number(val);
+		if (n && (size_t)n <= f->n_values)
+			text = f->values[n - 1];
+		for (size_t k = 0; !text && k < f->n_values; k++)
+			if (!strcmp(f->values[k], val))
+				text = f->values[k];
+		if (!text) {
+			struct buf opts;
+			buf_init(&opts);
+			for (size_t k = 0; k < f->n_values; k++)
+				buf_printf(&opts, "%s%zu=%s", k ? ", " : "", k + 1, f->values[k]);
+			char *en = xasprintf("%s: '%s' is not an answer of the form (%s)", name, val, opts.data);
+			char *ja = xasprintf("%s: 「%s」は回答の選択肢にありません（%s）", name, val, opts.data);
+			row_fail(e, columns[7 + q], en, ja);
+			free(en);
+			free(ja);
+			buf_release(&opts);
+			json_decref(body);
+			return NULL;
+		}
+		json_object_set_new(fields, name, json_string(text));
+	}
+	const char *ns = v[23];
+	if (*ns && strcmp(ns, "0") && strcmp(ns, "1")) {
+		row_fail(e, "needs_support", "needs_support must be empty, 0 or 1",
+			 "needs_support は空欄・0・1 のいずれかで指定してください");
+		json_decref(body);
+		return NULL;
+	}
+	if (pathway_field_index(pw, "needs_support") >= 0)
+		json_object_set_new(fields, "needs_support", json_boolean(!strcmp(ns, "1")));
+	return body;
+}
+
+static const char *column_of(const char *field)
+{
+	if (!field)
+		return NULL;
+	const char *dot = strchr(field, '.');
+	const char *name = dot ? dot + 1 : field;
+	for (int i = 0; columns[i]; i++)
+		if (!strcmp(columns[i], name))
+			return columns[i];
+	return NULL;
+}
+
+/* ---- the import ---------------------------------------------------------------------- */
+
+struct report {
+	json_t *opened, *not_eligible, *unchanged, *changed, *refused;
+	int rows;
+};
+
+static void refuse(struct report *rep, int line, const char *column, const char *code, const char *en, const char *ja)
+{
+	json_t *r = json_pack("{s:i, s:s, s:s, s:s}", "row", line, "code", code, "message", en, "message_ja", ja);
+	json_object_set_new(r, "column", column ? json_string(column) : json_null());
+	json_array_append_new(rep->refused, r);
+}
+
+/* One data row: 0 done (whatever the outcome), -1 on a storage failure. */
+static int import_row(const struct flow *f, const struct pathway *pw,
+		      struct csv_row *row, const int *map, date_days today, struct report *rep)
+{
+	const struct config *cfg = f->core->cfg;
+	char *v[N_COLUMNS] = { 0 };
+	struct row_error e = { 0 };
+	struct cm_open open = { 0 };
+	struct refusal err = { 0 };
+	json_t *body = NULL;
+	char *digest_old = NULL, *case_old = NULL;
+	int ret = 0;
+	for (int i = 0; i < N_COLUMNS; i++)
+		v[i] = trimmed(row->cells[map[i]]);
+	body = row_body(pw, cfg, v, &e);
+	if (!body) {
+		refuse(rep, row->line, e.column, e.code, e.message, e.message_ja);
+		goto out;
+	}
+	if (cm_open(cfg, pw, &f->who, body, today, &open, &err)) {
+		refuse(rep, row->line, column_of(err.field), err.code, err.message, err.message_ja ? err.message_ja : err.message);
+		goto out;
+	}
+	struct buf canon;
+	buf_init(&canon);
+	for (int i = 0; i < N_COLUMNS; i++)
+		buf_printf(&canon, "%s\x1f", v[i]);
+	char digest[TOKEN_HASH_HEX];
+	token_sha256_hex(canon.data, canon.len, digest);
+	buf_release(&canon);
+	const char *person = v[1];
+	const char *when = json_string_value(json_object_get(open.fields, "checkup_date"));
+	int rc = store_import_get(f->core->store, pw->id, person, when, &digest_old, &case_old);
+	if (rc < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (rc == 0) {
+		json_t *r = json_pack("{s:i, s:o}", "row", row->line, "case_id", case_old ? json_string(case_old) : json_null());
+		json_array_append_new(strcmp(digest_old, digest) ? rep->changed : rep->unchanged, r);
+		goto out;
+	}
+	bool yes = cm_eligible(pw, &open, today);
+	struct case_record c = { 0 };
+	if (yes && flow_open_case(f, pw, &open, &c)) {
+		case_record_release(&c);
+		ret = -1;
+		goto out;
+	}
+	if (store_import_put(f->core->store, pw->id, person, when, digest, yes ? c.id : NULL, yes, f->now)) {
+		case_record_release(&c);
+		ret = -1;
+		goto out;
+	}
+	if (yes)
+		json_array_append_new(rep->opened, json_pack("{s:i, s:s, s:s, s:s}", "row", row->line, "case_id", c.id,
+							     "state", c.state, "receiver", c.receiver_org ? c.receiver_org : ""));
+	else
+		json_array_append_new(rep->not_eligible, json_pack("{s:i}", "row", row->line));
+	case_record_release(&c);
+out:
+	for (int i = 0; i < N_COLUMNS; i++)
+		free(v[i]);
+	free(e.message);
+	free(e.message_ja);
+	free(digest_old);
+	free(case_old);
+	json_decref(body);
+	cm_open_release(&open);
+	refusal_release(&err);
+	return ret;
+}
+
+json_t *checkup_import(const struct flow *f, const struct pathway *pw,
+		       const char *data, size_t len, date_days today, struct refusal *err)
+{
+	size_t text_len = 0;
+	char *text = csvin_decode(data, len, &text_len);
+	json_t *result = NULL;
+	struct csv_row header = { 0 };
+	if (!text) {
+		refusal_set(err, "invalid_encoding", NULL, "the file is neither UTF-8 nor CP932 (Shift_JIS) text");
+		refusal_ja(err, "ファイルが UTF-8 でも CP932（Shift_JIS）でもありません");
+		return NULL;
+	}
+	size_t pos = 0;
+	int line = 1;
+	if (csvin_next(text, text_len, &pos, &line, &header) != 0) {
+		refusal_set(err, "missing_header", NULL, "the file needs a header row: %s", "checkup_date, person_id, name, …");
+		refusal_ja(err, "1 行目に見出し（checkup_date, person_id, name, …）が必要です");
+		goto out;
+	}
+	int map[N_COLUMNS];
+	for (int i = 0; i < N_COLUMNS; i++)
+		map[i] = -1;
+	for (size_t k = 0; k < header.n; k++) {
+		char *name = trimmed(header.cells[k]);
+		int i = vocab_lookup(columns, name);
+		if (i < 0) {
+			refusal_set(err, "unknown_column", name, "unknown column '%s' in the header (line 1, column %zu)", name, k + 1);
+			refusal_ja(err, "見出しの列「%s」（1 行目 %zu 列目）は知らない列です", name, k + 1);
+			free(name);
+			goto out;
+		}
+		if (map[i] >= 0) {
+			refusal_set(err, "duplicate_column", name, "column '%s' appears twice in the header", name);
+			refusal_ja(err, "見出しに列「%s」が 2 回あります", name);
+			free(name);
+			goto out;
+		}
+		map[i] = (int)k;
+		free(name);
+	}
+	for (int i = 0; i < N_COLUMNS; i++)
+		if (map[i] < 0) {
+			refusal_set(err, "missing_column", columns[i], "the header lacks the column '%s'", columns[i]);
+			refusal_ja(err, "見出しに列「%s」がありません", columns[i]);
+			goto out;
+		}
+	struct report rep = { json_array(), json_array(), json_array(), json_array(), json_array(), 0 };
+	struct csv_row row;
+	int rc;
+	while ((rc = csvin_next(text, text_len, &pos, &line, &row)) == 0) {
+		if (row.n == 1 && !row.cells[0][0]) {
+			csvin_row_release(&row);
+			continue; /* an empty line */
+		}
+		if (++rep.rows > CHECKUP_MAX_ROWS) {
+			csvin_row_release(&row);
+			break;
+		}
+		if (row.n != header.n) {
+			char *en = xasprintf("expected %zu columns, found %zu", header.n, row.n);
+			char *ja = xasprintf("列の数が %zu のはずが %zu です", header.n, row.n);
+			refuse(&rep, row.line, NULL, "invalid_row", en, ja);
+			free(en);
+			free(ja);
+		} else if (import_row(f, pw, &row, map, today, &rep)) {
+			/* A storage error: the caller's unit is rolled back, so nothing of the file stays. */
+			csvin_row_release(&row);
+			json_decref(rep.opened);
+			json_decref(rep.not_eligible);
+			json_decref(rep.unchanged);
+			json_decref(rep.changed);
+			json_decref(rep.refused);
+			refusal_set(err, "storage_unavailable", NULL, "the database could not save the import; nothing was changed");
+			refusal_ja(err, "データベースに保存できませんでした。変更は行われていません");
+			goto out;
+		}
+		csvin_row_release(&row);
+	}
+	if (rc < 0)
+		refuse(&rep, line, NULL, "invalid_row", "a quoted value is not closed before the end of the file",
+		       "引用符で始まる値がファイルの終わりまで閉じられていません");
+	result = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "pathway", pw->id, "rows", rep.rows, "opened",
+			   rep.opened, "not_eligible", rep.not_eligible, "unchanged", rep.unchanged, "changed",
+			   rep.changed, "refused", rep.refused);
+	if (rep.rows > CHECKUP_MAX_ROWS)
+		json_object_set_new(result, "truncated_after", json_integer(CHECKUP_MAX_ROWS));
+out:
+	csvin_row_release(&header);
+	free(text);
+	return result;
+}

@@ -1,0 +1,54 @@
+/*
+ * core — what every writer and reader above the store shares: the loaded
+ * config, the store, the clock and the business calendar, and the registry of
+ * pathway versions (the loaded ones, and older versions that running cases
+ * still use, compiled from the store on demand). core/ is the only layer that
+ * writes; its modules take a struct core and write inside the transaction the
+ * caller's turn owns. A command run outside the daemon's loop writes through
+ * core_transaction.
+ */
+#ifndef TSUNAGU_CORE_H
+#define TSUNAGU_CORE_H
+
+#include "calendar.h"
+#include "clock.h"
+#include "config.h"
+#include "pathway.h"
+#include "store.h"
+
+struct core {
+	const struct config *cfg;
+	struct store *store;
+	struct clock *clock;
+	const struct calendar *cal;
+	struct pathway_set older;   /* versions that running cases still use, compiled on demand */
+};
+
+/* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */
+const struct pathway *core_pathway(struct core *core, const char *id, long version);
+
+/* Frees the older versions compiled on demand (not the config, store, clock or calendar). */
+void core_release(struct core *core);
+
+/*
+ * Runs fn in one transaction of its own, for a command outside the daemon's
+ * loop: committed when fn returns 0, rolled back otherwise (also when the
+ * commit fails). Returns fn's result, or -1 when the transaction could not
+ * begin or commit.
+ */
+int core_transaction(struct core *core, int (*fn)(void *ctx), void *ctx);
+
+/*
+ * Records every loaded pathway version (digest and source). A changed file must
+ * carry a new version number: returns 1 naming it in *err (caller frees); -1 on
+ * a storage error or an unreadable file (*err); 0 when all are recorded.
+ */
+int core_publish_pathways(struct core *core, clock_us now, char **err);
+
+/* Records one loaded pathway version, as core_publish_pathways does for each. */
+int core_publish_pathway(struct core *core, const struct pathway *pw, clock_us now, char **err);
+
+/* Makes a dead notification pending and due at once: 0; 1 when there is no dead one of that id; -1 on error. */
+int core_retry_notification(struct core *core, const char *id);
+
+#endif

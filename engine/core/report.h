@@ -1,0 +1,41 @@
+/*
+ * report — the coordinators' numbers: per pathway and version (and a grouping:
+ * origin, receiver, area, month or fiscal year in the Japanese era), how many of
+ * the cases opened in a period reached each milestone and with which outcomes
+ * (funnel), how many business days passed between milestones, with the
+ * reminders and escalations that fired (durations), and what the links to
+ * community resources became (resources). Milestones come from the
+ * `milestone` tags of the pathway version each case ran on, so reports never
+ * depend on state names.
+ */
+#ifndef TSUNAGU_REPORT_H
+#define TSUNAGU_REPORT_H
+
+#include <jansson.h>
+
+#include "core.h"
+#include "casemachine.h"
+
+enum report_group { GROUP_PATHWAY, GROUP_ORIGIN, GROUP_RECEIVER, GROUP_AREA, GROUP_MONTH, GROUP_FISCAL_YEAR };
+
+extern const char *const report_group_names[];
+
+struct report_query {
+	clock_us from, to;         /* cases opened in [from, to); 0: open end */
+	enum report_group group;
+};
+
+/* The reports as JSON (caller decrefs), or NULL on a storage error. */
+json_t *report_funnel(struct core *core, const struct report_query *q);
+json_t *report_durations(struct core *core, const struct report_query *q);
+
+/*
+ * Links proposed in the period, per resource and per category (in the group):
+ * how many were made, joined, declined and ended, and how many people.
+ */
+json_t *report_resources(struct core *core, const struct report_query *q);
+
+/* A report as CSV text (UTF-8, no BOM: the caller adds it or converts). Caller frees. */
+char *report_csv(const json_t *report);
+
+#endif

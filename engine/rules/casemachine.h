@@ -1,0 +1,150 @@
+/*
+ * casemachine — what may happen to a case, decided from the compiled pathway,
+ * the caller and the case alone: no I/O. Which sides of a case a caller stands
+ * on, what they may see, which actions they may take now, whether the input of
+ * an opening or an action is valid, and what the action does. The API layer
+ * stores what it decides.
+ */
+#ifndef TSUNAGU_CASEMACHINE_H
+#define TSUNAGU_CASEMACHINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "date.h"
+#include "pathway.h"
+#include "records.h"
+#include "refusal.h"
+
+/* The longest note, in bytes. */
+#define CM_NOTE_MAX 4000
+
+struct cm_caller {
+	const char *user;          /* NULL for the system (timers) */
+	const struct config_org *org;
+	role_mask roles;
+};
+
+
+/* Value checks shared by every input: each returns 0, or -1 with *err naming `path`. */
+int cm_check_text(const json_t *v, const char *path, size_t max, struct refusal *err);
+int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct refusal *err);
+int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct refusal *err);
+int cm_check_phone(const json_t *v, const char *path, struct refusal *err);
+/* Refuses a key of object o not in keys (unknown_field, named "path.key"), saying what o is and which keys it takes. */
+int cm_check_keys(const json_t *o, const char *path, const char *what, const char *what_ja,
+		  const char *const *keys, struct refusal *err);
+/* A consent {obtained_by, obtained_at, method, scope}: a checked copy, or NULL with *err. */
+json_t *cm_check_consent(const json_t *consent, date_days today, struct refusal *err);
+
+/* True when a comma-separated list holds item. */
+bool cm_list_has(const char *list, const char *item);
+
+/*
+ * The sides of case c the caller stands on (0: none, so the case must look
+ * absent). A resource provider stands on the case (PARTY_PROVIDER) while a link
+ * to one of its resources that handed it the person's details is open.
+ */
+party_mask cm_parties(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who);
+
+/* Is the caller one of the city's coordinators (who see every case's metadata, and audit)? */
+bool cm_is_coordinator(const struct cm_caller *who);
+
+/* Is the caller on the side of the case that works it (the receiving organisation or the assignee)? */
+bool cm_is_receiver(party_mask parties);
+
+/* Which inbox a list asks for: none, the caller's own, or the caller's organisation's. */
+enum cm_inbox { CM_INBOX_NONE, CM_INBOX_ME, CM_INBOX_ORG };
+
+/*
+ * Is open case c waiting in the caller's inbox? Its state says whose inbox it
+ * sits in (origin, receiver, assignee, coordinator); "me" narrows an
+ * organisation's inbox to the caller's own cases and those nobody is assigned.
+ */
+bool cm_in_inbox(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who,
+		 enum cm_inbox inbox);
+
+/* Is the case in a final state (closed)? */
+bool cm_closed(const struct pathway *pw, const struct case_record *c);
+
+/* May a caller on these sides see the subject's personal data and the case's fields? */
+bool cm_sees_personal(const struct pathway *pw, party_mask parties);
+
+/* The fields of a case (or event) a caller on these sides, with these roles, may see. New reference. */
+json_t *cm_visible_fields(const struct pathway *pw, const json_t *fields, party_mask parties, role_mask roles);
+
+/* The values an expression may read: the subject, the consent and the case's fields. */
+struct cm_values {
+	const struct pathway *pw;
+	const json_t *subject;
+	const json_t *consent;
+	const json_t *fields;
+	const int *links;          /* the case's links per status (LINK_STATUS_COUNT), or NULL for none */
+};
+
+/* Is the action available to this caller now (role, side and guard)? */
+bool cm_action_available(const struct cm_values *vals, const struct pw_action *a, role_mask roles,
+			 party_mask parties, date_days today);
+
+/* The result of checking an opening. */
+struct cm_open {
+	json_t *subject;           /* validated, normalised */
+	json_t *consent;           /* or NULL */
+	json_t *fields;            /* the case fields given */
+	const struct config_org *receiver; /* NULL until a triage action chooses */
+	int state;                 /* the start state */
+};
+
+void cm_open_release(struct cm_open *o);
+
+/* Does a checked opening meet the pathway's eligibility rule (true when it has none)? */
+bool cm_eligible(const struct pathway *pw, const struct cm_open *o, date_days today);
+
+/* Checks a POST /v1/cases body. Returns 0 and *out, or -1 and *err. */
+int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_caller *who,
+	    const json_t *body, date_days today, struct cm_open *out, struct refusal *err);
+
+/* The result of an action. */
+struct cm_step {
+	const struct pw_action *action;
+	int target;                /* state index */
+	json_t *fields;            /* the case's fields after the action */
+	json_t *given;             /* the values this action set (for the event) */
+	const struct config_org *new_receiver; /* non-NULL when the action hands the case on */
+	const char *outcome;       /* set when the target is final */
+};
+
+void cm_step_release(struct cm_step *s);
+
+/*
+ * Checks taking action `name` on case c (in pathway pw) with body `input` ({"fields": {...}}).
+ * `parties` are the caller's sides (non-zero). Returns 0 and *out, or -1 and *err.
+ */
+int cm_act(const struct config *cfg, const struct pathway *pw, const struct case_record *c,
+	   const json_t *subject, const struct cm_caller *who, party_mask parties, const char *name,
+	   const json_t *input, date_days today, struct cm_step *out, struct refusal *err);
+
+/*
+ * May the caller (on these sides) assign case c? Only the receiving
+ * organisation assigns, and only an open case. 0, or -1 and *err.
+ */
+int cm_check_assign(const struct pathway *pw, const struct case_record *c, party_mask parties, struct refusal *err);
+
+/* Reads an assignment body {user: ID|null}: 0 with *user (into body; NULL to unassign), or -1 and *err. */
+int cm_check_assign_body(const json_t *body, const char **user, struct refusal *err);
+
+/* May the caller write a note on the case (the organisations working on it)? 0, or -1 and *err. */
+int cm_check_note(party_mask parties, bool personal, struct refusal *err);
+
+/* Reads a note body {text, visibility}: 0 with *text and *visibility (into body), or -1 and *err. */
+int cm_check_note_body(const json_t *body, const char **text, const char **visibility, struct refusal *err);
+
+/* May the caller correct the person's details (the referring and receiving organisations)? 0, or -1 and *err. */
+int cm_check_correct(party_mask parties, struct refusal *err);
+
+/* Checks a subject correction (PATCH): a partial subject. Returns the merged subject or NULL. */
+json_t *cm_correct_subject(const struct config *cfg, const struct pathway *pw, const json_t *current,
+			   const json_t *patch, date_days today, struct refusal *err);
+
+#endif

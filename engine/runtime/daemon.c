@@ -1,0 +1,337 @@
+/*
+ * daemon — start-up checks, the loop and an orderly stop. The loop runs one
+ * turn at a time (EVLOOP_ONCE) and ends every turn with the group commit, so
+ * replies never wait for more than the turn they arrived in. The writes before
+ * the loop starts (pathway versions, the directory's seed, demo tokens) are
+ * each one core_transaction.
+ */
+#include "daemon.h"
+#include "accounts.h"
+#include "dispatch.h"
+#include "hsds.h"
+#include "httpd.h"
+#include "store.h"
+#include "timers.h"
+#include "turn.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The exit codes of `tsunagu serve` (the command line's: 0 ok, 1 runtime error, 2 usage or invalid input). */
+enum { DAEMON_OK = 0, DAEMON_RUNTIME = 1, DAEMON_USAGE = 2 };
+
+struct daemon {
+	struct event_base *base;
+	struct turn *turn;
+	struct httpd *httpd;
+	struct store *store;
+	bool stop;
+	bool wrote_since_checkpoint;
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	fprintf(stderr, "tsunagu: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	d->stop = true;
+	event_base_loopbreak(d->base);
+}
+
+/* Checkpoints the WAL outside of any request's commit (PERFORMANCE.md: checkpoints drive tail latency). */
+static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	if (d->wrote_since_checkpoint && !turn_pending(d->turn)) {
+		store_checkpoint(d->store);
+		d->wrote_since_checkpoint = false;
+	}
+}
+
+/* Records every loaded pathway version; a changed file must carry a new version number. */
+struct publish {
+	struct core *core;
+	clock_us now;
+	char *err;
+};
+
+static int publish_all(void *ctx)
+{
+	struct publish *p = ctx;
+	return core_publish_pathways(p->core, p->now, &p->err);
+}
+
+static int register_pathways(struct core *core, clock_us now)
+{
+	struct publish p = { core, now, NULL };
+	int rc = core_transaction(core, publish_all, &p);
+	if (rc)
+		fprintf(stderr, "tsunagu: %s\n", p.err ? p.err : store_errmsg(core->store));
+	free(p.err);
+	return rc;
+}
+
+/* A new database starts with the configured directory (the demo's fictional one, say). */
+struct seed {
+	struct core *core;
+	struct diag *d;
+	struct hsds_result res;
+	int rc;
+};
+
+static int import_seed(void *ctx)
+{
+	struct seed *sd = ctx;
+	const struct config *cfg = sd->core->cfg;
+	clock_us now = clock_now(sd->core->clock);
+	sd->rc = hsds_import_file(sd->core->store, cfg, cfg->resources_seed, clock_local_date(sd->core->clock, now), "seed",
+				  now, &sd->res, sd->d);
+	return sd->rc ? -1 : 0;
+}
+
+static int seed_directory(struct core *core)
+{
+	const struct config *cfg = core->cfg;
+	if (!cfg->resources_seed)
+		return 0;
+	int64_t n = store_resources_count(core->store);
+	if (n != 0) {
+		if (n < 0)
+			fprintf(stderr, "tsunagu: cannot read the resource directory: %s\n", store_errmsg(core->store));
+		return n < 0 ? -1 : 0;
+	}
+	struct diag d;
+	diag_init(&d);
+	struct seed sd = { .core = core, .d = &d };
+	int rc = core_transaction(core, import_seed, &sd);
+	if (rc && !sd.rc)
+		diag_add(&d, DIAG_ERROR, cfg->resources_seed, 0, 0, "cannot write the directory to the database: %s",
+			 store_errmsg(core->store));
+	diag_print(&d, stderr);
+	diag_release(&d);
+	if (rc)
+		fprintf(stderr, "tsunagu: the resource directory's seed %s was not imported\n", cfg->resources_seed);
+	else
+		fprintf(stderr, "tsunagu: resource directory: %d resources from %s\n", sd.res.created, cfg->resources_seed);
+	return rc;
+}
+
+/* A demo user's token: the user reissued, or created on a new database. */
+struct demo_token {
+	struct core *core;
+	const struct config_demo_user *u;
+	clock_us now;
+	char *token, *id, *err;
+};
+
+static int demo_token(void *ctx)
+{
+	struct demo_token *t = ctx;
+	struct store_user found = { 0 };
+	int rc = store_user_find_by_name(t->core->store, t->u->org, t->u->name, &found);
+	if (rc == 0)
+		rc = accounts_reissue(t->core->store, found.id, 0, t->now, &t->token, &t->err);
+	else if (rc > 0)
+		rc = accounts_add(t->core->store, t->core->cfg, t->u->org, t->u->name, t->u->roles, 0, t->now, &t->id,
+				  &t->token, &t->err);
+	store_user_release(&found);
+	return rc;
+}
+
+static int issue_demo_tokens(struct core *core)
+{
+	const struct config *cfg = core->cfg;
+	if (!cfg->n_demo_users) {
+		fprintf(stderr, "tsunagu: --demo-tokens: the config has no demo_users\n");
+		return -1;
+	}
+	clock_us now = clock_now(core->clock);
+	printf("\nDemo tokens (new on every start; the old ones stop working):\n");
+	for (size_t i = 0; i < cfg->n_demo_users; i++) {
+		const struct config_demo_user *u = &cfg->demo_users[i];
+		struct demo_token t = { .core = core, .u = u, .now = now };
+		if (core_transaction(core, demo_token, &t)) {
+			fprintf(stderr, "tsunagu: demo user %s: %s\n", u->name, t.err ? t.err : store_errmsg(core->store));
+			free(t.err);
+			free(t.token);
+			free(t.id);
+			return -1;
+		}
+		struct buf roles;
+		buf_init(&roles);
+		for (int r = 0; r < ROLE_COUNT; r++)
+			if (u->roles & MASK(r))
+				buf_printf(&roles, "%s%s", roles.len ? "," : "", role_names[r]);
+		printf("  %-14s %-18s %-24s %s\n", roles.data, u->org, u->name, t.token);
+		buf_release(&roles);
+		free(t.token);
+		free(t.id);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* The clock (real, or a test clock the config allows) and the business calendar. */
+static int open_time(const struct config *cfg, const struct daemon_options *opts, struct clock *clk,
+		     struct calendar *cal)
+{
+	if (clock_init(clk, cfg->calendar.time_zone)) {
+		fprintf(stderr, "tsunagu: unknown time zone '%s' (use Asia/Tokyo, UTC or +HH:MM)\n",
+			cfg->calendar.time_zone);
+		return DAEMON_USAGE;
+	}
+	if (opts->test_clock) {
+		if (!cfg->allow_test_clock) {
+			fprintf(stderr, "tsunagu: --test-clock refused: the config does not set allow_test_clock: true "
+				"(never set it in production)\n");
+			return DAEMON_USAGE;
+		}
+		clk->fixed = clock_now(clk);
+		if (strcmp(opts->test_clock, "now") && clock_parse(opts->test_clock, &clk->fixed)) {
+			fprintf(stderr, "tsunagu: --test-clock needs an RFC 3339 time or 'now'\n");
+			return DAEMON_USAGE;
+		}
+		clk->test = true;
+		fprintf(stderr, "tsunagu: TEST CLOCK: time moves only through POST /v1/test/clock\n");
+	}
+	if (calendar_init(cal, clk, cfg->calendar.business_start_minutes, cfg->calendar.closed_days,
+			  cfg->calendar.n_closed_days)) {
+		fprintf(stderr, "tsunagu: the calendar's closed days are not dates\n");
+		return DAEMON_USAGE;
+	}
+	return DAEMON_OK;
+}
+
+/* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
+static int prepare_store(struct core *core, const struct daemon_options *opts)
+{
+	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core))
+		return DAEMON_USAGE;
+	if (opts->demo_tokens && issue_demo_tokens(core))
+		return DAEMON_RUNTIME;
+	return DAEMON_OK;
+}
+
+/* Everything the loop runs: the turn, the HTTP server with the API's routes, the dispatcher and the timers. */
+struct loop {
+	struct turn *turn;
+	struct httpd *httpd;
+	struct dispatch *dispatch;
+	struct timers *timers;
+	struct event *sigint, *sigterm, *checkpoint;
+};
+
+static int start_loop(struct daemon *d, struct core *core, const struct daemon_options *opts, struct loop *lp)
+{
+	const struct config *cfg = core->cfg;
+	char *err = NULL;
+	struct httpd_routes routes = { 0 };
+	d->base = event_base_new();
+	if (!d->base) {
+		fprintf(stderr, "tsunagu: cannot start the event loop\n");
+		return DAEMON_RUNTIME;
+	}
+	d->turn = lp->turn = turn_new(d->base, core->store);
+	opts->bind_api(core, &routes);
+	if (httpd_start(d->base, lp->turn, core->clock, &cfg->limits, &routes, cfg->listen_host, cfg->listen_port,
+			&lp->httpd, &err) ||
+	    !(lp->dispatch = dispatch_new(d->base, core, lp->turn, &err))) {
+		fprintf(stderr, "tsunagu: %s\n", err);
+		free(err);
+		return DAEMON_RUNTIME;
+	}
+	d->httpd = lp->httpd;
+	lp->timers = timers_new(d->base, core, lp->turn);
+	timers_reschedule(lp->timers); /* overdue timers fire at once after a restart */
+	lp->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	lp->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	lp->checkpoint = event_new(d->base, -1, EV_PERSIST, on_checkpoint, d);
+	struct timeval second = { 1, 0 };
+	event_add(lp->sigint, NULL);
+	event_add(lp->sigterm, NULL);
+	event_add(lp->checkpoint, &second);
+	return DAEMON_OK;
+}
+
+static void print_stats(const struct loop *lp)
+{
+	const struct dispatch_stats *ds = dispatch_stats(lp->dispatch);
+	fprintf(stderr, "tsunagu: delivered %llu notifications (%llu failed attempts, %llu dead, %llu outcomes unrecorded)\n",
+		(unsigned long long)ds->delivered, (unsigned long long)ds->failed_attempts,
+		(unsigned long long)ds->dead, (unsigned long long)ds->unrecorded);
+	const struct timers_stats *ts = timers_stats(lp->timers);
+	fprintf(stderr, "tsunagu: fired %llu timers in %llu batches (%llu stale)\n", (unsigned long long)ts->fired,
+		(unsigned long long)ts->batches, (unsigned long long)ts->stale);
+	const struct httpd_stats *st = httpd_stats(lp->httpd);
+	fprintf(stderr, "tsunagu: served %llu requests in %llu group commits (%llu failed)\n",
+		(unsigned long long)st->requests, (unsigned long long)st->commits,
+		(unsigned long long)st->failed_commits);
+}
+
+static void stop_loop(struct daemon *d, struct loop *lp)
+{
+	if (lp->sigint)
+		event_free(lp->sigint);
+	if (lp->sigterm)
+		event_free(lp->sigterm);
+	if (lp->checkpoint)
+		event_free(lp->checkpoint);
+	timers_free(lp->timers);
+	dispatch_free(lp->dispatch);
+	httpd_free(lp->httpd);
+	turn_free(lp->turn);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+int daemon_run(struct config *cfg, const struct daemon_options *opts)
+{
+	struct clock clk;
+	struct calendar cal = { 0 };
+	struct daemon d = { 0 };
+	struct core core = { .cfg = cfg, .clock = &clk, .cal = &cal };
+	struct loop lp = { 0 };
+	char *err = NULL;
+	int rc = open_time(cfg, opts, &clk, &cal);
+	if (rc)
+		goto out;
+	if (store_open(cfg->database, &d.store, &err)) {
+		fprintf(stderr, "tsunagu: %s\n", err);
+		free(err);
+		rc = DAEMON_RUNTIME;
+		goto out;
+	}
+	core.store = d.store;
+	if ((rc = prepare_store(&core, opts)))
+		goto out;
+	store_manual_checkpoints(d.store);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = start_loop(&d, &core, opts, &lp)))
+		goto out;
+	fprintf(stderr, "tsunagu: %zu pathways, %zu organisations, database %s\n", cfg->pathways.n,
+		cfg->n_orgs, cfg->database);
+	fprintf(stderr, "tsunagu: listening on http://%s:%d\n", cfg->listen_host, httpd_port(d.httpd));
+	fflush(stderr);
+	while (!d.stop) {
+		if (event_base_loop(d.base, EVLOOP_ONCE) < 0)
+			break;
+		if (turn_pending(d.turn))
+			d.wrote_since_checkpoint = true;
+		turn_end(d.turn);
+	}
+	print_stats(&lp);
+	rc = DAEMON_OK;
+out:
+	stop_loop(&d, &lp);
+	core_release(&core);
+	store_close(d.store);
+	calendar_release(&cal);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * timers — the scheduler. A batch's timers are counted only once their turn
+ * has committed: a failed commit undoes them, and they are due again.
+ */
+#include "timers.h"
+#include "flow.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct timers {
+	struct event_base *base;
+	struct event *ev;
+	struct core *core;
+	struct turn *turn;
+	struct timers_stats stats;
+	uint64_t fired_this_turn, stale_this_turn;
+	bool full_batch;           /* more may be due at once */
+	bool failed;               /* the last batch hit a storage error: wait a second before the next */
+};
+
+struct batch {
+	struct timers *t;
+	struct flow flow;
+	int count;
+	bool failed;
+};
+
+static int fire_one(void *ctx, const struct store_timer *tm)
+{
+	struct batch *b = ctx;
+	struct timers *t = b->t;
+	if (b->count++ == 0)
+		t->stats.last_lateness_us = b->flow.now - tm->due_at;
+	if (turn_unit_begin(t->turn)) {
+		b->failed = true;
+		return 1;
+	}
+	enum flow_timer_outcome outcome;
+	int rc = flow_fire_timer(&b->flow, tm, &outcome);
+	if (turn_unit_end(t->turn, rc == FLOW_DONE) || rc != FLOW_DONE) {
+		b->failed = true;
+		return 1;
+	}
+	if (outcome == FLOW_TIMER_FIRED)
+		t->fired_this_turn++;
+	else
+		t->stale_this_turn++;
+	return 0;
+}
+
+static void on_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct timers *t = arg;
+	struct batch b = { .t = t, .flow = flow_system(t->core, clock_now(t->core->clock)) };
+	if (store_timers_due(t->core->store, b.flow.now, TIMERS_BATCH, fire_one, &b) || b.failed) {
+		fprintf(stderr, "tsunagu: timers: a batch stopped early (%s); the rest are due again\n",
+			store_errmsg(t->core->store));
+		t->failed = true;
+	}
+	t->full_batch = b.count == TIMERS_BATCH;
+	t->stats.batches++;
+}
+
+/* After the turn's commit: count what it fired, and wake for the next due timer. */
+static void on_turn_end(void *arg, bool committed)
+{
+	struct timers *t = arg;
+	if (committed) {
+		t->stats.fired += t->fired_this_turn;
+		t->stats.stale += t->stale_this_turn;
+	}
+	t->fired_this_turn = t->stale_this_turn = 0;
+	timers_reschedule(t);
+}
+
+struct timers *timers_new(struct event_base *base, struct core *core, struct turn *turn)
+{
+	struct timers *t = xcalloc(1, sizeof(*t));
+	t->base = base;
+	t->core = core;
+	t->turn = turn;
+	t->ev = evtimer_new(base, on_due, t);
+	turn_join(turn, on_turn_end, t);
+	return t;
+}
+
+void timers_free(struct timers *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	free(t);
+}
+
+void timers_reschedule(struct timers *t)
+{
+	clock_us due;
+	struct timeval tv = { 0, 0 };
+	evtimer_del(t->ev);
+	if (t->failed) {
+		t->failed = false;
+		tv.tv_sec = 1;
+	} else if (!t->full_batch) {
+		int rc = store_timer_next(t->core->store, &due);
+		if (rc)
+			return; /* none pending (or unreadable: the next turn tries again) */
+		clock_us wait = due - clock_now(t->core->clock);
+		if (wait > 0) {
+			/* A test clock moves only when told to; its timers wait for that. */
+			if (t->core->clock->test)
+				return;
+			/* Wake at most every hour to stay right after a suspend or a clock change. */
+			if (wait > (clock_us)3600 * 1000000)
+				wait = (clock_us)3600 * 1000000;
+			tv.tv_sec = (time_t)(wait / 1000000);
+			tv.tv_usec = (suseconds_t)(wait % 1000000);
+		}
+	}
+	evtimer_add(t->ev, &tv);
+}
+
+const struct timers_stats *timers_stats(const struct timers *t)
+{
+	return &t->stats;
+}

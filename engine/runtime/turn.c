@@ -1,0 +1,120 @@
+/*
+ * turn — a unit begun while the loop is not dispatching must not leave the
+ * transaction open while the loop sleeps: beginning the transaction also
+ * activates an empty event, so the loop turn ends promptly and commits.
+ */
+#include "turn.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct participant {
+	turn_done_fn done;
+	void *ctx;
+};
+
+struct turn {
+	struct store *store;
+	struct event *kick;
+	struct participant *parts;
+	size_t n_parts, alloc_parts;
+	int depth;                 /* units begun and not ended */
+	struct turn_stats stats;
+};
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	/* Waking the loop is all: the daemon ends every turn with turn_end. */
+}
+
+struct turn *turn_new(struct event_base *base, struct store *store)
+{
+	struct turn *t = xcalloc(1, sizeof(*t));
+	t->store = store;
+	t->kick = event_new(base, -1, 0, on_kick, t);
+	return t;
+}
+
+void turn_free(struct turn *t)
+{
+	if (!t)
+		return;
+	if (store_in_transaction(t->store))
+		store_rollback(t->store);
+	event_free(t->kick);
+	free(t->parts);
+	free(t);
+}
+
+void turn_join(struct turn *t, turn_done_fn done, void *ctx)
+{
+	grow_array(&t->parts, &t->alloc_parts, t->n_parts, sizeof(*t->parts));
+	t->parts[t->n_parts++] = (struct participant){ done, ctx };
+}
+
+int turn_unit_begin(struct turn *t)
+{
+	if (!store_in_transaction(t->store)) {
+		if (store_begin(t->store))
+			return -1;
+		event_active(t->kick, 0, 0);
+	}
+	if (store_savepoint(t->store)) {
+		if (t->depth == 0)
+			store_rollback(t->store);
+		return -1;
+	}
+	t->depth++;
+	return 0;
+}
+
+int turn_unit_end(struct turn *t, bool keep)
+{
+	t->depth--;
+	if (keep && store_savepoint_release(t->store) == 0) {
+		t->stats.units++;
+		return 0;
+	}
+	store_savepoint_rollback(t->store);
+	return keep ? -1 : 0;
+}
+
+bool turn_pending(const struct turn *t)
+{
+	return store_in_transaction(t->store);
+}
+
+/* Commits what the transaction holds: true when it is on disk (or there was nothing to commit). */
+static bool commit(struct turn *t)
+{
+	if (!store_in_transaction(t->store))
+		return true;
+	t->stats.commits++;
+	if (store_commit(t->store) == 0)
+		return true;
+	fprintf(stderr, "tsunagu: commit failed: %s; the turn's work is undone\n", store_errmsg(t->store));
+	t->stats.failed_commits++;
+	return false;
+}
+
+void turn_end(struct turn *t)
+{
+	/*
+	 * Participants may do work after the commit (a delivery refused at once
+	 * records its outcome): it is committed before the loop sleeps, so the
+	 * turn's effects are all on disk when it ends. A few rounds at most.
+	 */
+	for (int round = 0; round < 4; round++) {
+		bool committed = commit(t);
+		for (size_t i = 0; i < t->n_parts; i++)
+			t->parts[i].done(t->parts[i].ctx, committed);
+		if (!store_in_transaction(t->store))
+			return;
+	}
+}
+
+const struct turn_stats *turn_stats(const struct turn *t)
+{
+	return &t->stats;
+}

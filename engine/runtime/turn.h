@@ -1,0 +1,58 @@
+/*
+ * turn — the loop turn and its one transaction, the only owner of it in the
+ * daemon. Each unit of work (a request, a due timer, a delivery's outcome)
+ * runs between turn_unit_begin and turn_unit_end: the first unit of a turn
+ * begins the transaction (BEGIN IMMEDIATE), each unit gets its savepoint so
+ * that a failing one undoes only itself. turn_end, once per loop turn, commits
+ * and then tells every participant whether the turn's work is on disk, so
+ * replies are sent and timers rescheduled only after their commit (group
+ * commit: one fsync covers every action of the turn).
+ */
+#ifndef TSUNAGU_TURN_H
+#define TSUNAGU_TURN_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct turn;
+
+struct turn_stats {
+	uint64_t commits;          /* turns that committed work */
+	uint64_t failed_commits;
+	uint64_t units;            /* units kept */
+};
+
+/* A participant hears at the end of every turn: committed is false when the turn's commit failed. */
+typedef void (*turn_done_fn)(void *ctx, bool committed);
+
+struct turn *turn_new(struct event_base *base, struct store *store);
+void turn_free(struct turn *t);
+
+/* Registers a participant; they hear in the order they joined. */
+void turn_join(struct turn *t, turn_done_fn done, void *ctx);
+
+/*
+ * Begins a unit: opens the turn's transaction if this is its first unit, then
+ * a savepoint. 0, or -1 when the database cannot take it now (busy or
+ * unavailable): nothing was begun, and the caller refuses or retries the work.
+ */
+int turn_unit_begin(struct turn *t);
+
+/*
+ * Ends the unit begun last: keep releases its savepoint, !keep rolls it back.
+ * 0, or -1 when it could not be kept (it is rolled back).
+ */
+int turn_unit_end(struct turn *t, bool keep);
+
+/* True while the turn's transaction holds work not yet committed. */
+bool turn_pending(const struct turn *t);
+
+/* Commits the turn's work (if any) and tells the participants. Called once per loop turn. */
+void turn_end(struct turn *t);
+
+const struct turn_stats *turn_stats(const struct turn *t);
+
+#endif

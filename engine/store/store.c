@@ -1,0 +1,2120 @@
+/*
+ * store — the SQLite schema, its migrations, and one prepared statement per
+ * query. The event chain: each event's hash covers its own columns, the digest of
+ * its payload and the previous event's hash, so an edited, deleted or reordered
+ * row breaks the chain at that row.
+ */
+#include "store.h"
+#include "textfold.h"
+#include "token.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_USER_ADD, ST_USER_REVOKE, ST_TOKENS_REVOKE, ST_TOKEN_ADD, ST_AUTH, ST_USER_GET,
+	ST_USER_BY_NAME, ST_USERS_LIST,
+	ST_PW_GET, ST_PW_ADD, ST_PW_SOURCE,
+	ST_CASE_INSERT, ST_CASE_UPDATE, ST_CASE_GET,
+	ST_SUBJECT_INSERT, ST_SUBJECT_UPDATE, ST_SUBJECT_GET,
+	ST_EVENT_HEAD, ST_EVENT_INSERT, ST_PAYLOAD_INSERT, ST_EVENTS_FOR_CASE, ST_EVENTS_ALL,
+	ST_NOTE_ADD, ST_NOTES_FOR_CASE,
+	ST_OUTBOX_ADD, ST_PROVISION_ADD, ST_ACCESS_ADD,
+	ST_IDEM_GET, ST_IDEM_PUT,
+	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
+	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
+	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS, ST_PERSON_CASES,
+	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
+	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
+	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
+	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS,
+	ST_COUNT
+};
+
+/*
+ * The columns of a case, in read_case's order, with what its links say: how
+ * many are in each status, and which providers hold the person's details now.
+ */
+#define CASE_COLUMNS \
+	"cases.id, cases.pathway, cases.pathway_version, cases.state, cases.version, cases.origin_org, " \
+	"cases.origin_user, cases.receiver_org, cases.assignee, cases.subject_id, cases.consent, cases.fields, " \
+	"cases.opened_at, cases.updated_at, cases.closed_at, cases.outcome, cases.area, cases.person_id, " \
+	"cases.person_key, cases.duplicates, " \
+	"(SELECT group_concat(l.status) FROM links l WHERE l.case_id = cases.id), " \
+	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
+	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined'))"
+
+#define LINK_COLUMNS \
+	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
+	"shared, consent, created_by, created_org, created_at, updated_at"
+
+#define RESOURCE_COLUMNS "id, data, category, provider, status, capacity, version, created_at, updated_at, updated_by"
+
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT action",
+	[ST_RELEASE] = "RELEASE action",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO action",
+	[ST_USER_ADD] = "INSERT INTO users(id, org, name, roles, created_at) VALUES (?,?,?,?,?)",
+	[ST_USER_REVOKE] = "UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+	[ST_TOKENS_REVOKE] = "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+	[ST_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
+	[ST_AUTH] = "SELECT u.id, u.org, u.name, u.roles, u.created_at, t.expires_at FROM tokens t "
+		    "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL "
+		    "AND u.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
+	[ST_USER_GET] = "SELECT id, org, name, roles, created_at, revoked_at, "
+			"(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			"FROM users WHERE id = ?",
+	[ST_USER_BY_NAME] = "SELECT id, org, name, roles, created_at, revoked_at, NULL "
+			    "FROM users WHERE org = ? AND name = ? AND revoked_at IS NULL",
+	[ST_USERS_LIST] = "SELECT id, org, name, roles, created_at, revoked_at, "
+			  "(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			  "FROM users ORDER BY org, name, id",
+	[ST_PW_GET] = "SELECT digest FROM pathway_versions WHERE pathway = ? AND version = ?",
+	[ST_PW_ADD] = "INSERT INTO pathway_versions(pathway, version, digest, source, loaded_at) VALUES (?,?,?,?,?)",
+	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
+	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
+			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
+			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates) "
+			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
+			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ?, "
+			   "person_id = ?, person_key = ? WHERE id = ? AND version = ?",
+	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
+	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
+	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
+	[ST_SUBJECT_GET] = "SELECT data FROM subjects WHERE id = ? AND data IS NOT NULL",
+	[ST_EVENT_HEAD] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+	[ST_EVENT_INSERT] = "INSERT INTO events(seq, id, case_id, at, actor_user, actor_org, action, "
+			    "from_state, to_state, case_version, payload_digest, prev_hash, hash) "
+			    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PAYLOAD_INSERT] = "INSERT INTO event_payloads(seq, payload) VALUES (?,?)",
+	[ST_EVENTS_FOR_CASE] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
+			       "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
+			       "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
+			       "WHERE e.case_id = ? ORDER BY e.seq",
+	[ST_EVENTS_ALL] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
+			  "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
+			  "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
+			  "ORDER BY e.rowid",
+	[ST_NOTE_ADD] = "INSERT INTO notes(id, case_id, user_id, org, visibility, text, at) VALUES (?,?,?,?,?,?,?)",
+	[ST_NOTES_FOR_CASE] = "SELECT id, user_id, org, visibility, text, at FROM notes WHERE case_id = ? "
+			      "ORDER BY at, id",
+	[ST_OUTBOX_ADD] = "INSERT INTO outbox(id, case_id, event_seq, party, org, user_id, template, "
+			  "status, attempts, created_at, next_attempt_at, channel, state, last_error) "
+			  "VALUES (?,?,?,?,?,?,?,?,0,?,?,?,?,?)",
+	[ST_OUTBOX_READY] = "SELECT o.id, o.case_id, o.party, o.org, o.user_id, o.template, o.channel, o.state, "
+			    "o.attempts, o.created_at, o.next_attempt_at, o.status, o.last_error, o.delivered_at "
+			    "FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+			    "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.case_id = o.case_id "
+			    "AND e.channel = o.channel AND (e.created_at < o.created_at OR (e.created_at = o.created_at "
+			    "AND e.rowid < o.rowid))) ORDER BY o.next_attempt_at, o.rowid LIMIT ?",
+	[ST_OUTBOX_RESULT] = "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+			     "delivered_at = ? WHERE id = ? AND status = 'pending'",
+	[ST_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+	[ST_OUTBOX_GET] = "SELECT id, case_id, party, org, user_id, template, channel, state, attempts, created_at, "
+			  "next_attempt_at, status, last_error, delivered_at FROM outbox WHERE id = ?",
+	[ST_OUTBOX_RETRY] = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = created_at, "
+			    "last_error = NULL WHERE id = ? AND status = 'dead'",
+	[ST_PROVISION_ADD] = "INSERT INTO provisions(id, at, case_id, subject_id, from_org, to_org, items, "
+			     "consent_basis, event_seq) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_ACCESS_ADD] = "INSERT INTO access_log(at, user_id, org, case_id, subject_id, what) VALUES (?,?,?,?,?,?)",
+	[ST_IDEM_GET] = "SELECT request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?",
+	[ST_IDEM_PUT] = "INSERT INTO idempotency(user_id, key, request_hash, status, body, created_at) "
+			"VALUES (?,?,?,?,?,?)",
+	[ST_IMPORT_GET] = "SELECT row_digest, case_id FROM imports WHERE pathway = ? AND person_id = ? AND checkup_date = ?",
+	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at) "
+			  "VALUES (?,?,?,?,?,?,?)",
+	[ST_ACCESS_LIST] = "SELECT at, user_id, org, case_id, subject_id, what FROM access_log "
+			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_PROVISIONS_LIST] = "SELECT id, at, case_id, subject_id, from_org, to_org, items, consent_basis, event_seq "
+			       "FROM provisions WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_PURGE_CANDIDATES] = "SELECT " CASE_COLUMNS " FROM cases JOIN subjects s ON s.id = cases.subject_id "
+				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ? AND s.purged_at IS NULL "
+				"ORDER BY cases.closed_at",
+	[ST_PROVISION_SINCE] = "SELECT 1 FROM provisions WHERE case_id = ? AND at >= ? LIMIT 1",
+	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = ? WHERE id = ?",
+	[ST_PURGE_PAYLOADS] = "UPDATE event_payloads SET payload = NULL WHERE seq IN (SELECT seq FROM events WHERE case_id = ?)",
+	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
+	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
+	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ?, person_id = NULL, person_key = NULL WHERE id = ?",
+	[ST_PURGE_LINKS] = "UPDATE links SET note = NULL, consent = NULL WHERE case_id = ?",
+	[ST_REPORT_ROWS] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
+			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
+			   "FROM cases c JOIN events e ON e.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?) "
+			   "ORDER BY c.id, e.seq",
+	[ST_PERSON_CASES] = "SELECT id FROM cases WHERE id = ?1 OR subject_id = ?1 "
+			    "OR json_extract(fields, '$.person_id') = ?1 ORDER BY opened_at, id",
+	[ST_TIMER_ADD] = "INSERT INTO timers(id, case_id, state, name, due_at, created_at) VALUES (?,?,?,?,?,?)",
+	[ST_TIMERS_CANCEL] = "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL "
+			     "AND cancelled_at IS NULL",
+	[ST_TIMERS_FOR_CASE] = "SELECT id, case_id, state, name, due_at FROM timers WHERE case_id = ? "
+			       "AND fired_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id",
+	[ST_TIMERS_DUE] = "SELECT id, case_id, state, name, due_at FROM timers WHERE due_at <= ? "
+			  "AND fired_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id LIMIT ?",
+	[ST_TIMER_DONE] = "UPDATE timers SET fired_at = ?, cancelled_at = ? WHERE id = ? AND fired_at IS NULL "
+			  "AND cancelled_at IS NULL",
+	[ST_TIMER_NEXT] = "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
+	[ST_SAME_PERSON] = "SELECT id, CASE WHEN ?2 IS NOT NULL AND person_id = ?2 THEN 'same_person_id' "
+			   "ELSE 'same_kana_and_birth_date' END FROM cases WHERE closed_at IS NULL AND id != ?1 "
+			   "AND ((?2 IS NOT NULL AND person_id = ?2) OR (?3 IS NOT NULL AND person_key = ?3)) "
+			   "ORDER BY opened_at, id LIMIT 20",
+	[ST_RESOURCE_INSERT] = "INSERT INTO resources(id, data, category, provider, status, capacity, sort_key, version, "
+			       "created_at, updated_at, updated_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10) "
+			       "ON CONFLICT(id) DO NOTHING",
+	[ST_RESOURCE_UPDATE] = "UPDATE resources SET data = ?2, category = ?3, provider = ?4, status = ?5, capacity = ?6, "
+			       "sort_key = ?7, version = ?8, updated_at = ?9, updated_by = ?10 WHERE id = ?1 AND version = ?11",
+	[ST_RESOURCE_GET] = "SELECT " RESOURCE_COLUMNS " FROM resources WHERE id = ?",
+	[ST_RESOURCE_AREAS_DELETE] = "DELETE FROM resource_areas WHERE resource_id = ?",
+	[ST_RESOURCE_AREA_ADD] = "INSERT OR IGNORE INTO resource_areas(resource_id, area) VALUES (?,?)",
+	[ST_SEARCH_DELETE] = "DELETE FROM resource_search WHERE resource_id = ?",
+	[ST_SEARCH_ADD] = "INSERT INTO resource_search(resource_id, folded) VALUES (?,?)",
+	[ST_RESOURCES_COUNT] = "SELECT count(*) FROM resources",
+	[ST_LINK_INSERT] = "INSERT INTO links(" LINK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_LINK_UPDATE] = "UPDATE links SET status = ?2, joined_on = ?3, declined_on = ?4, ended_on = ?5, note = ?6, "
+			   "shared = ?7, consent = ?8, updated_at = ?9 WHERE id = ?1",
+	[ST_LINK_GET] = "SELECT " LINK_COLUMNS " FROM links WHERE id = ?",
+	[ST_LINKS_FOR_CASE] = "SELECT " LINK_COLUMNS " FROM links WHERE case_id = ? ORDER BY created_at, id",
+	[ST_LINK_ROWS] = "SELECT l.resource_id, l.status, l.joined_on, l.declined_on, l.ended_on, c.id, c.pathway, "
+			 "c.pathway_version, c.origin_org, c.receiver_org, c.area, l.created_at FROM links l "
+			 "JOIN cases c ON c.id = l.case_id WHERE l.created_at >= ? AND (? = 0 OR l.created_at < ?) "
+			 "ORDER BY l.resource_id, l.created_at",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+};
+
+/* The schema of each version; migrations run in order inside one transaction. */
+static const char *const migrations[] = {
+	/* version 1 */
+	"CREATE TABLE users(id TEXT PRIMARY KEY, org TEXT NOT NULL, name TEXT NOT NULL, "
+	"  roles INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+	"CREATE TABLE tokens(hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+	"  created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);"
+	"CREATE INDEX tokens_user ON tokens(user_id);"
+	"CREATE TABLE pathway_versions(pathway TEXT NOT NULL, version INTEGER NOT NULL, "
+	"  digest TEXT NOT NULL, source TEXT NOT NULL, loaded_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(pathway, version));"
+	"CREATE TABLE subjects(id TEXT PRIMARY KEY, data TEXT, updated_at INTEGER NOT NULL, purged_at INTEGER);"
+	"CREATE TABLE cases(id TEXT PRIMARY KEY, pathway TEXT NOT NULL, pathway_version INTEGER NOT NULL, "
+	"  state TEXT NOT NULL, version INTEGER NOT NULL, origin_org TEXT NOT NULL, origin_user TEXT, "
+	"  receiver_org TEXT, assignee TEXT, subject_id TEXT NOT NULL REFERENCES subjects(id), "
+	"  consent TEXT, fields TEXT NOT NULL, opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
+	"  closed_at INTEGER, outcome TEXT, area TEXT);"
+	"CREATE INDEX cases_updated ON cases(updated_at, id);"
+	"CREATE INDEX cases_receiver ON cases(receiver_org, updated_at);"
+	"CREATE INDEX cases_origin ON cases(origin_org, updated_at);"
+	"CREATE INDEX cases_subject ON cases(subject_id);"
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, "
+	"  at INTEGER NOT NULL, actor_user TEXT, actor_org TEXT, action TEXT NOT NULL, from_state TEXT, "
+	"  to_state TEXT NOT NULL, case_version INTEGER NOT NULL, payload_digest TEXT NOT NULL, "
+	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX events_case ON events(case_id, seq);"
+	"CREATE TABLE event_payloads(seq INTEGER PRIMARY KEY, payload BLOB);"
+	"CREATE TABLE notes(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, user_id TEXT NOT NULL, "
+	"  org TEXT NOT NULL, visibility TEXT NOT NULL, text TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX notes_case ON notes(case_id, at);"
+	"CREATE TABLE outbox(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, event_seq INTEGER NOT NULL, "
+	"  party TEXT NOT NULL, org TEXT, user_id TEXT, template TEXT NOT NULL, status TEXT NOT NULL, "
+	"  attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, "
+	"  last_error TEXT, delivered_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"
+	"CREATE TABLE provisions(id TEXT PRIMARY KEY, at INTEGER NOT NULL, case_id TEXT NOT NULL, "
+	"  subject_id TEXT NOT NULL, from_org TEXT NOT NULL, to_org TEXT NOT NULL, items TEXT NOT NULL, "
+	"  consent_basis TEXT NOT NULL, event_seq INTEGER NOT NULL);"
+	"CREATE INDEX provisions_at ON provisions(at);"
+	"CREATE TABLE access_log(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT NOT NULL, "
+	"  org TEXT NOT NULL, case_id TEXT, subject_id TEXT, what TEXT NOT NULL);"
+	"CREATE INDEX access_at ON access_log(at);"
+	"CREATE TABLE idempotency(user_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, "
+	"  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(user_id, key));",
+	/* version 2: timers */
+	"CREATE TABLE timers(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, state TEXT NOT NULL, "
+	"  name TEXT NOT NULL, due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, fired_at INTEGER, "
+	"  cancelled_at INTEGER);"
+	"CREATE INDEX timers_pending ON timers(due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;"
+	"CREATE INDEX timers_case ON timers(case_id) WHERE fired_at IS NULL AND cancelled_at IS NULL;",
+	/* version 3: one outbox row per channel, with the state it was written in */
+	"ALTER TABLE outbox ADD COLUMN channel TEXT;"
+	"ALTER TABLE outbox ADD COLUMN state TEXT;"
+	"CREATE INDEX outbox_order ON outbox(case_id, channel, created_at) WHERE status = 'pending';",
+	/* version 4: one case per (pathway, person, checkup date) from checkup imports */
+	"CREATE TABLE imports(pathway TEXT NOT NULL, person_id TEXT NOT NULL, checkup_date TEXT NOT NULL, "
+	"  row_digest TEXT NOT NULL, case_id TEXT, eligible INTEGER NOT NULL, imported_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(pathway, person_id, checkup_date));",
+	/* version 5: the resource directory, links of cases to resources, possible duplicate persons */
+	"CREATE TABLE resources(id TEXT PRIMARY KEY, data TEXT NOT NULL, category TEXT NOT NULL, "
+	"  provider TEXT NOT NULL, status TEXT NOT NULL, capacity TEXT NOT NULL, sort_key TEXT NOT NULL, "
+	"  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, updated_by TEXT);"
+	"CREATE INDEX resources_sort ON resources(sort_key, id);"
+	"CREATE INDEX resources_category ON resources(category, sort_key);"
+	"CREATE TABLE resource_areas(resource_id TEXT NOT NULL, area TEXT NOT NULL, "
+	"  PRIMARY KEY(resource_id, area));"
+	"CREATE INDEX resource_areas_area ON resource_areas(area, resource_id);"
+	"CREATE VIRTUAL TABLE resource_search USING fts5(resource_id UNINDEXED, folded, tokenize = 'trigram');"
+	"CREATE TABLE links(id TEXT PRIMARY KEY, case_id TEXT NOT NULL, resource_id TEXT NOT NULL, "
+	"  provider_org TEXT NOT NULL, status TEXT NOT NULL, proposed_on TEXT NOT NULL, joined_on TEXT, "
+	"  declined_on TEXT, ended_on TEXT, note TEXT, shared TEXT, consent TEXT, created_by TEXT, "
+	"  created_org TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX links_case ON links(case_id, created_at);"
+	"CREATE INDEX links_provider ON links(provider_org, id);"
+	"CREATE INDEX links_created ON links(created_at);"
+	"ALTER TABLE cases ADD COLUMN person_id TEXT;"
+	"ALTER TABLE cases ADD COLUMN person_key TEXT;"
+	"ALTER TABLE cases ADD COLUMN duplicates TEXT;"
+	"CREATE INDEX cases_person_id ON cases(person_id);"
+	"CREATE INDEX cases_person_key ON cases(person_key);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+const char *store_errmsg(const struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmts[id];
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
+				       NULL) != SQLITE_OK) {
+			fprintf(stderr, "tsunagu: store: cannot prepare \"%s\": %s\n", stmt_sql[id],
+				sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		st = s->stmts[id];
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Steps a statement that returns no rows. */
+static int run(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "tsunagu: store: %s: %s\n", sqlite3_sql(st), sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, clock_us v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+	if (!v) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	sqlite3_bind_text(st, i, text, -1, free);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static json_t *col_json(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	if (!t)
+		return NULL;
+	return json_loads(t, 0, NULL);
+}
+
+static int exec(struct store *s, const char *sql, char **err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			*err = xasprintf("%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Cases from before schema version 5 get the person columns that the duplicate check reads. */
+static int backfill_persons(struct store *s, char **err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT c.id, json_extract(c.fields, '$.person_id'), "
+				      "json_extract(s.data, '$.kana'), json_extract(s.data, '$.birth_date') "
+				      "FROM cases c JOIN subjects s ON s.id = c.subject_id WHERE s.data IS NOT NULL",
+			       -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE cases SET person_id = ?, person_key = ? WHERE id = ?", -1, &upd,
+			       NULL) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		char key[65];
+		bool has_key = !textfold_person_key((const char *)sqlite3_column_text(sel, 2),
+						    (const char *)sqlite3_column_text(sel, 3), key);
+		sqlite3_reset(upd);
+		bind_text(upd, 1, (const char *)sqlite3_column_text(sel, 1));
+		bind_text(upd, 2, has_key ? key : NULL);
+		bind_text(upd, 3, (const char *)sqlite3_column_text(sel, 0));
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	if (ret)
+		*err = xasprintf("filling in the person columns: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return ret;
+}
+
+static int migrate(struct store *s, char **err)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		*err = xstrdup(sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > N_MIGRATIONS) {
+		*err = xasprintf("the database has schema version %d, newer than this tsunagu (%d); "
+				 "run the newer tsunagu", version, N_MIGRATIONS);
+		return -1;
+	}
+	if (version == N_MIGRATIONS)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE", err))
+		return -1;
+	for (int v = version; v < N_MIGRATIONS; v++) {
+		char *e = NULL;
+		if (exec(s, migrations[v], &e)) {
+			*err = xasprintf("migrating the schema to version %d: %s", v + 1, e);
+			free(e);
+			exec(s, "ROLLBACK", NULL);
+			return -1;
+		}
+	}
+	if (version < 5 && backfill_persons(s, err)) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	char *set = xasprintf("PRAGMA user_version = %d", N_MIGRATIONS);
+	int rc = exec(s, set, err);
+	free(set);
+	if (rc || exec(s, "COMMIT", err)) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char **err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot open database '%s': %s", path,
+				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	char *e = NULL;
+	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+		    "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", &e) ||
+	    migrate(s, &e)) {
+		*err = xasprintf("database '%s': %s", path, e);
+		free(e);
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+void store_manual_checkpoints(struct store *s)
+{
+	sqlite3_wal_autocheckpoint(s->db, 0);
+}
+
+void store_checkpoint(struct store *s)
+{
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+int store_begin(struct store *s)
+{
+	return run(s, stmt(s, ST_BEGIN));
+}
+
+int store_commit(struct store *s)
+{
+	if (run(s, stmt(s, ST_COMMIT)) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(s->db))
+		store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, stmt(s, ST_ROLLBACK));
+}
+
+bool store_in_transaction(const struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int store_savepoint(struct store *s)
+{
+	return run(s, stmt(s, ST_SAVEPOINT));
+}
+
+int store_savepoint_release(struct store *s)
+{
+	return run(s, stmt(s, ST_RELEASE));
+}
+
+void store_savepoint_rollback(struct store *s)
+{
+	if (run(s, stmt(s, ST_ROLLBACK_TO)) == 0)
+		run(s, stmt(s, ST_RELEASE));
+}
+
+/* ---- users ---- */
+
+void store_user_release(struct store_user *u)
+{
+	free(u->id);
+	free(u->org);
+	free(u->name);
+	memset(u, 0, sizeof(*u));
+}
+
+int store_user_add(struct store *s, const char *id, const char *org, const char *name,
+		   role_mask roles, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, org);
+	bind_text(st, 3, name);
+	sqlite3_bind_int64(st, 4, roles);
+	sqlite3_bind_int64(st, 5, now);
+	return run(s, st);
+}
+
+int store_tokens_revoke(struct store *s, const char *user_id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKENS_REVOKE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, user_id);
+	return run(s, st);
+}
+
+int store_user_revoke(struct store *s, const char *id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_REVOKE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, id);
+	if (run(s, st))
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return -1;
+	return store_tokens_revoke(s, id, now);
+}
+
+int store_token_add(struct store *s, const char *hash, const char *user_id, clock_us now,
+		    clock_us expires_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	bind_text(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, now);
+	bind_time(st, 4, expires_at);
+	return run(s, st);
+}
+
+static void read_user(sqlite3_stmt *st, struct store_user *out, bool with_revoked)
+{
+	out->id = col_text(st, 0);
+	out->org = col_text(st, 1);
+	out->name = col_text(st, 2);
+	out->roles = (role_mask)sqlite3_column_int64(st, 3);
+	out->created_at = sqlite3_column_int64(st, 4);
+	if (with_revoked) {
+		out->revoked_at = sqlite3_column_int64(st, 5);
+		out->token_expires = sqlite3_column_int64(st, 6);
+	} else {
+		out->revoked_at = 0;
+		out->token_expires = sqlite3_column_int64(st, 5);
+	}
+}
+
+/* Steps a one-row query: 0 with the row read by fn, 1 when none, -1 on error. */
+static int one_row(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_AUTH);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	sqlite3_bind_int64(st, 2, now);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, false);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_user_get(struct store *s, const char *id, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, true);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_BY_NAME);
+	if (!st)
+		return -1;
+	bind_text(st, 1, org);
+	bind_text(st, 2, name);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, out, true);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_USERS_LIST);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_user u = { 0 };
+		read_user(st, &u, true);
+		fn(ctx, &u);
+		store_user_release(&u);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- pathway versions ---- */
+
+int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
+			   const char *source, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		bool same = !strcmp((const char *)sqlite3_column_text(st, 0), digest);
+		sqlite3_reset(st);
+		return same ? 0 : 1;
+	}
+	if (rc < 0)
+		return -1;
+	st = stmt(s, ST_PW_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	bind_text(st, 3, digest);
+	bind_text(st, 4, source);
+	sqlite3_bind_int64(st, 5, now);
+	return run(s, st);
+}
+
+char *store_pathway_source(struct store *s, const char *id, long version)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_SOURCE);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	if (one_row(s, st))
+		return NULL;
+	char *text = col_text(st, 0);
+	sqlite3_reset(st);
+	return text;
+}
+
+/* ---- cases ---- */
+
+
+int store_case_insert(struct store *s, const struct case_record *c)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, c->id);
+	bind_text(st, 2, c->pathway);
+	sqlite3_bind_int64(st, 3, c->pathway_version);
+	bind_text(st, 4, c->state);
+	sqlite3_bind_int64(st, 5, c->version);
+	bind_text(st, 6, c->origin_org);
+	bind_text(st, 7, c->origin_user);
+	bind_text(st, 8, c->receiver_org);
+	bind_text(st, 9, c->assignee);
+	bind_text(st, 10, c->subject_id);
+	bind_json(st, 11, c->consent);
+	bind_json(st, 12, c->fields);
+	sqlite3_bind_int64(st, 13, c->opened_at);
+	sqlite3_bind_int64(st, 14, c->updated_at);
+	bind_time(st, 15, c->closed_at);
+	bind_text(st, 16, c->outcome);
+	bind_text(st, 17, c->area);
+	bind_text(st, 18, c->person_id);
+	bind_text(st, 19, c->person_key);
+	bind_json(st, 20, c->duplicates);
+	return run(s, st);
+}
+
+int store_case_update(struct store *s, const struct case_record *c, long expected_version)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_UPDATE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, c->state);
+	sqlite3_bind_int64(st, 2, c->version);
+	bind_text(st, 3, c->receiver_org);
+	bind_text(st, 4, c->assignee);
+	bind_json(st, 5, c->consent);
+	bind_json(st, 6, c->fields);
+	sqlite3_bind_int64(st, 7, c->updated_at);
+	bind_time(st, 8, c->closed_at);
+	bind_text(st, 9, c->outcome);
+	bind_text(st, 10, c->area);
+	bind_text(st, 11, c->person_id);
+	bind_text(st, 12, c->person_key);
+	bind_text(st, 13, c->id);
+	sqlite3_bind_int64(st, 14, expected_version);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+static void read_case(sqlite3_stmt *st, struct case_record *c)
+{
+	c->id = col_text(st, 0);
+	c->pathway = col_text(st, 1);
+	c->pathway_version = (long)sqlite3_column_int64(st, 2);
+	c->state = col_text(st, 3);
+	c->version = (long)sqlite3_column_int64(st, 4);
+	c->origin_org = col_text(st, 5);
+	c->origin_user = col_text(st, 6);
+	c->receiver_org = col_text(st, 7);
+	c->assignee = col_text(st, 8);
+	c->subject_id = col_text(st, 9);
+	c->consent = col_json(st, 10);
+	c->fields = col_json(st, 11);
+	if (!c->fields)
+		c->fields = json_object();
+	c->opened_at = sqlite3_column_int64(st, 12);
+	c->updated_at = sqlite3_column_int64(st, 13);
+	c->closed_at = sqlite3_column_int64(st, 14);
+	c->outcome = col_text(st, 15);
+	c->area = col_text(st, 16);
+	c->person_id = col_text(st, 17);
+	c->person_key = col_text(st, 18);
+	c->duplicates = col_json(st, 19);
+	memset(c->links, 0, sizeof(c->links));
+	const char *statuses = (const char *)sqlite3_column_text(st, 20);
+	for (const char *p = statuses; p && *p;) {
+		size_t n = strcspn(p, ",");
+		for (int k = 0; k < LINK_STATUS_COUNT; k++)
+			if (strlen(link_status_names[k]) == n && !strncmp(p, link_status_names[k], n))
+				c->links[k]++;
+		p += n + (p[n] == ',');
+	}
+	c->providers = col_text(st, 21);
+}
+
+int store_case_get(struct store *s, const char *id, struct case_record *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_case(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_cases_list(struct store *s, const struct store_case_filter *f,
+		     int (*fn)(void *ctx, struct case_record *c), void *ctx)
+{
+	/* Built from fixed fragments; every value is bound. */
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT " CASE_COLUMNS " FROM cases WHERE 1");
+	if (f->pathway)
+		buf_adds(&sql, " AND pathway = :pathway");
+	if (f->state)
+		buf_adds(&sql, " AND state = :state");
+	if (f->org)
+		buf_adds(&sql, " AND (origin_org = :org OR receiver_org = :org OR id IN (SELECT case_id FROM links "
+			       "WHERE provider_org = :org AND shared IS NOT NULL AND status IN ('proposed', 'joined')))");
+	if (f->receiver_org)
+		buf_adds(&sql, " AND receiver_org = :receiver");
+	if (f->assignee)
+		buf_adds(&sql, " AND assignee = :assignee");
+	if (f->updated_since)
+		buf_adds(&sql, " AND updated_at >= :since");
+	if (f->after_id)
+		buf_adds(&sql, " AND (updated_at > :after_t OR (updated_at = :after_t AND id > :after_id))");
+	buf_adds(&sql, " ORDER BY updated_at, id");
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+		goto out;
+	}
+#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+	if (f->pathway)
+		BIND(":pathway", f->pathway);
+	if (f->state)
+		BIND(":state", f->state);
+	if (f->org)
+		BIND(":org", f->org);
+	if (f->receiver_org)
+		BIND(":receiver", f->receiver_org);
+	if (f->assignee)
+		BIND(":assignee", f->assignee);
+	if (f->updated_since)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->updated_since);
+	if (f->after_id) {
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after_t"), f->after_updated);
+		BIND(":after_id", f->after_id);
+	}
+#undef BIND
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct case_record c = { 0 };
+		read_case(st, &c);
+		int stop = fn(ctx, &c);
+		case_record_release(&c);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
+}
+
+/* ---- subjects ---- */
+
+int store_subject_insert(struct store *s, const char *id, const json_t *subject, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_json(st, 2, subject);
+	sqlite3_bind_int64(st, 3, now);
+	return run(s, st);
+}
+
+int store_subject_update(struct store *s, const char *id, const json_t *subject, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_UPDATE);
+	if (!st)
+		return -1;
+	bind_json(st, 1, subject);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, id);
+	return run(s, st);
+}
+
+json_t *store_subject_get(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUBJECT_GET);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	if (one_row(s, st))
+		return NULL;
+	json_t *v = col_json(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* ---- events ---- */
+
+/* Length-prefixed so that no two different rows encode alike. */
+static void chain_add(struct buf *b, const char *field)
+{
+	if (!field) {
+		buf_adds(b, "-;");
+		return;
+	}
+	buf_printf(b, "%zu:%s;", strlen(field), field);
+}
+
+static void event_hash(const struct store_event *ev, char out[65])
+{
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "tsunagu-event-v1;%lld;", (long long)ev->seq);
+	chain_add(&b, ev->id);
+	chain_add(&b, ev->case_id);
+	buf_printf(&b, "%lld;", (long long)ev->at);
+	chain_add(&b, ev->actor_user);
+	chain_add(&b, ev->actor_org);
+	chain_add(&b, ev->action);
+	chain_add(&b, ev->from_state);
+	chain_add(&b, ev->to_state);
+	buf_printf(&b, "%ld;", ev->case_version);
+	chain_add(&b, ev->payload_digest);
+	chain_add(&b, ev->prev_hash);
+	token_sha256_hex(b.data, b.len, out);
+	buf_release(&b);
+}
+
+static const char genesis[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+int store_event_append(struct store *s, struct store_event *ev)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		ev->seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", (const char *)sqlite3_column_text(st, 1));
+		sqlite3_reset(st);
+	} else {
+		ev->seq = 1;
+		memcpy(ev->prev_hash, genesis, sizeof(genesis));
+	}
+	token_sha256_hex(ev->payload ? ev->payload : "", ev->payload ? ev->payload_len : 0,
+			 ev->payload_digest);
+	event_hash(ev, ev->hash);
+	st = stmt(s, ST_EVENT_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev->seq);
+	bind_text(st, 2, ev->id);
+	bind_text(st, 3, ev->case_id);
+	sqlite3_bind_int64(st, 4, ev->at);
+	bind_text(st, 5, ev->actor_user);
+	bind_text(st, 6, ev->actor_org);
+	bind_text(st, 7, ev->action);
+	bind_text(st, 8, ev->from_state);
+	bind_text(st, 9, ev->to_state);
+	sqlite3_bind_int64(st, 10, ev->case_version);
+	bind_text(st, 11, ev->payload_digest);
+	bind_text(st, 12, ev->prev_hash);
+	bind_text(st, 13, ev->hash);
+	if (run(s, st))
+		return -1;
+	st = stmt(s, ST_PAYLOAD_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev->seq);
+	if (ev->payload)
+		sqlite3_bind_blob(st, 2, ev->payload, (int)ev->payload_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
+	return run(s, st);
+}
+
+static void read_event(sqlite3_stmt *st, struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->id = (char *)sqlite3_column_text(st, 1);
+	ev->case_id = (char *)sqlite3_column_text(st, 2);
+	ev->at = sqlite3_column_int64(st, 3);
+	ev->actor_user = (char *)sqlite3_column_text(st, 4);
+	ev->actor_org = (char *)sqlite3_column_text(st, 5);
+	ev->action = (char *)sqlite3_column_text(st, 6);
+	ev->from_state = (char *)sqlite3_column_text(st, 7);
+	ev->to_state = (char *)sqlite3_column_text(st, 8);
+	ev->case_version = (long)sqlite3_column_int64(st, 9);
+	const char *t;
+	if ((t = (const char *)sqlite3_column_text(st, 10)))
+		snprintf(ev->payload_digest, sizeof(ev->payload_digest), "%s", t);
+	if ((t = (const char *)sqlite3_column_text(st, 11)))
+		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", t);
+	if ((t = (const char *)sqlite3_column_text(st, 12)))
+		snprintf(ev->hash, sizeof(ev->hash), "%s", t);
+	ev->payload = sqlite3_column_blob(st, 13);
+	ev->payload_len = (size_t)sqlite3_column_bytes(st, 13);
+	if (sqlite3_column_type(st, 13) == SQLITE_NULL)
+		ev->payload = NULL;
+}
+
+int store_events_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENTS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev;
+		read_event(st, &ev);
+		if (fn(ctx, &ev)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_verify_chain(struct store *s, struct store_verify *v)
+{
+	memset(v, 0, sizeof(*v));
+	sqlite3_stmt *st = stmt(s, ST_EVENTS_ALL);
+	if (!st)
+		return -1;
+	char prev[65];
+	memcpy(prev, genesis, sizeof(genesis));
+	int64_t expect_seq = 1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev;
+		read_event(st, &ev);
+		v->events++;
+		char h[65];
+		if (ev.seq != expect_seq) {
+			snprintf(v->reason, sizeof(v->reason),
+				 "expected event %lld next but found event %lld: events were deleted or reordered",
+				 (long long)expect_seq, (long long)ev.seq);
+		} else if (strcmp(ev.prev_hash, prev)) {
+			snprintf(v->reason, sizeof(v->reason),
+				 "its link to the previous event does not match: an event before it was changed or removed");
+		} else if (ev.payload &&
+			   (token_sha256_hex(ev.payload, ev.payload_len, h), strcmp(h, ev.payload_digest))) {
+			snprintf(v->reason, sizeof(v->reason), "its payload was changed");
+		} else if (event_hash(&ev, h), strcmp(h, ev.hash)) {
+			snprintf(v->reason, sizeof(v->reason), "its recorded content was changed");
+		}
+		if (v->reason[0]) {
+			v->bad_seq = ev.seq ? ev.seq : expect_seq;
+			break;
+		}
+		memcpy(prev, ev.hash, sizeof(prev));
+		expect_seq++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- notes, outbox, provisions, access log ---- */
+
+int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
+		   const char *org, const char *visibility, const char *text, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_NOTE_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, case_id);
+	bind_text(st, 3, user);
+	bind_text(st, 4, org);
+	bind_text(st, 5, visibility);
+	bind_text(st, 6, text);
+	sqlite3_bind_int64(st, 7, now);
+	return run(s, st);
+}
+
+int store_notes_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
+				   const char *visibility, const char *text, clock_us at), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_NOTES_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+		       (const char *)sqlite3_column_text(st, 4), sqlite3_column_int64(st, 5))) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_outbox_add(struct store *s, const struct store_notification *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("n_");
+	bind_text(st, 1, id);
+	free(id);
+	bind_text(st, 2, n->case_id);
+	sqlite3_bind_int64(st, 3, n->event_seq);
+	bind_text(st, 4, n->party);
+	bind_text(st, 5, n->org);
+	bind_text(st, 6, n->user);
+	bind_text(st, 7, n->template_name);
+	bind_text(st, 8, n->status ? n->status : "pending");
+	sqlite3_bind_int64(st, 9, n->created_at);
+	sqlite3_bind_int64(st, 10, n->created_at);
+	bind_text(st, 11, n->channel);
+	bind_text(st, 12, n->state);
+	bind_text(st, 13, n->last_error);
+	return run(s, st);
+}
+
+static void read_notification(sqlite3_stmt *st, struct store_notification *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = col_text(st, 0);
+	n->case_id = col_text(st, 1);
+	n->party = col_text(st, 2);
+	n->org = col_text(st, 3);
+	n->user = col_text(st, 4);
+	n->template_name = col_text(st, 5);
+	n->channel = col_text(st, 6);
+	n->state = col_text(st, 7);
+	n->attempts = sqlite3_column_int(st, 8);
+	n->created_at = sqlite3_column_int64(st, 9);
+	n->next_attempt_at = sqlite3_column_int64(st, 10);
+	n->status = col_text(st, 11);
+	n->last_error = col_text(st, 12);
+	n->delivered_at = sqlite3_column_int64(st, 13);
+}
+
+void store_notification_release(struct store_notification *n)
+{
+	free(n->id);
+	free(n->case_id);
+	free(n->party);
+	free(n->org);
+	free(n->user);
+	free(n->template_name);
+	free(n->channel);
+	free(n->state);
+	free(n->status);
+	free(n->last_error);
+	memset(n, 0, sizeof(*n));
+}
+
+int store_outbox_ready(struct store *s, clock_us now, int limit,
+		       int (*fn)(void *ctx, struct store_notification *n), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_READY);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	struct store_notification *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		read_notification(st, &rows[n++]);
+	}
+	sqlite3_reset(st);
+	bool stop = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!stop && rc == SQLITE_DONE && fn(ctx, &rows[i]))
+			stop = true;
+		store_notification_release(&rows[i]);
+	}
+	free(rows);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
+			clock_us next_attempt_at, const char *error, clock_us delivered_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RESULT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, status);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_attempt_at);
+	bind_text(st, 4, error);
+	bind_time(st, 5, delivered_at);
+	bind_text(st, 6, id);
+	return run(s, st);
+}
+
+int store_outbox_next(struct store *s, clock_us *when)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_NEXT);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return none ? 1 : 0;
+}
+
+int store_outbox_get(struct store *s, const char *id, struct store_notification *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_notification(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_outbox_retry(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RETRY);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
+		      int (*fn)(void *ctx, struct store_notification *n), void *ctx)
+{
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT id, case_id, party, org, user_id, template, channel, state, attempts, created_at, "
+		       "next_attempt_at, status, last_error, delivered_at FROM outbox WHERE 1");
+	if (status)
+		buf_adds(&sql, " AND status = :status");
+	if (after_id)
+		buf_adds(&sql, " AND id > :after");
+	buf_adds(&sql, " ORDER BY id LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (status)
+		bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+	if (after_id)
+		bind_text(st, sqlite3_bind_parameter_index(st, ":after"), after_id);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_notification n;
+		read_notification(st, &n);
+		int stop = fn(ctx, &n);
+		store_notification_release(&n);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
+}
+
+int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,
+			const char *from_org, const char *to_org, const char *items,
+			const char *consent_basis, int64_t event_seq)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISION_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("p_");
+	bind_text(st, 1, id);
+	free(id);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, case_id);
+	bind_text(st, 4, subject_id);
+	bind_text(st, 5, from_org);
+	bind_text(st, 6, to_org);
+	bind_text(st, 7, items);
+	bind_text(st, 8, consent_basis);
+	sqlite3_bind_int64(st, 9, event_seq);
+	return run(s, st);
+}
+
+int store_access_add(struct store *s, clock_us at, const char *user, const char *org,
+		     const char *case_id, const char *subject_id, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, ST_ACCESS_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	bind_text(st, 2, user);
+	bind_text(st, 3, org);
+	bind_text(st, 4, case_id);
+	bind_text(st, 5, subject_id);
+	bind_text(st, 6, what);
+	return run(s, st);
+}
+
+/* ---- idempotency ---- */
+
+int store_idem_get(struct store *s, const char *user, const char *key, char **request_hash,
+		   int *status, char **body)
+{
+	sqlite3_stmt *st = stmt(s, ST_IDEM_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user);
+	bind_text(st, 2, key);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		*request_hash = col_text(st, 0);
+		*status = sqlite3_column_int(st, 1);
+		*body = col_text(st, 2);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
+		   int status, const char *body, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_IDEM_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user);
+	bind_text(st, 2, key);
+	bind_text(st, 3, request_hash);
+	sqlite3_bind_int(st, 4, status);
+	bind_text(st, 5, body);
+	sqlite3_bind_int64(st, 6, now);
+	return run(s, st);
+}
+
+int64_t store_count(struct store *s, const char *table)
+{
+	static const char *const allowed[] = {
+		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
+		"provisions", "access_log", "idempotency", "pathway_versions", "timers", "imports", "resources",
+		"links", NULL
+	};
+	size_t i = 0;
+	while (allowed[i] && strcmp(allowed[i], table))
+		i++;
+	if (!allowed[i])
+		return -1;
+	char *sql = xasprintf("SELECT count(*) FROM %s", allowed[i]);
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	free(sql);
+	return n;
+}
+
+/* ---- timers ---- */
+
+int store_timer_add(struct store *s, const char *case_id, const char *state, const char *name,
+		    clock_us due_at, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_ADD);
+	if (!st)
+		return -1;
+	char *id = token_new_id("t_");
+	bind_text(st, 1, id);
+	free(id);
+	bind_text(st, 2, case_id);
+	bind_text(st, 3, state);
+	bind_text(st, 4, name);
+	sqlite3_bind_int64(st, 5, due_at);
+	sqlite3_bind_int64(st, 6, now);
+	return run(s, st);
+}
+
+int store_timers_cancel(struct store *s, const char *case_id, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_CANCEL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, case_id);
+	return run(s, st);
+}
+
+static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct store_timer *t),
+		      void *ctx)
+{
+	int rc;
+	/* Rows are copied first: fn may write (and so reset shared statements). */
+	struct store_timer *rows = NULL;
+	size_t n = 0, alloc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		rows[n++] = (struct store_timer){ col_text(st, 0), col_text(st, 1), col_text(st, 2),
+						  col_text(st, 3), sqlite3_column_int64(st, 4) };
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = 1;
+		free(rows[i].id);
+		free(rows[i].case_id);
+		free(rows[i].state);
+		free(rows[i].name);
+	}
+	free(rows);
+	if (ret < 0)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	return ret < 0 ? -1 : 0;
+}
+
+int store_timers_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	return each_timer(s, st, fn, ctx);
+}
+
+int store_timers_due(struct store *s, clock_us now, int limit,
+		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_DUE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	return each_timer(s, st, fn, ctx);
+}
+
+int store_timer_done(struct store *s, const char *id, clock_us now, bool fired)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_DONE);
+	if (!st)
+		return -1;
+	bind_time(st, 1, fired ? now : 0);
+	bind_time(st, 2, fired ? 0 : now);
+	bind_text(st, 3, id);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int store_timer_next(struct store *s, clock_us *due)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMER_NEXT);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*due = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return none ? 1 : 0;
+}
+
+/* ---- checkup imports ---- */
+
+int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     char **digest, char **case_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_IMPORT_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, checkup_date);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		*digest = col_text(st, 0);
+		*case_id = col_text(st, 1);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     const char *digest, const char *case_id, bool eligible, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_IMPORT_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, checkup_date);
+	bind_text(st, 4, digest);
+	bind_text(st, 5, case_id);
+	sqlite3_bind_int(st, 6, eligible);
+	sqlite3_bind_int64(st, 7, now);
+	return run(s, st);
+}
+
+/* ---- audit listings ---- */
+
+static sqlite3_stmt *period(struct store *s, enum stmt_id id, clock_us from, clock_us to)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (st) {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, to);
+		sqlite3_bind_int64(st, 3, to);
+	}
+	return st;
+}
+
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+
+int store_access_list(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_access *a), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_ACCESS_LIST, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5) };
+		if (fn(ctx, &a)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_provisions_list(struct store *s, clock_us from, clock_us to,
+			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_PROVISIONS_LIST, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
+					     sqlite3_column_int64(st, 8) };
+		if (fn(ctx, &p)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#undef T
+
+/* ---- retention ---- */
+
+int store_purge_candidates(struct store *s, clock_us before,
+			   int (*fn)(void *ctx, const struct case_record *c), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PURGE_CANDIDATES);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	struct case_record *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		memset(&rows[n], 0, sizeof(rows[n]));
+		read_case(st, &rows[n++]);
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = -1;
+		case_record_release(&rows[i]);
+	}
+	free(rows);
+	return ret;
+}
+
+int store_has_provision_since(struct store *s, const char *case_id, clock_us since)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISION_SINCE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, since);
+	int rc = one_row(s, st);
+	if (rc == 0)
+		sqlite3_reset(st);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int store_purge_case(struct store *s, const struct case_record *c, const json_t *fields, clock_us now)
+{
+	sqlite3_stmt *st;
+	if (!(st = stmt(s, ST_PURGE_SUBJECT)))
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, c->subject_id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_PAYLOADS)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_NOTES)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_IDEM)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_LINKS)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_FIELDS)))
+		return -1;
+	bind_json(st, 1, fields);
+	bind_text(st, 2, c->id);
+	return run(s, st);
+}
+
+/* ---- reports ---- */
+
+int store_report_rows(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_REPORT_ROWS, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_report_row r = {
+			.case_id = (const char *)sqlite3_column_text(st, 0),
+			.pathway = (const char *)sqlite3_column_text(st, 1),
+			.pathway_version = (long)sqlite3_column_int64(st, 2),
+			.origin = (const char *)sqlite3_column_text(st, 3),
+			.receiver = (const char *)sqlite3_column_text(st, 4),
+			.area = (const char *)sqlite3_column_text(st, 5),
+			.outcome = (const char *)sqlite3_column_text(st, 6),
+			.opened_at = sqlite3_column_int64(st, 7),
+			.closed_at = sqlite3_column_int64(st, 8),
+			.action = (const char *)sqlite3_column_text(st, 9),
+			.to_state = (const char *)sqlite3_column_text(st, 10),
+			.by_system = sqlite3_column_int(st, 11) != 0,
+			.at = sqlite3_column_int64(st, 12),
+		};
+		if (fn(ctx, &r)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- disclosure ---- */
+
+int store_cases_of_person(struct store *s, const char *id,
+			  int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PERSON_CASES);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	char **ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&ids, &alloc, n, sizeof(*ids));
+		ids[n++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, ids[i]))
+			ret = -1;
+		free(ids[i]);
+	}
+	free(ids);
+	return ret;
+}
+
+/* ---- possible duplicate persons ---- */
+
+int store_cases_same_person(struct store *s, const char *case_id, const char *person_id, const char *person_key,
+			    int (*fn)(void *ctx, const char *case_id, const char *reason), void *ctx)
+{
+	if (!person_id && !person_key)
+		return 0;
+	sqlite3_stmt *st = stmt(s, ST_SAME_PERSON);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	bind_text(st, 2, person_id);
+	bind_text(st, 3, person_key);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- the resource directory ---- */
+
+
+static void read_resource(sqlite3_stmt *st, struct resource_record *r)
+{
+	r->id = col_text(st, 0);
+	r->data = col_json(st, 1);
+	if (!r->data)
+		r->data = json_object();
+	r->category = col_text(st, 2);
+	r->provider = col_text(st, 3);
+	r->status = col_text(st, 4);
+	r->capacity = col_text(st, 5);
+	r->version = (long)sqlite3_column_int64(st, 6);
+	r->created_at = sqlite3_column_int64(st, 7);
+	r->updated_at = sqlite3_column_int64(st, 8);
+	r->updated_by = col_text(st, 9);
+}
+
+int store_resource_put(struct store *s, const struct resource_record *r, char *const *areas, size_t n_areas,
+		       const char *folded, const char *sort_key, long expected_version)
+{
+	sqlite3_stmt *st = stmt(s, expected_version ? ST_RESOURCE_UPDATE : ST_RESOURCE_INSERT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, r->id);
+	bind_json(st, 2, r->data);
+	bind_text(st, 3, r->category);
+	bind_text(st, 4, r->provider);
+	bind_text(st, 5, r->status);
+	bind_text(st, 6, r->capacity);
+	bind_text(st, 7, sort_key);
+	sqlite3_bind_int64(st, 8, r->version);
+	sqlite3_bind_int64(st, 9, expected_version ? r->updated_at : r->created_at);
+	bind_text(st, 10, r->updated_by);
+	if (expected_version)
+		sqlite3_bind_int64(st, 11, expected_version);
+	if (run(s, st))
+		return -1;
+	if (sqlite3_changes(s->db) != 1)
+		return 1;
+	/* The area index and the search text follow the row. */
+	if (!(st = stmt(s, ST_RESOURCE_AREAS_DELETE)))
+		return -1;
+	bind_text(st, 1, r->id);
+	if (run(s, st))
+		return -1;
+	for (size_t i = 0; i < (n_areas ? n_areas : 1); i++) {
+		if (!(st = stmt(s, ST_RESOURCE_AREA_ADD)))
+			return -1;
+		bind_text(st, 1, r->id);
+		bind_text(st, 2, n_areas ? areas[i] : "*");
+		if (run(s, st))
+			return -1;
+	}
+	if (!(st = stmt(s, ST_SEARCH_DELETE)))
+		return -1;
+	bind_text(st, 1, r->id);
+	if (run(s, st) || !(st = stmt(s, ST_SEARCH_ADD)))
+		return -1;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, folded);
+	return run(s, st);
+}
+
+int store_resource_get(struct store *s, const char *id, struct resource_record *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_RESOURCE_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_resource(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+/* A search term as an FTS5 phrase: the trigram tokenizer matches it as a substring. */
+static void fts_phrase(struct buf *b, const char *term)
+{
+	buf_addc(b, '"');
+	for (const char *p = term; *p; p++) {
+		if (*p == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+int store_resources_list(struct store *s, const struct store_resource_filter *f,
+			 int (*fn)(void *ctx, const struct resource_record *r, const char *sort_key), void *ctx)
+{
+	/*
+	 * Terms of three characters or more use the trigram index; shorter ones,
+	 * which a trigram index cannot hold, are found by scanning the folded text.
+	 */
+	struct buf sql, match;
+	buf_init(&sql);
+	buf_init(&match);
+	buf_adds(&sql, "SELECT " RESOURCE_COLUMNS ", sort_key FROM resources r WHERE 1");
+	if (f->category)
+		buf_adds(&sql, " AND category = :category");
+	if (f->provider)
+		buf_adds(&sql, " AND provider = :provider");
+	if (f->status)
+		buf_adds(&sql, " AND status = :status");
+	if (f->capacity)
+		buf_adds(&sql, " AND capacity = :capacity");
+	if (f->area)
+		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM resource_areas a WHERE a.resource_id = r.id "
+			       "AND a.area IN (:area, '*'))");
+	size_t n_short = 0;
+	for (size_t i = 0; i < f->n_terms; i++) {
+		if (textfold_chars(f->terms[i]) >= 3) {
+			if (match.len)
+				buf_adds(&match, " AND ");
+			fts_phrase(&match, f->terms[i]);
+		} else {
+			n_short++;
+		}
+	}
+	if (match.len)
+		buf_adds(&sql, " AND id IN (SELECT resource_id FROM resource_search WHERE resource_search MATCH :match)");
+	if (n_short) {
+		buf_adds(&sql, " AND id IN (SELECT resource_id FROM resource_search WHERE 1");
+		for (size_t i = 0; i < n_short; i++)
+			buf_printf(&sql, " AND instr(folded, :short%zu) > 0", i);
+		buf_adds(&sql, ")");
+	}
+	if (f->after_id)
+		buf_adds(&sql, " AND (sort_key > :after_key OR (sort_key = :after_key AND id > :after_id))");
+	buf_adds(&sql, " ORDER BY sort_key, id");
+	if (f->limit)
+		buf_adds(&sql, " LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+		goto out;
+	}
+#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+	if (f->category)
+		BIND(":category", f->category);
+	if (f->provider)
+		BIND(":provider", f->provider);
+	if (f->status)
+		BIND(":status", f->status);
+	if (f->capacity)
+		BIND(":capacity", f->capacity);
+	if (f->area)
+		BIND(":area", f->area);
+	if (match.len)
+		BIND(":match", match.data);
+	for (size_t i = 0, k = 0; i < f->n_terms; i++) {
+		if (textfold_chars(f->terms[i]) >= 3)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), ":short%zu", k++);
+		BIND(name, f->terms[i]);
+	}
+	if (f->after_id) {
+		BIND(":after_key", f->after_key);
+		BIND(":after_id", f->after_id);
+	}
+#undef BIND
+	if (f->limit)
+		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct resource_record r = { 0 };
+		read_resource(st, &r);
+		int stop = fn(ctx, &r, (const char *)sqlite3_column_text(st, 10));
+		resource_record_release(&r);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	buf_release(&match);
+	return ret;
+}
+
+int64_t store_resources_count(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_RESOURCES_COUNT);
+	if (!st || one_row(s, st))
+		return -1;
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* ---- links ---- */
+
+
+static void read_link(sqlite3_stmt *st, struct link_record *l)
+{
+	l->id = col_text(st, 0);
+	l->case_id = col_text(st, 1);
+	l->resource_id = col_text(st, 2);
+	l->provider_org = col_text(st, 3);
+	l->status = col_text(st, 4);
+	l->proposed_on = col_text(st, 5);
+	l->joined_on = col_text(st, 6);
+	l->declined_on = col_text(st, 7);
+	l->ended_on = col_text(st, 8);
+	l->note = col_text(st, 9);
+	l->shared = col_text(st, 10);
+	l->consent = col_json(st, 11);
+	l->created_by = col_text(st, 12);
+	l->created_org = col_text(st, 13);
+	l->created_at = sqlite3_column_int64(st, 14);
+	l->updated_at = sqlite3_column_int64(st, 15);
+}
+
+int store_link_insert(struct store *s, const struct link_record *l)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_INSERT);
+	if (!st)
+		return -1;
+	const char *texts[] = { l->id, l->case_id, l->resource_id, l->provider_org, l->status, l->proposed_on,
+				l->joined_on, l->declined_on, l->ended_on, l->note, l->shared };
+	for (int i = 0; i < 11; i++)
+		bind_text(st, i + 1, texts[i]);
+	bind_json(st, 12, l->consent);
+	bind_text(st, 13, l->created_by);
+	bind_text(st, 14, l->created_org);
+	sqlite3_bind_int64(st, 15, l->created_at);
+	sqlite3_bind_int64(st, 16, l->updated_at);
+	return run(s, st);
+}
+
+int store_link_update(struct store *s, const struct link_record *l)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_UPDATE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, l->id);
+	bind_text(st, 2, l->status);
+	bind_text(st, 3, l->joined_on);
+	bind_text(st, 4, l->declined_on);
+	bind_text(st, 5, l->ended_on);
+	bind_text(st, 6, l->note);
+	bind_text(st, 7, l->shared);
+	bind_json(st, 8, l->consent);
+	sqlite3_bind_int64(st, 9, l->updated_at);
+	return run(s, st);
+}
+
+int store_link_get(struct store *s, const char *id, struct link_record *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_link(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+/* Steps a link query, copying the rows first so that fn may use the store. */
+static int each_link(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct link_record *l), void *ctx)
+{
+	struct link_record *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&rows, &alloc, n, sizeof(*rows));
+		memset(&rows[n], 0, sizeof(rows[n]));
+		read_link(st, &rows[n++]);
+	}
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, &rows[i]))
+			ret = 1;
+		link_record_release(&rows[i]);
+	}
+	free(rows);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_links_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const struct link_record *l), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINKS_FOR_CASE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc = each_link(s, st, fn, ctx);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_links_for_provider(struct store *s, const char *org, const char *status, const char *resource,
+			     const char *before_id, int limit, int (*fn)(void *ctx, const struct link_record *l), void *ctx)
+{
+	struct buf sql;
+	buf_init(&sql);
+	buf_adds(&sql, "SELECT " LINK_COLUMNS " FROM links WHERE provider_org = :org AND shared IS NOT NULL");
+	if (status)
+		buf_adds(&sql, " AND status = :status");
+	if (resource)
+		buf_adds(&sql, " AND resource_id = :resource");
+	if (before_id)
+		buf_adds(&sql, " AND id < :before");
+	buf_adds(&sql, " ORDER BY id DESC LIMIT :limit");
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+		bind_text(st, sqlite3_bind_parameter_index(st, ":org"), org);
+		if (status)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+		if (resource)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":resource"), resource);
+		if (before_id)
+			bind_text(st, sqlite3_bind_parameter_index(st, ":before"), before_id);
+		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+		ret = each_link(s, st, fn, ctx);
+	} else {
+		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return ret;
+}
+
+int store_link_rows(struct store *s, clock_us from, clock_us to,
+		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_LINK_ROWS, from, to);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_link_row r = {
+			.resource_id = (const char *)sqlite3_column_text(st, 0),
+			.status = (const char *)sqlite3_column_text(st, 1),
+			.joined_on = (const char *)sqlite3_column_text(st, 2),
+			.declined_on = (const char *)sqlite3_column_text(st, 3),
+			.ended_on = (const char *)sqlite3_column_text(st, 4),
+			.case_id = (const char *)sqlite3_column_text(st, 5),
+			.pathway = (const char *)sqlite3_column_text(st, 6),
+			.pathway_version = (long)sqlite3_column_int64(st, 7),
+			.origin = (const char *)sqlite3_column_text(st, 8),
+			.receiver = (const char *)sqlite3_column_text(st, 9),
+			.area = (const char *)sqlite3_column_text(st, 10),
+			.created_at = sqlite3_column_int64(st, 11),
+		};
+		if (fn(ctx, &r)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

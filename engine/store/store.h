@@ -1,0 +1,352 @@
+/*
+ * store — durable state in SQLite, and the only module that speaks SQL: users
+ * and token hashes, pathway versions, subjects, cases, the hash-chained event
+ * log (payloads kept apart so personal data can be purged without breaking the
+ * chain), notes, outbox, provision records, the access log, idempotency keys,
+ * the community resource directory (with its folded-text search index) and the
+ * links of cases to resources.
+ * WAL with synchronous=FULL; write transactions begin IMMEDIATE; every statement
+ * is prepared once. Callers group actions into one transaction per loop turn and
+ * wrap each action in a savepoint so that a failing action undoes only itself.
+ */
+#ifndef TSUNAGU_STORE_H
+#define TSUNAGU_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "records.h"
+#include "vocab.h"
+
+#define STORE_SCHEMA_VERSION 5
+
+struct store;
+
+/* Opens (creating and migrating) the database. On error returns -1 and *err (caller frees). */
+int store_open(const char *path, struct store **out, char **err);
+void store_close(struct store *s);
+
+/* The last SQLite error message, for logs. */
+const char *store_errmsg(const struct store *s);
+
+/* Turns off automatic WAL checkpoints inside COMMIT; the daemon checkpoints when idle. */
+void store_manual_checkpoints(struct store *s);
+void store_checkpoint(struct store *s);
+
+int store_begin(struct store *s);        /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);       /* on failure the transaction is rolled back */
+void store_rollback(struct store *s);
+bool store_in_transaction(const struct store *s);
+int store_savepoint(struct store *s);
+int store_savepoint_release(struct store *s);
+void store_savepoint_rollback(struct store *s);
+
+/* ---- users and tokens ---- */
+
+struct store_user {
+	char *id;
+	char *org;
+	char *name;
+	role_mask roles;
+	clock_us created_at;
+	clock_us revoked_at;    /* 0 when active */
+	clock_us token_expires; /* of the newest token; 0 when none expires */
+};
+
+void store_user_release(struct store_user *u);
+
+int store_user_add(struct store *s, const char *id, const char *org, const char *name,
+		   role_mask roles, clock_us now);
+/* Revokes every token of the user and marks the user revoked. 0, or -1 when unknown. */
+int store_user_revoke(struct store *s, const char *id, clock_us now);
+/* Revokes the user's tokens (not the user). */
+int store_tokens_revoke(struct store *s, const char *user_id, clock_us now);
+int store_token_add(struct store *s, const char *hash, const char *user_id, clock_us now,
+		    clock_us expires_at);
+/* Finds the active user of a token hash: 0 and *out, 1 when none (unknown, revoked, expired). */
+int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out);
+int store_user_get(struct store *s, const char *id, struct store_user *out); /* 0, 1 none */
+int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out);
+int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx);
+
+/* ---- pathway versions ---- */
+
+/* Records a pathway version (digest and source); 1 when it exists with another digest. */
+int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
+			   const char *source, clock_us now);
+/* The source text of a recorded version (caller frees), or NULL. */
+char *store_pathway_source(struct store *s, const char *id, long version);
+
+/* ---- cases ---- */
+
+
+int store_case_insert(struct store *s, const struct case_record *c);
+/* Writes c over the row whose version is expected_version; 1 when that version is gone. */
+int store_case_update(struct store *s, const struct case_record *c, long expected_version);
+int store_case_get(struct store *s, const char *id, struct case_record *out); /* 0, 1 none */
+
+struct store_case_filter {
+	const char *pathway;
+	const char *state;
+	const char *org;               /* cases where this org is origin or receiver; NULL: all */
+	const char *receiver_org;      /* only these */
+	const char *assignee;
+	const char *inbox_party;       /* with inbox filters: see store.c */
+	clock_us updated_since;        /* 0: any */
+	clock_us after_updated;        /* cursor: (updated_at, id) strictly after */
+	const char *after_id;
+	int limit;
+};
+
+/* Calls fn for each matching case in (updated_at, id) order; fn returns non-zero to stop. */
+int store_cases_list(struct store *s, const struct store_case_filter *f,
+		     int (*fn)(void *ctx, struct case_record *c), void *ctx);
+
+/*
+ * Open cases (not this one) of the same person: the same person_id, or the same
+ * person key. Calls fn with each case id and "same_person_id" or
+ * "same_kana_and_birth_date".
+ */
+int store_cases_same_person(struct store *s, const char *case_id, const char *person_id, const char *person_key,
+			    int (*fn)(void *ctx, const char *case_id, const char *reason), void *ctx);
+
+/* ---- subjects ---- */
+
+int store_subject_insert(struct store *s, const char *id, const json_t *subject, clock_us now);
+int store_subject_update(struct store *s, const char *id, const json_t *subject, clock_us now);
+json_t *store_subject_get(struct store *s, const char *id); /* NULL when none */
+
+/* ---- events ---- */
+
+struct store_event {
+	int64_t seq;
+	char *id;
+	char *case_id;
+	clock_us at;
+	char *actor_user;       /* NULL for the system */
+	char *actor_org;
+	char *action;
+	char *from_state;       /* NULL on opening */
+	char *to_state;
+	long case_version;
+	const void *payload;    /* msgpack; NULL when purged */
+	size_t payload_len;
+	char payload_digest[65];
+	char prev_hash[65];
+	char hash[65];
+};
+
+/* Appends an event to the chain; fills *seq. */
+int store_event_append(struct store *s, struct store_event *ev);
+int store_events_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx);
+
+struct store_verify {
+	int64_t events;
+	int64_t bad_seq;        /* 0 when the chain is whole */
+	char reason[256];
+};
+
+/* Walks the whole chain. Returns 0 (see v->bad_seq) or -1 on a database error. */
+int store_verify_chain(struct store *s, struct store_verify *v);
+
+/* ---- the rest of one action ---- */
+
+int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
+		   const char *org, const char *visibility, const char *text, clock_us now);
+int store_notes_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
+				   const char *visibility, const char *text, clock_us at), void *ctx);
+
+/* A notification in the outbox: one per (message, channel), delivered at least once. */
+struct store_notification {
+	char *id;
+	char *case_id;
+	int64_t event_seq;
+	char *party;
+	char *org;
+	char *user;
+	char *template_name;
+	char *channel;          /* NULL: no channel for the organisation (written dead) */
+	char *state;            /* the case's state when it was written */
+	char *status;           /* pending, delivered, dead */
+	int attempts;
+	clock_us created_at, next_attempt_at, delivered_at;
+	char *last_error;
+};
+
+void store_notification_release(struct store_notification *n);
+int store_outbox_add(struct store *s, const struct store_notification *n);
+/* Pending rows due now, each the oldest pending one of its (case, channel), soonest first. */
+int store_outbox_ready(struct store *s, clock_us now, int limit,
+		       int (*fn)(void *ctx, struct store_notification *n), void *ctx);
+int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
+			clock_us next_attempt_at, const char *error, clock_us delivered_at);
+int store_outbox_next(struct store *s, clock_us *when);       /* 0, 1 none pending */
+int store_outbox_get(struct store *s, const char *id, struct store_notification *out); /* 0, 1 none */
+/* Makes a dead notification pending and due at once: 0, or 1 when it is not dead. */
+int store_outbox_retry(struct store *s, const char *id);
+int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
+		      int (*fn)(void *ctx, struct store_notification *n), void *ctx);
+
+int store_provision_add(struct store *s, clock_us at, const char *case_id, const char *subject_id,
+			const char *from_org, const char *to_org, const char *items,
+			const char *consent_basis, int64_t event_seq);
+
+int store_access_add(struct store *s, clock_us at, const char *user, const char *org,
+		     const char *case_id, const char *subject_id, const char *what);
+
+/* ---- idempotency ---- */
+
+/* 0 and the stored answer, 1 when the key is new. */
+int store_idem_get(struct store *s, const char *user, const char *key, char **request_hash,
+		   int *status, char **body);
+int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
+		   int status, const char *body, clock_us now);
+
+/* ---- timers ---- */
+
+struct store_timer {
+	char *id;
+	char *case_id;
+	char *state;            /* the state it belongs to */
+	char *name;             /* the pathway timer's name in that state */
+	clock_us due_at;
+};
+
+int store_timer_add(struct store *s, const char *case_id, const char *state, const char *name,
+		    clock_us due_at, clock_us now);
+/* Cancels every pending timer of a case (it left the state). */
+int store_timers_cancel(struct store *s, const char *case_id, clock_us now);
+int store_timers_for_case(struct store *s, const char *case_id,
+			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
+/* Calls fn for up to `limit` pending timers due at or before now, earliest first. */
+int store_timers_due(struct store *s, clock_us now, int limit,
+		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
+/* Marks a pending timer fired (or cancelled): 0, 1 when it was no longer pending. */
+int store_timer_done(struct store *s, const char *id, clock_us now, bool fired);
+/* The earliest pending due time: 0, 1 when there is none. */
+int store_timer_next(struct store *s, clock_us *due);
+
+/* ---- checkup imports: one case per (pathway, person, checkup date) ---- */
+
+/* 0 with the row's digest and case (NULL when it was not eligible), 1 when new. */
+int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     char **digest, char **case_id);
+int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
+		     const char *digest, const char *case_id, bool eligible, clock_us now);
+
+/* ---- the resource directory ---- */
+
+
+/*
+ * Writes a resource with its areas (none: it serves every area) and the folded
+ * text the search reads. With expected_version 0 it must be new (1 when the id
+ * exists); otherwise it replaces that version (1 when the version is gone).
+ */
+int store_resource_put(struct store *s, const struct resource_record *r, char *const *areas, size_t n_areas,
+		       const char *folded, const char *sort_key, long expected_version);
+int store_resource_get(struct store *s, const char *id, struct resource_record *out); /* 0, 1 none */
+
+struct store_resource_filter {
+	const char *category;
+	const char *area;              /* resources serving this area (or every area) */
+	const char *provider;
+	const char *status;
+	const char *capacity;
+	char *const *terms;            /* folded search terms, all required */
+	size_t n_terms;
+	const char *after_key;         /* cursor: (sort_key, id) strictly after */
+	const char *after_id;
+	int limit;                     /* 0: no limit */
+};
+
+/* Calls fn for each matching resource in (sort_key, id) order; fn returns non-zero to stop. */
+int store_resources_list(struct store *s, const struct store_resource_filter *f,
+			 int (*fn)(void *ctx, const struct resource_record *r, const char *sort_key), void *ctx);
+int64_t store_resources_count(struct store *s);
+
+/* ---- links of cases to resources ---- */
+
+
+int store_link_insert(struct store *s, const struct link_record *l);
+int store_link_update(struct store *s, const struct link_record *l);
+int store_link_get(struct store *s, const char *id, struct link_record *out); /* 0, 1 none */
+int store_links_for_case(struct store *s, const char *case_id,
+			 int (*fn)(void *ctx, const struct link_record *l), void *ctx);
+/* Links to the resources of a provider, newest first after the cursor id. */
+int store_links_for_provider(struct store *s, const char *org, const char *status, const char *resource,
+			     const char *before_id, int limit, int (*fn)(void *ctx, const struct link_record *l), void *ctx);
+
+/* One link with its case's columns, for the resource report (links made in the period). */
+struct store_link_row {
+	const char *resource_id, *status, *joined_on, *declined_on, *ended_on;
+	const char *case_id, *pathway, *origin, *receiver, *area;
+	long pathway_version;
+	clock_us created_at;
+};
+
+int store_link_rows(struct store *s, clock_us from, clock_us to,
+		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx);
+
+/* ---- audit listings ---- */
+
+struct store_access {
+	clock_us at;
+	const char *user, *org, *case_id, *subject_id, *what;
+};
+
+struct store_provision {
+	const char *id;
+	clock_us at;
+	const char *case_id, *subject_id, *from_org, *to_org, *items, *consent_basis;
+	int64_t event_seq;
+};
+
+/* Rows with from <= at < to (0: open end), oldest first. fn returns non-zero to stop. */
+int store_access_list(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_access *a), void *ctx);
+int store_provisions_list(struct store *s, clock_us from, clock_us to,
+			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
+
+/* ---- reports ---- */
+
+/* One event of a case opened in the period, with the case's columns (rows ordered by case, then seq). */
+struct store_report_row {
+	const char *case_id, *pathway, *origin, *receiver, *area, *outcome;
+	long pathway_version;
+	clock_us opened_at, closed_at;
+	const char *action, *to_state;
+	bool by_system;
+	clock_us at;
+};
+
+int store_report_rows(struct store *s, clock_us from, clock_us to,
+		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx);
+
+/* ---- disclosure ---- */
+
+/* Ids of the cases of a person: by subject id, case id or the person_id field. fn may read. */
+int store_cases_of_person(struct store *s, const char *id,
+			  int (*fn)(void *ctx, const char *case_id), void *ctx);
+
+/* ---- retention ---- */
+
+/* Closed cases (closed_at < before) whose subject is not purged yet. fn may write. */
+int store_purge_candidates(struct store *s, clock_us before,
+			   int (*fn)(void *ctx, const struct case_record *c), void *ctx);
+/* True when the case has a provision record at or after `since`. -1 on error. */
+int store_has_provision_since(struct store *s, const char *case_id, clock_us since);
+/*
+ * Erases a case's personal data: the subject's details, its event payloads,
+ * its notes' text, its idempotency answers, and sets its fields to `fields`.
+ */
+int store_purge_case(struct store *s, const struct case_record *c, const json_t *fields, clock_us now);
+
+/* Counts rows of a table, for tests and health checks. -1 on error. */
+int64_t store_count(struct store *s, const char *table);
+
+#endif
