@@ -174,6 +174,30 @@ int api_query_limit(struct api_request *r, int *limit)
 	return 0;
 }
 
+int api_query_period(struct api_request *r, clock_us *from, clock_us *to)
+{
+	const char *names[2] = { "from", "to" };
+	clock_us *out[2] = { from, to };
+	*from = *to = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *v = api_query(r, names[i]);
+		date_days d;
+		if (!v)
+			continue;
+		if (date_parse(v, &d)) {
+			char *msg = xasprintf("%s must be a date (YYYY-MM-DD)", names[i]);
+			char *ja = xasprintf("%s は日付（YYYY-MM-DD）で指定してください", names[i]);
+			api_error(r, 422, "invalid_field", names[i], msg, ja);
+			free(msg);
+			free(ja);
+			return -1;
+		}
+		/* local midnight; `to` is inclusive, so the period ends at the next midnight */
+		*out[i] = clock_local_midnight(r->core->clock, d + i);
+	}
+	return 0;
+}
+
 json_t *api_time(const struct api_request *r, clock_us t)
 {
 	char out[48];
@@ -264,11 +288,17 @@ int api_check_if_match(struct api_request *r, long version)
 				    : "If-Match must be the ETag, e.g. \"%ld\"", version);
 	char *ja = xasprintf(valid ? "更新されています（現在の版 %ld）。読み直してからもう一度お試しください"
 				   : "If-Match には ETag（例 \"%ld\"）を指定してください", version);
-	api_set_etag(r, version);
-	api_error(r, 412, "precondition_failed", "If-Match", msg, ja);
+	api_precondition_failed(r, version, msg, ja);
 	free(msg);
 	free(ja);
 	return -1;
+}
+
+void api_precondition_failed(struct api_request *r, long version, const char *message, const char *message_ja)
+{
+	if (version > 0)
+		api_set_etag(r, version);
+	api_error(r, 412, "precondition_failed", "If-Match", message, message_ja);
 }
 
 /* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
@@ -287,8 +317,7 @@ static int authenticate(struct api_request *r)
 	token_hash(token, hash);
 	int rc = store_authenticate(r->core->store, hash, r->http->now, &r->user);
 	if (rc < 0) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available; try again",
-			  "データベースを利用できません。しばらくして再度お試しください");
+		api_storage_error(r);
 		return -1;
 	}
 	const struct config_org *org = rc == 0 ? config_find_org(r->core->cfg, r->user.org) : NULL;

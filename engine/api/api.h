@@ -68,6 +68,9 @@ void api_set_etag(struct api_request *r, long version);
 /* 0 when the request may go on; replies 412 (with the ETag) and returns -1 when If-Match does not match. */
 int api_check_if_match(struct api_request *r, long version);
 
+/* The 412 of a write whose object has moved on: the ETag of its current version (when known, > 0) and why. */
+void api_precondition_failed(struct api_request *r, long version, const char *message, const char *message_ja);
+
 /* A query parameter, or NULL. */
 const char *api_query(const struct api_request *r, const char *name);
 
@@ -76,6 +79,12 @@ int api_query_known(struct api_request *r, const char *const *params);
 
 /* Reads ?limit= (1 to the configured maximum) into *limit, left as is when absent; 422 and -1 when bad. */
 int api_query_limit(struct api_request *r, int *limit);
+
+/*
+ * Reads ?from=YYYY-MM-DD&to=YYYY-MM-DD (local dates, both included) into a
+ * period [*from, *to) (0: open end). Replies 422 and returns -1 on a bad one.
+ */
+int api_query_period(struct api_request *r, clock_us *from, clock_us *to);
 
 /* The request body as a JSON object; replies 400/415/422 and returns NULL when it is not. */
 json_t *api_body_object(struct api_request *r);

@@ -26,38 +26,13 @@ static bool wants_csv(const struct api_request *r)
 	return a && strcasestr(a, "text/csv");
 }
 
-/* ?from=YYYY-MM-DD&to=YYYY-MM-DD (local dates, both included). Replies 422 on a bad one. */
-static int read_period(struct api_request *r, clock_us *from, clock_us *to)
-{
-	const char *names[2] = { "from", "to" };
-	clock_us *out[2] = { from, to };
-	*from = *to = 0;
-	for (int i = 0; i < 2; i++) {
-		const char *v = api_query(r, names[i]);
-		date_days d;
-		if (!v)
-			continue;
-		if (date_parse(v, &d)) {
-			char *msg = xasprintf("%s must be a date (YYYY-MM-DD)", names[i]);
-			char *ja = xasprintf("%s は日付（YYYY-MM-DD）で指定してください", names[i]);
-			api_error(r, 422, "invalid_field", names[i], msg, ja);
-			free(msg);
-			free(ja);
-			return -1;
-		}
-		/* local midnight; `to` is inclusive, so the period ends at the next midnight */
-		*out[i] = clock_local_midnight(r->core->clock, d + i);
-	}
-	return 0;
-}
-
 void api_audit_verify(struct api_request *r)
 {
 	if (!coordinator(r))
 		return;
 	struct store_verify v;
 	if (store_verify_chain(r->core->store, &v)) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	json_t *o = json_pack("{s:b, s:I}", "ok", v.bad_seq == 0, "events", (json_int_t)v.events);
@@ -122,7 +97,7 @@ static int provision_one(void *ctx, const struct store_provision *p)
 static void list(struct api_request *r, bool provisions)
 {
 	clock_us from, to;
-	if (!coordinator(r) || read_period(r, &from, &to))
+	if (!coordinator(r) || api_query_period(r, &from, &to))
 		return;
 	struct buf csv;
 	struct listing l = { r, json_array(), NULL };
@@ -145,7 +120,7 @@ static void list(struct api_request *r, bool provisions)
 		json_decref(l.items);
 		if (l.csv)
 			buf_release(&csv);
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	if (l.csv) {

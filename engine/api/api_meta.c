@@ -11,8 +11,7 @@ void api_healthz(struct api_request *r)
 {
 	int64_t cases = store_count(r->core->store, "cases");
 	if (cases < 0) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available",
-			  "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	api_reply_json(r, 200, json_pack("{s:s, s:i}", "status", "ok", "pathways",

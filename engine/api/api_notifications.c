@@ -62,7 +62,7 @@ void api_notifications_list(struct api_request *r)
 	}
 	if (store_outbox_list(r->core->store, status, cursor, lc.limit + 1, one, &lc)) {
 		json_decref(lc.items);
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 	} else {
 		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", lc.items, "next_cursor",
 						 lc.more && lc.last ? json_string(lc.last) : json_null()));
@@ -80,7 +80,7 @@ void api_notification_retry(struct api_request *r)
 	struct store_notification n = { 0 };
 	int rc = core_retry_notification(r->core, r->http->segs[2]);
 	if (rc < 0) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	int got = store_outbox_get(r->core->store, r->http->segs[2], &n);

@@ -16,23 +16,8 @@
 static int query(struct api_request *r, struct report_query *q)
 {
 	memset(q, 0, sizeof(*q));
-	const char *names[2] = { "from", "to" };
-	clock_us *out[2] = { &q->from, &q->to };
-	for (int i = 0; i < 2; i++) {
-		const char *v = api_query(r, names[i]);
-		date_days d;
-		if (!v)
-			continue;
-		if (date_parse(v, &d)) {
-			char *msg = xasprintf("%s must be a date (YYYY-MM-DD)", names[i]);
-			char *ja = xasprintf("%s は日付（YYYY-MM-DD）で指定してください", names[i]);
-			api_error(r, 422, "invalid_field", names[i], msg, ja);
-			free(msg);
-			free(ja);
-			return -1;
-		}
-		*out[i] = clock_local_midnight(r->core->clock, d + i);
-	}
+	if (api_query_period(r, &q->from, &q->to))
+		return -1;
 	const char *g = api_query(r, "group_by");
 	int gi = g ? vocab_lookup(report_group_names, g) : GROUP_PATHWAY;
 	if (gi < 0) {
@@ -99,7 +84,7 @@ static void run(struct api_request *r, json_t *(*make)(struct core *, const stru
 		return;
 	json_t *report = make(r->core, &q);
 	if (!report) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	reply(r, report);

@@ -278,8 +278,8 @@ void api_resource_put(struct api_request *r)
 	if (rc < 0)
 		api_storage_error(r);
 	else if (rc > 0)
-		api_error(r, 412, "precondition_failed", "If-Match", "the resource has changed; reload it and try again",
-			  "社会資源が更新されています。読み直してからもう一度お試しください");
+		api_precondition_failed(r, 0, "the resource has changed; reload it and try again",
+					"社会資源が更新されています。読み直してからもう一度お試しください");
 	else
 		reply_resource(r, 200, &saved);
 out:

@@ -17,7 +17,7 @@ void api_subject_export(struct api_request *r)
 	}
 	json_t *d = disclosure_build(r->core, &r->caller, r->user.id, r->http->segs[2], r->http->now);
 	if (!d) {
-		api_error(r, 503, "storage_unavailable", NULL, "the database is not available", "データベースを利用できません");
+		api_storage_error(r);
 		return;
 	}
 	if (json_array_size(json_object_get(d, "cases")) == 0) {

@@ -50,29 +50,7 @@ static int read_id(struct loader *l, const struct ydoc_node *n, const char *what
 
 static int read_text(struct loader *l, const struct ydoc_node *n, const char *what, struct pw_text *out)
 {
-	static const char *const keys[] = { "ja", "en", NULL };
-	if (ydoc_expect(&l->r, n, YDOC_MAP, what))
-		return -1;
-	int bad = ydoc_check_keys(&l->r, n, what, keys);
-	const char *ja = NULL, *en = NULL;
-	const struct ydoc_node *v;
-	if (!(v = ydoc_get(n, "ja"))) {
-		ydoc_error(&l->r, n, "%s is missing its Japanese text (ja)", what);
-		bad++;
-	} else if (ydoc_read_string(&l->r, v, "the ja text", &ja)) {
-		bad++;
-	}
-	if (!(v = ydoc_get(n, "en"))) {
-		ydoc_error(&l->r, n, "%s is missing its English text (en)", what);
-		bad++;
-	} else if (ydoc_read_string(&l->r, v, "the en text", &en)) {
-		bad++;
-	}
-	if (bad)
-		return -1;
-	out->ja = xstrdup(ja);
-	out->en = xstrdup(en);
-	return 0;
+	return pathway_read_text(&l->r, n, what, out);
 }
 
 static char *resolve_path(const struct config *cfg, const char *p)

@@ -70,29 +70,28 @@ static int read_name(struct compiler *c, const struct ydoc_node *n, const char *
 	return 0;
 }
 
-/* A {ja, en} text: both are required and non-empty. */
-static int read_text(struct compiler *c, const struct ydoc_node *n, const char *what, struct pw_text *out)
+int pathway_read_text(struct ydoc_reader *r, const struct ydoc_node *n, const char *what, struct pw_text *out)
 {
 	static const char *const keys[] = { "ja", "en", NULL };
 	if (n->kind == YDOC_SCALAR) {
-		ydoc_error(&c->r, n, "%s must give both languages: { ja: …, en: … }", what);
+		ydoc_error(r, n, "%s must give both languages: { ja: …, en: … }", what);
 		return -1;
 	}
-	if (ydoc_expect(&c->r, n, YDOC_MAP, what))
+	if (ydoc_expect(r, n, YDOC_MAP, what))
 		return -1;
-	int bad = ydoc_check_keys(&c->r, n, what, keys);
+	int bad = ydoc_check_keys(r, n, what, keys);
 	const struct ydoc_node *ja = ydoc_get(n, "ja"), *en = ydoc_get(n, "en");
 	const char *sja = NULL, *sen = NULL;
 	if (!ja) {
-		ydoc_error(&c->r, n, "%s is missing its Japanese text (ja)", what);
+		ydoc_error(r, n, "%s is missing its Japanese text (ja)", what);
 		bad++;
-	} else if (ydoc_read_string(&c->r, ja, "the ja text", &sja)) {
+	} else if (ydoc_read_string(r, ja, "the ja text", &sja)) {
 		bad++;
 	}
 	if (!en) {
-		ydoc_error(&c->r, n, "%s is missing its English text (en)", what);
+		ydoc_error(r, n, "%s is missing its English text (en)", what);
 		bad++;
-	} else if (ydoc_read_string(&c->r, en, "the en text", &sen)) {
+	} else if (ydoc_read_string(r, en, "the en text", &sen)) {
 		bad++;
 	}
 	if (bad)
@@ -100,6 +99,11 @@ static int read_text(struct compiler *c, const struct ydoc_node *n, const char *
 	out->ja = xstrdup(sja);
 	out->en = xstrdup(sen);
 	return 0;
+}
+
+static int read_text(struct compiler *c, const struct ydoc_node *n, const char *what, struct pw_text *out)
+{
+	return pathway_read_text(&c->r, n, what, out);
 }
 
 static void text_free(struct pw_text *t)
@@ -870,6 +874,153 @@ static int compile_on_link(struct compiler *c, struct pw_state *st, const struct
 	return bad ? -1 : 0;
 }
 
+/* A state's inbox: whose work it is (none for a final state). */
+static int compile_inbox(struct compiler *c, struct pw_state *st, const struct ydoc_node *n)
+{
+	const struct ydoc_node *v = ydoc_get(n, "inbox");
+	int party;
+	if (!v) {
+		if (st->final)
+			return 0;
+		ydoc_error(&c->r, n, "state '%s' needs 'inbox' (origin, receiver, assignee or coordinator): whose work it is", st->name);
+		return -1;
+	}
+	if (read_vocab(c, v, "inbox", party_names, &party))
+		return -1;
+	if (party == PARTY_PROVIDER) {
+		ydoc_error(&c->r, v, "a case cannot sit in a resource provider's inbox");
+		return -1;
+	}
+	if (st->final && party != PARTY_NONE) {
+		ydoc_error(&c->r, v, "a final state sits in no inbox");
+		return -1;
+	}
+	st->inbox = party;
+	return 0;
+}
+
+/* Is code declared under the pathway's `outcomes:`? */
+static bool declared_outcome(const struct compiler *c, const char *code)
+{
+	for (size_t i = 0; i < c->pw->n_outcomes; i++)
+		if (!strcmp(c->pw->outcomes[i].code, code))
+			return true;
+	return false;
+}
+
+/* A final state's outcome: a declared code, or an enum field whose values are all declared codes. */
+static int compile_outcome(struct compiler *c, struct pw_state *st, const struct ydoc_node *n)
+{
+	const struct ydoc_node *outcome = ydoc_get(n, "outcome"), *from = ydoc_get(n, "outcome_from");
+	if ((outcome || from) && !st->final) {
+		ydoc_error(&c->r, outcome ? outcome : from, "only a final state has an outcome");
+		return -1;
+	}
+	if (outcome && from) {
+		ydoc_error(&c->r, from, "a final state has either 'outcome' or 'outcome_from', not both");
+		return -1;
+	}
+	if (outcome) {
+		const char *code;
+		if (ydoc_read_string(&c->r, outcome, "outcome", &code))
+			return -1;
+		if (!declared_outcome(c, code)) {
+			ydoc_error(&c->r, outcome, "outcome '%s' is not declared under 'outcomes:'", code);
+			return -1;
+		}
+		st->outcome = xstrdup(code);
+		return 0;
+	}
+	if (from) {
+		int idx = lookup_field(c, from);
+		if (idx < 0)
+			return -1;
+		const struct pw_field *f = &c->pw->fields[idx];
+		if (f->type != FIELD_ENUM) {
+			ydoc_error(&c->r, from, "outcome_from needs an enum field of outcome codes");
+			return -1;
+		}
+		int bad = 0;
+		for (size_t k = 0; k < f->n_values; k++)
+			if (!declared_outcome(c, f->values[k])) {
+				ydoc_error(&c->r, from, "value '%s' of %s is not declared under 'outcomes:'", f->values[k],
+					   f->name);
+				bad++;
+			}
+		st->outcome_field = idx;
+		return bad ? -1 : 0;
+	}
+	if (st->final) {
+		ydoc_error(&c->r, n, "final state '%s' needs 'outcome: CODE' or 'outcome_from: FIELD'", st->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The notifications of entering a state: one {to, template} or a list of them. */
+static int compile_state_notify(struct compiler *c, struct pw_state *st, const struct ydoc_node *v)
+{
+	if (v->kind == YDOC_MAP) {
+		st->notify = xcalloc(1, sizeof(*st->notify));
+		if (read_notify(c, v, &st->notify[0]))
+			return -1;
+		st->n_notify = 1;
+		return 0;
+	}
+	if (ydoc_expect(&c->r, v, YDOC_SEQ, "notify"))
+		return -1;
+	int bad = 0;
+	st->notify = xcalloc(v->n_items ? v->n_items : 1, sizeof(*st->notify));
+	for (size_t i = 0; i < v->n_items; i++) {
+		if (read_notify(c, v->items[i], &st->notify[st->n_notify]))
+			bad++;
+		else
+			st->n_notify++;
+	}
+	return bad ? -1 : 0;
+}
+
+static int compile_state_actions(struct compiler *c, struct pw_state *st, const struct ydoc_node *v)
+{
+	if (st->final) {
+		ydoc_error(&c->r, v, "a final state has no actions: the case has ended");
+		return -1;
+	}
+	if (ydoc_expect(&c->r, v, YDOC_MAP, "actions"))
+		return -1;
+	int bad = 0;
+	st->actions = xcalloc(v->n_pairs ? v->n_pairs : 1, sizeof(*st->actions));
+	st->n_actions = v->n_pairs;
+	for (size_t i = 0; i < v->n_pairs; i++)
+		if (compile_action(c, st, v->pairs[i].key, v->pairs[i].value, &st->actions[i]))
+			bad++;
+	return bad ? -1 : 0;
+}
+
+static int compile_state_timers(struct compiler *c, struct pw_state *st, const struct ydoc_node *v)
+{
+	if (st->final) {
+		ydoc_error(&c->r, v, "a final state has no timers: the case has ended");
+		return -1;
+	}
+	if (ydoc_expect(&c->r, v, YDOC_SEQ, "timers"))
+		return -1;
+	int bad = 0;
+	st->timers = xcalloc(v->n_items ? v->n_items : 1, sizeof(*st->timers));
+	for (size_t i = 0; i < v->n_items; i++) {
+		struct pw_timer *t = &st->timers[st->n_timers++];
+		if (compile_timer(c, st, v->items[i], t, i))
+			bad++;
+		for (size_t k = 0; t->name && k + 1 < st->n_timers; k++)
+			if (st->timers[k].name && !strcmp(st->timers[k].name, t->name)) {
+				ydoc_error(&c->r, v->items[i], "duplicate timer name '%s' in state '%s'; give each a distinct 'name'",
+					   t->name, st->name);
+				bad++;
+			}
+	}
+	return bad ? -1 : 0;
+}
+
 static int compile_state(struct compiler *c, struct pw_state *st, const struct ydoc_node *n)
 {
 	static const char *const keys[] = {
@@ -900,124 +1051,14 @@ static int compile_state(struct compiler *c, struct pw_state *st, const struct y
 		else
 			st->milestone = m;
 	}
-	if ((v = ydoc_get(n, "inbox"))) {
-		int party;
-		if (read_vocab(c, v, "inbox", party_names, &party)) {
-			bad++;
-		} else if (party == PARTY_PROVIDER) {
-			ydoc_error(&c->r, v, "a case cannot sit in a resource provider's inbox");
-			bad++;
-		} else if (st->final && party != PARTY_NONE) {
-			ydoc_error(&c->r, v, "a final state sits in no inbox");
-			bad++;
-		} else {
-			st->inbox = party;
-		}
-	} else if (!st->final) {
-		ydoc_error(&c->r, n, "state '%s' needs 'inbox' (origin, receiver, assignee or coordinator): whose work it is", st->name);
-		bad++;
-	}
-	const struct ydoc_node *outcome = ydoc_get(n, "outcome"), *from = ydoc_get(n, "outcome_from");
-	if ((outcome || from) && !st->final) {
-		ydoc_error(&c->r, outcome ? outcome : from, "only a final state has an outcome");
-		bad++;
-	} else if (outcome && from) {
-		ydoc_error(&c->r, from, "a final state has either 'outcome' or 'outcome_from', not both");
-		bad++;
-	} else if (outcome) {
-		const char *code;
-		if (ydoc_read_string(&c->r, outcome, "outcome", &code)) {
-			bad++;
-		} else {
-			size_t i = 0;
-			while (i < c->pw->n_outcomes && strcmp(c->pw->outcomes[i].code, code))
-				i++;
-			if (i == c->pw->n_outcomes) {
-				ydoc_error(&c->r, outcome, "outcome '%s' is not declared under 'outcomes:'", code);
-				bad++;
-			} else {
-				st->outcome = xstrdup(code);
-			}
-		}
-	} else if (from) {
-		int idx = lookup_field(c, from);
-		if (idx < 0) {
-			bad++;
-		} else if (c->pw->fields[idx].type != FIELD_ENUM) {
-			ydoc_error(&c->r, from, "outcome_from needs an enum field of outcome codes");
-			bad++;
-		} else {
-			const struct pw_field *f = &c->pw->fields[idx];
-			for (size_t k = 0; k < f->n_values; k++) {
-				size_t i = 0;
-				while (i < c->pw->n_outcomes && strcmp(c->pw->outcomes[i].code, f->values[k]))
-					i++;
-				if (i == c->pw->n_outcomes) {
-					ydoc_error(&c->r, from, "value '%s' of %s is not declared under 'outcomes:'",
-						   f->values[k], f->name);
-					bad++;
-				}
-			}
-			st->outcome_field = idx;
-		}
-	} else if (st->final) {
-		ydoc_error(&c->r, n, "final state '%s' needs 'outcome: CODE' or 'outcome_from: FIELD'", st->name);
-		bad++;
-	}
-	if ((v = ydoc_get(n, "notify"))) {
-		if (v->kind == YDOC_MAP) {
-			st->notify = xcalloc(1, sizeof(*st->notify));
-			if (read_notify(c, v, &st->notify[0]))
-				bad++;
-			else
-				st->n_notify = 1;
-		} else if (!ydoc_expect(&c->r, v, YDOC_SEQ, "notify")) {
-			st->notify = xcalloc(v->n_items ? v->n_items : 1, sizeof(*st->notify));
-			for (size_t i = 0; i < v->n_items; i++) {
-				if (read_notify(c, v->items[i], &st->notify[st->n_notify]))
-					bad++;
-				else
-					st->n_notify++;
-			}
-		} else {
-			bad++;
-		}
-	}
-	if ((v = ydoc_get(n, "actions"))) {
-		if (st->final) {
-			ydoc_error(&c->r, v, "a final state has no actions: the case has ended");
-			bad++;
-		} else if (!ydoc_expect(&c->r, v, YDOC_MAP, "actions")) {
-			st->actions = xcalloc(v->n_pairs ? v->n_pairs : 1, sizeof(*st->actions));
-			st->n_actions = v->n_pairs;
-			for (size_t i = 0; i < v->n_pairs; i++)
-				if (compile_action(c, st, v->pairs[i].key, v->pairs[i].value, &st->actions[i]))
-					bad++;
-		} else {
-			bad++;
-		}
-	}
-	if ((v = ydoc_get(n, "timers"))) {
-		if (st->final) {
-			ydoc_error(&c->r, v, "a final state has no timers: the case has ended");
-			bad++;
-		} else if (!ydoc_expect(&c->r, v, YDOC_SEQ, "timers")) {
-			st->timers = xcalloc(v->n_items ? v->n_items : 1, sizeof(*st->timers));
-			for (size_t i = 0; i < v->n_items; i++) {
-				struct pw_timer *t = &st->timers[st->n_timers++];
-				if (compile_timer(c, st, v->items[i], t, i))
-					bad++;
-				for (size_t k = 0; t->name && k + 1 < st->n_timers; k++)
-					if (st->timers[k].name && !strcmp(st->timers[k].name, t->name)) {
-						ydoc_error(&c->r, v->items[i], "duplicate timer name '%s' in state '%s'; give each a distinct 'name'",
-							   t->name, st->name);
-						bad++;
-					}
-			}
-		} else {
-			bad++;
-		}
-	}
+	bad += compile_inbox(c, st, n) != 0;
+	bad += compile_outcome(c, st, n) != 0;
+	if ((v = ydoc_get(n, "notify")))
+		bad += compile_state_notify(c, st, v) != 0;
+	if ((v = ydoc_get(n, "actions")))
+		bad += compile_state_actions(c, st, v) != 0;
+	if ((v = ydoc_get(n, "timers")))
+		bad += compile_state_timers(c, st, v) != 0;
 	if ((v = ydoc_get(n, "on_link")) && compile_on_link(c, st, v))
 		bad++;
 	if (!st->final && st->n_actions == 0) {
@@ -1238,24 +1279,13 @@ static void digest_hex(const char *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-static int compile_root(struct compiler *c, const struct ydoc_node *root)
+/* The pathway's header: id, version, title and description. */
+static int compile_header(struct compiler *c, const struct ydoc_node *root)
 {
-	static const char *const keys[] = {
-		"pathway", "version", "title", "description", "opened_by", "receiver", "requires",
-		"optional", "fields", "outcomes", "eligibility", "start", "states", NULL
-	};
 	struct pathway *pw = c->pw;
-	int bad = 0;
-	if (!root) {
-		ydoc_error(&c->r, NULL, "the file is empty; a pathway starts with 'pathway: ID'");
-		return -1;
-	}
-	if (ydoc_expect(&c->r, root, YDOC_MAP, "a pathway file"))
-		return -1;
-	bad += ydoc_check_keys(&c->r, root, "a pathway", keys);
-
 	const struct ydoc_node *v;
 	const char *s;
+	int bad = 0;
 	if (!(v = ydoc_get(root, "pathway"))) {
 		ydoc_error(&c->r, root, "missing 'pathway: ID' (the pathway's id)");
 		bad++;
@@ -1282,6 +1312,15 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 	}
 	if ((v = ydoc_get(root, "description")) && read_text(c, v, "the description", &pw->description))
 		bad++;
+	return bad;
+}
+
+/* Who opens, who receives, the fields, outcomes, requirements and the eligibility rule. */
+static int compile_terms(struct compiler *c, const struct ydoc_node *root)
+{
+	struct pathway *pw = c->pw;
+	const struct ydoc_node *v;
+	int bad = 0;
 	if (!(v = ydoc_get(root, "opened_by"))) {
 		ydoc_error(&c->r, root, "missing 'opened_by: { roles: [...] }' (who may open a case)");
 		bad++;
@@ -1305,8 +1344,19 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 	if ((v = ydoc_get(root, "eligibility")) &&
 	    !(pw->eligibility = compile_expr(c, v, "the eligibility rule")))
 		bad++;
+	return bad;
+}
 
+/*
+ * The states: names first, so that actions can lead to states declared below
+ * them (a duplicated state was reported by the YAML reader and is left out
+ * here), then each state. -1 when there are no states to compile at all.
+ */
+static int compile_states(struct compiler *c, const struct ydoc_node *root, const struct ydoc_node **states_out)
+{
+	struct pathway *pw = c->pw;
 	const struct ydoc_node *states = ydoc_get(root, "states");
+	*states_out = states;
 	if (!states) {
 		ydoc_error(&c->r, root, "missing 'states:' (the steps of the pathway)");
 		return -1;
@@ -1317,8 +1367,8 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		ydoc_error(&c->r, states, "a pathway needs between 1 and %d states", PW_MAX_STATES);
 		return -1;
 	}
-	/* Names first, so that actions can lead to states declared below them. A
-	 * duplicated state was reported by the YAML reader and is left out here. */
+	int bad = 0;
+	const char *s;
 	pw->states = xcalloc(states->n_pairs, sizeof(*pw->states));
 	const struct ydoc_node **bodies = xcalloc(states->n_pairs, sizeof(*bodies));
 	for (size_t i = 0; i < states->n_pairs; i++) {
@@ -1343,6 +1393,30 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 		ydoc_error(&c->r, states, "more than %d distinct action names", PW_MAX_ACTIONS);
 		bad++;
 	}
+	return bad;
+}
+
+static int compile_root(struct compiler *c, const struct ydoc_node *root)
+{
+	static const char *const keys[] = {
+		"pathway", "version", "title", "description", "opened_by", "receiver", "requires",
+		"optional", "fields", "outcomes", "eligibility", "start", "states", NULL
+	};
+	struct pathway *pw = c->pw;
+	if (!root) {
+		ydoc_error(&c->r, NULL, "the file is empty; a pathway starts with 'pathway: ID'");
+		return -1;
+	}
+	if (ydoc_expect(&c->r, root, YDOC_MAP, "a pathway file"))
+		return -1;
+	int bad = ydoc_check_keys(&c->r, root, "a pathway", keys);
+	bad += compile_header(c, root);
+	bad += compile_terms(c, root);
+	const struct ydoc_node *states, *v;
+	int rc = compile_states(c, root, &states);
+	if (rc < 0)
+		return -1;
+	bad += rc;
 	if (!(v = ydoc_get(root, "start"))) {
 		ydoc_error(&c->r, root, "missing 'start:' (the state a new case enters)");
 		bad++;

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "expr.h"
 #include "vocab.h"
+#include "ydoc.h"
 
 struct pw_text {
 	char *ja;
@@ -145,6 +146,12 @@ struct pathway {
 	size_t n_action_names;
 	int16_t *transitions;      /* [state * n_action_names + action id] -> state's action index or -1 */
 };
+
+/*
+ * Reads a {ja, en} text (both required, non-empty) at n into *out, for the
+ * pathway files and the config alike. 0, or -1 with the problem reported.
+ */
+int pathway_read_text(struct ydoc_reader *r, const struct ydoc_node *n, const char *what, struct pw_text *out);
 
 /*
  * Compiles a pathway file's text. Returns the pathway (caller frees) or NULL when

@@ -189,9 +189,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "ORDER BY l.resource_id, l.created_at",
 };
 
+/*
+ * The filter queries (case lists, resource search, outbox and provider
+ * listings) have one SQL text per shape: which filters the caller gave. Each
+ * shape is prepared once and kept, the most recently used first; past
+ * SHAPES_MAX the least recently used is finalised (a caller never holds more
+ * than a few at once).
+ */
+#define SHAPES_MAX 128
+
+struct shape {
+	char *sql;
+	sqlite3_stmt *st;
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[ST_COUNT];
+	struct shape shapes[SHAPES_MAX];
+	size_t n_shapes;
 };
 
 /* The schema of each version; migrations run in order inside one transaction. */
@@ -302,6 +318,46 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 }
 
 /* Steps a statement that returns no rows. */
+/* The statement of a filter query's shape, reset and unbound; NULL (logged) when it cannot be prepared. */
+static sqlite3_stmt *shaped(struct store *s, const char *sql)
+{
+	size_t i = 0;
+	while (i < s->n_shapes && strcmp(s->shapes[i].sql, sql))
+		i++;
+	struct shape found;
+	if (i < s->n_shapes) {
+		found = s->shapes[i];
+	} else {
+		found.sql = xstrdup(sql);
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &found.st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "tsunagu: store: cannot prepare \"%s\": %s\n", sql, sqlite3_errmsg(s->db));
+			free(found.sql);
+			return NULL;
+		}
+		if (s->n_shapes == SHAPES_MAX) {
+			i = SHAPES_MAX - 1;
+			sqlite3_finalize(s->shapes[i].st);
+			free(s->shapes[i].sql);
+		} else {
+			i = s->n_shapes++;
+		}
+	}
+	memmove(&s->shapes[1], &s->shapes[0], i * sizeof(s->shapes[0]));
+	s->shapes[0] = found;
+	sqlite3_reset(found.st);
+	sqlite3_clear_bindings(found.st);
+	return found.st;
+}
+
+/* The end of stepping a query: 0 when it ran to its end (or was stopped), -1 logged otherwise. */
+static int stepped(struct store *s, int rc)
+{
+	if (rc == SQLITE_DONE)
+		return 0;
+	fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	return -1;
+}
+
 static int run(struct store *s, sqlite3_stmt *st)
 {
 	if (!st)
@@ -390,7 +446,7 @@ static int backfill_persons(struct store *s, char **err)
 		if (sqlite3_step(upd) != SQLITE_DONE)
 			goto out;
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
+	ret = stepped(s, rc);
 out:
 	if (ret)
 		*err = xasprintf("filling in the person columns: %s", sqlite3_errmsg(s->db));
@@ -472,6 +528,10 @@ void store_close(struct store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	for (size_t i = 0; i < s->n_shapes; i++) {
+		sqlite3_finalize(s->shapes[i].st);
+		free(s->shapes[i].sql);
+	}
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -676,7 +736,7 @@ int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_u
 		store_user_release(&u);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 /* ---- pathway versions ---- */
@@ -850,12 +910,10 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 	if (f->after_id)
 		buf_adds(&sql, " AND (updated_at > :after_t OR (updated_at = :after_t AND id > :after_id))");
 	buf_adds(&sql, " ORDER BY updated_at, id");
-	sqlite3_stmt *st = NULL;
 	int ret = -1;
-	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	sqlite3_stmt *st = shaped(s, sql.data);
+	if (!st)
 		goto out;
-	}
 #define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
 	if (f->pathway)
 		BIND(":pathway", f->pathway);
@@ -885,9 +943,9 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 			break;
 		}
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
+	ret = stepped(s, rc);
+	sqlite3_reset(st);
 out:
-	sqlite3_finalize(st);
 	buf_release(&sql);
 	return ret;
 }
@@ -1054,7 +1112,7 @@ int store_events_for_case(struct store *s, const char *case_id,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 int store_verify_chain(struct store *s, struct store_verify *v)
@@ -1132,7 +1190,7 @@ int store_notes_for_case(struct store *s, const char *case_id,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 int store_outbox_add(struct store *s, const struct store_notification *n)
@@ -1215,7 +1273,7 @@ int store_outbox_ready(struct store *s, clock_us now, int limit,
 		store_notification_release(&rows[i]);
 	}
 	free(rows);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
@@ -1284,9 +1342,9 @@ int store_outbox_list(struct store *s, const char *status, const char *after_id,
 	if (after_id)
 		buf_adds(&sql, " AND id > :after");
 	buf_adds(&sql, " ORDER BY id LIMIT :limit");
-	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
-	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = shaped(s, sql.data);
+	if (!st)
 		goto out;
 	if (status)
 		bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
@@ -1303,9 +1361,9 @@ int store_outbox_list(struct store *s, const char *status, const char *after_id,
 			break;
 		}
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
+	ret = stepped(s, rc);
+	sqlite3_reset(st);
 out:
-	sqlite3_finalize(st);
 	buf_release(&sql);
 	return ret;
 }
@@ -1445,7 +1503,7 @@ static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, co
 						  col_text(st, 3), sqlite3_column_int64(st, 4) };
 	}
 	sqlite3_reset(st);
-	int ret = rc == SQLITE_DONE ? 0 : -1;
+	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, &rows[i]))
 			ret = 1;
@@ -1455,8 +1513,6 @@ static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, co
 		free(rows[i].name);
 	}
 	free(rows);
-	if (ret < 0)
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
 	return ret < 0 ? -1 : 0;
 }
 
@@ -1574,7 +1630,7 @@ int store_access_list(struct store *s, clock_us from, clock_us to,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 int store_provisions_list(struct store *s, clock_us from, clock_us to,
@@ -1593,7 +1649,7 @@ int store_provisions_list(struct store *s, clock_us from, clock_us to,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 #undef T
@@ -1616,7 +1672,7 @@ int store_purge_candidates(struct store *s, clock_us before,
 		read_case(st, &rows[n++]);
 	}
 	sqlite3_reset(st);
-	int ret = rc == SQLITE_DONE ? 0 : -1;
+	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, &rows[i]))
 			ret = -1;
@@ -1696,7 +1752,7 @@ int store_report_rows(struct store *s, clock_us from, clock_us to,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 /* ---- disclosure ---- */
@@ -1716,7 +1772,7 @@ int store_cases_of_person(struct store *s, const char *id,
 		ids[n++] = col_text(st, 0);
 	}
 	sqlite3_reset(st);
-	int ret = rc == SQLITE_DONE ? 0 : -1;
+	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, ids[i]))
 			ret = -1;
@@ -1747,7 +1803,7 @@ int store_cases_same_person(struct store *s, const char *case_id, const char *pe
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }
 
 /* ---- the resource directory ---- */
@@ -1886,12 +1942,10 @@ int store_resources_list(struct store *s, const struct store_resource_filter *f,
 	buf_adds(&sql, " ORDER BY sort_key, id");
 	if (f->limit)
 		buf_adds(&sql, " LIMIT :limit");
-	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
-	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	sqlite3_stmt *st = shaped(s, sql.data);
+	if (!st)
 		goto out;
-	}
 #define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
 	if (f->category)
 		BIND(":category", f->category);
@@ -1929,11 +1983,9 @@ int store_resources_list(struct store *s, const struct store_resource_filter *f,
 			break;
 		}
 	}
-	ret = rc == SQLITE_DONE ? 0 : -1;
-	if (ret)
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	ret = stepped(s, rc);
+	sqlite3_reset(st);
 out:
-	sqlite3_finalize(st);
 	buf_release(&sql);
 	buf_release(&match);
 	return ret;
@@ -2031,9 +2083,7 @@ static int each_link(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, con
 		memset(&rows[n], 0, sizeof(rows[n]));
 		read_link(st, &rows[n++]);
 	}
-	int ret = rc == SQLITE_DONE ? 0 : -1;
-	if (ret)
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, &rows[i]))
 			ret = 1;
@@ -2068,9 +2118,9 @@ int store_links_for_provider(struct store *s, const char *org, const char *statu
 	if (before_id)
 		buf_adds(&sql, " AND id < :before");
 	buf_adds(&sql, " ORDER BY id DESC LIMIT :limit");
-	sqlite3_stmt *st = NULL;
 	int ret = -1;
-	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+	sqlite3_stmt *st = shaped(s, sql.data);
+	if (st) {
 		bind_text(st, sqlite3_bind_parameter_index(st, ":org"), org);
 		if (status)
 			bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
@@ -2080,10 +2130,8 @@ int store_links_for_provider(struct store *s, const char *org, const char *statu
 			bind_text(st, sqlite3_bind_parameter_index(st, ":before"), before_id);
 		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
 		ret = each_link(s, st, fn, ctx);
-	} else {
-		fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
 	buf_release(&sql);
 	return ret;
 }
@@ -2116,5 +2164,5 @@ int store_link_rows(struct store *s, clock_us from, clock_us to,
 		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return stepped(s, rc);
 }

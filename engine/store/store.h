@@ -6,8 +6,20 @@
  * the community resource directory (with its folded-text search index) and the
  * links of cases to resources.
  * WAL with synchronous=FULL; write transactions begin IMMEDIATE; every statement
- * is prepared once. Callers group actions into one transaction per loop turn and
- * wrap each action in a savepoint so that a failing action undoes only itself.
+ * is prepared once (a filter query once per shape). The daemon's turn groups
+ * actions into one transaction per loop turn and wraps each in a savepoint so
+ * that a failing action undoes only itself (runtime/turn); a command outside the
+ * loop writes through core_transaction.
+ *
+ * Iterators say what their callback may do:
+ *   copied   the rows are read first, then fn runs for each: fn may use the
+ *            store freely, read and write;
+ *   streamed fn runs while the query steps: it may read through other queries
+ *            and write other tables, but must not call the same iterator nor
+ *            change the rows being listed.
+ * Every iterator stops when fn returns non-zero and still answers 0 then.
+ * Each function logs its SQLite failure once (to stderr) and returns -1; the
+ * caller decides what the failure means and says so to its user.
  */
 #ifndef TSUNAGU_STORE_H
 #define TSUNAGU_STORE_H
@@ -70,6 +82,7 @@ int store_token_add(struct store *s, const char *hash, const char *user_id, cloc
 int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out);
 int store_user_get(struct store *s, const char *id, struct store_user *out); /* 0, 1 none */
 int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out);
+/* Every user, by id (streamed). */
 int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx);
 
 /* ---- pathway versions ---- */
@@ -101,14 +114,14 @@ struct store_case_filter {
 	int limit;
 };
 
-/* Calls fn for each matching case in (updated_at, id) order; fn returns non-zero to stop. */
+/* Calls fn for each matching case in (updated_at, id) order (streamed). */
 int store_cases_list(struct store *s, const struct store_case_filter *f,
 		     int (*fn)(void *ctx, struct case_record *c), void *ctx);
 
 /*
  * Open cases (not this one) of the same person: the same person_id, or the same
  * person key. Calls fn with each case id and "same_person_id" or
- * "same_kana_and_birth_date".
+ * "same_kana_and_birth_date" (streamed).
  */
 int store_cases_same_person(struct store *s, const char *case_id, const char *person_id, const char *person_key,
 			    int (*fn)(void *ctx, const char *case_id, const char *reason), void *ctx);
@@ -141,6 +154,7 @@ struct store_event {
 
 /* Appends an event to the chain; fills *seq. */
 int store_event_append(struct store *s, struct store_event *ev);
+/* The events of a case, oldest first (streamed). */
 int store_events_for_case(struct store *s, const char *case_id,
 			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx);
 
@@ -157,6 +171,7 @@ int store_verify_chain(struct store *s, struct store_verify *v);
 
 int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
 		   const char *org, const char *visibility, const char *text, clock_us now);
+/* The notes of a case, oldest first (streamed). */
 int store_notes_for_case(struct store *s, const char *case_id,
 			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
 				   const char *visibility, const char *text, clock_us at), void *ctx);
@@ -180,7 +195,7 @@ struct store_notification {
 
 void store_notification_release(struct store_notification *n);
 int store_outbox_add(struct store *s, const struct store_notification *n);
-/* Pending rows due now, each the oldest pending one of its (case, channel), soonest first. */
+/* Pending rows due now, each the oldest pending one of its (case, channel), soonest first (copied). */
 int store_outbox_ready(struct store *s, clock_us now, int limit,
 		       int (*fn)(void *ctx, struct store_notification *n), void *ctx);
 int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
@@ -189,6 +204,7 @@ int store_outbox_next(struct store *s, clock_us *when);       /* 0, 1 none pendi
 int store_outbox_get(struct store *s, const char *id, struct store_notification *out); /* 0, 1 none */
 /* Makes a dead notification pending and due at once: 0, or 1 when it is not dead. */
 int store_outbox_retry(struct store *s, const char *id);
+/* Notifications by id after after_id (NULL: from the first), of a status (NULL: any) (streamed). */
 int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
 		      int (*fn)(void *ctx, struct store_notification *n), void *ctx);
 
@@ -221,9 +237,10 @@ int store_timer_add(struct store *s, const char *case_id, const char *state, con
 		    clock_us due_at, clock_us now);
 /* Cancels every pending timer of a case (it left the state). */
 int store_timers_cancel(struct store *s, const char *case_id, clock_us now);
+/* The pending timers of a case, soonest first (copied). */
 int store_timers_for_case(struct store *s, const char *case_id,
 			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
-/* Calls fn for up to `limit` pending timers due at or before now, earliest first. */
+/* Calls fn for up to `limit` pending timers due at or before now, earliest first (copied). */
 int store_timers_due(struct store *s, clock_us now, int limit,
 		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx);
 /* Marks a pending timer fired (or cancelled): 0, 1 when it was no longer pending. */
@@ -264,7 +281,7 @@ struct store_resource_filter {
 	int limit;                     /* 0: no limit */
 };
 
-/* Calls fn for each matching resource in (sort_key, id) order; fn returns non-zero to stop. */
+/* Calls fn for each matching resource in (sort_key, id) order (streamed). */
 int store_resources_list(struct store *s, const struct store_resource_filter *f,
 			 int (*fn)(void *ctx, const struct resource_record *r, const char *sort_key), void *ctx);
 int64_t store_resources_count(struct store *s);
@@ -275,9 +292,10 @@ int64_t store_resources_count(struct store *s);
 int store_link_insert(struct store *s, const struct link_record *l);
 int store_link_update(struct store *s, const struct link_record *l);
 int store_link_get(struct store *s, const char *id, struct link_record *out); /* 0, 1 none */
+/* The links of a case, oldest first (copied). */
 int store_links_for_case(struct store *s, const char *case_id,
 			 int (*fn)(void *ctx, const struct link_record *l), void *ctx);
-/* Links to the resources of a provider, newest first after the cursor id. */
+/* Links to the resources of a provider, newest first after the cursor id (copied). */
 int store_links_for_provider(struct store *s, const char *org, const char *status, const char *resource,
 			     const char *before_id, int limit, int (*fn)(void *ctx, const struct link_record *l), void *ctx);
 
@@ -289,6 +307,7 @@ struct store_link_row {
 	clock_us created_at;
 };
 
+/* The links made in [from, to) (0: open end), by resource (streamed). */
 int store_link_rows(struct store *s, clock_us from, clock_us to,
 		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx);
 
@@ -306,7 +325,7 @@ struct store_provision {
 	int64_t event_seq;
 };
 
-/* Rows with from <= at < to (0: open end), oldest first. fn returns non-zero to stop. */
+/* Rows with from <= at < to (0: open end), oldest first (streamed). */
 int store_access_list(struct store *s, clock_us from, clock_us to,
 		      int (*fn)(void *ctx, const struct store_access *a), void *ctx);
 int store_provisions_list(struct store *s, clock_us from, clock_us to,
@@ -324,18 +343,19 @@ struct store_report_row {
 	clock_us at;
 };
 
+/* The events of the cases opened in [from, to) (0: open end), by case (streamed). */
 int store_report_rows(struct store *s, clock_us from, clock_us to,
 		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx);
 
 /* ---- disclosure ---- */
 
-/* Ids of the cases of a person: by subject id, case id or the person_id field. fn may read. */
+/* Ids of the cases of a person: by subject id, case id or the person_id field (copied). */
 int store_cases_of_person(struct store *s, const char *id,
 			  int (*fn)(void *ctx, const char *case_id), void *ctx);
 
 /* ---- retention ---- */
 
-/* Closed cases (closed_at < before) whose subject is not purged yet. fn may write. */
+/* Closed cases (closed_at < before) whose subject is not purged yet (copied). */
 int store_purge_candidates(struct store *s, clock_us before,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx);
 /* True when the case has a provision record at or after `since`. -1 on error. */
