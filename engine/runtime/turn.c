@@ -100,18 +100,16 @@ static bool commit(struct turn *t)
 
 void turn_end(struct turn *t)
 {
+	bool committed = commit(t);
+	for (size_t i = 0; i < t->n_parts; i++)
+		t->parts[i].done(t->parts[i].ctx, committed);
 	/*
-	 * Participants may do work after the commit (a delivery refused at once
-	 * records its outcome): it is committed before the loop sleeps, so the
-	 * turn's effects are all on disk when it ends. A few rounds at most.
+	 * What participants did after the commit (a delivery refused at once
+	 * records its outcome) is committed before the loop sleeps, so every
+	 * effect of the turn is on disk when it ends. Nobody waits on it: a
+	 * failure only means a notification is sent again.
 	 */
-	for (int round = 0; round < 4; round++) {
-		bool committed = commit(t);
-		for (size_t i = 0; i < t->n_parts; i++)
-			t->parts[i].done(t->parts[i].ctx, committed);
-		if (!store_in_transaction(t->store))
-			return;
-	}
+	commit(t);
 }
 
 const struct turn_stats *turn_stats(const struct turn *t)
