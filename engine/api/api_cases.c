@@ -107,10 +107,32 @@ static json_t *duplicates_json(struct api_request *r, const struct case_record *
 	return out;
 }
 
+/*
+ * A resource provider's view: for its own open links, the person's details
+ * handed to it, the links (resource, status, dates), and the version a link
+ * change may send as If-Match; nothing of the pathway, the referrer, the case's
+ * state or outcome, its timers or fields.
+ */
+static json_t *provider_case_json(struct api_request *r, const struct flow_case *l, bool full)
+{
+	json_t *subject = api_provider_subject(r, l);
+	if (!full)
+		json_object_del(subject, "phone");
+	json_t *o = json_pack("{s:s, s:i, s:[s], s:o}", "id", l->c.id, "version", (int)l->c.version, "your_sides",
+			      "provider", "subject", subject);
+	if (full) {
+		json_t *links = api_case_links_json(r, l);
+		json_object_set_new(o, "links", links ? links : json_array());
+	}
+	return o;
+}
+
 static json_t *case_json(struct api_request *r, const struct flow_case *l, bool full)
 {
 	const struct case_record *c = &l->c;
 	const struct pathway *pw = l->pw;
+	if (cm_provider_only(l->parties))
+		return provider_case_json(r, l, full);
 	int s = pathway_state_index(pw, c->state);
 	const struct pw_state *st = s >= 0 ? &pw->states[s] : NULL;
 	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:s, s:s, s:b, s:i}", "id", c->id, "pathway",
@@ -141,11 +163,6 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 			if (l->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE)))
 				json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
 		}
-	} else if (l->parties & MASK(PARTY_PROVIDER)) {
-		json_t *subject = api_provider_subject(r, l);
-		if (!full)
-			json_object_del(subject, "phone");
-		json_object_set_new(o, "subject", subject);
 	}
 	if (!full)
 		return o;
@@ -153,7 +170,7 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 	json_object_set_new(o, "links", links ? links : json_array());
 	json_t *actions = json_array();
 	if (st) {
-		struct cm_values vals = { pw, l->subject, c->consent, c->fields, c->links };
+		struct cm_values vals = { pw, l->subject, c->consent, c->fields, c->links, c->links_open };
 		date_days today = clock_local_date(r->core->clock, r->http->now);
 		for (size_t i = 0; i < st->n_actions; i++)
 			if (cm_action_available(&vals, &st->actions[i], r->caller.roles & ~MASK(ROLE_SYSTEM),
@@ -457,7 +474,7 @@ void api_case_events(struct api_request *r)
 	struct flow_case l;
 	if (api_case_load(r, r->http->segs[2], &l))
 		return;
-	if (l.parties == MASK(PARTY_PROVIDER)) {
+	if (cm_provider_only(l.parties)) {
 		flow_case_release(&l);
 		api_error(r, 403, "forbidden", NULL, "a resource provider sees the links to its resources, not the case's history",
 			  "運営機関が見られるのは自機関の社会資源へのつなぎだけです");

@@ -85,9 +85,11 @@ void api_case_links_list(struct api_request *r)
 	if (api_case_load(r, r->http->segs[2], &l))
 		return;
 	json_t *items = api_case_links_json(r, &l);
-	if (!items)
+	/* Who was linked where is the person's data: the read is logged like any other. */
+	if (!items || api_case_log_access(r, &l.c, "case.links")) {
+		json_decref(items);
 		api_storage_error(r);
-	else
+	} else
 		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 	flow_case_release(&l);
 }

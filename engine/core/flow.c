@@ -336,6 +336,79 @@ int flow_open(const struct flow *f, const struct pathway *pw, const json_t *body
 	return rc;
 }
 
+/* ---- links that end with the case --------------------------------------------------------- */
+
+struct links_of_case {
+	struct link_record *items;
+	size_t n, alloc;
+};
+
+static int collect_link(void *ctx, const struct link_record *l)
+{
+	struct links_of_case *ls = ctx;
+	grow_array(&ls->items, &ls->alloc, ls->n, sizeof(*ls->items));
+	struct link_record *copy = &ls->items[ls->n++];
+	*copy = (struct link_record){
+		.id = xstrdup(l->id), .case_id = xstrdup(l->case_id), .resource_id = xstrdup(l->resource_id),
+		.provider_org = xstrdup(l->provider_org), .status = xstrdup(l->status),
+		.proposed_on = xstrdup(l->proposed_on),
+		.joined_on = l->joined_on ? xstrdup(l->joined_on) : NULL,
+		.declined_on = l->declined_on ? xstrdup(l->declined_on) : NULL,
+		.ended_on = l->ended_on ? xstrdup(l->ended_on) : NULL,
+		.note = l->note ? xstrdup(l->note) : NULL, .shared = l->shared ? xstrdup(l->shared) : NULL,
+		.consent = l->consent ? json_incref(l->consent) : NULL,
+		.created_by = l->created_by ? xstrdup(l->created_by) : NULL,
+		.created_org = l->created_org ? xstrdup(l->created_org) : NULL,
+		.created_at = l->created_at, .updated_at = l->updated_at,
+	};
+	return 0;
+}
+
+static void links_of_case_release(struct links_of_case *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		link_record_release(&ls->items[i]);
+	free(ls->items);
+	memset(ls, 0, sizeof(*ls));
+}
+
+/*
+ * A case that closes ends its open links, each with an event of its own (the
+ * case's version moves with each); a provider that held the person's details is
+ * told the referral ended, not why, and from then sees nothing of the person.
+ * The history stays: a link the person joined is still counted as joined.
+ */
+static int end_open_links(const struct flow *f, struct case_record *c, const char *because)
+{
+	struct store *store = f->core->store;
+	struct links_of_case ls = { 0 };
+	char on[11];
+	date_format(today(f), on);
+	int rc = store_links_for_case(store, c->id, collect_link, &ls);
+	for (size_t i = 0; rc == 0 && i < ls.n; i++) {
+		struct link_record *l = &ls.items[i];
+		if (!links_open(l))
+			continue;
+		int old = vocab_lookup(link_status_names, l->status);
+		free(l->status);
+		l->status = xstrdup(link_status_names[LINK_ENDED]);
+		free(l->ended_on);
+		l->ended_on = xstrdup(on);
+		l->updated_at = f->now;
+		links_tally(c->links, &c->links_open, old, LINK_ENDED, l->joined_on != NULL);
+		long old_version = c->version++;
+		json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "link", l->id, "resource", l->resource_id,
+					    "status", l->status, "on", on, "because", because);
+		int64_t seq = 0;
+		rc = store_link_update(store, l) || store_case_update(store, c, old_version) ||
+		     append_event(f, c, "link_ended", c->state, c->state, payload, &seq) ||
+		     (l->shared && outbox_for(f, c, "provider", l->provider_org, NULL, "resource_referral_ended", seq));
+		json_decref(payload);
+	}
+	links_of_case_release(&ls);
+	return rc ? -1 : 0;
+}
+
 /* ---- actions ---------------------------------------------------------------------------------- */
 
 /*
@@ -382,7 +455,8 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	if (rc == 0 && (append_event(f, c, step->action->name, from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now) ||
 			enter(f, pw, c, step->target, seq) ||
-			(handed_on && provision(f, c, subject, c->receiver_org, seq))))
+			(handed_on && provision(f, c, subject, c->receiver_org, seq)) ||
+			(to->final && c->links_open && end_open_links(f, c, "case_closed"))))
 		rc = -1;
 	json_decref(payload);
 	free(from);
@@ -616,31 +690,6 @@ int flow_note(const struct flow *f, struct flow_case *l, const json_t *body, jso
 
 /* ---- links --------------------------------------------------------------------------------------- */
 
-struct links_of_case {
-	struct link_record *items;
-	size_t n, alloc;
-};
-
-static int collect_link(void *ctx, const struct link_record *l)
-{
-	struct links_of_case *ls = ctx;
-	grow_array(&ls->items, &ls->alloc, ls->n, sizeof(*ls->items));
-	struct link_record *copy = &ls->items[ls->n++];
-	*copy = (struct link_record){
-		.id = xstrdup(l->id), .case_id = xstrdup(l->case_id), .resource_id = xstrdup(l->resource_id),
-		.provider_org = xstrdup(l->provider_org), .status = xstrdup(l->status),
-		.proposed_on = xstrdup(l->proposed_on),
-	};
-	return 0;
-}
-
-static void links_of_case_release(struct links_of_case *ls)
-{
-	for (size_t i = 0; i < ls->n; i++)
-		link_record_release(&ls->items[i]);
-	free(ls->items);
-}
-
 /* The on_link action of the state for a status: the system takes it if its guard allows. */
 static int on_link(const struct flow *f, const struct pathway *pw, struct case_record *c, const json_t *subject,
 		   int status)
@@ -681,11 +730,7 @@ static int write_link(const struct flow *f, struct flow_case *l, struct link_rec
 	long old_version = c->version;
 	c->version++;
 	c->updated_at = f->now;
-	if (old_status != status) {
-		if (old_status >= 0)
-			c->links[old_status]--;
-		c->links[status]++;
-	}
+	links_tally(c->links, &c->links_open, old_status, status, false);
 	int rc = save_case(f, c, old_version, why);
 	if (rc)
 		goto out;

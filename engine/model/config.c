@@ -771,21 +771,25 @@ static int load_notifications(struct loader *l, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
-/* Every template a pathway names must exist. */
-/* The messages tsunagu itself sends, whatever the pathways say. */
-static const char *const system_templates[] = { "resource_referral", "resource_link_changed", "possible_duplicate",
-						NULL };
+/* The messages tsunagu itself sends, whatever the pathways say, and what each is for. */
+static const struct {
+	const char *name, *what;
+} system_templates[] = {
+	{ "resource_referral", "a referral to a resource provider" },
+	{ "resource_link_changed", "a provider's change to a link" },
+	{ "resource_referral_ended", "the end of a referral to a resource provider" },
+	{ "possible_duplicate", "a possible duplicate person" },
+};
 
 static int check_templates(struct loader *l)
 {
 	struct config *cfg = l->cfg;
 	int bad = 0;
-	for (size_t i = 0; system_templates[i]; i++)
-		if (!templates_find(&cfg->templates, system_templates[i])) {
+	for (size_t i = 0; i < sizeof(system_templates) / sizeof(system_templates[0]); i++)
+		if (!templates_find(&cfg->templates, system_templates[i].name)) {
 			diag_add(l->r.diag, DIAG_ERROR, cfg->templates_dir, 0, 0,
-				 "the templates folder lacks %s.yaml, the message tsunagu sends for %s", system_templates[i],
-				 i == 0 ? "a referral to a resource provider"
-				 : i == 1 ? "a provider's change to a link" : "a possible duplicate person");
+				 "the templates folder lacks %s.yaml, the message tsunagu sends for %s", system_templates[i].name,
+				 system_templates[i].what);
 			bad++;
 		}
 	for (size_t p = 0; p < cfg->pathways.n; p++) {

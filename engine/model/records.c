@@ -58,3 +58,25 @@ void resource_record_release(struct resource_record *r)
 	free(r->updated_by);
 	memset(r, 0, sizeof(*r));
 }
+
+static bool open_status(int status)
+{
+	return status == LINK_PROPOSED || status == LINK_JOINED;
+}
+
+void links_tally(int links[LINK_STATUS_COUNT], int *open, int old, int status, bool was_joined)
+{
+	if (old == status)
+		return;
+	if (old >= 0) {
+		if (old != LINK_JOINED)
+			links[old]--;
+		*open -= open_status(old);
+	}
+	if (status != LINK_JOINED || old < 0 || !was_joined)
+		links[status]++;
+	/* A new record of an ended link the person had joined (as the store reads it) counts its joining. */
+	if (old < 0 && was_joined && status != LINK_JOINED)
+		links[LINK_JOINED]++;
+	*open += open_status(status);
+}

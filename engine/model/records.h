@@ -8,6 +8,7 @@
 #define TSUNAGU_RECORDS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "clock.h"
 #include "vocab.h"
@@ -31,12 +32,20 @@ struct case_record {
 	char *person_id;        /* the municipality's identifier of the person (fields.person_id), or NULL */
 	char *person_key;       /* digest of the folded kana and birth date (textfold_person_key), or NULL */
 	json_t *duplicates;     /* possible duplicate persons found at opening: [{case_id, reason}] or NULL */
-	/* read only, from the case's links */
-	int links[LINK_STATUS_COUNT];   /* how many links are in each status */
+	/* read only, from the case's links (links_tally keeps them when a link changes) */
+	int links[LINK_STATUS_COUNT];   /* proposed, declined, ended: now; joined: ever (an ended link the person joined still counts) */
+	int links_open;         /* proposed or joined now */
 	char *providers;        /* comma-separated organisations that hold the person's details through an open link */
 };
 
 void case_record_release(struct case_record *c);
+
+/*
+ * Counts a link's change of status into a case's tallies: from `old` (-1 for a
+ * new link) to `status`; `was_joined` says the person joined it before (a link
+ * joined once stays counted as joined when it ends).
+ */
+void links_tally(int links[LINK_STATUS_COUNT], int *open, int old, int status, bool was_joined);
 
 struct link_record {
 	char *id;

@@ -57,6 +57,11 @@ bool cm_is_receiver(party_mask parties)
 	return parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE));
 }
 
+bool cm_provider_only(party_mask parties)
+{
+	return parties == MASK(PARTY_PROVIDER);
+}
+
 bool cm_closed(const struct pathway *pw, const struct case_record *c)
 {
 	int s = pathway_state_index(pw, c->state);
@@ -138,7 +143,7 @@ static int lookup(void *ctx, int slot, const char *path, struct expr_value *out)
 		int k = slot - PW_SLOT_LINKS;
 		long n = 0;
 		if (vals->links)
-			n = k == PW_LINKS_ACTIVE ? vals->links[LINK_PROPOSED] + vals->links[LINK_JOINED] : vals->links[k];
+			n = k == PW_LINKS_ACTIVE ? vals->links_open : vals->links[k];
 		*out = (struct expr_value){ .type = EXPR_T_INT, .u.i = n };
 		return 0;
 	}
@@ -595,7 +600,7 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 			goto fail;
 		}
 	}
-	struct cm_values vals = { pw, out->subject, out->consent, out->fields, NULL };
+	struct cm_values vals = { pw, out->subject, out->consent, out->fields, NULL, 0 };
 	out->state = -1;
 	for (size_t i = 0; i < pw->n_start && out->state < 0; i++)
 		if (eval_guard(pw->start[i].when, &vals, today))
@@ -608,7 +613,7 @@ fail:
 
 bool cm_eligible(const struct pathway *pw, const struct cm_open *o, date_days today)
 {
-	struct cm_values vals = { pw, o->subject, o->consent, o->fields, NULL };
+	struct cm_values vals = { pw, o->subject, o->consent, o->fields, NULL, 0 };
 	return eval_guard(pw->eligibility, &vals, today);
 }
 
@@ -646,7 +651,7 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 		refusal_ja(err, "この役割・立場では '%s' を行えません", name);
 		return -1;
 	}
-	struct cm_values vals = { pw, subject, c->consent, c->fields, c->links };
+	struct cm_values vals = { pw, subject, c->consent, c->fields, c->links, c->links_open };
 	if (!eval_guard(a->guard, &vals, today)) {
 		refusal_set(err, "action_not_available", "action", "'%s' is not possible now: %s", name,
 			expr_source(a->guard));

@@ -65,6 +65,9 @@ enum cm_inbox { CM_INBOX_NONE, CM_INBOX_ME, CM_INBOX_ORG };
 bool cm_in_inbox(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who,
 		 enum cm_inbox inbox);
 
+/* Does the caller stand on the case only as a resource provider (the narrow view: its own open links)? */
+bool cm_provider_only(party_mask parties);
+
 /* Is the case in a final state (closed)? */
 bool cm_closed(const struct pathway *pw, const struct case_record *c);
 
@@ -80,7 +83,8 @@ struct cm_values {
 	const json_t *subject;
 	const json_t *consent;
 	const json_t *fields;
-	const int *links;          /* the case's links per status (LINK_STATUS_COUNT), or NULL for none */
+	const int *links;          /* the case's link tallies (records.h), or NULL for none */
+	int links_open;            /* its links open now (links.active) */
 };
 
 /* Is the action available to this caller now (role, side and guard)? */

@@ -37,15 +37,17 @@ enum stmt_id {
 };
 
 /*
- * The columns of a case, in read_case's order, with what its links say: how
- * many are in each status, and which providers hold the person's details now.
+ * The columns of a case, in read_case's order, with what its links say: each
+ * link's status (and "+joined" when it ended or was declined after the person
+ * joined), and which providers hold the person's details now.
  */
 #define CASE_COLUMNS \
 	"cases.id, cases.pathway, cases.pathway_version, cases.state, cases.version, cases.origin_org, " \
 	"cases.origin_user, cases.receiver_org, cases.assignee, cases.subject_id, cases.consent, cases.fields, " \
 	"cases.opened_at, cases.updated_at, cases.closed_at, cases.outcome, cases.area, cases.person_id, " \
 	"cases.person_key, cases.duplicates, " \
-	"(SELECT group_concat(l.status) FROM links l WHERE l.case_id = cases.id), " \
+	"(SELECT group_concat(l.status || CASE WHEN l.joined_on IS NOT NULL AND l.status <> 'joined' " \
+	"THEN '+joined' ELSE '' END) FROM links l WHERE l.case_id = cases.id), " \
 	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
 	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined'))"
 
@@ -862,12 +864,18 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 	c->person_key = col_text(st, 18);
 	c->duplicates = col_json(st, 19);
 	memset(c->links, 0, sizeof(c->links));
+	c->links_open = 0;
 	const char *statuses = (const char *)sqlite3_column_text(st, 20);
 	for (const char *p = statuses; p && *p;) {
 		size_t n = strcspn(p, ",");
-		for (int k = 0; k < LINK_STATUS_COUNT; k++)
-			if (strlen(link_status_names[k]) == n && !strncmp(p, link_status_names[k], n))
-				c->links[k]++;
+		char one[32];
+		snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) ? n : sizeof(one) - 1), p);
+		char *plus = strchr(one, '+');
+		if (plus)
+			*plus = '\0';
+		int k = vocab_lookup(link_status_names, one);
+		if (k >= 0)
+			links_tally(c->links, &c->links_open, -1, k, plus != NULL);
 		p += n + (p[n] == ',');
 	}
 	c->providers = col_text(st, 21);
