@@ -78,13 +78,12 @@ void api_reply_json(struct api_request *r, int status, json_t *v)
 	free(text);
 }
 
+static json_t *error_json(const char *code, const char *field, const char *message, const char *message_ja);
+
 void api_error(struct api_request *r, int status, const char *code, const char *field,
 	       const char *message, const char *message_ja)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "message_ja",
-			      message_ja ? message_ja : message);
-	json_object_set_new(e, "field", field ? json_string(field) : json_null());
-	api_reply_json(r, status, json_pack("{s:o}", "error", e));
+	api_reply_json(r, status, json_pack("{s:o}", "error", error_json(code, field, message, message_ja)));
 }
 
 /* The status of each refusal code of rules/ and core/: the one place a refusal becomes HTTP. */
@@ -93,7 +92,7 @@ static const struct {
 	int status;
 } refusal_statuses[] = {
 	{ "invalid_field", 422 }, { "missing_field", 422 }, { "unknown_field", 422 }, { "invalid_json", 422 },
-	{ "consent_required", 422 }, { "invalid_encoding", 422 }, { "missing_header", 422 },
+	{ "consent_required", 422 }, { "consent_scope", 422 }, { "invalid_encoding", 422 }, { "missing_header", 422 },
 	{ "missing_column", 422 }, { "unknown_column", 422 }, { "duplicate_column", 422 },
 	{ "forbidden", 403 }, { "not_found", 404 }, { "unknown_action", 404 },
 	{ "action_not_available", 409 }, { "already_linked", 409 }, { "already_shared", 409 },
@@ -112,9 +111,28 @@ int api_refusal_status(const char *code)
 	return 422;
 }
 
+static json_t *error_json(const char *code, const char *field, const char *message, const char *message_ja)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "message_ja",
+			      message_ja ? message_ja : message);
+	json_object_set_new(e, "field", field ? json_string(field) : json_null());
+	return e;
+}
+
 void api_refuse(struct api_request *r, const struct refusal *e)
 {
-	api_error(r, api_refusal_status(e->code), e->code, e->field, e->message, e->message_ja);
+	size_t n = refusal_count(e);
+	json_t *o = json_pack("{s:o}", "error", error_json(e->code, e->field, e->message, e->message_ja));
+	/* Every problem of the request, the first included, when there is more than one. */
+	if (n > 1) {
+		json_t *all = json_array();
+		for (size_t i = 0; i < n; i++) {
+			struct refusal_item it = refusal_at(e, i);
+			json_array_append_new(all, error_json(it.code, it.field, it.message, it.message_ja));
+		}
+		json_object_set_new(o, "errors", all);
+	}
+	api_reply_json(r, api_refusal_status(e->code), o);
 }
 
 void api_storage_error(struct api_request *r)
@@ -212,6 +230,17 @@ json_t *api_text(const struct pw_text *t)
 	if (!t->ja)
 		return json_null();
 	return json_pack("{s:s, s:s}", "ja", t->ja, "en", t->en);
+}
+
+json_t *api_options(const struct pw_field *f)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < f->n_values; i++) {
+		const struct pw_text *t = pathway_value_title(f, f->values[i]);
+		json_array_append_new(a, json_pack("{s:s, s:o}", "value", f->values[i], "title",
+						   t ? api_text(t) : json_null()));
+	}
+	return a;
 }
 
 json_t *api_body_object(struct api_request *r)

@@ -95,6 +95,9 @@ json_t *api_time(const struct api_request *r, clock_us t);
 /* {ja, en} of a pathway text. */
 json_t *api_text(const struct pw_text *t);
 
+/* The choices of an enum field with their labels: [{value, title: {ja, en} | null}]. */
+json_t *api_options(const struct pw_field *f);
+
 /* Handlers (api_meta.c, api_cases.c). */
 void api_healthz(struct api_request *r);
 void api_orgs(struct api_request *r);

@@ -59,7 +59,10 @@ static json_t *action_json(const struct pathway *pw, const struct pw_action *a)
 			for (size_t k = 0; k < f->n_values; k++)
 				json_array_append_new(values, json_string(f->values[k]));
 			json_object_set_new(fj, "values", values);
+			json_object_set_new(fj, "options", api_options(f));
 		}
+		if (f->type == FIELD_DATE && f->tense != PW_ANY_DATE)
+			json_object_set_new(fj, "when", json_string(f->tense == PW_PAST_DATE ? "past" : "future"));
 		json_array_append_new(fields, fj);
 	}
 	return json_pack("{s:s, s:o, s:s, s:o}", "name", a->name, "title",

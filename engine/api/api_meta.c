@@ -78,7 +78,10 @@ static json_t *field_json(const struct pw_field *f)
 		for (size_t i = 0; i < f->n_values; i++)
 			json_array_append_new(values, json_string(f->values[i]));
 		json_object_set_new(o, "values", values);
+		json_object_set_new(o, "options", api_options(f));
 	}
+	if (f->type == FIELD_DATE && f->tense != PW_ANY_DATE)
+		json_object_set_new(o, "when", json_string(f->tense == PW_PAST_DATE ? "past" : "future"));
 	if (f->type == FIELD_TEXT)
 		json_object_set_new(o, "max_length", json_integer((json_int_t)f->max_length));
 	if (f->type == FIELD_INT) {
@@ -90,6 +93,13 @@ static json_t *field_json(const struct pw_field *f)
 	if (f->visible_roles)
 		json_object_set_new(o, "visible_to_roles", names_of(f->visible_roles, role_names, ROLE_COUNT));
 	return o;
+}
+
+/* What the person's consent covers: the kinds of organisation and the purpose. */
+static json_t *consent_json(const struct pathway *pw)
+{
+	return json_pack("{s:o, s:o, s:b}", "covers", names_of(pathway_consent_covers(pw), org_kind_names, ORG_KIND_COUNT),
+			 "purpose", api_text(&pw->consent_purpose), "required", pw->consent_required);
 }
 
 static json_t *field_uses_json(const struct pathway *pw, const struct pw_field_use *uses, size_t n)
@@ -182,6 +192,7 @@ void api_pathway_get(struct api_request *r)
 							  api_text(&pw->outcomes[i].title)));
 	json_object_set_new(o, "outcomes", outcomes);
 	json_object_set_new(o, "eligibility", pw->eligibility ? json_string(expr_source(pw->eligibility)) : json_null());
+	json_object_set_new(o, "consent", consent_json(pw));
 	json_t *start = json_array();
 	for (size_t i = 0; i < pw->n_start; i++)
 		json_array_append_new(start, json_pack("{s:o, s:s}", "when",

@@ -209,7 +209,7 @@ static int enter(const struct flow *f, const struct pathway *pw, const struct ca
 }
 
 /* The provision record of personal data passing to another organisation (APPI art. 29). */
-static int provision(const struct flow *f, const struct case_record *c, const json_t *subject,
+static int provision(const struct flow *f, const struct pathway *pw, const struct case_record *c, const json_t *subject,
 		     const char *to_org, int64_t seq)
 {
 	if (!to_org || !strcmp(to_org, c->origin_org))
@@ -223,14 +223,8 @@ static int provision(const struct flow *f, const struct case_record *c, const js
 			buf_printf(&items, "%ssubject.%s", items.len ? "," : "", key);
 	json_object_foreach(c->fields, key, v)
 		buf_printf(&items, "%sfields.%s", items.len ? "," : "", key);
-	char *basis;
-	if (c->consent)
-		basis = xasprintf("consent (%s) obtained by %s at %s; scope: %s",
-				  json_string_value(json_object_get(c->consent, "method")),
-				  json_string_value(json_object_get(c->consent, "obtained_by")),
-				  json_string_value(json_object_get(c->consent, "obtained_at")),
-				  json_string_value(json_object_get(c->consent, "scope")));
-	else
+	char *basis = cm_consent_basis(pw, c->consent, false);
+	if (!basis)
 		basis = xstrdup("no consent recorded: provision within the municipality's own services");
 	int rc = store_provision_add(f->core->store, f->now, c->id, c->subject_id, c->origin_org, to_org,
 				     items.data, basis, seq);
@@ -286,7 +280,7 @@ static int write_open(const struct flow *f, const struct pathway *pw, struct cas
 		 store_case_insert(store, c) ||
 		 append_event(f, c, "open", NULL, c->state, payload, &seq) ||
 		 enter(f, pw, c, state, seq) ||
-		 provision(f, c, subject, c->receiver_org, seq) ||
+		 provision(f, pw, c, subject, c->receiver_org, seq) ||
 		 (n_dup && c->receiver_org &&
 		  outbox_for(f, c, "receiver", c->receiver_org, NULL, "possible_duplicate", seq));
 	json_decref(payload);
@@ -455,7 +449,7 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	if (rc == 0 && (append_event(f, c, step->action->name, from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now) ||
 			enter(f, pw, c, step->target, seq) ||
-			(handed_on && provision(f, c, subject, c->receiver_org, seq)) ||
+			(handed_on && provision(f, pw, c, subject, c->receiver_org, seq)) ||
 			(to->final && c->links_open && end_open_links(f, c, "case_closed"))))
 		rc = -1;
 	json_decref(payload);
@@ -717,7 +711,8 @@ static int write_link(const struct flow *f, struct flow_case *l, struct link_rec
 	struct case_record *c = &l->c;
 	char *basis = NULL, *items = NULL;
 	const char *org = actor_org(f);
-	if (links_check_handoff(link, ch, org, c->consent, &basis, why))
+	const struct config_org *provider = config_find_org(f->core->cfg, link->provider_org);
+	if (links_check_handoff(l->pw, link, provider, ch, org, c->consent, &basis, why))
 		return FLOW_REFUSED;
 	json_t *subject = NULL;
 	if (ch->share) {

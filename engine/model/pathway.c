@@ -213,7 +213,7 @@ static int read_visibility(struct compiler *c, const struct ydoc_node *n, struct
 static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct pw_field *f)
 {
 	static const char *const keys[] = {
-		"type", "title", "values", "max_length", "min", "max", "visible_to", NULL
+		"type", "title", "values", "max_length", "min", "max", "visible_to", "when", NULL
 	};
 	int type, bad = 0;
 	f->line = n->line;
@@ -252,27 +252,47 @@ static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct
 	} else if (v && type != FIELD_ENUM) {
 		ydoc_error(&c->r, v, "only an enum field has values; '%s' is %s", f->name, field_type_names[type]);
 		bad++;
-	} else if (v && !ydoc_expect(&c->r, v, YDOC_SEQ, "values")) {
-		if (v->n_items == 0 || v->n_items > PW_MAX_ENUM) {
+	} else if (v && (v->kind == YDOC_SEQ || v->kind == YDOC_MAP)) {
+		/* values: [code, …], or { code: { ja: …, en: … }, … } with the labels people read */
+		bool labelled = v->kind == YDOC_MAP;
+		size_t n_values = labelled ? v->n_pairs : v->n_items;
+		if (n_values == 0 || n_values > PW_MAX_ENUM) {
 			ydoc_error(&c->r, v, "an enum needs between 1 and %d values", PW_MAX_ENUM);
 			bad++;
 		}
-		f->values = xcalloc(v->n_items, sizeof(char *));
-		for (size_t i = 0; i < v->n_items; i++) {
+		f->values = xcalloc(n_values ? n_values : 1, sizeof(char *));
+		f->value_titles = xcalloc(n_values ? n_values : 1, sizeof(*f->value_titles));
+		for (size_t i = 0; i < n_values; i++) {
+			const struct ydoc_node *item = labelled ? v->pairs[i].key : v->items[i];
 			const char *s;
-			if (ydoc_read_string(&c->r, v->items[i], "an enum value", &s)) {
+			if (ydoc_read_string(&c->r, item, "an enum value", &s)) {
 				bad++;
 				continue;
 			}
 			for (size_t k = 0; k < f->n_values; k++)
 				if (!strcmp(f->values[k], s)) {
-					ydoc_error(&c->r, v->items[i], "duplicate value '%s' in %s", s, f->name);
+					ydoc_error(&c->r, item, "duplicate value '%s' in %s", s, f->name);
 					bad++;
 				}
+			if (labelled && read_text(c, v->pairs[i].value, "a value's label", &f->value_titles[f->n_values]))
+				bad++;
 			f->values[f->n_values++] = xstrdup(s);
 		}
 	} else if (v) {
+		ydoc_error(&c->r, v, "values must be a list of codes, or codes with their labels { code: { ja: …, en: … } }");
 		bad++;
+	}
+	if ((v = ydoc_get(n, "when"))) {
+		static const char *const tenses[] = { "any", "past", "future", NULL };
+		int tense;
+		if (type != FIELD_DATE) {
+			ydoc_error(&c->r, v, "'when' is for date fields (past: a date that happened; future: one planned)");
+			bad++;
+		} else if (read_vocab(c, v, "when", tenses, &tense)) {
+			bad++;
+		} else {
+			f->tense = (enum pw_tense)tense;
+		}
 	}
 	long num;
 	if ((v = ydoc_get(n, "max_length"))) {
@@ -313,9 +333,21 @@ static void field_release(struct pw_field *f)
 {
 	free(f->name);
 	text_free(&f->title);
-	for (size_t i = 0; i < f->n_values; i++)
+	for (size_t i = 0; i < f->n_values; i++) {
 		free(f->values[i]);
+		if (f->value_titles)
+			text_free(&f->value_titles[i]);
+	}
 	free(f->values);
+	free(f->value_titles);
+}
+
+const struct pw_text *pathway_value_title(const struct pw_field *f, const char *value)
+{
+	for (size_t i = 0; value && i < f->n_values; i++)
+		if (!strcmp(f->values[i], value))
+			return f->value_titles && f->value_titles[i].ja ? &f->value_titles[i] : NULL;
+	return NULL;
 }
 
 static bool same_field_type(const struct pw_field *a, const struct pw_field *b)
@@ -1116,6 +1148,34 @@ static int compile_receiver(struct compiler *c, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
+/* consent: { covers: [kinds], purpose: { ja, en } } */
+static int compile_consent(struct compiler *c, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "covers", "purpose", NULL };
+	if (ydoc_expect(&c->r, n, YDOC_MAP, "consent"))
+		return -1;
+	int bad = ydoc_check_keys(&c->r, n, "consent", keys);
+	const struct ydoc_node *covers = ydoc_get(n, "covers"), *purpose = ydoc_get(n, "purpose");
+	if (!covers) {
+		ydoc_error(&c->r, n, "consent needs 'covers': the kinds of organisation the person's details may pass to");
+		bad++;
+	} else if (read_vocab_mask(c, covers, "organisation kind", org_kind_names, ORG_KIND_COUNT,
+				   &c->pw->consent_covers)) {
+		bad++;
+	} else if (!c->pw->consent_covers) {
+		ydoc_error(&c->r, covers, "consent covers at least one kind of organisation");
+		bad++;
+	}
+	if (purpose && read_text(c, purpose, "the consent's purpose", &c->pw->consent_purpose))
+		bad++;
+	return bad ? -1 : 0;
+}
+
+kind_mask pathway_consent_covers(const struct pathway *pw)
+{
+	return pw->consent_covers ? pw->consent_covers : pw->receiver_kinds | MASK(ORG_RESOURCE_PROVIDER);
+}
+
 static int compile_requires(struct compiler *c, const struct ydoc_node *n, bool required)
 {
 	struct pathway *pw = c->pw;
@@ -1315,6 +1375,22 @@ static int compile_header(struct compiler *c, const struct ydoc_node *root)
 	return bad;
 }
 
+/* An enum of outcome codes given as codes alone reads its labels from `outcomes:`. */
+static void label_outcome_values(struct pathway *pw)
+{
+	for (size_t i = 0; i < pw->n_fields; i++) {
+		struct pw_field *f = &pw->fields[i];
+		if (f->type != FIELD_ENUM || !f->value_titles)
+			continue;
+		for (size_t k = 0; k < f->n_values; k++)
+			for (size_t o = 0; !f->value_titles[k].ja && o < pw->n_outcomes; o++)
+				if (!strcmp(pw->outcomes[o].code, f->values[k])) {
+					f->value_titles[k].ja = xstrdup(pw->outcomes[o].title.ja);
+					f->value_titles[k].en = xstrdup(pw->outcomes[o].title.en);
+				}
+	}
+}
+
 /* Who opens, who receives, the fields, outcomes, requirements and the eligibility rule. */
 static int compile_terms(struct compiler *c, const struct ydoc_node *root)
 {
@@ -1344,6 +1420,9 @@ static int compile_terms(struct compiler *c, const struct ydoc_node *root)
 	if ((v = ydoc_get(root, "eligibility")) &&
 	    !(pw->eligibility = compile_expr(c, v, "the eligibility rule")))
 		bad++;
+	if ((v = ydoc_get(root, "consent")) && compile_consent(c, v))
+		bad++;
+	label_outcome_values(c->pw);
 	return bad;
 }
 
@@ -1400,7 +1479,7 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"pathway", "version", "title", "description", "opened_by", "receiver", "requires",
-		"optional", "fields", "outcomes", "eligibility", "start", "states", NULL
+		"optional", "fields", "outcomes", "eligibility", "consent", "start", "states", NULL
 	};
 	struct pathway *pw = c->pw;
 	if (!root) {
@@ -1487,6 +1566,7 @@ void pathway_free(struct pathway *pw)
 	free(pw->file);
 	text_free(&pw->title);
 	text_free(&pw->description);
+	text_free(&pw->consent_purpose);
 	free(pw->open_fields);
 	for (size_t i = 0; i < pw->n_fields; i++)
 		field_release(&pw->fields[i]);

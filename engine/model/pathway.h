@@ -23,12 +23,17 @@ struct pw_text {
 	char *en;
 };
 
+/* A date field that says what it records: a date that happened, or one planned. */
+enum pw_tense { PW_ANY_DATE, PW_PAST_DATE, PW_FUTURE_DATE };
+
 struct pw_field {
 	char *name;
 	enum field_type type;
 	struct pw_text title;
 	char **values;             /* enum: allowed values, in form order (option 1 first) */
+	struct pw_text *value_titles; /* enum: a {ja, en} label per value (NULL texts when the file gives codes only) */
 	size_t n_values;
+	enum pw_tense tense;       /* date: whether it must have happened or be still to come */
 	long min, max;             /* int bounds */
 	size_t max_length;         /* text: bytes */
 	party_mask visible_parties; /* who may see the value; every side but a provider when 0 */
@@ -129,6 +134,13 @@ struct pathway {
 
 	uint32_t subject_required; /* bits of enum subject_field */
 	bool consent_required;
+	/*
+	 * What the person's consent covers (`consent: { covers, purpose }`): the
+	 * kinds of organisation their details may pass to. Undeclared, it covers
+	 * the receiver kinds and resource providers (pathway_consent_covers).
+	 */
+	kind_mask consent_covers;
+	struct pw_text consent_purpose;    /* why the details pass on; NULL texts when undeclared */
 	struct pw_field_use *open_fields; /* case fields given when opening */
 	size_t n_open_fields;
 
@@ -146,6 +158,12 @@ struct pathway {
 	size_t n_action_names;
 	int16_t *transitions;      /* [state * n_action_names + action id] -> state's action index or -1 */
 };
+
+/* The label of a value of an enum field: its {ja, en} title, or NULL when the file gives the code only. */
+const struct pw_text *pathway_value_title(const struct pw_field *f, const char *value);
+
+/* The organisation kinds the pathway's consent covers, declared or by default. */
+kind_mask pathway_consent_covers(const struct pathway *pw);
 
 /*
  * Reads a {ja, en} text (both required, non-empty) at n into *out, for the

@@ -183,15 +183,26 @@ bool cm_action_available(const struct cm_values *vals, const struct pw_action *a
 
 /* ---- value checks ---------------------------------------------------------------- */
 
-static bool plain_text(const char *s)
+/* U+202A–U+202E and U+2066–U+2069: characters that reorder how text is shown. */
+static bool bidi_override(const unsigned char *p)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+	return p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+				(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
+/* Text without control characters (a line: no line breaks or tabs either) or bidirectional overrides. */
+static bool plain_text(const char *s, bool line)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0x7f || (*p < 0x20 && (line || (*p != '\n' && *p != '\t'))))
 			return false;
+		if (*p == 0xe2 && p[1] && p[2] && bidi_override(p))
+			return false;
+	}
 	return true;
 }
 
-int cm_check_text(const json_t *v, const char *path, size_t max, struct refusal *err)
+static int check_text(const json_t *v, const char *path, size_t max, bool line, struct refusal *err)
 {
 	if (!json_is_string(v)) {
 		refusal_set(err, "invalid_field", path, "%s must be text", path);
@@ -210,25 +221,65 @@ int cm_check_text(const json_t *v, const char *path, size_t max, struct refusal 
 		refusal_ja(err, "%s が長すぎます（%zu バイトまで）", path, max);
 		return -1;
 	}
-	if (!plain_text(s)) {
-		refusal_set(err, "invalid_field", path, "%s contains control characters", path);
-		refusal_ja(err, "%s に制御文字が含まれています", path);
+	if (!plain_text(s, line)) {
+		refusal_set(err, "invalid_field", path,
+			    line ? "%s must be one line without control characters or bidirectional overrides"
+				 : "%s contains control characters or bidirectional overrides", path);
+		refusal_ja(err, line ? "%s は制御文字・改行・文字の向きを変える文字を含まない 1 行で指定してください"
+				     : "%s に制御文字または文字の向きを変える文字が含まれています", path);
 		return -1;
 	}
 	return 0;
 }
 
-int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct refusal *err)
+int cm_check_text(const json_t *v, const char *path, size_t max, struct refusal *err)
+{
+	return check_text(v, path, max, false, err);
+}
+
+int cm_check_line(const json_t *v, const char *path, size_t max, struct refusal *err)
+{
+	return check_text(v, path, max, true, err);
+}
+
+int cm_check_date(const json_t *v, const char *path, date_days today, enum pw_tense tense, struct refusal *err)
 {
 	date_days d;
-	if (!json_is_string(v) || date_parse(json_string_value(v), &d)) {
+	const char *s = json_string_value(v);
+	/* A timestamp counts by the date written in it, so both forms obey the same rule. */
+	clock_us t;
+	char day[11];
+	if (s && strlen(s) > 10 && !clock_parse(s, &t)) {
+		snprintf(day, sizeof(day), "%.10s", s);
+		s = day;
+	}
+	if (!s || date_parse(s, &d)) {
 		refusal_set(err, "invalid_field", path, "%s must be a date (YYYY-MM-DD)", path);
 		refusal_ja(err, "%s は日付（YYYY-MM-DD）で指定してください", path);
 		return -1;
 	}
-	if (not_future && d > today) {
-		refusal_set(err, "invalid_field", path, "%s is in the future", path);
-		refusal_ja(err, "%s が未来の日付です", path);
+	if (tense == PW_PAST_DATE && d > today) {
+		refusal_set(err, "invalid_field", path, "%s is in the future: it records a date that has happened", path);
+		refusal_ja(err, "%s が未来の日付です（すでにあった日を指定してください）", path);
+		return -1;
+	}
+	if (tense == PW_FUTURE_DATE && d < today) {
+		refusal_set(err, "invalid_field", path, "%s is in the past: it is a date still to come", path);
+		refusal_ja(err, "%s が過去の日付です（これからの日を指定してください）", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_birth_date(const json_t *v, const char *path, date_days today, struct refusal *err)
+{
+	if (cm_check_date(v, path, today, PW_PAST_DATE, err))
+		return -1;
+	date_days d;
+	date_parse(json_string_value(v), &d);
+	if (d < date_from_ymd(1900, 1, 1)) {
+		refusal_set(err, "invalid_field", path, "%s is before 1900", path);
+		refusal_ja(err, "%s が 1900 年より前です", path);
 		return -1;
 	}
 	return 0;
@@ -311,7 +362,7 @@ static int check_field(const struct config *cfg, const struct pw_field *f, const
 	case FIELD_TEXT:
 		return cm_check_text(v, path, f->max_length, err);
 	case FIELD_DATE:
-		return cm_check_date(v, path, today, false, err);
+		return cm_check_date(v, path, today, f->tense, err);
 	case FIELD_ENUM:
 		return cm_check_enum(v, path, (const char *const *)f->values, f->n_values, err);
 	case FIELD_BOOL:
@@ -353,6 +404,7 @@ static json_t *check_fields(const struct config *cfg, const struct pathway *pw, 
 	json_t *out = json_object();
 	const char *key;
 	json_t *v;
+	int bad = 0;
 	if (given) {
 		json_object_foreach((json_t *)given, key, v) {
 			char *path = xasprintf("fields.%s", key);
@@ -362,38 +414,36 @@ static json_t *check_fields(const struct config *cfg, const struct pathway *pw, 
 			if (i == n_uses) {
 				refusal_set(err, "unknown_field", path, "%s is not a field of this step", path);
 				refusal_ja(err, "%s はこの操作の項目ではありません", path);
-				free(path);
-				json_decref(out);
-				return NULL;
+				bad++;
+			} else if (json_is_null(v) && !uses[i].required) {
+				/* left out */
+			} else if (check_field(cfg, &pw->fields[uses[i].field], path, v, today, err)) {
+				bad++;
+			} else {
+				json_object_set(out, key, v);
 			}
-			if (json_is_null(v) && !uses[i].required) {
-				free(path);
-				continue;
-			}
-			if (check_field(cfg, &pw->fields[uses[i].field], path, v, today, err)) {
-				free(path);
-				json_decref(out);
-				return NULL;
-			}
-			json_object_set(out, key, v);
 			free(path);
 		}
 	}
 	for (size_t i = 0; i < n_uses; i++) {
 		const char *name = pw->fields[uses[i].field].name;
-		if (uses[i].required && !json_object_get(out, name)) {
+		const json_t *g = given ? json_object_get(given, name) : NULL;
+		if (uses[i].required && (!g || json_is_null(g))) {
 			char *path = xasprintf("fields.%s", name);
 			refusal_set(err, "missing_field", path, "%s is required", path);
 			refusal_ja(err, "%s は必須です", path);
 			free(path);
-			json_decref(out);
-			return NULL;
+			bad++;
 		}
+	}
+	if (bad) {
+		json_decref(out);
+		return NULL;
 	}
 	return out;
 }
 
-/* Checks a subject; with `partial`, only what is given. Returns a normalised copy or NULL. */
+/* Checks a subject; with `partial`, only what is given. Returns a normalised copy, or NULL with every problem. */
 static json_t *check_subject(const struct config *cfg, const struct pathway *pw, const json_t *subject,
 			     bool partial, date_days today, struct refusal *err)
 {
@@ -406,33 +456,32 @@ static json_t *check_subject(const struct config *cfg, const struct pathway *pw,
 	json_t *out = json_object();
 	const char *key;
 	json_t *v;
+	int bad = 0;
 	json_object_foreach((json_t *)subject, key, v) {
 		char *path = xasprintf("subject.%s", key);
 		int f = vocab_lookup(subject_field_names, key);
-		int bad = 0;
+		int wrong = 0;
 		if (f < 0) {
 			refusal_set(err, "unknown_field", path, "%s is not a subject field (name, kana, birth_date, sex, phone, area)", path);
 			refusal_ja(err, "%s は本人の項目ではありません（name, kana, birth_date, sex, phone, area）", path);
-			bad = 1;
+			wrong = 1;
 		} else if (json_is_null(v) && !(pw->subject_required & MASK(f)) && f != SUBJECT_NAME &&
 			   f != SUBJECT_AREA) {
-			free(path);
-			json_object_set(out, key, v);
-			continue;
+			/* an optional item cleared */
 		} else {
 			switch (f) {
 			case SUBJECT_NAME:
 			case SUBJECT_KANA:
-				bad = cm_check_text(v, path, SUBJECT_TEXT_MAX, err);
+				wrong = cm_check_line(v, path, SUBJECT_TEXT_MAX, err);
 				break;
 			case SUBJECT_BIRTH_DATE:
-				bad = cm_check_date(v, path, today, true, err);
+				wrong = check_birth_date(v, path, today, err);
 				break;
 			case SUBJECT_SEX:
-				bad = cm_check_enum(v, path, sexes, table_len(sexes), err);
+				wrong = cm_check_enum(v, path, sexes, table_len(sexes), err);
 				break;
 			case SUBJECT_PHONE:
-				bad = cm_check_phone(v, path, err);
+				wrong = cm_check_phone(v, path, err);
 				break;
 			case SUBJECT_AREA:
 				if (!json_is_string(v) || !config_find_area(cfg, json_string_value(v))) {
@@ -443,32 +492,72 @@ static json_t *check_subject(const struct config *cfg, const struct pathway *pw,
 					refusal_set(err, "invalid_field", path, "%s must be one of the areas: %s", path, b.data);
 					refusal_ja(err, "%s は次の地区のいずれかで指定してください: %s", path, b.data);
 					buf_release(&b);
-					bad = 1;
+					wrong = 1;
 				}
 				break;
 			}
 		}
 		free(path);
-		if (bad) {
-			json_decref(out);
-			return NULL;
-		}
-		json_object_set(out, key, v);
+		if (wrong)
+			bad++;
+		else if (f >= 0)
+			json_object_set(out, key, v);
 	}
 	if (!partial)
 		for (int f = 0; f < SUBJECT_FIELD_COUNT; f++) {
 			bool required = (pw->subject_required & MASK(f)) || f == SUBJECT_NAME || f == SUBJECT_AREA;
-			const json_t *v2 = json_object_get(out, subject_field_names[f]);
+			const json_t *v2 = json_object_get(subject, subject_field_names[f]);
 			if (required && (!v2 || json_is_null(v2))) {
 				char *path = xasprintf("subject.%s", subject_field_names[f]);
 				refusal_set(err, "missing_field", path, "%s is required", path);
 				refusal_ja(err, "%s は必須です", path);
 				free(path);
-				json_decref(out);
-				return NULL;
+				bad++;
 			}
 		}
+	if (bad) {
+		json_decref(out);
+		return NULL;
+	}
 	return out;
+}
+
+/* consent.scope: free text, or { recipients: [organisation kinds], text } */
+static int check_scope(const json_t *scope, struct refusal *err)
+{
+	if (json_is_string(scope))
+		return cm_check_text(scope, "consent.scope", 1000, err);
+	if (!json_is_object(scope)) {
+		refusal_set(err, "invalid_field", "consent.scope",
+			    "consent.scope must be text, or { recipients: [organisation kinds], text }");
+		refusal_ja(err, "consent.scope は文字列か { recipients: [機関の種類], text } で指定してください");
+		return -1;
+	}
+	static const char *const keys[] = { "recipients", "text", NULL };
+	if (cm_check_keys(scope, "consent.scope", "a consent's scope", "同意の範囲", keys, err))
+		return -1;
+	int bad = 0;
+	const json_t *rec = json_object_get(scope, "recipients"), *text = json_object_get(scope, "text");
+	if (!rec) {
+		refusal_set(err, "missing_field", "consent.scope.recipients",
+			    "consent.scope.recipients is required: the kinds of organisation the person agreed to");
+		refusal_ja(err, "consent.scope.recipients（情報提供に同意した機関の種類）は必須です");
+		bad++;
+	} else if (!json_is_array(rec) || json_array_size(rec) == 0 || json_array_size(rec) > ORG_KIND_COUNT) {
+		refusal_set(err, "invalid_field", "consent.scope.recipients",
+			    "consent.scope.recipients must be a list of organisation kinds");
+		refusal_ja(err, "consent.scope.recipients は機関の種類の一覧で指定してください");
+		bad++;
+	} else {
+		size_t i;
+		json_t *k;
+		json_array_foreach(rec, i, k)
+			if (cm_check_enum(k, "consent.scope.recipients", org_kind_names, ORG_KIND_COUNT, err))
+				bad++;
+	}
+	if (text && !json_is_null(text) && cm_check_text(text, "consent.scope.text", 1000, err))
+		bad++;
+	return bad ? -1 : 0;
 }
 
 json_t *cm_check_consent(const json_t *consent, date_days today, struct refusal *err)
@@ -478,6 +567,7 @@ json_t *cm_check_consent(const json_t *consent, date_days today, struct refusal 
 		refusal_ja(err, "consent（同意）は {obtained_by, obtained_at, method, scope} で指定してください");
 		return NULL;
 	}
+	int bad = 0;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)consent, key, v) {
@@ -486,34 +576,93 @@ json_t *cm_check_consent(const json_t *consent, date_days today, struct refusal 
 			refusal_set(err, "unknown_field", path, "%s is not a consent field (obtained_by, obtained_at, method, scope)", path);
 			refusal_ja(err, "%s は同意の項目ではありません", path);
 			free(path);
-			return NULL;
+			bad++;
 		}
 	}
 	static const char *const order[] = { "obtained_by", "obtained_at", "method", "scope" };
 	for (int i = 0; i < 4; i++) {
 		char *path = xasprintf("consent.%s", order[i]);
 		const json_t *f = json_object_get(consent, order[i]);
-		int bad = 0;
 		if (!f) {
 			refusal_set(err, "missing_field", path, "%s is required", path);
 			refusal_ja(err, "%s は必須です", path);
-			bad = 1;
+			bad++;
 		} else if (i == 0) {
-			bad = cm_check_text(f, path, SUBJECT_TEXT_MAX, err);
+			bad += cm_check_line(f, path, SUBJECT_TEXT_MAX, err) != 0;
 		} else if (i == 1) {
-			clock_us t;
-			if (!(json_is_string(f) && !clock_parse(json_string_value(f), &t)))
-				bad = cm_check_date(f, path, today, true, err);
+			bad += cm_check_date(f, path, today, PW_PAST_DATE, err) != 0;
 		} else if (i == 2) {
-			bad = cm_check_enum(f, path, consent_methods, 2, err);
+			bad += cm_check_enum(f, path, consent_methods, 2, err) != 0;
 		} else {
-			bad = cm_check_text(f, path, 1000, err);
+			bad += check_scope(f, err) != 0;
 		}
 		free(path);
-		if (bad)
-			return NULL;
 	}
-	return json_deep_copy(consent);
+	return bad ? NULL : json_deep_copy(consent);
+}
+
+bool cm_consent_covers(const struct pathway *pw, const json_t *consent, enum org_kind kind, bool given_with_link)
+{
+	const json_t *scope = json_object_get(consent, "scope");
+	const json_t *rec = json_object_get(scope, "recipients");
+	if (!json_is_array(rec))
+		/* A scope in words alone covers what the pathway declares (a consent given with a link: that handoff). */
+		return given_with_link || (pathway_consent_covers(pw) & MASK(kind));
+	size_t i;
+	json_t *k;
+	json_array_foreach(rec, i, k)
+		if (json_is_string(k) && vocab_lookup(org_kind_names, json_string_value(k)) == (int)kind)
+			return true;
+	return false;
+}
+
+char *cm_consent_basis(const struct pathway *pw, const json_t *consent, bool given_with_link)
+{
+	if (!consent)
+		return NULL;
+	const json_t *scope = json_object_get(consent, "scope");
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s (%s) obtained by %s at %s; covers: ", given_with_link ? "consent to this handoff" : "consent",
+		   json_string_value(json_object_get(consent, "method")),
+		   json_string_value(json_object_get(consent, "obtained_by")),
+		   json_string_value(json_object_get(consent, "obtained_at")));
+	const json_t *rec = json_object_get(scope, "recipients");
+	if (json_is_array(rec)) {
+		size_t i;
+		json_t *k;
+		json_array_foreach(rec, i, k)
+			buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(k));
+	} else if (given_with_link) {
+		buf_adds(&b, "this handoff");
+	} else {
+		kind_mask covers = pathway_consent_covers(pw);
+		bool first = true;
+		for (int k = 0; k < ORG_KIND_COUNT; k++)
+			if (covers & MASK(k)) {
+				buf_printf(&b, "%s%s", first ? "" : ", ", org_kind_names[k]);
+				first = false;
+			}
+		buf_printf(&b, " (as pathway %s v%ld declares)", pw->id, pw->version);
+	}
+	const char *text = json_is_string(scope) ? json_string_value(scope)
+						 : json_string_value(json_object_get(scope, "text"));
+	if (text)
+		buf_printf(&b, "; scope: %s", text);
+	return buf_detach(&b);
+}
+
+int cm_check_consent_covers(const struct pathway *pw, const json_t *consent, const struct config_org *org,
+			    bool given_with_link, struct refusal *err)
+{
+	if (!consent || cm_consent_covers(pw, consent, org->kind, given_with_link))
+		return 0;
+	refusal_set(err, "consent_scope", "consent.scope",
+		    "the person's consent does not cover handing their details to %s (a %s); record a consent that covers it",
+		    org->id, org_kind_names[org->kind]);
+	refusal_ja(err, "本人の同意は %s（%s）への情報提供を含んでいません。その提供を含む同意を記録してください", org->name.ja,
+		   org_kind_names[org->kind]);
+	return -1;
 }
 
 /* ---- opening ---------------------------------------------------------------------- */
@@ -563,43 +712,50 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 		refusal_ja(err, "この役割・機関では %s のケースを開始できません", pw->id);
 		return -1;
 	}
+	/* Every problem of the opening is reported at once: each part is checked even after another failed. */
+	int bad = 0;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)body, key, v) {
 		if (vocab_lookup(keys, key) < 0) {
 			refusal_set(err, "unknown_field", key, "%s is not part of a new case (pathway, subject, consent, receiver, fields)", key);
 			refusal_ja(err, "%s はケース開始の項目ではありません", key);
-			return -1;
+			bad++;
 		}
 	}
 	if (!(out->subject = check_subject(cfg, pw, json_object_get(body, "subject"), false, today, err)))
-		goto fail;
+		bad++;
 	const json_t *consent = json_object_get(body, "consent");
 	if (consent && !json_is_null(consent)) {
 		if (!(out->consent = cm_check_consent(consent, today, err)))
-			goto fail;
+			bad++;
 	} else if (pw->consent_required) {
 		refusal_set(err, "missing_field", "consent", "consent is required: who obtained it, when, how and for what");
 		refusal_ja(err, "本人の同意（consent）が必要です: 取得者・日時・方法・範囲");
-		goto fail;
+		bad++;
 	}
 	if (!(out->fields = check_fields(cfg, pw, json_object_get(body, "fields"), pw->open_fields,
 					 pw->n_open_fields, today, err)))
-		goto fail;
-	const char *area = json_string_value(json_object_get(out->subject, "area"));
+		bad++;
+	const char *area = out->subject ? json_string_value(json_object_get(out->subject, "area")) : NULL;
 	const json_t *receiver = json_object_get(body, "receiver");
 	if (receiver && !json_is_null(receiver)) {
 		if (!(out->receiver = check_receiver(cfg, pw, receiver, "receiver",
 						     pw->receiver_by_area ? area : NULL, err)))
-			goto fail;
-	} else if (pw->receiver_by_area) {
+			bad++;
+	} else if (pw->receiver_by_area && area) {
 		out->receiver = config_route(cfg, pw->id, area);
 		if (!out->receiver) {
 			refusal_set(err, "invalid_field", "subject.area", "no organisation receives %s cases from area %s", pw->id, area);
 			refusal_ja(err, "地区 %s の %s の受け手が設定されていません", area, pw->id);
-			goto fail;
+			bad++;
 		}
 	}
+	/* The person's details pass to the receiver: the consent must cover it. */
+	if (out->receiver && out->consent && cm_check_consent_covers(pw, out->consent, out->receiver, false, err))
+		bad++;
+	if (bad)
+		goto fail;
 	struct cm_values vals = { pw, out->subject, out->consent, out->fields, NULL, 0 };
 	out->state = -1;
 	for (size_t i = 0; i < pw->n_start && out->state < 0; i++)
@@ -692,7 +848,9 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 		const json_t *r = json_object_get(given, "receiver");
 		out->new_receiver = check_receiver(cfg, pw, r, "fields.receiver",
 						   pw->receiver_by_area ? c->area : NULL, err);
-		if (!out->new_receiver) {
+		/* The person's details pass to the new receiver: the case's consent must cover it. */
+		if (!out->new_receiver || cm_check_consent_covers(pw, c->consent, out->new_receiver, false, err)) {
+			out->new_receiver = NULL;
 			json_decref(given);
 			return -1;
 		}

@@ -27,16 +27,41 @@ struct cm_caller {
 };
 
 
-/* Value checks shared by every input: each returns 0, or -1 with *err naming `path`. */
+/*
+ * Value checks shared by every input: each returns 0, or -1 with *err naming
+ * `path`. A text may hold line breaks and tabs, a line none; neither holds
+ * other control characters or bidirectional overrides. A date (or a timestamp,
+ * by the date written in it) may be bound to the past or the future.
+ */
 int cm_check_text(const json_t *v, const char *path, size_t max, struct refusal *err);
-int cm_check_date(const json_t *v, const char *path, date_days today, bool not_future, struct refusal *err);
+int cm_check_line(const json_t *v, const char *path, size_t max, struct refusal *err);
+int cm_check_date(const json_t *v, const char *path, date_days today, enum pw_tense tense, struct refusal *err);
 int cm_check_enum(const json_t *v, const char *path, const char *const *values, size_t n, struct refusal *err);
 int cm_check_phone(const json_t *v, const char *path, struct refusal *err);
 /* Refuses a key of object o not in keys (unknown_field, named "path.key"), saying what o is and which keys it takes. */
 int cm_check_keys(const json_t *o, const char *path, const char *what, const char *what_ja,
 		  const char *const *keys, struct refusal *err);
-/* A consent {obtained_by, obtained_at, method, scope}: a checked copy, or NULL with *err. */
+/*
+ * A consent {obtained_by, obtained_at, method, scope}: a checked copy, or NULL
+ * with every problem in *err. The scope is free text, or { recipients: [kinds
+ * of organisation the person agreed to], text }.
+ */
 json_t *cm_check_consent(const json_t *consent, date_days today, struct refusal *err);
+
+/*
+ * Does a consent cover handing the person's details to an organisation of
+ * `kind`? Its scope's recipients; a scope in words alone covers what the
+ * pathway declares (pathway_consent_covers), and a consent given with a link
+ * covers that link's handoff.
+ */
+bool cm_consent_covers(const struct pathway *pw, const json_t *consent, enum org_kind kind, bool given_with_link);
+
+/* The consent a provision relies on, in words for its record: who, when, how, and what it covers (caller frees); NULL for none. */
+char *cm_consent_basis(const struct pathway *pw, const json_t *consent, bool given_with_link);
+
+/* Refuses (consent_scope) a handoff to `org` that the consent does not cover. */
+int cm_check_consent_covers(const struct pathway *pw, const json_t *consent, const struct config_org *org,
+			    bool given_with_link, struct refusal *err);
 
 /* True when a comma-separated list holds item. */
 bool cm_list_has(const char *list, const char *item);

@@ -26,7 +26,7 @@ static int check_common(const json_t *body, date_days today, const char *not_bef
 	const json_t *v;
 	date_days day = today;
 	if ((v = json_object_get(body, "on")) && !json_is_null(v)) {
-		if (cm_check_date(v, "on", today, true, err))
+		if (cm_check_date(v, "on", today, PW_PAST_DATE, err))
 			return -1;
 		date_parse(json_string_value(v), &day);
 	}
@@ -173,16 +173,6 @@ void links_person(const struct link_record *l, const json_t *subject, json_t *pe
 	}
 }
 
-char *links_consent_basis(const json_t *link_consent, const json_t *case_consent)
-{
-	const json_t *c = link_consent ? link_consent : case_consent;
-	if (!c)
-		return NULL;
-	return xasprintf("%s (%s) obtained by %s at %s; scope: %s", link_consent ? "consent to this handoff" : "consent",
-			 json_string_value(json_object_get(c, "method")), json_string_value(json_object_get(c, "obtained_by")),
-			 json_string_value(json_object_get(c, "obtained_at")), json_string_value(json_object_get(c, "scope")));
-}
-
 void links_apply(struct link_record *l, const struct links_change *ch, const char *shared_items, clock_us now)
 {
 	char **dates[LINK_STATUS_COUNT] = { &l->proposed_on, &l->joined_on, &l->declined_on, &l->ended_on };
@@ -248,13 +238,15 @@ json_t *links_json(const struct link_record *l, const struct resource_record *re
 	return o;
 }
 
-int links_check_handoff(const struct link_record *l, const struct links_change *ch, const char *caller_org,
-			const json_t *case_consent, char **basis, struct refusal *err)
+int links_check_handoff(const struct pathway *pw, const struct link_record *l, const struct config_org *provider,
+			const struct links_change *ch, const char *caller_org, const json_t *case_consent, char **basis,
+			struct refusal *err)
 {
 	*basis = NULL;
 	if (!ch->share || !strcmp(l->provider_org, caller_org))
 		return 0;
-	if (!(*basis = links_consent_basis(ch->consent, case_consent))) {
+	const json_t *consent = ch->consent ? ch->consent : case_consent;
+	if (!consent) {
 		refusal_set(err, "consent_required", "consent",
 			    "the person's details pass to the provider only with their consent: the case has none; "
 			    "send consent {obtained_by, obtained_at, method, scope} for this handoff");
@@ -262,6 +254,16 @@ int links_check_handoff(const struct link_record *l, const struct links_change *
 			   "この提供についての consent {obtained_by, obtained_at, method, scope} を指定してください");
 		return -1;
 	}
+	if (provider && !cm_consent_covers(pw, consent, provider->kind, ch->consent != NULL)) {
+		refusal_set(err, "consent_scope", "consent",
+			    "the %s consent does not cover handing the person's details to %s (a %s); "
+			    "send a consent that covers it with the link",
+			    ch->consent ? "given" : "case's", provider->id, org_kind_names[provider->kind]);
+		refusal_ja(err, "%s同意は %s（%s）への情報提供を含んでいません。提供を含む同意を consent で指定してください",
+			   ch->consent ? "指定された" : "ケースの", provider->name.ja, org_kind_names[provider->kind]);
+		return -1;
+	}
+	*basis = cm_consent_basis(pw, consent, ch->consent != NULL);
 	return 0;
 }
 

@@ -53,17 +53,17 @@ bool links_open(const struct link_record *l);
 /* Copies into `person` the items of the subject that the link handed to its provider. */
 void links_person(const struct link_record *l, const json_t *subject, json_t *person);
 
-/* The consent a handoff relies on, in words for the provision record (caller frees); NULL when none. */
-char *links_consent_basis(const json_t *link_consent, const json_t *case_consent);
-
 /*
  * Does a change that hands the person's details to the link's provider have a
- * consent to rely on? A resource the caller's own organisation runs needs none:
- * the details stay where they are. 0 with *basis (caller frees; NULL when
- * nothing passes to another organisation), or -1 and *err (consent_required).
+ * consent to rely on, one that covers the provider? A consent given with the
+ * change comes before the case's. A resource the caller's own organisation
+ * runs needs none: the details stay where they are. 0 with *basis (caller
+ * frees; NULL when nothing passes to another organisation), or -1 and *err
+ * (consent_required, consent_scope).
  */
-int links_check_handoff(const struct link_record *l, const struct links_change *ch, const char *caller_org,
-			const json_t *case_consent, char **basis, struct refusal *err);
+int links_check_handoff(const struct pathway *pw, const struct link_record *l, const struct config_org *provider,
+			const struct links_change *ch, const char *caller_org, const json_t *case_consent, char **basis,
+			struct refusal *err);
 
 /* Refuses (already_linked) a new link to a resource the case already has an open link to. */
 int links_check_not_linked(const struct link_record *links, size_t n, const char *resource_id, struct refusal *err);

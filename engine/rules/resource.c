@@ -164,7 +164,7 @@ static int check_capacity(const json_t *v, date_days today, json_t *data, struct
 		json_object_set(c, "status", (json_t *)status);
 	}
 	if (on && !json_is_null(on)) {
-		if (cm_check_date(on, "capacity.confirmed_on", today, false, err))
+		if (cm_check_date(on, "capacity.confirmed_on", today, PW_PAST_DATE, err))
 			return -1;
 		json_object_set(c, "confirmed_on", (json_t *)on);
 	}

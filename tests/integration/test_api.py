@@ -369,11 +369,11 @@ def test_pathway_file_changed_without_a_new_version_is_refused():
         open(p, "w", encoding="utf-8").write(src.replace("受付待ち", "受付待ち（変更）", 1))
         proc = tsunagu("serve", "--config", d.config, "--listen", "127.0.0.1:0")
         expect(proc.returncode == 2, proc.returncode)
-        expect("version 1 is already in use with other content; raise 'version'" in proc.stderr, proc.stderr)
+        expect("version 2 is already in use with other content; raise 'version'" in proc.stderr, proc.stderr)
         open(p, "w", encoding="utf-8").write(src.replace("受付待ち", "受付待ち（変更）", 1)
-                                             .replace("version: 1", "version: 2", 1))
+                                             .replace("version: 2", "version: 3", 1))
         d.start()
         pw = d.get("/v1/pathways/pharmacy", who="pharmacist").json
-        expect(pw["version"] == 2, pw["version"])
+        expect(pw["version"] == 3, pw["version"])
     finally:
         d.cleanup()

@@ -93,3 +93,98 @@ def test_a_provider_sees_only_what_it_needs_and_its_reads_are_logged():
         ok(d.get("/v1/cases/%s/links" % cid, who="cafe"))
         after = d.db_rows("SELECT count(*) FROM access_log WHERE what = 'case.links'")[0][0]
         expect(after == before + 2, "every read of a case's links is in the access log")
+
+
+def provisions(d, case_id):
+    return [r[0] for r in d.db_rows("SELECT consent_basis FROM provisions WHERE case_id = ? ORDER BY at", (case_id,))]
+
+
+def test_consent_has_a_scope_the_machine_checks():
+    with Daemon() as d:
+        pw = ok(d.get("/v1/pathways/pharmacy", who="pharmacist"))
+        expect(pw["consent"]["covers"] == ["support_centre", "life_support_centre", "resource_provider"], pw["consent"])
+        expect(pw["consent"]["purpose"]["ja"] and pw["consent"]["required"], pw["consent"])
+        narrow = dict(consent(), scope={"recipients": ["support_centre"], "text": "地域包括支援センターへの相談のみ"})
+        # a receiver the consent does not cover is refused, and nothing is written
+        before = d.db_snapshot()
+        r = d.post("/v1/cases", pharmacy_referral(consent=dict(narrow, scope={"recipients": ["clinic"]})),
+                   who="pharmacist")
+        expect(r.status == 422 and r.json["error"]["code"] == "consent_scope" and
+               r.json["error"]["field"] == "consent.scope", r)
+        r = d.post("/v1/cases", pharmacy_referral(consent=dict(narrow, scope={"recipients": ["nowhere"]})),
+                   who="pharmacist")
+        expect(r.status == 422 and r.json["error"]["field"] == "consent.scope.recipients", r)
+        expect(d.db_snapshot() == before, "refusals write nothing")
+        cid = ok(d.post("/v1/cases", pharmacy_referral(consent=narrow), who="pharmacist"), 201)["id"]
+        expect("covers: support_centre; scope: 地域包括支援センターへの相談のみ" in provisions(d, cid)[0], provisions(d, cid))
+        ok(act(d, cid, "accept", "nurse"))
+        ok(act(d, cid, "record_contact", "nurse", {"contact_on": "2026-11-25", "contact_method": "visit"}))
+        # the café is a resource provider, which this consent does not cover
+        r = d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "share_with_provider": True},
+                   who="nurse")
+        expect(r.status == 422 and r.json["error"]["code"] == "consent_scope", r)
+        given = dict(consent(by="保健師 高橋"), scope="つながるカフェに名前と電話番号を伝えること")
+        link = ok(d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "share_with_provider": True,
+                                                      "consent": given}, who="nurse"), 201)
+        expect(link["shared_with_provider"], link)
+        basis = provisions(d, cid)[-1]
+        expect(basis.startswith("consent to this handoff (written) obtained by 保健師 高橋") and "covers: this handoff" in basis,
+               basis)
+        # a consent in words alone covers what the pathway declares
+        wide = ok(d.post("/v1/cases", pharmacy_referral(name="釜石 次郎"), who="pharmacist"), 201)["id"]
+        expect("covers: support_centre, life_support_centre, resource_provider (as pathway pharmacy v2 declares)"
+               in provisions(d, wide)[0], provisions(d, wide))
+        # a redirect to an organisation the consent does not cover
+        other = ok(d.post("/v1/cases", pharmacy_referral(name="釜石 三郎", consent=narrow), who="pharmacist"), 201)["id"]
+        r = act(d, other, "redirect", "nurse", {"receiver": "life-unosumai", "reason": "地区の担当へ"})
+        expect(r.status == 422 and r.json["error"]["code"] == "consent_scope", r)
+
+
+def test_a_request_reports_all_its_errors():
+    with Daemon() as d:
+        body = pharmacy_referral()
+        body["subject"]["birth_date"] = "1948/03/02"
+        del body["subject"]["name"]
+        body["fields"]["concern"] = "bored"
+        body["consent"]["method"] = "telepathy"
+        r = d.post("/v1/cases", body, who="pharmacist")
+        expect(r.status == 422, r)
+        fields = [e["field"] for e in r.json["errors"]]
+        expect(r.json["error"] == r.json["errors"][0], r.json)
+        expect(set(fields) == {"subject.birth_date", "subject.name", "fields.concern", "consent.method"}, fields)
+        expect(all(e["message"] and e["message_ja"] and e["code"] for e in r.json["errors"]), r.json)
+        # one problem: the error alone, exactly as before
+        body = pharmacy_referral()
+        body["subject"]["birth_date"] = "1948/03/02"
+        r = d.post("/v1/cases", body, who="pharmacist")
+        expect(set(r.json) == {"error"}, r.json)
+
+
+def test_dates_that_happened_are_past_and_planned_ones_future_and_texts_are_plain():
+    with Daemon() as d:
+        def opening(**subject):
+            body = pharmacy_referral()
+            body["subject"].update(subject)
+            return d.post("/v1/cases", body, who="pharmacist")
+        for bad in ("1899-12-31", "2999-01-01"):
+            r = opening(birth_date=bad)
+            expect(r.status == 422 and r.json["error"]["field"] == "subject.birth_date", (bad, r))
+        for name in ("釜石\n花子", "釜石\t花子", "釜石\u202e花子", "\u2066釜石 花子\u2069"):
+            r = opening(name=name)
+            expect(r.status == 422 and r.json["error"]["field"] == "subject.name", (name, r))
+        for when in ("2999-01-01", "2999-01-01T10:00:00+09:00"):
+            r = d.post("/v1/cases", pharmacy_referral(consent=dict(consent(), obtained_at=when)), who="pharmacist")
+            expect(r.status == 422 and r.json["error"]["field"] == "consent.obtained_at", (when, r))
+        ok(d.post("/v1/cases", pharmacy_referral(consent=dict(consent(), obtained_at="2026-01-05T10:00:00+09:00")),
+                  who="pharmacist"), 201)
+        cid = ok(opening(), 201)["id"]
+        ok(act(d, cid, "accept", "nurse"))
+        r = act(d, cid, "record_contact", "nurse", {"contact_on": "2999-01-01", "contact_method": "visit"})
+        expect(r.status == 422 and r.json["error"]["field"] == "fields.contact_on", r)
+        ok(act(d, cid, "record_contact", "nurse", {"contact_on": "2026-11-25", "contact_method": "visit"}))
+        ok(act(d, cid, "link", "nurse", {"linked_summary": "カフェ"}))
+        r = act(d, cid, "send_feedback", "nurse", {"feedback_message": "つながりました", "follow_up_on": "2020-01-01"})
+        expect(r.status == 422 and r.json["error"]["field"] == "fields.follow_up_on", r)
+        pw = ok(d.get("/v1/pathways/pharmacy", who="pharmacist"))
+        when = {f["name"]: f.get("when") for f in pw["fields"]}
+        expect(when["contact_on"] == "past" and when["follow_up_on"] == "future", when)

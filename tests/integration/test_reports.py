@@ -50,7 +50,7 @@ def activity(d):
     d.post("/v1/cases", hc, who="checkup")
     hc["fields"] = {"checkup_date": "2026-06-10", "person_id": "H-2", "q13": "はい"}
     e = d.post("/v1/cases", hc, who="checkup").json["id"]
-    act(d, e, "letter_sent", {"letter_sent_on": "2026-06-11"}, who="checkup")
+    act(d, e, "letter_sent", {"letter_sent_on": "2026-06-10"}, who="checkup")
 
 
 def rows_by(report, key):

@@ -444,7 +444,7 @@ def test_link_changes_drive_the_pathway_through_on_link_and_links_counts():
         pathways = os.path.join(d.tmp, "pathways")
         shutil.copytree(path("pathways"), pathways)
         pharmacy = os.path.join(pathways, "pharmacy.yaml")
-        text = open(pharmacy, encoding="utf-8").read().replace("version: 1", "version: 2", 1)
+        text = open(pharmacy, encoding="utf-8").read().replace("version: 2", "version: 3", 1)
         old = """    inbox: assignee
     actions:
       link:
@@ -468,7 +468,7 @@ def test_link_changes_drive_the_pathway_through_on_link_and_links_counts():
         # the café records attendance: the state's on_link moves the case to linked
         ok(d.request("PATCH", "/v1/cases/%s/links/%s" % (cid, link["id"]), {"status": "joined"}, who="cafe"))
         case = ok(d.get("/v1/cases/" + cid, who="nurse"))
-        expect(case["state"] == "linked" and case["pathway_version"] == 2, case)
+        expect(case["state"] == "linked" and case["pathway_version"] == 3, case)
         events = ok(d.get("/v1/cases/%s/events" % cid, who="nurse"))["items"]
         expect([e["action"] for e in events][-2:] == ["link_joined", "person_joined"], events)
         expect(events[-1]["actor"]["org"] == "cafe-tsunagaru", events[-1])  # taken because of the café's change

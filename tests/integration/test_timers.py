@@ -110,7 +110,7 @@ def test_follow_up_at_a_date_field_and_after_months():
         d.start(test_clock="2026-06-01T10:00:00+09:00")
         cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
         for step, fields in (("accept", None),
-                             ("record_contact", {"contact_on": "2026-06-02", "contact_method": "visit"}),
+                             ("record_contact", {"contact_on": "2026-06-01", "contact_method": "visit"}),
                              ("link", {"linked_summary": "カフェ"}),
                              ("send_feedback", {"feedback_message": "つながりました", "follow_up_on": "2026-08-20"})):
             r = d.post("/v1/cases/%s/actions/%s" % (cid, step), {"fields": fields} if fields else {}, who="nurse")
