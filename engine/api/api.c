@@ -35,7 +35,9 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "links" }, { [HTTPD_GET] = api_case_links_list, [HTTPD_POST] = api_case_links_create }, false },
 	{ { "v1", "cases", "*", "links", "*" }, { [HTTPD_PATCH] = api_case_link_patch }, false },
 	{ { "v1", "links" }, { [HTTPD_GET] = api_links_provider }, false },
+	{ { "v1", "users", "*", "reassign" }, { [HTTPD_POST] = api_user_reassign }, false },
 	{ { "v1", "subjects", "*", "export" }, { [HTTPD_GET] = api_subject_export }, false },
+	{ { "v1", "subjects", "*", "erase" }, { [HTTPD_POST] = api_subject_erase }, false },
 	{ { "v1", "resources" }, { [HTTPD_GET] = api_resources_list, [HTTPD_POST] = api_resources_create }, false },
 	{ { "v1", "resources", "categories" }, { [HTTPD_GET] = api_resource_categories }, false },
 	{ { "v1", "resources", "*" }, { [HTTPD_GET] = api_resource_get, [HTTPD_PUT] = api_resource_put }, false },
@@ -96,7 +98,7 @@ static const struct {
 	{ "missing_column", 422 }, { "unknown_column", 422 }, { "duplicate_column", 422 },
 	{ "forbidden", 403 }, { "not_found", 404 }, { "unknown_action", 404 },
 	{ "action_not_available", 409 }, { "already_linked", 409 }, { "already_shared", 409 },
-	{ "link_status_not_possible", 409 }, { "not_dead", 409 },
+	{ "link_status_not_possible", 409 }, { "not_dead", 409 }, { "case_closed", 409 }, { "case_purged", 409 },
 	{ "precondition_failed", 412 }, { "storage_unavailable", 503 },
 	/* the HTTP server's own */
 	{ "invalid_framing", 400 }, { "invalid_header", 400 }, { "invalid_path", 400 }, { "invalid_query", 400 },

@@ -123,12 +123,14 @@ void api_case_links_list(struct api_request *r);
 void api_case_links_create(struct api_request *r);
 void api_case_link_patch(struct api_request *r);
 void api_links_provider(struct api_request *r);
+void api_user_reassign(struct api_request *r);
 
 /* The links of a case as the caller sees them (api_links.c); NULL on a storage error. */
 json_t *api_case_links_json(struct api_request *r, const struct flow_case *l);
 /* What a resource provider may see of the person: name and contact handed to it through open links. */
 json_t *api_provider_subject(struct api_request *r, const struct flow_case *l);
 void api_subject_export(struct api_request *r);
+void api_subject_erase(struct api_request *r);
 void api_report_funnel(struct api_request *r);
 void api_report_durations(struct api_request *r);
 void api_report_resources(struct api_request *r);

@@ -70,8 +70,7 @@ static int access_one(void *ctx, const struct store_access *a)
 static int provision_one(void *ctx, const struct store_provision *p)
 {
 	struct listing *l = ctx;
-	json_t *subject = store_subject_get(l->r->core->store, p->subject_id);
-	const char *name = subject ? json_string_value(json_object_get(subject, "name")) : NULL;
+	const char *name = p->subject_name;
 	json_t *at = api_time(l->r, p->at);
 	if (l->csv) {
 		csv_cell(l->csv, json_string_value(at), false);
@@ -90,7 +89,6 @@ static int provision_one(void *ctx, const struct store_provision *p)
 							  "subject_name", name ? json_string(name) : json_null(),
 							  "items", p->items, "consent_basis", p->consent_basis));
 	}
-	json_decref(subject);
 	return 0;
 }
 

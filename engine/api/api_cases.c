@@ -589,7 +589,7 @@ void api_case_notes_add(struct api_request *r)
 	json_t *body = NULL, *note = NULL;
 	struct refusal why = { 0 };
 	struct flow f = api_flow(r);
-	if (cm_check_note(l.parties, l.personal, &why)) {
+	if (cm_check_note(l.pw, &l.c, l.parties, l.personal, &why)) {
 		api_refuse(r, &why);
 		goto out;
 	}
@@ -646,10 +646,6 @@ void api_case_subject_patch(struct api_request *r)
 	json_t *body = NULL;
 	struct refusal why = { 0 };
 	struct flow f = api_flow(r);
-	if (cm_check_correct(l.parties, &why)) {
-		api_refuse(r, &why);
-		goto out;
-	}
 	if (api_check_if_match(r, l.c.version) || !(body = api_body_object(r)))
 		goto out;
 	int rc = flow_correct_subject(&f, &l, body, &why);

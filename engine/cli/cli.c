@@ -87,11 +87,13 @@ int cli_env_open(struct cli_env *env, const struct cli_command *cmd, unsigned ne
 	env->core = (struct core){ .cfg = cfg, .clock = &env->clock, .cal = &env->cal };
 	if (needs & CLI_STORE) {
 		char *err = NULL;
-		if (store_open(db ? db : cfg->database, &env->core.store, &err)) {
+		int rc = store_open(db ? db : cfg->database, STORE_EXISTING, &env->core.store, NULL, &err);
+		if (rc) {
+			/* A wrong path is an error, not a new database. */
 			fprintf(stderr, "tsunagu %s: %s\n", cmd->name, err);
 			free(err);
 			cli_env_close(env);
-			return EXIT_RUNTIME;
+			return rc > 0 ? EXIT_USAGE : EXIT_RUNTIME;
 		}
 	}
 	return 0;

@@ -83,6 +83,7 @@ extern const struct cli_command cmd_user_add;
 extern const struct cli_command cmd_user_list;
 extern const struct cli_command cmd_user_revoke;
 extern const struct cli_command cmd_user_reissue;
+extern const struct cli_command cmd_user_reassign;
 extern const struct cli_command cmd_audit_verify;
 extern const struct cli_command cmd_calendar_holidays;
 extern const struct cli_command cmd_calendar_add;
@@ -94,6 +95,7 @@ extern const struct cli_command cmd_report_funnel;
 extern const struct cli_command cmd_report_durations;
 extern const struct cli_command cmd_report_resources;
 extern const struct cli_command cmd_subject_export;
+extern const struct cli_command cmd_subject_erase;
 extern const struct cli_command cmd_resources_import;
 extern const struct cli_command cmd_resources_export;
 

@@ -39,6 +39,10 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 	if (store_verify_chain(env.core.store, &v)) {
 		fprintf(stderr, "tsunagu audit verify: %s\n", store_errmsg(env.core.store));
 		rc = EXIT_RUNTIME;
+	} else if (v.events == 0) {
+		/* An empty chain proves nothing: the wrong database, or one never used. */
+		printf("EMPTY: the database holds no events; nothing to verify (is this the right database?)\n");
+		rc = EXIT_PROBLEMS;
 	} else if (v.bad_seq) {
 		printf("BROKEN at event %lld: %s (%lld events checked)\n", (long long)v.bad_seq, v.reason,
 		       (long long)v.events);

@@ -7,6 +7,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "config.h"
+#include "flow.h"
 #include "store.h"
 #include "util.h"
 
@@ -15,7 +16,7 @@
 #include <string.h>
 
 struct user_args {
-	const char *config, *db, *org, *roles, *name, *expires;
+	const char *config, *db, *org, *roles, *name, *expires, *to;
 	int positional;
 	char **argv;
 	int argc;
@@ -28,13 +29,14 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, struct us
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
 		{ "org", required_argument, NULL, 'o' }, { "role", required_argument, NULL, 'r' },
 		{ "roles", required_argument, NULL, 'r' }, { "name", required_argument, NULL, 'n' },
-		{ "expires", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+		{ "expires", required_argument, NULL, 'e' }, { "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int opt;
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:d:o:r:n:e:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:o:r:n:e:t:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': a->config = optarg; break;
 		case 'd': a->db = optarg; break;
@@ -42,6 +44,7 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, struct us
 		case 'r': a->roles = optarg; break;
 		case 'n': a->name = optarg; break;
 		case 'e': a->expires = optarg; break;
+		case 't': a->to = optarg; break;
 		case 'h':
 			cli_usage(cmd, stdout);
 			return -EXIT_OK - 1;
@@ -82,32 +85,76 @@ struct account_write {
 	const char *org, *name, *user_id;
 	role_mask roles;
 	clock_us expires, now;
+	const char *to;            /* reassign: the colleague who takes the cases over, or NULL */
 	char *id, *token, *err;
-	int refused;               /* accounts_revoke: 1 when there is no active user */
+	int refused;               /* 1 when the input was refused (no active user, a wrong colleague) */
+	json_t *assigned;          /* revoke, reassign: the open cases concerned */
 };
+
+/* The admin event of a user command: who ran it, which user, what. */
+static int record(struct account_write *w, const char *action, const char *user)
+{
+	char operator[CORE_OPERATOR_MAX];
+	json_t *payload = json_pack("{s:s}", "user", user);
+	int rc = core_admin_event(w->core, w->now, NULL, core_operator(operator), action, payload);
+	json_decref(payload);
+	return rc;
+}
 
 static int add_user(void *ctx)
 {
 	struct account_write *w = ctx;
 	return accounts_add(w->core->store, w->core->cfg, w->org, w->name, w->roles, w->expires, w->now, &w->id,
-			    &w->token, &w->err);
+			    &w->token, &w->err) ||
+	       record(w, "user_added", w->id);
 }
 
 static int reissue_token(void *ctx)
 {
 	struct account_write *w = ctx;
-	return accounts_reissue(w->core->store, w->user_id, w->expires, w->now, &w->token, &w->err);
+	return accounts_reissue(w->core->store, w->user_id, w->expires, w->now, &w->token, &w->err) ||
+	       record(w, "user_reissued", w->user_id);
+}
+
+static int collect(void *ctx, const char *case_id)
+{
+	json_array_append_new(ctx, json_string(case_id));
+	return 0;
 }
 
 static int revoke_user(void *ctx)
 {
 	struct account_write *w = ctx;
 	w->refused = accounts_revoke(w->core->store, w->user_id, w->now, &w->err);
-	return w->refused ? -1 : 0;
+	if (w->refused)
+		return -1;
+	w->assigned = json_array();
+	return store_cases_assigned(w->core->store, w->user_id, collect, w->assigned) || record(w, "user_revoked", w->user_id);
+}
+
+static int reassign(void *ctx)
+{
+	struct account_write *w = ctx;
+	struct flow f = { .core = w->core, .now = w->now };
+	struct refusal why = { 0 };
+	int rc = flow_reassign_all(&f, w->user_id, w->to, &w->assigned, &why);
+	if (rc == FLOW_REFUSED) {
+		w->err = xstrdup(why.message);
+		w->refused = 1;
+	}
+	refusal_release(&why);
+	if (rc)
+		return -1;
+	char operator[CORE_OPERATOR_MAX];
+	json_t *payload = json_pack("{s:s, s:s?, s:O}", "from", w->user_id, "to", w->to, "cases", w->assigned);
+	rc = core_admin_event(w->core, w->now, NULL, core_operator(operator), "cases_reassigned", payload);
+	json_decref(payload);
+	return rc;
 }
 
 static void account_write_release(struct account_write *w)
 {
+	json_decref(w->assigned);
 	free(w->id);
 	free(w->token);
 	free(w->err);
@@ -183,6 +230,7 @@ static int run_list(const struct cli_context *ctx, int argc, char **argv)
 	struct cli_env env;
 	if ((rc = cli_env_open(&env, &cmd_user_list, CLI_STORE, a.config, a.db)))
 		return rc;
+	printf("id\torganisation\troles\tstatus\ttoken expires\tname\n");
 	rc = store_users_list(env.core.store, print_user, &env.clock) ? EXIT_RUNTIME : EXIT_OK;
 	cli_env_close(&env);
 	return rc;
@@ -206,6 +254,14 @@ static int run_revoke(const struct cli_context *ctx, int argc, char **argv)
 		rc = w.refused > 0 ? EXIT_USAGE : EXIT_RUNTIME;
 	} else {
 		printf("user %s revoked; its tokens stop working now\n", id);
+		size_t n = json_array_size(w.assigned);
+		if (n) {
+			printf("%zu open case%s assigned to them; until reassigned, %s in the organisation's inbox as unassigned:\n",
+			       n, n == 1 ? " was" : "s were", n == 1 ? "it shows" : "they show");
+			for (size_t i = 0; i < n; i++)
+				printf("  %s\n", json_string_value(json_array_get(w.assigned, i)));
+			printf("move them to a colleague: tsunagu user reassign %s --to USER_ID --config FILE\n", id);
+		}
 	}
 	account_write_release(&w);
 	cli_env_close(&env);
@@ -241,6 +297,32 @@ static int run_reissue(const struct cli_context *ctx, int argc, char **argv)
 	return rc;
 }
 
+static int run_reassign(const struct cli_context *ctx, int argc, char **argv)
+{
+	struct user_args a;
+	int rc = parse(&cmd_user_reassign, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.positional != argc - 1)
+		return cli_usage_error(&cmd_user_reassign, "name one user id");
+	struct cli_env env;
+	if ((rc = cli_env_open(&env, &cmd_user_reassign, CLI_STORE, a.config, a.db)))
+		return rc;
+	struct account_write w = { .core = &env.core, .user_id = argv[a.positional], .to = a.to,
+				   .now = clock_now(&env.clock) };
+	if (core_transaction(&env.core, reassign, &w)) {
+		fprintf(stderr, "tsunagu user reassign: %s\n", w.err ? w.err : store_errmsg(env.core.store));
+		rc = w.refused ? EXIT_USAGE : EXIT_RUNTIME;
+	} else {
+		size_t n = json_array_size(w.assigned);
+		printf("moved %zu open case%s of %s to %s\n", n, n == 1 ? "" : "s", w.user_id,
+		       a.to ? a.to : "nobody (unassigned, in the organisation's inbox)");
+	}
+	account_write_release(&w);
+	cli_env_close(&env);
+	return rc;
+}
+
 #define COMMON_HELP "  --config FILE   the config (its database unless --db)\n  --db PATH       the SQLite database\n"
 
 const struct cli_command cmd_user_add = {
@@ -268,6 +350,14 @@ const struct cli_command cmd_user_revoke = {
 	.summary = "Revoke a user and all its tokens (effective on the daemon's next request).",
 	.help = COMMON_HELP,
 	.run = run_revoke,
+};
+
+const struct cli_command cmd_user_reassign = {
+	.name = "user reassign",
+	.usage = "USER_ID --config FILE [--to USER_ID] [--db PATH]",
+	.summary = "Move every open case assigned to a user (one who left) to a colleague, or leave them unassigned.",
+	.help = COMMON_HELP "  --to USER_ID    the colleague of the same organisation who takes them over (default: nobody)\n",
+	.run = run_reassign,
 };
 
 const struct cli_command cmd_user_reissue = {

@@ -60,11 +60,18 @@ int accounts_add(struct store *s, const struct config *cfg, const char *org, con
 		*err = xasprintf("unknown organisation '%s' (see: tsunagu org list)", org);
 		return -1;
 	}
-	if ((roles & MASK(ROLE_COORDINATOR)) && o->kind != ORG_CITY) {
-		*err = xasprintf("the coordinator role is for the city's organisation, and '%s' is a %s", org,
-				 org_kind_names[o->kind]);
-		return -1;
-	}
+	for (int r = 0; r < ROLE_COUNT; r++)
+		if ((roles & MASK(r)) && !config_role_fits(cfg, r, o->kind)) {
+			struct buf kinds;
+			buf_init(&kinds);
+			for (int k = 0; k < ORG_KIND_COUNT; k++)
+				if (cfg->role_kinds[r] & MASK(k))
+					buf_printf(&kinds, "%s%s", kinds.len ? ", " : "", org_kind_names[k]);
+			*err = xasprintf("the %s role is for organisations of the kinds %s, and '%s' is a %s (the roles: table of "
+					 "the config)", role_names[r], kinds.data, org, org_kind_names[o->kind]);
+			buf_release(&kinds);
+			return -1;
+		}
 	if (!name[0] || strlen(name) > 200 || !utf8_valid(name, strlen(name))) {
 		*err = xstrdup("the name must be 1 to 200 bytes of UTF-8 text");
 		return -1;

@@ -3,9 +3,13 @@
  * are compiled once and kept for the life of the core: a daemon meets few.
  */
 #include "core.h"
+#include "mpjson.h"
+#include "token.h"
 #include "util.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,17 @@ int core_publish_pathway(struct core *core, const struct pathway *pw, clock_us n
 	}
 	int rc = store_pathway_register(core->store, pw->id, pw->version, pw->digest, source, now);
 	free(source);
+	if (rc == 2) {
+		json_t *payload = json_pack("{s:s, s:I, s:s, s:s}", "pathway", pw->id, "version", (json_int_t)pw->version,
+					    "digest", pw->digest, "file", pw->file);
+		char operator[CORE_OPERATOR_MAX];
+		rc = core_admin_event(core, now, NULL, core_operator(operator), "pathway_published", payload) ? -1 : 0;
+		json_decref(payload);
+		if (rc)
+			*err = xasprintf("cannot record the publication of %s v%ld: %s", pw->id, pw->version,
+					 store_errmsg(core->store));
+		return rc;
+	}
 	if (rc > 0)
 		*err = xasprintf("%s: error: pathway '%s' version %ld is already in use with other content; "
 				 "raise 'version' to publish a change (running cases keep the version they started with)",
@@ -84,4 +99,34 @@ int core_publish_pathways(struct core *core, clock_us now, char **err)
 int core_retry_notification(struct core *core, const char *id)
 {
 	return store_outbox_retry(core->store, id);
+}
+
+int core_admin_event(struct core *core, clock_us now, const struct cm_caller *who, const char *operator,
+		     const char *action, const json_t *payload)
+{
+	json_t *p = payload ? json_deep_copy(payload) : json_object();
+	if (operator)
+		json_object_set_new(p, "by", json_string(operator));
+	size_t len = 0;
+	char *bytes = mpjson_encode(p, &len);
+	char *id = token_new_id("e_");
+	struct store_event ev = {
+		.id = id, .case_id = "", .at = now,
+		.actor_user = who ? (char *)who->user : NULL,
+		.actor_org = who && who->org ? who->org->id : NULL,
+		.action = (char *)action, .from_state = NULL, .to_state = "", .case_version = 0,
+		.payload = bytes, .payload_len = len,
+	};
+	int rc = store_event_append(core->store, &ev);
+	free(bytes);
+	free(id);
+	json_decref(p);
+	return rc;
+}
+
+const char *core_operator(char out[CORE_OPERATOR_MAX])
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	snprintf(out, CORE_OPERATOR_MAX, "operator:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+	return out;
 }

@@ -10,7 +10,10 @@
 #ifndef TSUNAGU_CORE_H
 #define TSUNAGU_CORE_H
 
+#include <jansson.h>
+
 #include "calendar.h"
+#include "casemachine.h"
 #include "clock.h"
 #include "config.h"
 #include "pathway.h"
@@ -39,13 +42,27 @@ void core_release(struct core *core);
 int core_transaction(struct core *core, int (*fn)(void *ctx), void *ctx);
 
 /*
+ * Records an administrative change in the hash-chained log, beside the cases'
+ * events (users added, revoked or reissued, sessions ended, pathway versions
+ * published, purges, erasures, restores, reloads): who did it — a signed-in
+ * caller, or an operator at the command line or the daemon itself, named by
+ * `operator` — and what (payload, no personal data). 0 or -1.
+ */
+int core_admin_event(struct core *core, clock_us now, const struct cm_caller *who, const char *operator,
+		     const char *action, const json_t *payload);
+
+/* The operator running this process ("operator:LOGIN"), for core_admin_event: written to out, which it returns. */
+#define CORE_OPERATOR_MAX 96
+const char *core_operator(char out[CORE_OPERATOR_MAX]);
+
+/*
  * Records every loaded pathway version (digest and source). A changed file must
  * carry a new version number: returns 1 naming it in *err (caller frees); -1 on
  * a storage error or an unreadable file (*err); 0 when all are recorded.
  */
 int core_publish_pathways(struct core *core, clock_us now, char **err);
 
-/* Records one loaded pathway version, as core_publish_pathways does for each. */
+/* Records one loaded pathway version, as core_publish_pathways does for each; a new one is an admin event. */
 int core_publish_pathway(struct core *core, const struct pathway *pw, clock_us now, char **err);
 
 /* Makes a dead notification pending and due at once: 0; 1 when there is no dead one of that id; -1 on error. */

@@ -600,7 +600,8 @@ int flow_assign(const struct flow *f, struct flow_case *l, const json_t *body, s
 		int found = store_user_get(f->core->store, user_id, &target);
 		if (found < 0)
 			return FLOW_FAILED;
-		if (found || target.revoked_at || strcmp(target.org, l->c.receiver_org)) {
+		bool expired = target.token_expires && target.token_expires <= f->now;
+		if (found || target.revoked_at || expired || strcmp(target.org, l->c.receiver_org)) {
 			refusal_set(why, "invalid_field", "user", "user must be an active user of the receiving organisation");
 			refusal_ja(why, "user には受け手の機関の有効な利用者を指定してください");
 			goto out;
@@ -621,15 +622,23 @@ out:
 	return rc;
 }
 
-int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t *patch, struct refusal *why)
+int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t *body, struct refusal *why)
 {
-	if (cm_check_correct(l->parties, why))
-		return FLOW_REFUSED;
+	/* The body is the partial subject, and with a closed case the reason for correcting it. */
+	json_t *patch = json_deep_copy(body);
+	json_t *reason = json_incref(json_object_get(patch, "reason"));
+	json_object_del(patch, "reason");
+	json_t *merged = NULL;
+	int rc = FLOW_REFUSED;
+	if (reason && cm_check_text(reason, "reason", 1000, why))
+		goto out;
+	if (cm_check_correct(l->pw, &l->c, l->parties, f->who.roles, reason != NULL, why))
+		goto out;
 	json_t *current = l->subject ? json_incref(l->subject) : json_object();
-	json_t *merged = cm_correct_subject(f->core->cfg, l->pw, current, patch, today(f), why);
+	merged = cm_correct_subject(f->core->cfg, l->pw, current, patch, today(f), why);
 	json_decref(current);
 	if (!merged)
-		return FLOW_REFUSED;
+		goto out;
 	/* The event carries which items changed and a digest, never the values. */
 	char *text = jsonin_dump(merged);
 	char digest[TOKEN_HASH_HEX];
@@ -638,7 +647,7 @@ int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t
 	json_t *changed = json_array();
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)patch, key, v)
+	json_object_foreach(patch, key, v)
 		json_array_append_new(changed, json_string(key));
 	long old_version = l->c.version;
 	l->c.version++;
@@ -647,7 +656,9 @@ int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t
 	l->c.area = xstrdup(json_string_value(json_object_get(merged, "area")));
 	person_keys(&l->c, merged);
 	json_t *payload = json_pack("{s:o, s:s}", "changed", changed, "subject_digest", digest);
-	int rc = save_case(f, &l->c, old_version, why);
+	if (reason)
+		json_object_set(payload, "reason", reason);
+	rc = save_case(f, &l->c, old_version, why);
 	if (rc == FLOW_DONE && (store_subject_update(f->core->store, l->c.subject_id, merged, f->now) ||
 				append_note_event(f, &l->c, "correct_subject", payload)))
 		rc = FLOW_FAILED;
@@ -656,7 +667,10 @@ int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t
 		json_decref(l->subject);
 		l->subject = json_incref(merged);
 	}
+out:
 	json_decref(merged);
+	json_decref(reason);
+	json_decref(patch);
 	return rc;
 }
 
@@ -664,7 +678,8 @@ int flow_note(const struct flow *f, struct flow_case *l, const json_t *body, jso
 {
 	const char *text, *visibility;
 	*note = NULL;
-	if (cm_check_note(l->parties, l->personal, why) || cm_check_note_body(body, &text, &visibility, why))
+	if (cm_check_note(l->pw, &l->c, l->parties, l->personal, why) ||
+	    cm_check_note_body(body, &text, &visibility, why))
 		return FLOW_REFUSED;
 	char *id = token_new_id("m_");
 	json_t *payload = json_pack("{s:s, s:s}", "note", id, "visibility", visibility);
@@ -680,6 +695,79 @@ int flow_note(const struct flow *f, struct flow_case *l, const json_t *body, jso
 	}
 	free(id);
 	return rc ? FLOW_FAILED : FLOW_DONE;
+}
+
+/* ---- reassignment when a colleague leaves ------------------------------------------------------ */
+
+static int collect_case_id(void *ctx, const char *case_id)
+{
+	json_array_append_new(ctx, json_string(case_id));
+	return 0;
+}
+
+int flow_reassign_all(const struct flow *f, const char *from_user, const char *to_user, json_t **moved,
+		      struct refusal *why)
+{
+	struct store *store = f->core->store;
+	struct store_user from = { 0 }, to = { 0 };
+	json_t *ids = json_array();
+	int rc = FLOW_FAILED;
+	*moved = json_array();
+	int found = store_user_get(store, from_user, &from);
+	if (found < 0)
+		goto out;
+	/* An admin moves the cases of its own organisation only; the operator any. */
+	if (found || (f->who.org && strcmp(from.org, f->who.org->id))) {
+		refusal_set(why, "not_found", NULL, "no such user");
+		refusal_ja(why, "該当する利用者はいません");
+		rc = FLOW_REFUSED;
+		goto out;
+	}
+	if (to_user) {
+		found = store_user_get(store, to_user, &to);
+		if (found < 0)
+			goto out;
+		if (found || to.revoked_at || (to.token_expires && to.token_expires <= f->now) || strcmp(to.org, from.org) ||
+		    !strcmp(to.id, from.id)) {
+			refusal_set(why, "invalid_field", "to", "to must be another active user of the same organisation");
+			refusal_ja(why, "to には同じ機関の別の有効な利用者を指定してください");
+			rc = FLOW_REFUSED;
+			goto out;
+		}
+	}
+	if (store_cases_assigned(store, from.id, collect_case_id, ids))
+		goto out;
+	for (size_t i = 0; i < json_array_size(ids); i++) {
+		struct case_record c = { 0 };
+		if (store_case_get(store, json_string_value(json_array_get(ids, i)), &c)) {
+			case_record_release(&c);
+			goto out;
+		}
+		long old_version = c.version++;
+		free(c.assignee);
+		c.assignee = to.id ? xstrdup(to.id) : NULL;
+		c.updated_at = f->now;
+		json_t *payload = json_pack("{s:o, s:s}", "assignee", to.id ? json_string(to.id) : json_null(), "from",
+					    from.id);
+		int failed = store_case_update(store, &c, old_version) != 0 ||
+			     append_note_event(f, &c, "assign", payload);
+		json_decref(payload);
+		if (!failed)
+			json_array_append_new(*moved, json_string(c.id));
+		case_record_release(&c);
+		if (failed)
+			goto out;
+	}
+	rc = FLOW_DONE;
+out:
+	store_user_release(&from);
+	store_user_release(&to);
+	json_decref(ids);
+	if (rc) {
+		json_decref(*moved);
+		*moved = NULL;
+	}
+	return rc;
 }
 
 /* ---- links --------------------------------------------------------------------------------------- */

@@ -75,6 +75,15 @@ int flow_system_action(const struct flow *f, const struct pathway *pw, struct ca
 /* Assigns the case from a body {user: ID|null}. */
 int flow_assign(const struct flow *f, struct flow_case *l, const json_t *body, struct refusal *why);
 
+/*
+ * Moves every open case assigned to from_user to to_user (NULL: unassigned),
+ * as when a colleague leaves: an `assign` event each. The actor is an admin of
+ * their organisation (the flow's), or the operator (no organisation).
+ * *moved is the ids of the cases moved (caller decrefs).
+ */
+int flow_reassign_all(const struct flow *f, const char *from_user, const char *to_user, json_t **moved,
+		      struct refusal *why);
+
 /* Corrects the person's details from a partial subject; l->subject is the corrected one. */
 int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t *patch, struct refusal *why);
 

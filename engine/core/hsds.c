@@ -494,7 +494,11 @@ static json_t *read_table(const char *dir, const char *name, struct positions *p
 			for (size_t i = 0; i < row.n; i++) {
 				if (!row.cells[i][0] || !utf8_valid(row.cells[i], strlen(row.cells[i])))
 					continue;
-				json_t *v = json_string(row.cells[i]);
+				/* A cell our own export neutralised ('=…) reads back as it was. */
+				const char *cell = row.cells[i];
+				if (cell[0] == '\'' && csv_formula_start(cell + 1))
+					cell++;
+				json_t *v = json_string(cell);
 				pos_add(p, v, file, row.line, (int)i + 1);
 				json_object_set_new(o, header.cells[i], v);
 			}

@@ -3,6 +3,8 @@
  * free text, which may name or describe the person.
  */
 #include "purge.h"
+#include "token.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,5 +59,103 @@ int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run,
 	struct purge p = { .core = core, .now = now, .dry_run = dry_run, .out = out,
 			   .keep_since = now - (clock_us)(3 * 365 + 1) * 86400 * 1000000 };
 	/* one() stops the walk (and the walk answers -1) at a storage error. */
-	return store_purge_candidates(core->store, before, one, &p) ? -1 : 0;
+	if (store_purge_candidates(core->store, before, one, &p))
+		return -1;
+	if (dry_run)
+		return 0;
+	char operator[CORE_OPERATOR_MAX], day[48];
+	clock_format(core->clock, before, day);
+	json_t *payload = json_pack("{s:s, s:i, s:i}", "closed_before", day, "purged", out->purged, "kept", out->kept);
+	int rc = core_admin_event(core, now, NULL, core_operator(operator), "purge", payload);
+	json_decref(payload);
+	return rc;
+}
+
+void erase_result_release(struct erase_result *r)
+{
+	json_decref(r->open);
+	memset(r, 0, sizeof(*r));
+}
+
+static int collect_id(void *ctx, const char *case_id)
+{
+	json_array_append_new(ctx, json_string(case_id));
+	return 0;
+}
+
+/* Erases one case: the name kept in its provision records, then what purge erases, then the case's event. */
+static int erase_case(struct core *core, const struct cm_caller *who, struct case_record *c, clock_us now)
+{
+	json_t *subject = store_subject_get(core->store, c->subject_id);
+	const char *name = json_string_value(json_object_get(subject, "name"));
+	int rc = name ? store_provisions_keep_name(core->store, c->id, name) : 0;
+	json_decref(subject);
+	json_t *keep = fields_to_keep(core_pathway(core, c->pathway, c->pathway_version), c->fields);
+	rc = rc || store_purge_case(core->store, c, keep, now);
+	json_decref(keep);
+	if (rc)
+		return -1;
+	/* No payload: the event says that the data went, not what it was. */
+	char *id = token_new_id("e_");
+	struct store_event ev = {
+		.id = id, .case_id = c->id, .at = now, .actor_user = who ? (char *)who->user : NULL,
+		.actor_org = who && who->org ? who->org->id : NULL, .action = "erase", .from_state = c->state,
+		.to_state = c->state, .case_version = c->version,
+	};
+	rc = store_event_append(core->store, &ev);
+	free(id);
+	return rc;
+}
+
+int purge_person(struct core *core, const struct cm_caller *who, const char *operator, const char *person,
+		 const char *reason, clock_us now, struct erase_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *ids = json_array(), *erased = json_array();
+	struct case_record *cases = NULL;
+	size_t n = 0;
+	int rc = -1;
+	if (store_cases_of_person(core->store, person, collect_id, ids))
+		goto done;
+	cases = xcalloc(json_array_size(ids) + 1, sizeof(*cases));
+	for (size_t i = 0; i < json_array_size(ids); i++) {
+		struct case_record *c = &cases[n];
+		int got = store_case_get(core->store, json_string_value(json_array_get(ids, i)), c);
+		if (got < 0)
+			goto done;
+		const struct pathway *pw = got == 0 ? core_pathway(core, c->pathway, c->pathway_version) : NULL;
+		/* Only what the asking organisation holds: it is a referrer or receiver of the case. */
+		party_mask parties = pw && who ? cm_parties(pw, c, who) : 0;
+		bool in_scope = got == 0 && (!who || (parties & (MASK(PARTY_ORIGIN) | MASK(PARTY_RECEIVER))));
+		if (!in_scope) {
+			case_record_release(c);
+			continue;
+		}
+		if (!pw || !cm_closed(pw, c)) {
+			if (!out->open)
+				out->open = json_array();
+			json_array_append_new(out->open, json_string(c->id));
+		}
+		n++;
+	}
+	if (out->open) {
+		rc = 1;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (erase_case(core, who, &cases[i], now))
+			goto done;
+		json_array_append_new(erased, json_string(cases[i].id));
+		out->erased++;
+	}
+	json_t *payload = json_pack("{s:O, s:s}", "cases", erased, "reason", reason);
+	rc = n ? core_admin_event(core, now, who, operator, "subject_erased", payload) : 0;
+	json_decref(payload);
+done:
+	for (size_t i = 0; i < n; i++)
+		case_record_release(&cases[i]);
+	free(cases);
+	json_decref(ids);
+	json_decref(erased);
+	return rc;
 }

@@ -24,4 +24,27 @@ struct purge_result {
  */
 int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run, struct purge_result *out);
 
+/* What an erasure did, or why it did not. */
+struct erase_result {
+	int erased;                /* cases whose personal data was erased */
+	json_t *open;              /* ids of the person's cases still open (nothing erased then), or NULL */
+};
+
+void erase_result_release(struct erase_result *r);
+
+/*
+ * Erases one person's personal data on request (APPI art. 35) across their
+ * cases, as purge does, whatever their age: the cases `who` stands on as
+ * referrer or receiver (NULL: every case, for the operator at the command
+ * line). Counts, outcomes, the chain and the provision records stay; the
+ * records keep the person's name, which the law requires for three years.
+ * Open cases are not erased: the erasure is refused (1, with their ids in
+ * out->open) until they are closed. `person` is a person_id, subject id or
+ * case id. Each case gets an `erase` event, and the erasure an admin event
+ * naming who did it and why. 0 done (out->erased may be 0: nothing held), 1
+ * refused, -1 on a storage error.
+ */
+int purge_person(struct core *core, const struct cm_caller *who, const char *operator, const char *person,
+		 const char *reason, clock_us now, struct erase_result *out);
+
 #endif

@@ -4,6 +4,8 @@
  */
 #include "csvout.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 
 #include <iconv.h>
@@ -14,10 +16,19 @@ void csv_begin(struct buf *b)
 	buf_adds(b, "\xEF\xBB\xBF");
 }
 
+bool csv_formula_start(const char *v)
+{
+	return v && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
+}
+
 void csv_cell(struct buf *b, const char *v, bool last)
 {
 	if (!v)
 		v = "";
+	/* A cell a spreadsheet would take for a formula is written as text: a single quote first (OWASP). */
+	char *safe = csv_formula_start(v) ? xasprintf("'%s", v) : NULL;
+	if (safe)
+		v = safe;
 	size_t n = strlen(v);
 	bool quote = strpbrk(v, ",\"\r\n") || (n && (v[0] == ' ' || v[n - 1] == ' '));
 	if (quote) {
@@ -32,6 +43,7 @@ void csv_cell(struct buf *b, const char *v, bool last)
 		buf_adds(b, v);
 	}
 	buf_adds(b, last ? "\r\n" : ",");
+	free(safe);
 }
 
 char *csv_to_cp932(const char *utf8, size_t len, size_t *out_len, int *unmappable)

@@ -1,6 +1,8 @@
 /*
- * csvout — CSV for spreadsheets: RFC 4180 quoting, CRLF line ends, and a UTF-8
- * byte-order mark so that Excel opens Japanese text correctly.
+ * csvout — CSV for spreadsheets: RFC 4180 quoting, CRLF line ends, a UTF-8
+ * byte-order mark so that Excel opens Japanese text correctly, and no cell a
+ * spreadsheet would run as a formula: one beginning with =, +, -, @, a tab or a
+ * carriage return is written with a single quote before it (OWASP's rule).
  */
 #ifndef TSUNAGU_CSVOUT_H
 #define TSUNAGU_CSVOUT_H
@@ -11,7 +13,10 @@
 
 /* Starts a document with the UTF-8 BOM. */
 void csv_begin(struct buf *b);
-/* Appends one cell (NULL as empty); `last` ends the row. */
+/* Would a spreadsheet take a cell beginning like v for a formula? */
+bool csv_formula_start(const char *v);
+
+/* Appends one cell (NULL as empty), neutralised if it would be a formula; `last` ends the row. */
 void csv_cell(struct buf *b, const char *value, bool last);
 
 /*

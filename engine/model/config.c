@@ -5,6 +5,7 @@
  * receiver for every pathway routed by area.
  */
 #include "config.h"
+#include "clock.h"
 #include "date.h"
 #include "util.h"
 #include "ydoc.h"
@@ -102,7 +103,11 @@ static int load_calendar(struct loader *l, const struct ydoc_node *n)
 		}
 	}
 	if ((v = ydoc_get(n, "time_zone"))) {
+		struct clock probe;
 		if (ydoc_read_string(&l->r, v, "time_zone", &s)) {
+			bad++;
+		} else if (clock_init(&probe, s)) {
+			ydoc_error(&l->r, v, "unknown time zone '%s'; expected Asia/Tokyo, UTC or an offset +HH:MM", s);
 			bad++;
 		} else {
 			free(cal->time_zone);
@@ -809,6 +814,57 @@ static int check_templates(struct loader *l)
 	return bad ? -1 : 0;
 }
 
+/* Which kinds of organisation each role fits (admin: any), unless the config says otherwise. */
+static void set_default_role_kinds(struct config *cfg)
+{
+	kind_mask agencies = MASK(ORG_CLINIC) | MASK(ORG_HOSPITAL) | MASK(ORG_CARE_MANAGER) | MASK(ORG_WELFARE_COUNCIL) |
+			     MASK(ORG_FIRE) | MASK(ORG_RESOURCE_PROVIDER) | MASK(ORG_OTHER);
+	cfg->role_kinds[ROLE_PHARMACIST] = MASK(ORG_PHARMACY);
+	cfg->role_kinds[ROLE_NURSE] = MASK(ORG_SUPPORT_CENTRE) | MASK(ORG_LIFE_SUPPORT_CENTRE);
+	cfg->role_kinds[ROLE_CHECKUP_STAFF] = MASK(ORG_HEALTH_CHECKUP);
+	cfg->role_kinds[ROLE_AGENCY_STAFF] = agencies;
+	cfg->role_kinds[ROLE_COORDINATOR] = MASK(ORG_CITY);
+	cfg->role_kinds[ROLE_ADMIN] = 0;
+}
+
+/* roles: { ROLE: [org kinds], … } — which organisations may have users of each role. */
+static int load_roles(struct loader *l, const struct ydoc_node *n)
+{
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "roles"))
+		return -1;
+	int bad = 0;
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		const struct ydoc_node *key = n->pairs[i].key, *v = n->pairs[i].value;
+		int role = vocab_lookup(role_names, key->value);
+		if (role < 0 || role == ROLE_SYSTEM) {
+			const char *near = closest_word(key->value, role_names);
+			ydoc_error(&l->r, key, "unknown role '%s'%s%s%s", key->value, near ? "; did you mean '" : "",
+				   near ? near : "", near ? "'?" : "");
+			bad++;
+			continue;
+		}
+		if (ydoc_expect(&l->r, v, YDOC_SEQ, "the organisation kinds of a role")) {
+			bad++;
+			continue;
+		}
+		kind_mask kinds = 0;
+		for (size_t k = 0; k < v->n_items; k++) {
+			const char *s;
+			int kind;
+			if (ydoc_read_string(&l->r, v->items[k], "an organisation kind", &s)) {
+				bad++;
+			} else if ((kind = vocab_lookup(org_kind_names, s)) < 0) {
+				ydoc_error(&l->r, v->items[k], "unknown organisation kind '%s'", s);
+				bad++;
+			} else {
+				kinds |= MASK(kind);
+			}
+		}
+		l->cfg->role_kinds[role] = kinds;
+	}
+	return bad ? -1 : 0;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	cfg->listen_host = xstrdup("127.0.0.1");
@@ -825,13 +881,15 @@ static void set_defaults(struct config *cfg)
 		.max_list_items = 500,
 	};
 	set_default_categories(cfg);
+	set_default_role_kinds(cfg);
 }
 
 static int load_root(struct loader *l, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
-		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources", NULL
+		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
+		"roles", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -923,6 +981,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 			bad++;
 	}
 	if ((v = ydoc_get(root, "resources")) && load_resources(l, v))
+		bad++;
+	if ((v = ydoc_get(root, "roles")) && load_roles(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "allow_test_clock")) && ydoc_read_bool(&l->r, v, "allow_test_clock", &cfg->allow_test_clock))
 		bad++;
@@ -1032,6 +1092,11 @@ void config_free(struct config *cfg)
 	categories_release(cfg);
 	free(cfg->resources_seed);
 	free(cfg);
+}
+
+bool config_role_fits(const struct config *cfg, int role, enum org_kind kind)
+{
+	return !cfg->role_kinds[role] || (cfg->role_kinds[role] & MASK(kind));
 }
 
 const struct config_org *config_find_org(const struct config *cfg, const char *id)

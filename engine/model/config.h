@@ -139,6 +139,7 @@ struct config {
 	struct config_category *categories;   /* the resource taxonomy (the seed's six unless configured) */
 	size_t n_categories;
 	char *resources_seed;      /* an HSDS file imported when the directory is empty, or NULL */
+	kind_mask role_kinds[ROLE_COUNT];     /* the organisation kinds each role fits; 0: any (roles: in the config) */
 	struct pathway_set pathways;
 };
 
@@ -167,6 +168,9 @@ const struct config_org *config_route(const struct config *cfg, const char *path
 /* The channels an organisation's notifications go through (may be empty). */
 const struct config_notify_route *config_notify_route(const struct config *cfg, const struct config_org *org);
 const struct config_channel *config_find_channel(const struct config *cfg, const char *name);
+
+/* Does role fit an organisation of this kind (the config's roles: table)? */
+bool config_role_fits(const struct config *cfg, int role, enum org_kind kind);
 
 /* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);

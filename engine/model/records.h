@@ -36,6 +36,8 @@ struct case_record {
 	int links[LINK_STATUS_COUNT];   /* proposed, declined, ended: now; joined: ever (an ended link the person joined still counts) */
 	int links_open;         /* proposed or joined now */
 	char *providers;        /* comma-separated organisations that hold the person's details through an open link */
+	clock_us purged_at;     /* when the person's data was erased (purge or erasure), or 0 */
+	bool assignee_gone;     /* the assignee's user is revoked: the case is the organisation's again */
 };
 
 void case_record_release(struct case_record *c);

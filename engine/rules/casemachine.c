@@ -88,7 +88,8 @@ bool cm_in_inbox(const struct pathway *pw, const struct case_record *c, const st
 		mine_org = c->receiver_org && !strcmp(c->receiver_org, who->org->id);
 		if (inbox == CM_INBOX_ORG)
 			return mine_org;
-		return mine_org && (!c->assignee || (who->user && !strcmp(c->assignee, who->user)));
+		/* A case whose assignee has left is unassigned again, in everyone's inbox of the organisation. */
+		return mine_org && (!c->assignee || c->assignee_gone || (who->user && !strcmp(c->assignee, who->user)));
 	case PARTY_COORDINATOR:
 		return cm_is_coordinator(who);
 	default:
@@ -944,7 +945,25 @@ int cm_check_assign_body(const json_t *body, const char **user, struct refusal *
 	return 0;
 }
 
-int cm_check_note(party_mask parties, bool personal, struct refusal *err)
+/* A purged case accepts nothing; a closed one nothing but what the caller says. */
+static int refuse_closed(const struct pathway *pw, const struct case_record *c, const char *what, const char *what_ja,
+			 struct refusal *err)
+{
+	if (c->purged_at) {
+		refusal_set(err, "case_purged", NULL, "the person's data of this case was erased; it accepts nothing more");
+		refusal_ja(err, "このケースの個人情報は消去済みです。これ以上の記録はできません");
+		return -1;
+	}
+	if (cm_closed(pw, c)) {
+		refusal_set(err, "case_closed", NULL, "the case has ended: %s", what);
+		refusal_ja(err, "ケースは終了しています: %s", what_ja);
+		return -1;
+	}
+	return 0;
+}
+
+int cm_check_note(const struct pathway *pw, const struct case_record *c, party_mask parties, bool personal,
+		  struct refusal *err)
 {
 	(void)parties;
 	if (!personal) {
@@ -952,7 +971,7 @@ int cm_check_note(party_mask parties, bool personal, struct refusal *err)
 		refusal_ja(err, "メモはケースを担当する機関のみ書けます");
 		return -1;
 	}
-	return 0;
+	return refuse_closed(pw, c, "no more notes", "メモは追加できません", err);
 }
 
 int cm_check_note_body(const json_t *body, const char **text_out, const char **visibility_out, struct refusal *err)
@@ -984,11 +1003,24 @@ int cm_check_note_body(const json_t *body, const char **text_out, const char **v
 	return 0;
 }
 
-int cm_check_correct(party_mask parties, struct refusal *err)
+int cm_check_correct(const struct pathway *pw, const struct case_record *c, party_mask parties, role_mask roles,
+		     bool reason_given, struct refusal *err)
 {
 	if (!(parties & (MASK(PARTY_ORIGIN) | MASK(PARTY_RECEIVER)))) {
 		refusal_set(err, "forbidden", NULL, "only the referring and receiving organisations correct the person's details");
 		refusal_ja(err, "本人の情報を訂正できるのは紹介元と受け手の機関だけです");
+		return -1;
+	}
+	if (c->purged_at || !cm_closed(pw, c))
+		return refuse_closed(pw, c, "", "", err);
+	/* The person's right to correction (APPI art. 34) outlives the case: the receiver's admin, with a reason. */
+	if (!(parties & MASK(PARTY_RECEIVER)) || !(roles & MASK(ROLE_ADMIN)))
+		return refuse_closed(pw, c, "only the receiving organisation's admin corrects its record, with a reason",
+				     "訂正は受け手の機関の管理者が理由を添えて行います", err);
+	if (!reason_given) {
+		refusal_set(err, "missing_field", "reason",
+			    "reason is required to correct the record of a closed case (e.g. the person's request)");
+		refusal_ja(err, "終了したケースの訂正には reason（理由。例: 本人からの訂正の求め）が必要です");
 		return -1;
 	}
 	return 0;

@@ -163,14 +163,21 @@ int cm_check_assign(const struct pathway *pw, const struct case_record *c, party
 /* Reads an assignment body {user: ID|null}: 0 with *user (into body; NULL to unassign), or -1 and *err. */
 int cm_check_assign_body(const json_t *body, const char **user, struct refusal *err);
 
-/* May the caller write a note on the case (the organisations working on it)? 0, or -1 and *err. */
-int cm_check_note(party_mask parties, bool personal, struct refusal *err);
+/* May the caller write a note on the case (the organisations working on it, while it is open)? 0, or -1 and *err. */
+int cm_check_note(const struct pathway *pw, const struct case_record *c, party_mask parties, bool personal,
+		  struct refusal *err);
 
 /* Reads a note body {text, visibility}: 0 with *text and *visibility (into body), or -1 and *err. */
 int cm_check_note_body(const json_t *body, const char **text, const char **visibility, struct refusal *err);
 
-/* May the caller correct the person's details (the referring and receiving organisations)? 0, or -1 and *err. */
-int cm_check_correct(party_mask parties, struct refusal *err);
+/*
+ * May the caller correct the person's details? The referring and receiving
+ * organisations while the case is open; once it has closed, only the
+ * receiving organisation's admin, with a reason (the person's right to have
+ * their data corrected); a purged case never. 0, or -1 and *err.
+ */
+int cm_check_correct(const struct pathway *pw, const struct case_record *c, party_mask parties, role_mask roles,
+		     bool reason_given, struct refusal *err);
 
 /* Checks a subject correction (PATCH): a partial subject. Returns the merged subject or NULL. */
 json_t *cm_correct_subject(const struct config *cfg, const struct pathway *pw, const json_t *current,

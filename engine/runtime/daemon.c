@@ -139,6 +139,13 @@ static int demo_token(void *ctx)
 	else if (rc > 0)
 		rc = accounts_add(t->core->store, t->core->cfg, t->u->org, t->u->name, t->u->roles, 0, t->now, &t->id,
 				  &t->token, &t->err);
+	if (rc == 0) {
+		char operator[CORE_OPERATOR_MAX];
+		json_t *payload = json_pack("{s:s, s:b}", "user", found.id ? found.id : t->id, "demo", 1);
+		rc = core_admin_event(t->core, t->now, NULL, core_operator(operator), found.id ? "user_reissued" : "user_added",
+				      payload);
+		json_decref(payload);
+	}
 	store_user_release(&found);
 	return rc;
 }
@@ -300,12 +307,17 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	int rc = open_time(cfg, opts, &clk, &cal);
 	if (rc)
 		goto out;
-	if (store_open(cfg->database, &d.store, &err)) {
+	bool created;
+	if (store_open(cfg->database, STORE_CREATE, &d.store, &created, &err)) {
 		fprintf(stderr, "tsunagu: %s\n", err);
 		free(err);
 		rc = DAEMON_RUNTIME;
 		goto out;
 	}
+	if (created)
+		fprintf(stderr, "tsunagu: NOTE: there was no database at %s; a NEW, EMPTY database was created there. "
+			"If you expected existing data, stop now and check the path (database: in %s, or --db).\n",
+			cfg->database, cfg->file ? cfg->file : "the config");
 	core.store = d.store;
 	if ((rc = prepare_store(&core, opts)))
 		goto out;

@@ -9,7 +9,11 @@
 #include "token.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +32,7 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_REPORT_ROWS, ST_PERSON_CASES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_REPORT_ROWS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
@@ -49,7 +53,9 @@ enum stmt_id {
 	"(SELECT group_concat(l.status || CASE WHEN l.joined_on IS NOT NULL AND l.status <> 'joined' " \
 	"THEN '+joined' ELSE '' END) FROM links l WHERE l.case_id = cases.id), " \
 	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
-	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined'))"
+	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined')), " \
+	"(SELECT s.purged_at FROM subjects s WHERE s.id = cases.subject_id), " \
+	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee)"
 
 #define LINK_COLUMNS \
 	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
@@ -137,13 +143,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "VALUES (?,?,?,?,?,?,?)",
 	[ST_ACCESS_LIST] = "SELECT at, user_id, org, case_id, subject_id, what FROM access_log "
 			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
-	[ST_PROVISIONS_LIST] = "SELECT id, at, case_id, subject_id, from_org, to_org, items, consent_basis, event_seq "
-			       "FROM provisions WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_PROVISIONS_LIST] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, p.consent_basis, "
+			       "p.event_seq, coalesce(p.subject_name, json_extract(s.data, '$.name')) FROM provisions p "
+			       "LEFT JOIN subjects s ON s.id = p.subject_id "
+			       "WHERE p.at >= ? AND (? = 0 OR p.at < ?) ORDER BY p.at, p.id",
+	[ST_CASES_ASSIGNED] = "SELECT id FROM cases WHERE assignee = ? AND closed_at IS NULL ORDER BY opened_at, id",
+	[ST_PROVISIONS_KEEP_NAME] = "UPDATE provisions SET subject_name = ? WHERE case_id = ? AND subject_name IS NULL",
+	/* Not purged yet, or purged with something personal that reached the case afterwards. */
 	[ST_PURGE_CANDIDATES] = "SELECT " CASE_COLUMNS " FROM cases JOIN subjects s ON s.id = cases.subject_id "
-				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ? AND s.purged_at IS NULL "
+				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ? AND (s.purged_at IS NULL "
+				"OR s.data IS NOT NULL "
+				"OR EXISTS (SELECT 1 FROM notes n WHERE n.case_id = cases.id AND n.text IS NOT NULL) "
+				"OR EXISTS (SELECT 1 FROM links l WHERE l.case_id = cases.id "
+				"AND (l.note IS NOT NULL OR l.consent IS NOT NULL)) "
+				"OR EXISTS (SELECT 1 FROM events e JOIN event_payloads p ON p.seq = e.seq "
+				"WHERE e.case_id = cases.id AND p.payload IS NOT NULL)) "
 				"ORDER BY cases.closed_at",
 	[ST_PROVISION_SINCE] = "SELECT 1 FROM provisions WHERE case_id = ? AND at >= ? LIMIT 1",
-	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = ? WHERE id = ?",
+	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = coalesce(purged_at, ?) WHERE id = ?",
 	[ST_PURGE_PAYLOADS] = "UPDATE event_payloads SET payload = NULL WHERE seq IN (SELECT seq FROM events WHERE case_id = ?)",
 	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
 	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
@@ -293,9 +310,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE cases ADD COLUMN duplicates TEXT;"
 	"CREATE INDEX cases_person_id ON cases(person_id);"
 	"CREATE INDEX cases_person_key ON cases(person_key);",
+	/*
+	 * version 6: the person's name kept in the provision records an erasure
+	 * leaves (the law keeps them three years), the cells of each imported
+	 * checkup row (to say which changed), and administrative events (case_id '')
+	 */
+	"ALTER TABLE provisions ADD COLUMN subject_name TEXT;"
+	"ALTER TABLE imports ADD COLUMN cells TEXT;"
+	"CREATE INDEX provisions_case ON provisions(case_id);"
+	"CREATE INDEX cases_assignee ON cases(assignee) WHERE closed_at IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "a migration for every schema version");
 
 const char *store_errmsg(const struct store *s)
 {
@@ -500,11 +527,35 @@ static int migrate(struct store *s, char **err)
 	return 0;
 }
 
-int store_open(const char *path, struct store **out, char **err)
+int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err)
 {
+	if (created)
+		*created = false;
+	/*
+	 * A missing database is a wrong path for every command but serve. A new
+	 * one is created readable by its owner only, and SQLite gives its -wal
+	 * and -shm files the same mode: they hold personal data.
+	 */
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mode == STORE_EXISTING) {
+			*err = xasprintf("no database at %s", path);
+			return 1;
+		}
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			fchmod(fd, 0600);
+			if (created)
+				*created = true;
+		}
+	}
+	if (fd < 0) {
+		*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
 	struct store *s = xcalloc(1, sizeof(*s));
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		*err = xasprintf("cannot open database '%s': %s", path,
 				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		store_close(s);
@@ -767,7 +818,7 @@ int store_pathway_register(struct store *s, const char *id, long version, const 
 	bind_text(st, 3, digest);
 	bind_text(st, 4, source);
 	sqlite3_bind_int64(st, 5, now);
-	return run(s, st);
+	return run(s, st) ? -1 : 2;
 }
 
 char *store_pathway_source(struct store *s, const char *id, long version)
@@ -879,6 +930,8 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 		p += n + (p[n] == ',');
 	}
 	c->providers = col_text(st, 21);
+	c->purged_at = sqlite3_column_int64(st, 22);
+	c->assignee_gone = sqlite3_column_int(st, 23) != 0;
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)
@@ -1123,6 +1176,25 @@ int store_events_for_case(struct store *s, const char *case_id,
 	return stepped(s, rc);
 }
 
+/*
+ * The types an event row was written with (ST_EVENTS_ALL's columns): a value
+ * rewritten as another type reads back the same, so the type is checked too.
+ */
+static bool stored_types_hold(sqlite3_stmt *st)
+{
+	static const char types[] = "itticctctitttb"; /* i integer, t text, c text or NULL, b blob or NULL */
+	for (int i = 0; types[i]; i++) {
+		int t = sqlite3_column_type(st, i);
+		bool fits = types[i] == 'i' ? t == SQLITE_INTEGER
+			    : types[i] == 't' ? t == SQLITE_TEXT
+			    : types[i] == 'c' ? t == SQLITE_TEXT || t == SQLITE_NULL
+					      : t == SQLITE_BLOB || t == SQLITE_NULL;
+		if (!fits)
+			return false;
+	}
+	return true;
+}
+
 int store_verify_chain(struct store *s, struct store_verify *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -1134,6 +1206,8 @@ int store_verify_chain(struct store *s, struct store_verify *v)
 	int64_t expect_seq = 1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Types first: reading a value as text converts it in place. */
+		bool types_hold = stored_types_hold(st);
 		struct store_event ev;
 		read_event(st, &ev);
 		v->events++;
@@ -1145,6 +1219,8 @@ int store_verify_chain(struct store *s, struct store_verify *v)
 		} else if (strcmp(ev.prev_hash, prev)) {
 			snprintf(v->reason, sizeof(v->reason),
 				 "its link to the previous event does not match: an event before it was changed or removed");
+		} else if (!types_hold) {
+			snprintf(v->reason, sizeof(v->reason), "the type of one of its stored values was changed");
 		} else if (ev.payload &&
 			   (token_sha256_hex(ev.payload, ev.payload_len, h), strcmp(h, ev.payload_digest))) {
 			snprintf(v->reason, sizeof(v->reason), "its payload was changed");
@@ -1650,7 +1726,7 @@ int store_provisions_list(struct store *s, clock_us from, clock_us to,
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
-					     sqlite3_column_int64(st, 8) };
+					     sqlite3_column_int64(st, 8), T(9) };
 		if (fn(ctx, &p)) {
 			rc = SQLITE_DONE;
 			break;
@@ -1701,6 +1777,40 @@ int store_has_provision_since(struct store *s, const char *case_id, clock_us sin
 	if (rc == 0)
 		sqlite3_reset(st);
 	return rc < 0 ? -1 : rc == 0;
+}
+
+int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASES_ASSIGNED);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user);
+	char **ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&ids, &alloc, n, sizeof(*ids));
+		ids[n++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	int ret = stepped(s, rc);
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, ids[i]))
+			ret = 1;
+		free(ids[i]);
+	}
+	free(ids);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_provisions_keep_name(struct store *s, const char *case_id, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISIONS_KEEP_NAME);
+	if (!st)
+		return -1;
+	bind_text(st, 1, name);
+	bind_text(st, 2, case_id);
+	return run(s, st);
 }
 
 int store_purge_case(struct store *s, const struct case_record *c, const json_t *fields, clock_us now)

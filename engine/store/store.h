@@ -33,12 +33,20 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
-/* Opens (creating and migrating) the database. On error returns -1 and *err (caller frees). */
-int store_open(const char *path, struct store **out, char **err);
+/* Whether a database may be created where none is. */
+enum store_open_mode { STORE_EXISTING, STORE_CREATE };
+
+/*
+ * Opens and migrates the database (with STORE_CREATE, creating it, readable
+ * by its owner only; *created says so when non-NULL). Returns 0; 1 when there
+ * is no database at path and the mode is STORE_EXISTING ("no database at
+ * PATH" in *err); -1 on any other error, with *err (caller frees).
+ */
+int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err);
 void store_close(struct store *s);
 
 /* The last SQLite error message, for logs. */
@@ -87,7 +95,7 @@ int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_u
 
 /* ---- pathway versions ---- */
 
-/* Records a pathway version (digest and source); 1 when it exists with another digest. */
+/* Records a pathway version (digest and source): 0 when it was recorded already, 2 when new, 1 when it exists with another digest. */
 int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
 			   const char *source, clock_us now);
 /* The source text of a recorded version (caller frees), or NULL. */
@@ -323,6 +331,7 @@ struct store_provision {
 	clock_us at;
 	const char *case_id, *subject_id, *from_org, *to_org, *items, *consent_basis;
 	int64_t event_seq;
+	const char *subject_name;  /* the person's name: kept with the record after an erasure; NULL once purged */
 };
 
 /* Rows with from <= at < to (0: open end), oldest first (streamed). */
@@ -360,6 +369,12 @@ int store_purge_candidates(struct store *s, clock_us before,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx);
 /* True when the case has a provision record at or after `since`. -1 on error. */
 int store_has_provision_since(struct store *s, const char *case_id, clock_us since);
+/* The open cases assigned to a user, oldest first (copied). */
+int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx);
+
+/* Copies the person's name into the case's provision records, which outlive an erasure (APPI art. 29). */
+int store_provisions_keep_name(struct store *s, const char *case_id, const char *name);
+
 /*
  * Erases a case's personal data: the subject's details, its event payloads,
  * its notes' text, its idempotency answers, and sets its fields to `fields`.

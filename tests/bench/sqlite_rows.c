@@ -51,7 +51,7 @@ static double run(const char *path, int total, int batch)
 	char *err = NULL;
 	struct store *s;
 	remove(path);
-	if (store_open(path, &s, &err)) {
+	if (store_open(path, STORE_CREATE, &s, NULL, &err)) {
 		fprintf(stderr, "sqlite_rows: %s\n", err);
 		exit(1);
 	}

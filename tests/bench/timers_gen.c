@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	struct store *s;
 	long n_far = atol(argv[2]), n_due = atol(argv[3]);
 	clock_us due = atoll(argv[4]);
-	if (store_open(argv[1], &s, &err)) {
+	if (store_open(argv[1], STORE_CREATE, &s, NULL, &err)) {
 		fprintf(stderr, "timers_gen: %s\n", err);
 		return 1;
 	}

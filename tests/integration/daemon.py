@@ -66,6 +66,8 @@ class Daemon:
         self.users = {}
 
     def start(self, demo_tokens=True, test_clock=None):
+        # a second start would orphan the first daemon: a test that ends must leave nothing running
+        assert self.proc is None or self.proc.poll() is not None, "the daemon is already running"
         args = [BIN, "serve", "--config", self.config, "--listen", "127.0.0.1:0"]
         if demo_tokens:
             args.append("--demo-tokens")

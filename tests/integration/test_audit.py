@@ -1,6 +1,7 @@
 """The hash-chained event log: `tsunagu audit verify` finds every edit, deletion
 or reordering made directly in SQLite, names the first broken event, exits 3."""
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -28,29 +29,43 @@ def tampered(d, sql, args=()):
     return proc
 
 
+def admin_events(d):
+    """The administrative events the start wrote (users, pathway versions) before any case's."""
+    return d.db_rows("SELECT count(*) FROM events WHERE case_id = ''")[0][0]
+
+
 def test_verify_finds_edits_deletions_and_reordering():
     with Daemon() as d:
+        b = admin_events(d)
         make_history(d)
         d.stop()
         proc = tsunagu("audit", "verify", "--db", d.db)
-        expect(proc.returncode == 0 and re.match(r"ok: 9 events, the chain is whole", proc.stdout), proc.stdout)
+        expect(proc.returncode == 0 and re.match(r"ok: %d events, the chain is whole" % (b + 9), proc.stdout),
+               proc.stdout)
         cases = [
-            ("edit a state", "UPDATE events SET to_state = 'closed' WHERE seq = 4", 4, "content was changed"),
-            ("edit an actor", "UPDATE events SET actor_org = 'pharmacy-minato' WHERE seq = 2", 2, "content was changed"),
-            ("edit a payload", "UPDATE event_payloads SET payload = x'80' WHERE seq = 5", 5, "payload was changed"),
-            ("delete an event", "DELETE FROM events WHERE seq = 6", 7, "deleted or reordered"),
+            ("edit a state", "UPDATE events SET to_state = 'closed' WHERE seq = %d" % (b + 4), b + 4, "content was changed"),
+            ("edit an actor", "UPDATE events SET actor_org = 'pharmacy-minato' WHERE seq = %d" % (b + 2), b + 2,
+             "content was changed"),
+            ("edit a payload", "UPDATE event_payloads SET payload = x'80' WHERE seq = %d" % (b + 5), b + 5,
+             "payload was changed"),
+            ("delete an event", "DELETE FROM events WHERE seq = %d" % (b + 6), b + 7, "deleted or reordered"),
             ("reorder two events",
-             "UPDATE events SET seq = -3 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 8;"
-             "UPDATE events SET seq = 8 WHERE seq = -3", 3, "previous event"),
-            ("delete the last event", "DELETE FROM events WHERE seq = 9", None, None),
+             "UPDATE events SET seq = -3 WHERE seq = %d; UPDATE events SET seq = %d WHERE seq = %d;"
+             "UPDATE events SET seq = %d WHERE seq = -3" % (b + 3, b + 3, b + 8, b + 8), b + 3, "previous event"),
+            ("delete the last event", "DELETE FROM events WHERE seq = %d" % (b + 9), None, None),
             ("rewrite a hash", "UPDATE events SET hash = prev_hash WHERE seq = 1", 1, "content was changed"),
+            # a value rewritten as another type reads back the same: the type is checked too
+            ("retype a version", "UPDATE events SET case_version = case_version || '.0x' WHERE seq = %d" % (b + 2),
+             b + 2, "type"),
+            ("retype a time", "UPDATE events SET at = at || '.0x' WHERE seq = %d" % (b + 3), b + 3, "type"),
+            ("retype an id", "UPDATE events SET id = CAST(id AS BLOB) WHERE seq = %d" % (b + 1), b + 1, "type"),
         ]
         for label, sql, seq, reason in cases:
             proc = tampered(d, sql)
             if seq is None:
                 # the tail can be cut without trace unless its head is anchored outside the
                 # database: verify still checks what is there, and the count shows the loss
-                expect(proc.returncode == 0 and "8 events" in proc.stdout, proc.stdout)
+                expect(proc.returncode == 0 and "%d events" % (b + 8) in proc.stdout, proc.stdout)
                 continue
             expect(proc.returncode == 3, "%s: exit %d %s" % (label, proc.returncode, proc.stdout))
             m = re.match(r"BROKEN at event (\d+): (.*)", proc.stdout)
@@ -58,15 +73,17 @@ def test_verify_finds_edits_deletions_and_reordering():
             if reason:
                 expect(reason in m.group(2), "%s: %s" % (label, proc.stdout))
         # a purged payload (personal data erased) still verifies: the chain holds its digest
-        proc = tampered(d, "UPDATE event_payloads SET payload = NULL WHERE seq = 5")
+        proc = tampered(d, "UPDATE event_payloads SET payload = NULL WHERE seq = %d" % (b + 5))
         expect(proc.returncode == 0, proc.stdout)
 
 
 def test_verify_usage_errors():
     proc = tsunagu("audit", "verify")
     expect(proc.returncode == 2 and "--db" in proc.stderr, proc.stderr)
+    # a wrong path is an error, not a new (empty, "whole") database
     proc = tsunagu("audit", "verify", "--db", "/nonexistent/dir/x.db")
-    expect(proc.returncode == 1, proc.returncode)
+    expect(proc.returncode == 2 and "no database at /nonexistent/dir/x.db" in proc.stderr, proc.stderr)
+    expect(not os.path.exists("/nonexistent/dir/x.db"), "nothing created")
 
 
 def test_audit_endpoints_for_coordinators():
@@ -76,7 +93,8 @@ def test_audit_endpoints_for_coordinators():
         make_history(d, cases=2)
         d.get("/v1/cases?limit=5", who="nurse")
         r = d.get("/v1/audit/verify", who="coordinator")
-        expect(r.status == 200 and r.json == {"ok": True, "events": 6, "broken_at": None, "reason": None}, r)
+        expect(r.status == 200 and r.json == {"ok": True, "events": admin_events(d) + 6, "broken_at": None,
+                                              "reason": None}, r)
         expect(d.get("/v1/audit/verify", who="nurse").status == 403, "coordinators only")
         access = d.get("/v1/audit/access", who="coordinator").json["items"]
         whats = {a["what"] for a in access}
@@ -121,9 +139,9 @@ def test_purge_erases_personal_data_and_keeps_counts_and_the_chain():
         old = d.post("/v1/cases", pharmacy_referral(name="古い 人"), who="pharmacist").json["id"]
         recent = d.post("/v1/cases", pharmacy_referral(name="最近 人"), who="pharmacist").json["id"]
         still_open = d.post("/v1/cases", pharmacy_referral(name="継続 人"), who="pharmacist").json["id"]
+        d.post("/v1/cases/%s/notes" % old, {"text": "本人の事情メモ"}, who="nurse")
         close_case(d, old, link=True)
         close_case(d, recent)
-        d.post("/v1/cases/%s/notes" % old, {"text": "本人の事情メモ"}, who="nurse")
         d.stop()
         conn = sqlite3.connect(d.db)
         conn.execute("UPDATE provisions SET at = at - 4 * 365 * 86400 * 1000000 WHERE case_id = ?", (old,))

@@ -188,3 +188,181 @@ def test_dates_that_happened_are_past_and_planned_ones_future_and_texts_are_plai
         pw = ok(d.get("/v1/pathways/pharmacy", who="pharmacist"))
         when = {f["name"]: f.get("when") for f in pw["fields"]}
         expect(when["contact_on"] == "past" and when["follow_up_on"] == "future", when)
+
+
+def add_user(d, org, role, name, *extra):
+    proc = tsunagu("user", "add", "--config", d.config, "--org", org, "--role", role, "--name", name, *extra)
+    expect(proc.returncode == 0, proc.stdout + proc.stderr)
+    lines = proc.stdout.strip().splitlines()
+    return lines[0].split()[1], lines[-1]
+
+
+def closed_case(d, **extra):
+    cid = ok(d.post("/v1/cases", pharmacy_referral(**extra), who="pharmacist"), 201)["id"]
+    ok(act(d, cid, "accept", "nurse"))
+    ok(act(d, cid, "close", "nurse", {"outcome": "self_managed"}))
+    return cid
+
+
+def test_closed_and_purged_cases_stay_closed():
+    with Daemon() as d:
+        cid = closed_case(d)
+        r = d.post("/v1/cases/%s/notes" % cid, {"text": "後から"}, who="nurse")
+        expect(r.status == 409 and r.json["error"]["code"] == "case_closed", r)
+        r = d.request("PATCH", "/v1/cases/%s/subject" % cid, {"phone": "0193-11-1111"}, who="nurse")
+        expect(r.status == 409 and r.json["error"]["code"] == "case_closed", r)
+        _, admin = add_user(d, "support-centre", "admin,nurse", "管理者 木村")
+        r = d.request("PATCH", "/v1/cases/%s/subject" % cid, {"phone": "0193-11-1111"}, token=admin)
+        expect(r.status == 422 and r.json["error"]["field"] == "reason", r)
+        r = d.request("PATCH", "/v1/cases/%s/subject" % cid, {"phone": "0193-11-1111", "reason": "本人からの訂正の求め"},
+                      token=admin)
+        expect(ok(r)["subject"]["phone"] == "0193-11-1111", r)
+        events = ok(d.get("/v1/cases/%s/events" % cid, who="nurse"))["items"]
+        expect(events[-1]["action"] == "correct_subject" and events[-1]["data"]["reason"] == "本人からの訂正の求め",
+               events[-1])
+        # an admin of the referring pharmacy is not the receiver
+        _, ph_admin = add_user(d, "pharmacy-hamayuri", "admin", "薬局 管理者")
+        r = d.request("PATCH", "/v1/cases/%s/subject" % cid, {"phone": "0193-22-2222", "reason": "x"}, token=ph_admin)
+        expect(r.status == 409, r)
+        d.stop()
+        # provision records older than three years no longer hold the case back
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE provisions SET at = 1 WHERE case_id = ?", (cid,))
+        conn.commit()
+        conn.close()
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect(proc.returncode == 0 and "purged 1 case" in proc.stdout, proc.stdout + proc.stderr)
+        d.start()
+        r = d.request("PATCH", "/v1/cases/%s/subject" % cid, {"phone": "0193-11-1111", "reason": "x"}, token=admin)
+        expect(r.status == 409 and r.json["error"]["code"] == "case_purged", r)
+        d.stop()
+        # personal data that reached a purged case (an older version let it) is erased by the next purge
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE notes SET text = '戻ってきたメモ' WHERE case_id = ?", (cid,))
+        conn.execute("INSERT INTO notes(id, case_id, user_id, org, visibility, text, at) VALUES "
+                     "('m_late', ?, 'u_x', 'support-centre', 'organisation', '遅れて届いたメモ', 1)", (cid,))
+        conn.commit()
+        conn.close()
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect(proc.returncode == 0 and "purged 1 case" in proc.stdout, proc.stdout + proc.stderr)
+        expect(d.db_rows("SELECT count(*) FROM notes WHERE case_id = ? AND text IS NOT NULL", (cid,)) == [(0,)],
+               "erased again")
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect("purged 0 cases" in proc.stdout, proc.stdout)
+
+
+def test_erasure_on_request_keeps_counts_the_chain_and_the_provision_records():
+    with Daemon() as d:
+        first = closed_case(d, name="消去 花子", fields={"concern": "isolation", "referral_note": "x"})
+        still_open = ok(d.post("/v1/cases", pharmacy_referral(name="消去 花子"), who="pharmacist"), 201)["id"]
+        sid = d.db_rows("SELECT subject_id FROM cases WHERE id = ?", (first,))[0][0]
+        _, admin = add_user(d, "support-centre", "admin", "管理者 木村")
+        # by case id: that closed case alone
+        r = d.post("/v1/subjects/%s/erase" % first, {"reason": "本人の求め"}, token=admin)
+        expect(r.status == 200 and r.json == {"erased": 1}, r)
+        expect(d.db_rows("SELECT data FROM subjects WHERE id = ?", (sid,)) == [(None,)], "erased")
+        names = d.db_rows("SELECT subject_name FROM provisions WHERE case_id = ?", (first,))
+        expect(names == [("消去 花子",)], names)
+        expect(d.post("/v1/subjects/%s/erase" % first, {"reason": "x"}, who="nurse").status == 403, "admins only")
+        expect(d.post("/v1/subjects/%s/erase" % first, {}, token=admin).status == 422, "a reason is required")
+        # an open case: nothing is erased until it closes
+        proc = tsunagu("subject", "erase", "--person", still_open, "--reason", "本人の求め", "--config", d.config)
+        expect(proc.returncode == 2 and still_open in proc.stderr, proc.stderr)
+        r = d.post("/v1/subjects/%s/erase" % still_open, {"reason": "本人の求め"}, token=admin)
+        expect(r.status == 409 and r.json["error"]["code"] == "case_open", r)
+        ok(act(d, still_open, "withdraw", "pharmacist", {"reason": "本人の求め"}))
+        proc = tsunagu("subject", "erase", "--person", still_open, "--reason", "本人の求め", "--config", d.config)
+        expect(proc.returncode == 0 and "erased the personal data of 1 case" in proc.stdout, proc.stdout + proc.stderr)
+        who = d.db_rows("SELECT action FROM events WHERE case_id = '' AND action = 'subject_erased'")
+        expect(len(who) == 2, who)
+        expect(d.db_rows("SELECT count(*) FROM cases") == [(2,)], "counts stay")
+        d.stop()
+        proc = tsunagu("audit", "verify", "--config", d.config)
+        expect(proc.returncode == 0, proc.stdout)
+
+
+def test_files_and_commands_that_cannot_mislead():
+    with Daemon() as d:
+        cid, _ = linked_case(d)
+        ok(d.post("/v1/resources", {"name": {"ja": "=1+1"}, "category": "participation", "provider": "cafe-tsunagaru"},
+                  who="cafe"), 201)
+        d.stop()
+        mode = stat.S_IMODE(os.stat(d.db).st_mode)
+        expect(mode == 0o600, oct(mode))
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(d.db + suffix):
+                expect(stat.S_IMODE(os.stat(d.db + suffix).st_mode) == 0o600, suffix)
+        out = os.path.join(d.tmp, "hsds")
+        proc = tsunagu("resources", "export", "--config", d.config, "--format", "csv", "--out", out)
+        expect(proc.returncode == 0, proc.stderr)
+        text = open(os.path.join(out, "service.csv"), encoding="utf-8-sig").read()
+        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+        expect("'=1+1" in cells and "=1+1" not in cells, [c for c in cells if "1+1" in c])
+        fresh = os.path.join(d.tmp, "back.db")
+        open(fresh, "w").close()
+        proc = tsunagu("resources", "import", "--config", d.config, "--db", fresh, out)
+        expect(proc.returncode == 0, proc.stderr)
+        names = [json.loads(r[0])["name"]["ja"] for r in sqlite3.connect(fresh).execute("SELECT data FROM resources")]
+        expect("=1+1" in names, "the name reads back as it was")
+        # a wrong path is an error, for every command but serve
+        missing = os.path.join(d.tmp, "nowhere.db")
+        for args in (("audit", "verify", "--db", missing), ("report", "funnel", "--db", missing),
+                     ("user", "list", "--config", d.config, "--db", missing),
+                     ("notifications", "list", "--db", missing)):
+            proc = tsunagu(*args)
+            expect(proc.returncode == 2 and "no database at " + missing in proc.stderr, (args, proc.stderr))
+            expect(not os.path.exists(missing), args)
+        # an empty database proves nothing
+        empty = os.path.join(d.tmp, "empty.db")
+        open(empty, "w").close()
+        proc = tsunagu("audit", "verify", "--db", empty)
+        expect(proc.returncode == 3 and "ok" not in proc.stdout.lower(), proc.stdout)
+        # serve says loudly that it made a new database
+        d2 = Daemon()
+        try:
+            d2.start()
+            expect("NEW, EMPTY database" in d2.stderr(), d2.stderr())
+        finally:
+            d2.cleanup()
+
+
+def test_roles_fit_the_organisation_and_a_leaving_nurse_hands_over():
+    with Daemon() as d:
+        proc = tsunagu("user", "add", "--config", d.config, "--org", "pharmacy-hamayuri", "--role", "nurse",
+                       "--name", "誤り")
+        expect(proc.returncode == 2 and "nurse role is for organisations of the kinds support_centre" in proc.stderr,
+               proc.stderr)
+        for org, role in (("city-care", "pharmacist"), ("support-centre", "checkup_staff"), ("cafe-tsunagaru", "coordinator")):
+            proc = tsunagu("user", "add", "--config", d.config, "--org", org, "--role", role, "--name", "x")
+            expect(proc.returncode == 2, (org, role, proc.stderr))
+        leaver, leaver_token = add_user(d, "support-centre", "nurse", "保健師 退職予定")
+        colleague, _ = add_user(d, "support-centre", "nurse", "保健師 後任")
+        expired, _ = add_user(d, "support-centre", "nurse", "保健師 期限", "--expires", "1")
+        cids = []
+        for i in range(2):
+            cid = ok(d.post("/v1/cases", pharmacy_referral(name="引継 %d" % i), who="pharmacist"), 201)["id"]
+            ok(act(d, cid, "accept", "nurse"))
+            ok(d.post("/v1/cases/%s/assign" % cid, {"user": leaver}, who="nurse"))
+            cids.append(cid)
+        listed = tsunagu("user", "list", "--config", d.config).stdout.splitlines()
+        expect(listed[0].split("\t")[:3] == ["id", "organisation", "roles"], listed[0])
+        proc = tsunagu("user", "revoke", leaver, "--config", d.config)
+        expect(proc.returncode == 0 and all(c in proc.stdout for c in cids) and "user reassign" in proc.stdout,
+               proc.stdout)
+        # until reassigned, the cases are in everyone's inbox of the centre
+        mine = [c["id"] for c in ok(d.get("/v1/cases?inbox=me", who="nurse2"))["items"]]
+        expect(all(c in mine for c in cids), mine)
+        r = d.post("/v1/cases/%s/assign" % cids[0], {"user": leaver}, who="nurse")
+        expect(r.status == 422 and r.json["error"]["field"] == "user", "not to a revoked user")
+        _, admin = add_user(d, "support-centre", "admin", "管理者 木村")
+        r = d.post("/v1/users/%s/reassign" % leaver, {"to": colleague}, token=admin)
+        expect(ok(r)["moved"] == cids, r)
+        expect(all(ok(d.get("/v1/cases/" + c, who="nurse"))["assignee"] == colleague for c in cids), "moved")
+        expect(d.post("/v1/users/%s/reassign" % leaver, {"to": None}, who="nurse").status == 403, "admins only")
+        _, other_admin = add_user(d, "pharmacy-hamayuri", "admin", "薬局 管理者")
+        expect(d.post("/v1/users/%s/reassign" % colleague, {"to": None}, token=other_admin).status == 404,
+               "another organisation's user is not there")
+        events = [r[0] for r in d.db_rows("SELECT action FROM events WHERE case_id = '' ORDER BY seq")]
+        for a in ("user_added", "user_revoked", "cases_reassigned", "pathway_published"):
+            expect(a in events, (a, events))
+        expect(d.db_rows("SELECT count(*) FROM users WHERE id = ?", (expired,)) == [(1,)], "added")

@@ -328,6 +328,7 @@ def test_hsds_export_then_import_reproduces_the_directory_in_json_and_csv():
                      "service_area.csv", "location.csv", "address.csv", "service_at_location.csv", "taxonomy.csv",
                      "taxonomy_term.csv", "attribute.csv"]), os.listdir(source))
             fresh = os.path.join(d.tmp, "fresh-%s.db" % form)
+            open(fresh, "w").close()  # an empty file is a database to set up; a missing one is a wrong path
             proc = tsunagu("resources", "import", "--config", d.config, "--db", fresh, source)
             expect(proc.returncode == 0 and json.loads(proc.stdout) == {"created": 25, "updated": 0, "unchanged": 0},
                    (form, proc.stdout, proc.stderr))
@@ -350,6 +351,7 @@ def test_hsds_import_names_file_line_column_and_imports_nothing_on_any_error():
         tables = os.path.join(d.tmp, "tables")
         shutil.copytree(path("tests", "fixtures", "hsds"), tables)
         db = os.path.join(d.tmp, "other.db")
+        open(db, "w").close()
         proc = tsunagu("resources", "import", "--config", d.config, "--db", db, tables)
         expect(proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr))
         err = proc.stderr
@@ -457,6 +459,7 @@ def test_link_changes_drive_the_pathway_through_on_link_and_links_counts():
         open(pharmacy, "w", encoding="utf-8").write(text.replace(old, "    inbox: assignee\n" + ON_LINK, 1))
         cfg = open(d.config, encoding="utf-8").read().replace("pathways: " + path("pathways"), "pathways: " + pathways)
         open(d.config, "w", encoding="utf-8").write(cfg)
+        d.stop()
         d.start()
         cid = contacted_pharmacy_case(d)
         names_now = [a["name"] for a in ok(d.get("/v1/cases/" + cid, who="nurse"))["actions"]]

@@ -27,7 +27,7 @@ static struct store *open_temp(char *dir)
 	char *path = xasprintf("%s/t.db", dir);
 	struct store *s = NULL;
 	char *err = NULL;
-	CHECK_INT(store_open(path, &s, &err), 0);
+	CHECK_INT(store_open(path, STORE_CREATE, &s, NULL, &err), 0);
 	free(path);
 	return s;
 }
