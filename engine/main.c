@@ -5,7 +5,10 @@
  */
 #include "api.h"
 #include "cli.h"
+#include "store.h"
+#include "version.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +44,10 @@ int main(int argc, char **argv)
 		list_commands(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("tsunagu %s (database schema %d)\n", TSUNAGU_VERSION, STORE_SCHEMA_VERSION);
+		return EXIT_OK;
+	}
 	/* Noun-verb commands ("user add") take two words; the others one. */
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		const struct cli_command *cmd = commands[i];
@@ -61,11 +68,17 @@ int main(int argc, char **argv)
 		if (!strncmp(commands[i]->name, argv[1], len) && commands[i]->name[len] == ' ')
 			noun_known = 1;
 	if (noun_known) {
-		fprintf(stderr, "tsunagu %s: expected one of:\n", argv[1]);
+		/* `tsunagu user --help` lists the noun's verbs as help (exit 0); a missing or unknown verb is a usage error. */
+		bool help = argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
+		FILE *out = help ? stdout : stderr;
+		fprintf(out, help ? "tsunagu %s:\n" : "tsunagu %s: expected one of:\n", argv[1]);
 		for (size_t i = 0; i < N_COMMANDS; i++)
 			if (!strncmp(commands[i]->name, argv[1], len) && commands[i]->name[len] == ' ')
-				fprintf(stderr, "  tsunagu %s %s\n", commands[i]->name, commands[i]->usage);
-		return EXIT_USAGE;
+				fprintf(out, "  tsunagu %s %s\n      %s\n", commands[i]->name, commands[i]->usage,
+					commands[i]->summary);
+		if (help)
+			fprintf(out, "Run 'tsunagu %s VERB --help' for a verb's options.\n", argv[1]);
+		return help ? EXIT_OK : EXIT_USAGE;
 	}
 	fprintf(stderr, "tsunagu: unknown command '%s'\n\n", argv[1]);
 	list_commands(stderr);

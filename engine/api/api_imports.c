@@ -34,7 +34,13 @@ void api_import_checkup(struct api_request *r)
 			  "この役割・機関では健診結果を取り込めません");
 		return;
 	}
-	json_t *report = checkup_import(&f, pw, r->http->body, r->http->body_len,
+	const char *apply = api_query(r, "apply_changes");
+	if (apply && strcmp(apply, "true") && strcmp(apply, "false")) {
+		api_error(r, 422, "invalid_field", "apply_changes", "apply_changes must be true or false",
+			  "apply_changes は true か false で指定してください");
+		return;
+	}
+	json_t *report = checkup_import(&f, pw, r->http->body, r->http->body_len, apply && !strcmp(apply, "true"),
 					clock_local_date(r->core->clock, r->http->now), &err);
 	if (!report)
 		api_refuse(r, &err);

@@ -40,6 +40,14 @@ const struct config_adapters cli_adapters = {
 	.host = adapter_settings_host,
 };
 
+void cli_print_refusal(const struct cli_command *cmd, const struct refusal *why)
+{
+	for (size_t i = 0; i < refusal_count(why); i++) {
+		struct refusal_item it = refusal_at(why, i);
+		fprintf(stderr, "tsunagu %s: %s%s%s\n", cmd->name, it.field ? it.field : "", it.field ? ": " : "", it.message);
+	}
+}
+
 int cli_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {

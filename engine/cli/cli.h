@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core.h"
 #include "daemon.h"
+#include "refusal.h"
 
 enum {
 	EXIT_OK = 0,
@@ -71,6 +72,9 @@ struct cli_env {
 int cli_env_open(struct cli_env *env, const struct cli_command *cmd, unsigned needs, const char *config,
 		 const char *db);
 void cli_env_close(struct cli_env *env);
+
+/* Prints every problem of a refusal, one line each, as "tsunagu CMD: FIELD: message". */
+void cli_print_refusal(const struct cli_command *cmd, const struct refusal *why);
 
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);

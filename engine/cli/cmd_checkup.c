@@ -24,6 +24,7 @@ struct import_run {
 	json_t *report;
 	struct refusal why;
 	char *unpublished;         /* why the pathway version could not be recorded */
+	bool apply;                /* --apply-changes */
 };
 
 static int import_file(void *ctx)
@@ -31,7 +32,7 @@ static int import_file(void *ctx)
 	struct import_run *r = ctx;
 	if (core_publish_pathway(r->core, r->pw, r->flow.now, &r->unpublished))
 		return -1;
-	r->report = checkup_import(&r->flow, r->pw, r->data, r->len, clock_local_date(r->core->clock, r->flow.now),
+	r->report = checkup_import(&r->flow, r->pw, r->data, r->len, r->apply, clock_local_date(r->core->clock, r->flow.now),
 				   &r->why);
 	return r->report ? 0 : -1;
 }
@@ -41,17 +42,19 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
 		{ "user", required_argument, NULL, 'u' }, { "pathway", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "apply-changes", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *config = NULL, *db = NULL, *user_id = NULL, *pathway = "health-checkup";
+	bool apply = false;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:d:u:p:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:u:p:ah", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
 		case 'u': user_id = optarg; break;
 		case 'p': pathway = optarg; break;
+		case 'a': apply = true; break;
 		case 'h':
 			cli_usage(&cmd_checkup_import, stdout);
 			return EXIT_OK;
@@ -74,7 +77,7 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 		return rc;
 	}
 	struct store_user user = { 0 };
-	struct import_run run = { .core = &env.core, .data = data, .len = len };
+	struct import_run run = { .core = &env.core, .data = data, .len = len, .apply = apply };
 	rc = EXIT_USAGE;
 	run.pw = pathway_set_find(&env.cfg->pathways, pathway);
 	if (!run.pw || !run.pw->eligibility) {
@@ -98,7 +101,7 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 		if (run.unpublished)
 			fprintf(stderr, "tsunagu checkup import: %s\n", run.unpublished);
 		else if (run.why.code && strcmp(run.why.code, "storage_unavailable"))
-			fprintf(stderr, "tsunagu checkup import: %s\n", run.why.message);
+			cli_print_refusal(&cmd_checkup_import, &run.why);
 		else
 			fprintf(stderr, "tsunagu checkup import: the database could not save the import: %s\n",
 				store_errmsg(env.core.store));
@@ -123,10 +126,12 @@ out:
 
 const struct cli_command cmd_checkup_import = {
 	.name = "checkup import",
-	.usage = "FILE --config FILE --user USER_ID [--db PATH] [--pathway ID]",
+	.usage = "FILE --config FILE --user USER_ID [--db PATH] [--pathway ID] [--apply-changes]",
 	.summary = "Import checkup results (CSV, UTF-8 or CP932): open the cases the pathway's rule selects.",
 	.help = "  --user USER_ID  the checkup staff member the cases are opened by\n"
 		"  --pathway ID    default health-checkup\n"
+		"  --apply-changes a row imported before whose values changed is applied: a recorded correction\n"
+		"                  of its open case, or a new case where the rule now routes the person elsewhere\n"
 		"Prints the report as JSON. Exit 0, or 3 when any row was refused (the others are imported).\n",
 	.run = run_import,
 };

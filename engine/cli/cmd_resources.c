@@ -130,10 +130,13 @@ static int run_export(const struct cli_context *ctx, int argc, char **argv)
 	char *err = NULL;
 	rc = EXIT_RUNTIME;
 	if (csv) {
-		if (hsds_export_csv(cfg, &env.clock, store, o.out, &err))
+		if (hsds_export_csv(cfg, &env.clock, store, o.out, &err)) {
 			fprintf(stderr, "tsunagu resources export: %s\n", err);
-		else
+		} else {
+			printf("wrote the directory (%lld resources) as HSDS CSV tables to %s\n",
+			       (long long)store_resources_count(store), o.out);
 			rc = EXIT_OK;
+		}
 	} else {
 		json_t *page = hsds_export_json(cfg, &env.clock, store);
 		char *text = page ? json_dumps(page, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -149,6 +152,9 @@ static int run_export(const struct cli_context *ctx, int argc, char **argv)
 					strerror(errno));
 			else
 				rc = EXIT_OK;
+			if (rc == EXIT_OK && o.out)
+				printf("wrote the directory (%zu resources) as HSDS JSON to %s\n",
+				       json_array_size(json_object_get(page, "contents")), o.out);
 		}
 		free(text);
 		json_decref(page);

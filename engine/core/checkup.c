@@ -121,9 +121,12 @@ static json_t *row_body(const struct pathway *pw, const struct config *cfg, char
 		int n = option_number(val);
 		if (n && (size_t)n <= f->n_values)
 			text = f->values[n - 1];
-		for (size_t k = 0; !text && k < f->n_values; k++)
-			if (!strcmp(f->values[k], val))
+		/* The code, or the label printed on the form. */
+		for (size_t k = 0; !text && k < f->n_values; k++) {
+			const struct pw_text *label = pathway_value_title(f, f->values[k]);
+			if (!strcmp(f->values[k], val) || (label && !strcmp(label->ja, val)))
 				text = f->values[k];
+		}
 		if (!text) {
 			struct buf opts;
 			buf_init(&opts);
@@ -169,6 +172,7 @@ static const char *column_of(const char *field)
 struct report {
 	json_t *opened, *not_eligible, *unchanged, *changed, *refused;
 	int rows;
+	bool apply;                /* apply changed rows (see changed_row) */
 };
 
 static void refuse(struct report *rep, int line, const char *column, const char *code, const char *en, const char *ja)
@@ -176,6 +180,142 @@ static void refuse(struct report *rep, int line, const char *column, const char 
 	json_t *r = json_pack("{s:i, s:s, s:s, s:s}", "row", line, "code", code, "message", en, "message_ja", ja);
 	json_object_set_new(r, "column", column ? json_string(column) : json_null());
 	json_array_append_new(rep->refused, r);
+}
+
+/*
+ * Records a row's import, opening its case when the rule says so; `follows`
+ * names the closed case a corrected row reopens the person's journey after.
+ */
+static int open_row(const struct flow *f, const struct pathway *pw, const struct cm_open *open, int line,
+		    const char *person, const char *when, const char *digest, const json_t *cells, const char *follows,
+		    date_days today, struct report *rep)
+{
+	bool yes = cm_eligible(pw, open, today);
+	struct case_record c = { 0 };
+	int ret = -1;
+	if (yes && flow_open_case(f, pw, open, &c))
+		goto out;
+	if (store_import_put(f->core->store, pw->id, person, when, digest, yes ? c.id : NULL, yes, cells, f->now))
+		goto out;
+	if (yes) {
+		json_t *r = json_pack("{s:i, s:s, s:s, s:s}", "row", line, "case_id", c.id, "state", c.state, "receiver",
+				      c.receiver_org ? c.receiver_org : "");
+		if (follows)
+			json_object_set_new(r, "follows", json_string(follows));
+		json_array_append_new(rep->opened, r);
+	} else {
+		json_array_append_new(rep->not_eligible, json_pack("{s:i}", "row", line));
+	}
+	ret = 0;
+out:
+	case_record_release(&c);
+	return ret;
+}
+
+/* The columns whose value differs between two imports of a row; NULL when the first was not kept. */
+static json_t *changed_columns(const json_t *before, const json_t *now)
+{
+	if (!json_is_object(before))
+		return NULL;
+	json_t *out = json_array();
+	for (int i = 0; columns[i]; i++) {
+		const char *a = json_string_value(json_object_get(before, columns[i]));
+		const char *b = json_string_value(json_object_get(now, columns[i]));
+		if (!a || !b || strcmp(a, b))
+			json_array_append_new(out, json_string(columns[i]));
+	}
+	return out;
+}
+
+/* Is a column one of the person's details (name, kana, birth_date, sex, phone, area)? */
+static bool subject_column(const char *col)
+{
+	return vocab_lookup(subject_field_names, col) >= 0;
+}
+
+/* The state a case entered on opening (its first event's). Caller frees; NULL when unreadable. */
+static int first_state(void *ctx, const struct store_event *ev)
+{
+	char **out = ctx;
+	*out = xstrdup(ev->to_state);
+	return 1;
+}
+
+/*
+ * A row imported before whose values changed. Reported with its changed
+ * columns; with the `apply` flag, applied: an open case takes the change as a
+ * recorded correction (the person's details and the questionnaire's fields);
+ * a closed case, or a row that opened none, opens a new case where the rule
+ * now routes the person elsewhere (a new case following the closed one).
+ */
+static int changed_row(const struct flow *f, const struct pathway *pw, const struct cm_open *open, int line,
+		       const char *case_old, const json_t *cells_old, const json_t *cells, const char *digest,
+		       date_days today, struct report *rep)
+{
+	json_t *cols = changed_columns(cells_old, cells);
+	json_t *r = json_pack("{s:i, s:o, s:o}", "row", line, "case_id", case_old ? json_string(case_old) : json_null(),
+			      "columns", cols ? cols : json_null());
+	json_array_append_new(rep->changed, r);
+	if (!rep->apply)
+		return 0;
+	const char *person = json_string_value(json_object_get(cells, "person_id"));
+	const char *when = json_string_value(json_object_get(open->fields, "checkup_date"));
+	struct flow_case l = { 0 };
+	struct refusal why = { 0 };
+	int ret = -1, got = case_old ? flow_case_load(f, case_old, &l) : 1;
+	if (got < 0)
+		goto out;
+	if (got == 0 && !cm_closed(l.pw, &l.c)) {
+		/* The open case takes the corrected values, each kind through its own recorded correction. */
+		json_t *subject = json_object(), *fields = json_object();
+		size_t i;
+		json_t *col;
+		json_array_foreach(cols ? cols : json_array(), i, col) {
+			const char *name = json_string_value(col);
+			if (subject_column(name))
+				json_object_set(subject, name, json_object_get(open->subject, name) ? json_object_get(open->subject, name)
+												 : json_null());
+			else if (json_object_get(open->fields, name))
+				json_object_set(fields, name, json_object_get(open->fields, name));
+		}
+		if (!cols) {
+			json_object_update(subject, open->subject);
+			json_object_update(fields, open->fields);
+		}
+		int rc = FLOW_DONE;
+		if (json_object_size(subject))
+			rc = flow_correct_subject(f, &l, subject, &why);
+		if (rc == FLOW_DONE && json_object_size(fields))
+			rc = flow_correct_fields(f, &l, fields, &why);
+		json_decref(subject);
+		json_decref(fields);
+		if (rc == FLOW_FAILED)
+			goto out;
+		json_object_set_new(r, "applied", json_string(rc == FLOW_DONE ? "corrected" : "refused"));
+		if (rc == FLOW_REFUSED)
+			json_object_set_new(r, "reason", json_string(why.message));
+		ret = rc == FLOW_DONE ? store_import_put(f->core->store, pw->id, person, when, digest, case_old, true, cells,
+							  f->now) : 0;
+		goto out;
+	}
+	/* A closed case, or none: open a new one when the rule now routes the person elsewhere. */
+	char *was = NULL;
+	if (got == 0 && store_events_for_case(f->core->store, l.c.id, first_state, &was))
+		goto out;
+	bool eligible = cm_eligible(pw, open, today);
+	bool elsewhere = eligible && (!was || strcmp(was, pw->states[open->state].name));
+	free(was);
+	if (!elsewhere) {
+		json_object_set_new(r, "applied", json_string("recorded"));
+		ret = store_import_put(f->core->store, pw->id, person, when, digest, case_old, got == 0, cells, f->now);
+		goto out;
+	}
+	json_object_set_new(r, "applied", json_string("opened"));
+	ret = open_row(f, pw, open, line, person, when, digest, cells, case_old, today, rep);
+out:
+	refusal_release(&why);
+	flow_case_release(&l);
+	return ret;
 }
 
 /* One data row: 0 done (whatever the outcome), -1 on a storage failure. */
@@ -189,6 +329,7 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 	struct refusal err = { 0 };
 	json_t *body = NULL;
 	char *digest_old = NULL, *case_old = NULL;
+	json_t *cells_old = NULL;
 	int ret = 0;
 	for (int i = 0; i < N_COLUMNS; i++)
 		v[i] = trimmed(row->cells[map[i]]);
@@ -210,34 +351,21 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 	buf_release(&canon);
 	const char *person = v[1];
 	const char *when = json_string_value(json_object_get(open.fields, "checkup_date"));
-	int rc = store_import_get(f->core->store, pw->id, person, when, &digest_old, &case_old);
+	json_t *cells = json_object();
+	for (int i = 0; i < N_COLUMNS; i++)
+		json_object_set_new(cells, columns[i], json_string(v[i]));
+	int rc = store_import_get(f->core->store, pw->id, person, when, &digest_old, &case_old, &cells_old);
 	if (rc < 0) {
 		ret = -1;
-		goto out;
+	} else if (rc == 0 && !strcmp(digest_old, digest)) {
+		json_array_append_new(rep->unchanged, json_pack("{s:i, s:o}", "row", row->line, "case_id",
+								case_old ? json_string(case_old) : json_null()));
+	} else if (rc == 0) {
+		ret = changed_row(f, pw, &open, row->line, case_old, cells_old, cells, digest, today, rep);
+	} else {
+		ret = open_row(f, pw, &open, row->line, person, when, digest, cells, NULL, today, rep);
 	}
-	if (rc == 0) {
-		json_t *r = json_pack("{s:i, s:o}", "row", row->line, "case_id", case_old ? json_string(case_old) : json_null());
-		json_array_append_new(strcmp(digest_old, digest) ? rep->changed : rep->unchanged, r);
-		goto out;
-	}
-	bool yes = cm_eligible(pw, &open, today);
-	struct case_record c = { 0 };
-	if (yes && flow_open_case(f, pw, &open, &c)) {
-		case_record_release(&c);
-		ret = -1;
-		goto out;
-	}
-	if (store_import_put(f->core->store, pw->id, person, when, digest, yes ? c.id : NULL, yes, f->now)) {
-		case_record_release(&c);
-		ret = -1;
-		goto out;
-	}
-	if (yes)
-		json_array_append_new(rep->opened, json_pack("{s:i, s:s, s:s, s:s}", "row", row->line, "case_id", c.id,
-							     "state", c.state, "receiver", c.receiver_org ? c.receiver_org : ""));
-	else
-		json_array_append_new(rep->not_eligible, json_pack("{s:i}", "row", row->line));
-	case_record_release(&c);
+	json_decref(cells);
 out:
 	for (int i = 0; i < N_COLUMNS; i++)
 		free(v[i]);
@@ -245,6 +373,7 @@ out:
 	free(e.message_ja);
 	free(digest_old);
 	free(case_old);
+	json_decref(cells_old);
 	json_decref(body);
 	cm_open_release(&open);
 	refusal_release(&err);
@@ -252,7 +381,7 @@ out:
 }
 
 json_t *checkup_import(const struct flow *f, const struct pathway *pw,
-		       const char *data, size_t len, date_days today, struct refusal *err)
+		       const char *data, size_t len, bool apply_changes, date_days today, struct refusal *err)
 {
 	size_t text_len = 0;
 	char *text = csvin_decode(data, len, &text_len);
@@ -273,31 +402,33 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw,
 	int map[N_COLUMNS];
 	for (int i = 0; i < N_COLUMNS; i++)
 		map[i] = -1;
+	/* Every problem of the header at once: a file exported wrongly usually has several. */
+	int bad = 0;
 	for (size_t k = 0; k < header.n; k++) {
 		char *name = trimmed(header.cells[k]);
 		int i = vocab_lookup(columns, name);
 		if (i < 0) {
 			refusal_set(err, "unknown_column", name, "unknown column '%s' in the header (line 1, column %zu)", name, k + 1);
 			refusal_ja(err, "見出しの列「%s」（1 行目 %zu 列目）は知らない列です", name, k + 1);
-			free(name);
-			goto out;
-		}
-		if (map[i] >= 0) {
+			bad++;
+		} else if (map[i] >= 0) {
 			refusal_set(err, "duplicate_column", name, "column '%s' appears twice in the header", name);
 			refusal_ja(err, "見出しに列「%s」が 2 回あります", name);
-			free(name);
-			goto out;
+			bad++;
+		} else {
+			map[i] = (int)k;
 		}
-		map[i] = (int)k;
 		free(name);
 	}
 	for (int i = 0; i < N_COLUMNS; i++)
 		if (map[i] < 0) {
 			refusal_set(err, "missing_column", columns[i], "the header lacks the column '%s'", columns[i]);
 			refusal_ja(err, "見出しに列「%s」がありません", columns[i]);
-			goto out;
+			bad++;
 		}
-	struct report rep = { json_array(), json_array(), json_array(), json_array(), json_array(), 0 };
+	if (bad)
+		goto out;
+	struct report rep = { json_array(), json_array(), json_array(), json_array(), json_array(), 0, apply_changes };
 	struct csv_row row;
 	int rc;
 	while ((rc = csvin_next(text, text_len, &pos, &line, &row)) == 0) {

@@ -12,17 +12,22 @@
 
 #include <jansson.h>
 
+#include <stdbool.h>
+
 #include "casemachine.h"
 #include "flow.h"
 
 #define CHECKUP_MAX_ROWS 100000
 
 /*
- * Imports data (len bytes) as the flow's actor into pathway pw. Returns
- * the report (caller decrefs), or NULL with *err: a problem of the whole file
- * (encoding, header) as a 4xx, or a storage failure as a 503.
+ * Imports data (len bytes) as the flow's actor into pathway pw. A row
+ * imported before whose values changed is reported with its changed columns;
+ * with apply_changes it is applied (a correction of an open case, or a new
+ * case where the rule now routes the person elsewhere). Returns the report
+ * (caller decrefs), or NULL with *err: every problem of the whole file
+ * (encoding, header), or storage_unavailable.
  */
 json_t *checkup_import(const struct flow *f, const struct pathway *pw,
-		       const char *data, size_t len, date_days today, struct refusal *err);
+		       const char *data, size_t len, bool apply_changes, date_days today, struct refusal *err);
 
 #endif

@@ -674,6 +674,30 @@ out:
 	return rc;
 }
 
+int flow_correct_fields(const struct flow *f, struct flow_case *l, const json_t *fields, struct refusal *why)
+{
+	if (cm_check_correct(l->pw, &l->c, l->parties, f->who.roles, false, why))
+		return FLOW_REFUSED;
+	long old_version = l->c.version;
+	json_t *merged = json_deep_copy(l->c.fields);
+	json_object_update(merged, (json_t *)fields);
+	json_decref(l->c.fields);
+	l->c.fields = merged;
+	l->c.version++;
+	l->c.updated_at = f->now;
+	json_t *changed = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)fields, key, v)
+		json_array_append_new(changed, json_string(key));
+	json_t *payload = json_pack("{s:o, s:O}", "changed", changed, "fields", fields);
+	int rc = save_case(f, &l->c, old_version, why);
+	if (rc == FLOW_DONE && append_note_event(f, &l->c, "correct_fields", payload))
+		rc = FLOW_FAILED;
+	json_decref(payload);
+	return rc;
+}
+
 int flow_note(const struct flow *f, struct flow_case *l, const json_t *body, json_t **note, struct refusal *why)
 {
 	const char *text, *visibility;

@@ -87,6 +87,13 @@ int flow_reassign_all(const struct flow *f, const char *from_user, const char *t
 /* Corrects the person's details from a partial subject; l->subject is the corrected one. */
 int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t *patch, struct refusal *why);
 
+/*
+ * Corrects case fields the opening set (a corrected checkup row): checked
+ * values merged into the case's fields, an event `correct_fields` naming them.
+ * The referring and receiving organisations, while the case is open.
+ */
+int flow_correct_fields(const struct flow *f, struct flow_case *l, const json_t *fields, struct refusal *why);
+
 /* Adds a note from a body {text, visibility}; *note is the note as the API shows it (caller decrefs). */
 int flow_note(const struct flow *f, struct flow_case *l, const json_t *body, json_t **note, struct refusal *why);
 

@@ -32,7 +32,7 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_REPORT_ROWS, ST_PERSON_CASES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_PURGE_IMPORTS, ST_REPORT_ROWS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
@@ -138,9 +138,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IDEM_GET] = "SELECT request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(user_id, key, request_hash, status, body, created_at) "
 			"VALUES (?,?,?,?,?,?)",
-	[ST_IMPORT_GET] = "SELECT row_digest, case_id FROM imports WHERE pathway = ? AND person_id = ? AND checkup_date = ?",
-	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at) "
-			  "VALUES (?,?,?,?,?,?,?)",
+	[ST_IMPORT_GET] = "SELECT row_digest, case_id, cells FROM imports WHERE pathway = ? AND person_id = ? AND checkup_date = ?",
+	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at, "
+			  "cells) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(pathway, person_id, checkup_date) DO UPDATE "
+			  "SET row_digest = ?4, case_id = ?5, eligible = ?6, imported_at = ?7, cells = ?8",
 	[ST_ACCESS_LIST] = "SELECT at, user_id, org, case_id, subject_id, what FROM access_log "
 			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
 	[ST_PROVISIONS_LIST] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, p.consent_basis, "
@@ -165,6 +166,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PURGE_NOTES] = "UPDATE notes SET text = NULL WHERE case_id = ?",
 	[ST_PURGE_IDEM] = "DELETE FROM idempotency WHERE instr(body, ?) > 0",
 	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ?, person_id = NULL, person_key = NULL WHERE id = ?",
+	[ST_PURGE_IMPORTS] = "UPDATE imports SET cells = NULL WHERE case_id = ?",
 	[ST_PURGE_LINKS] = "UPDATE links SET note = NULL, consent = NULL WHERE case_id = ?",
 	[ST_REPORT_ROWS] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
 			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
@@ -1651,7 +1653,7 @@ int store_timer_next(struct store *s, clock_us *due)
 /* ---- checkup imports ---- */
 
 int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
-		     char **digest, char **case_id)
+		     char **digest, char **case_id, json_t **cells)
 {
 	sqlite3_stmt *st = stmt(s, ST_IMPORT_GET);
 	if (!st)
@@ -1663,13 +1665,14 @@ int store_import_get(struct store *s, const char *pathway, const char *person_id
 	if (rc == 0) {
 		*digest = col_text(st, 0);
 		*case_id = col_text(st, 1);
+		*cells = col_json(st, 2);
 		sqlite3_reset(st);
 	}
 	return rc;
 }
 
 int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
-		     const char *digest, const char *case_id, bool eligible, clock_us now)
+		     const char *digest, const char *case_id, bool eligible, const json_t *cells, clock_us now)
 {
 	sqlite3_stmt *st = stmt(s, ST_IMPORT_PUT);
 	if (!st)
@@ -1681,6 +1684,7 @@ int store_import_put(struct store *s, const char *pathway, const char *person_id
 	bind_text(st, 5, case_id);
 	sqlite3_bind_int(st, 6, eligible);
 	sqlite3_bind_int64(st, 7, now);
+	bind_json(st, 8, cells);
 	return run(s, st);
 }
 
@@ -1830,6 +1834,9 @@ int store_purge_case(struct store *s, const struct case_record *c, const json_t 
 		return -1;
 	bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_LINKS)))
+		return -1;
+	bind_text(st, 1, c->id);
+	if (run(s, st) || !(st = stmt(s, ST_PURGE_IMPORTS)))
 		return -1;
 	bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_FIELDS)))

@@ -258,11 +258,12 @@ int store_timer_next(struct store *s, clock_us *due);
 
 /* ---- checkup imports: one case per (pathway, person, checkup date) ---- */
 
-/* 0 with the row's digest and case (NULL when it was not eligible), 1 when new. */
+/* 0 with the row's digest, case (NULL when it was not eligible) and cells (NULL before schema 6), 1 when new. */
 int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
-		     char **digest, char **case_id);
+		     char **digest, char **case_id, json_t **cells);
+/* Records (or, for a row imported before, replaces) the import of one row. */
 int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
-		     const char *digest, const char *case_id, bool eligible, clock_us now);
+		     const char *digest, const char *case_id, bool eligible, const json_t *cells, clock_us now);
 
 /* ---- the resource directory ---- */
 

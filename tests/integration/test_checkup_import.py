@@ -143,3 +143,45 @@ def test_possible_duplicate_persons_are_flagged_to_the_receiver_not_merged():
         again = d.post("/v1/cases", pharmacy_referral(), who="pharmacist2").json
         dups = d.get("/v1/cases/" + again["id"], who="nurse").json["possible_duplicates"]
         expect(dups == [{"reason": "same_kana_and_birth_date", "case_id": None}], dups)
+
+
+def test_every_missing_column_is_reported_at_once():
+    with Daemon() as d:
+        header = HEADER.replace(",needs_support", "").replace("phone,", "").replace("q1,", "qq1,")
+        r = post(d, (header + "\n").encode())
+        expect(r.status == 422, r)
+        problems = {(e["code"], e["field"]) for e in r.json["errors"]}
+        expect({("missing_column", "needs_support"), ("missing_column", "phone"), ("missing_column", "q1"),
+                ("unknown_column", "qq1")} <= problems, problems)
+
+
+def test_changed_rows_say_which_columns_and_can_be_applied():
+    with Daemon() as d:
+        lines = [row("C-1", "変更 一", "1948/03/02", answers="①,③,1,2,2,2,2,2,1,2,2,2,1,1,1"),  # to the nurse
+                 row("C-2", "変更 二", "1950/01/01")]                                        # a letter
+        rep = post(d, cp932(lines)).json
+        first = {o["row"]: o for o in rep["opened"]}
+        nurse_case, letter_case = first[2]["case_id"], first[3]["case_id"]
+        expect(first[3]["state"] == "information", first)
+        r = d.post("/v1/cases/%s/actions/letter_sent" % letter_case, {"fields": {"letter_sent_on": "2026-06-10"}},
+                   who="checkup")
+        expect(r.status == 200 and r.json["final"], r)
+        changed = [lines[0].replace("0193-00-0000", "0193-12-3456"), lines[1].rstrip(",") + ",1"]
+        changed[1] = row("C-2", "変更 二", "1950/01/01", needs="1")
+        rep = post(d, cp932(changed)).json
+        cols = {c["row"]: c["columns"] for c in rep["changed"]}
+        expect(cols == {2: ["phone"], 3: ["needs_support"]}, rep["changed"])
+        expect(d.db_rows("SELECT count(*) FROM cases")[0][0] == 2, "reported, not applied")
+        r = d.request("POST", "/v1/imports/checkup?apply_changes=true", raw_body=cp932(changed), who="checkup",
+                      headers={"Content-Type": "text/csv; charset=Shift_JIS"})
+        rep = r.json
+        applied = {c["row"]: c["applied"] for c in rep["changed"]}
+        expect(applied == {2: "corrected", 3: "opened"}, rep)
+        case = d.get("/v1/cases/" + nurse_case, who="life_nurse").json
+        expect(case["subject"]["phone"] == "0193-12-3456", case["subject"])
+        events = d.get("/v1/cases/%s/events" % nurse_case, who="life_nurse").json["items"]
+        expect(events[-1]["action"] == "correct_subject", [e["action"] for e in events])
+        new = [o for o in rep["opened"] if o.get("follows") == letter_case]
+        expect(len(new) == 1 and new[0]["state"] == "to_contact", rep["opened"])
+        again = post(d, cp932(changed)).json
+        expect(again["changed"] == [] and len(again["unchanged"]) == 2, again)
