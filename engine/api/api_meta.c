@@ -14,8 +14,12 @@ void api_healthz(struct api_request *r)
 		api_storage_error(r);
 		return;
 	}
-	api_reply_json(r, 200, json_pack("{s:s, s:i}", "status", "ok", "pathways",
-					 (int)r->core->cfg->pathways.n));
+	/* Degraded is still up: the reasons say what runs on an older version (200, so probes keep it). */
+	json_t *o = json_pack("{s:s, s:i}", "status", r->core->degraded ? "degraded" : "ok", "pathways",
+			      (int)r->core->cfg->pathways.n);
+	if (r->core->degraded)
+		json_object_set_new(o, "reasons", json_deep_copy(r->core->degraded));
+	api_reply_json(r, 200, o);
 }
 
 static json_t *names_of(uint32_t mask, const char *const *table, int count)

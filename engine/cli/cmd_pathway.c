@@ -7,6 +7,7 @@
 #include "hsds.h"
 #include "graph.h"
 #include "pathway.h"
+#include "store.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -25,11 +26,53 @@ static void print_pathway_summary(const struct pathway *pw)
 	       pw->version, pw->n_states, actions, timers, pw->title.ja);
 }
 
-static int check_config(const char *path)
+/*
+ * With the database: a pathway changed without a new version would stop serve,
+ * so it is an error here too; a broken file says which published version would run.
+ */
+static void check_against_database(const struct config *cfg, const char *db, struct diag *d)
+{
+	struct store *store = NULL;
+	char *err = NULL;
+	if (store_open(db, STORE_EXISTING, &store, NULL, &err)) {
+		diag_add(d, DIAG_ERROR, db, 0, 0, "%s", err);
+		free(err);
+		return;
+	}
+	for (size_t i = 0; i < cfg->pathways.n; i++) {
+		const struct pathway *pw = cfg->pathways.items[i];
+		char digest[65];
+		if (store_pathway_digest(store, pw->id, pw->version, digest) == 0 && strcmp(digest, pw->digest))
+			diag_add(d, DIAG_ERROR, pw->file, 0, 0,
+				 "pathway '%s' version %ld is already in use with other content in %s; raise 'version' to "
+				 "publish a change (serve would refuse to start)", pw->id, pw->version, db);
+	}
+	for (size_t i = 0; i < cfg->broken_pathways.n; i++) {
+		const struct pathway_broken *b = &cfg->broken_pathways.items[i];
+		long version = 0;
+		char *source = store_pathway_latest(store, b->id, &version);
+		if (source)
+			diag_add(d, DIAG_WARNING, b->file, 0, 0, "serve would run pathway '%s' on version %ld, as %s published it",
+				 b->id, version, db);
+		else
+			diag_add(d, DIAG_WARNING, b->file, 0, 0, "%s has no published version of pathway '%s': none of its "
+				 "cases could be opened", db, b->id);
+		free(source);
+	}
+	store_close(store);
+}
+
+static int check_config(const char *path, const char *db)
 {
 	struct diag d;
 	diag_init(&d);
 	struct config *cfg = config_load(path, &cli_adapters, &d);
+	if (cfg && db)
+		check_against_database(cfg, db, &d);
+	if (cfg && d.errors) {
+		config_free(cfg);
+		cfg = NULL;
+	}
 	/* The directory's seed is checked too: a bad one would stop a new database from starting. */
 	struct hsds_import seed = { 0 };
 	if (cfg && cfg->resources_seed) {
@@ -50,6 +93,10 @@ static int check_config(const char *path)
 			print_pathway_summary(cfg->pathways.items[i]);
 		printf("%s: ok: %zu organisations, %zu areas, %zu pathways, database %s\n", path,
 		       cfg->n_orgs, cfg->n_areas, cfg->pathways.n, cfg->database);
+		if (cfg->broken_pathways.n)
+			printf("%s: warning: %zu pathway file%s do%s not compile: serve would start, degraded\n", path,
+			       cfg->broken_pathways.n, cfg->broken_pathways.n == 1 ? "" : "s",
+			       cfg->broken_pathways.n == 1 ? "es" : "");
 	}
 	config_free(cfg);
 	diag_release(&d);
@@ -60,16 +107,20 @@ static int run_check(const struct cli_context *ctx, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *db = NULL;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'd':
+			db = optarg;
 			break;
 		case 'h':
 			cli_usage(&cmd_check, stdout);
@@ -81,8 +132,10 @@ static int run_check(const struct cli_context *ctx, int argc, char **argv)
 	if (!config && optind >= argc)
 		return cli_usage_error(&cmd_check, "name at least one pathway file, or --config FILE");
 	int rc = EXIT_OK;
+	if (db && !config)
+		return cli_usage_error(&cmd_check, "--db goes with --config");
 	if (config)
-		rc = check_config(config);
+		rc = check_config(config, db);
 
 	struct diag d;
 	diag_init(&d);
@@ -112,10 +165,13 @@ static int run_check(const struct cli_context *ctx, int argc, char **argv)
 
 const struct cli_command cmd_check = {
 	.name = "check",
-	.usage = "[--config FILE] [PATHWAY_FILE...]",
+	.usage = "[--config FILE [--db PATH]] [PATHWAY_FILE...]",
 	.summary = "Validate pathway files (every error with file:line:column), and a config with --config.",
-	.help = "  --config FILE   also check this config file and the pathways it names\n"
-		"Exit code 0 when everything is valid, 2 when anything is not.\n",
+	.help = "  --config FILE   also check this config file and the pathways it names: if it passes, serve starts\n"
+		"  --db PATH       also compare the pathways with the versions this database has published\n"
+		"With --config, a pathway file that does not compile is a warning: serve would run degraded, on\n"
+		"the last published version of that pathway. Exit code 0 when nothing is fatal (warnings\n"
+		"allowed), 2 when anything is.\n",
 	.run = run_check,
 };
 

@@ -14,6 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct pathway *core_stored_pathway(struct core *core, const char *id, long version)
+{
+	char *source = version ? store_pathway_source(core->store, id, version)
+			       : store_pathway_latest(core->store, id, &version);
+	if (!source)
+		return NULL;
+	struct diag d;
+	diag_init(&d);
+	char *name = xasprintf("%s v%ld (stored)", id, version);
+	struct pathway *pw = pathway_compile(name, source, strlen(source), &d);
+	free(name);
+	free(source);
+	diag_release(&d);
+	return pw;
+}
+
 const struct pathway *core_pathway(struct core *core, const char *id, long version)
 {
 	const struct pathway *pw = pathway_set_find(&core->cfg->pathways, id);
@@ -22,25 +38,39 @@ const struct pathway *core_pathway(struct core *core, const char *id, long versi
 	for (size_t i = 0; i < core->older.n; i++)
 		if (!strcmp(core->older.items[i]->id, id) && core->older.items[i]->version == version)
 			return core->older.items[i];
-	char *source = store_pathway_source(core->store, id, version);
-	if (!source)
-		return NULL;
-	struct diag d;
-	diag_init(&d);
-	char *name = xasprintf("%s v%ld (stored)", id, version);
-	struct pathway *old = pathway_compile(name, source, strlen(source), &d);
-	free(name);
-	free(source);
-	diag_release(&d);
-	if (!old)
-		return NULL;
-	core->older.items = xrealloc(core->older.items, (core->older.n + 1) * sizeof(*core->older.items));
-	core->older.items[core->older.n++] = old;
+	struct pathway *old = core_stored_pathway(core, id, version);
+	if (old)
+		pathway_set_add(&core->older, old);
 	return old;
+}
+
+void core_adopt_broken_pathways(struct core *core, struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->broken_pathways.n; i++) {
+		const struct pathway_broken *b = &cfg->broken_pathways.items[i];
+		if (!core->degraded)
+			core->degraded = json_array();
+		struct pathway *pw = pathway_set_find(&cfg->pathways, b->id) ? NULL : core_stored_pathway(core, b->id, 0);
+		char *why;
+		if (pw) {
+			pw->from_store = true;
+			why = xasprintf("%s does not compile (%s); pathway %s runs on version %ld, as the database "
+					"published it", b->file, b->problem ? b->problem : "", b->id, pw->version);
+			pathway_set_add(&cfg->pathways, pw);
+		} else {
+			why = xasprintf("%s does not compile (%s); pathway %s has no published version to run: no case of "
+					"it can be opened", b->file, b->problem ? b->problem : "", b->id);
+		}
+		json_array_append_new(core->degraded, json_string(why));
+		fprintf(stderr, "tsunagu: DEGRADED: %s\n", why);
+		free(why);
+	}
 }
 
 void core_release(struct core *core)
 {
+	json_decref(core->degraded);
+	core->degraded = NULL;
 	pathway_set_release(&core->older);
 }
 
@@ -89,6 +119,8 @@ int core_publish_pathway(struct core *core, const struct pathway *pw, clock_us n
 int core_publish_pathways(struct core *core, clock_us now, char **err)
 {
 	for (size_t i = 0; i < core->cfg->pathways.n; i++) {
+		if (core->cfg->pathways.items[i]->from_store)
+			continue;
 		int rc = core_publish_pathway(core, core->cfg->pathways.items[i], now, err);
 		if (rc)
 			return rc;

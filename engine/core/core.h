@@ -25,10 +25,21 @@ struct core {
 	struct clock *clock;
 	const struct calendar *cal;
 	struct pathway_set older;   /* versions that running cases still use, compiled on demand */
+	json_t *degraded;           /* why the service runs degraded (strings), or NULL */
 };
 
 /* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */
 const struct pathway *core_pathway(struct core *core, const char *id, long version);
+
+/* A version recorded in the store (0: the newest), compiled anew (caller frees), or NULL. */
+struct pathway *core_stored_pathway(struct core *core, const char *id, long version);
+
+/*
+ * Runs each pathway whose file does not compile on its last published version
+ * (added to cfg's set, marked from_store), and notes in core->degraded why the
+ * service is degraded. Nothing that was running stops.
+ */
+void core_adopt_broken_pathways(struct core *core, struct config *cfg);
 
 /* Frees the older versions compiled on demand (not the config, store, clock or calendar). */
 void core_release(struct core *core);

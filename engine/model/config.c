@@ -417,7 +417,8 @@ static int load_route(struct loader *l, const struct ydoc_node *key, const struc
 		return -1;
 	route->pathway = xstrdup(s);
 	const struct pathway *pw = pathway_set_find(&l->cfg->pathways, s);
-	if (!pw && l->cfg->pathways.n) {
+	/* The routing of a pathway whose file is broken stays: its last published version still runs. */
+	if (!pw && l->cfg->pathways.n && !config_broken_pathway(l->cfg, s)) {
 		ydoc_error(&l->r, key, "routing names pathway '%s', which is not in %s", s, l->cfg->pathways_dir);
 		return -1;
 	}
@@ -964,7 +965,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	} else if (load_orgs(l, v)) {
 		bad++;
 	}
-	if (cfg->pathways_dir && pathway_set_load(&cfg->pathways, cfg->pathways_dir, l->r.diag))
+	if (cfg->pathways_dir &&
+	    pathway_set_load_tolerant(&cfg->pathways, &cfg->broken_pathways, cfg->pathways_dir, l->r.diag))
 		bad++;
 	if ((v = ydoc_get(root, "routing")) && load_routing(l, v))
 		bad++;
@@ -1089,9 +1091,24 @@ void config_free(struct config *cfg)
 	free(cfg->allowed_hosts);
 	templates_release(&cfg->templates);
 	pathway_set_release(&cfg->pathways);
+	pathway_broken_set_release(&cfg->broken_pathways);
 	categories_release(cfg);
 	free(cfg->resources_seed);
 	free(cfg);
+}
+
+const char *config_org_name(const struct config *cfg, const char *id)
+{
+	const struct config_org *o = id ? config_find_org(cfg, id) : NULL;
+	return o ? o->name.ja : id;
+}
+
+const struct pathway_broken *config_broken_pathway(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->broken_pathways.n; i++)
+		if (!strcmp(cfg->broken_pathways.items[i].id, id))
+			return &cfg->broken_pathways.items[i];
+	return NULL;
 }
 
 bool config_role_fits(const struct config *cfg, int role, enum org_kind kind)

@@ -141,6 +141,7 @@ struct config {
 	char *resources_seed;      /* an HSDS file imported when the directory is empty, or NULL */
 	kind_mask role_kinds[ROLE_COUNT];     /* the organisation kinds each role fits; 0: any (roles: in the config) */
 	struct pathway_set pathways;
+	struct pathway_broken_set broken_pathways;   /* files that did not compile: the service runs degraded */
 };
 
 /*
@@ -168,6 +169,12 @@ const struct config_org *config_route(const struct config *cfg, const char *path
 /* The channels an organisation's notifications go through (may be empty). */
 const struct config_notify_route *config_notify_route(const struct config *cfg, const struct config_org *org);
 const struct config_channel *config_find_channel(const struct config *cfg, const char *name);
+
+/* The Japanese name of an organisation of the config, or id itself when it is none (NULL: NULL). */
+const char *config_org_name(const struct config *cfg, const char *id);
+
+/* The pathway file of this id that did not compile, or NULL. */
+const struct pathway_broken *config_broken_pathway(const struct config *cfg, const char *id);
 
 /* Does role fit an organisation of this kind (the config's roles: table)? */
 bool config_role_fits(const struct config *cfg, int role, enum org_kind kind);

@@ -1687,13 +1687,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d)
+/* The *.yaml files of dir, sorted; NULL with a problem in d when the folder cannot be read. */
+static char **pathway_files(const char *dir, size_t *n_out, struct diag *d)
 {
-	memset(set, 0, sizeof(*set));
 	DIR *dp = opendir(dir);
 	if (!dp) {
 		diag_add(d, DIAG_ERROR, dir, 0, 0, "cannot open the pathways directory: %s", strerror(errno));
-		return -1;
+		return NULL;
 	}
 	char **names = NULL;
 	size_t n = 0, alloc = 0;
@@ -1707,16 +1707,78 @@ int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d)
 	}
 	closedir(dp);
 	qsort(names, n, sizeof(*names), cmp_str);
+	*n_out = n;
+	return names ? names : xcalloc(1, sizeof(*names));
+}
+
+void pathway_set_add(struct pathway_set *set, struct pathway *pw)
+{
+	set->items = xrealloc(set->items, (set->n + 1) * sizeof(*set->items));
+	set->items[set->n++] = pw;
+}
+
+/* The id a broken file declares, if its YAML can be read that far; else its name without .yaml. */
+static char *broken_id(const char *path)
+{
+	size_t len;
+	char *data = read_file(path, &len), *id = NULL;
+	struct ydoc *doc = NULL;
+	struct diag quiet;
+	diag_init(&quiet);
+	if (data && utf8_valid(data, len) && ydoc_parse(path, data, len, &doc, &quiet) == 0 && doc->root &&
+	    doc->root->kind == YDOC_MAP) {
+		const struct ydoc_node *v = ydoc_get(doc->root, "pathway");
+		if (v && v->kind == YDOC_SCALAR && valid_name(v->value, true))
+			id = xstrdup(v->value);
+	}
+	ydoc_free(doc);
+	diag_release(&quiet);
+	free(data);
+	if (!id) {
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		id = xstrndup(base, strlen(base) - 5);
+	}
+	return id;
+}
+
+static int load_files(struct pathway_set *set, struct pathway_broken_set *broken, const char *dir, struct diag *d)
+{
+	memset(set, 0, sizeof(*set));
+	if (broken)
+		memset(broken, 0, sizeof(*broken));
+	size_t n = 0;
+	char **names = pathway_files(dir, &n, d);
+	if (!names)
+		return -1;
 	int bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct pathway *pw = pathway_load(names[i], d);
-		free(names[i]);
-		if (!pw) {
+		struct diag own;
+		diag_init(&own);
+		struct pathway *pw = pathway_load(names[i], broken ? &own : d);
+		if (pw) {
+			pathway_set_add(set, pw);
+		} else if (!broken) {
 			bad++;
-			continue;
+		} else {
+			/* Reported, as warnings: the service runs on without this file. */
+			struct pathway_broken b = { .file = xstrdup(names[i]), .id = broken_id(names[i]),
+						    .n_problems = own.errors };
+			for (size_t k = 0; k < own.n; k++) {
+				struct diag_entry *e = &own.entries[k];
+				if (!b.problem && e->severity == DIAG_ERROR)
+					b.problem = xasprintf("%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+				e->severity = DIAG_WARNING;
+			}
+			diag_merge(d, &own);
+			diag_add(d, DIAG_WARNING, names[i], 0, 0,
+				 "this file does not compile: the service would run without it, on the last version of "
+				 "pathway '%s' the database has published (if any)", b.id);
+			broken->items = xrealloc(broken->items, (broken->n + 1) * sizeof(*broken->items));
+			broken->items[broken->n++] = b;
 		}
-		set->items = xrealloc(set->items, (set->n + 1) * sizeof(*set->items));
-		set->items[set->n++] = pw;
+		diag_release(&own);
+		free(names[i]);
 	}
 	free(names);
 	if (n == 0) {
@@ -1727,9 +1789,33 @@ int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d)
 		bad++;
 	if (bad) {
 		pathway_set_release(set);
+		if (broken)
+			pathway_broken_set_release(broken);
 		return -1;
 	}
 	return 0;
+}
+
+int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d)
+{
+	return load_files(set, NULL, dir, d);
+}
+
+int pathway_set_load_tolerant(struct pathway_set *set, struct pathway_broken_set *broken, const char *dir,
+			      struct diag *d)
+{
+	return load_files(set, broken, dir, d);
+}
+
+void pathway_broken_set_release(struct pathway_broken_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		free(set->items[i].file);
+		free(set->items[i].id);
+		free(set->items[i].problem);
+	}
+	free(set->items);
+	memset(set, 0, sizeof(*set));
 }
 
 void pathway_set_release(struct pathway_set *set)

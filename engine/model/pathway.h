@@ -125,6 +125,7 @@ struct pathway {
 	struct pw_text description;
 	char *file;
 	char digest[65];           /* SHA-256 of the file, hex: a changed file is a new version */
+	bool from_store;           /* compiled from the database's copy, its file being broken: not published again */
 
 	role_mask open_roles;
 	kind_mask open_kinds;
@@ -219,8 +220,35 @@ struct pathway_set {
 	size_t n;
 };
 
+/* A pathway file that did not compile: the service runs without it (or on its last published version). */
+struct pathway_broken {
+	char *file;
+	char *id;                  /* its `pathway:` id if it could be read, else the file's name without .yaml */
+	char *problem;             /* the first problem, as file:line:column: message */
+	size_t n_problems;
+};
+
+struct pathway_broken_set {
+	struct pathway_broken *items;
+	size_t n;
+};
+
+void pathway_broken_set_release(struct pathway_broken_set *set);
+
 /* Loads every *.yaml in dir (sorted by name). Returns 0, or -1 with problems in d. */
 int pathway_set_load(struct pathway_set *set, const char *dir, struct diag *d);
+
+/*
+ * Loads the folder as pathway_set_load does, but a file that does not compile
+ * is no error of the folder: its problems go to d as warnings and it is listed
+ * in *broken, so that the service can run degraded (SPEC: one bad file does not
+ * take the service down). Returns 0, or -1 on a problem of the folder itself.
+ */
+int pathway_set_load_tolerant(struct pathway_set *set, struct pathway_broken_set *broken, const char *dir,
+			      struct diag *d);
+
+/* Adds a compiled pathway to a set (which owns it from then). */
+void pathway_set_add(struct pathway_set *set, struct pathway *pw);
 void pathway_set_release(struct pathway_set *set);
 const struct pathway *pathway_set_find(const struct pathway_set *set, const char *id);
 

@@ -319,6 +319,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			"If you expected existing data, stop now and check the path (database: in %s, or --db).\n",
 			cfg->database, cfg->file ? cfg->file : "the config");
 	core.store = d.store;
+	core_adopt_broken_pathways(&core, cfg);
 	if ((rc = prepare_store(&core, opts)))
 		goto out;
 	store_manual_checkpoints(d.store);

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -366,3 +367,51 @@ def test_roles_fit_the_organisation_and_a_leaving_nurse_hands_over():
         for a in ("user_added", "user_revoked", "cases_reassigned", "pathway_published"):
             expect(a in events, (a, events))
         expect(d.db_rows("SELECT count(*) FROM users WHERE id = ?", (expired,)) == [(1,)], "added")
+
+
+def own_pathways(d):
+    """Points the daemon's config at a copy of the pathways it may change; returns the folder."""
+    import shutil
+    folder = os.path.join(d.tmp, "pathways")
+    shutil.copytree(path("pathways"), folder)
+    text = open(d.config, encoding="utf-8").read().replace("pathways: " + path("pathways"), "pathways: " + folder)
+    open(d.config, "w", encoding="utf-8").write(text)
+    return folder
+
+
+def test_one_bad_pathway_file_does_not_take_the_service_down_and_check_says_so_first():
+    d = Daemon()
+    try:
+        d.start()
+        d.stop()
+        folder = own_pathways(d)
+        pharmacy = os.path.join(folder, "pharmacy.yaml")
+        good = open(pharmacy, encoding="utf-8").read()
+        open(pharmacy, "w", encoding="utf-8").write(good.replace("inbox: receiver", "inbox: nowhere", 1))
+        proc = tsunagu("check", "--config", d.config)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        expect(": warning: unknown inbox 'nowhere'" in proc.stderr or "warning:" in proc.stderr, proc.stderr)
+        expect("pharmacy.yaml:" in proc.stderr and "degraded" in proc.stdout, proc.stdout + proc.stderr)
+        proc = tsunagu("check", "--config", d.config, "--db", d.db)
+        expect(proc.returncode == 0 and "serve would run pathway 'pharmacy' on version 2" in proc.stderr, proc.stderr)
+        d.start()
+        health = ok(d.get("/healthz"))
+        expect(health["status"] == "degraded" and "pharmacy" in health["reasons"][0], health)
+        expect(ok(d.post("/v1/cases", pharmacy_referral(), who="pharmacist"), 201)["pathway_version"] == 2,
+               "the last published version keeps running")
+        d.stop()
+        # a changed file without a new version: check --db says what serve would refuse
+        open(pharmacy, "w", encoding="utf-8").write(good.replace("受付待ち", "受付待ち（変更）", 1))
+        proc = tsunagu("check", "--config", d.config, "--db", d.db)
+        expect(proc.returncode == 2 and "version 2 is already in use with other content" in proc.stderr, proc.stderr)
+        proc = tsunagu("serve", "--config", d.config, "--listen", "127.0.0.1:0")
+        expect(proc.returncode == 2, proc.stderr)
+        open(pharmacy, "w", encoding="utf-8").write(good)
+        # a time zone serve would refuse is refused by check, at its line and column
+        text = open(d.config, encoding="utf-8").read()
+        open(d.config, "w", encoding="utf-8").write(text.replace("time_zone: Asia/Tokyo", "time_zone: Mars/Olympus"))
+        proc = tsunagu("check", "--config", d.config)
+        expect(proc.returncode == 2 and re.search(r"tsunagu.yaml:\d+:\d+: error: unknown time zone 'Mars/Olympus'",
+                                                  proc.stderr), proc.stderr)
+    finally:
+        d.cleanup()
