@@ -234,6 +234,14 @@ json_t *api_text(const struct pw_text *t)
 	return json_pack("{s:s, s:s}", "ja", t->ja, "en", t->en);
 }
 
+json_t *api_user_name(struct api_request *r, const char *id)
+{
+	struct store_user u = { 0 };
+	json_t *name = id && store_user_get(r->core->store, id, &u) == 0 ? json_string(u.name) : json_null();
+	store_user_release(&u);
+	return name;
+}
+
 json_t *api_options(const struct pw_field *f)
 {
 	json_t *a = json_array();

@@ -92,6 +92,9 @@ json_t *api_body_object(struct api_request *r);
 /* Formats a timestamp in the configured zone into a new JSON string. */
 json_t *api_time(const struct api_request *r, clock_us t);
 
+/* The display name of a user (a new JSON string), or null when unknown. */
+json_t *api_user_name(struct api_request *r, const char *id);
+
 /* {ja, en} of a pathway text. */
 json_t *api_text(const struct pw_text *t);
 

@@ -57,12 +57,15 @@ static int access_one(void *ctx, const struct store_access *a)
 		csv_cell(l->csv, a->org, false);
 		csv_cell(l->csv, a->case_id, false);
 		csv_cell(l->csv, a->subject_id, false);
-		csv_cell(l->csv, a->what, true);
+		csv_cell(l->csv, a->what, false);
+		csv_cell(l->csv, a->user_name, false);
+		csv_cell(l->csv, config_org_name(l->r->core->cfg, a->org), true);
 		json_decref(at);
 	} else {
-		json_array_append_new(l->items, json_pack("{s:o, s:s, s:s, s:s?, s:s?, s:s}", "at", at, "user", a->user,
-							  "org", a->org, "case_id", a->case_id, "subject_id",
-							  a->subject_id, "what", a->what));
+		json_array_append_new(l->items, json_pack("{s:o, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s}", "at", at, "user",
+							  a->user, "org", a->org, "case_id", a->case_id, "subject_id",
+							  a->subject_id, "what", a->what, "user_name", a->user_name,
+							  "org_name", config_org_name(l->r->core->cfg, a->org)));
 	}
 	return 0;
 }
@@ -80,14 +83,18 @@ static int provision_one(void *ctx, const struct store_provision *p)
 		csv_cell(l->csv, p->subject_id, false);
 		csv_cell(l->csv, name ? name : "(purged)", false);
 		csv_cell(l->csv, p->items, false);
-		csv_cell(l->csv, p->consent_basis, true);
+		csv_cell(l->csv, p->consent_basis, false);
+		csv_cell(l->csv, config_org_name(l->r->core->cfg, p->to_org), false);
+		csv_cell(l->csv, config_org_name(l->r->core->cfg, p->from_org), true);
 		json_decref(at);
 	} else {
-		json_array_append_new(l->items, json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id", p->id,
-							  "at", at, "recipient", p->to_org, "from", p->from_org,
-							  "case_id", p->case_id, "subject_id", p->subject_id,
-							  "subject_name", name ? json_string(name) : json_null(),
-							  "items", p->items, "consent_basis", p->consent_basis));
+		json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id", p->id, "at", at, "recipient",
+				      p->to_org, "from", p->from_org, "case_id", p->case_id, "subject_id", p->subject_id,
+				      "subject_name", name ? json_string(name) : json_null(), "items", p->items,
+				      "consent_basis", p->consent_basis);
+		json_object_set_new(o, "recipient_name", json_string(config_org_name(l->r->core->cfg, p->to_org)));
+		json_object_set_new(o, "from_name", json_string(config_org_name(l->r->core->cfg, p->from_org)));
+		json_array_append_new(l->items, o);
 	}
 	return 0;
 }
@@ -103,9 +110,11 @@ static void list(struct api_request *r, bool provisions)
 		buf_init(&csv);
 		csv_begin(&csv);
 		l.csv = &csv;
-		static const char *const access_head[] = { "at", "user", "org", "case_id", "subject_id", "what", NULL };
+		static const char *const access_head[] = { "at", "user", "org", "case_id", "subject_id", "what",
+							   "user_name", "org_name", NULL };
 		static const char *const prov_head[] = { "at", "recipient", "from", "case_id", "subject_id",
-							 "subject_name", "items", "consent_basis", NULL };
+							 "subject_name", "items", "consent_basis", "recipient_name",
+							 "from_name", NULL };
 		const char *const *head = provisions ? prov_head : access_head;
 		for (size_t i = 0; head[i]; i++)
 			csv_cell(&csv, head[i], !head[i + 1]);

@@ -145,8 +145,12 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 			      st ? milestone_names[st->milestone] : "none", "final", st && st->final,
 			      "version", (int)c->version);
 	json_object_set_new(o, "origin", json_string(c->origin_org));
+	json_object_set_new(o, "origin_name", json_string(config_org_name(r->core->cfg, c->origin_org)));
 	json_object_set_new(o, "receiver", c->receiver_org ? json_string(c->receiver_org) : json_null());
+	json_object_set_new(o, "receiver_name", c->receiver_org ? json_string(config_org_name(r->core->cfg, c->receiver_org)) : json_null());
 	json_object_set_new(o, "assignee", c->assignee ? json_string(c->assignee) : json_null());
+	json_object_set_new(o, "assignee_name", api_user_name(r, c->assignee));
+	json_object_set_new(o, "assignee_active", json_boolean(c->assignee && !c->assignee_gone));
 	json_object_set_new(o, "area", c->area ? json_string(c->area) : json_null());
 	json_object_set_new(o, "outcome", c->outcome ? json_string(c->outcome) : json_null());
 	json_object_set_new(o, "opened_at", api_time(r, c->opened_at));
@@ -455,9 +459,11 @@ static int event_one(void *ctx, const struct store_event *ev)
 			      "at", api_time(r, ev->at), "action", ev->action, "from",
 			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state,
 			      "case_version", (int)ev->case_version);
-	json_object_set_new(o, "actor", json_pack("{s:o, s:o}", "user",
+	json_object_set_new(o, "actor", json_pack("{s:o, s:o, s:o, s:o}", "user",
 						  ev->actor_user ? json_string(ev->actor_user) : json_null(),
-						  "org", ev->actor_org ? json_string(ev->actor_org) : json_null()));
+						  "org", ev->actor_org ? json_string(ev->actor_org) : json_null(),
+						  "user_name", api_user_name(r, ev->actor_user),
+						  "org_name", ev->actor_org ? json_string(config_org_name(r->core->cfg, ev->actor_org)) : json_null()));
 	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
 	if (payload && ec->l->personal) {
 		json_t *fields = json_object_get(payload, "fields");

@@ -15,6 +15,18 @@ const char *const org_kind_names[ORG_KIND_COUNT + 1] = {
 	"hospital", "care_manager", "welfare_council", "fire", "resource_provider", "other", NULL
 };
 
+static const char *const org_kind_titles_ja[ORG_KIND_COUNT] = {
+	"薬局", "地域包括支援センター", "生活応援センター", "市", "健診担当", "診療所",
+	"病院", "居宅介護支援事業所", "社会福祉協議会", "消防", "社会資源の運営者", "その他"
+};
+
+const char *org_kind_title(const char *kind)
+{
+	int k = kind ? vocab_lookup(org_kind_names, kind) : -1;
+
+	return k < 0 ? (kind ? kind : "") : org_kind_titles_ja[k];
+}
+
 const char *const party_names[PARTY_COUNT + 1] = {
 	"origin", "receiver", "assignee", "coordinator", "provider", "none", NULL
 };

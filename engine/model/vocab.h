@@ -64,6 +64,9 @@ extern const char *const unit_names[UNIT_COUNT + 1];
 extern const char *const link_status_names[LINK_STATUS_COUNT + 1];
 extern const char *const capacity_names[CAPACITY_COUNT + 1];
 
+/* The Japanese name of an organisation kind (for printouts people read); the name itself when unknown. */
+const char *org_kind_title(const char *kind);
+
 /* Index of name in a NULL-terminated table, or -1. */
 int vocab_lookup(const char *const *table, const char *name);
 

@@ -32,7 +32,7 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_PURGE_IMPORTS, ST_REPORT_ROWS, ST_PERSON_CASES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_PW_LATEST, ST_PROVISIONS_OF_CASE, ST_PURGE_IMPORTS, ST_REPORT_ROWS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
@@ -142,12 +142,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at, "
 			  "cells) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(pathway, person_id, checkup_date) DO UPDATE "
 			  "SET row_digest = ?4, case_id = ?5, eligible = ?6, imported_at = ?7, cells = ?8",
-	[ST_ACCESS_LIST] = "SELECT at, user_id, org, case_id, subject_id, what FROM access_log "
-			   "WHERE at >= ? AND (? = 0 OR at < ?) ORDER BY at, id",
+	[ST_ACCESS_LIST] = "SELECT a.at, a.user_id, a.org, a.case_id, a.subject_id, a.what, u.name FROM access_log a "
+			   "LEFT JOIN users u ON u.id = a.user_id WHERE a.at >= ? AND (? = 0 OR a.at < ?) ORDER BY a.at, a.id",
 	[ST_PROVISIONS_LIST] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, p.consent_basis, "
 			       "p.event_seq, coalesce(p.subject_name, json_extract(s.data, '$.name')) FROM provisions p "
 			       "LEFT JOIN subjects s ON s.id = p.subject_id "
 			       "WHERE p.at >= ? AND (? = 0 OR p.at < ?) ORDER BY p.at, p.id",
+	[ST_PROVISIONS_OF_CASE] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, "
+				  "p.consent_basis, p.event_seq, p.subject_name FROM provisions p WHERE p.case_id = ? "
+				  "ORDER BY p.at, p.id",
+	[ST_PW_LATEST] = "SELECT version, source FROM pathway_versions WHERE pathway = ? ORDER BY version DESC LIMIT 1",
 	[ST_CASES_ASSIGNED] = "SELECT id FROM cases WHERE assignee = ? AND closed_at IS NULL ORDER BY opened_at, id",
 	[ST_PROVISIONS_KEEP_NAME] = "UPDATE provisions SET subject_name = ? WHERE case_id = ? AND subject_name IS NULL",
 	/* Not purged yet, or purged with something personal that reached the case afterwards. */
@@ -821,6 +825,35 @@ int store_pathway_register(struct store *s, const char *id, long version, const 
 	bind_text(st, 4, source);
 	sqlite3_bind_int64(st, 5, now);
 	return run(s, st) ? -1 : 2;
+}
+
+int store_pathway_digest(struct store *s, const char *id, long version, char digest[65])
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_GET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, version);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		snprintf(digest, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+char *store_pathway_latest(struct store *s, const char *id, long *version)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_LATEST);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	if (one_row(s, st))
+		return NULL;
+	*version = (long)sqlite3_column_int64(st, 0);
+	char *source = col_text(st, 1);
+	sqlite3_reset(st);
+	return source;
 }
 
 char *store_pathway_source(struct store *s, const char *id, long version)
@@ -1711,8 +1744,25 @@ int store_access_list(struct store *s, clock_us from, clock_us to,
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5) };
+		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5), T(6) };
 		if (fn(ctx, &a)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return stepped(s, rc);
+}
+
+/* Streams the provision rows of a prepared statement to fn. */
+static int provision_rows(struct store *s, sqlite3_stmt *st,
+			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
+					     sqlite3_column_int64(st, 8), T(9) };
+		if (fn(ctx, &p)) {
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -1725,19 +1775,17 @@ int store_provisions_list(struct store *s, clock_us from, clock_us to,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
 {
 	sqlite3_stmt *st = period(s, ST_PROVISIONS_LIST, from, to);
+	return st ? provision_rows(s, st, fn, ctx) : -1;
+}
+
+int store_provisions_of_case(struct store *s, const char *case_id,
+			     int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROVISIONS_OF_CASE);
 	if (!st)
 		return -1;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
-					     sqlite3_column_int64(st, 8), T(9) };
-		if (fn(ctx, &p)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return stepped(s, rc);
+	bind_text(st, 1, case_id);
+	return provision_rows(s, st, fn, ctx);
 }
 
 #undef T

@@ -98,6 +98,10 @@ int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_u
 /* Records a pathway version (digest and source): 0 when it was recorded already, 2 when new, 1 when it exists with another digest. */
 int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
 			   const char *source, clock_us now);
+/* The digest of a recorded version: 0, 1 when that version is not recorded. */
+int store_pathway_digest(struct store *s, const char *id, long version, char digest[65]);
+/* The newest recorded version of a pathway: its source (caller frees) and *version, or NULL. */
+char *store_pathway_latest(struct store *s, const char *id, long *version);
 /* The source text of a recorded version (caller frees), or NULL. */
 char *store_pathway_source(struct store *s, const char *id, long version);
 
@@ -325,6 +329,7 @@ int store_link_rows(struct store *s, clock_us from, clock_us to,
 struct store_access {
 	clock_us at;
 	const char *user, *org, *case_id, *subject_id, *what;
+	const char *user_name;     /* the user's display name */
 };
 
 struct store_provision {
@@ -370,6 +375,10 @@ int store_purge_candidates(struct store *s, clock_us before,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx);
 /* True when the case has a provision record at or after `since`. -1 on error. */
 int store_has_provision_since(struct store *s, const char *case_id, clock_us since);
+/* The provision records of one case, oldest first (streamed; indexed by case). */
+int store_provisions_of_case(struct store *s, const char *case_id,
+			     int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
+
 /* The open cases assigned to a user, oldest first (copied). */
 int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx);
 

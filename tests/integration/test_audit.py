@@ -205,7 +205,7 @@ def test_disclosure_shows_what_the_asking_organisation_holds():
         text = d.get("/v1/subjects/%s/export?format=text" % cid, who="pharmacist")
         expect(text.status == 200 and "氏名: 開示 太郎" in text.text and "■ ケース 1" in text.text, text.text[:300])
         expect("内部の見立て" not in text.text and "第三者提供の記録" in text.text, text.text)
-        expect("社会資源へのつなぎ:\n    つながるカフェ 鵜住居（proposed）" in text.text and "センターの見立て" not in text.text,
+        expect("社会資源へのつなぎ:\n    つながるカフェ 鵜住居（提案中）" in text.text and "センターの見立て" not in text.text,
                text.text)
         expect(d.get("/v1/subjects/%s/export" % cid, who="pharmacist2").status == 404, "another pharmacy")
         expect(d.get("/v1/subjects/nobody/export", who="pharmacist").status == 404, "unknown person")

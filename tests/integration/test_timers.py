@@ -53,7 +53,7 @@ def test_reminder_then_escalation_across_golden_week():
         wait_for(lambda: len(events(d, cid)) == 2, "the reminder")
         ev = events(d, cid)[1]
         expect(ev["action"] == "timer" and ev["data"]["timer"] == "accept_reminder", ev)
-        expect(ev["actor"] == {"user": None, "org": None} and ev["at"] == "2026-05-08T08:30:00+09:00", ev)
+        expect(ev["actor"]["user"] is None and ev["actor"]["org"] is None and ev["at"] == "2026-05-08T08:30:00+09:00", ev)
         expect(("receiver", "support-centre", "accept_reminder") in outbox(d, cid), outbox(d, cid))
         expect(timers(d, cid) == {"escalate": "2026-05-13T08:30:00+09:00"}, timers(d, cid))
         set_clock(d, "2026-05-13T09:00:00+09:00")
