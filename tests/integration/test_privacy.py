@@ -25,9 +25,10 @@ def act(d, case, action, who, fields=None, headers=None):
     return d.post("/v1/cases/%s/actions/%s" % (case, action), {"fields": fields or {}}, who=who, headers=headers)
 
 
-def linked_case(d):
+def linked_case(d, name=None):
     """A pharmacy referral the nurse has contacted and linked to the Unosumai café, details handed over."""
-    cid = ok(d.post("/v1/cases", pharmacy_referral(), who="pharmacist"), 201)["id"]
+    referral = pharmacy_referral(name=name) if name else pharmacy_referral()
+    cid = ok(d.post("/v1/cases", referral, who="pharmacist"), 201)["id"]
     ok(act(d, cid, "accept", "nurse"))
     ok(act(d, cid, "record_contact", "nurse", {"contact_on": "2026-11-25", "contact_method": "visit"}))
     link = ok(d.post("/v1/cases/%s/links" % cid, {"resource": "demo-cafe-unosumai", "share_with_provider": True},

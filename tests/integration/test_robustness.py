@@ -9,6 +9,7 @@ import time
 
 from daemon import Daemon, consent, pharmacy_referral
 from helpers import expect, tsunagu
+from test_privacy import linked_case
 
 ERROR_KEYS = {"code", "message", "message_ja", "field"}
 
@@ -176,6 +177,55 @@ def test_spec_error_example_exactly():
         expect(r.header("Content-Type").startswith("application/json"), r.headers)
 
 
+ACTIONS = ["accept", "redirect", "withdraw", "withdraw_consent", "escalate", "close", "assign_receiver",
+           "record_contact", "letter_sent", "no_such_action"]
+
+
+NO_CASE, NO_LINK = "c_00000000000000000000", "l_00000000000000000000"
+
+
+def case_calls(case, link=NO_LINK):
+    """Every request on one case: to a stranger each answers as it does for a case that does not exist."""
+    calls = [("GET", "/v1/cases/%s" % case, None), ("GET", "/v1/cases/%s/events" % case, None),
+             ("GET", "/v1/cases/%s/notes" % case, None),
+             ("POST", "/v1/cases/%s/notes" % case, {"text": "x"}),
+             ("POST", "/v1/cases/%s/assign" % case, {"user": None}),
+             ("PATCH", "/v1/cases/%s/subject" % case, {"phone": "1"}),
+             ("GET", "/v1/cases/%s/links" % case, None),
+             ("POST", "/v1/cases/%s/links" % case, {"resource": "demo-cafe-unosumai"}),
+             ("PATCH", "/v1/cases/%s/links/%s" % (case, link), {"status": "ended"}),
+             ("GET", "/v1/subjects/%s/export" % case, None),
+             ("GET", "/v1/subjects/%s/export?format=text" % case, None)]
+    return calls + [("POST", "/v1/cases/%s/actions/%s" % (case, a), {"fields": {"reason": "x"}}) for a in ACTIONS]
+
+
+def test_a_provider_sees_nothing_anywhere_once_the_need_ends():
+    """The café's access ends when the case closes and at once when consent is withdrawn: every
+    endpoint answers the stranger's 404, and its lists and reports carry no personal data."""
+    with Daemon() as d:
+        ended = []
+        for how in ("close", "withdraw_consent"):
+            name = "終了 %s" % how
+            cid, link = linked_case(d, name)
+            expect(d.get("/v1/cases/" + cid, who="cafe").status == 200, "while linked the café stands on the case")
+            if how == "close":
+                r = d.post("/v1/cases/%s/actions/close" % cid, {"fields": {"outcome": "linked"}}, who="nurse")
+            else:
+                r = d.post("/v1/cases/%s/actions/withdraw_consent" % cid, {"fields": {"reason": "本人の申し出"}},
+                           who="pharmacist")
+            expect(r.status == 200, r)
+            ended.append((cid, link["id"], name))
+        for cid, link_id, name in ended:
+            for (method, path, body), (_, nowhere, _) in zip(case_calls(cid, link_id), case_calls(NO_CASE)):
+                r, missing = d.request(method, path, body, who="cafe"), d.request(method, nowhere, body, who="cafe")
+                expect(r.status == 404 and r.text == missing.text, "%s %s by the café: %r" % (method, path, r))
+            for path in ("/v1/cases?limit=500", "/v1/links", "/v1/resources", "/v1/reports/resources",
+                         "/v1/notifications", "/v1/audit/access", "/v1/audit/provisions"):
+                r = d.get(path, who="cafe")
+                expect(name not in r.text and "カマイシ" not in r.text, "%s shows the person: %s" % (path, r.text[:300]))
+            expect(cid not in d.get("/v1/cases?limit=500", who="cafe").text, "the café lists %s" % cid)
+
+
 def test_no_case_leaks_across_organisations():
     with Daemon() as d:
         ph_case = d.post("/v1/cases", pharmacy_referral(name="薬局 秘密"), who="pharmacist").json["id"]
@@ -192,28 +242,15 @@ def test_no_case_leaks_across_organisations():
             ma_case: {"welfare", "coordinator"},
         }
         secrets = ["薬局 秘密", "健診 秘密", "多機関 秘密", "H-9"]
-        missing = d.get("/v1/cases/c_00000000000000000000", who="nurse")
-        actions = ["accept", "redirect", "withdraw", "withdraw_consent", "escalate", "close", "assign_receiver",
-                   "record_contact", "letter_sent", "no_such_action"]
         requests = 0
         for case, allowed in parties.items():
             for who in d.tokens:
                 if who in allowed:
                     continue
-                calls = [("GET", "/v1/cases/%s" % case, None), ("GET", "/v1/cases/%s/events" % case, None),
-                         ("GET", "/v1/cases/%s/notes" % case, None),
-                         ("POST", "/v1/cases/%s/notes" % case, {"text": "x"}),
-                         ("POST", "/v1/cases/%s/assign" % case, {"user": None}),
-                         ("PATCH", "/v1/cases/%s/subject" % case, {"phone": "1"}),
-                         ("GET", "/v1/cases/%s/links" % case, None),
-                         ("POST", "/v1/cases/%s/links" % case, {"resource": "demo-cafe-unosumai"}),
-                         ("PATCH", "/v1/cases/%s/links/l_00000000000000000000" % case, {"status": "ended"})]
-                calls += [("POST", "/v1/cases/%s/actions/%s" % (case, a), {"fields": {"reason": "x"}})
-                          for a in actions]
-                for method, path, body in calls:
-                    r = d.request(method, path, body, who=who)
+                for (method, path, body), (_, nowhere, _) in zip(case_calls(case), case_calls(NO_CASE)):
+                    r, missing = d.request(method, path, body, who=who), d.request(method, nowhere, body, who=who)
                     requests += 1
-                    expect(r.status == 404 and r.json == missing.json,
+                    expect(r.status == 404 and r.text == missing.text,
                            "%s %s by %s: %r" % (method, path, who, r))
                 listing = d.get("/v1/cases?limit=500", who=who).text
                 expect(case not in listing, "%s lists %s" % (who, case))
