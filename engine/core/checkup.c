@@ -270,7 +270,7 @@ static int changed_row(const struct flow *f, const struct pathway *pw, const str
 		json_t *subject = json_object(), *fields = json_object();
 		size_t i;
 		json_t *col;
-		json_array_foreach(cols ? cols : json_array(), i, col) {
+		json_array_foreach(cols, i, col) {
 			const char *name = json_string_value(col);
 			if (subject_column(name))
 				json_object_set(subject, name, json_object_get(open->subject, name) ? json_object_get(open->subject, name)
