@@ -40,3 +40,7 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(0, "127.0.0.1", () => fs.writeFileSync(portFile, String(server.address().port)));
+
+// The test holds our stdin: when it ends (the test finished or was killed), so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();

@@ -20,7 +20,8 @@ class Receiver:
         self.port_file = os.path.join(tmp, "receiver.port")
         self.records = os.path.join(tmp, "received.jsonl")
         self.proc = subprocess.Popen(["node", os.path.join(ROOT, "tests", "webhook_receiver.js"), self.port_file,
-                                      self.records, SECRET], cwd=os.path.join(ROOT, "tests"))
+                                      self.records, SECRET], cwd=os.path.join(ROOT, "tests"),
+                                     stdin=subprocess.PIPE)
         deadline = time.time() + 20
         while not (os.path.exists(self.port_file) and open(self.port_file).read()):
             expect(time.time() < deadline and self.proc.poll() is None, "the receiver did not start")
@@ -42,6 +43,7 @@ class Receiver:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        self.proc.stdin.close()
 
 
 def config_with(d_tmp, port, body=None, timeout=2, dead_port=None):
