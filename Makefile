@@ -23,6 +23,7 @@ TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-
 PKG_MODULES := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null)
+LIBS         = $(PKG_LIBS) -lm -pthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter
@@ -31,7 +32,7 @@ CFLAGS  ?= -O2 -g -fno-omit-frame-pointer
 # The layers of engine/, lowest first (docs/architecture.md); tests/check_layers.py keeps includes downward.
 LAYERS  := lib model rules store core runtime api cli
 INCLUDES := $(addprefix -Iengine/,$(LAYERS)) -Iengine -Iadapters
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) $(PKG_CFLAGS) -pthread -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard engine/$(l)/*.c)) $(wildcard adapters/*.c)
@@ -99,20 +100,20 @@ $(ASAN)/%.o: %.c
 
 $(BUILD)/tsunagu: $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC) engine/main.c)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
 $(ASAN)/tsunagu: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) engine/main.c)
 	@echo "  LD      $@"
-	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(SAN) $^ -o $@ $(LIBS)
 
 $(ASAN)/unit_tests: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
 	@echo "  LD      $@"
-	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(SAN) $^ -o $@ $(LIBS)
 
 # Replays a fuzz corpus without libFuzzer, so `make test` needs only gcc.
 $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC))
 	@echo "  LD      $@"
-	@$(CC) $(SAN) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(SAN) $^ -o $@ $(LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -139,7 +140,7 @@ $(REL)/fixed_reply: $(REL)/tests/bench/fixed_reply.o
 
 $(REL)/sqlite_rows: $(REL)/tests/bench/sqlite_rows.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
 $(REL)/curl_sender: $(REL)/tests/bench/curl_sender.o
 	@echo "  LD      $@"
@@ -147,7 +148,7 @@ $(REL)/curl_sender: $(REL)/tests/bench/curl_sender.o
 
 $(REL)/timers_gen: $(REL)/tests/bench/timers_gen.o $(patsubst %.c,$(REL)/%.o,$(ENGINE_SRC))
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
 bench-deps: test-deps
 	@command -v wrk >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="wrk"
@@ -170,11 +171,11 @@ $(VG_BUILD)/%.o: %.c
 
 $(VG_BUILD)/tsunagu: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) engine/main.c)
 	@echo "  LD      $@"
-	@$(CC) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $^ -o $@ $(LIBS)
 
 $(VG_BUILD)/unit_tests: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) $(UNIT_SRC))
 	@echo "  LD      $@"
-	@$(CC) $^ -o $@ $(PKG_LIBS) -lm
+	@$(CC) $^ -o $@ $(LIBS)
 
 valgrind: test-deps
 	@command -v valgrind >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="valgrind"
@@ -192,7 +193,7 @@ FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(P
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+	clang $(FUZZ_CFLAGS) $^ -o $@ $(LIBS)
 
 fuzz: deps
 	@command -v clang >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="clang"

@@ -126,8 +126,20 @@ struct curlev *curlev_new(struct event_base *base)
 	return cv;
 }
 
+/*
+ * A reply's body is read and thrown away: without this libcurl writes it to
+ * stdout, where a receiver could fill the disk or forge log lines, and a pipe
+ * nobody reads would block the loop. The status says what the delivery needs.
+ */
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+	return size * n;
+}
+
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *ctx)
 {
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
 	struct transfer *t = xcalloc(1, sizeof(*t));
 	t->done = done;
 	t->ctx = ctx;

@@ -101,8 +101,10 @@ static const struct {
 	{ "link_status_not_possible", 409 }, { "not_dead", 409 }, { "case_closed", 409 }, { "case_purged", 409 },
 	{ "precondition_failed", 412 }, { "storage_unavailable", 503 },
 	/* the HTTP server's own */
-	{ "invalid_framing", 400 }, { "invalid_header", 400 }, { "invalid_path", 400 }, { "invalid_query", 400 },
-	{ "headers_too_large", 431 }, { "payload_too_large", 413 }, { "too_many_connections", 503 },
+	{ "invalid_request", 400 }, { "invalid_framing", 400 }, { "invalid_header", 400 }, { "invalid_path", 400 },
+	{ "invalid_query", 400 }, { "request_timeout", 408 }, { "payload_too_large", 413 },
+	{ "expectation_failed", 417 }, { "too_many_requests", 429 }, { "headers_too_large", 431 },
+	{ "too_many_connections", 503 }, { "version_not_supported", 505 },
 };
 
 int api_refusal_status(const char *code)
@@ -173,15 +175,35 @@ int api_query_known(struct api_request *r, const char *const *params)
 	return 0;
 }
 
+void api_bad_cursor(struct api_request *r)
+{
+	api_error(r, 400, "invalid_query", "cursor", "cursor is not one this server gave out; start again without it",
+		  "cursor が正しくありません。cursor を付けずに最初から読み直してください");
+}
+
+bool api_cursor_is_id(const char *cursor)
+{
+	return *cursor && strspn(cursor, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(cursor);
+}
+
 int api_query_limit(struct api_request *r, int *limit)
 {
 	const char *v = api_query(r, "limit");
 	if (!v)
 		return 0;
+	size_t max = r->core->cfg->limits.max_list_items;
+	/*
+	 * A number with a sign or spaces around it (" 10", "+5") is malformed
+	 * rather than wrong: 400, not the 422 of a limit out of range or not a number.
+	 */
+	if (strchr(" \t+-", v[0]) || (*v && strchr(" \t", v[strlen(v) - 1]))) {
+		api_error(r, 400, "invalid_query", "limit", "limit must be written as digits only",
+			  "limit は数字だけで指定してください");
+		return -1;
+	}
 	char *end;
 	errno = 0;
 	long n = strtol(v, &end, 10);
-	size_t max = r->core->cfg->limits.max_list_items;
 	if (!*v || *end || errno || n < 1 || n > (long)max) {
 		char *msg = xasprintf("limit must be a whole number from 1 to %zu", max);
 		char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", max);
@@ -255,7 +277,7 @@ json_t *api_options(const struct pw_field *f)
 
 json_t *api_body_object(struct api_request *r)
 {
-	const char *ct = evhttp_find_header(r->http->headers, "Content-Type");
+	const char *ct = httpd_header(r->http, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/json", 16) ||
 	    (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
 		api_error(r, 415, "unsupported_media_type", NULL,
@@ -290,7 +312,7 @@ void api_set_etag(struct api_request *r, long version)
 /* 0 when the request may go on; replies 412 and returns -1 when If-Match does not match. */
 int api_check_if_match(struct api_request *r, long version)
 {
-	const char *h = evhttp_find_header(r->http->headers, "If-Match");
+	const char *h = httpd_header(r->http, "If-Match");
 	if (!h)
 		return 0;
 	char *copy = xstrdup(h), *save = NULL;
@@ -343,7 +365,7 @@ void api_precondition_failed(struct api_request *r, long version, const char *me
 /* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
 static int authenticate(struct api_request *r)
 {
-	const char *h = evhttp_find_header(r->http->headers, "Authorization");
+	const char *h = httpd_header(r->http, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7)) {
 		api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN",
 			  "Authorization: Bearer トークン を付けてください");

@@ -71,6 +71,12 @@ int api_check_if_match(struct api_request *r, long version);
 /* The 412 of a write whose object has moved on: the ETag of its current version (when known, > 0) and why. */
 void api_precondition_failed(struct api_request *r, long version, const char *message, const char *message_ja);
 
+/* The 400 of a cursor this server did not give out. */
+void api_bad_cursor(struct api_request *r);
+
+/* Whether a cursor can be an id (the last item of a page), as the lists that page by id give out. */
+bool api_cursor_is_id(const char *cursor);
+
 /* A query parameter, or NULL. */
 const char *api_query(const struct api_request *r, const char *name);
 

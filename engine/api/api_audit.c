@@ -22,7 +22,7 @@ static bool coordinator(struct api_request *r)
 
 static bool wants_csv(const struct api_request *r)
 {
-	const char *a = evhttp_find_header(r->http->headers, "Accept");
+	const char *a = httpd_header(r->http, "Accept");
 	return a && strcasestr(a, "text/csv");
 }
 

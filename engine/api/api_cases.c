@@ -214,7 +214,7 @@ static bool valid_idempotency_key(const char *k)
 void api_cases_create(struct api_request *r)
 {
 	struct core *core = r->core;
-	const char *key = evhttp_find_header(r->http->headers, "Idempotency-Key");
+	const char *key = httpd_header(r->http, "Idempotency-Key");
 	char request_hash[TOKEN_HASH_HEX];
 	token_sha256_hex(r->http->body ? r->http->body : "", r->http->body_len, request_hash);
 	if (key) {
@@ -418,8 +418,7 @@ void api_cases_list(struct api_request *r)
 	}
 	if ((v = api_query(r, "cursor"))) {
 		if (parse_cursor(v, &f.after_updated, &cursor_id)) {
-			api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out",
-				  "cursor が正しくありません");
+			api_bad_cursor(r);
 			return;
 		}
 		f.after_id = cursor_id;

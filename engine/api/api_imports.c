@@ -10,7 +10,7 @@
 
 void api_import_checkup(struct api_request *r)
 {
-	const char *ct = evhttp_find_header(r->http->headers, "Content-Type");
+	const char *ct = httpd_header(r->http, "Content-Type");
 	if (!ct || strncasecmp(ct, "text/csv", 8)) {
 		api_error(r, 415, "unsupported_media_type", NULL, "send the checkup file as Content-Type: text/csv",
 			  "健診結果のファイルは Content-Type: text/csv で送ってください");

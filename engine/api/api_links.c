@@ -236,8 +236,8 @@ void api_links_provider(struct api_request *r)
 			  "status は proposed, joined, declined, ended のいずれかで指定してください");
 		return;
 	}
-	if (cursor && strspn(cursor, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(cursor)) {
-		api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out", "cursor が正しくありません");
+	if (cursor && !api_cursor_is_id(cursor)) {
+		api_bad_cursor(r);
 		return;
 	}
 	p.items = json_array();

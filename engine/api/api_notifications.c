@@ -55,6 +55,10 @@ void api_notifications_list(struct api_request *r)
 			  "status は pending, delivered, dead のいずれかで指定してください");
 		return;
 	}
+	if (cursor && !api_cursor_is_id(cursor)) {
+		api_bad_cursor(r);
+		return;
+	}
 	struct list_ctx lc = { .r = r, .items = json_array(), .limit = 50 };
 	if (api_query_limit(r, &lc.limit)) {
 		json_decref(lc.items);

@@ -32,7 +32,7 @@ static int query(struct api_request *r, struct report_query *q)
 
 static void reply(struct api_request *r, json_t *report)
 {
-	const char *accept = evhttp_find_header(r->http->headers, "Accept");
+	const char *accept = httpd_header(r->http, "Accept");
 	if (!accept || !strcasestr(accept, "text/csv")) {
 		api_reply_json(r, 200, report);
 		return;

@@ -154,8 +154,7 @@ void api_resources_list(struct api_request *r)
 	}
 	if (cursor) {
 		if (cursor_decode(cursor, &after_key, &after_id)) {
-			api_error(r, 422, "invalid_field", "cursor", "cursor is not one this server gave out",
-				  "cursor が正しくありません");
+			api_bad_cursor(r);
 			goto out;
 		}
 		f.after_key = after_key;

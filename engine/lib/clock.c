@@ -113,3 +113,15 @@ int clock_parse(const char *s, clock_us *out)
 	*out = secs * 1000000 + frac_us;
 	return 0;
 }
+
+int64_t clock_monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t clock_monotonic_ms(void)
+{
+	return clock_monotonic_us() / 1000;
+}

@@ -36,4 +36,10 @@ clock_us clock_local_midnight(const struct clock *c, date_days d);
 /* The local civil date of an instant. */
 date_days clock_local_date(const struct clock *c, clock_us t);
 
+/* Milliseconds of a monotonic clock (for deadlines and durations: never the test clock, never set back). */
+int64_t clock_monotonic_ms(void);
+
+/* The same in microseconds. */
+int64_t clock_monotonic_us(void);
+
 #endif

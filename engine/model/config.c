@@ -7,12 +7,14 @@
 #include "config.h"
 #include "clock.h"
 #include "date.h"
+#include "netaddr.h"
 #include "util.h"
 #include "ydoc.h"
 
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -213,47 +215,77 @@ static int load_resources(struct loader *l, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
+/* Each key of limits:, its range and where it goes (a size_t or an int of struct config_limits). */
+static const struct limit_key {
+	const char *key;
+	long min, max;
+	size_t offset;
+	bool is_size;
+} limit_keys[] = {
+	{ "max_body_bytes", 1024, 64L << 20, offsetof(struct config_limits, max_body_bytes), true },
+	{ "max_header_bytes", 1024, 1L << 20, offsetof(struct config_limits, max_header_bytes), true },
+	{ "request_timeout_seconds", 1, 3600, offsetof(struct config_limits, request_timeout_seconds), false },
+	{ "header_timeout_seconds", 1, 600, offsetof(struct config_limits, header_timeout_seconds), false },
+	{ "idle_timeout_seconds", 1, 3600, offsetof(struct config_limits, idle_timeout_seconds), false },
+	{ "min_body_bytes_per_second", 0, 1L << 30, offsetof(struct config_limits, min_body_bytes_per_second), true },
+	{ "max_connections", 1, 100000, offsetof(struct config_limits, max_connections), false },
+	{ "max_connections_per_client", 1, 100000, offsetof(struct config_limits, max_connections_per_client), false },
+	{ "auth_failures_per_minute", 1, 100000, offsetof(struct config_limits, auth_failures_per_minute), false },
+	{ "database_wait_seconds", 1, 600, offsetof(struct config_limits, database_wait_seconds), false },
+	{ "max_list_items", 1, 100000, offsetof(struct config_limits, max_list_items), true },
+};
+
 static int load_limits(struct loader *l, const struct ydoc_node *n)
 {
-	static const char *const keys[] = {
-		"max_body_bytes", "max_header_bytes", "request_timeout_seconds", "max_connections",
-		"max_list_items", NULL
-	};
-	struct config_limits *lim = &l->cfg->limits;
+	const size_t n_keys = sizeof(limit_keys) / sizeof(limit_keys[0]);
+	const char *keys[sizeof(limit_keys) / sizeof(limit_keys[0]) + 1];
+	for (size_t i = 0; i < n_keys; i++)
+		keys[i] = limit_keys[i].key;
+	keys[n_keys] = NULL;
 	if (ydoc_expect(&l->r, n, YDOC_MAP, "limits"))
 		return -1;
 	int bad = ydoc_check_keys(&l->r, n, "limits", keys);
-	const struct ydoc_node *v;
-	long num;
-	if ((v = ydoc_get(n, "max_body_bytes"))) {
-		if (ydoc_read_int(&l->r, v, "max_body_bytes", 1024, 64L << 20, &num))
+	for (size_t i = 0; i < n_keys; i++) {
+		const struct limit_key *k = &limit_keys[i];
+		const struct ydoc_node *v = ydoc_get(n, k->key);
+		long num;
+		if (!v)
+			continue;
+		if (ydoc_read_int(&l->r, v, k->key, k->min, k->max, &num)) {
 			bad++;
+			continue;
+		}
+		char *field = (char *)&l->cfg->limits + k->offset;
+		if (k->is_size)
+			*(size_t *)field = (size_t)num;
 		else
-			lim->max_body_bytes = (size_t)num;
+			*(int *)field = (int)num;
 	}
-	if ((v = ydoc_get(n, "max_header_bytes"))) {
-		if (ydoc_read_int(&l->r, v, "max_header_bytes", 1024, 1L << 20, &num))
-			bad++;
-		else
-			lim->max_header_bytes = (size_t)num;
+	if (!bad && l->cfg->limits.max_connections_per_client > l->cfg->limits.max_connections) {
+		ydoc_error(&l->r, ydoc_get(n, "max_connections_per_client"),
+			   "max_connections_per_client (%d) must not exceed max_connections (%d)",
+			   l->cfg->limits.max_connections_per_client, l->cfg->limits.max_connections);
+		bad++;
 	}
-	if ((v = ydoc_get(n, "request_timeout_seconds"))) {
-		if (ydoc_read_int(&l->r, v, "request_timeout_seconds", 1, 3600, &num))
+	return bad ? -1 : 0;
+}
+
+/* trusted_proxies: the addresses or networks of reverse proxies whose X-Forwarded-For names the client. */
+static int load_trusted_proxies(struct loader *l, const struct ydoc_node *n)
+{
+	struct config *cfg = l->cfg;
+	if (ydoc_expect(&l->r, n, YDOC_SEQ, "trusted_proxies"))
+		return -1;
+	int bad = 0;
+	cfg->trusted_proxies = xcalloc(n->n_items ? n->n_items : 1, sizeof(*cfg->trusted_proxies));
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct ydoc_node *item = n->items[i];
+		if (item->kind != YDOC_SCALAR || netmask_parse(item->value, &cfg->trusted_proxies[cfg->n_trusted_proxies])) {
+			ydoc_error(&l->r, item, "expected an IP address or a network such as 10.0.0.0/8 or fd00::/8");
 			bad++;
-		else
-			lim->request_timeout_seconds = (int)num;
-	}
-	if ((v = ydoc_get(n, "max_connections"))) {
-		if (ydoc_read_int(&l->r, v, "max_connections", 1, 100000, &num))
-			bad++;
-		else
-			lim->max_connections = (int)num;
-	}
-	if ((v = ydoc_get(n, "max_list_items"))) {
-		if (ydoc_read_int(&l->r, v, "max_list_items", 1, 100000, &num))
-			bad++;
-		else
-			lim->max_list_items = (size_t)num;
+			continue;
+		}
+		cfg->n_trusted_proxies++;
 	}
 	return bad ? -1 : 0;
 }
@@ -878,7 +910,13 @@ static void set_defaults(struct config *cfg)
 		.max_body_bytes = 1 << 20,
 		.max_header_bytes = 16 << 10,
 		.request_timeout_seconds = 30,
+		.header_timeout_seconds = 10,
+		.idle_timeout_seconds = 15,
+		.min_body_bytes_per_second = 1024,
 		.max_connections = 1024,
+		.max_connections_per_client = 128,
+		.auth_failures_per_minute = 20,
+		.database_wait_seconds = 10,
 		.max_list_items = 500,
 	};
 	set_default_categories(cfg);
@@ -890,7 +928,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", NULL
+		"roles", "trusted_proxies", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -950,6 +988,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	if (!cfg->public_url)
 		cfg->public_url = xasprintf("http://%s:%d", cfg->listen_host, cfg->listen_port);
 	if ((v = ydoc_get(root, "calendar")) && load_calendar(l, v))
+		bad++;
+	if ((v = ydoc_get(root, "trusted_proxies")) && load_trusted_proxies(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "limits")) && load_limits(l, v))
 		bad++;
@@ -1089,6 +1129,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_allowed_hosts; i++)
 		free(cfg->allowed_hosts[i]);
 	free(cfg->allowed_hosts);
+	free(cfg->trusted_proxies);
 	templates_release(&cfg->templates);
 	pathway_set_release(&cfg->pathways);
 	pathway_broken_set_release(&cfg->broken_pathways);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "diag.h"
+#include "netaddr.h"
 #include "templates.h"
 #include "pathway.h"
 #include "vocab.h"
@@ -93,11 +94,18 @@ struct config_retry {
 	int max_age_hours;
 };
 
+/* What one client may hold of the daemon (docs/operations.md, HTTP limits). */
 struct config_limits {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
-	int request_timeout_seconds;
+	int request_timeout_seconds;      /* a body must arrive, and a reply be taken, within this */
+	int header_timeout_seconds;       /* the whole request head must arrive within this (slowloris) */
+	int idle_timeout_seconds;         /* a keep-alive connection may wait this long for its next request */
+	size_t min_body_bytes_per_second; /* after header_timeout_seconds, a body slower than this is cut off */
 	int max_connections;
+	int max_connections_per_client;   /* per client address (trusted proxies excepted) */
+	int auth_failures_per_minute;     /* failed authentications per client address before 429 */
+	int database_wait_seconds;        /* how long a request waits for a database another process holds */
 	size_t max_list_items;
 };
 
@@ -119,6 +127,8 @@ struct config {
 	char *public_url;
 	struct config_calendar calendar;
 	struct config_limits limits;
+	struct netmask *trusted_proxies;  /* reverse proxies whose X-Forwarded-For names the client */
+	size_t n_trusted_proxies;
 	struct config_area *areas;
 	size_t n_areas;
 	struct config_org *orgs;

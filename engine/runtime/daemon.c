@@ -7,21 +7,33 @@
  */
 #include "daemon.h"
 #include "accounts.h"
+#include "conn.h"
 #include "dispatch.h"
 #include "hsds.h"
 #include "httpd.h"
+#include "log.h"
 #include "store.h"
 #include "timers.h"
 #include "turn.h"
 #include "util.h"
+#include "worker.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Threads for heavy replies; the machines this runs on have two cores or more. */
+#define WORKER_THREADS 2
+/* What the log may hold while its writer waits on the journal; beyond it lines are dropped and counted. */
+#define LOG_QUEUE_BYTES (1 << 20)
+/* Descriptors beyond the connections: the database, the log, curl's sockets, refusals at accept. */
+#define SPARE_DESCRIPTORS 256
 
 /* The exit codes of `tsunagu serve` (the command line's: 0 ok, 1 runtime error, 2 usage or invalid input). */
 enum { DAEMON_OK = 0, DAEMON_RUNTIME = 1, DAEMON_USAGE = 2 };
@@ -30,27 +42,84 @@ struct daemon {
 	struct event_base *base;
 	struct turn *turn;
 	struct httpd *httpd;
+	struct worker *worker;
 	struct store *store;
 	bool stop;
 	bool wrote_since_checkpoint;
+	bool checkpointing;
+	uint64_t requests_at_trim;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	fprintf(stderr, "tsunagu: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	turn_touch(d->turn);
+	log_line("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	d->stop = true;
 	event_base_loopbreak(d->base);
 }
 
-/* Checkpoints the WAL outside of any request's commit (PERFORMANCE.md: checkpoints drive tail latency). */
+/* On a worker: a checkpoint through a connection of its own, so the loop goes on writing meanwhile. */
+static void checkpoint_run(void *ctx, struct worker_env *env)
+{
+	if (!env->checkpointer) {
+		char *err = NULL;
+		if (store_open(env->database, STORE_EXISTING, &env->checkpointer, NULL, &err)) {
+			log_line("checkpoint: %s", err);
+			free(err);
+			return;
+		}
+		store_manual_checkpoints(env->checkpointer);
+	}
+	store_checkpoint(env->checkpointer);
+}
+
+static void checkpoint_done(void *ctx, bool ran)
+{
+	struct daemon *d = ctx;
+	d->checkpointing = false;
+}
+
+/*
+ * Once a second: checkpoints the WAL outside of any request's commit
+ * (PERFORMANCE.md: checkpoints drive tail latency), and gives memory that
+ * large requests used back to the system.
+ */
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	if (d->wrote_since_checkpoint && !turn_pending(d->turn)) {
-		store_checkpoint(d->store);
+	turn_touch(d->turn);
+	if (d->wrote_since_checkpoint && !d->checkpointing) {
+		d->checkpointing = true;
 		d->wrote_since_checkpoint = false;
+		worker_submit(d->worker, checkpoint_run, checkpoint_done, d);
 	}
+	uint64_t served = httpd_stats(d->httpd)->requests;
+	if (served != d->requests_at_trim) {
+		d->requests_at_trim = served;
+		malloc_trim(0);
+	}
+}
+
+/*
+ * Raises the soft descriptor limit to the hard one: each connection is a
+ * descriptor, and running out stops the daemon answering anyone. Says so
+ * when even the hard limit is below what the configured connections need.
+ */
+static void raise_descriptor_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rlim_t want = (rlim_t)cfg->limits.max_connections + SPARE_DESCRIPTORS;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_line("WARNING: the descriptor limit is %llu, below the %llu that limits.max_connections (%d) needs; "
+			 "raise LimitNOFILE in the unit (or ulimit -n), or lower max_connections",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)want, cfg->limits.max_connections);
 }
 
 /* Records every loaded pathway version; a changed file must carry a new version number. */
@@ -227,6 +296,7 @@ static int prepare_store(struct core *core, const struct daemon_options *opts)
 /* Everything the loop runs: the turn, the HTTP server with the API's routes, the dispatcher and the timers. */
 struct loop {
 	struct turn *turn;
+	struct worker *worker;
 	struct httpd *httpd;
 	struct dispatch *dispatch;
 	struct timers *timers;
@@ -245,7 +315,8 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 	}
 	d->turn = lp->turn = turn_new(d->base, core->store);
 	opts->bind_api(core, &routes);
-	if (httpd_start(d->base, lp->turn, core->clock, &cfg->limits, &routes, cfg->listen_host, cfg->listen_port,
+	if (!(d->worker = lp->worker = worker_new(d->base, lp->turn, core, cfg->database, WORKER_THREADS, &err)) ||
+	    httpd_start(d->base, lp->turn, core->clock, cfg, lp->worker, &routes, cfg->listen_host, cfg->listen_port,
 			&lp->httpd, &err) ||
 	    !(lp->dispatch = dispatch_new(d->base, core, lp->turn, &err))) {
 		fprintf(stderr, "tsunagu: %s\n", err);
@@ -275,9 +346,21 @@ static void print_stats(const struct loop *lp)
 	fprintf(stderr, "tsunagu: fired %llu timers in %llu batches (%llu stale)\n", (unsigned long long)ts->fired,
 		(unsigned long long)ts->batches, (unsigned long long)ts->stale);
 	const struct httpd_stats *st = httpd_stats(lp->httpd);
-	fprintf(stderr, "tsunagu: served %llu requests in %llu group commits (%llu failed)\n",
+	fprintf(stderr, "tsunagu: served %llu requests in %llu group commits (%llu failed); %llu waited for the "
+		"database (%llu gave up), %llu made on a worker\n",
 		(unsigned long long)st->requests, (unsigned long long)st->commits,
-		(unsigned long long)st->failed_commits);
+		(unsigned long long)st->failed_commits, (unsigned long long)st->waited,
+		(unsigned long long)st->gave_up, (unsigned long long)st->offloaded);
+	const struct conn_stats *cs = httpd_conn_stats(lp->httpd);
+	fprintf(stderr, "tsunagu: connections: %llu accepted, %llu refused (server full), %llu refused (one client's "
+		"share), %llu idle ones closed for room, %llu timed out, %llu failed accepts\n",
+		(unsigned long long)cs->accepted, (unsigned long long)cs->refused_full,
+		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
+		(unsigned long long)cs->timed_out, (unsigned long long)cs->accept_failures);
+	const struct turn_stats *tn = turn_stats(lp->turn);
+	fprintf(stderr, "tsunagu: longest loop turn %.1f ms; %llu turns over %d ms; %llu log lines dropped\n",
+		(double)tn->longest_us / 1000.0, (unsigned long long)tn->slow_turns, TURN_SLOW_US / 1000,
+		(unsigned long long)log_dropped());
 }
 
 static void stop_loop(struct daemon *d, struct loop *lp)
@@ -290,6 +373,8 @@ static void stop_loop(struct daemon *d, struct loop *lp)
 		event_free(lp->checkpoint);
 	timers_free(lp->timers);
 	dispatch_free(lp->dispatch);
+	/* before the server: a reply on its way back from a worker still has its connection */
+	worker_free(lp->worker);
 	httpd_free(lp->httpd);
 	turn_free(lp->turn);
 	if (d->base)
@@ -323,14 +408,21 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	if ((rc = prepare_store(&core, opts)))
 		goto out;
 	store_manual_checkpoints(d.store);
+	/* the loop never sleeps on a lock another process holds: it tries again a moment later (httpd) */
+	store_set_busy_timeout(d.store, 0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
+	/* large buffers (a body, an export) go back to the system when freed, not into a heap that only grows */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+	raise_descriptor_limit(cfg);
 	if ((rc = start_loop(&d, &core, opts, &lp)))
 		goto out;
 	fprintf(stderr, "tsunagu: %zu pathways, %zu organisations, database %s\n", cfg->pathways.n,
 		cfg->n_orgs, cfg->database);
 	fprintf(stderr, "tsunagu: listening on http://%s:%d\n", cfg->listen_host, httpd_port(d.httpd));
 	fflush(stderr);
+	log_start(LOG_QUEUE_BYTES);
 	while (!d.stop) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) < 0)
 			break;
@@ -338,9 +430,11 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			d.wrote_since_checkpoint = true;
 		turn_end(d.turn);
 	}
+	log_stop();
 	print_stats(&lp);
 	rc = DAEMON_OK;
 out:
+	log_stop();
 	stop_loop(&d, &lp);
 	core_release(&core);
 	store_close(d.store);

@@ -7,6 +7,7 @@
 #include "dispatch.h"
 #include "adapter.h"
 #include "curlev.h"
+#include "log.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -131,8 +132,8 @@ static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 	}
 	if (rc) {
 		d->stats.unrecorded++;
-		fprintf(stderr, "tsunagu: dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
-			"it stays pending and is sent again\n", f->id, status, store_errmsg(core->store));
+		log_line("dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
+			"it stays pending and is sent again", f->id, status, store_errmsg(core->store));
 	}
 	inflight_free(f);
 }

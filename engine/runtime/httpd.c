@@ -1,65 +1,58 @@
 /*
- * httpd — evhttp set up with every limit, and the per-turn group commit. evhttp
- * itself is given generous hard caps so that the configured limits are enforced
- * here, where the refusal can be the API's JSON error.
+ * httpd — a request conn hands over runs as a unit of the loop turn at once,
+ * or, while another process holds the database's write lock, waits on a short
+ * timer and is tried again (the loop never sleeps on the lock). Its reply waits
+ * in `pending` for the turn's commit; a reply with work goes to the worker then,
+ * and is sent when the worker hands it back.
  */
 #include "httpd.h"
+#include "conn.h"
+#include "clock.h"
+#include "log.h"
 
-#include <event2/buffer.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
-/* What evhttp may buffer before tsunagu looks; beyond it evhttp answers on its own. */
-#define HARD_BODY_CAP (16 << 20)
-#define HARD_HEADER_CAP (64 << 10)
 #define MAX_SEGMENT 200
+#define RETRY_FIRST_MS 2
+#define RETRY_MAX_MS 20
 
-struct pending {
-	struct evhttp_request *req;
+struct held {
+	struct conn *c;
 	struct httpd_request *r;
+	int64_t since_ms;          /* when it first found the database busy */
 };
 
 struct httpd {
 	struct event_base *base;
-	struct evhttp *http;
 	struct turn *turn;
 	const struct clock *clock;
-	const struct config_limits *limits;
+	const struct config *cfg;
+	struct worker *worker;
 	struct httpd_routes routes;
-	int port;
-	struct pending *pending;
+	struct conn_server *server;
+	struct held *pending;      /* handled this turn, replies waiting for the commit */
 	size_t n_pending, alloc_pending;
-	struct evhttp_connection **conns;
-	size_t n_conns, alloc_conns;
+	struct held *waiting;      /* not begun: the database was busy */
+	size_t n_waiting, alloc_waiting;
+	struct event *retry;
+	int retry_ms;
 	struct httpd_stats stats;
 };
 
-static const char *reason(int status)
+/* A reply on its way through the worker. */
+struct offload {
+	struct httpd *h;
+	struct conn *c;
+	struct httpd_request *r;
+};
+
+const char *httpd_header(const struct httpd_request *r, const char *name)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	default: return "Status";
-	}
+	return http_head_get(r->head, name);
 }
 
 static void request_free(struct httpd_request *r)
@@ -67,88 +60,64 @@ static void request_free(struct httpd_request *r)
 	for (int i = 0; i < r->n_segs; i++)
 		free(r->segs[i]);
 	evhttp_clear_headers(&r->query);
+	if (r->head) {
+		http_head_release((struct http_head *)r->head);
+		free((struct http_head *)r->head);
+	}
 	free(r->body);
 	buf_release(&r->reply);
 	free(r->etag);
 	free(r->location);
 	free(r->allow);
+	if (r->work.free)
+		r->work.free(r->work.ctx);
 	free(r);
 }
 
-static void send_reply(struct evhttp_request *req, struct httpd_request *r)
+static void send_reply(struct conn *c, struct httpd_request *r)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	evhttp_add_header(out, "Content-Type", r->content_type ? r->content_type : "application/json; charset=utf-8");
-	evhttp_add_header(out, "Cache-Control", "no-store");
-	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	struct conn_header hs[10];
+	size_t n = 0;
+	char unmappable[16], retry_after[16];
+	hs[n++] = (struct conn_header){ "Content-Type", r->content_type ? r->content_type
+									 : "application/json; charset=utf-8" };
+	hs[n++] = (struct conn_header){ "Cache-Control", "no-store" };
+	hs[n++] = (struct conn_header){ "X-Content-Type-Options", "nosniff" };
 	if (r->etag)
-		evhttp_add_header(out, "ETag", r->etag);
+		hs[n++] = (struct conn_header){ "ETag", r->etag };
 	if (r->location)
-		evhttp_add_header(out, "Location", r->location);
+		hs[n++] = (struct conn_header){ "Location", r->location };
 	if (r->allow)
-		evhttp_add_header(out, "Allow", r->allow);
+		hs[n++] = (struct conn_header){ "Allow", r->allow };
 	if (r->replayed)
-		evhttp_add_header(out, "Idempotent-Replayed", "true");
+		hs[n++] = (struct conn_header){ "Idempotent-Replayed", "true" };
 	if (r->content_type && strstr(r->content_type, "Shift_JIS")) {
-		char n[16];
-		snprintf(n, sizeof(n), "%d", r->unmappable);
-		evhttp_add_header(out, "Tsunagu-Unmappable", n);
+		snprintf(unmappable, sizeof(unmappable), "%d", r->unmappable);
+		hs[n++] = (struct conn_header){ "Tsunagu-Unmappable", unmappable };
 	}
-	if (r->close_connection)
-		evhttp_add_header(out, "Connection", "close");
-	struct evbuffer *body = evbuffer_new();
-	if (r->reply.len)
-		evbuffer_add(body, r->reply.data, r->reply.len);
-	evhttp_send_reply(req, r->status, reason(r->status), body);
-	evbuffer_free(body);
-}
-
-static void queue(struct httpd *h, struct evhttp_request *req, struct httpd_request *r)
-{
-	grow_array(&h->pending, &h->alloc_pending, h->n_pending, sizeof(*h->pending));
-	h->pending[h->n_pending++] = (struct pending){ req, r };
-}
-
-static void on_close(struct evhttp_connection *evcon, void *arg)
-{
-	struct httpd *h = arg;
-	for (size_t i = 0; i < h->n_conns; i++)
-		if (h->conns[i] == evcon) {
-			h->conns[i] = h->conns[--h->n_conns];
-			break;
-		}
-	/* A reply still waiting for the commit must not outlive its connection. */
-	for (size_t i = 0; i < h->n_pending; i++)
-		if (h->pending[i].req && evhttp_request_get_connection(h->pending[i].req) == evcon)
-			h->pending[i].req = NULL;
-}
-
-/* Counts a connection on its first request; false when the limit is reached. */
-static bool admit_connection(struct httpd *h, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	for (size_t i = 0; i < h->n_conns; i++)
-		if (h->conns[i] == evcon)
-			return true;
-	if ((int)h->n_conns >= h->limits->max_connections)
-		return false;
-	grow_array(&h->conns, &h->alloc_conns, h->n_conns, sizeof(*h->conns));
-	h->conns[h->n_conns++] = evcon;
-	evhttp_connection_set_closecb(evcon, on_close, h);
-	return true;
-}
-
-static enum httpd_method method_of(enum evhttp_cmd_type cmd)
-{
-	switch (cmd) {
-	case EVHTTP_REQ_GET: return HTTPD_GET;
-	case EVHTTP_REQ_POST: return HTTPD_POST;
-	case EVHTTP_REQ_PUT: return HTTPD_PUT;
-	case EVHTTP_REQ_PATCH: return HTTPD_PATCH;
-	case EVHTTP_REQ_DELETE: return HTTPD_DELETE;
-	case EVHTTP_REQ_HEAD: return HTTPD_HEAD;
-	default: return HTTPD_OTHER;
+	if (r->retry_after > 0) {
+		snprintf(retry_after, sizeof(retry_after), "%d", r->retry_after);
+		hs[n++] = (struct conn_header){ "Retry-After", retry_after };
 	}
+	struct conn_reply reply = { .status = r->status, .headers = hs, .n_headers = n, .body = r->reply,
+				    .close = r->close_connection };
+	buf_init(&r->reply);
+	conn_send(c, &reply);
+}
+
+static void hold(struct held **list, size_t *n, size_t *alloc, struct held item)
+{
+	grow_array(list, alloc, *n, sizeof(**list));
+	(*list)[(*n)++] = item;
+}
+
+static enum httpd_method method_of(const char *m)
+{
+	static const char *const names[HTTPD_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
+	for (int i = 0; i < HTTPD_OTHER; i++)
+		if (!strcmp(m, names[i]))
+			return (enum httpd_method)i;
+	return HTTPD_OTHER;
 }
 
 /* Replies with a refusal of the server's own, in the API's shape. */
@@ -162,65 +131,29 @@ static void refuse(struct httpd *h, struct httpd_request *r, const char *code, c
 	refusal_release(&why);
 }
 
-/* Refuses framing that a proxy in front could read differently (request smuggling). */
-static int check_framing(struct httpd *h, struct httpd_request *r)
+static void refuse_storage(struct httpd *h, struct httpd_request *r, const char *en, const char *ja)
 {
-	const struct evkeyvalq *hs = r->headers;
-	int te = 0, cl = 0;
-	const char *te_value = NULL;
-	size_t header_bytes = 0;
-	for (struct evkeyval *kv = hs->tqh_first; kv; kv = kv->next.tqe_next) {
-		header_bytes += strlen(kv->key) + strlen(kv->value) + 4;
-		if (!strcasecmp(kv->key, "Transfer-Encoding")) {
-			te++;
-			te_value = kv->value;
-		} else if (!strcasecmp(kv->key, "Content-Length")) {
-			cl++;
-		}
-		if (strpbrk(kv->value, "\r\n")) {
-			refuse(h, r, "invalid_header", kv->key, "a header value holds a line break",
-				  "ヘッダーの値に改行が含まれています");
-			return -1;
-		}
-	}
-	if (header_bytes > h->limits->max_header_bytes) {
-		refuse(h, r, "headers_too_large", NULL, "the request headers are too large",
-			  "リクエストヘッダーが大きすぎます");
-		return -1;
-	}
-	if (te && cl) {
-		refuse(h, r, "invalid_framing", "Transfer-Encoding",
-			  "a request may not carry both Content-Length and Transfer-Encoding",
-			  "Content-Length と Transfer-Encoding を同時に送ることはできません");
-		return -1;
-	}
-	if (te > 1 || (te && strcasecmp(te_value, "chunked"))) {
-		refuse(h, r, "invalid_framing", "Transfer-Encoding",
-			  "Transfer-Encoding must be exactly chunked",
-			  "Transfer-Encoding は chunked のみ使えます");
-		return -1;
-	}
-	if (cl > 1) {
-		refuse(h, r, "invalid_framing", "Content-Length", "Content-Length appears more than once",
-			  "Content-Length が複数あります");
-		return -1;
-	}
-	return 0;
+	free(r->etag);
+	r->etag = NULL;
+	free(r->location);
+	r->location = NULL;
+	r->replayed = false;
+	r->retry_after = 1;
+	if (r->work.free)
+		r->work.free(r->work.ctx);
+	r->work = (struct httpd_work){ 0 };
+	refuse(h, r, "storage_unavailable", NULL, en, ja);
 }
 
-/* Splits and decodes the raw path; refuses encoded slashes, NUL, dot segments. */
-static int parse_path(struct httpd *h, struct httpd_request *r, const char *path)
+/* Splits and decodes the path; refuses encoded slashes, NUL, dot segments. */
+static int parse_path(struct httpd *h, struct httpd_request *r, const char *path, size_t path_len)
 {
-	if (!path || path[0] != '/') {
-		refuse(h, r, "invalid_path", NULL, "the path must start with /", "パスは / で始めてください");
-		return -1;
-	}
-	const char *p = path + 1;
-	if (!*p)
+	const char *p = path + 1, *end = path + path_len;
+	if (p == end)
 		return 0;
 	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
 		if (r->n_segs == HTTPD_MAX_SEGMENTS || n > MAX_SEGMENT * 3) {
 			refuse(h, r, "not_found", NULL, "no such resource", "該当するリソースはありません");
 			return -1;
@@ -233,8 +166,8 @@ static int parse_path(struct httpd *h, struct httpd_request *r, const char *path
 		    len > MAX_SEGMENT || !utf8_valid(seg, len) || (len == 0 && slash)) {
 			free(seg);
 			refuse(h, r, "invalid_path", NULL,
-				  "the path holds an encoded slash, a NUL, a dot segment or invalid text",
-				  "パスに使えない文字列が含まれています");
+			       "the path holds an encoded slash, a NUL, a dot segment or invalid text",
+			       "パスに使えない文字列が含まれています");
 			return -1;
 		}
 		if (len == 0) { /* a trailing slash */
@@ -249,60 +182,159 @@ static int parse_path(struct httpd *h, struct httpd_request *r, const char *path
 	}
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void add_query(void *ctx, const char *name, const char *value)
 {
-	struct httpd *h = arg;
-	struct httpd_request *r = xcalloc(1, sizeof(*r));
-	r->headers = evhttp_request_get_input_headers(req);
-	r->now = clock_now(h->clock);
-	r->method = method_of(evhttp_request_get_command(req));
-	r->query.tqh_first = NULL;
-	r->query.tqh_last = &r->query.tqh_first;
-	buf_init(&r->reply);
-	queue(h, req, r);
+	struct httpd_request *r = ctx;
+	/* http_query_parse admits no control character, so evhttp has nothing to refuse here */
+	evhttp_add_header(&r->query, name, value);
+}
 
-	if (!admit_connection(h, req)) {
-		r->close_connection = true;
-		refuse(h, r, "too_many_connections", NULL, "too many open connections; try again shortly",
-		       "接続数が上限に達しています。しばらくしてお試しください");
-		return;
+/* Reads the target into path segments and query parameters: 0, or -1 with the refusal as the reply. */
+static int parse_target(struct httpd *h, struct httpd_request *r)
+{
+	const char *target = r->head->target;
+	const char *q = strchr(target, '?');
+	size_t path_len = q ? (size_t)(q - target) : strlen(target);
+	if (parse_path(h, r, target, path_len))
+		return -1;
+	if (!q)
+		return 0;
+	struct refusal why = { 0 };
+	if (http_query_parse(q + 1, add_query, r, &why)) {
+		h->routes.refuse(h->routes.ctx, r, &why);
+		refusal_release(&why);
+		return -1;
 	}
-	if (check_framing(h, r)) {
-		r->close_connection = true;
-		return;
-	}
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	if (len > h->limits->max_body_bytes) {
-		r->close_connection = true;
-		char *msg = xasprintf("the body is larger than %zu bytes", h->limits->max_body_bytes);
-		char *ja = xasprintf("本文が大きすぎます（%zu バイトまで）", h->limits->max_body_bytes);
-		refuse(h, r, "payload_too_large", NULL, msg, ja);
-		free(msg);
-		free(ja);
-		return;
-	}
-	r->body = xmalloc(len + 1);
-	evbuffer_copyout(in, r->body, len);
-	r->body[len] = '\0';
-	r->body_len = len;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	if (parse_path(h, r, evhttp_uri_get_path(uri)))
-		return;
-	const char *q = evhttp_uri_get_query(uri);
-	if (q && evhttp_parse_query_str(q, &r->query)) {
-		refuse(h, r, "invalid_query", NULL, "the query string is malformed", "クエリ文字列が正しくありません");
-		return;
-	}
-	if (turn_unit_begin(h->turn)) {
-		refuse(h, r, "storage_unavailable", NULL, "the database is busy or unavailable; nothing was changed",
-		       "データベースを利用できません。変更は行われていません");
-		return;
+	return 0;
+}
+
+/* Runs the request as a unit of this turn: 0, or STORE_BUSY when the database is held elsewhere (nothing done). */
+static int run_request(struct httpd *h, struct conn *c, struct httpd_request *r)
+{
+	int rc = turn_unit_begin(h->turn);
+	if (rc == STORE_BUSY)
+		return STORE_BUSY;
+	hold(&h->pending, &h->n_pending, &h->alloc_pending, (struct held){ c, r, 0 });
+	if (rc) {
+		refuse_storage(h, r, "the database is unavailable; nothing was changed",
+			       "データベースを利用できません。変更は行われていません");
+		return 0;
 	}
 	h->routes.handle(h->routes.ctx, r);
 	if (turn_unit_end(h->turn, r->status < 400))
-		refuse(h, r, "storage_unavailable", NULL, "the database is unavailable; nothing was changed",
-		       "データベースを利用できません。変更は行われていません");
+		refuse_storage(h, r, "the database is unavailable; nothing was changed",
+			       "データベースを利用できません。変更は行われていません");
+	return 0;
+}
+
+static void wait_for_database(struct httpd *h, struct conn *c, struct httpd_request *r, int64_t since_ms)
+{
+	if (!h->n_waiting) {
+		h->retry_ms = RETRY_FIRST_MS;
+		struct timeval tv = { 0, h->retry_ms * 1000 };
+		evtimer_add(h->retry, &tv);
+	}
+	hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, (struct held){ c, r, since_ms });
+}
+
+/* Tries the waiting requests again, in the order they came; those still blocked wait a little longer. */
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	turn_touch(h->turn);
+	struct held *list = h->waiting;
+	size_t n = h->n_waiting;
+	h->waiting = NULL;
+	h->n_waiting = h->alloc_waiting = 0;
+	int64_t now = clock_monotonic_ms();
+	int64_t limit = (int64_t)h->cfg->limits.database_wait_seconds * 1000;
+	bool busy = false;
+	for (size_t i = 0; i < n; i++) {
+		struct held *w = &list[i];
+		/* once one is still blocked, the later ones keep their place behind it */
+		if (!busy && run_request(h, w->c, w->r) == 0)
+			continue;
+		busy = true;
+		if (now - w->since_ms >= limit) {
+			h->stats.gave_up++;
+			hold(&h->pending, &h->n_pending, &h->alloc_pending, *w);
+			refuse_storage(h, w->r, "the database is held by another process; nothing was changed, try again",
+				       "データベースが他の処理で使用中です。変更は行われていません。もう一度お試しください");
+			continue;
+		}
+		hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, *w);
+	}
+	free(list);
+	if (h->n_waiting) {
+		h->retry_ms = h->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->retry_ms * 2;
+		struct timeval tv = { 0, h->retry_ms * 1000 };
+		evtimer_add(h->retry, &tv);
+	}
+}
+
+static void on_request(void *ctx, struct conn *c, struct http_head *head, struct buf *body)
+{
+	struct httpd *h = ctx;
+	struct httpd_request *r = xcalloc(1, sizeof(*r));
+	struct http_head *owned = xmalloc(sizeof(*owned));
+	*owned = *head;
+	r->head = owned;
+	r->now = clock_now(h->clock);
+	r->method = method_of(head->method);
+	r->query.tqh_first = NULL;
+	r->query.tqh_last = &r->query.tqh_first;
+	conn_client(c, owned, r->client);
+	buf_addc(body, '\0');
+	r->body_len = body->len - 1;
+	r->body = buf_detach(body);
+	buf_init(&r->reply);
+	if (parse_target(h, r)) {
+		hold(&h->pending, &h->n_pending, &h->alloc_pending, (struct held){ c, r, 0 });
+		/* nothing was begun, but the reply still waits for the turn's end, as every reply does */
+		return;
+	}
+	/* behind requests already waiting, so that none overtakes an earlier one of the same client */
+	if (h->n_waiting || run_request(h, c, r) == STORE_BUSY) {
+		h->stats.waited++;
+		wait_for_database(h, c, r, clock_monotonic_ms());
+	}
+}
+
+static void on_refusal(void *ctx, const struct refusal *why, struct conn_reply *out)
+{
+	struct httpd *h = ctx;
+	struct httpd_request r = { .status = 500 };
+	buf_init(&r.reply);
+	r.query.tqh_first = NULL;
+	r.query.tqh_last = &r.query.tqh_first;
+	h->routes.refuse(h->routes.ctx, &r, why);
+	out->status = r.status;
+	out->body = r.reply;
+	static const struct conn_header json[] = {
+		{ "Content-Type", "application/json; charset=utf-8" },
+		{ "Cache-Control", "no-store" },
+		{ "X-Content-Type-Options", "nosniff" },
+		{ "Retry-After", "1" },
+	};
+	out->headers = json;
+	/* a full server or a slow client may try again soon; a malformed request may not */
+	out->n_headers = r.status == 503 || r.status == 429 ? 4 : 3;
+}
+
+static void offload_run(void *ctx, struct worker_env *env)
+{
+	struct offload *o = ctx;
+	o->r->work.run(o->r->work.ctx, env, o->r);
+}
+
+static void offload_done(void *ctx, bool ran)
+{
+	struct offload *o = ctx;
+	/* unrun only when the daemon stops: its connections close with it */
+	if (ran)
+		send_reply(o->c, o->r);
+	request_free(o->r);
+	free(o);
 }
 
 /* After the turn's commit: the replies go out, or, when it failed, a 503 in place of each. */
@@ -317,18 +349,18 @@ static void on_turn_end(void *arg, bool committed)
 	h->stats.requests += h->n_pending;
 	for (size_t i = 0; i < h->n_pending; i++) {
 		struct httpd_request *r = h->pending[i].r;
-		if (!committed && r->status < 500) {
-			free(r->etag);
-			r->etag = NULL;
-			free(r->location);
-			r->location = NULL;
-			r->replayed = false;
-			refuse(h, r, "storage_unavailable", NULL,
-			       "the database could not save this; nothing was changed, try again",
-			       "データベースに保存できませんでした。変更は行われていません。もう一度お試しください");
+		struct conn *c = h->pending[i].c;
+		if (!committed && r->status < 500)
+			refuse_storage(h, r, "the database could not save this; nothing was changed, try again",
+				       "データベースに保存できませんでした。変更は行われていません。もう一度お試しください");
+		if (r->work.run) {
+			h->stats.offloaded++;
+			struct offload *o = xmalloc(sizeof(*o));
+			*o = (struct offload){ h, c, r };
+			worker_submit(h->worker, offload_run, offload_done, o);
+			continue;
 		}
-		if (h->pending[i].req)
-			send_reply(h->pending[i].req, r);
+		send_reply(c, r);
 		request_free(r);
 	}
 	h->n_pending = 0;
@@ -339,49 +371,29 @@ const struct httpd_stats *httpd_stats(const struct httpd *h)
 	return &h->stats;
 }
 
-int httpd_start(struct event_base *base, struct turn *turn, const struct clock *clock,
-		const struct config_limits *limits, const struct httpd_routes *routes, const char *host, int port,
+const struct conn_stats *httpd_conn_stats(const struct httpd *h)
+{
+	return conn_server_stats(h->server);
+}
+
+int httpd_start(struct event_base *base, struct turn *turn, const struct clock *clock, const struct config *cfg,
+		struct worker *worker, const struct httpd_routes *routes, const char *host, int port,
 		struct httpd **out, char **err)
 {
 	struct httpd *h = xcalloc(1, sizeof(*h));
 	h->base = base;
 	h->turn = turn;
 	h->clock = clock;
-	h->limits = limits;
+	h->cfg = cfg;
+	h->worker = worker;
 	h->routes = *routes;
-	h->http = evhttp_new(base);
-	if (!h->http) {
-		*err = xstrdup("cannot create the HTTP server");
+	struct conn_callbacks cb = { .request = on_request, .refusal = on_refusal, .ctx = h };
+	h->server = conn_server_new(base, turn, cfg, &cb, host, port, err);
+	if (!h->server) {
 		free(h);
 		return -1;
 	}
-	const struct config_limits *lim = limits;
-	size_t body_cap = lim->max_body_bytes * 4 > HARD_BODY_CAP ? lim->max_body_bytes * 4 : HARD_BODY_CAP;
-	evhttp_set_max_body_size(h->http, (ev_ssize_t)body_cap);
-	evhttp_set_max_headers_size(h->http, HARD_HEADER_CAP);
-	struct timeval tv = { .tv_sec = lim->request_timeout_seconds };
-	evhttp_set_timeout_tv(h->http, &tv);
-	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-					    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-					    EVHTTP_REQ_OPTIONS);
-	evhttp_set_default_content_type(h->http, "application/json; charset=utf-8");
-	evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_gencb(h->http, on_request, h);
-	struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
-	if (!bound) {
-		*err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)", host, port);
-		httpd_free(h);
-		return -1;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	h->port = port;
-	if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET)
-			h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		else if (ss.ss_family == AF_INET6)
-			h->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	}
+	h->retry = evtimer_new(base, on_retry, h);
 	turn_join(turn, on_turn_end, h);
 	*out = h;
 	return 0;
@@ -389,7 +401,7 @@ int httpd_start(struct event_base *base, struct turn *turn, const struct clock *
 
 int httpd_port(const struct httpd *h)
 {
-	return h->port;
+	return conn_server_port(h->server);
 }
 
 void httpd_free(struct httpd *h)
@@ -398,9 +410,12 @@ void httpd_free(struct httpd *h)
 		return;
 	for (size_t i = 0; i < h->n_pending; i++)
 		request_free(h->pending[i].r);
+	for (size_t i = 0; i < h->n_waiting; i++)
+		request_free(h->waiting[i].r);
 	free(h->pending);
-	if (h->http)
-		evhttp_free(h->http);
-	free(h->conns);
+	free(h->waiting);
+	if (h->retry)
+		event_free(h->retry);
+	conn_server_free(h->server);
 	free(h);
 }

@@ -1,6 +1,8 @@
 /*
- * httpd — the HTTP/1.1 server on libevent's evhttp: limits, request-smuggling
- * refusals, path decoding, connection counting, and group commit. Each request
+ * httpd — requests as the API sees them, over the connections of runtime/conn:
+ * path and query decoding, the client's address, waiting out a database that
+ * another process holds, heavy replies made on a worker thread, and group
+ * commit. Each request
  * is a unit of the loop turn's transaction (runtime/turn); its reply waits
  * until the turn has committed, so no client hears "done" before its action is
  * on disk. What a request means is the API's: it registers its handler and
@@ -16,22 +18,43 @@
 
 #include "clock.h"
 #include "config.h"
+#include "httpparse.h"
+#include "netaddr.h"
 #include "refusal.h"
 #include "turn.h"
 #include "util.h"
+#include "worker.h"
+
+struct conn_stats;
 
 #define HTTPD_MAX_SEGMENTS 8
 
 enum httpd_method { HTTPD_GET, HTTPD_POST, HTTPD_PUT, HTTPD_PATCH, HTTPD_DELETE, HTTPD_HEAD, HTTPD_OTHER };
+
+struct httpd_request;
+
+/*
+ * A reply too heavy to make on the loop (a report, an export, the chain's
+ * walk): a handler leaves it in the request, having checked the caller and
+ * written what must be committed (the access log). After the turn's commit,
+ * run makes the reply on a worker thread over its own read-only connection;
+ * free releases ctx in every case (also when the commit failed and run never ran).
+ */
+struct httpd_work {
+	void (*run)(void *ctx, struct worker_env *env, struct httpd_request *req);
+	void (*free)(void *ctx);
+	void *ctx;
+};
 
 /* One request as the handler sees it, and the reply it leaves (sent after the commit). */
 struct httpd_request {
 	enum httpd_method method;
 	char *segs[HTTPD_MAX_SEGMENTS];   /* the decoded path segments */
 	int n_segs;
-	struct evkeyvalq query;
-	const struct evkeyvalq *headers;
-	char *body;                 /* NUL-terminated copy */
+	struct evkeyvalq query;     /* decoded strictly (httpparse): no name twice */
+	const struct http_head *head;
+	char client[NETADDR_TEXT];  /* the client's address (the one a trusted proxy reports) */
+	char *body;                 /* NUL-terminated */
 	size_t body_len;
 	clock_us now;               /* when it arrived */
 	/* the reply */
@@ -44,7 +67,12 @@ struct httpd_request {
 	bool replayed;
 	int unmappable;             /* CP932 CSV: characters written as 〓 (Tsunagu-Unmappable) */
 	bool close_connection;
+	int retry_after;            /* seconds, > 0: a Retry-After header */
+	struct httpd_work work;     /* set: the reply is made on a worker after the commit */
 };
+
+/* A request header (the first of that name, compared without case), or NULL. */
+const char *httpd_header(const struct httpd_request *r, const char *name);
 
 /* What the API registers: the handler of a request, and the reply to a refusal of the server's own. */
 struct httpd_routes {
@@ -61,17 +89,24 @@ struct httpd_stats {
 	uint64_t requests;
 	uint64_t commits;          /* turns that committed requests' work */
 	uint64_t failed_commits;
+	uint64_t waited;           /* requests that waited for a database another process held */
+	uint64_t gave_up;          /* requests refused after database_wait_seconds */
+	uint64_t offloaded;        /* replies made on a worker */
 };
 
-/* Listens on host:port (0: any free port), with the configured limits. Returns 0 and *out, or -1 with a message. */
-int httpd_start(struct event_base *base, struct turn *turn, const struct clock *clock,
-		const struct config_limits *limits, const struct httpd_routes *routes, const char *host, int port,
+/*
+ * Listens on host:port (0: any free port), with the config's limits; heavy
+ * replies are made on worker. Returns 0 and *out, or -1 with a message.
+ */
+int httpd_start(struct event_base *base, struct turn *turn, const struct clock *clock, const struct config *cfg,
+		struct worker *worker, const struct httpd_routes *routes, const char *host, int port,
 		struct httpd **out, char **err);
 
 /* The port actually bound. */
 int httpd_port(const struct httpd *h);
 
 const struct httpd_stats *httpd_stats(const struct httpd *h);
+const struct conn_stats *httpd_conn_stats(const struct httpd *h);
 
 void httpd_free(struct httpd *h);
 

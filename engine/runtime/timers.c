@@ -4,6 +4,7 @@
  */
 #include "timers.h"
 #include "flow.h"
+#include "log.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	struct timers *t = arg;
 	struct batch b = { .t = t, .flow = flow_system(t->core, clock_now(t->core->clock)) };
 	if (store_timers_due(t->core->store, b.flow.now, TIMERS_BATCH, fire_one, &b) || b.failed) {
-		fprintf(stderr, "tsunagu: timers: a batch stopped early (%s); the rest are due again\n",
+		log_line("timers: a batch stopped early (%s); the rest are due again",
 			store_errmsg(t->core->store));
 		t->failed = true;
 	}

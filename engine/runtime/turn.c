@@ -4,6 +4,8 @@
  * activates an empty event, so the loop turn ends promptly and commits.
  */
 #include "turn.h"
+#include "clock.h"
+#include "log.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -20,6 +22,7 @@ struct turn {
 	struct participant *parts;
 	size_t n_parts, alloc_parts;
 	int depth;                 /* units begun and not ended */
+	int64_t touched_us;        /* when this turn's first callback began (monotonic), or 0 */
 	struct turn_stats stats;
 };
 
@@ -47,6 +50,12 @@ void turn_free(struct turn *t)
 	free(t);
 }
 
+void turn_touch(struct turn *t)
+{
+	if (!t->touched_us)
+		t->touched_us = clock_monotonic_us();
+}
+
 void turn_join(struct turn *t, turn_done_fn done, void *ctx)
 {
 	grow_array(&t->parts, &t->alloc_parts, t->n_parts, sizeof(*t->parts));
@@ -56,8 +65,9 @@ void turn_join(struct turn *t, turn_done_fn done, void *ctx)
 int turn_unit_begin(struct turn *t)
 {
 	if (!store_in_transaction(t->store)) {
-		if (store_begin(t->store))
-			return -1;
+		int rc = store_begin(t->store);
+		if (rc)
+			return rc;
 		event_active(t->kick, 0, 0);
 	}
 	if (store_savepoint(t->store)) {
@@ -93,13 +103,14 @@ static bool commit(struct turn *t)
 	t->stats.commits++;
 	if (store_commit(t->store) == 0)
 		return true;
-	fprintf(stderr, "tsunagu: commit failed: %s; the turn's work is undone\n", store_errmsg(t->store));
+	log_line("commit failed: %s; the turn's work is undone", store_errmsg(t->store));
 	t->stats.failed_commits++;
 	return false;
 }
 
 void turn_end(struct turn *t)
 {
+	turn_touch(t);
 	bool committed = commit(t);
 	for (size_t i = 0; i < t->n_parts; i++)
 		t->parts[i].done(t->parts[i].ctx, committed);
@@ -110,6 +121,12 @@ void turn_end(struct turn *t)
 	 * failure only means a notification is sent again.
 	 */
 	commit(t);
+	int64_t took = clock_monotonic_us() - t->touched_us;
+	if (took > t->stats.longest_us)
+		t->stats.longest_us = took;
+	if (took > TURN_SLOW_US)
+		t->stats.slow_turns++;
+	t->touched_us = 0;
 }
 
 const struct turn_stats *turn_stats(const struct turn *t)

@@ -23,7 +23,11 @@ struct turn_stats {
 	uint64_t commits;          /* turns that committed work */
 	uint64_t failed_commits;
 	uint64_t units;            /* units kept */
+	int64_t longest_us;        /* the longest turn: from its first callback to the end of its commit */
+	uint64_t slow_turns;       /* turns longer than TURN_SLOW_US */
 };
+
+#define TURN_SLOW_US 50000
 
 /* A participant hears at the end of every turn: committed is false when the turn's commit failed. */
 typedef void (*turn_done_fn)(void *ctx, bool committed);
@@ -31,13 +35,21 @@ typedef void (*turn_done_fn)(void *ctx, bool committed);
 struct turn *turn_new(struct event_base *base, struct store *store);
 void turn_free(struct turn *t);
 
+/*
+ * Marks the loop as working on this turn; every callback of the loop calls it
+ * first, so that a turn is measured from its first callback (the wait for
+ * events is not part of it).
+ */
+void turn_touch(struct turn *t);
+
 /* Registers a participant; they hear in the order they joined. */
 void turn_join(struct turn *t, turn_done_fn done, void *ctx);
 
 /*
  * Begins a unit: opens the turn's transaction if this is its first unit, then
- * a savepoint. 0, or -1 when the database cannot take it now (busy or
- * unavailable): nothing was begun, and the caller refuses or retries the work.
+ * a savepoint. 0; STORE_BUSY when another process holds the database's write
+ * lock (the caller tries again in a moment); -1 when the database is
+ * unavailable. Nothing was begun unless it returns 0.
  */
 int turn_unit_begin(struct turn *t);
 

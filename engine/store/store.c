@@ -5,6 +5,7 @@
  * row breaks the chain at that row.
  */
 #include "store.h"
+#include "log.h"
 #include "textfold.h"
 #include "token.h"
 #include "util.h"
@@ -341,8 +342,7 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 	if (!st) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
 				       NULL) != SQLITE_OK) {
-			fprintf(stderr, "tsunagu: store: cannot prepare \"%s\": %s\n", stmt_sql[id],
-				sqlite3_errmsg(s->db));
+			log_line("store: cannot prepare \"%s\": %s", stmt_sql[id], sqlite3_errmsg(s->db));
 			return NULL;
 		}
 		st = s->stmts[id];
@@ -365,7 +365,7 @@ static sqlite3_stmt *shaped(struct store *s, const char *sql)
 	} else {
 		found.sql = xstrdup(sql);
 		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &found.st, NULL) != SQLITE_OK) {
-			fprintf(stderr, "tsunagu: store: cannot prepare \"%s\": %s\n", sql, sqlite3_errmsg(s->db));
+			log_line("store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(s->db));
 			free(found.sql);
 			return NULL;
 		}
@@ -389,7 +389,7 @@ static int stepped(struct store *s, int rc)
 {
 	if (rc == SQLITE_DONE)
 		return 0;
-	fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	log_line("store: %s", sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -400,7 +400,7 @@ static int run(struct store *s, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "tsunagu: store: %s: %s\n", sqlite3_sql(st), sqlite3_errmsg(s->db));
+		log_line("store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
 		return -1;
 	}
 	return 0;
@@ -490,7 +490,8 @@ out:
 	return ret;
 }
 
-static int migrate(struct store *s, char **err)
+/* The schema version the database says it has, or -1 with *err. */
+static int schema_version(struct store *s, char **err)
 {
 	sqlite3_stmt *st;
 	int version = 0;
@@ -501,6 +502,27 @@ static int migrate(struct store *s, char **err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return version;
+}
+
+/* A reader runs on the schema this tsunagu knows, or not at all. */
+static int check_version(struct store *s, char **err)
+{
+	int version = schema_version(s, err);
+	if (version < 0)
+		return -1;
+	if (version != N_MIGRATIONS) {
+		*err = xasprintf("the database has schema version %d, this tsunagu reads %d", version, N_MIGRATIONS);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct store *s, char **err)
+{
+	int version = schema_version(s, err);
+	if (version < 0)
+		return -1;
 	if (version > N_MIGRATIONS) {
 		*err = xasprintf("the database has schema version %d, newer than this tsunagu (%d); "
 				 "run the newer tsunagu", version, N_MIGRATIONS);
@@ -540,26 +562,32 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	/*
 	 * A missing database is a wrong path for every command but serve. A new
 	 * one is created readable by its owner only, and SQLite gives its -wal
-	 * and -shm files the same mode: they hold personal data.
+	 * and -shm files the same mode: they hold personal data. A file that
+	 * exists is only looked at (access): closing a descriptor of our own to it
+	 * would drop the POSIX locks of every connection this process has to it.
 	 */
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (mode == STORE_EXISTING) {
+	if (access(path, F_OK) != 0) {
+		if (errno != ENOENT) {
+			*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
+			return -1;
+		}
+		if (mode != STORE_CREATE) {
 			*err = xasprintf("no database at %s", path);
 			return 1;
 		}
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			fchmod(fd, 0600);
-			if (created)
-				*created = true;
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
+			return -1;
 		}
-	}
-	if (fd < 0) {
+		fchmod(fd, 0600);
+		close(fd);
+		if (created)
+			*created = true;
+	} else if (access(path, mode == STORE_READER ? R_OK : R_OK | W_OK) != 0) {
 		*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	close(fd);
 	struct store *s = xcalloc(1, sizeof(*s));
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		*err = xasprintf("cannot open database '%s': %s", path,
@@ -569,9 +597,13 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	char *e = NULL;
-	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-		    "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", &e) ||
-	    migrate(s, &e)) {
+	/* A reader only reads what the daemon's connection migrated; query_only makes sure of it. */
+	if (mode == STORE_READER
+		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", &e) ||
+			      check_version(s, &e)
+		    : exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+			      "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", &e) ||
+			      migrate(s, &e)) {
 		*err = xasprintf("database '%s': %s", path, e);
 		free(e);
 		store_close(s);
@@ -607,7 +639,19 @@ void store_checkpoint(struct store *s)
 
 int store_begin(struct store *s)
 {
-	return run(s, stmt(s, ST_BEGIN));
+	sqlite3_stmt *st = stmt(s, ST_BEGIN);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return STORE_BUSY; /* another process writes: the caller waits and tries again, nothing to log */
+	return stepped(s, rc);
+}
+
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
 }
 
 int store_commit(struct store *s)
@@ -734,7 +778,7 @@ static int one_row(struct store *s, sqlite3_stmt *st)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 1;
-	fprintf(stderr, "tsunagu: store: %s\n", sqlite3_errmsg(s->db));
+	log_line("store: %s", sqlite3_errmsg(s->db));
 	return -1;
 }
 

@@ -37,8 +37,11 @@
 
 struct store;
 
-/* Whether a database may be created where none is. */
-enum store_open_mode { STORE_EXISTING, STORE_CREATE };
+/*
+ * Whether a database may be created where none is; STORE_READER opens an
+ * existing, migrated one for reading only (a worker thread's connection).
+ */
+enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER };
 
 /*
  * Opens and migrates the database (with STORE_CREATE, creating it, readable
@@ -56,7 +59,13 @@ const char *store_errmsg(const struct store *s);
 void store_manual_checkpoints(struct store *s);
 void store_checkpoint(struct store *s);
 
-int store_begin(struct store *s);        /* BEGIN IMMEDIATE */
+/* store_begin's answer when another connection holds the write lock (after the busy timeout). */
+#define STORE_BUSY 1
+
+int store_begin(struct store *s);        /* BEGIN IMMEDIATE: 0, STORE_BUSY, or -1 on an error (logged) */
+
+/* How long a statement waits for a lock another connection holds (the daemon's loop: 0, never sleep). */
+void store_set_busy_timeout(struct store *s, int ms);
 int store_commit(struct store *s);       /* on failure the transaction is rolled back */
 void store_rollback(struct store *s);
 bool store_in_transaction(const struct store *s);

@@ -273,10 +273,14 @@ def test_lists_filters_inboxes_and_cursor_paging():
         expect(future["items"] == [] and future["next_cursor"] is None, future)
         coord = ok(d.get("/v1/cases?limit=500", who="coordinator"))
         expect(len(coord["items"]) == 8 and "subject" not in coord["items"][0], "metadata for coordinators")
-        for bad in ("limit=0", "limit=501", "limit=x", "inbox=all", "updated_since=yesterday", "cursor=zzz",
-                    "colour=red"):
+        for bad in ("limit=0", "limit=501", "limit=x", "inbox=all", "updated_since=yesterday", "colour=red"):
             r = d.get("/v1/cases?" + bad, who="nurse")
             expect(r.status == 422 and r.json["error"]["field"], (bad, r))
+        for bad in ("cursor=zzz", "limit=%2010", "limit=10%20", "limit=-3", "limit=10&limit=20", "q=%00",
+                    "pathway=%zz"):
+            r = d.get("/v1/cases?" + bad, who="nurse")
+            expect(r.status == 400 and r.json["error"]["code"] == "invalid_query" and r.json["error"]["field"],
+                   (bad, r))
 
 
 def test_notes_assignment_and_subject_correction():

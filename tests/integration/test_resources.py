@@ -73,11 +73,16 @@ def test_japanese_search_folds_width_kana_case_and_spaces():
                 break
         expect(len(seen) == 24 and len(set(seen)) == 24, seen)
         # every refusal names the parameter
-        for query, field in (("q=%01", "q"), ("category=cafe", "category"), ("area=tokyo", "area"),
-                             ("status=gone", "status"), ("limit=0", "limit"), ("cursor=zz", "cursor"),
-                             ("sort=name", "sort")):
+        for query, field in (("category=cafe", "category"), ("area=tokyo", "area"),
+                             ("status=gone", "status"), ("limit=0", "limit"), ("sort=name", "sort")):
             r = d.get("/v1/resources?" + query, who="nurse")
             expect(r.status == 422 and r.json["error"]["field"] == field, (query, r))
+        # a query that is malformed rather than wrong: 400
+        for query, field in (("q=%01", "q"), ("q=%00", "q"), ("cursor=zz", "cursor"), ("limit=%2010", "limit"),
+                             ("limit=+5", "limit")):
+            r = d.get("/v1/resources?" + query, who="nurse")
+            expect(r.status == 400 and r.json["error"]["code"] == "invalid_query" and
+                   r.json["error"]["field"] == field, (query, r))
         cats = ok(d.get("/v1/resources/categories", who="pharmacist"))["items"]
         expect([c["id"] for c in cats] == ["participation", "health_programmes", "consultation_desks",
                                            "welfare_council", "volunteers", "other"], cats)
