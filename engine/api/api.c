@@ -4,7 +4,10 @@
  * method; a known path with another method answers 405 with Allow.
  */
 #include "api.h"
+#include "clock.h"
 #include "jsonin.h"
+#include "log.h"
+#include "ratelimit.h"
 #include "token.h"
 
 #include <ctype.h>
@@ -362,9 +365,49 @@ void api_precondition_failed(struct api_request *r, long version, const char *me
 	api_error(r, 412, "precondition_failed", "If-Match", message, message_ja);
 }
 
+/* What the API keeps across requests. */
+struct api_binding {
+	struct core *core;
+	struct ratelimit *auth_failures;
+};
+
+/* Keys of the failure table the client addresses may fill: beyond it the fullest buckets are forgotten first. */
+#define AUTH_FAILURE_KEYS 65536
+
+/*
+ * The 429 of a client address that presented too many wrong tokens: every
+ * request from it waits, a right token too, or guessing would go on (a 200
+ * among the 429s would say which guess was right).
+ */
+static int auth_limited(struct api_request *r)
+{
+	int wait = ratelimit_wait(r->auth_failures, r->http->client, clock_monotonic_ms());
+	if (!wait)
+		return 0;
+	r->http->retry_after = wait;
+	char *msg = xasprintf("too many failed sign-ins from your address; try again in %d s", wait);
+	char *ja = xasprintf("このアドレスからの認証の失敗が多すぎます。%d 秒後にお試しください", wait);
+	api_error(r, 429, "too_many_requests", NULL, msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
+}
+
+/* Counts a wrong token against the client's address, and says so in the log (never the token). */
+static void auth_failed(struct api_request *r)
+{
+	if (ratelimit_take(r->auth_failures, r->http->client, clock_monotonic_ms()))
+		log_line("authentication: %s presented more than %d wrong tokens in a minute; its requests get 429 "
+			 "for a while", r->http->client, r->core->cfg->limits.auth_failures_per_minute);
+	else
+		log_line("authentication: a wrong token from %s", r->http->client);
+}
+
 /* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
 static int authenticate(struct api_request *r)
 {
+	if (auth_limited(r))
+		return -1;
 	const char *h = httpd_header(r->http, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7)) {
 		api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN",
@@ -384,6 +427,7 @@ static int authenticate(struct api_request *r)
 	const struct config_org *org = rc == 0 ? config_find_org(r->core->cfg, r->user.org) : NULL;
 	if (!org) {
 		store_user_release(&r->user);
+		auth_failed(r);
 		api_error(r, 401, "unauthorized", NULL, "the token is unknown, revoked or expired",
 			  "トークンが無効です（不明・失効・期限切れ）");
 		return -1;
@@ -455,22 +499,72 @@ void api_test_clock(struct api_request *r)
 	api_reply_json(r, 200, json_pack("{s:o}", "now", api_time(r, clk->fixed)));
 }
 
+/* ---- replies made on a worker ---------------------------------------------------------------- */
+
+struct offload {
+	api_make_fn make;
+	void (*free_arg)(void *arg);
+	void *arg;
+	struct cm_caller caller;
+	char *user;                /* the caller's id, copied: the request's user is released after its handler */
+};
+
+static void offload_run(void *ctx, struct worker_env *env, struct httpd_request *req)
+{
+	struct offload *o = ctx;
+	struct api_request r = { .http = req, .core = &env->core, .caller = o->caller };
+	r.caller.user = o->user;
+	o->make(&r, o->arg);
+}
+
+static void offload_free(void *ctx)
+{
+	struct offload *o = ctx;
+	if (o->free_arg)
+		o->free_arg(o->arg);
+	free(o->user);
+	free(o);
+}
+
+void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free_arg)(void *arg))
+{
+	struct offload *o = xcalloc(1, sizeof(*o));
+	*o = (struct offload){ .make = make, .free_arg = free_arg, .arg = arg, .caller = r->caller };
+	o->user = r->caller.user ? xstrdup(r->caller.user) : NULL;
+	r->http->work = (struct httpd_work){ .run = offload_run, .free = offload_free, .ctx = o };
+	/* kept: what the handler wrote (the access log) is committed before the worker begins */
+	r->http->status = 200;
+}
+
 /* ---- the binding to the HTTP server ---------------------------------------------------------- */
 
 static void handle(void *ctx, struct httpd_request *req)
 {
-	struct api_request r = { .http = req, .core = ctx };
+	struct api_binding *b = ctx;
+	struct api_request r = { .http = req, .core = b->core, .auth_failures = b->auth_failures };
 	dispatch(&r);
 	store_user_release(&r.user);
 }
 
 static void refuse(void *ctx, struct httpd_request *req, const struct refusal *why)
 {
-	struct api_request r = { .http = req, .core = ctx };
+	struct api_binding *b = ctx;
+	struct api_request r = { .http = req, .core = b->core };
 	api_refuse(&r, why);
+}
+
+static void release(void *ctx)
+{
+	struct api_binding *b = ctx;
+	ratelimit_free(b->auth_failures);
+	free(b);
 }
 
 void api_bind(struct core *core, struct httpd_routes *out)
 {
-	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .ctx = core };
+	struct api_binding *b = xcalloc(1, sizeof(*b));
+	int per_minute = core->cfg->limits.auth_failures_per_minute;
+	b->core = core;
+	b->auth_failures = ratelimit_new(per_minute, per_minute, AUTH_FAILURE_KEYS);
+	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .release = release, .ctx = b };
 }

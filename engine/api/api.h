@@ -29,10 +29,22 @@ struct api_request {
 	struct core *core;
 	struct store_user user;
 	struct cm_caller caller;
+	struct ratelimit *auth_failures; /* failed authentications by client address */
 };
 
 /* Registers the API's routes with the daemon's HTTP server (daemon_bind_fn). */
 void api_bind(struct core *core, struct httpd_routes *routes);
+
+/*
+ * A reply made on a worker thread after the turn's commit (a report, an
+ * export, the chain's walk), for work that would hold the loop: make runs
+ * there with a request over the worker's read-only connection and the same
+ * caller, and leaves the reply as any handler does. The handler checks the
+ * caller and writes what must be committed first (the access log); arg is
+ * released with free_arg (NULL: not at all) whether make ran or not.
+ */
+typedef void (*api_make_fn)(struct api_request *r, void *arg);
+void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free_arg)(void *arg));
 
 /* Replies with a JSON value (stolen). */
 void api_reply_json(struct api_request *r, int status, json_t *v);

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "csvout.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,10 +27,9 @@ static bool wants_csv(const struct api_request *r)
 	return a && strcasestr(a, "text/csv");
 }
 
-void api_audit_verify(struct api_request *r)
+/* On a worker: the walk reads every event since the first. */
+static void make_verify(struct api_request *r, void *arg)
 {
-	if (!coordinator(r))
-		return;
 	struct store_verify v;
 	if (store_verify_chain(r->core->store, &v)) {
 		api_storage_error(r);
@@ -41,15 +41,42 @@ void api_audit_verify(struct api_request *r)
 	api_reply_json(r, 200, o);
 }
 
+void api_audit_verify(struct api_request *r)
+{
+	if (coordinator(r))
+		api_offload(r, make_verify, NULL, NULL);
+}
+
 struct listing {
 	struct api_request *r;
 	json_t *items;
 	struct buf *csv;
+	int left;                  /* rows this page may still take (JSON) */
+	bool more;                 /* a row beyond the page exists */
+	clock_us last_at;
+	char *last_id;
 };
+
+/* Counts a row against the page: false when it is the one beyond it (it says there is more). */
+static bool page_takes(struct listing *l, clock_us at, const char *id)
+{
+	if (l->csv)
+		return true;
+	if (l->left-- == 0) {
+		l->more = true;
+		return false;
+	}
+	l->last_at = at;
+	free(l->last_id);
+	l->last_id = xstrdup(id);
+	return true;
+}
 
 static int access_one(void *ctx, const struct store_access *a)
 {
 	struct listing *l = ctx;
+	if (!page_takes(l, a->at, a->id))
+		return 1;
 	json_t *at = api_time(l->r, a->at);
 	if (l->csv) {
 		csv_cell(l->csv, json_string_value(at), false);
@@ -73,6 +100,8 @@ static int access_one(void *ctx, const struct store_access *a)
 static int provision_one(void *ctx, const struct store_provision *p)
 {
 	struct listing *l = ctx;
+	if (!page_takes(l, p->at, p->id))
+		return 1;
 	const char *name = p->subject_name;
 	json_t *at = api_time(l->r, p->at);
 	if (l->csv) {
@@ -99,14 +128,27 @@ static int provision_one(void *ctx, const struct store_provision *p)
 	return 0;
 }
 
-static void list(struct api_request *r, bool provisions)
+/* What a listing's reply is made from, on a worker. */
+struct listing_job {
+	bool provisions;
+	bool csv;
+	struct store_page page;
+	char *after_id;
+};
+
+static void listing_job_free(void *arg)
 {
-	clock_us from, to;
-	if (!coordinator(r) || api_query_period(r, &from, &to))
-		return;
+	struct listing_job *j = arg;
+	free(j->after_id);
+	free(j);
+}
+
+static void make_listing(struct api_request *r, void *arg)
+{
+	struct listing_job *j = arg;
 	struct buf csv;
-	struct listing l = { r, json_array(), NULL };
-	if (wants_csv(r)) {
+	struct listing l = { .r = r, .items = json_array(), .left = j->page.limit - 1 };
+	if (j->csv) {
 		buf_init(&csv);
 		csv_begin(&csv);
 		l.csv = &csv;
@@ -115,18 +157,17 @@ static void list(struct api_request *r, bool provisions)
 		static const char *const prov_head[] = { "at", "recipient", "from", "case_id", "subject_id",
 							 "subject_name", "items", "consent_basis", "recipient_name",
 							 "from_name", NULL };
-		const char *const *head = provisions ? prov_head : access_head;
+		const char *const *head = j->provisions ? prov_head : access_head;
 		for (size_t i = 0; head[i]; i++)
 			csv_cell(&csv, head[i], !head[i + 1]);
 	}
-	int rc = provisions ? store_provisions_list(r->core->store, from, to, provision_one, &l)
-			    : store_access_list(r->core->store, from, to, access_one, &l);
-	if (!rc && provisions)
-		rc = api_case_log_access(r, NULL, "audit.provisions");
+	int rc = j->provisions ? store_provisions_list(r->core->store, &j->page, provision_one, &l)
+			       : store_access_list(r->core->store, &j->page, access_one, &l);
 	if (rc) {
 		json_decref(l.items);
 		if (l.csv)
 			buf_release(&csv);
+		free(l.last_id);
 		api_storage_error(r);
 		return;
 	}
@@ -138,7 +179,59 @@ static void list(struct api_request *r, bool provisions)
 		r->http->content_type = "text/csv; charset=utf-8";
 		return;
 	}
-	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", l.items, "next_cursor"));
+	json_t *next = json_null();
+	if (l.more) {
+		char *c = xasprintf("%lld.%s", (long long)l.last_at, l.last_id);
+		next = json_string(c);
+		free(c);
+	}
+	free(l.last_id);
+	api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", l.items, "next_cursor", next));
+}
+
+/* Reads ?cursor= ("AT.ID", as a page's next_cursor gives it) into the job: 0, or -1 with the 400 replied. */
+static int read_cursor(struct api_request *r, struct listing_job *j)
+{
+	const char *v = api_query(r, "cursor");
+	if (!v)
+		return 0;
+	const char *dot = strchr(v, '.');
+	size_t digits = strspn(v, "0123456789");
+	if (!dot || digits == 0 || digits > 18 || v + digits != dot || !api_cursor_is_id(dot + 1)) {
+		api_bad_cursor(r);
+		return -1;
+	}
+	j->page.after_at = strtoll(v, NULL, 10);
+	j->after_id = xstrdup(dot + 1);
+	j->page.after_id = j->after_id;
+	return 0;
+}
+
+/*
+ * A page of the access log or the provision records as JSON (limit, cursor),
+ * or the whole period as CSV for an inspection; either is made on a worker.
+ */
+static void list(struct api_request *r, bool provisions)
+{
+	static const char *const params[] = { "from", "to", "limit", "cursor", NULL };
+	int limit = 100;
+	if (!coordinator(r) || api_query_known(r, params) || api_query_limit(r, &limit))
+		return;
+	struct listing_job *j = xcalloc(1, sizeof(*j));
+	j->provisions = provisions;
+	j->csv = wants_csv(r);
+	if (api_query_period(r, &j->page.from, &j->page.to) || read_cursor(r, j)) {
+		listing_job_free(j);
+		return;
+	}
+	/* one row beyond the page says whether there is a next one */
+	j->page.limit = j->csv ? 0 : limit + 1;
+	if (provisions && api_case_log_access(r, NULL, "audit.provisions")) {
+		listing_job_free(j);
+		api_storage_error(r);
+		return;
+	}
+	api_offload(r, make_listing, j, listing_job_free);
 }
 
 void api_audit_access(struct api_request *r)

@@ -1,12 +1,47 @@
 /*
  * api_imports — POST /v1/imports/checkup: a checkup results file (text/csv) by
- * checkup staff; the answer is the import's report.
+ * checkup staff; the answer is the import's report. The rows are imported a
+ * slice per loop turn, so a file of thousands of rows never holds the loop.
  */
 #include "api.h"
 #include "checkup.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Rows per loop turn: a few milliseconds of work, so other requests go between. */
+#define ROWS_PER_TURN 32
+
+struct import_job {
+	struct checkup_import *imp;
+	struct flow flow;
+	char *user;                /* the caller's id, copied: the request's user is released after its handler */
+};
+
+static void import_job_free(void *ctx)
+{
+	struct import_job *j = ctx;
+	checkup_import_free(j->imp);
+	free(j->user);
+	free(j);
+}
+
+static int import_step(void *ctx, struct httpd_request *req)
+{
+	struct import_job *j = ctx;
+	struct api_request r = { .http = req, .core = j->flow.core };
+	int rc = checkup_import_step(j->imp, &j->flow, ROWS_PER_TURN);
+	if (rc < 0)
+		api_error(&r, 503, "storage_unavailable", NULL,
+			  "the database could not save the rest of the import; send the file again "
+			  "(the rows saved so far are then reported unchanged)",
+			  "データベースに残りを保存できませんでした。もう一度ファイルを送ってください"
+			  "（保存済みの行は unchanged と報告されます）");
+	else if (rc == 0)
+		api_reply_json(&r, 200, checkup_import_report(j->imp));
+	return rc;
+}
 
 void api_import_checkup(struct api_request *r)
 {
@@ -40,11 +75,22 @@ void api_import_checkup(struct api_request *r)
 			  "apply_changes は true か false で指定してください");
 		return;
 	}
-	json_t *report = checkup_import(&f, pw, r->http->body, r->http->body_len, apply && !strcmp(apply, "true"),
-					clock_local_date(r->core->clock, r->http->now), &err);
-	if (!report)
+	struct checkup_import *imp = checkup_import_begin(pw, r->http->body, r->http->body_len,
+							  apply && !strcmp(apply, "true"),
+							  clock_local_date(r->core->clock, r->http->now), &err);
+	if (!imp) {
 		api_refuse(r, &err);
+		refusal_release(&err);
+		return;
+	}
+	struct import_job *j = xcalloc(1, sizeof(*j));
+	j->imp = imp;
+	j->flow = f;
+	j->user = f.who.user ? xstrdup(f.who.user) : NULL;
+	j->flow.who.user = j->user;
+	/* the first slice now, in the handler's unit; the rest in the turns after */
+	if (import_step(j, r->http) > 0)
+		r->http->slices = (struct httpd_slices){ .step = import_step, .free = import_job_free, .ctx = j };
 	else
-		api_reply_json(r, 200, report);
-	refusal_release(&err);
+		import_job_free(j);
 }

@@ -72,22 +72,39 @@ static void reply(struct api_request *r, json_t *report)
 	free(csv);
 }
 
-static void run(struct api_request *r, json_t *(*make)(struct core *, const struct report_query *))
+typedef json_t *report_fn(struct core *, const struct report_query *);
+
+struct job {
+	report_fn *make;
+	struct report_query q;
+};
+
+/* On a worker: a report reads years of cases and events. */
+static void make_report(struct api_request *r, void *arg)
+{
+	struct job *j = arg;
+	json_t *report = j->make(r->core, &j->q);
+	if (!report) {
+		api_storage_error(r);
+		return;
+	}
+	reply(r, report);
+}
+
+static void run(struct api_request *r, report_fn *make)
 {
 	if (!cm_is_coordinator(&r->caller)) {
 		api_error(r, 403, "forbidden", NULL, "reports are for the city's coordinators",
 			  "報告はコーディネーターのみ閲覧できます");
 		return;
 	}
-	struct report_query q;
-	if (query(r, &q))
-		return;
-	json_t *report = make(r->core, &q);
-	if (!report) {
-		api_storage_error(r);
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->make = make;
+	if (query(r, &j->q)) {
+		free(j);
 		return;
 	}
-	reply(r, report);
+	api_offload(r, make_report, j, free);
 }
 
 void api_report_funnel(struct api_request *r)

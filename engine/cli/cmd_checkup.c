@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One import, in one transaction: the pathway version recorded (as the daemon does at start), then the rows. */
 struct import_run {
@@ -22,19 +23,52 @@ struct import_run {
 	const char *data;
 	size_t len;
 	json_t *report;
+	struct checkup_import *imp;
+	int step;                  /* the last step's answer */
 	struct refusal why;
 	char *unpublished;         /* why the pathway version could not be recorded */
 	bool apply;                /* --apply-changes */
 };
 
-static int import_file(void *ctx)
+/* Rows per transaction: a running daemon waits for the database at most this long (a few milliseconds). */
+#define ROWS_PER_TRANSACTION 50
+
+static int publish(void *ctx)
 {
 	struct import_run *r = ctx;
-	if (core_publish_pathway(r->core, r->pw, r->flow.now, &r->unpublished))
+	return core_publish_pathway(r->core, r->pw, r->flow.now, &r->unpublished);
+}
+
+static int import_some(void *ctx)
+{
+	struct import_run *r = ctx;
+	r->step = checkup_import_step(r->imp, &r->flow, ROWS_PER_TRANSACTION);
+	return r->step < 0 ? -1 : 0;
+}
+
+/*
+ * The file in small transactions, so that a daemon running on the same
+ * database waits milliseconds for it, never seconds; between them the lock is
+ * let go for a moment. 0, or -1 with *r->why or the store's message.
+ */
+static int import_file(struct import_run *r)
+{
+	if (core_transaction(r->core, publish, r))
 		return -1;
-	r->report = checkup_import(&r->flow, r->pw, r->data, r->len, r->apply, clock_local_date(r->core->clock, r->flow.now),
-				   &r->why);
-	return r->report ? 0 : -1;
+	r->imp = checkup_import_begin(r->pw, r->data, r->len, r->apply, clock_local_date(r->core->clock, r->flow.now),
+				      &r->why);
+	if (!r->imp)
+		return -1;
+	do {
+		if (core_transaction(r->core, import_some, r)) {
+			refusal_set(&r->why, "storage_unavailable", NULL, "the database could not save the import");
+			return -1;
+		}
+		/* a moment without the lock, in which a daemon's waiting turn takes it */
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+	} while (r->step > 0);
+	r->report = checkup_import_report(r->imp);
+	return 0;
 }
 
 static int run_import(const struct cli_context *ctx, int argc, char **argv)
@@ -97,7 +131,7 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 	}
 	run.flow = (struct flow){ .core = &env.core, .now = clock_now(&env.clock),
 				  .who = { .user = user.id, .org = org, .roles = user.roles } };
-	if (core_transaction(&env.core, import_file, &run)) {
+	if (import_file(&run)) {
 		if (run.unpublished)
 			fprintf(stderr, "tsunagu checkup import: %s\n", run.unpublished);
 		else if (run.why.code && strcmp(run.why.code, "storage_unavailable"))
@@ -117,6 +151,7 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 	json_decref(run.report);
 out:
 	free(run.unpublished);
+	checkup_import_free(run.imp);
 	refusal_release(&run.why);
 	free(data);
 	store_user_release(&user);

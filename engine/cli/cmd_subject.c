@@ -24,7 +24,11 @@ struct disclosure_run {
 static int disclose(void *ctx)
 {
 	struct disclosure_run *d = ctx;
-	d->result = disclosure_build(d->core, &d->who, d->who.user, d->person, d->now);
+	struct disclosure_scope scope;
+	if (disclosure_log_reads(d->core, &d->who, d->who.user, d->person, d->now, &scope))
+		return -1;
+	d->result = disclosure_build(d->core, &d->who, &scope, d->person, d->now);
+	disclosure_scope_release(&scope);
 	return d->result ? 0 : -1;
 }
 

@@ -380,32 +380,58 @@ out:
 	return ret;
 }
 
-json_t *checkup_import(const struct flow *f, const struct pathway *pw,
-		       const char *data, size_t len, bool apply_changes, date_days today, struct refusal *err)
+struct checkup_import {
+	const struct pathway *pw;
+	date_days today;
+	char *text;
+	size_t text_len, pos;
+	int line;
+	struct csv_row header;
+	int map[N_COLUMNS];
+	struct report rep;
+	bool done;
+};
+
+void checkup_import_free(struct checkup_import *imp)
 {
-	size_t text_len = 0;
-	char *text = csvin_decode(data, len, &text_len);
-	json_t *result = NULL;
-	struct csv_row header = { 0 };
-	if (!text) {
+	if (!imp)
+		return;
+	csvin_row_release(&imp->header);
+	free(imp->text);
+	json_decref(imp->rep.opened);
+	json_decref(imp->rep.not_eligible);
+	json_decref(imp->rep.unchanged);
+	json_decref(imp->rep.changed);
+	json_decref(imp->rep.refused);
+	free(imp);
+}
+
+struct checkup_import *checkup_import_begin(const struct pathway *pw, const char *data, size_t len, bool apply_changes,
+					    date_days today, struct refusal *err)
+{
+	struct checkup_import *imp = xcalloc(1, sizeof(*imp));
+	imp->pw = pw;
+	imp->today = today;
+	imp->line = 1;
+	imp->text = csvin_decode(data, len, &imp->text_len);
+	if (!imp->text) {
 		refusal_set(err, "invalid_encoding", NULL, "the file is neither UTF-8 nor CP932 (Shift_JIS) text");
 		refusal_ja(err, "ファイルが UTF-8 でも CP932（Shift_JIS）でもありません");
-		return NULL;
+		goto fail;
 	}
-	size_t pos = 0;
-	int line = 1;
-	if (csvin_next(text, text_len, &pos, &line, &header) != 0) {
+	if (csvin_next(imp->text, imp->text_len, &imp->pos, &imp->line, &imp->header) != 0) {
 		refusal_set(err, "missing_header", NULL, "the file needs a header row: %s", "checkup_date, person_id, name, …");
 		refusal_ja(err, "1 行目に見出し（checkup_date, person_id, name, …）が必要です");
-		goto out;
+		goto fail;
 	}
-	int map[N_COLUMNS];
+	int *map = imp->map;
 	for (int i = 0; i < N_COLUMNS; i++)
 		map[i] = -1;
 	/* Every problem of the header at once: a file exported wrongly usually has several. */
 	int bad = 0;
-	for (size_t k = 0; k < header.n; k++) {
-		char *name = trimmed(header.cells[k]);
+	const struct csv_row *header = &imp->header;
+	for (size_t k = 0; k < header->n; k++) {
+		char *name = trimmed(header->cells[k]);
 		int i = vocab_lookup(columns, name);
 		if (i < 0) {
 			refusal_set(err, "unknown_column", name, "unknown column '%s' in the header (line 1, column %zu)", name, k + 1);
@@ -427,49 +453,60 @@ json_t *checkup_import(const struct flow *f, const struct pathway *pw,
 			bad++;
 		}
 	if (bad)
-		goto out;
-	struct report rep = { json_array(), json_array(), json_array(), json_array(), json_array(), 0, apply_changes };
+		goto fail;
+	imp->rep = (struct report){ json_array(), json_array(), json_array(), json_array(), json_array(), 0, apply_changes };
+	return imp;
+fail:
+	checkup_import_free(imp);
+	return NULL;
+}
+
+int checkup_import_step(struct checkup_import *imp, const struct flow *f, int max_rows)
+{
+	struct report *rep = &imp->rep;
+	const struct csv_row *header = &imp->header;
 	struct csv_row row;
-	int rc;
-	while ((rc = csvin_next(text, text_len, &pos, &line, &row)) == 0) {
+	int rc = 1;
+	for (int taken = 0; !imp->done && (max_rows <= 0 || taken < max_rows); taken++) {
+		rc = csvin_next(imp->text, imp->text_len, &imp->pos, &imp->line, &row);
+		if (rc != 0) {
+			if (rc < 0)
+				refuse(rep, imp->line, NULL, "invalid_row", "a quoted value is not closed before the end of the file",
+				       "引用符で始まる値がファイルの終わりまで閉じられていません");
+			imp->done = true;
+			break;
+		}
 		if (row.n == 1 && !row.cells[0][0]) {
 			csvin_row_release(&row);
 			continue; /* an empty line */
 		}
-		if (++rep.rows > CHECKUP_MAX_ROWS) {
+		if (++rep->rows > CHECKUP_MAX_ROWS) {
 			csvin_row_release(&row);
+			imp->done = true;
 			break;
 		}
-		if (row.n != header.n) {
-			char *en = xasprintf("expected %zu columns, found %zu", header.n, row.n);
-			char *ja = xasprintf("列の数が %zu のはずが %zu です", header.n, row.n);
-			refuse(&rep, row.line, NULL, "invalid_row", en, ja);
+		if (row.n != header->n) {
+			char *en = xasprintf("expected %zu columns, found %zu", header->n, row.n);
+			char *ja = xasprintf("列の数が %zu のはずが %zu です", header->n, row.n);
+			refuse(rep, row.line, NULL, "invalid_row", en, ja);
 			free(en);
 			free(ja);
-		} else if (import_row(f, pw, &row, map, today, &rep)) {
-			/* A storage error: the caller's unit is rolled back, so nothing of the file stays. */
+		} else if (import_row(f, imp->pw, &row, imp->map, imp->today, rep)) {
 			csvin_row_release(&row);
-			json_decref(rep.opened);
-			json_decref(rep.not_eligible);
-			json_decref(rep.unchanged);
-			json_decref(rep.changed);
-			json_decref(rep.refused);
-			refusal_set(err, "storage_unavailable", NULL, "the database could not save the import; nothing was changed");
-			refusal_ja(err, "データベースに保存できませんでした。変更は行われていません");
-			goto out;
+			return -1;
 		}
 		csvin_row_release(&row);
 	}
-	if (rc < 0)
-		refuse(&rep, line, NULL, "invalid_row", "a quoted value is not closed before the end of the file",
-		       "引用符で始まる値がファイルの終わりまで閉じられていません");
-	result = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "pathway", pw->id, "rows", rep.rows, "opened",
-			   rep.opened, "not_eligible", rep.not_eligible, "unchanged", rep.unchanged, "changed",
-			   rep.changed, "refused", rep.refused);
-	if (rep.rows > CHECKUP_MAX_ROWS)
+	return imp->done ? 0 : 1;
+}
+
+json_t *checkup_import_report(struct checkup_import *imp)
+{
+	struct report *rep = &imp->rep;
+	json_t *result = json_pack("{s:s, s:i, s:O, s:O, s:O, s:O, s:O}", "pathway", imp->pw->id, "rows", rep->rows,
+				   "opened", rep->opened, "not_eligible", rep->not_eligible, "unchanged", rep->unchanged,
+				   "changed", rep->changed, "refused", rep->refused);
+	if (rep->rows > CHECKUP_MAX_ROWS)
 		json_object_set_new(result, "truncated_after", json_integer(CHECKUP_MAX_ROWS));
-out:
-	csvin_row_release(&header);
-	free(text);
 	return result;
 }

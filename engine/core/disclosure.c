@@ -14,7 +14,6 @@
 struct gather {
 	struct core *core;
 	const struct cm_caller *who;
-	const char *user_id;
 	clock_us now;
 	json_t *cases;
 	json_t *subject;
@@ -169,18 +168,81 @@ static int link_one(void *ctx, const struct link_record *l)
 	return 0;
 }
 
-static int case_one(void *ctx, const char *case_id)
+/* A case the disclosure covers: who stands on it and may see its personal data. */
+static bool covered(struct core *core, const struct cm_caller *who, const struct case_record *c,
+		    const struct pathway **pw, party_mask *parties)
 {
-	struct gather *g = ctx;
+	*pw = core_pathway(core, c->pathway, c->pathway_version);
+	*parties = *pw ? cm_parties(*pw, c, who) : 0;
+	return *parties && cm_sees_personal(*pw, *parties);
+}
+
+struct scoping {
+	struct core *core;
+	const struct cm_caller *who;
+	const char *user_id;
+	clock_us now;
+	struct disclosure_scope *scope;
+	size_t alloc;
+	bool failed;
+};
+
+static int scope_one(void *ctx, const char *case_id)
+{
+	struct scoping *sc = ctx;
+	struct case_record c = { 0 };
+	const struct pathway *pw;
+	party_mask parties;
+	if (store_case_get(sc->core->store, case_id, &c)) {
+		sc->failed = true;
+		return 1;
+	}
+	int rc = 0;
+	if (covered(sc->core, sc->who, &c, &pw, &parties)) {
+		rc = store_access_add(sc->core->store, sc->now, sc->user_id, sc->who->org->id, c.id, c.subject_id,
+				      "subject.export");
+		struct disclosure_scope *s = sc->scope;
+		grow_array(&s->case_ids, &sc->alloc, s->n, sizeof(*s->case_ids));
+		s->case_ids[s->n++] = xstrdup(c.id);
+	}
+	case_record_release(&c);
+	if (rc)
+		sc->failed = true;
+	return rc;
+}
+
+int disclosure_log_reads(struct core *core, const struct cm_caller *who, const char *user_id, const char *id,
+			 clock_us now, struct disclosure_scope *scope)
+{
+	*scope = (struct disclosure_scope){ 0 };
+	struct scoping sc = { core, who, user_id, now, scope, 0, false };
+	if (store_cases_of_person(core->store, id, scope_one, &sc) || sc.failed) {
+		disclosure_scope_release(scope);
+		return -1;
+	}
+	return 0;
+}
+
+void disclosure_scope_release(struct disclosure_scope *scope)
+{
+	for (size_t i = 0; i < scope->n; i++)
+		free(scope->case_ids[i]);
+	free(scope->case_ids);
+	*scope = (struct disclosure_scope){ 0 };
+}
+
+static int case_one(struct gather *g, const char *case_id)
+{
 	struct core *core = g->core;
 	struct case_record c = { 0 };
+	const struct pathway *pw;
+	party_mask parties;
 	if (store_case_get(core->store, case_id, &c)) {
 		g->failed = true;
 		return 1;
 	}
-	const struct pathway *pw = core_pathway(core, c.pathway, c.pathway_version);
-	party_mask parties = pw ? cm_parties(pw, &c, g->who) : 0;
-	if (!parties || !cm_sees_personal(pw, parties)) {
+	/* a case that moved out of reach since its read was logged is left out */
+	if (!covered(core, g->who, &c, &pw, &parties)) {
 		case_record_release(&c);
 		return 0;
 	}
@@ -218,7 +280,6 @@ static int case_one(void *ctx, const char *case_id)
 	e.items = json_array();
 	rc = rc || store_links_for_case(core->store, c.id, link_one, &e);
 	json_object_set_new(o, "links", e.items);
-	rc = rc || store_access_add(core->store, g->now, g->user_id, g->who->org->id, c.id, c.subject_id, "subject.export");
 	if (subject && !g->subject)
 		g->subject = json_incref(subject);
 	json_decref(subject);
@@ -229,11 +290,13 @@ static int case_one(void *ctx, const char *case_id)
 	return rc;
 }
 
-json_t *disclosure_build(struct core *core, const struct cm_caller *who, const char *user_id, const char *id,
-			 clock_us now)
+json_t *disclosure_build(struct core *core, const struct cm_caller *who, const struct disclosure_scope *scope,
+			 const char *id, clock_us now)
 {
-	struct gather g = { core, who, user_id, now, json_array(), NULL, false };
-	if (store_cases_of_person(core->store, id, case_one, &g) || g.failed) {
+	struct gather g = { core, who, now, json_array(), NULL, false };
+	for (size_t i = 0; i < scope->n && !g.failed; i++)
+		case_one(&g, scope->case_ids[i]);
+	if (g.failed) {
 		json_decref(g.cases);
 		json_decref(g.subject);
 		return NULL;

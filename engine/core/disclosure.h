@@ -12,14 +12,30 @@
 #include "core.h"
 #include "casemachine.h"
 
+/* The cases a disclosure covers. */
+struct disclosure_scope {
+	char **case_ids;
+	size_t n;
+};
+
 /*
- * The disclosure of person `id` (a person_id, subject id or case id) for `who`,
- * covering the cases who stands on and may see personal data of; each case read
- * is written to the access log. Returns JSON (caller decrefs; "cases" may be
- * empty) or NULL on a storage error.
+ * Finds the cases of person `id` (a person_id, subject id or case id) that
+ * `who` stands on and may see personal data of, and writes the access-log row
+ * of each read (in the caller's transaction). 0 (scope->n may be 0), or -1 on
+ * a storage error. Written apart from the build, so that the rows commit on
+ * the loop and the build, which only reads, can run on a worker.
  */
-json_t *disclosure_build(struct core *core, const struct cm_caller *who, const char *user_id, const char *id,
-			 clock_us now);
+int disclosure_log_reads(struct core *core, const struct cm_caller *who, const char *user_id, const char *id,
+			 clock_us now, struct disclosure_scope *scope);
+
+void disclosure_scope_release(struct disclosure_scope *scope);
+
+/*
+ * The disclosure of the scope's cases to `who`, generated at `now` for person
+ * `id`: JSON (caller decrefs) or NULL on a storage error. Reads only.
+ */
+json_t *disclosure_build(struct core *core, const struct cm_caller *who, const struct disclosure_scope *scope,
+			 const char *id, clock_us now);
 
 /* The same as printable text in Japanese. Caller frees. */
 char *disclosure_text(const json_t *d);

@@ -38,7 +38,9 @@ struct httpd {
 	size_t n_pending, alloc_pending;
 	struct held *waiting;      /* not begun: the database was busy */
 	size_t n_waiting, alloc_waiting;
-	struct event *retry;
+	struct held *sliced;       /* going on in the next turn */
+	size_t n_sliced, alloc_sliced;
+	struct event *retry, *next_slice;
 	int retry_ms;
 	struct httpd_stats stats;
 };
@@ -71,7 +73,16 @@ static void request_free(struct httpd_request *r)
 	free(r->allow);
 	if (r->work.free)
 		r->work.free(r->work.ctx);
+	if (r->slices.free)
+		r->slices.free(r->slices.ctx);
 	free(r);
+}
+
+static void end_slices(struct httpd_request *r)
+{
+	if (r->slices.free)
+		r->slices.free(r->slices.ctx);
+	r->slices = (struct httpd_slices){ 0 };
 }
 
 static void send_reply(struct conn *c, struct httpd_request *r)
@@ -142,6 +153,7 @@ static void refuse_storage(struct httpd *h, struct httpd_request *r, const char 
 	if (r->work.free)
 		r->work.free(r->work.ctx);
 	r->work = (struct httpd_work){ 0 };
+	end_slices(r);
 	refuse(h, r, "storage_unavailable", NULL, en, ja);
 }
 
@@ -272,6 +284,45 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The next step of each request that goes on over several turns, each in a unit of this turn. */
+static void on_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *h = arg;
+	turn_touch(h->turn);
+	struct held *list = h->sliced;
+	size_t n = h->n_sliced;
+	h->sliced = NULL;
+	h->n_sliced = h->alloc_sliced = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct held *s = &list[i];
+		struct httpd_request *r = s->r;
+		int rc = turn_unit_begin(h->turn);
+		if (rc == STORE_BUSY) {
+			/* another process has the database: this step waits for a later turn */
+			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, *s);
+			continue;
+		}
+		hold(&h->pending, &h->n_pending, &h->alloc_pending, *s);
+		if (rc) {
+			refuse_storage(h, r, "the database is unavailable; the rest was not done",
+				       "データベースを利用できません。残りは処理されていません");
+			continue;
+		}
+		h->stats.slices++;
+		int step = r->slices.step(r->slices.ctx, r);
+		if (step <= 0)
+			end_slices(r);
+		if (turn_unit_end(h->turn, step >= 0))
+			refuse_storage(h, r, "the database is unavailable; the rest was not done",
+				       "データベースを利用できません。残りは処理されていません");
+	}
+	free(list);
+	if (h->n_sliced) {
+		struct timeval tv = { 0, RETRY_MAX_MS * 1000 };
+		evtimer_add(h->next_slice, &tv);
+	}
+}
+
 static void on_request(void *ctx, struct conn *c, struct http_head *head, struct buf *body)
 {
 	struct httpd *h = ctx;
@@ -353,6 +404,12 @@ static void on_turn_end(void *arg, bool committed)
 		if (!committed && r->status < 500)
 			refuse_storage(h, r, "the database could not save this; nothing was changed, try again",
 				       "データベースに保存できませんでした。変更は行われていません。もう一度お試しください");
+		if (r->slices.step) {
+			/* the next step after this commit, in a turn of its own: others' requests go between */
+			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, h->pending[i]);
+			event_active(h->next_slice, EV_TIMEOUT, 0);
+			continue;
+		}
 		if (r->work.run) {
 			h->stats.offloaded++;
 			struct offload *o = xmalloc(sizeof(*o));
@@ -394,6 +451,7 @@ int httpd_start(struct event_base *base, struct turn *turn, const struct clock *
 		return -1;
 	}
 	h->retry = evtimer_new(base, on_retry, h);
+	h->next_slice = evtimer_new(base, on_slice, h);
 	turn_join(turn, on_turn_end, h);
 	*out = h;
 	return 0;
@@ -412,10 +470,17 @@ void httpd_free(struct httpd *h)
 		request_free(h->pending[i].r);
 	for (size_t i = 0; i < h->n_waiting; i++)
 		request_free(h->waiting[i].r);
+	for (size_t i = 0; i < h->n_sliced; i++)
+		request_free(h->sliced[i].r);
 	free(h->pending);
 	free(h->waiting);
+	free(h->sliced);
 	if (h->retry)
 		event_free(h->retry);
+	if (h->next_slice)
+		event_free(h->next_slice);
 	conn_server_free(h->server);
+	if (h->routes.release)
+		h->routes.release(h->routes.ctx);
 	free(h);
 }

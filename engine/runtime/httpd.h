@@ -34,6 +34,19 @@ enum httpd_method { HTTPD_GET, HTTPD_POST, HTTPD_PUT, HTTPD_PATCH, HTTPD_DELETE,
 struct httpd_request;
 
 /*
+ * A request whose work is too long for one turn (a large import): after its
+ * handler, step runs in a unit of each following turn, each after the commit
+ * of the one before, until it returns 0 with the reply made; 1: more to do;
+ * -1: it failed (its unit is undone, the reply is step's). The work of the
+ * steps before stays committed. free releases ctx in every case.
+ */
+struct httpd_slices {
+	int (*step)(void *ctx, struct httpd_request *req);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
+/*
  * A reply too heavy to make on the loop (a report, an export, the chain's
  * walk): a handler leaves it in the request, having checked the caller and
  * written what must be committed (the access log). After the turn's commit,
@@ -69,6 +82,7 @@ struct httpd_request {
 	bool close_connection;
 	int retry_after;            /* seconds, > 0: a Retry-After header */
 	struct httpd_work work;     /* set: the reply is made on a worker after the commit */
+	struct httpd_slices slices; /* set: the work goes on in later turns */
 };
 
 /* A request header (the first of that name, compared without case), or NULL. */
@@ -80,6 +94,8 @@ struct httpd_routes {
 	void (*handle)(void *ctx, struct httpd_request *req);
 	/* Replies with a refusal (framing, limits, a path, a failed commit): the API's error shape and status. */
 	void (*refuse)(void *ctx, struct httpd_request *req, const struct refusal *why);
+	/* Releases ctx when the server stops (optional). */
+	void (*release)(void *ctx);
 	void *ctx;
 };
 
@@ -92,6 +108,7 @@ struct httpd_stats {
 	uint64_t waited;           /* requests that waited for a database another process held */
 	uint64_t gave_up;          /* requests refused after database_wait_seconds */
 	uint64_t offloaded;        /* replies made on a worker */
+	uint64_t slices;           /* steps of requests that went on over several turns */
 };
 
 /*

@@ -143,12 +143,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IMPORT_PUT] = "INSERT INTO imports(pathway, person_id, checkup_date, row_digest, case_id, eligible, imported_at, "
 			  "cells) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(pathway, person_id, checkup_date) DO UPDATE "
 			  "SET row_digest = ?4, case_id = ?5, eligible = ?6, imported_at = ?7, cells = ?8",
-	[ST_ACCESS_LIST] = "SELECT a.at, a.user_id, a.org, a.case_id, a.subject_id, a.what, u.name FROM access_log a "
-			   "LEFT JOIN users u ON u.id = a.user_id WHERE a.at >= ? AND (? = 0 OR a.at < ?) ORDER BY a.at, a.id",
+	[ST_ACCESS_LIST] = "SELECT a.at, a.user_id, a.org, a.case_id, a.subject_id, a.what, u.name, a.id "
+			   "FROM access_log a LEFT JOIN users u ON u.id = a.user_id "
+			   "WHERE a.at >= ?1 AND (?2 = 0 OR a.at < ?2) "
+			   "AND (?4 IS NULL OR a.at > ?3 OR (a.at = ?3 AND a.id > CAST(?4 AS INTEGER))) "
+			   "ORDER BY a.at, a.id LIMIT ?5",
 	[ST_PROVISIONS_LIST] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, p.consent_basis, "
 			       "p.event_seq, coalesce(p.subject_name, json_extract(s.data, '$.name')) FROM provisions p "
 			       "LEFT JOIN subjects s ON s.id = p.subject_id "
-			       "WHERE p.at >= ? AND (? = 0 OR p.at < ?) ORDER BY p.at, p.id",
+			       "WHERE p.at >= ?1 AND (?2 = 0 OR p.at < ?2) "
+			       "AND (?4 IS NULL OR p.at > ?3 OR (p.at = ?3 AND p.id > ?4)) ORDER BY p.at, p.id LIMIT ?5",
 	[ST_PROVISIONS_OF_CASE] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, "
 				  "p.consent_basis, p.event_seq, p.subject_name FROM provisions p WHERE p.case_id = ? "
 				  "ORDER BY p.at, p.id",
@@ -189,10 +193,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TIMER_DONE] = "UPDATE timers SET fired_at = ?, cancelled_at = ? WHERE id = ? AND fired_at IS NULL "
 			  "AND cancelled_at IS NULL",
 	[ST_TIMER_NEXT] = "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
-	[ST_SAME_PERSON] = "SELECT id, CASE WHEN ?2 IS NOT NULL AND person_id = ?2 THEN 'same_person_id' "
-			   "ELSE 'same_kana_and_birth_date' END FROM cases WHERE closed_at IS NULL AND id != ?1 "
-			   "AND ((?2 IS NOT NULL AND person_id = ?2) OR (?3 IS NOT NULL AND person_key = ?3)) "
-			   "ORDER BY opened_at, id LIMIT 20",
+	/* two index walks of at most 20 rows each, however many people share a kana and a birth date */
+	[ST_SAME_PERSON] = "SELECT id, reason FROM ("
+			   "SELECT * FROM (SELECT id, opened_at, 'same_person_id' AS reason FROM cases "
+			   "INDEXED BY cases_open_person_id WHERE ?2 IS NOT NULL AND person_id = ?2 "
+			   "AND closed_at IS NULL AND id != ?1 ORDER BY opened_at, id LIMIT 20) "
+			   "UNION ALL "
+			   "SELECT * FROM (SELECT id, opened_at, 'same_kana_and_birth_date' FROM cases "
+			   "INDEXED BY cases_open_person_key WHERE ?3 IS NOT NULL AND person_key = ?3 "
+			   "AND closed_at IS NULL AND id != ?1 AND person_id IS NOT ?2 ORDER BY opened_at, id LIMIT 20)"
+			   ") ORDER BY opened_at, id LIMIT 20",
 	[ST_RESOURCE_INSERT] = "INSERT INTO resources(id, data, category, provider, status, capacity, sort_key, version, "
 			       "created_at, updated_at, updated_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10) "
 			       "ON CONFLICT(id) DO NOTHING",
@@ -326,6 +336,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE imports ADD COLUMN cells TEXT;"
 	"CREATE INDEX provisions_case ON provisions(case_id);"
 	"CREATE INDEX cases_assignee ON cases(assignee) WHERE closed_at IS NULL;",
+	/*
+	 * version 7: indexes that keep the heavy reads linear — possible
+	 * duplicates among open cases in the order they opened, and the audit
+	 * listings paged in (at, id) order
+	 */
+	"CREATE INDEX cases_open_person_id ON cases(person_id, opened_at, id) WHERE closed_at IS NULL;"
+	"CREATE INDEX cases_open_person_key ON cases(person_key, opened_at, id) WHERE closed_at IS NULL;"
+	"CREATE INDEX provisions_at_id ON provisions(at, id);"
+	"DROP INDEX provisions_at;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1778,17 +1797,30 @@ static sqlite3_stmt *period(struct store *s, enum stmt_id id, clock_us from, clo
 	return st;
 }
 
+static sqlite3_stmt *paged(struct store *s, enum stmt_id id, const struct store_page *page)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (st) {
+		sqlite3_bind_int64(st, 1, page->from);
+		sqlite3_bind_int64(st, 2, page->to);
+		sqlite3_bind_int64(st, 3, page->after_at);
+		bind_text(st, 4, page->after_id);
+		sqlite3_bind_int64(st, 5, page->limit > 0 ? page->limit : -1);
+	}
+	return st;
+}
+
 #define T(i) ((const char *)sqlite3_column_text(st, i))
 
-int store_access_list(struct store *s, clock_us from, clock_us to,
+int store_access_list(struct store *s, const struct store_page *page,
 		      int (*fn)(void *ctx, const struct store_access *a), void *ctx)
 {
-	sqlite3_stmt *st = period(s, ST_ACCESS_LIST, from, to);
+	sqlite3_stmt *st = paged(s, ST_ACCESS_LIST, page);
 	if (!st)
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5), T(6) };
+		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5), T(6), T(7) };
 		if (fn(ctx, &a)) {
 			rc = SQLITE_DONE;
 			break;
@@ -1815,10 +1847,10 @@ static int provision_rows(struct store *s, sqlite3_stmt *st,
 	return stepped(s, rc);
 }
 
-int store_provisions_list(struct store *s, clock_us from, clock_us to,
+int store_provisions_list(struct store *s, const struct store_page *page,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
 {
-	sqlite3_stmt *st = period(s, ST_PROVISIONS_LIST, from, to);
+	sqlite3_stmt *st = paged(s, ST_PROVISIONS_LIST, page);
 	return st ? provision_rows(s, st, fn, ctx) : -1;
 }
 

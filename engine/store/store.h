@@ -33,7 +33,7 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -339,6 +339,7 @@ struct store_access {
 	clock_us at;
 	const char *user, *org, *case_id, *subject_id, *what;
 	const char *user_name;     /* the user's display name */
+	const char *id;            /* the row's number, for a cursor */
 };
 
 struct store_provision {
@@ -349,10 +350,18 @@ struct store_provision {
 	const char *subject_name;  /* the person's name: kept with the record after an erasure; NULL once purged */
 };
 
-/* Rows with from <= at < to (0: open end), oldest first (streamed). */
-int store_access_list(struct store *s, clock_us from, clock_us to,
+/* A page of an audit listing: rows with from <= at < to (0: open end), after the row (after_at, after_id) when after_id is set. */
+struct store_page {
+	clock_us from, to;
+	clock_us after_at;
+	const char *after_id;
+	int limit;                 /* 0: every row */
+};
+
+/* The page's rows, oldest first (streamed, in (at, id) order). */
+int store_access_list(struct store *s, const struct store_page *page,
 		      int (*fn)(void *ctx, const struct store_access *a), void *ctx);
-int store_provisions_list(struct store *s, clock_us from, clock_us to,
+int store_provisions_list(struct store *s, const struct store_page *page,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
 
 /* ---- reports ---- */
