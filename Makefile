@@ -2,14 +2,15 @@
 #
 #   make run     install missing Debian packages, build, start the demo daemon
 #   make test    same set-up, then every test (C under ASan+UBSan, CLI and fuzz corpora)
-#   make fuzz    libFuzzer over the YAML loader, the expression parser, text folding and CSV (bounded)
+#   make fuzz    libFuzzer over the YAML loader, the expression parser, text folding and CSV,
+#                request heads, chunked bodies and queries, and the JSON body reader (bounded)
 #   make install PREFIX=/usr/local DESTDIR=...
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 SHAREDIR ?= $(PREFIX)/share/tsunagu
-FUZZ_SECONDS ?= 120
+FUZZ_SECONDS ?= 90
 
 # pkg-config module  ->  Debian package that provides it
 DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev \

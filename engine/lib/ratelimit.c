@@ -53,22 +53,23 @@ static void refill(const struct ratelimit *rl, struct bucket *b, int64_t now_ms)
 struct prune {
 	const struct ratelimit *rl;
 	int64_t now_ms;
-	size_t excess;
+	int64_t below;             /* a bucket with fewer milli-tokens than this is kept */
+	size_t excess;             /* how many more to forget (0: only the full ones) */
 };
 
-static bool keep_unfull(void *ctx, const char *key, void *value)
+static bool keep(void *ctx, const char *key, void *value)
 {
 	struct prune *p = ctx;
 	struct bucket *b = value;
 	refill(p->rl, b, p->now_ms);
-	if (b->milli_tokens < p->rl->burst_milli && !p->excess)
+	bool full = b->milli_tokens >= p->rl->burst_milli;
+	if (!full && (!p->excess || b->milli_tokens < p->below))
 		return true;
-	if (p->excess && b->milli_tokens < p->rl->burst_milli)
+	if (!full)
 		p->excess--;
 	free(b);
 	return false;
 }
-
 static int wait_seconds(const struct ratelimit *rl, const struct bucket *b)
 {
 	if (b->milli_tokens >= 1000)
@@ -80,12 +81,17 @@ static int wait_seconds(const struct ratelimit *rl, const struct bucket *b)
 int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms)
 {
 	if (strmap_count(rl->keys) >= rl->max_keys && !strmap_get(rl->keys, key)) {
-		/* forget the buckets that are full again; if that is not enough, some of the others */
-		struct prune p = { rl, now_ms, 0 };
-		strmap_filter(rl->keys, keep_unfull, &p);
-		if (strmap_count(rl->keys) >= rl->max_keys) {
+		/*
+		 * Forget the buckets that are full again; if that is not enough,
+		 * ones that still allow an event; only then limited ones, so that a
+		 * flood of new keys cannot free a key that is being limited.
+		 */
+		struct prune p = { rl, now_ms, 0, 0 };
+		strmap_filter(rl->keys, keep, &p);
+		for (int pass = 0; pass < 2 && strmap_count(rl->keys) >= rl->max_keys; pass++) {
+			p.below = pass == 0 ? 1000 : 0;
 			p.excess = strmap_count(rl->keys) - rl->max_keys + 1;
-			strmap_filter(rl->keys, keep_unfull, &p);
+			strmap_filter(rl->keys, keep, &p);
 		}
 	}
 	void **slot = strmap_slot(rl->keys, key);
