@@ -430,12 +430,13 @@ static struct conn *conn_new(struct conn_server *s, evutil_socket_t fd, const st
 	return c;
 }
 
-/* The idle keep-alive connection that waited longest, or NULL. */
-static struct conn *oldest_idle(struct conn_server *s)
+/* The idle keep-alive connection that waited longest (of the client at addr, when not NULL), or NULL; the list is newest first, so a tie goes to the older. */
+static struct conn *oldest_idle(struct conn_server *s, const char *addr)
 {
 	struct conn *best = NULL;
 	for (struct conn *c = s->all; c; c = c->next)
-		if (c->counted && c->state == CONN_IDLE && (!best || c->since_ms < best->since_ms))
+		if (c->counted && c->state == CONN_IDLE && (!best || c->since_ms <= best->since_ms) &&
+		    (!addr || (!c->trusted && !strcmp(c->peer_text, addr))))
 			best = c;
 	return best;
 }
@@ -462,14 +463,20 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	netaddr_from_sockaddr(sa, &peer);
 	netaddr_format(&peer, text);
 	if (!is_trusted(s, &peer) && client_connections(s, text) >= lim->max_connections_per_client) {
-		s->stats.refused_client++;
-		refuse_at_accept(s, fd, sa, "too many open connections from your address; close some and try again",
-				 "このアドレスからの接続が多すぎます。いくつか閉じてからお試しください");
-		return;
+		/* a browser's idle keep-alive connection gives way to its new one */
+		struct conn *idle = oldest_idle(s, text);
+		if (!idle) {
+			s->stats.refused_client++;
+			refuse_at_accept(s, fd, sa, "too many open connections from your address; close some and try again",
+					 "このアドレスからの接続が多すぎます。いくつか閉じてからお試しください");
+			return;
+		}
+		s->stats.evicted_idle++;
+		conn_free(idle);
 	}
 	if ((int)s->stats.open >= lim->max_connections) {
 		/* An idle keep-alive connection gives way to one that has something to ask. */
-		struct conn *idle = oldest_idle(s);
+		struct conn *idle = oldest_idle(s, NULL);
 		if (!idle) {
 			s->stats.refused_full++;
 			refuse_at_accept(s, fd, sa, "too many open connections; try again shortly",

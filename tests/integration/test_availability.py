@@ -1,0 +1,502 @@
+"""Availability: no connection, request or command stalls the daemon for everyone.
+Each finding of the availability issue at a small size, with short limits in the
+config (time is the real clock here: the limits are about wall time, and each
+test waits a second or two at most). An attacker comes from 127.0.0.2, another
+loopback address, so that the per-client limits can be seen apart from the
+well-behaved client on 127.0.0.1."""
+import http.client
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+from daemon import Daemon, pharmacy_referral
+from helpers import BIN, ROOT, expect, tsunagu
+from test_checkup_import import HEADER, ANSWERS_OK
+
+
+def limits(**kw):
+    """A daemon whose limits: block is the demo's with these values."""
+    d = Daemon()
+    text = open(d.config, encoding="utf-8").read()
+    start = text.index("limits:\n")
+    end = text.index("\n\n", start)
+    values = {"max_body_bytes": 1048576, "max_header_bytes": 16384, "request_timeout_seconds": 30,
+              "max_connections": 1024, "max_list_items": 500}
+    values.update(kw)
+    block = "limits:\n" + "".join("  %s: %s\n" % (k, v) for k, v in values.items())
+    open(d.config, "w", encoding="utf-8").write(text[:start] + block.rstrip("\n") + text[end:])
+    return d
+
+
+def sock(d, source="127.0.0.1", timeout=5):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", d.port))
+    return s
+
+
+def read_reply(s):
+    """Reads one reply (head and Content-Length body) from a socket: (status, headers dict, body bytes)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    expect(lines and lines[0].startswith("HTTP/1.1 "), data[:200])
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    n = int(headers.get("content-length", "0"))
+    while len(body) < n:
+        b = s.recv(65536)
+        if not b:
+            break
+        body += b
+    return status, headers, body[:n]
+
+
+def json_error(status, headers, body, want_status, want_code):
+    expect(status == want_status, (status, body))
+    expect(headers.get("content-type", "").startswith("application/json"), headers)
+    e = json.loads(body)["error"]
+    expect(e["code"] == want_code and e["message"] and e["message_ja"] and "field" in e, e)
+    return e
+
+
+def closed(s, within=3.0):
+    """True when the server closes the socket within the time (reading what it sends until then)."""
+    s.settimeout(within)
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return True
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def healthz(d, source="127.0.0.1"):
+    s = sock(d, source)
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return read_reply(s)[0]
+    finally:
+        s.close()
+
+
+def test_half_open_sockets_are_counted_at_accept_and_one_client_cannot_lock_out_the_rest():
+    with limits(max_connections=64, max_connections_per_client=8, header_timeout_seconds=5) as d:
+        held = []
+        for _ in range(8):
+            s = sock(d, "127.0.0.2")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+            held.append(s)
+        time.sleep(0.2)
+        # the ninth from the same address is refused at once, with the JSON error and a time to come back
+        s = sock(d, "127.0.0.2")
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 503, "too_many_connections")
+        expect(headers.get("retry-after") == "1", headers)
+        expect(closed(s), "the refused connection is closed")
+        s.close()
+        # everyone else is answered meanwhile
+        expect(healthz(d) == 200, "the nurses' address is not affected")
+        for s in held:
+            s.close()
+        time.sleep(0.3)
+        expect(healthz(d, "127.0.0.2") == 200, "the address gets its share back once it closes its sockets")
+
+
+def test_a_full_server_gives_up_idle_keep_alive_connections_before_refusing():
+    with limits(max_connections=6, max_connections_per_client=3) as d:
+        idle = []
+        for source in ("127.0.0.1",) * 3 + ("127.0.0.2",) * 3:
+            s = sock(d, source)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            expect(read_reply(s)[0] == 200, "keep-alive request")
+            idle.append(s)
+        # the server is full of idle connections: a new one is served, the oldest idle one closed
+        expect(healthz(d, "127.0.0.3") == 200, "a new client is served while the server is full of idle ones")
+        expect(closed(idle[0], 1.0), "the oldest idle connection made room")
+        # a client at its share gives up its own idle connection for its new one
+        s = sock(d, "127.0.0.2")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        expect(read_reply(s)[0] == 200, "the client's own idle connection made room")
+        expect(closed(idle[3], 1.0), "its oldest idle one")
+        idle.append(s)
+        for s in idle:
+            s.close()
+        time.sleep(0.3)
+        # full of connections in the middle of a request: a new one is refused with the JSON error
+        busy = []
+        for source in ("127.0.0.1",) * 3 + ("127.0.0.2",) * 3:
+            s = sock(d, source)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+            busy.append(s)
+        time.sleep(0.2)
+        s = sock(d, "127.0.0.3")
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 503, "too_many_connections")
+        s.close()
+        for s in busy:
+            s.close()
+    log = d.stderr()
+    expect(re.search(r"connections: \d+ accepted, [1-9]\d* refused \(server full\)", log), log)
+
+
+def test_slow_heads_and_slow_bodies_are_cut_off():
+    with limits(header_timeout_seconds=1, min_body_bytes_per_second=1000, request_timeout_seconds=30) as d:
+        # slowloris: a header line every 0.3 s never completes the head within its deadline
+        s = sock(d, "127.0.0.2")
+        s.sendall(b"GET /healthz HTTP/1.1\r\n")
+        start = time.time()
+        status = None
+        for i in range(20):
+            try:
+                s.sendall(b"X-Slow-%d: a\r\n" % i)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            s.settimeout(0.3)
+            try:
+                data = s.recv(65536)
+                if data:
+                    status = int(data.split()[1])
+                    break
+            except (socket.timeout, TimeoutError):
+                pass
+        expect(status == 408, status)
+        expect(time.time() - start < 3, "cut off at the head's deadline, not after it")
+        s.close()
+        # a connection that sends nothing at all
+        s = sock(d, "127.0.0.2")
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 408, "request_timeout")
+        s.close()
+        # a body that trickles: 10 bytes a second against a minimum of 1,000
+        s = sock(d, "127.0.0.2")
+        s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100000\r\n\r\n")
+        got = None
+        for _ in range(40):
+            try:
+                s.sendall(b"x" * 10)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            s.settimeout(0.1)
+            try:
+                data = s.recv(65536)
+                if data:
+                    got = data
+                    break
+            except (socket.timeout, TimeoutError):
+                pass
+        expect(got and got.startswith(b"HTTP/1.1 408"), got)
+        s.close()
+        expect(healthz(d) == 200, "others were answered throughout")
+
+
+def test_idle_keep_alive_connections_are_closed():
+    with limits(idle_timeout_seconds=1) as d:
+        s = sock(d)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        expect(read_reply(s)[0] == 200, "first request")
+        expect(closed(s, 2.5), "closed after a second without a request")
+        s.close()
+
+
+def test_an_oversize_body_is_refused_before_it_is_read():
+    with limits(max_body_bytes=65536) as d:
+        s = sock(d, "127.0.0.2")
+        start = time.time()
+        s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 15000000\r\n\r\n")
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 413, "payload_too_large")
+        expect(time.time() - start < 2, "answered at once, not at a timeout")
+        s.close()
+        s = sock(d, "127.0.0.2")
+        s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 184467440737095516160\r\n\r\n")
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 413, "payload_too_large")
+        s.close()
+        # a chunked body stops being read at the limit
+        s = sock(d, "127.0.0.2")
+        s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        status = None
+        try:
+            for _ in range(40):
+                s.sendall(b"1000\r\n" + b"x" * 4096 + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status, headers, body = read_reply(s)
+        json_error(status, headers, body, 413, "payload_too_large")
+        s.close()
+        # the memory of refused bodies is not kept: 30 large posts leave the daemon about where it was
+        rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % d.proc.pid).read()).group(1))
+        before = rss()
+        for _ in range(30):
+            s = sock(d, "127.0.0.2")
+            s.sendall(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 60000\r\n\r\n" + b" " * 60000)
+            read_reply(s)
+            s.close()
+        expect(rss() - before < 20000, (before, rss()))
+
+
+def raw_error(d, data):
+    s = sock(d)
+    try:
+        s.sendall(data)
+        return read_reply(s)
+    finally:
+        s.close()
+
+
+def test_every_refusal_of_framing_is_the_json_error():
+    with Daemon() as d:
+        tok = d.tokens["nurse"].encode()
+        cases = [
+            (b"GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+             b"\r\nAuthorization: Bearer " + tok + b"\r\n\r\n", 400, "invalid_header"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n"
+             b"Content-Length: 2\r\n\r\n{}", 400, "invalid_header"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+             400, "invalid_framing"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}", 400, "invalid_framing"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 0x2\r\n\r\n{}", 400, "invalid_framing"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 2,2\r\n\r\n{}", 400, "invalid_framing"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 2 2\r\n\r\n{}", 400, "invalid_framing"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400, "invalid_request"),
+            (b"GET /healthz HTTP/1.1\r\n\r\n", 400, "invalid_request"),
+            (b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\n{}\r\n0\r\n\r\n",
+             400, "invalid_framing"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", 431, "headers_too_large"),
+            (b"GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n", 505, "version_not_supported"),
+            (b"GET /healthz HTTP/1.1\nHost: x\n\n", 400, "invalid_request"),
+            (b"GET /v1/cases?limit=%2010 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + b"\r\n\r\n",
+             400, "invalid_query"),
+            (b"GET /v1/cases?q=%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "invalid_query"),
+        ]
+        for data, status, code in cases:
+            got = raw_error(d, data)
+            json_error(*got, status, code)
+        # methods evhttp answered with its own text: now the API's 405 (a known path) or 404
+        for method in (b"get", b"TRACE", b"CONNECT", b"PROPFIND"):
+            status, headers, body = raw_error(d, method + b" /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            json_error(status, headers, body, 405, "method_not_allowed")
+            expect(headers.get("allow") == "GET", headers)
+        expect(healthz(d) == 200, "the daemon still answers")
+
+
+def test_expect_continue_and_pipelined_requests():
+    with Daemon() as d:
+        body = json.dumps({"now": "2026-01-01T00:00:00+09:00"}).encode()
+        s = sock(d)
+        s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        expect(s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), "100 Continue first")
+        s.sendall(body)
+        expect(read_reply(s)[0] == 405, "then the answer")
+        # two requests in one packet are answered in order
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+        expect(read_reply(s)[0] == 200 and read_reply(s)[0] == 404, "pipelined answers in order")
+        s.close()
+
+
+def test_a_database_another_process_holds_delays_requests_without_refusing_them():
+    with limits(database_wait_seconds=3) as d:
+        ready = threading.Event()
+
+        def hold(seconds):
+            db = sqlite3.connect(d.db, timeout=30, isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            ready.set()
+            time.sleep(seconds)
+            db.execute("COMMIT")
+            db.close()
+
+        t = threading.Thread(target=hold, args=(1.0,))
+        t.start()
+        ready.wait()
+        start = time.time()
+        expect(healthz(d) == 200, "healthz waits for the lock and answers")
+        r = d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+        t.join()
+        expect(r.status == 201, r)
+        expect(time.time() - start < 3, "answered soon after the lock was let go")
+        # held beyond database_wait_seconds: a 503 that says to try again
+        ready.clear()
+        t = threading.Thread(target=hold, args=(4.5,))
+        t.start()
+        ready.wait()
+        r = d.get("/healthz")
+        t.join()
+        expect(r.status == 503 and r.json["error"]["code"] == "storage_unavailable" and
+               r.header("Retry-After"), r)
+        expect(healthz(d) == 200, "and answers again once the lock is free")
+    expect(re.search(r"[1-9]\d* waited for the database \([1-9]\d* gave up\)", d.stderr()), d.stderr())
+
+
+def test_wrong_tokens_are_rate_limited_per_address_and_logged_without_the_token():
+    with limits(auth_failures_per_minute=5) as d:
+        def get(token, source):
+            s = sock(d, source)
+            try:
+                s.sendall(b"GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
+                          b"\r\n\r\n")
+                return read_reply(s)
+            finally:
+                s.close()
+        for i in range(5):
+            status, headers, body = get("tsu_wrong%d" % i, "127.0.0.2")
+            json_error(status, headers, body, 401, "unauthorized")
+        status, headers, body = get("tsu_wrong_again", "127.0.0.2")
+        json_error(status, headers, body, 429, "too_many_requests")
+        expect(int(headers["retry-after"]) >= 1, headers)
+        # while limited, a right token from that address waits too (else guessing would go on)
+        status, headers, body = get(d.tokens["nurse"], "127.0.0.2")
+        expect(status == 429, body)
+        # another address is not affected
+        expect(get(d.tokens["nurse"], "127.0.0.1")[0] == 200, "the nurses' address")
+    log = d.stderr()
+    expect("127.0.0.2" in log and "wrong token" in log, log)
+    expect("tsu_wrong" not in log and d.tokens["nurse"] not in log, "no token in the log")
+
+
+def test_trusted_proxies_name_the_client():
+    d = limits(max_connections_per_client=2, auth_failures_per_minute=2)
+    text = open(d.config, encoding="utf-8").read() + "\ntrusted_proxies: [127.0.0.3]\n"
+    open(d.config, "w", encoding="utf-8").write(text)
+    with d:
+        def get(token, xff):
+            s = sock(d, "127.0.0.3")
+            try:
+                s.sendall(b"GET /v1/cases HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: " + xff.encode() +
+                          b"\r\nAuthorization: Bearer " + token.encode() + b"\r\n\r\n")
+                return read_reply(s)[0]
+            finally:
+                s.close()
+        # the proxy's own connections are not limited per client: three at once
+        held = [sock(d, "127.0.0.3") for _ in range(3)]
+        for s in held:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            expect(read_reply(s)[0] == 200, "through the proxy")
+        for s in held:
+            s.close()
+        # failures are counted against the address the proxy reports, nearest untrusted hop first
+        expect(get("tsu_bad1", "192.0.2.50") == 401 and get("tsu_bad2", "198.51.100.1, 192.0.2.50") == 401,
+               "two wrong tokens from 192.0.2.50")
+        expect(get("tsu_bad3", "192.0.2.50") == 429, "the third is limited")
+        expect(get(d.tokens["nurse"], "192.0.2.77") == 200, "another client behind the same proxy")
+    expect("192.0.2.50" in d.stderr(), d.stderr())
+
+
+def checkup_rows(n):
+    """n rows that share kana and birth date (the worst case of the duplicate check), all eligible."""
+    lines = [HEADER]
+    for i in range(n):
+        lines.append("2026/06/10,W-%05d,同名 花子,ﾄﾞｳﾒｲ ﾊﾅｺ,1946/04/01,2,0193-00-0000,unosumai,%s,1"
+                     % (i, ANSWERS_OK))
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def poll_healthz(d, stop, worst):
+    while not stop.is_set():
+        start = time.time()
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+        c.request("GET", "/healthz")
+        status = c.getresponse().status
+        c.close()
+        worst.append((time.time() - start, status))
+        time.sleep(0.01)
+
+
+def test_a_large_checkup_import_does_not_hold_the_loop():
+    with Daemon() as d:
+        stop, seen = threading.Event(), []
+        t = threading.Thread(target=poll_healthz, args=(d, stop, seen))
+        t.start()
+        try:
+            r = d.request("POST", "/v1/imports/checkup", raw_body=checkup_rows(1200), who="checkup",
+                          headers={"Content-Type": "text/csv"})
+        finally:
+            stop.set()
+            t.join()
+        expect(r.status == 200 and r.json["rows"] == 1200 and len(r.json["opened"]) == 1200, r)
+        expect(all(s == 200 for _, s in seen) and len(seen) > 5, seen[:5])
+        worst = max(t for t, _ in seen)
+        expect(worst < 1.0, "healthz waited %.2f s during the import" % worst)
+        dups = d.db_rows("SELECT count(*) FROM cases WHERE duplicates IS NOT NULL")[0][0]
+        expect(dups == 1199, dups)
+    m = re.search(r"longest loop turn ([\d.]+) ms", d.stderr())
+    expect(m, d.stderr())
+
+
+def test_a_cli_import_while_the_daemon_serves_refuses_nobody():
+    with Daemon() as d:
+        path = os.path.join(d.tmp, "big.csv")
+        open(path, "wb").write(checkup_rows(600))
+        uid = [u for u, name in d.db_rows("SELECT id, name FROM users") if name == "健診担当 渡辺"][0]
+        stop, seen = threading.Event(), []
+        t = threading.Thread(target=poll_healthz, args=(d, stop, seen))
+        t.start()
+        try:
+            proc = tsunagu("checkup", "import", path, "--config", d.config, "--user", uid)
+        finally:
+            stop.set()
+            t.join()
+        expect(proc.returncode == 0, proc.stderr)
+        expect(len(json.loads(proc.stdout)["opened"]) == 600, proc.stdout[:300])
+        expect(seen and all(s == 200 for _, s in seen), [x for x in seen if x[1] != 200][:5])
+
+
+def test_webhook_replies_are_not_written_to_the_daemons_output():
+    import http.server
+
+    class Big(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(20 << 20))
+            self.end_headers()
+            chunk = b"tsunagu: FORGED LOG LINE\n" * 4096
+            left = 20 << 20
+            while left:
+                n = min(left, len(chunk))
+                self.wfile.write(chunk[:n])
+                left -= n
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        from test_notifications import make_daemon, wait_for, outbox
+        d = make_daemon(srv.server_address[1], timeout=20)
+        with d:
+            r = d.post("/v1/cases", pharmacy_referral(area="kamaishi"), who="pharmacist")
+            expect(r.status == 201, r)
+            wait_for(lambda: any(o[2] == "delivered" for o in outbox(d)), "delivered", 30)
+            expect(healthz(d) == 200, "answering")
+        d.out.seek(0)
+        out = d.out.read()
+        expect("FORGED" not in out and "FORGED" not in d.stderr(), "the reply body went nowhere")
+    finally:
+        srv.shutdown()
+        srv.server_close()
