@@ -4,6 +4,7 @@
 #   make test    same set-up, then every test (C under ASan+UBSan, CLI and fuzz corpora)
 #   make fuzz    libFuzzer over the YAML loader, the expression parser, text folding and CSV,
 #                request heads, chunked bodies and queries, and the JSON body reader (bounded)
+#   make soak    the daemon under attack beside well-behaved clients (about 7 minutes)
 #   make install PREFIX=/usr/local DESTDIR=...
 
 CC       ?= gcc
@@ -44,7 +45,7 @@ BUILD := build
 REL   := $(BUILD)/release
 ASAN  := $(BUILD)/asan
 
-.PHONY: all deps test-deps bench-deps run test unit fuzz bench valgrind install uninstall clean check-pathways
+.PHONY: all deps test-deps bench-deps run test unit fuzz bench soak valgrind install uninstall clean check-pathways
 
 all: $(BUILD)/tsunagu
 
@@ -160,6 +161,13 @@ bench: bench-deps
 	@/usr/bin/python3 tests/bench/timers_bench.py
 	@/usr/bin/python3 tests/bench/notify_bench.py
 	@/usr/bin/python3 tests/bench/reports_bench.py
+
+# ---- soak ---------------------------------------------------------------------
+# Well-behaved traffic beside each attack of docs/operations.md's limits, on loopback
+# (about seven minutes): latency per phase, RSS, the longest loop turn, lost actions.
+soak: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/tsunagu
+	@TSUNAGU_BIN=$(CURDIR)/$(BUILD)/tsunagu /usr/bin/python3 tests/soak.py
 
 # ---- valgrind -----------------------------------------------------------------
 # The unit tests and the API, timer and notification tests against a daemon built

@@ -6,6 +6,7 @@
 #include "curlev.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 struct curlev {
@@ -30,9 +31,14 @@ struct watch {
 	struct event *ev;
 };
 
+/* What of a reply's body is read before the transfer stops: enough for any receiver's short answer. */
+#define BODY_CAP (64 << 10)
+
 struct transfer {
 	curlev_done_fn done;
 	void *ctx;
+	size_t body_bytes;
+	bool body_cut;             /* stopped at BODY_CAP: the status line and headers were read */
 };
 
 static void check_done(struct curlev *cv)
@@ -49,6 +55,9 @@ static void check_done(struct curlev *cv)
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
 		curl_multi_remove_handle(cv->multi, easy);
 		forget(cv, easy);
+		/* a body cut at the cap is not a failed delivery: the status says what the receiver did */
+		if (t && t->body_cut && result == CURLE_WRITE_ERROR)
+			result = CURLE_OK;
 		if (t)
 			t->done(t->ctx, result, easy);
 		curl_easy_cleanup(easy);
@@ -127,22 +136,30 @@ struct curlev *curlev_new(struct event_base *base)
 }
 
 /*
- * A reply's body is read and thrown away: without this libcurl writes it to
- * stdout, where a receiver could fill the disk or forge log lines, and a pipe
- * nobody reads would block the loop. The status says what the delivery needs.
+ * A reply's body is thrown away, and no more than BODY_CAP of it is read:
+ * without a write function libcurl copies it to stdout, where a receiver could
+ * fill the disk or forge log lines, a pipe nobody reads would block the loop,
+ * and a receiver answering megabytes would hold the loop reading them. The
+ * status says what the delivery needs.
  */
 static size_t discard(char *data, size_t size, size_t n, void *arg)
 {
+	struct transfer *t = arg;
+	t->body_bytes += size * n;
+	if (t->body_bytes > BODY_CAP) {
+		t->body_cut = true;
+		return 0;
+	}
 	return size * n;
 }
 
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *ctx)
 {
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
 	struct transfer *t = xcalloc(1, sizeof(*t));
 	t->done = done;
 	t->ctx = ctx;
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(cv->multi, easy) != CURLM_OK) {
 		free(t);

@@ -16,7 +16,7 @@ struct curlev;
 typedef void (*curlev_done_fn)(void *ctx, CURLcode result, CURL *easy);
 
 struct curlev *curlev_new(struct event_base *base);
-/* Runs easy on the multi (the reply's body discarded); done is called exactly once. Returns 0 or -1 (done not called). */
+/* Runs easy on the multi (the reply's body discarded, at most 64 KiB of it read); done is called exactly once. Returns 0 or -1 (done not called). */
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *ctx);
 /* Cleans up the multi (before the event base is freed); unfinished transfers end with done(CURLE_ABORTED_BY_CALLBACK). */
 void curlev_free(struct curlev *cv);

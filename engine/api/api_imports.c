@@ -11,7 +11,7 @@
 #include <strings.h>
 
 /* Rows per loop turn: a few milliseconds of work, so other requests go between. */
-#define ROWS_PER_TURN 32
+#define ROWS_PER_TURN 16
 
 struct import_job {
 	struct checkup_import *imp;

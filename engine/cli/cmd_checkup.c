@@ -31,7 +31,7 @@ struct import_run {
 };
 
 /* Rows per transaction: a running daemon waits for the database at most this long (a few milliseconds). */
-#define ROWS_PER_TRANSACTION 50
+#define ROWS_PER_TRANSACTION 16
 
 static int publish(void *ctx)
 {

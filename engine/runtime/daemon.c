@@ -357,6 +357,10 @@ static void print_stats(const struct loop *lp)
 		(unsigned long long)cs->accepted, (unsigned long long)cs->refused_full,
 		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
 		(unsigned long long)cs->timed_out, (unsigned long long)cs->accept_failures);
+	int64_t sqlite_peak, sqlite_now = store_memory_used(&sqlite_peak);
+	struct mallinfo2 mi = mallinfo2();
+	fprintf(stderr, "tsunagu: memory: SQLite %lld KB (at most %lld KB), the heap %zu KB in use\n",
+		(long long)(sqlite_now >> 10), (long long)(sqlite_peak >> 10), (mi.uordblks + mi.hblkhd) >> 10);
 	const struct turn_stats *tn = turn_stats(lp->turn);
 	fprintf(stderr, "tsunagu: longest loop turn %.1f ms; %llu turns over %d ms; %llu log lines dropped\n",
 		(double)tn->longest_us / 1000.0, (unsigned long long)tn->slow_turns, TURN_SLOW_US / 1000,

@@ -29,6 +29,11 @@ struct inflight {
 	int attempts;
 	clock_us created_at;
 	bool orphaned;             /* the dispatcher is shutting down: record nothing */
+	/* the outcome, once known, until it is recorded */
+	const char *status;
+	int outcome_attempts;
+	clock_us next, delivered;
+	char *error;
 	/* what the message points into */
 	char *subject[2], *body[2];
 	json_t *data;
@@ -47,9 +52,14 @@ struct dispatch {
 	struct inflight **inflight;
 	size_t n_inflight, alloc_inflight;
 	struct event *wake;
+	struct inflight **unrecorded; /* outcomes waiting for a database another process holds */
+	size_t n_unrecorded, alloc_unrecorded;
+	struct event *record_again;
 	struct dispatch_stats stats;
 	bool closing;
 };
+
+#define RECORD_AGAIN_MS 10
 
 static struct channel_rt *channel_of(struct dispatch *d, const char *name)
 {
@@ -71,6 +81,7 @@ static void inflight_free(struct inflight *f)
 	for (size_t i = 0; i < sizeof(f->strings) / sizeof(f->strings[0]); i++)
 		free(f->strings[i]);
 	json_decref(f->data);
+	free(f->error);
 	free(f);
 }
 
@@ -95,6 +106,59 @@ static clock_us backoff(const struct config_retry *r, int attempts)
 	return (clock_us)(delay * jitter * 1e6);
 }
 
+/*
+ * Records f's outcome as a unit of the loop turn: 0 (recorded, or given up on
+ * an error: it is then sent again later), or STORE_BUSY when another process
+ * holds the database, f kept for a moment later. While f is in `inflight`
+ * the notification is not sent again.
+ */
+static int record(struct dispatch *d, struct inflight *f)
+{
+	struct core *core = d->core;
+	int rc = turn_unit_begin(d->turn);
+	if (rc == STORE_BUSY)
+		return STORE_BUSY;
+	if (rc == 0) {
+		rc = store_outbox_result(core->store, f->id, f->status, f->outcome_attempts, f->next, f->error,
+					 f->delivered);
+		rc = turn_unit_end(d->turn, rc == 0) || rc;
+	}
+	if (rc) {
+		d->stats.unrecorded++;
+		log_line("dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
+			 "it stays pending and is sent again", f->id, f->status, store_errmsg(core->store));
+	}
+	forget(d, f);
+	inflight_free(f);
+	return 0;
+}
+
+static void defer(struct dispatch *d, struct inflight *f)
+{
+	grow_array(&d->unrecorded, &d->alloc_unrecorded, d->n_unrecorded, sizeof(*d->unrecorded));
+	d->unrecorded[d->n_unrecorded++] = f;
+	if (d->n_unrecorded == 1) {
+		struct timeval tv = { 0, RECORD_AGAIN_MS * 1000 };
+		evtimer_add(d->record_again, &tv);
+	}
+}
+
+/* The outcomes that found the database held by another process, tried again in order. */
+static void on_record_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct dispatch *d = arg;
+	turn_touch(d->turn);
+	size_t done = 0;
+	while (done < d->n_unrecorded && record(d, d->unrecorded[done]) == 0)
+		done++;
+	memmove(d->unrecorded, d->unrecorded + done, (d->n_unrecorded - done) * sizeof(*d->unrecorded));
+	d->n_unrecorded -= done;
+	if (d->n_unrecorded) {
+		struct timeval tv = { 0, RECORD_AGAIN_MS * 1000 };
+		evtimer_add(d->record_again, &tv);
+	}
+}
+
 static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 {
 	struct inflight *f = ctx;
@@ -103,7 +167,6 @@ static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 		inflight_free(f);
 		return;
 	}
-	forget(d, f);
 	struct core *core = d->core;
 	clock_us now = clock_now(core->clock);
 	const struct config_retry *r = &core->cfg->retry;
@@ -124,18 +187,13 @@ static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 			next = now + backoff(r, attempts);
 		}
 	}
-	/* The outcome is a unit of the loop turn; one that cannot be recorded is delivered again later. */
-	int rc = turn_unit_begin(d->turn);
-	if (rc == 0) {
-		rc = store_outbox_result(core->store, f->id, status, attempts, next, ok ? NULL : error, delivered);
-		rc = turn_unit_end(d->turn, rc == 0) || rc;
-	}
-	if (rc) {
-		d->stats.unrecorded++;
-		log_line("dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
-			"it stays pending and is sent again", f->id, status, store_errmsg(core->store));
-	}
-	inflight_free(f);
+	f->status = status;
+	f->outcome_attempts = attempts;
+	f->next = next;
+	f->delivered = delivered;
+	f->error = ok ? NULL : xstrdup(error ? error : "");
+	if (record(d, f) == STORE_BUSY)
+		defer(d, f);
 }
 
 static bool busy(const struct dispatch *d, const struct store_notification *n)
@@ -275,6 +333,7 @@ struct dispatch *dispatch_new(struct event_base *base, struct core *core, struct
 	d->env = (struct adapter_env){ .base = base, .curl = d->curl, .allowed_hosts = cfg->allowed_hosts,
 				       .n_allowed_hosts = cfg->n_allowed_hosts };
 	d->wake = evtimer_new(base, on_wake, d);
+	d->record_again = evtimer_new(base, on_record_again, d);
 	d->channels = xcalloc(cfg->n_channels ? cfg->n_channels : 1, sizeof(*d->channels));
 	for (size_t i = 0; i < cfg->n_channels; i++) {
 		const struct config_channel *c = &cfg->channels[i];
@@ -300,12 +359,17 @@ void dispatch_free(struct dispatch *d)
 	for (size_t i = 0; i < d->n_inflight; i++)
 		d->inflight[i]->orphaned = true;
 	d->n_inflight = 0;
+	/* an outcome not yet recorded stays pending too */
+	for (size_t i = 0; i < d->n_unrecorded; i++)
+		inflight_free(d->unrecorded[i]);
+	free(d->unrecorded);
 	curlev_free(d->curl);
 	for (size_t i = 0; i < d->n_channels; i++)
 		d->channels[i].adapter->close(d->channels[i].ch);
 	free(d->channels);
 	free(d->inflight);
 	event_free(d->wake);
+	event_free(d->record_again);
 	free(d);
 }
 

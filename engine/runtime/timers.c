@@ -20,13 +20,18 @@ struct timers {
 	uint64_t fired_this_turn, stale_this_turn;
 	bool full_batch;           /* more may be due at once */
 	bool failed;               /* the last batch hit a storage error: wait a second before the next */
+	bool busy;                 /* the last batch found the database held by another process */
 };
+
+/* How soon a batch that found the database held elsewhere goes on. */
+#define BUSY_RETRY_MS 10
 
 struct batch {
 	struct timers *t;
 	struct flow flow;
 	int count;
 	bool failed;
+	bool busy;                 /* another process holds the database: the batch goes on a moment later */
 };
 
 static int fire_one(void *ctx, const struct store_timer *tm)
@@ -35,8 +40,10 @@ static int fire_one(void *ctx, const struct store_timer *tm)
 	struct timers *t = b->t;
 	if (b->count++ == 0)
 		t->stats.last_lateness_us = b->flow.now - tm->due_at;
-	if (turn_unit_begin(t->turn)) {
-		b->failed = true;
+	int begun = turn_unit_begin(t->turn);
+	if (begun) {
+		b->busy = begun == STORE_BUSY;
+		b->failed = !b->busy;
 		return 1;
 	}
 	enum flow_timer_outcome outcome;
@@ -55,8 +62,13 @@ static int fire_one(void *ctx, const struct store_timer *tm)
 static void on_due(evutil_socket_t fd, short what, void *arg)
 {
 	struct timers *t = arg;
+	turn_touch(t->turn);
 	struct batch b = { .t = t, .flow = flow_system(t->core, clock_now(t->core->clock)) };
-	if (store_timers_due(t->core->store, b.flow.now, TIMERS_BATCH, fire_one, &b) || b.failed) {
+	int rc = store_timers_due(t->core->store, b.flow.now, TIMERS_BATCH, fire_one, &b);
+	t->busy = b.busy;
+	if (b.busy)
+		return;
+	if (rc || b.failed) {
 		log_line("timers: a batch stopped early (%s); the rest are due again",
 			store_errmsg(t->core->store));
 		t->failed = true;
@@ -101,7 +113,10 @@ void timers_reschedule(struct timers *t)
 	clock_us due;
 	struct timeval tv = { 0, 0 };
 	evtimer_del(t->ev);
-	if (t->failed) {
+	if (t->busy) {
+		t->busy = false;
+		tv.tv_usec = BUSY_RETRY_MS * 1000;
+	} else if (t->failed) {
 		t->failed = false;
 		tv.tv_sec = 1;
 	} else if (!t->full_batch) {

@@ -350,6 +350,13 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "a migration for every schema version");
 
+int64_t store_memory_used(int64_t *highwater)
+{
+	if (highwater)
+		*highwater = sqlite3_memory_highwater(0);
+	return sqlite3_memory_used();
+}
+
 const char *store_errmsg(const struct store *s)
 {
 	return sqlite3_errmsg(s->db);
@@ -618,10 +625,10 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	char *e = NULL;
 	/* A reader only reads what the daemon's connection migrated; query_only makes sure of it. */
 	if (mode == STORE_READER
-		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", &e) ||
+		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", &e) ||
 			      check_version(s, &e)
 		    : exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-			      "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", &e) ||
+			      "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", &e) ||
 			      migrate(s, &e)) {
 		*err = xasprintf("database '%s': %s", path, e);
 		free(e);

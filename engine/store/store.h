@@ -52,6 +52,9 @@ enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER };
 int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err);
 void store_close(struct store *s);
 
+/* Bytes SQLite holds in this process (every connection's page cache and statements), and its high-water mark. */
+int64_t store_memory_used(int64_t *highwater);
+
 /* The last SQLite error message, for logs. */
 const char *store_errmsg(const struct store *s);
 
