@@ -1,6 +1,7 @@
 /*
  * cmd_purge — `tsunagu purge --closed-before DATE`: retention (core/purge) in
- * one transaction, or a dry run that only counts.
+ * transactions of a few cases each, letting go of the database between them so
+ * that a running daemon is not held up; or a dry run that only counts.
  */
 #include "cli.h"
 #include "config.h"
@@ -9,18 +10,35 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Cases per transaction: a running daemon waits for one batch at most, a few milliseconds. */
+#define CASES_PER_TRANSACTION 20
 
 struct purge_run {
 	struct core *core;
 	clock_us before, now;
 	bool dry_run;
+	struct purge_cursor cursor;
 	struct purge_result result;
 };
 
-static int purge_in_transaction(void *ctx)
+static int purge_batch(void *ctx)
 {
 	struct purge_run *p = ctx;
-	return purge_closed(p->core, p->before, p->now, p->dry_run, &p->result);
+	return purge_closed(p->core, p->before, p->now, p->dry_run, CASES_PER_TRANSACTION, &p->cursor, &p->result);
+}
+
+/* Every batch, each in its own transaction (a dry run reads without one). 0, or -1 at the first that fails. */
+static int purge_all(struct purge_run *p)
+{
+	while (!p->cursor.done) {
+		if (p->dry_run ? purge_batch(p) : core_transaction(p->core, purge_batch, p))
+			return -1;
+		/* a moment without the lock, in which a daemon's waiting turn takes it */
+		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+	}
+	return 0;
 }
 
 static int run_purge(const struct cli_context *ctx, int argc, char **argv)
@@ -58,14 +76,16 @@ static int run_purge(const struct cli_context *ctx, int argc, char **argv)
 		return rc;
 	struct purge_run p = { .core = &env.core, .before = clock_local_midnight(&env.clock, day),
 			       .now = clock_now(&env.clock), .dry_run = dry_run };
-	if (dry_run ? purge_in_transaction(&p) : core_transaction(&env.core, purge_in_transaction, &p)) {
-		fprintf(stderr, "tsunagu purge: nothing was purged: %s\n", store_errmsg(env.core.store));
+	if (purge_all(&p)) {
+		fprintf(stderr, "tsunagu purge: stopped after %d case%s (run it again to go on): %s\n", p.result.purged,
+			p.result.purged == 1 ? "" : "s", store_errmsg(env.core.store));
 		rc = EXIT_RUNTIME;
 	} else {
 		printf("%s %d case%s closed before %s; kept %d whose provision records are younger than 3 years\n",
 		       dry_run ? "would purge" : "purged", p.result.purged, p.result.purged == 1 ? "" : "s", before,
 		       p.result.kept);
 	}
+	purge_cursor_release(&p.cursor);
 	cli_env_close(&env);
 	return rc;
 }

@@ -14,6 +14,8 @@ struct purge {
 	clock_us now, keep_since;
 	bool dry_run;
 	struct purge_result *out;
+	struct purge_cursor *cursor;
+	int seen;
 };
 
 /* The case's fields without free text. */
@@ -33,6 +35,10 @@ static json_t *fields_to_keep(const struct pathway *pw, const json_t *fields)
 static int one(void *ctx, const struct case_record *c)
 {
 	struct purge *p = ctx;
+	p->seen++;
+	p->cursor->closed_at = c->closed_at;
+	free(p->cursor->id);
+	p->cursor->id = xstrdup(c->id);
 	int recent = store_has_provision_since(p->core->store, c->id, p->keep_since);
 	if (recent < 0)
 		return 1;
@@ -53,22 +59,32 @@ static int one(void *ctx, const struct case_record *c)
 	return 0;
 }
 
-int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run, struct purge_result *out)
+int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run, int limit, struct purge_cursor *cursor,
+		 struct purge_result *out)
 {
-	memset(out, 0, sizeof(*out));
-	struct purge p = { .core = core, .now = now, .dry_run = dry_run, .out = out,
+	struct purge_result batch = { 0 };
+	struct purge p = { .core = core, .now = now, .dry_run = dry_run, .out = &batch, .cursor = cursor,
 			   .keep_since = now - (clock_us)(3 * 365 + 1) * 86400 * 1000000 };
 	/* one() stops the walk (and the walk answers -1) at a storage error. */
-	if (store_purge_candidates(core->store, before, one, &p))
+	if (store_purge_candidates(core->store, before, cursor->closed_at, cursor->id, limit, one, &p))
 		return -1;
-	if (dry_run)
+	cursor->done = limit <= 0 || p.seen < limit;
+	out->purged += batch.purged;
+	out->kept += batch.kept;
+	if (dry_run || !batch.purged)
 		return 0;
 	char operator[CORE_OPERATOR_MAX], day[48];
 	clock_format(core->clock, before, day);
-	json_t *payload = json_pack("{s:s, s:i, s:i}", "closed_before", day, "purged", out->purged, "kept", out->kept);
+	json_t *payload = json_pack("{s:s, s:i, s:i}", "closed_before", day, "purged", batch.purged, "kept", batch.kept);
 	int rc = core_admin_event(core, now, NULL, core_operator(operator), "purge", payload);
 	json_decref(payload);
 	return rc;
+}
+
+void purge_cursor_release(struct purge_cursor *cursor)
+{
+	free(cursor->id);
+	*cursor = (struct purge_cursor){ 0 };
 }
 
 void erase_result_release(struct erase_result *r)

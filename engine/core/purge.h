@@ -18,11 +18,25 @@ struct purge_result {
 	int kept;                  /* kept for their provision records */
 };
 
+/* Where a purge in batches has got to. */
+struct purge_cursor {
+	clock_us closed_at;
+	char *id;                  /* the last case looked at, or NULL before the first batch */
+	bool done;                 /* no case is left after it */
+};
+
 /*
- * Purges the cases closed before `before` (local midnight of a date), in the
- * caller's transaction; a dry run only counts. 0, or -1 on a storage error.
+ * Purges up to `limit` more of the cases closed before `before` (local
+ * midnight of a date; limit 0: all), from where *cursor is (advanced), in the
+ * caller's transaction, adding to *out; a batch that purged anything is an
+ * admin event of its own. A dry run only counts. 0, or -1 on a storage error.
+ * Batches in transactions of their own keep a running daemon waiting
+ * milliseconds, and a purge cut off part way is completed by running it again.
  */
-int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run, struct purge_result *out);
+int purge_closed(struct core *core, clock_us before, clock_us now, bool dry_run, int limit, struct purge_cursor *cursor,
+		 struct purge_result *out);
+
+void purge_cursor_release(struct purge_cursor *cursor);
 
 /* What an erasure did, or why it did not. */
 struct erase_result {

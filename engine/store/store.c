@@ -161,14 +161,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PROVISIONS_KEEP_NAME] = "UPDATE provisions SET subject_name = ? WHERE case_id = ? AND subject_name IS NULL",
 	/* Not purged yet, or purged with something personal that reached the case afterwards. */
 	[ST_PURGE_CANDIDATES] = "SELECT " CASE_COLUMNS " FROM cases JOIN subjects s ON s.id = cases.subject_id "
-				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ? AND (s.purged_at IS NULL "
+				"WHERE cases.closed_at IS NOT NULL AND cases.closed_at < ?1 "
+				"AND (?3 IS NULL OR cases.closed_at > ?2 OR (cases.closed_at = ?2 AND cases.id > ?3)) "
+				"AND (s.purged_at IS NULL "
 				"OR s.data IS NOT NULL "
 				"OR EXISTS (SELECT 1 FROM notes n WHERE n.case_id = cases.id AND n.text IS NOT NULL) "
 				"OR EXISTS (SELECT 1 FROM links l WHERE l.case_id = cases.id "
 				"AND (l.note IS NOT NULL OR l.consent IS NOT NULL)) "
 				"OR EXISTS (SELECT 1 FROM events e JOIN event_payloads p ON p.seq = e.seq "
 				"WHERE e.case_id = cases.id AND p.payload IS NOT NULL)) "
-				"ORDER BY cases.closed_at",
+				"ORDER BY cases.closed_at, cases.id LIMIT ?4",
 	[ST_PROVISION_SINCE] = "SELECT 1 FROM provisions WHERE case_id = ? AND at >= ? LIMIT 1",
 	[ST_PURGE_SUBJECT] = "UPDATE subjects SET data = NULL, purged_at = coalesce(purged_at, ?) WHERE id = ?",
 	[ST_PURGE_PAYLOADS] = "UPDATE event_payloads SET payload = NULL WHERE seq IN (SELECT seq FROM events WHERE case_id = ?)",
@@ -338,12 +340,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX cases_assignee ON cases(assignee) WHERE closed_at IS NULL;",
 	/*
 	 * version 7: indexes that keep the heavy reads linear — possible
-	 * duplicates among open cases in the order they opened, and the audit
-	 * listings paged in (at, id) order
+	 * duplicates among open cases in the order they opened, the audit
+	 * listings paged in (at, id) order, and purges in batches of closed cases
 	 */
 	"CREATE INDEX cases_open_person_id ON cases(person_id, opened_at, id) WHERE closed_at IS NULL;"
 	"CREATE INDEX cases_open_person_key ON cases(person_key, opened_at, id) WHERE closed_at IS NULL;"
 	"CREATE INDEX provisions_at_id ON provisions(at, id);"
+	"CREATE INDEX cases_closed ON cases(closed_at, id) WHERE closed_at IS NOT NULL;"
 	"DROP INDEX provisions_at;",
 };
 
@@ -1875,13 +1878,16 @@ int store_provisions_of_case(struct store *s, const char *case_id,
 
 /* ---- retention ---- */
 
-int store_purge_candidates(struct store *s, clock_us before,
+int store_purge_candidates(struct store *s, clock_us before, clock_us after_closed, const char *after_id, int limit,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_PURGE_CANDIDATES);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, after_closed);
+	bind_text(st, 3, after_id);
+	sqlite3_bind_int64(st, 4, limit > 0 ? limit : -1);
 	struct case_record *rows = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;

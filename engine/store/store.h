@@ -391,8 +391,12 @@ int store_cases_of_person(struct store *s, const char *id,
 
 /* ---- retention ---- */
 
-/* Closed cases (closed_at < before) whose subject is not purged yet (copied). */
-int store_purge_candidates(struct store *s, clock_us before,
+/*
+ * Closed cases (closed_at < before) whose subject is not purged yet (copied),
+ * in (closed_at, id) order after the case (after_closed, after_id) when
+ * after_id is set, at most limit of them (0: all).
+ */
+int store_purge_candidates(struct store *s, clock_us before, clock_us after_closed, const char *after_id, int limit,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx);
 /* True when the case has a provision record at or after `since`. -1 on error. */
 int store_has_provision_since(struct store *s, const char *case_id, clock_us since);

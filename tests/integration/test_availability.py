@@ -500,3 +500,33 @@ def test_webhook_replies_are_not_written_to_the_daemons_output():
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_a_purge_of_many_cases_goes_in_batches_beside_the_running_daemon():
+    from test_privacy import closed_case
+    with Daemon() as d:
+        for i in range(45):
+            closed_case(d, name="保存 %d" % i)
+        # provision records older than three years no longer hold the cases back
+        conn = sqlite3.connect(d.db, timeout=30)
+        conn.execute("UPDATE provisions SET at = 1")
+        conn.commit()
+        conn.close()
+        stop, seen = threading.Event(), []
+        t = threading.Thread(target=poll_healthz, args=(d, stop, seen))
+        t.start()
+        try:
+            proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        finally:
+            stop.set()
+            t.join()
+        expect(proc.returncode == 0 and "purged 45 cases" in proc.stdout, proc.stdout + proc.stderr)
+        expect(seen and all(s == 200 for _, s in seen), seen[:5])
+        left = d.db_rows("SELECT count(*) FROM subjects WHERE data IS NOT NULL AND id IN (SELECT subject_id FROM cases "
+                         "WHERE closed_at IS NOT NULL)")[0][0]
+        expect(left == 0, left)
+        # each batch of 20 is an admin event of its own, the counts adding up
+        events = d.db_rows("SELECT e.seq FROM events e WHERE e.action = 'purge'")
+        expect(len(events) == 3, events)
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect("purged 0 cases" in proc.stdout, proc.stdout)
