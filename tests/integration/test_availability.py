@@ -379,7 +379,7 @@ def test_wrong_tokens_are_rate_limited_per_address_and_logged_without_the_token(
 
 def test_trusted_proxies_name_the_client():
     d = limits(max_connections_per_client=2, auth_failures_per_minute=2)
-    text = open(d.config, encoding="utf-8").read() + "\ntrusted_proxies: [127.0.0.3]\n"
+    text = open(d.config, encoding="utf-8").read().replace("trusted_proxies: []", "trusted_proxies: [127.0.0.3]")
     open(d.config, "w", encoding="utf-8").write(text)
     with d:
         def get(token, xff):
@@ -530,3 +530,31 @@ def test_a_purge_of_many_cases_goes_in_batches_beside_the_running_daemon():
         expect(len(events) == 3, events)
         proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
         expect("purged 0 cases" in proc.stdout, proc.stdout)
+
+
+def test_running_out_of_descriptors_pauses_accepting_instead_of_spinning():
+    import resource
+    with limits(max_connections=1024, max_connections_per_client=1024, header_timeout_seconds=5) as d:
+        expect(healthz(d) == 200, "before")
+        # the daemon's limit lowered from outside, below what its connections need
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (48, 48))
+        held = []
+        for _ in range(80):
+            try:
+                s = sock(d, "127.0.0.2")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+                held.append(s)
+            except OSError:
+                break
+        ticks = lambda: sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split(") ")[1].split()[11:13])
+        before = ticks()
+        time.sleep(2.0)
+        used = ticks() - before
+        expect(used < 100, "the loop spun: %d ticks of CPU in 2 s" % used)
+        for s in held:
+            s.close()
+        time.sleep(0.6)
+        expect(healthz(d) == 200, "answers again once descriptors are free")
+    log = d.stderr()
+    lines = [l for l in log.splitlines() if "accept failed" in l]
+    expect(1 <= len(lines) <= 2 and "out of file descriptors" in lines[0], lines)
