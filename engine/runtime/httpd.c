@@ -122,6 +122,22 @@ static void hold(struct held **list, size_t *n, size_t *alloc, struct held item)
 	(*list)[(*n)++] = item;
 }
 
+/* Takes a whole list (its count into *count), leaving it empty for what is held again while it is walked. */
+static struct held *take(struct held **list, size_t *n, size_t *alloc, size_t *count)
+{
+	struct held *taken = *list;
+	*count = *n;
+	*list = NULL;
+	*n = *alloc = 0;
+	return taken;
+}
+
+static void arm(struct event *ev, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(ev, &tv);
+}
+
 static enum httpd_method method_of(const char *m)
 {
 	static const char *const names[HTTPD_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
@@ -220,6 +236,17 @@ static int parse_target(struct httpd *h, struct httpd_request *r)
 	return 0;
 }
 
+/* Says which request held the loop longer than a turn should (its method and path: ids, never a query). */
+static void log_if_slow(const struct httpd_request *r, const char *what, int64_t took_us)
+{
+	if (took_us <= TURN_SLOW_US)
+		return;
+	const char *target = r->head->target;
+	int path_len = (int)strcspn(target, "?");
+	log_line("slow %s: %s %.*s held the loop %.1f ms", what, r->head->method, path_len, target,
+		 (double)took_us / 1000.0);
+}
+
 /* Runs the request as a unit of this turn: 0, or STORE_BUSY when the database is held elsewhere (nothing done). */
 static int run_request(struct httpd *h, struct conn *c, struct httpd_request *r)
 {
@@ -232,7 +259,9 @@ static int run_request(struct httpd *h, struct conn *c, struct httpd_request *r)
 			       "データベースを利用できません。変更は行われていません");
 		return 0;
 	}
+	int64_t start = clock_monotonic_us();
 	h->routes.handle(h->routes.ctx, r);
+	log_if_slow(r, "request", clock_monotonic_us() - start);
 	if (turn_unit_end(h->turn, r->status < 400))
 		refuse_storage(h, r, "the database is unavailable; nothing was changed",
 			       "データベースを利用できません。変更は行われていません");
@@ -243,8 +272,7 @@ static void wait_for_database(struct httpd *h, struct conn *c, struct httpd_requ
 {
 	if (!h->n_waiting) {
 		h->retry_ms = RETRY_FIRST_MS;
-		struct timeval tv = { 0, h->retry_ms * 1000 };
-		evtimer_add(h->retry, &tv);
+		arm(h->retry, h->retry_ms);
 	}
 	hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, (struct held){ c, r, since_ms });
 }
@@ -254,10 +282,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
 	turn_touch(h->turn);
-	struct held *list = h->waiting;
-	size_t n = h->n_waiting;
-	h->waiting = NULL;
-	h->n_waiting = h->alloc_waiting = 0;
+	size_t n;
+	struct held *list = take(&h->waiting, &h->n_waiting, &h->alloc_waiting, &n);
 	int64_t now = clock_monotonic_ms();
 	int64_t limit = (int64_t)h->cfg->limits.database_wait_seconds * 1000;
 	bool busy = false;
@@ -279,8 +305,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	free(list);
 	if (h->n_waiting) {
 		h->retry_ms = h->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->retry_ms * 2;
-		struct timeval tv = { 0, h->retry_ms * 1000 };
-		evtimer_add(h->retry, &tv);
+		arm(h->retry, h->retry_ms);
 	}
 }
 
@@ -289,10 +314,8 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
 	turn_touch(h->turn);
-	struct held *list = h->sliced;
-	size_t n = h->n_sliced;
-	h->sliced = NULL;
-	h->n_sliced = h->alloc_sliced = 0;
+	size_t n;
+	struct held *list = take(&h->sliced, &h->n_sliced, &h->alloc_sliced, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct held *s = &list[i];
 		struct httpd_request *r = s->r;
@@ -309,7 +332,9 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		h->stats.slices++;
+		int64_t start = clock_monotonic_us();
 		int step = r->slices.step(r->slices.ctx, r);
+		log_if_slow(r, "slice", clock_monotonic_us() - start);
 		if (step <= 0)
 			end_slices(r);
 		if (turn_unit_end(h->turn, step >= 0))
@@ -317,10 +342,8 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 				       "データベースを利用できません。残りは処理されていません");
 	}
 	free(list);
-	if (h->n_sliced) {
-		struct timeval tv = { 0, RETRY_MAX_MS * 1000 };
-		evtimer_add(h->next_slice, &tv);
-	}
+	if (h->n_sliced)
+		arm(h->next_slice, RETRY_MAX_MS);
 }
 
 static void on_request(void *ctx, struct conn *c, struct http_head *head, struct buf *body)
