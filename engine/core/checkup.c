@@ -503,9 +503,11 @@ int checkup_import_step(struct checkup_import *imp, const struct flow *f, int ma
 json_t *checkup_import_report(struct checkup_import *imp)
 {
 	struct report *rep = &imp->rep;
-	json_t *result = json_pack("{s:s, s:i, s:O, s:O, s:O, s:O, s:O}", "pathway", imp->pw->id, "rows", rep->rows,
+	/* the lists move into the report: it may be written out on another thread, apart from imp */
+	json_t *result = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "pathway", imp->pw->id, "rows", rep->rows,
 				   "opened", rep->opened, "not_eligible", rep->not_eligible, "unchanged", rep->unchanged,
 				   "changed", rep->changed, "refused", rep->refused);
+	rep->opened = rep->not_eligible = rep->unchanged = rep->changed = rep->refused = NULL;
 	if (rep->rows > CHECKUP_MAX_ROWS)
 		json_object_set_new(result, "truncated_after", json_integer(CHECKUP_MAX_ROWS));
 	return result;

@@ -37,7 +37,7 @@ struct checkup_import *checkup_import_begin(const struct pathway *pw, const char
 /* Imports up to max_rows more rows (0: all): 1 while rows remain, 0 when the file is read, -1 on a storage error. */
 int checkup_import_step(struct checkup_import *imp, const struct flow *f, int max_rows);
 
-/* The report of the rows read so far (caller decrefs). */
+/* The report, once: its lists move out of imp (caller decrefs). */
 json_t *checkup_import_report(struct checkup_import *imp);
 
 void checkup_import_free(struct checkup_import *imp);

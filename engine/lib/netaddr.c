@@ -90,3 +90,26 @@ void netaddr_format(const struct netaddr *a, char *out)
 	if (!a->family || !inet_ntop(a->family, a->bytes, out, NETADDR_TEXT))
 		snprintf(out, NETADDR_TEXT, "unknown");
 }
+
+void netaddr_client_key(const struct netaddr *a, char *out)
+{
+	if (a->family != AF_INET6) {
+		netaddr_format(a, out);
+		return;
+	}
+	struct netaddr prefix = *a;
+	memset(prefix.bytes + 8, 0, 8);
+	char text[INET6_ADDRSTRLEN];
+	if (!inet_ntop(AF_INET6, prefix.bytes, text, sizeof(text)))
+		snprintf(text, sizeof(text), "unknown");
+	snprintf(out, NETADDR_TEXT, "%s/64", text);
+}
+
+void netaddr_client_key_text(const char *text, char *out)
+{
+	struct netaddr a;
+	if (netaddr_parse(text, &a))
+		snprintf(out, NETADDR_TEXT, "%s", text);
+	else
+		netaddr_client_key(&a, out);
+}

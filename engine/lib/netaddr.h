@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define NETADDR_TEXT 46          /* INET6_ADDRSTRLEN */
+#define NETADDR_TEXT 50          /* INET6_ADDRSTRLEN, and room for a /64 key */
 
 struct netaddr {
 	int family;                  /* AF_INET or AF_INET6; 0: none */
@@ -36,5 +36,15 @@ void netaddr_from_sockaddr(const struct sockaddr *sa, struct netaddr *out);
 
 /* Writes the address as text into out (NETADDR_TEXT bytes). */
 void netaddr_format(const struct netaddr *a, char *out);
+
+/*
+ * The key a client is counted and limited by, as text into out (NETADDR_TEXT
+ * bytes): an IPv4 address itself, an IPv6 address's /64 ("2001:db8:1:2::/64"),
+ * since one subscriber holds a whole /64 and could rotate through it.
+ */
+void netaddr_client_key(const struct netaddr *a, char *out);
+
+/* The same from an address in text; text that is not an address is its own key. */
+void netaddr_client_key_text(const char *text, char *out);
 
 #endif

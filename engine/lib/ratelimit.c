@@ -88,9 +88,11 @@ int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms)
 		 */
 		struct prune p = { rl, now_ms, 0, 0 };
 		strmap_filter(rl->keys, keep, &p);
-		for (int pass = 0; pass < 2 && strmap_count(rl->keys) >= rl->max_keys; pass++) {
+		/* a tenth at a time, so that a flood of new keys costs one walk per tenth, not one per key */
+		size_t room = rl->max_keys / 10 ? rl->max_keys / 10 : 1;
+		for (int pass = 0; pass < 2 && strmap_count(rl->keys) + room > rl->max_keys; pass++) {
 			p.below = pass == 0 ? 1000 : 0;
-			p.excess = strmap_count(rl->keys) - rl->max_keys + 1;
+			p.excess = strmap_count(rl->keys) + room - rl->max_keys;
 			strmap_filter(rl->keys, keep, &p);
 		}
 	}

@@ -223,6 +223,7 @@ static const struct limit_key {
 	bool is_size;
 } limit_keys[] = {
 	{ "max_body_bytes", 1024, 64L << 20, offsetof(struct config_limits, max_body_bytes), true },
+	{ "max_buffered_body_bytes", 1024, 16L << 30, offsetof(struct config_limits, max_buffered_body_bytes), true },
 	{ "max_header_bytes", 1024, 1L << 20, offsetof(struct config_limits, max_header_bytes), true },
 	{ "request_timeout_seconds", 1, 3600, offsetof(struct config_limits, request_timeout_seconds), false },
 	{ "header_timeout_seconds", 1, 600, offsetof(struct config_limits, header_timeout_seconds), false },
@@ -260,6 +261,12 @@ static int load_limits(struct loader *l, const struct ydoc_node *n)
 			*(size_t *)field = (size_t)num;
 		else
 			*(int *)field = (int)num;
+	}
+	if (!bad && l->cfg->limits.max_buffered_body_bytes < l->cfg->limits.max_body_bytes) {
+		ydoc_error(&l->r, ydoc_get(n, ydoc_get(n, "max_buffered_body_bytes") ? "max_buffered_body_bytes" : "max_body_bytes"),
+			   "max_buffered_body_bytes (%zu) must be at least max_body_bytes (%zu)",
+			   l->cfg->limits.max_buffered_body_bytes, l->cfg->limits.max_body_bytes);
+		bad++;
 	}
 	if (!bad && l->cfg->limits.max_connections_per_client > l->cfg->limits.max_connections) {
 		ydoc_error(&l->r, ydoc_get(n, "max_connections_per_client"),
@@ -908,6 +915,7 @@ static void set_defaults(struct config *cfg)
 					   .max_age_hours = 72 };
 	cfg->limits = (struct config_limits){
 		.max_body_bytes = 1 << 20,
+		.max_buffered_body_bytes = 64 << 20,
 		.max_header_bytes = 16 << 10,
 		.request_timeout_seconds = 30,
 		.header_timeout_seconds = 10,

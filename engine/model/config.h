@@ -97,6 +97,7 @@ struct config_retry {
 /* What one client may hold of the daemon (docs/operations.md, HTTP limits). */
 struct config_limits {
 	size_t max_body_bytes;
+	size_t max_buffered_body_bytes;   /* bodies being read, all connections together (unauthenticated memory) */
 	size_t max_header_bytes;
 	int request_timeout_seconds;      /* a body must arrive, and a reply be taken, within this */
 	int header_timeout_seconds;       /* the whole request head must arrive within this (slowloris) */

@@ -43,6 +43,7 @@ struct conn {
 	struct bufferevent *bev;
 	struct netaddr peer;
 	char peer_text[NETADDR_TEXT];
+	char peer_key[NETADDR_TEXT];   /* what the per-client count is kept under (an IPv6 /64) */
 	bool counted;                /* in the server's and the client's counts (not a refusal at accept) */
 	bool trusted;                /* the peer is a trusted proxy */
 	enum conn_state state;
@@ -60,6 +61,7 @@ struct conn {
 	int64_t out_progress_ms;
 	bool close_after;
 	bool gone;                   /* the client went away while httpd held its request */
+	size_t reserved;             /* of the server's body budget, for the body being read */
 	struct conn *prev, *next;
 };
 
@@ -73,6 +75,7 @@ struct conn_server {
 	int port;
 	struct conn *all;            /* every connection, newest first */
 	struct strmap *per_client;   /* peer address -> (intptr_t) open connections */
+	size_t body_bytes;           /* reserved by the bodies being read, all connections together */
 	size_t refusing;
 	struct conn_stats stats;
 	uint64_t accept_failures_logged;
@@ -106,8 +109,30 @@ static void set_state(struct conn *c, enum conn_state st)
 	c->since_ms = clock_monotonic_ms();
 }
 
+/* Gives back what the body being read reserved of the server's budget. */
+static void release_body(struct conn *c)
+{
+	c->s->body_bytes -= c->reserved;
+	c->reserved = 0;
+}
+
+/*
+ * Reserves n more bytes of the body budget: false when all bodies being read
+ * together would pass limits.max_buffered_body_bytes (bodies are read before
+ * anyone is authenticated, so their sum is what strangers can make us hold).
+ */
+static bool reserve_body(struct conn *c, size_t n)
+{
+	if (c->s->body_bytes + n > c->s->cfg->limits.max_buffered_body_bytes)
+		return false;
+	c->s->body_bytes += n;
+	c->reserved += n;
+	return true;
+}
+
 static void reset_request(struct conn *c)
 {
+	release_body(c);
 	if (c->have_head)
 		http_head_release(&c->head);
 	c->have_head = false;
@@ -129,7 +154,7 @@ static void conn_free(struct conn *c)
 	if (c->counted) {
 		s->stats.open--;
 		if (!c->trusted)
-			client_count(s, c->peer_text, -1);
+			client_count(s, c->peer_key, -1);
 	} else {
 		s->refusing--;
 	}
@@ -172,6 +197,11 @@ static const char *reason_phrase(int status)
 static void free_body(const void *data, size_t len, void *arg)
 {
 	free(arg);
+}
+
+bool conn_gone(const struct conn *c)
+{
+	return c->gone;
 }
 
 void conn_send(struct conn *c, struct conn_reply *reply)
@@ -230,12 +260,25 @@ static void refuse_with(struct conn *c, const struct refusal *why)
 	conn_send(c, &reply);
 }
 
+/* The 503 of a body that would pass the server's budget for bodies being read. */
+static void refuse_busy(struct conn *c)
+{
+	c->s->stats.refused_busy++;
+	refuse(c, "server_busy", NULL, "the server is receiving too many large requests; try again shortly",
+	       "大きなリクエストの受信が集中しています。しばらくしてお試しください");
+}
+
 /* ---- reading ---------------------------------------------------------------------------------- */
 
 static void hand_over(struct conn *c)
 {
+	release_body(c);
 	set_state(c, CONN_HANDLER);
-	bufferevent_disable(c->bev, EV_READ);
+	/*
+	 * Reading stays on, so that a client that goes away is noticed (its work
+	 * is then dropped); what it pipelines meanwhile waits in the input, at
+	 * most up to the read high-watermark.
+	 */
 	struct http_head head = c->head;
 	struct buf body = c->body;
 	c->have_head = false;
@@ -277,6 +320,10 @@ static int read_head(struct conn *c, struct evbuffer *in)
 	c->keep_alive = c->head.keep_alive;
 	c->http10 = c->head.minor == 0;
 	if (c->head.chunked || c->head.content_length) {
+		if (c->head.has_length && !reserve_body(c, (size_t)c->head.content_length)) {
+			refuse_busy(c);
+			return 1;
+		}
 		if (c->head.expect_continue)
 			evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
 		set_state(c, CONN_BODY);
@@ -307,6 +354,11 @@ static void read_body(struct conn *c, struct evbuffer *in)
 		const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 		bool done = false;
 		struct refusal why = { 0 };
+		/* a chunked body reserves what it may take of this piece before it takes it */
+		if (c->reserved < c->body.len + n && !reserve_body(c, c->body.len + n - c->reserved)) {
+			refuse_busy(c);
+			return;
+		}
 		long used = http_chunked_feed(&c->chunked, data, n, &c->body, lim->max_body_bytes, &done, &why);
 		if (used < 0) {
 			refuse_with(c, &why);
@@ -408,6 +460,7 @@ static struct conn *conn_new(struct conn_server *s, evutil_socket_t fd, const st
 	}
 	netaddr_from_sockaddr(sa, &c->peer);
 	netaddr_format(&c->peer, c->peer_text);
+	netaddr_client_key(&c->peer, c->peer_key);
 	c->trusted = is_trusted(s, &c->peer);
 	c->counted = counted;
 	c->keep_alive = true;
@@ -419,7 +472,7 @@ static struct conn *conn_new(struct conn_server *s, evutil_socket_t fd, const st
 	if (counted) {
 		s->stats.open++;
 		if (!c->trusted)
-			client_count(s, c->peer_text, +1);
+			client_count(s, c->peer_key, +1);
 	} else {
 		s->refusing++;
 	}
@@ -436,7 +489,7 @@ static struct conn *oldest_idle(struct conn_server *s, const char *addr)
 	struct conn *best = NULL;
 	for (struct conn *c = s->all; c; c = c->next)
 		if (c->counted && c->state == CONN_IDLE && (!best || c->since_ms <= best->since_ms) &&
-		    (!addr || (!c->trusted && !strcmp(c->peer_text, addr))))
+		    (!addr || (!c->trusted && !strcmp(c->peer_key, addr))))
 			best = c;
 	return best;
 }
@@ -461,7 +514,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct netaddr peer;
 	char text[NETADDR_TEXT];
 	netaddr_from_sockaddr(sa, &peer);
-	netaddr_format(&peer, text);
+	netaddr_client_key(&peer, text);
 	if (!is_trusted(s, &peer) && client_connections(s, text) >= lim->max_connections_per_client) {
 		/* a browser's idle keep-alive connection gives way to its new one */
 		struct conn *idle = oldest_idle(s, text);
@@ -635,6 +688,27 @@ void conn_server_free(struct conn_server *s)
 	free(s);
 }
 
+void conn_server_stop_accepting(struct conn_server *s)
+{
+	evconnlistener_disable(s->listener);
+	evtimer_del(s->resume);
+	for (struct conn *c = s->all, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_IDLE)
+			conn_free(c);
+		else if (c->state == CONN_HANDLER)
+			c->keep_alive = false;
+	}
+}
+
+bool conn_server_quiet(const struct conn_server *s)
+{
+	for (const struct conn *c = s->all; c; c = c->next)
+		if (c->state == CONN_HANDLER || c->state == CONN_WRITING)
+			return false;
+	return true;
+}
+
 int conn_server_port(const struct conn_server *s)
 {
 	return s->port;
@@ -650,11 +724,22 @@ void conn_client(const struct conn *c, const struct http_head *head, char *out)
 	memcpy(out, c->peer_text, NETADDR_TEXT);
 	if (!c->trusted)
 		return;
-	const char *xff = http_head_get(head, "X-Forwarded-For");
-	if (!xff)
+	/*
+	 * Every X-Forwarded-For line, in order, as one list: a proxy may add a
+	 * line of its own below the one the client sent, and only the right end
+	 * of the list is the proxies' word.
+	 */
+	struct buf xff;
+	buf_init(&xff);
+	for (size_t i = 0; i < head->n_headers; i++)
+		if (!strcasecmp(head->headers[i].name, "X-Forwarded-For"))
+			buf_printf(&xff, "%s%s", xff.len ? ", " : "", head->headers[i].value);
+	if (!xff.len) {
+		buf_release(&xff);
 		return;
+	}
 	/* from the right: each trusted proxy appends the address it received from */
-	char *copy = xstrdup(xff);
+	char *copy = buf_detach(&xff);
 	for (;;) {
 		char *comma = strrchr(copy, ',');
 		char *item = comma ? comma + 1 : copy;

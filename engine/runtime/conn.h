@@ -57,6 +57,7 @@ struct conn_stats {
 	uint64_t refused_client;     /* answered 503 at accept: the client address held its share */
 	uint64_t evicted_idle;       /* idle connections closed to make room */
 	uint64_t timed_out;          /* heads or bodies too slow, replies not taken */
+	uint64_t refused_busy;       /* bodies refused: all bodies being read together held the budget */
 	uint64_t accept_failures;    /* accept() failed (out of descriptors, …) */
 	size_t open;                 /* connections now */
 };
@@ -66,11 +67,20 @@ struct conn_server *conn_server_new(struct event_base *base, struct turn *turn, 
 				    const struct conn_callbacks *cb, const char *host, int port, char **err);
 void conn_server_free(struct conn_server *s);
 
+/* For a stop: accepts nothing more, and closes every connection that has no request in hand. */
+void conn_server_stop_accepting(struct conn_server *s);
+
+/* True when no connection holds a request or a reply not yet written. */
+bool conn_server_quiet(const struct conn_server *s);
+
 int conn_server_port(const struct conn_server *s);
 const struct conn_stats *conn_server_stats(const struct conn_server *s);
 
 /* Answers the request conn handed over; after it the connection reads the next one (or closes). */
 void conn_send(struct conn *c, struct conn_reply *reply);
+
+/* The client closed the connection of a request httpd holds: conn_send only lets it go then. */
+bool conn_gone(const struct conn *c);
 
 /*
  * The client of the request: the peer's address, or, when the peer is a

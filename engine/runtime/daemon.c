@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 #include "accounts.h"
+#include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "hsds.h"
@@ -32,11 +33,19 @@
 #define WORKER_THREADS 2
 /* What the log may hold while its writer waits on the journal; beyond it lines are dropped and counted. */
 #define LOG_QUEUE_BYTES (1 << 20)
+/* How long a stop waits for the replies in hand to be written. */
+#define STOP_DRAIN_MS 2000
 /* Descriptors beyond the connections: the database, the log, curl's sockets, refusals at accept. */
 #define SPARE_DESCRIPTORS 256
 
 /* The exit codes of `tsunagu serve` (the command line's: 0 ok, 1 runtime error, 2 usage or invalid input). */
 enum { DAEMON_OK = 0, DAEMON_RUNTIME = 1, DAEMON_USAGE = 2 };
+
+/* What the maintenance job does this time (read by the worker only while the job runs). */
+struct maintenance {
+	bool checkpoint, trim;
+	bool running;
+};
 
 struct daemon {
 	struct event_base *base;
@@ -46,8 +55,8 @@ struct daemon {
 	struct store *store;
 	bool stop;
 	bool wrote_since_checkpoint;
-	bool checkpointing;
 	uint64_t requests_at_trim;
+	struct maintenance maintenance;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -59,9 +68,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-/* On a worker: a checkpoint through a connection of its own, so the loop goes on writing meanwhile. */
-static void checkpoint_run(void *ctx, struct worker_env *env)
+/*
+ * On a worker: a checkpoint through a connection of its own, so the loop
+ * goes on writing meanwhile; and the memory of large requests given back to
+ * the system (malloc_trim walks every arena: too slow for the loop).
+ */
+static void maintenance_run(void *ctx, struct worker_env *env)
 {
+	struct maintenance *m = ctx;
+	if (m->trim)
+		malloc_trim(0);
+	if (!m->checkpoint)
+		return;
 	if (!env->checkpointer) {
 		char *err = NULL;
 		if (store_open(env->database, STORE_EXISTING, &env->checkpointer, NULL, &err)) {
@@ -74,10 +92,10 @@ static void checkpoint_run(void *ctx, struct worker_env *env)
 	store_checkpoint(env->checkpointer);
 }
 
-static void checkpoint_done(void *ctx, bool ran)
+static void maintenance_done(void *ctx, bool ran)
 {
-	struct daemon *d = ctx;
-	d->checkpointing = false;
+	struct maintenance *m = ctx;
+	m->running = false;
 }
 
 /*
@@ -89,16 +107,19 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	turn_touch(d->turn);
-	if (d->wrote_since_checkpoint && !d->checkpointing) {
-		d->checkpointing = true;
-		d->wrote_since_checkpoint = false;
-		worker_submit(d->worker, checkpoint_run, checkpoint_done, d);
-	}
+	struct maintenance *m = &d->maintenance;
+	if (m->running)
+		return;
 	uint64_t served = httpd_stats(d->httpd)->requests;
-	if (served != d->requests_at_trim) {
-		d->requests_at_trim = served;
-		malloc_trim(0);
-	}
+	m->checkpoint = d->wrote_since_checkpoint;
+	m->trim = served != d->requests_at_trim;
+	if (!m->checkpoint && !m->trim)
+		return;
+	d->wrote_since_checkpoint = false;
+	d->requests_at_trim = served;
+	m->running = true;
+	/* ahead of the reports and exports queued: a WAL that is not checkpointed only grows */
+	worker_submit_first(d->worker, maintenance_run, maintenance_done, m);
 }
 
 /*
@@ -353,10 +374,11 @@ static void print_stats(const struct loop *lp)
 		(unsigned long long)st->gave_up, (unsigned long long)st->offloaded);
 	const struct conn_stats *cs = httpd_conn_stats(lp->httpd);
 	fprintf(stderr, "tsunagu: connections: %llu accepted, %llu refused (server full), %llu refused (one client's "
-		"share), %llu idle ones closed for room, %llu timed out, %llu failed accepts\n",
+		"share), %llu idle ones closed for room, %llu timed out, %llu bodies refused (budget), %llu failed accepts\n",
 		(unsigned long long)cs->accepted, (unsigned long long)cs->refused_full,
 		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
-		(unsigned long long)cs->timed_out, (unsigned long long)cs->accept_failures);
+		(unsigned long long)cs->timed_out, (unsigned long long)cs->refused_busy,
+		(unsigned long long)cs->accept_failures);
 	int64_t sqlite_peak, sqlite_now = store_memory_used(&sqlite_peak);
 	struct mallinfo2 mi = mallinfo2();
 	fprintf(stderr, "tsunagu: memory: SQLite %lld KB (at most %lld KB), the heap %zu KB in use\n",
@@ -383,6 +405,31 @@ static void stop_loop(struct daemon *d, struct loop *lp)
 	turn_free(lp->turn);
 	if (d->base)
 		event_base_free(d->base);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	/* only wakes the loop, so that the drain sees its deadline */
+}
+
+/*
+ * An orderly stop: no new connections or requests, while the ones in hand are
+ * answered (a turn each, committed as always) and their replies written, for
+ * STOP_DRAIN_MS at most.
+ */
+static void drain(struct daemon *d)
+{
+	httpd_stop_accepting(d->httpd);
+	struct event *tick = event_new(d->base, -1, EV_PERSIST, on_drain_tick, NULL);
+	struct timeval tv = { 0, 50 * 1000 };
+	event_add(tick, &tv);
+	int64_t until = clock_monotonic_ms() + STOP_DRAIN_MS;
+	while (!httpd_quiet(d->httpd) && clock_monotonic_ms() < until) {
+		if (event_base_loop(d->base, EVLOOP_ONCE) < 0)
+			break;
+		turn_end(d->turn);
+	}
+	event_free(tick);
 }
 
 int daemon_run(struct config *cfg, const struct daemon_options *opts)
@@ -434,6 +481,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			d.wrote_since_checkpoint = true;
 		turn_end(d.turn);
 	}
+	drain(&d);
 	log_stop();
 	print_stats(&lp);
 	rc = DAEMON_OK;

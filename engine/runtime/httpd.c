@@ -19,6 +19,10 @@
 #define MAX_SEGMENT 200
 #define RETRY_FIRST_MS 2
 #define RETRY_MAX_MS 20
+/* Heavy replies queued for the workers beyond which more are refused for a moment (503 server_busy). */
+#define WORKER_QUEUE_MAX 64
+/* What one callback may spend on waiting requests or slices before the rest go to the next turn. */
+#define BUDGET_US 20000
 
 struct held {
 	struct conn *c;
@@ -277,22 +281,39 @@ static void wait_for_database(struct httpd *h, struct conn *c, struct httpd_requ
 	hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, (struct held){ c, r, since_ms });
 }
 
-/* Tries the waiting requests again, in the order they came; those still blocked wait a little longer. */
+/* A request whose client has gone: its connection is let go, and nothing more is done for it. */
+static void drop(struct httpd *h, struct held *w)
+{
+	h->stats.dropped++;
+	conn_send(w->c, &(struct conn_reply){ .status = 499 });
+	request_free(w->r);
+}
+
+/*
+ * Tries the waiting requests again, in the order they came, for at most
+ * BUDGET_US (a backlog after a long hold goes over several turns); those
+ * still blocked wait a little longer.
+ */
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
 	turn_touch(h->turn);
 	size_t n;
 	struct held *list = take(&h->waiting, &h->n_waiting, &h->alloc_waiting, &n);
-	int64_t now = clock_monotonic_ms();
+	int64_t now = clock_monotonic_ms(), start = clock_monotonic_us();
 	int64_t limit = (int64_t)h->cfg->limits.database_wait_seconds * 1000;
-	bool busy = false;
+	bool busy = false, spent = false;
 	for (size_t i = 0; i < n; i++) {
 		struct held *w = &list[i];
-		/* once one is still blocked, the later ones keep their place behind it */
-		if (!busy && run_request(h, w->c, w->r) == 0)
+		if (conn_gone(w->c)) {
+			drop(h, w);
 			continue;
-		busy = true;
+		}
+		spent = spent || clock_monotonic_us() - start > BUDGET_US;
+		/* once one is still blocked, the later ones keep their place behind it */
+		if (!busy && !spent && run_request(h, w->c, w->r) == 0)
+			continue;
+		busy = busy || !spent;
 		if (now - w->since_ms >= limit) {
 			h->stats.gave_up++;
 			hold(&h->pending, &h->n_pending, &h->alloc_pending, *w);
@@ -303,22 +324,41 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 		hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, *w);
 	}
 	free(list);
-	if (h->n_waiting) {
+	if (h->n_waiting && busy) {
 		h->retry_ms = h->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->retry_ms * 2;
 		arm(h->retry, h->retry_ms);
+	} else if (h->n_waiting) {
+		/* not blocked, only out of time: the next turn goes on at once */
+		arm(h->retry, 0);
 	}
 }
 
-/* The next step of each request that goes on over several turns, each in a unit of this turn. */
+/*
+ * The next step of each request that goes on over several turns, each in a
+ * unit of this turn, for at most BUDGET_US: the rest go first in the next
+ * turn, and a stepped one goes to the back (round robin).
+ */
 static void on_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct httpd *h = arg;
 	turn_touch(h->turn);
 	size_t n;
 	struct held *list = take(&h->sliced, &h->n_sliced, &h->alloc_sliced, &n);
+	int64_t begun = clock_monotonic_us();
+	bool spent = false;
 	for (size_t i = 0; i < n; i++) {
 		struct held *s = &list[i];
 		struct httpd_request *r = s->r;
+		if (conn_gone(s->c)) {
+			/* the rows so far stay imported; sending the file again finishes it */
+			drop(h, s);
+			continue;
+		}
+		spent = spent || clock_monotonic_us() - begun > BUDGET_US;
+		if (spent) {
+			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, *s);
+			continue;
+		}
 		int rc = turn_unit_begin(h->turn);
 		if (rc == STORE_BUSY) {
 			/* another process has the database: this step waits for a later turn */
@@ -343,7 +383,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 	}
 	free(list);
 	if (h->n_sliced)
-		arm(h->next_slice, RETRY_MAX_MS);
+		arm(h->next_slice, spent ? 0 : RETRY_MAX_MS);
 }
 
 static void on_request(void *ctx, struct conn *c, struct http_head *head, struct buf *body)
@@ -424,7 +464,11 @@ static void on_turn_end(void *arg, bool committed)
 	for (size_t i = 0; i < h->n_pending; i++) {
 		struct httpd_request *r = h->pending[i].r;
 		struct conn *c = h->pending[i].c;
-		if (!committed && r->status < 500)
+		if (!committed && r->status < 500 && r->slices.step)
+			refuse_storage(h, r, "the database could not save the rest; what was saved before stays, send it "
+				       "again to finish", "データベースに残りを保存できませんでした。保存済みの分は残っています。"
+				       "もう一度送ると残りを処理します");
+		else if (!committed && r->status < 500)
 			refuse_storage(h, r, "the database could not save this; nothing was changed, try again",
 				       "データベースに保存できませんでした。変更は行われていません。もう一度お試しください");
 		if (r->slices.step) {
@@ -432,6 +476,14 @@ static void on_turn_end(void *arg, bool committed)
 			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, h->pending[i]);
 			event_active(h->next_slice, EV_TIMEOUT, 0);
 			continue;
+		}
+		if (r->work.run && worker_pending(h->worker) >= WORKER_QUEUE_MAX) {
+			/* one caller queueing hundreds of reports would starve everyone's */
+			r->work.free(r->work.ctx);
+			r->work = (struct httpd_work){ 0 };
+			r->retry_after = 1;
+			refuse(h, r, "server_busy", NULL, "too many reports and exports are being made; try again shortly",
+			       "報告・出力の作成が集中しています。しばらくしてお試しください");
 		}
 		if (r->work.run) {
 			h->stats.offloaded++;
@@ -483,6 +535,16 @@ int httpd_start(struct event_base *base, struct turn *turn, const struct clock *
 int httpd_port(const struct httpd *h)
 {
 	return conn_server_port(h->server);
+}
+
+void httpd_stop_accepting(struct httpd *h)
+{
+	conn_server_stop_accepting(h->server);
+}
+
+bool httpd_quiet(const struct httpd *h)
+{
+	return !h->n_pending && !h->n_waiting && !h->n_sliced && conn_server_quiet(h->server);
 }
 
 void httpd_free(struct httpd *h)

@@ -109,6 +109,7 @@ struct httpd_stats {
 	uint64_t gave_up;          /* requests refused after database_wait_seconds */
 	uint64_t offloaded;        /* replies made on a worker */
 	uint64_t slices;           /* steps of requests that went on over several turns */
+	uint64_t dropped;          /* waiting or sliced requests whose client went away */
 };
 
 /*
@@ -124,6 +125,12 @@ int httpd_port(const struct httpd *h);
 
 const struct httpd_stats *httpd_stats(const struct httpd *h);
 const struct conn_stats *httpd_conn_stats(const struct httpd *h);
+
+/* For a stop: takes no new connections or requests; the ones in hand go on. */
+void httpd_stop_accepting(struct httpd *h);
+
+/* True when every request in hand has been answered and its reply written. */
+bool httpd_quiet(const struct httpd *h);
 
 void httpd_free(struct httpd *h);
 

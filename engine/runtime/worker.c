@@ -143,7 +143,7 @@ fail:
 	return NULL;
 }
 
-void worker_submit(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx)
+static void enqueue(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx, bool first)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->run = run;
@@ -151,11 +151,28 @@ void worker_submit(struct worker *w, worker_run_fn run, worker_done_fn done, voi
 	j->ctx = ctx;
 	pthread_mutex_lock(&w->lock);
 	j->clock = *w->loop_clock;
-	*w->queued_tail = j;
-	w->queued_tail = &j->next;
+	if (first) {
+		j->next = w->queued;
+		w->queued = j;
+		if (!j->next)
+			w->queued_tail = &j->next;
+	} else {
+		*w->queued_tail = j;
+		w->queued_tail = &j->next;
+	}
 	w->pending++;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void worker_submit(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx)
+{
+	enqueue(w, run, done, ctx, false);
+}
+
+void worker_submit_first(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx)
+{
+	enqueue(w, run, done, ctx, true);
 }
 
 size_t worker_pending(const struct worker *w)

@@ -39,6 +39,9 @@ struct worker *worker_new(struct event_base *base, struct turn *turn, const stru
 /* Queues a job: run on a thread, then done on the loop. */
 void worker_submit(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx);
 
+/* The same at the head of the queue (maintenance that must not wait behind reports). */
+void worker_submit_first(struct worker *w, worker_run_fn run, worker_done_fn done, void *ctx);
+
 /* Jobs queued or running. */
 size_t worker_pending(const struct worker *w);
 

@@ -121,3 +121,18 @@ TEST(ratelimit_keeps_a_bounded_table)
 	CHECK(ratelimit_wait(rl, "attacker", 0) >= 1);
 	ratelimit_free(rl);
 }
+
+TEST(netaddr_clients_are_counted_by_address_or_ipv6_64)
+{
+	char key[NETADDR_TEXT];
+	netaddr_client_key_text("192.0.2.7", key);
+	CHECK_STR(key, "192.0.2.7");
+	netaddr_client_key_text("2001:db8:1:2:aaaa:bbbb:cccc:dddd", key);
+	CHECK_STR(key, "2001:db8:1:2::/64");
+	netaddr_client_key_text("2001:db8:1:2::9", key);
+	CHECK_STR(key, "2001:db8:1:2::/64");
+	netaddr_client_key_text("::ffff:192.0.2.7", key);
+	CHECK_STR(key, "192.0.2.7");
+	netaddr_client_key_text("unknown", key);
+	CHECK_STR(key, "unknown");
+}
