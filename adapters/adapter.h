@@ -23,6 +23,9 @@ struct adapter_env {
 	struct curlev *curl;            /* libcurl multi on the loop, shared by webhook and email */
 	char *const *allowed_hosts;     /* outbound hosts allowed (webhook, email, forward) */
 	size_t n_allowed_hosts;
+	/* called first in each callback an adapter registers on the loop (the daemon measures its turns from there) */
+	void (*touch)(void *ctx);
+	void *touch_ctx;
 };
 
 /* One message, rendered. No personal data unless a template puts it there. */

@@ -15,7 +15,15 @@ struct curlev {
 	struct event *timer;
 	CURL **active;             /* transfers not finished yet */
 	size_t n_active, alloc_active;
+	curlev_touch_fn touch;
+	void *touch_ctx;
 };
+
+static void touch(const struct curlev *cv)
+{
+	if (cv->touch)
+		cv->touch(cv->touch_ctx);
+}
 
 static void forget(struct curlev *cv, CURL *easy)
 {
@@ -70,6 +78,7 @@ static void on_socket(evutil_socket_t fd, short kind, void *arg)
 	struct watch *w = arg;
 	/* The action may remove this socket and free w: keep what is needed first. */
 	struct curlev *cv = w->cv;
+	touch(cv);
 	int running, flags = (kind & EV_READ ? CURL_CSELECT_IN : 0) | (kind & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	curl_multi_socket_action(cv->multi, fd, flags, &running);
 	check_done(cv);
@@ -78,6 +87,7 @@ static void on_socket(evutil_socket_t fd, short kind, void *arg)
 static void on_timeout(evutil_socket_t fd, short kind, void *arg)
 {
 	struct curlev *cv = arg;
+	touch(cv);
 	int running;
 	curl_multi_socket_action(cv->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(cv);
@@ -122,10 +132,12 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-struct curlev *curlev_new(struct event_base *base)
+struct curlev *curlev_new(struct event_base *base, curlev_touch_fn touch_fn, void *touch_ctx)
 {
 	struct curlev *cv = xcalloc(1, sizeof(*cv));
 	cv->base = base;
+	cv->touch = touch_fn;
+	cv->touch_ctx = touch_ctx;
 	cv->multi = curl_multi_init();
 	cv->timer = evtimer_new(base, on_timeout, cv);
 	curl_multi_setopt(cv->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);

@@ -24,6 +24,7 @@ struct waiting {
 struct jsonl {
 	char *path;
 	int fd;
+	const struct adapter_env *env;
 	struct event *flush;
 	struct waiting *waiting;   /* written, not yet flushed */
 	size_t n_waiting, alloc_waiting;
@@ -33,6 +34,8 @@ struct jsonl {
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct jsonl *j = arg;
+	if (j->env->touch)
+		j->env->touch(j->env->touch_ctx);
 	struct waiting *list = j->waiting;
 	size_t n = j->n_waiting;
 	j->waiting = NULL;
@@ -72,6 +75,7 @@ static void *open_channel(const json_t *s, const struct adapter_env *env)
 	struct jsonl *j = xcalloc(1, sizeof(*j));
 	j->path = xstrdup(json_string_value(json_object_get(s, "path")));
 	j->fd = -1;
+	j->env = env;
 	j->flush = event_new(env->base, -1, 0, on_flush, j);
 	return j;
 }

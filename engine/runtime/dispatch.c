@@ -291,7 +291,9 @@ static int start_one(void *ctx, struct store_notification *n)
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
+	struct dispatch *d = arg;
 	/* Waking the loop is enough: the dispatcher pumps after every turn. */
+	turn_touch(d->turn);
 }
 
 /* After the turn's commit, what it made due goes out. */
@@ -322,6 +324,11 @@ void dispatch_pump(struct dispatch *d)
 	evtimer_add(d->wake, &tv);
 }
 
+static void touch_turn(void *turn)
+{
+	turn_touch(turn);
+}
+
 struct dispatch *dispatch_new(struct event_base *base, struct core *core, struct turn *turn, char **err)
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
@@ -329,9 +336,9 @@ struct dispatch *dispatch_new(struct event_base *base, struct core *core, struct
 	d->core = core;
 	d->turn = turn;
 	d->base = base;
-	d->curl = curlev_new(base);
+	d->curl = curlev_new(base, touch_turn, turn);
 	d->env = (struct adapter_env){ .base = base, .curl = d->curl, .allowed_hosts = cfg->allowed_hosts,
-				       .n_allowed_hosts = cfg->n_allowed_hosts };
+				       .n_allowed_hosts = cfg->n_allowed_hosts, .touch = touch_turn, .touch_ctx = turn };
 	d->wake = evtimer_new(base, on_wake, d);
 	d->record_again = evtimer_new(base, on_record_again, d);
 	d->channels = xcalloc(cfg->n_channels ? cfg->n_channels : 1, sizeof(*d->channels));
