@@ -33,6 +33,13 @@
 #define WORKER_THREADS 2
 /* What the log may hold while its writer waits on the journal; beyond it lines are dropped and counted. */
 #define LOG_QUEUE_BYTES (1 << 20)
+/*
+ * A checkpoint once the WAL holds this many pages (SQLite's own default), or
+ * after CHECKPOINT_EVERY_S with writes: each checkpoint's fsync competes with
+ * the commits' for the disk, so fewer and larger ones keep commits quick.
+ */
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_EVERY_S 30
 /* How long a stop waits for the replies in hand to be written. */
 #define STOP_DRAIN_MS 2000
 /* Descriptors beyond the connections: the database, the log, curl's sockets, refusals at accept. */
@@ -55,6 +62,7 @@ struct daemon {
 	struct store *store;
 	bool stop;
 	bool wrote_since_checkpoint;
+	int seconds_since_checkpoint;
 	uint64_t requests_at_trim;
 	struct maintenance maintenance;
 };
@@ -108,14 +116,19 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	turn_touch(d->turn);
 	struct maintenance *m = &d->maintenance;
+	d->seconds_since_checkpoint++;
 	if (m->running)
 		return;
 	uint64_t served = httpd_stats(d->httpd)->requests;
-	m->checkpoint = d->wrote_since_checkpoint;
+	m->checkpoint = d->wrote_since_checkpoint && (store_wal_pages(d->store) >= CHECKPOINT_PAGES ||
+						      d->seconds_since_checkpoint >= CHECKPOINT_EVERY_S);
 	m->trim = served != d->requests_at_trim;
 	if (!m->checkpoint && !m->trim)
 		return;
-	d->wrote_since_checkpoint = false;
+	if (m->checkpoint) {
+		d->wrote_since_checkpoint = false;
+		d->seconds_since_checkpoint = 0;
+	}
 	d->requests_at_trim = served;
 	m->running = true;
 	/* ahead of the reports and exports queued: a WAL that is not checkpointed only grows */

@@ -23,6 +23,7 @@ struct turn {
 	size_t n_parts, alloc_parts;
 	int depth;                 /* units begun and not ended */
 	int64_t touched_us;        /* when this turn's first callback began (monotonic), or 0 */
+	int64_t logged_us;         /* when a slow turn was last logged */
 	struct turn_stats stats;
 };
 
@@ -111,7 +112,9 @@ static bool commit(struct turn *t)
 void turn_end(struct turn *t)
 {
 	turn_touch(t);
+	int64_t commit_from = clock_monotonic_us();
 	bool committed = commit(t);
+	int64_t commit_us = clock_monotonic_us() - commit_from;
 	for (size_t i = 0; i < t->n_parts; i++)
 		t->parts[i].done(t->parts[i].ctx, committed);
 	/*
@@ -126,6 +129,12 @@ void turn_end(struct turn *t)
 		t->stats.longest_us = took;
 	if (took > TURN_SLOW_US)
 		t->stats.slow_turns++;
+	/* a turn far over its time is said once a second at most, with how much of it the disk took */
+	if (took > TURN_SLOW_LOG_US && t->touched_us - t->logged_us > 1000000) {
+		log_line("slow loop turn: %.1f ms, of which %.1f ms its commit", (double)took / 1000.0,
+			 (double)commit_us / 1000.0);
+		t->logged_us = t->touched_us;
+	}
 	t->touched_us = 0;
 }
 

@@ -28,6 +28,7 @@ struct turn_stats {
 };
 
 #define TURN_SLOW_US 50000
+#define TURN_SLOW_LOG_US 200000
 
 /* A participant hears at the end of every turn: committed is false when the turn's commit failed. */
 typedef void (*turn_done_fn)(void *ctx, bool committed);

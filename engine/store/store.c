@@ -247,6 +247,7 @@ struct store {
 	sqlite3_stmt *stmts[ST_COUNT];
 	struct shape shapes[SHAPES_MAX];
 	size_t n_shapes;
+	int wal_pages;             /* in the WAL after this connection's last commit (manual checkpoints) */
 };
 
 /* The schema of each version; migrations run in order inside one transaction. */
@@ -657,9 +658,22 @@ void store_close(struct store *s)
 	free(s);
 }
 
+static int count_wal_pages(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+	s->wal_pages = pages;
+	return SQLITE_OK;
+}
+
 void store_manual_checkpoints(struct store *s)
 {
-	sqlite3_wal_autocheckpoint(s->db, 0);
+	/* the hook replaces SQLite's automatic checkpoint (itself a WAL hook): what is left is counting */
+	sqlite3_wal_hook(s->db, count_wal_pages, s);
+}
+
+int store_wal_pages(const struct store *s)
+{
+	return s->wal_pages;
 }
 
 void store_checkpoint(struct store *s)

@@ -60,6 +60,9 @@ const char *store_errmsg(const struct store *s);
 
 /* Turns off automatic WAL checkpoints inside COMMIT; the daemon checkpoints when idle. */
 void store_manual_checkpoints(struct store *s);
+
+/* The pages in the WAL after this connection's last commit (with manual checkpoints; else 0). */
+int store_wal_pages(const struct store *s);
 void store_checkpoint(struct store *s);
 
 /* store_begin's answer when another connection holds the write lock (after the busy timeout). */
