@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from daemon import Daemon, pharmacy_referral  # noqa: E402
 from helpers import BIN  # noqa: E402
 from test_checkup_import import HEADER, ANSWERS_OK  # noqa: E402
+from test_availability import sock as source_socket  # noqa: E402
 
 PHASE = float(os.environ.get("SOAK_PHASE_SECONDS", "30"))
 WELL_BEHAVED = 4
@@ -172,14 +173,6 @@ def well_behaved(d, stats, stop, n):
 
 
 # ---- the attacks ----------------------------------------------------------------------------------
-
-def source_socket(d, source, timeout=5):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((source, 0))
-    s.connect(("127.0.0.1", d.port))
-    return s
-
 
 def half_open(d, stop):
     """1,100 sockets that each send half a header line, from eleven addresses, reopened as they are cut."""
@@ -323,12 +316,14 @@ def warm_caches(d, stop):
         if not page.get("next_cursor"):
             break
         cursor = "&cursor=" + page["next_cursor"]
-    readers = [threading.Thread(target=request, args=(d, "GET", "/v1/reports/%s" % r, d.tokens["coordinator"]))
-               for r in ("funnel", "durations", "resources", "funnel")]
-    for t in readers:
-        t.start()
-    for t in readers:
-        t.join()
+    # every report, on both workers, twice: each worker's connection reads the cases and events through
+    for _ in range(2):
+        readers = [threading.Thread(target=request, args=(d, "GET", "/v1/reports/%s" % r, d.tokens["coordinator"]))
+                   for r in ("funnel", "durations", "resources", "funnel", "durations", "resources")]
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join()
 
 
 def webhook_mode(mode):
