@@ -96,6 +96,7 @@ static void maintenance_run(void *ctx, struct worker_env *env)
 			return;
 		}
 		store_manual_checkpoints(env->checkpointer);
+		store_set_cache_kib(env->checkpointer, 1024);
 	}
 	store_checkpoint(env->checkpointer);
 }

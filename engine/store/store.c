@@ -630,10 +630,10 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	char *e = NULL;
 	/* A reader only reads what the daemon's connection migrated; query_only makes sure of it. */
 	if (mode == STORE_READER
-		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", &e) ||
+		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY;", &e) ||
 			      check_version(s, &e)
 		    : exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-			      "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", &e) ||
+			      "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", &e) ||
 			      migrate(s, &e)) {
 		*err = xasprintf("database '%s': %s", path, e);
 		free(e);
@@ -669,6 +669,13 @@ void store_manual_checkpoints(struct store *s)
 {
 	/* the hook replaces SQLite's automatic checkpoint (itself a WAL hook): what is left is counting */
 	sqlite3_wal_hook(s->db, count_wal_pages, s);
+}
+
+void store_set_cache_kib(struct store *s, int kib)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	exec(s, sql, NULL);
 }
 
 int store_wal_pages(const struct store *s)

@@ -61,6 +61,9 @@ const char *store_errmsg(const struct store *s);
 /* Turns off automatic WAL checkpoints inside COMMIT; the daemon checkpoints when idle. */
 void store_manual_checkpoints(struct store *s);
 
+/* Bounds this connection's page cache (KiB); a connection that only checkpoints needs little. */
+void store_set_cache_kib(struct store *s, int kib);
+
 /* The pages in the WAL after this connection's last commit (with manual checkpoints; else 0). */
 int store_wal_pages(const struct store *s);
 void store_checkpoint(struct store *s);
