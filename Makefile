@@ -195,7 +195,8 @@ valgrind: test-deps
 	  "$(CURDIR)/$(VG_BUILD)/tsunagu" > $(VG_BUILD)/tsunagu-vg && chmod +x $(VG_BUILD)/tsunagu-vg
 	@TSUNAGU_VALGRIND=1 /usr/bin/python3 tests/run.py --build $(VG_BUILD) --binary tsunagu-vg \
 	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped \
-	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search"
+	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search \
+	      test_availability::test_every_refusal test_availability::test_expect_continue test_audit::test_audit_endpoints"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS)
