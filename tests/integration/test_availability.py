@@ -442,17 +442,21 @@ def test_a_large_checkup_import_does_not_hold_the_loop():
         t = threading.Thread(target=poll_healthz, args=(d, stop, seen))
         t.start()
         try:
-            r = d.request("POST", "/v1/imports/checkup", raw_body=checkup_rows(1200), who="checkup",
+            r = d.request("POST", "/v1/imports/checkup", raw_body=checkup_rows(2000), who="checkup",
                           headers={"Content-Type": "text/csv"})
         finally:
             stop.set()
             t.join()
-        expect(r.status == 200 and r.json["rows"] == 1200 and len(r.json["opened"]) == 1200, r)
+        expect(r.status == 200 and r.json["rows"] == 2000 and len(r.json["opened"]) == 2000, r)
         expect(all(s == 200 for _, s in seen) and len(seen) > 5, seen[:5])
-        worst = max(t for t, _ in seen)
-        expect(worst < 1.0, "healthz waited %.2f s during the import" % worst)
+        # answered between slices throughout (in one turn, every poll would have waited the whole import);
+        # the worst may still meet a commit waiting for a busy disk
+        waits = sorted(t for t, _ in seen)
+        p90, worst = waits[int(len(waits) * 0.9)], waits[-1]
+        expect(p90 < 0.5 and worst < 2.5, "healthz waited %.2f s (p90) and %.2f s (worst) during the import"
+               % (p90, worst))
         dups = d.db_rows("SELECT count(*) FROM cases WHERE duplicates IS NOT NULL")[0][0]
-        expect(dups == 1199, dups)
+        expect(dups == 1999, dups)
     m = re.search(r"longest loop turn ([\d.]+) ms", d.stderr())
     expect(m, d.stderr())
 
