@@ -238,19 +238,6 @@ void conn_send(struct conn *c, struct conn_reply *reply)
 }
 
 /* Answers a refusal of this layer with the API's JSON, and closes after it. */
-static void refuse(struct conn *c, const char *code, const char *field, const char *en, const char *ja)
-{
-	struct refusal why = { 0 };
-	refusal_set(&why, code, field, "%s", en);
-	refusal_ja(&why, "%s", ja);
-	struct conn_reply reply = { 0 };
-	c->s->cb.refusal(c->s->cb.ctx, &why, &reply);
-	refusal_release(&why);
-	bufferevent_disable(c->bev, EV_READ);
-	reply.close = true;
-	conn_send(c, &reply);
-}
-
 static void refuse_with(struct conn *c, const struct refusal *why)
 {
 	struct conn_reply reply = { 0 };
@@ -258,6 +245,15 @@ static void refuse_with(struct conn *c, const struct refusal *why)
 	bufferevent_disable(c->bev, EV_READ);
 	reply.close = true;
 	conn_send(c, &reply);
+}
+
+static void refuse(struct conn *c, const char *code, const char *field, const char *en, const char *ja)
+{
+	struct refusal why = { 0 };
+	refusal_set(&why, code, field, "%s", en);
+	refusal_ja(&why, "%s", ja);
+	refuse_with(c, &why);
+	refusal_release(&why);
 }
 
 /* The 503 of a body that would pass the server's budget for bodies being read. */
@@ -494,6 +490,17 @@ static struct conn *oldest_idle(struct conn_server *s, const char *addr)
 	return best;
 }
 
+/* Closes the idle connection that waited longest (of the client at addr, when not NULL): false when none is idle. */
+static bool give_up_idle(struct conn_server *s, const char *addr)
+{
+	struct conn *idle = oldest_idle(s, addr);
+	if (!idle)
+		return false;
+	s->stats.evicted_idle++;
+	conn_free(idle);
+	return true;
+}
+
 static void refuse_at_accept(struct conn_server *s, evutil_socket_t fd, const struct sockaddr *sa, const char *en,
 			     const char *ja)
 {
@@ -515,29 +522,20 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	char text[NETADDR_TEXT];
 	netaddr_from_sockaddr(sa, &peer);
 	netaddr_client_key(&peer, text);
-	if (!is_trusted(s, &peer) && client_connections(s, text) >= lim->max_connections_per_client) {
-		/* a browser's idle keep-alive connection gives way to its new one */
-		struct conn *idle = oldest_idle(s, text);
-		if (!idle) {
-			s->stats.refused_client++;
-			refuse_at_accept(s, fd, sa, "too many open connections from your address; close some and try again",
-					 "このアドレスからの接続が多すぎます。いくつか閉じてからお試しください");
-			return;
-		}
-		s->stats.evicted_idle++;
-		conn_free(idle);
+	/* a browser's idle keep-alive connection gives way to its new one */
+	if (!is_trusted(s, &peer) && client_connections(s, text) >= lim->max_connections_per_client &&
+	    !give_up_idle(s, text)) {
+		s->stats.refused_client++;
+		refuse_at_accept(s, fd, sa, "too many open connections from your address; close some and try again",
+				 "このアドレスからの接続が多すぎます。いくつか閉じてからお試しください");
+		return;
 	}
-	if ((int)s->stats.open >= lim->max_connections) {
-		/* An idle keep-alive connection gives way to one that has something to ask. */
-		struct conn *idle = oldest_idle(s, NULL);
-		if (!idle) {
-			s->stats.refused_full++;
-			refuse_at_accept(s, fd, sa, "too many open connections; try again shortly",
-					 "接続数が上限に達しています。しばらくしてお試しください");
-			return;
-		}
-		s->stats.evicted_idle++;
-		conn_free(idle);
+	/* an idle keep-alive connection gives way to one that has something to ask */
+	if ((int)s->stats.open >= lim->max_connections && !give_up_idle(s, NULL)) {
+		s->stats.refused_full++;
+		refuse_at_accept(s, fd, sa, "too many open connections; try again shortly",
+				 "接続数が上限に達しています。しばらくしてお試しください");
+		return;
 	}
 	s->stats.accepted++;
 	struct conn *c = conn_new(s, fd, sa, true);

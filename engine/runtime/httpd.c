@@ -50,7 +50,7 @@ struct httpd {
 };
 
 /* A reply on its way through the worker. */
-struct offload {
+struct worker_reply {
 	struct httpd *h;
 	struct conn *c;
 	struct httpd_request *r;
@@ -437,13 +437,13 @@ static void on_refusal(void *ctx, const struct refusal *why, struct conn_reply *
 
 static void offload_run(void *ctx, struct worker_env *env)
 {
-	struct offload *o = ctx;
+	struct worker_reply *o = ctx;
 	o->r->work.run(o->r->work.ctx, env, o->r);
 }
 
 static void offload_done(void *ctx, bool ran)
 {
-	struct offload *o = ctx;
+	struct worker_reply *o = ctx;
 	/* unrun only when the daemon stops: its connections close with it */
 	if (ran)
 		send_reply(o->c, o->r);
@@ -487,8 +487,8 @@ static void on_turn_end(void *arg, bool committed)
 		}
 		if (r->work.run) {
 			h->stats.offloaded++;
-			struct offload *o = xmalloc(sizeof(*o));
-			*o = (struct offload){ h, c, r };
+			struct worker_reply *o = xmalloc(sizeof(*o));
+			*o = (struct worker_reply){ h, c, r };
 			worker_submit(h->worker, offload_run, offload_done, o);
 			continue;
 		}

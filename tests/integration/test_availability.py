@@ -603,3 +603,72 @@ def test_bodies_being_read_share_one_budget():
         s.close()
         for s in held[1:]:
             s.close()
+
+
+def test_the_soft_descriptor_limit_is_raised_at_start():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    try:
+        d = Daemon()
+        d.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        got = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+        expect(got == (hard, hard), (got, hard))
+    finally:
+        d.stop()
+    # below what max_connections (1024) needs, the daemon says so at start
+    if hard < 1024 + 256:
+        expect("below the" in d.stderr() and "LimitNOFILE" in d.stderr(), d.stderr())
+
+
+def test_heavy_replies_are_made_on_a_worker_and_audit_listings_page():
+    from test_privacy import closed_case
+    with Daemon() as d:
+        for i in range(3):
+            closed_case(d, name="頁 %d" % i)
+        for _ in range(4):
+            d.get("/v1/cases?limit=5", who="nurse")
+        # the access log a page at a time, every row once, in order
+        seen, cursor, pages = [], "", 0
+        while True:
+            r = d.get("/v1/audit/access?limit=2" + cursor, who="coordinator")
+            expect(r.status == 200 and len(r.json["items"]) <= 2, r)
+            seen += [(i["at"], i["what"], i.get("case_id")) for i in r.json["items"]]
+            pages += 1
+            if not r.json["next_cursor"]:
+                break
+            cursor = "&cursor=" + r.json["next_cursor"]
+        total = d.db_rows("SELECT count(*) FROM access_log")[0][0]
+        expect(len(seen) >= 4 and pages >= 2 and len(seen) <= total, (len(seen), pages, total))
+        whole = d.get("/v1/audit/access?limit=500", who="coordinator").json["items"]
+        expect([(i["at"], i["what"], i.get("case_id")) for i in whole][:len(seen)] == seen, "pages join up")
+        for bad in ("zz", "12.", ".abc", "1x.abc", "99999999999999999999.a"):
+            r = d.get("/v1/audit/provisions?cursor=" + bad, who="coordinator")
+            expect(r.status == 400 and r.json["error"]["code"] == "invalid_query" and
+                   r.json["error"]["field"] == "cursor", (bad, r))
+        # the CSV is the whole period, whatever the limit
+        csv = d.get("/v1/audit/access?limit=1", who="coordinator", headers={"Accept": "text/csv"})
+        expect(csv.status == 200 and csv.text.count("\n") >= len(seen) + 1, csv.text[:300])
+        for path in ("/v1/reports/funnel", "/v1/audit/verify", "/v1/audit/provisions"):
+            expect(d.get(path, who="coordinator").status == 200, path)
+    m = re.search(r"(\d+) made on a worker", d.stderr())
+    expect(m and int(m.group(1)) >= pages + 5, d.stderr())
+
+
+def test_a_disclosure_of_a_person_with_many_cases():
+    with Daemon() as d:
+        lines = [HEADER] + ["%04d/%02d/%02d,MANY-1,多数 花子,ﾀｽｳ ﾊﾅｺ,1946/04/01,2,0193-00-0000,unosumai,%s,1"
+                            % (2020 + i // 28, 1 + i % 12, 1 + i % 28, ANSWERS_OK) for i in range(120)]
+        r = d.request("POST", "/v1/imports/checkup", raw_body=("\r\n".join(lines) + "\r\n").encode(),
+                      who="checkup", headers={"Content-Type": "text/csv"})
+        expect(r.status == 200 and len(r.json["opened"]) == 120, r)
+        before = d.db_rows("SELECT count(*) FROM access_log WHERE what = 'subject.export'")[0][0]
+        r = d.get("/v1/subjects/MANY-1/export", who="life_nurse")
+        expect(r.status == 200 and len(r.json["cases"]) == 120, r)
+        after = d.db_rows("SELECT count(*) FROM access_log WHERE what = 'subject.export'")[0][0]
+        expect(after - before == 120, "each case read is in the access log")
+        expect(d.get("/v1/subjects/MANY-1/export", who="pharmacist").status == 404, "a stranger")

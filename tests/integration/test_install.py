@@ -1,5 +1,6 @@
 """`make install` honours PREFIX and DESTDIR."""
 import os
+import re
 import subprocess
 import tempfile
 
@@ -18,6 +19,9 @@ def test_make_install_honours_prefix_and_destdir():
             expect(os.path.isfile(os.path.join(root, "share", "tsunagu", "pathways", p + ".yaml")), p)
         unit = open(os.path.join(root, "lib", "systemd", "system", "tsunagu.service")).read()
         expect("ExecStart=/opt/tsunagu/bin/tsunagu serve" in unit, unit)
+        # each connection is a descriptor: the unit allows well above the demo's max_connections (1024)
+        m = re.search(r"^LimitNOFILE=(\d+)$", unit, re.M)
+        expect(m and int(m.group(1)) >= 4096, unit)
         out = subprocess.run([binary, "check"] + [os.path.join(root, "share", "tsunagu", "pathways", p + ".yaml")
                                                    for p in ("health-checkup", "multi-agency", "pharmacy")],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
