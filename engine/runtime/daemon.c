@@ -112,7 +112,7 @@ static void maintenance_done(void *ctx, bool ran)
  * (PERFORMANCE.md: checkpoints drive tail latency), and gives memory that
  * large requests used back to the system.
  */
-static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
+static void on_maintenance(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	turn_touch(d->turn);
@@ -335,7 +335,7 @@ struct loop {
 	struct httpd *httpd;
 	struct dispatch *dispatch;
 	struct timers *timers;
-	struct event *sigint, *sigterm, *checkpoint;
+	struct event *sigint, *sigterm, *maintenance;
 };
 
 static int start_loop(struct daemon *d, struct core *core, const struct daemon_options *opts, struct loop *lp)
@@ -363,11 +363,11 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 	timers_reschedule(lp->timers); /* overdue timers fire at once after a restart */
 	lp->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	lp->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-	lp->checkpoint = event_new(d->base, -1, EV_PERSIST, on_checkpoint, d);
+	lp->maintenance = event_new(d->base, -1, EV_PERSIST, on_maintenance, d);
 	struct timeval second = { 1, 0 };
 	event_add(lp->sigint, NULL);
 	event_add(lp->sigterm, NULL);
-	event_add(lp->checkpoint, &second);
+	event_add(lp->maintenance, &second);
 	return DAEMON_OK;
 }
 
@@ -409,8 +409,8 @@ static void stop_loop(struct daemon *d, struct loop *lp)
 		event_free(lp->sigint);
 	if (lp->sigterm)
 		event_free(lp->sigterm);
-	if (lp->checkpoint)
-		event_free(lp->checkpoint);
+	if (lp->maintenance)
+		event_free(lp->maintenance);
 	timers_free(lp->timers);
 	dispatch_free(lp->dispatch);
 	/* before the server: a reply on its way back from a worker still has its connection */
