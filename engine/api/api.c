@@ -9,6 +9,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
+#include "sessions.h"
 #include "token.h"
 
 #include <ctype.h>
@@ -20,15 +21,22 @@
 struct route {
 	const char *pattern[HTTPD_MAX_SEGMENTS];
 	void (*handlers[HTTPD_OTHER])(struct api_request *r);
-	bool public;                /* answers without a token */
+	bool public;                /* answers without a token or session (or checks its own) */
 };
 
 static const struct route routes[] = {
 	{ { "healthz" }, { [HTTPD_GET] = api_healthz }, true },
 	{ { "v1", "orgs" }, { [HTTPD_GET] = api_orgs }, false },
+	{ { "v1", "orgs", "*", "users" }, { [HTTPD_GET] = api_org_users }, false },
+	{ { "v1", "me" }, { [HTTPD_GET] = api_me }, false },
+	{ { "v1", "session" }, { [HTTPD_GET] = api_session_get, [HTTPD_POST] = api_session_create,
+				 [HTTPD_DELETE] = api_session_delete }, true },
+	{ { "v1", "session", "enrol" }, { [HTTPD_POST] = api_session_enrol }, true },
+	{ { "v1", "session", "totp" }, { [HTTPD_POST] = api_session_totp }, true },
 	{ { "v1", "pathways" }, { [HTTPD_GET] = api_pathways_list }, false },
 	{ { "v1", "pathways", "*" }, { [HTTPD_GET] = api_pathway_get }, false },
 	{ { "v1", "pathways", "*", "graph" }, { [HTTPD_GET] = api_pathway_graph }, false },
+	{ { "v1", "pathways", "*", "routing" }, { [HTTPD_GET] = api_pathway_routing }, false },
 	{ { "v1", "cases" }, { [HTTPD_GET] = api_cases_list, [HTTPD_POST] = api_cases_create }, false },
 	{ { "v1", "cases", "*" }, { [HTTPD_GET] = api_case_get }, false },
 	{ { "v1", "cases", "*", "events" }, { [HTTPD_GET] = api_case_events }, false },
@@ -366,12 +374,6 @@ void api_precondition_failed(struct api_request *r, long version, const char *me
 	api_error(r, 412, "precondition_failed", "If-Match", message, message_ja);
 }
 
-/* What the API keeps across requests. */
-struct api_binding {
-	struct core *core;
-	struct ratelimit *auth_failures;
-};
-
 /* Keys of the failure table the client addresses may fill: beyond it the fullest buckets are forgotten first. */
 #define AUTH_FAILURE_KEYS 65536
 
@@ -384,41 +386,47 @@ struct api_binding {
  * The log names the address (never the token): each wrong token, and once when
  * the address goes over the limit.
  */
-static void auth_failed(struct api_request *r)
+int api_address_may_try(struct api_request *r)
+{
+	char key[NETADDR_TEXT];
+	netaddr_client_key_text(r->http->client, key);
+	int wait = ratelimit_wait(r->auth_failures, key, clock_monotonic_ms());
+	if (!wait)
+		return 0;
+	r->http->retry_after = wait;
+	char *msg = xasprintf("too many wrong tokens or failed sign-ins from your address; try again in %d s", wait);
+	char *ja = xasprintf("このアドレスからの無効なトークン・ログインの失敗が多すぎます。%d 秒後にお試しください", wait);
+	api_error(r, 429, "too_many_requests", NULL, msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
+}
+
+void api_address_failed(struct api_request *r, const char *what)
 {
 	char key[NETADDR_TEXT];
 	netaddr_client_key_text(r->http->client, key);
 	int64_t now = clock_monotonic_ms();
-	int wait = ratelimit_wait(r->auth_failures, key, now);
-	if (!wait) {
-		ratelimit_take(r->auth_failures, key, now);
-		wait = ratelimit_wait(r->auth_failures, key, now);
-		if (wait)
-			log_line("authentication: %s presented %d wrong tokens within a minute; more from it get 429 for a while",
-				 r->http->client, r->core->cfg->limits.auth_failures_per_minute);
-		else
-			log_line("authentication: a wrong token from %s", r->http->client);
-		api_error(r, 401, "unauthorized", NULL, "the token is unknown, revoked or expired",
-			  "トークンが無効です（不明・失効・期限切れ）");
-		return;
-	}
-	r->http->retry_after = wait;
-	char *msg = xasprintf("too many wrong tokens from your address; try again in %d s", wait);
-	char *ja = xasprintf("このアドレスからの無効なトークンが多すぎます。%d 秒後にお試しください", wait);
-	api_error(r, 429, "too_many_requests", NULL, msg, ja);
-	free(msg);
-	free(ja);
+	ratelimit_take(r->auth_failures, key, now);
+	if (ratelimit_wait(r->auth_failures, key, now))
+		log_line("authentication: %s presented %d wrong tokens or sign-ins within a minute; more from it get 429 "
+			 "for a while", r->http->client, r->core->cfg->limits.auth_failures_per_minute);
+	else
+		log_line("authentication: %s from %s", what, r->http->client);
 }
 
-/* Authenticates the bearer token; replies 401 and returns -1 when it does not. */
-static int authenticate(struct api_request *r)
+static void auth_failed(struct api_request *r)
 {
-	const char *h = httpd_header(r->http, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7)) {
-		api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN",
-			  "Authorization: Bearer トークン を付けてください");
-		return -1;
-	}
+	if (api_address_may_try(r))
+		return;
+	api_address_failed(r, "a wrong token");
+	api_error(r, 401, "unauthorized", NULL, "the token is unknown, revoked or expired",
+		  "トークンが無効です（不明・失効・期限切れ）");
+}
+
+/* The bearer token of an API client. */
+static int authenticate_token(struct api_request *r, const char *h)
+{
 	const char *token = h + 7;
 	while (*token == ' ')
 		token++;
@@ -439,12 +447,107 @@ static int authenticate(struct api_request *r)
 	return 0;
 }
 
+/*
+ * Whether a cookie-authenticated write comes from our own pages: its Origin is
+ * the public_url's or the Host it was sent to (SameSite=Strict already keeps
+ * the cookie off other sites' requests; this holds where a browser does not).
+ */
+static bool same_origin(struct api_request *r)
+{
+	const char *origin = httpd_header(r->http, "Origin"), *host = httpd_header(r->http, "Host");
+	if (!origin)
+		return false;
+	const char *pub = r->core->cfg->public_url;
+	const char *path = strchr(strstr(pub, "://") + 3, '/');
+	size_t pub_len = path ? (size_t)(path - pub) : strlen(pub);
+	if (strlen(origin) == pub_len && !strncasecmp(origin, pub, pub_len))
+		return true;
+	const char *rest = !strncmp(origin, "http://", 7) ? origin + 7 : !strncmp(origin, "https://", 8) ? origin + 8 : NULL;
+	return rest && host && !strcasecmp(rest, host);
+}
+
+static void session_refused(struct api_request *r, const char *code, const char *en, const char *ja)
+{
+	free(r->http->set_cookie);
+	r->http->set_cookie = sessions_cookie_header(r->core->cfg, NULL);
+	api_error(r, 401, code, NULL, en, ja);
+}
+
+/*
+ * The session cookie of a person on the pages: live (not idle, not past its
+ * absolute end), past the second factor unless second_factor_step, and for a
+ * write from our own origin with the session's anti-CSRF token. A request
+ * that is not a background refresh (Tsunagu-Background: 1) marks it used.
+ */
+static int authenticate_session(struct api_request *r, const char *secret, bool second_factor_step)
+{
+	token_hash(secret, r->session_hash);
+	int rc = store_session_authenticate(r->core->store, r->session_hash, &r->user, &r->session);
+	if (rc < 0) {
+		api_storage_error(r);
+		return -1;
+	}
+	const struct config_org *org = rc == 0 ? config_find_org(r->core->cfg, r->user.org) : NULL;
+	enum session_state state = org ? sessions_state(r->core->cfg, &r->session, r->http->now) : SESSION_EXPIRED;
+	if (!org || state != SESSION_LIVE) {
+		if (org)
+			log_line("session %s of %s ended (%s)", r->session.id, r->user.id,
+				 state == SESSION_IDLE ? "idle" : "past its absolute end");
+		store_user_release(&r->user);
+		store_session_release(&r->session);
+		r->session_hash[0] = '\0';
+		session_refused(r, "session_ended", "the session has ended; sign in again",
+				"セッションが終了しました。もう一度ログインしてください");
+		return -1;
+	}
+	r->caller = (struct cm_caller){ .user = r->user.id, .org = org, .roles = r->user.roles };
+	if (strcmp(r->session.stage, "full") && !second_factor_step) {
+		api_error(r, 401, "second_factor_required", NULL, "enter the code of your authenticator app first",
+			  "先に認証アプリのコードを入力してください");
+		return -1;
+	}
+	bool write = r->http->method != HTTPD_GET && r->http->method != HTTPD_HEAD;
+	const char *csrf = httpd_header(r->http, "X-CSRF-Token");
+	if (write && (!same_origin(r) || !csrf || strcmp(csrf, r->session.csrf))) {
+		log_line("session %s: a write without our origin or its anti-CSRF token was refused", r->session.id);
+		api_error(r, 403, "csrf_failed", NULL,
+			  "this write did not come from tsunagu's own pages (Origin and X-CSRF-Token); reload the page",
+			  "この操作は tsunagu の画面から送られていません。画面を読み込み直してください");
+		return -1;
+	}
+	const char *background = httpd_header(r->http, "Tsunagu-Background");
+	if (!(background && !strcmp(background, "1")) && r->http->now - r->session.seen_at >= SESSION_SEEN_EVERY_US &&
+	    store_session_seen(r->core->store, r->session_hash, r->http->now) < 0) {
+		api_storage_error(r);
+		return -1;
+	}
+	return 0;
+}
+
+int api_authenticate(struct api_request *r, bool second_factor_step)
+{
+	const char *h = httpd_header(r->http, "Authorization");
+	if (h && !strncasecmp(h, "Bearer ", 7))
+		return authenticate_token(r, h);
+	char *secret = h ? NULL : sessions_cookie_from(httpd_header(r->http, "Cookie"));
+	if (secret) {
+		int rc = authenticate_session(r, secret, second_factor_step);
+		free(secret);
+		return rc;
+	}
+	api_error(r, 401, "unauthorized", NULL, "send Authorization: Bearer TOKEN, or sign in on the pages",
+		  "Authorization: Bearer トークン を付けるか、画面からログインしてください");
+	return -1;
+}
+
 static void dispatch(struct api_request *r)
 {
 	const struct route *rt = NULL;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
 		if (route_matches(&routes[i], r))
 			rt = &routes[i];
+	if (!rt && (r->http->n_segs == 0 || strcmp(r->http->segs[0], "v1")) && api_page(r) == 0)
+		return;
 	if (!rt) {
 		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
 		return;
@@ -463,7 +566,7 @@ static void dispatch(struct api_request *r)
 			  "このメソッドはここでは使えません");
 		return;
 	}
-	if (!rt->public && authenticate(r))
+	if (!rt->public && api_authenticate(r, false))
 		return;
 	handler(r);
 }
@@ -539,14 +642,61 @@ void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free
 	r->http->status = 200;
 }
 
+/* Work in two parts: the worker's, then the loop's (api_offload_then). */
+struct offload_then {
+	void (*make)(void *arg);
+	api_then_fn then;
+	void (*free_arg)(void *arg);
+	void *arg;
+	struct api_binding *binding;
+};
+
+static int then_step(void *ctx, struct httpd_request *req)
+{
+	struct offload_then *o = ctx;
+	struct api_request r = { .http = req, .core = o->binding->core, .auth_failures = o->binding->auth_failures,
+				 .binding = o->binding };
+	o->then(&r, o->arg);
+	store_user_release(&r.user);
+	store_session_release(&r.session);
+	return req->status < 400 ? 0 : -1;
+}
+
+static void then_free(void *ctx)
+{
+	struct offload_then *o = ctx;
+	if (o->free_arg)
+		o->free_arg(o->arg);
+	free(o);
+}
+
+static void then_run(void *ctx, struct worker_env *env, struct httpd_request *req)
+{
+	struct offload_then *o = ctx;
+	o->make(o->arg);
+	/* the request's slices take over the context: the work's own free must not release it too */
+	req->slices = (struct httpd_slices){ .step = then_step, .free = then_free, .ctx = o };
+	req->work.free = NULL;
+}
+
+void api_offload_then(struct api_request *r, void (*make)(void *arg), api_then_fn then, void *arg,
+		      void (*free_arg)(void *arg))
+{
+	struct offload_then *o = xcalloc(1, sizeof(*o));
+	*o = (struct offload_then){ .make = make, .then = then, .free_arg = free_arg, .arg = arg, .binding = r->binding };
+	r->http->work = (struct httpd_work){ .run = then_run, .free = then_free, .ctx = o };
+	r->http->status = 200;
+}
+
 /* ---- the binding to the HTTP server ---------------------------------------------------------- */
 
 static void handle(void *ctx, struct httpd_request *req)
 {
 	struct api_binding *b = ctx;
-	struct api_request r = { .http = req, .core = b->core, .auth_failures = b->auth_failures };
+	struct api_request r = { .http = req, .core = b->core, .auth_failures = b->auth_failures, .binding = b };
 	dispatch(&r);
 	store_user_release(&r.user);
+	store_session_release(&r.session);
 }
 
 static void refuse(void *ctx, struct httpd_request *req, const struct refusal *why)
@@ -560,6 +710,7 @@ static void release(void *ctx)
 {
 	struct api_binding *b = ctx;
 	ratelimit_free(b->auth_failures);
+	ratelimit_free(b->sign_in_failures);
 	free(b);
 }
 
@@ -569,5 +720,7 @@ void api_bind(struct core *core, struct httpd_routes *out)
 	int per_minute = core->cfg->limits.auth_failures_per_minute;
 	b->core = core;
 	b->auth_failures = ratelimit_new(per_minute, per_minute, AUTH_FAILURE_KEYS);
+	/* each login name: a few tries, then one more a minute */
+	b->sign_in_failures = ratelimit_new(core->cfg->sign_in.failures_per_account, 1, AUTH_FAILURE_KEYS);
 	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .release = release, .ctx = b };
 }

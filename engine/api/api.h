@@ -21,7 +21,15 @@
 #include "flow.h"
 #include "httpd.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
+
+/* What the API keeps between requests on the loop. */
+struct api_binding {
+	struct core *core;
+	struct ratelimit *auth_failures;     /* failed authentications by client address */
+	struct ratelimit *sign_in_failures;  /* failed sign-ins by login name */
+};
 
 /* One request as a handler sees it: the HTTP exchange, and the caller once authenticated. */
 struct api_request {
@@ -30,7 +38,35 @@ struct api_request {
 	struct store_user user;
 	struct cm_caller caller;
 	struct ratelimit *auth_failures; /* failed authentications by client address */
+	struct api_binding *binding;     /* on the loop only (NULL on a worker) */
+	struct store_session session;    /* when signed in on the pages */
+	char session_hash[TOKEN_HASH_HEX];
 };
+
+/*
+ * Authenticates the caller by bearer token or session cookie; with
+ * second_factor_step a session still waiting for its TOTP code passes too.
+ * Replies 401 (403 for a cross-site write) and returns -1 when it does not.
+ */
+int api_authenticate(struct api_request *r, bool second_factor_step);
+
+/*
+ * Checks a client's failed attempts (sign-ins, tokens) by address: 0 when it
+ * may try, else replies 429 with Retry-After and returns -1.
+ */
+int api_address_may_try(struct api_request *r);
+
+/* Counts a failed attempt of the client's address (and logs when it goes over the limit). */
+void api_address_failed(struct api_request *r, const char *what);
+
+/*
+ * Work in two parts: make runs on a worker (a passphrase's hash) after the
+ * turn's commit, then, on the loop in a unit of a later turn, then writes what
+ * it found and makes the reply. arg is released with free_arg whatever happens.
+ */
+typedef void (*api_then_fn)(struct api_request *r, void *arg);
+void api_offload_then(struct api_request *r, void (*make)(void *arg), api_then_fn then, void *arg,
+		      void (*free_arg)(void *arg));
 
 /* Registers the API's routes with the daemon's HTTP server (daemon_bind_fn). */
 void api_bind(struct core *core, struct httpd_routes *routes);
@@ -122,6 +158,16 @@ json_t *api_options(const struct pw_field *f);
 /* Handlers (api_meta.c, api_cases.c). */
 void api_healthz(struct api_request *r);
 void api_orgs(struct api_request *r);
+void api_org_users(struct api_request *r);
+void api_me(struct api_request *r);
+void api_session_get(struct api_request *r);
+void api_session_create(struct api_request *r);
+void api_session_delete(struct api_request *r);
+void api_session_enrol(struct api_request *r);
+void api_session_totp(struct api_request *r);
+void api_pathway_routing(struct api_request *r);
+/* The pages: their shell for each page path, and their files under /assets (api_pages.c); 1 when path is none of them. */
+int api_page(struct api_request *r);
 void api_pathways_list(struct api_request *r);
 void api_pathway_get(struct api_request *r);
 void api_pathway_graph(struct api_request *r);

@@ -130,6 +130,26 @@ static json_t *provider_case_json(struct api_request *r, const struct flow_case 
 	return o;
 }
 
+/*
+ * When the case's current step is due (its state's first timer): the time,
+ * whether it has passed, and the business days left (0: due today; negative:
+ * overdue by that many), so an inbox draws its badges from the list alone.
+ */
+static void due_json(struct api_request *r, const struct case_record *c, json_t *o)
+{
+	bool due = c->due_at && !c->closed_at;
+	json_object_set_new(o, "next_due_at", due ? api_time(r, c->due_at) : json_null());
+	json_object_set_new(o, "overdue", json_boolean(due && c->due_at <= r->http->now));
+	if (!due) {
+		json_object_set_new(o, "due_business_days", json_null());
+		return;
+	}
+	date_days today = clock_local_date(r->core->clock, r->http->now);
+	date_days on = clock_local_date(r->core->clock, c->due_at);
+	json_object_set_new(o, "due_business_days",
+			    json_integer(calendar_business_days_between(r->core->cal, today, on)));
+}
+
 static json_t *case_json(struct api_request *r, const struct flow_case *l, bool full)
 {
 	const struct case_record *c = &l->c;
@@ -156,6 +176,7 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 	json_object_set_new(o, "opened_at", api_time(r, c->opened_at));
 	json_object_set_new(o, "updated_at", api_time(r, c->updated_at));
 	json_object_set_new(o, "closed_at", api_time(r, c->closed_at));
+	due_json(r, c, o);
 	json_t *sides = json_array();
 	for (int p = 0; p < PARTY_NONE; p++)
 		if (l->parties & MASK(p))
@@ -326,9 +347,32 @@ struct list_ctx {
 	enum cm_inbox inbox;
 	bool more;
 	bool failed;
-	clock_us last_updated;
+	bool by_due;
+	clock_us last_key;         /* updated_at, or the due time with sort=due */
 	char *last_id;
 };
+
+/* Reads a true/false query flag into *out (1, 0; left -1 when absent). 422 and -1 when it is neither. */
+static int list_flag(struct api_request *r, const char *name, int *out)
+{
+	const char *v = api_query(r, name);
+	*out = -1;
+	if (!v)
+		return 0;
+	if (!strcmp(v, "true") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+		*out = 0;
+	else {
+		char *en = xasprintf("%s must be true or false", name);
+		char *ja = xasprintf("%s は true か false で指定してください", name);
+		api_error(r, 422, "invalid_field", name, en, ja);
+		free(en);
+		free(ja);
+		return -1;
+	}
+	return 0;
+}
 
 static int list_one(void *ctx, struct case_record *c)
 {
@@ -365,7 +409,8 @@ static int list_one(void *ctx, struct case_record *c)
 	}
 	json_array_append_new(lc->items, case_json(r, &l, false));
 	json_decref(l.subject);
-	lc->last_updated = c->updated_at;
+	/* cases with no due time sort last, as if due at the end of time */
+	lc->last_key = lc->by_due ? (c->due_at && !c->closed_at ? c->due_at : INT64_MAX) : c->updated_at;
 	free(lc->last_id);
 	lc->last_id = xstrdup(c->id);
 	return 0;
@@ -389,7 +434,8 @@ static int parse_cursor(const char *s, clock_us *t, char **id)
 
 void api_cases_list(struct api_request *r)
 {
-	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", NULL };
+	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", "open",
+					      "overdue", "area", "origin", "assignee", "sort", NULL };
 	if (api_query_known(r, params))
 		return;
 	struct store_case_filter f = { 0 };
@@ -398,6 +444,22 @@ void api_cases_list(struct api_request *r)
 	char *cursor_id = NULL;
 	f.pathway = api_query(r, "pathway");
 	f.state = api_query(r, "state");
+	f.area = api_query(r, "area");
+	f.origin_org = api_query(r, "origin");
+	if ((v = api_query(r, "assignee")))
+		f.assignee = !strcmp(v, "me") ? r->caller.user : v;
+	if (list_flag(r, "open", &f.open) || list_flag(r, "overdue", &f.overdue))
+		return;
+	f.overdue_at = r->http->now;
+	if ((v = api_query(r, "sort"))) {
+		if (!strcmp(v, "due")) {
+			f.by_due = true;
+		} else if (strcmp(v, "updated")) {
+			api_error(r, 422, "invalid_field", "sort", "sort must be updated (the default) or due",
+				  "sort は updated（既定）か due で指定してください");
+			return;
+		}
+	}
 	if ((v = api_query(r, "inbox"))) {
 		if (!strcmp(v, "me"))
 			lc.inbox = CM_INBOX_ME;
@@ -417,12 +479,14 @@ void api_cases_list(struct api_request *r)
 		return;
 	}
 	if ((v = api_query(r, "cursor"))) {
+		/* a page of the sort by due goes on after the due time of the last case of the one before */
 		if (parse_cursor(v, &f.after_updated, &cursor_id)) {
 			api_bad_cursor(r);
 			return;
 		}
 		f.after_id = cursor_id;
 	}
+	lc.by_due = f.by_due;
 	if (!cm_is_coordinator(&r->caller))
 		f.org = r->caller.org->id;
 	lc.items = json_array();
@@ -432,7 +496,7 @@ void api_cases_list(struct api_request *r)
 	} else {
 		json_t *next = json_null();
 		if (lc.more && lc.last_id) {
-			char *cur = xasprintf("%lld.%s", (long long)lc.last_updated, lc.last_id);
+			char *cur = xasprintf("%lld.%s", (long long)lc.last_key, lc.last_id);
 			next = json_string(cur);
 			free(cur);
 		}

@@ -229,3 +229,48 @@ void api_pathway_graph(struct api_request *r)
 	graph_render(pw, format, &r->http->reply);
 	r->http->content_type = format == GRAPH_DOT ? "text/vnd.graphviz; charset=utf-8" : "text/plain; charset=utf-8";
 }
+
+/* ---- GET /v1/pathways/{id}/routing?area= ------------------------------------------------------ */
+
+static json_t *org_json(const struct config_org *o)
+{
+	return json_pack("{s:s, s:o, s:s}", "id", o->id, "name", api_text(&o->name), "kind", org_kind_names[o->kind]);
+}
+
+/*
+ * Where a referral of this pathway from this area would go, before it is sent:
+ * the receiver the routing names (or none: the opener or a triage chooses), and
+ * every organisation the opener may choose instead for that area.
+ */
+void api_pathway_routing(struct api_request *r)
+{
+	static const char *const params[] = { "area", NULL };
+	if (api_query_known(r, params))
+		return;
+	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]);
+	if (!pw) {
+		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
+		return;
+	}
+	const struct config *cfg = r->core->cfg;
+	const char *area = api_query(r, "area");
+	if (!area || !config_find_area(cfg, area)) {
+		api_error(r, 422, area ? "invalid_field" : "missing_field", "area", "area must be one of the config's areas",
+			  "area には設定された地区を指定してください");
+		return;
+	}
+	const struct config_org *to = pw->receiver_by_area ? config_route(cfg, pw->id, area) : NULL;
+	json_t *choices = json_array();
+	for (size_t i = 0; i < cfg->n_orgs; i++) {
+		const struct config_org *o = &cfg->orgs[i];
+		bool serves = !o->n_areas;
+		for (size_t k = 0; k < o->n_areas && !serves; k++)
+			serves = !strcmp(o->areas[k], area);
+		if ((pw->receiver_kinds & MASK(o->kind)) && serves)
+			json_array_append_new(choices, org_json(o));
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:s, s:o}", "pathway", pw->id, "area", area, "receiver",
+					 to ? org_json(to) : json_null(), "routed_by",
+					 to ? "area" : pw->receiver_by_area ? "none" : "opener_or_triage", "may_choose",
+					 choices));
+}

@@ -1,9 +1,44 @@
 /*
- * api_users — the people of an organisation: POST /v1/users/{id}/reassign moves
- * every open case assigned to a user who left to a colleague (the
- * organisation's admin). A user of another organisation is not there.
+ * api_users — the people of an organisation: GET /v1/orgs/{id}/users lists
+ * the colleagues a case can be assigned to (one's own organisation only);
+ * POST /v1/users/{id}/reassign moves every open case assigned to a user who
+ * left to a colleague (the organisation's admin). A user of another
+ * organisation is not there.
  */
 #include "api.h"
+
+#include <string.h>
+
+struct org_users {
+	json_t *items;
+};
+
+static void org_user(void *ctx, const struct store_user *u)
+{
+	struct org_users *ou = ctx;
+	json_t *roles = json_array();
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (u->roles & MASK(i))
+			json_array_append_new(roles, json_string(role_names[i]));
+	json_array_append_new(ou->items, json_pack("{s:s, s:s, s:o}", "id", u->id, "name", u->name, "roles", roles));
+}
+
+void api_org_users(struct api_request *r)
+{
+	const char *org = r->http->segs[2];
+	/* another organisation's people are not there, whoever asks */
+	if (strcmp(org, r->caller.org->id)) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	struct org_users ou = { .items = json_array() };
+	if (store_org_users(r->core->store, org, org_user, &ou)) {
+		json_decref(ou.items);
+		api_storage_error(r);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ou.items, "next_cursor"));
+}
 
 void api_user_reassign(struct api_request *r)
 {

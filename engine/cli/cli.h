@@ -88,6 +88,8 @@ extern const struct cli_command cmd_user_list;
 extern const struct cli_command cmd_user_revoke;
 extern const struct cli_command cmd_user_reissue;
 extern const struct cli_command cmd_user_reassign;
+extern const struct cli_command cmd_user_sessions;
+extern const struct cli_command cmd_user_totp;
 extern const struct cli_command cmd_audit_verify;
 extern const struct cli_command cmd_calendar_holidays;
 extern const struct cli_command cmd_calendar_add;

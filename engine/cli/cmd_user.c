@@ -1,5 +1,6 @@
 /*
- * cmd_user — `tsunagu user add|list|revoke|reissue`: people and their tokens.
+ * cmd_user — `tsunagu user add|list|revoke|reissue|reassign|sessions|totp`:
+ * people, their tokens, enrolment codes, sessions and second factors.
  * A token is printed once, as the last line of stdout; only its hash is kept.
  * Revocation takes effect on the running daemon's next request, because the
  * daemon looks tokens up in the database on every request.
@@ -9,14 +10,17 @@
 #include "config.h"
 #include "flow.h"
 #include "store.h"
+#include "totp.h"
 #include "util.h"
 
 #include <getopt.h>
+#include <qrencode.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct user_args {
-	const char *config, *db, *org, *roles, *name, *expires, *to;
+	const char *config, *db, *org, *roles, *name, *expires, *to, *login, *end;
+	bool all;
 	int positional;
 	char **argv;
 	int argc;
@@ -30,13 +34,14 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, struct us
 		{ "org", required_argument, NULL, 'o' }, { "role", required_argument, NULL, 'r' },
 		{ "roles", required_argument, NULL, 'r' }, { "name", required_argument, NULL, 'n' },
 		{ "expires", required_argument, NULL, 'e' }, { "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "login", required_argument, NULL, 'l' }, { "end", required_argument, NULL, 'E' },
+		{ "all", no_argument, NULL, 'A' }, { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int opt;
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:d:o:r:n:e:t:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:o:r:n:e:t:l:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': a->config = optarg; break;
 		case 'd': a->db = optarg; break;
@@ -45,6 +50,9 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, struct us
 		case 'n': a->name = optarg; break;
 		case 'e': a->expires = optarg; break;
 		case 't': a->to = optarg; break;
+		case 'l': a->login = optarg; break;
+		case 'E': a->end = optarg; break;
+		case 'A': a->all = true; break;
 		case 'h':
 			cli_usage(cmd, stdout);
 			return -EXIT_OK - 1;
@@ -82,11 +90,11 @@ static int parse_expiry(const char *s, const struct clock *clk, clock_us *out)
 /* A user command's write, run in one transaction (core_transaction). */
 struct account_write {
 	struct core *core;
-	const char *org, *name, *user_id;
+	const char *org, *name, *user_id, *login;
 	role_mask roles;
 	clock_us expires, now;
 	const char *to;            /* reassign: the colleague who takes the cases over, or NULL */
-	char *id, *token, *err;
+	char *id, *token, *enrol_code, *err;
 	int refused;               /* 1 when the input was refused (no active user, a wrong colleague) */
 	json_t *assigned;          /* revoke, reassign: the open cases concerned */
 };
@@ -104,15 +112,16 @@ static int record(struct account_write *w, const char *action, const char *user)
 static int add_user(void *ctx)
 {
 	struct account_write *w = ctx;
-	return accounts_add(w->core->store, w->core->cfg, w->org, w->name, w->roles, w->expires, w->now, &w->id,
-			    &w->token, &w->err) ||
+	return accounts_add(w->core->store, w->core->cfg, w->org, w->name, w->login, w->roles, w->expires, w->now,
+			    &w->id, &w->token, &w->enrol_code, &w->err) ||
 	       record(w, "user_added", w->id);
 }
 
 static int reissue_token(void *ctx)
 {
 	struct account_write *w = ctx;
-	return accounts_reissue(w->core->store, w->user_id, w->expires, w->now, &w->token, &w->err) ||
+	return accounts_reissue(w->core->store, w->core->cfg, w->user_id, w->login, w->expires, w->now, &w->token,
+				&w->enrol_code, &w->err) ||
 	       record(w, "user_reissued", w->user_id);
 }
 
@@ -157,7 +166,21 @@ static void account_write_release(struct account_write *w)
 	json_decref(w->assigned);
 	free(w->id);
 	free(w->token);
+	free(w->enrol_code);
 	free(w->err);
+}
+
+/* The enrolment code, with what to do with it and until when. */
+static void print_enrolment(const struct cli_env *env, const char *login, const char *code)
+{
+	if (!code)
+		return;
+	char until[48];
+	clock_format(&env->clock, clock_now(&env->clock) + (clock_us)env->core.cfg->sign_in.enrolment_days * 86400 * 1000000,
+		     until);
+	printf("sign-in name: %s\n", login);
+	printf("enrolment code (once, until %s; the person sets a passphrase with it at %s/login):\n  %s\n", until,
+	       env->core.cfg->public_url, code);
 }
 
 static int run_add(const struct cli_context *ctx, int argc, char **argv)
@@ -185,14 +208,15 @@ static int run_add(const struct cli_context *ctx, int argc, char **argv)
 	struct cli_env env;
 	if ((rc = cli_env_open(&env, &cmd_user_add, CLI_STORE, a.config, a.db)))
 		return rc;
-	struct account_write w = { .core = &env.core, .org = a.org, .name = a.name, .roles = roles,
+	struct account_write w = { .core = &env.core, .org = a.org, .name = a.name, .login = a.login, .roles = roles,
 				   .expires = expires, .now = clock_now(&env.clock) };
 	if (core_transaction(&env.core, add_user, &w)) {
 		fprintf(stderr, "tsunagu user add: %s\n", w.err ? w.err : store_errmsg(env.core.store));
 		rc = !w.err || strstr(w.err, "database") || strstr(w.err, "cannot store") ? EXIT_RUNTIME : EXIT_USAGE;
 	} else {
 		printf("user %s (%s) of %s: %s\n", w.id, a.name, a.org, a.roles);
-		printf("the token is shown once; keep it safe:\n%s\n", w.token);
+		print_enrolment(&env, a.login, w.enrol_code);
+		printf("the token (for API clients) is shown once; keep it safe:\n%s\n", w.token);
 	}
 	account_write_release(&w);
 	cli_env_close(&env);
@@ -284,13 +308,22 @@ static int run_reissue(const struct cli_context *ctx, int argc, char **argv)
 	struct cli_env env;
 	if ((rc = cli_env_open(&env, &cmd_user_reissue, CLI_STORE, a.config, a.db)))
 		return rc;
-	struct account_write w = { .core = &env.core, .user_id = argv[a.positional], .expires = expires,
-				   .now = clock_now(&env.clock) };
+	struct account_write w = { .core = &env.core, .user_id = argv[a.positional], .login = a.login,
+				   .expires = expires, .now = clock_now(&env.clock) };
 	if (core_transaction(&env.core, reissue_token, &w)) {
 		fprintf(stderr, "tsunagu user reissue: %s\n", w.err ? w.err : store_errmsg(env.core.store));
-		rc = w.err && (strstr(w.err, "no user") || strstr(w.err, "revoked")) ? EXIT_USAGE : EXIT_RUNTIME;
+		rc = w.err && (strstr(w.err, "no user") || strstr(w.err, "revoked") || strstr(w.err, "login")) ? EXIT_USAGE
+														 : EXIT_RUNTIME;
 	} else {
-		printf("new token for %s (the old ones stop working now); shown once:\n%s\n", argv[a.positional], w.token);
+		printf("%s: its sessions are ended and its old tokens stop working now\n", argv[a.positional]);
+		if (w.enrol_code) {
+			struct store_user u = { 0 };
+			store_user_get(env.core.store, argv[a.positional], &u);
+			printf("the passphrase and second factor are reset; the codes given before are void\n");
+			print_enrolment(&env, u.login, w.enrol_code);
+			store_user_release(&u);
+		}
+		printf("new token (for API clients); shown once:\n%s\n", w.token);
 	}
 	account_write_release(&w);
 	cli_env_close(&env);
@@ -323,15 +356,178 @@ static int run_reassign(const struct cli_context *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* ---- user sessions ---- */
+
+struct session_write {
+	struct core *core;
+	const char *user_id, *end;
+	bool all;
+	clock_us now;
+	int ended;
+};
+
+static int end_sessions(void *ctx)
+{
+	struct session_write *w = ctx;
+	int rc = w->all ? store_sessions_end_user(w->core->store, w->user_id, w->now, "ended by an operator")
+			: store_session_end_id(w->core->store, w->user_id, w->end, w->now, "ended by an operator");
+	if (rc < 0)
+		return -1;
+	w->ended = w->all ? rc : rc == 0;
+	char operator[CORE_OPERATOR_MAX];
+	json_t *payload = json_pack("{s:s, s:s?, s:i}", "user", w->user_id, "session", w->end, "ended", w->ended);
+	rc = w->ended ? core_admin_event(w->core, w->now, NULL, core_operator(operator), "sessions_ended", payload) : 0;
+	json_decref(payload);
+	return rc;
+}
+
+static int print_session(void *ctx, const struct store_session *x)
+{
+	const struct cli_env *env = ctx;
+	char began[48], seen[48];
+	clock_format(&env->clock, x->created_at, began);
+	clock_format(&env->clock, x->seen_at, seen);
+	printf("%s\t%s\t%s\t%s\t%s\n", x->id, x->stage, began, seen, x->client ? x->client : "-");
+	return 0;
+}
+
+static int run_sessions(const struct cli_context *ctx, int argc, char **argv)
+{
+	struct user_args a;
+	int rc = parse(&cmd_user_sessions, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.positional != argc - 1)
+		return cli_usage_error(&cmd_user_sessions, "name one user id");
+	if (a.end && a.all)
+		return cli_usage_error(&cmd_user_sessions, "give --end ID or --all, not both");
+	struct cli_env env;
+	if ((rc = cli_env_open(&env, &cmd_user_sessions, CLI_STORE, a.config, a.db)))
+		return rc;
+	const char *id = argv[a.positional];
+	struct store_user u = { 0 };
+	int found = store_user_get(env.core.store, id, &u);
+	store_user_release(&u);
+	if (found) {
+		fprintf(stderr, "tsunagu user sessions: %s\n", found > 0 ? "no such user" : store_errmsg(env.core.store));
+		cli_env_close(&env);
+		return found > 0 ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (a.end || a.all) {
+		struct session_write w = { .core = &env.core, .user_id = id, .end = a.end, .all = a.all,
+					   .now = clock_now(&env.clock) };
+		if (core_transaction(&env.core, end_sessions, &w)) {
+			fprintf(stderr, "tsunagu user sessions: %s\n", store_errmsg(env.core.store));
+			rc = EXIT_RUNTIME;
+		} else if (!a.all && !w.ended) {
+			fprintf(stderr, "tsunagu user sessions: %s has no live session %s\n", id, a.end);
+			rc = EXIT_USAGE;
+		} else {
+			printf("ended %d session%s of %s; its pages ask to sign in again at their next request\n", w.ended,
+			       w.ended == 1 ? "" : "s", id);
+		}
+	} else {
+		printf("session\tstage\tbegan\tlast used\tfrom\n");
+		rc = store_sessions_list(env.core.store, id, print_session, &env) ? EXIT_RUNTIME : EXIT_OK;
+	}
+	cli_env_close(&env);
+	return rc;
+}
+
+/* ---- user totp ---- */
+
+struct totp_write {
+	struct core *core;
+	const char *user_id;
+	clock_us now;
+	char *secret;
+};
+
+static int set_totp(void *ctx)
+{
+	struct totp_write *w = ctx;
+	w->secret = totp_secret_new();
+	char operator[CORE_OPERATOR_MAX];
+	json_t *payload = json_pack("{s:s}", "user", w->user_id);
+	int rc = store_totp_set(w->core->store, w->user_id, w->secret) ||
+		 store_sessions_end_user(w->core->store, w->user_id, w->now, "second factor set again") < 0 ||
+		 core_admin_event(w->core, w->now, NULL, core_operator(operator), "totp_set", payload);
+	json_decref(payload);
+	return rc;
+}
+
+/* The URI as a QR code of half-block characters, two modules per character cell in height. */
+static void print_qr(const char *text)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!qr)
+		return;
+	int w = qr->width, quiet = 2;
+	for (int y = -quiet; y < w + quiet; y += 2) {
+		for (int x = -quiet; x < w + quiet; x++) {
+			bool top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
+			bool bottom = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w && (qr->data[(y + 1) * w + x] & 1);
+			/* dark modules are drawn as spaces on a light cell, for terminals with a dark background */
+			fputs(top && bottom ? " " : top ? "\u2584" : bottom ? "\u2580" : "\u2588", stdout);
+		}
+		fputc('\n', stdout);
+	}
+	QRcode_free(qr);
+}
+
+static int run_totp(const struct cli_context *ctx, int argc, char **argv)
+{
+	struct user_args a;
+	int rc = parse(&cmd_user_totp, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.positional != argc - 1)
+		return cli_usage_error(&cmd_user_totp, "name one user id");
+	struct cli_env env;
+	if ((rc = cli_env_open(&env, &cmd_user_totp, CLI_STORE, a.config, a.db)))
+		return rc;
+	const char *id = argv[a.positional];
+	struct store_user u = { 0 };
+	int found = store_user_get(env.core.store, id, &u);
+	if (found || u.revoked_at || !u.login) {
+		fprintf(stderr, "tsunagu user totp: %s\n",
+			found < 0 ? store_errmsg(env.core.store)
+			: found > 0 || u.revoked_at ? "no active user of that id"
+						    : "the user has no login (set one: tsunagu user reissue USER --login NAME)");
+		store_user_release(&u);
+		cli_env_close(&env);
+		return found < 0 ? EXIT_RUNTIME : EXIT_USAGE;
+	}
+	struct totp_write w = { .core = &env.core, .user_id = id, .now = clock_now(&env.clock) };
+	if (core_transaction(&env.core, set_totp, &w)) {
+		fprintf(stderr, "tsunagu user totp: %s\n", store_errmsg(env.core.store));
+		rc = EXIT_RUNTIME;
+	} else {
+		char *uri = totp_uri("tsunagu", u.login, w.secret);
+		printf("a new second factor for %s (%s); the one before stops working, and its sessions are ended.\n", id,
+		       u.login);
+		printf("add it to an authenticator app by scanning the code or typing the key:\n");
+		print_qr(uri);
+		printf("key: %s\n%s\n", w.secret, uri);
+		free(uri);
+	}
+	free(w.secret);
+	store_user_release(&u);
+	cli_env_close(&env);
+	return rc;
+}
+
 #define COMMON_HELP "  --config FILE   the config (its database unless --db)\n  --db PATH       the SQLite database\n"
 
 const struct cli_command cmd_user_add = {
 	.name = "user add",
-	.usage = "--config FILE --org ORG --role ROLE[,ROLE] --name NAME [--expires DATE|DAYS] [--db PATH]",
-	.summary = "Create a user and print its token (shown once, as the last line).",
+	.usage = "--config FILE --org ORG --role ROLE[,ROLE] --name NAME [--login LOGIN] [--expires DATE|DAYS] [--db PATH]",
+	.summary = "Create a user and print its token (shown once, as the last line), and with --login an enrolment code.",
 	.help = COMMON_HELP "  --org ORG       the user's organisation (see tsunagu org list)\n"
 		"  --role ROLES    pharmacist, nurse, checkup_staff, agency_staff, coordinator, admin\n"
 		"  --name NAME     the person's name\n"
+		"  --login LOGIN   the name the person signs in to the pages with; prints a one-time enrolment\n"
+		"                  code with which they set their passphrase (sign_in.enrolment_days)\n"
 		"  --expires X     the token expires after date X (YYYY-MM-DD) or in X days\n",
 	.run = run_add,
 };
@@ -347,7 +543,7 @@ const struct cli_command cmd_user_list = {
 const struct cli_command cmd_user_revoke = {
 	.name = "user revoke",
 	.usage = "USER_ID --config FILE [--db PATH]",
-	.summary = "Revoke a user and all its tokens (effective on the daemon's next request).",
+	.summary = "Revoke a user, all its tokens and sessions (effective on the daemon's next request).",
 	.help = COMMON_HELP,
 	.run = run_revoke,
 };
@@ -362,8 +558,26 @@ const struct cli_command cmd_user_reassign = {
 
 const struct cli_command cmd_user_reissue = {
 	.name = "user reissue",
-	.usage = "USER_ID --config FILE [--expires DATE|DAYS] [--db PATH]",
-	.summary = "Revoke a user's tokens and print a new one (shown once).",
-	.help = COMMON_HELP "  --expires X     the new token expires after date X (YYYY-MM-DD) or in X days\n",
+	.usage = "USER_ID --config FILE [--login LOGIN] [--expires DATE|DAYS] [--db PATH]",
+	.summary = "Revoke a user's tokens and sessions and print a new token; a user with a login gets a new enrolment "
+		   "code (passphrase and TOTP reset).",
+	.help = COMMON_HELP "  --expires X     the new token expires after date X (YYYY-MM-DD) or in X days\n"
+		"  --login LOGIN   give the user this sign-in name (or a new one)\n",
 	.run = run_reissue,
+};
+
+const struct cli_command cmd_user_sessions = {
+	.name = "user sessions",
+	.usage = "USER_ID --config FILE [--end SESSION_ID | --all] [--db PATH]",
+	.summary = "List a user's live sessions of the pages (id, stage, began, last used, from), or end them at once.",
+	.help = COMMON_HELP "  --end ID        end this session\n  --all           end every session of the user\n",
+	.run = run_sessions,
+};
+
+const struct cli_command cmd_user_totp = {
+	.name = "user totp",
+	.usage = "USER_ID --config FILE [--db PATH]",
+	.summary = "Set up a new second factor (TOTP) for a user and print its provisioning URI and QR code.",
+	.help = COMMON_HELP,
+	.run = run_totp,
 };

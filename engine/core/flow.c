@@ -193,6 +193,22 @@ static clock_us timer_due(const struct flow *f, const struct pathway *pw, const 
 	return calendar_due_at_date(f->core->cal, d);
 }
 
+/*
+ * When the state's first timer falls due (the SLA the inbox badges count to),
+ * or 0 when it has none; a final state is due at no time.
+ */
+static clock_us state_due(const struct flow *f, const struct pathway *pw, const struct case_record *c, int state)
+{
+	const struct pw_state *st = &pw->states[state];
+	clock_us first = 0;
+	for (size_t i = 0; i < st->n_timers && !st->final; i++) {
+		clock_us due = timer_due(f, pw, c, &st->timers[i]);
+		if (due && (!first || due < first))
+			first = due;
+	}
+	return first;
+}
+
 /* Entering a state: its notifications and its timers. */
 static int enter(const struct flow *f, const struct pathway *pw, const struct case_record *c, int state,
 		 int64_t seq)
@@ -273,6 +289,7 @@ static int write_open(const struct flow *f, const struct pathway *pw, struct cas
 		json_decref(c->duplicates);
 		c->duplicates = NULL;
 	}
+	c->due_at = state_due(f, pw, c, state);
 	json_t *payload = json_pack("{s:O, s:o}", "fields", c->fields, "receiver",
 				    c->receiver_org ? json_string(c->receiver_org) : json_null());
 	if (n_dup)
@@ -446,6 +463,7 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	if (to->final)
 		json_object_set_new(payload, "outcome", json_string(c->outcome));
 	int64_t seq = 0;
+	c->due_at = state_due(f, pw, c, step->target);
 	int rc = store_case_update(store, c, old_version);
 	if (rc == 0 && (append_event(f, c, step->action->name, from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now) ||

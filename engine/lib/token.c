@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-static void fill_random(unsigned char *buf, size_t n)
+void token_random(void *buf, size_t n)
 {
 	if (RAND_bytes(buf, (int)n) != 1) {
 		fputs("tsunagu: no source of randomness\n", stderr);
@@ -26,7 +26,7 @@ char *token_generate(void)
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char raw[24];
 	char out[4 + 32 + 1] = "tsu_";
-	fill_random(raw, sizeof(raw));
+	token_random(raw, sizeof(raw));
 	/* 24 bytes -> 32 base64url characters */
 	for (size_t i = 0, o = 4; i < sizeof(raw); i += 3) {
 		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
@@ -67,7 +67,7 @@ char *token_new_id(const char *prefix)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	unsigned char raw[11];
-	fill_random(raw, sizeof(raw));
+	token_random(raw, sizeof(raw));
 	char body[21];
 	for (int i = 8; i >= 0; i--) {
 		body[i] = alphabet[ms & 31];
@@ -77,4 +77,36 @@ char *token_new_id(const char *prefix)
 		body[9 + i] = alphabet[raw[i] & 31];
 	body[20] = '\0';
 	return xasprintf("%s%s", prefix, body);
+}
+
+char *token_enrolment_code(void)
+{
+	/* 80 bits in four groups of Crockford's base32, which has no I, L, O or U to misread */
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char raw[16];
+	token_random(raw, sizeof(raw));
+	char out[20];
+	size_t o = 0;
+	for (size_t i = 0; i < 16; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = alphabet[raw[i] & 31];
+	}
+	out[o] = '\0';
+	return xstrdup(out);
+}
+
+void token_code_hash(const char *code, char out[TOKEN_HASH_HEX])
+{
+	/* typed by people: case, spaces and dashes do not count, and O, I, L read as 0, 1, 1 */
+	char folded[64];
+	size_t n = 0;
+	for (const char *p = code; *p && n < sizeof(folded) - 1; p++) {
+		if (*p == '-' || *p == ' ')
+			continue;
+		char ch = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		folded[n++] = ch == 'O' ? '0' : ch == 'I' || ch == 'L' ? '1' : ch;
+	}
+	folded[n] = '\0';
+	token_sha256_hex(folded, n, out);
 }

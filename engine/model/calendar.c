@@ -252,6 +252,19 @@ date_days calendar_add_business_days(const struct calendar *cal, date_days d, lo
 	return d;
 }
 
+long calendar_business_days_between(const struct calendar *cal, date_days from, date_days to)
+{
+	/* bounded: a due date years away says no more than "a long way off" */
+	long n = 0, sign = to >= from ? 1 : -1;
+	date_days lo = to >= from ? from : to, hi = to >= from ? to : from;
+	if (hi - lo > 3660)
+		hi = lo + 3660;
+	for (date_days d = lo + 1; d <= hi; d++)
+		if (calendar_is_business_day(cal, d))
+			n++;
+	return sign * n;
+}
+
 clock_us calendar_business_start(const struct calendar *cal, date_days d)
 {
 	return clock_local_midnight(cal->clock, d) + (clock_us)cal->business_start_minutes * 60 * 1000000;

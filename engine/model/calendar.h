@@ -47,6 +47,13 @@ bool calendar_is_business_day(const struct calendar *cal, date_days d);
 /* The Nth business day after d (d itself never counts). n >= 0; 0 gives d. */
 date_days calendar_add_business_days(const struct calendar *cal, date_days d, long n);
 
+/*
+ * The business days from one date to a later one (from itself not counted,
+ * to counted), negative when to is before from: a due badge's "N business
+ * days left" or "N business days overdue".
+ */
+long calendar_business_days_between(const struct calendar *cal, date_days from, date_days to);
+
 /* The instant business hours start on a local date. */
 clock_us calendar_business_start(const struct calendar *cal, date_days d);
 

@@ -543,7 +543,7 @@ static int check_coverage(struct loader *l, const struct ydoc_node *root)
 
 static int load_demo_users(struct loader *l, const struct ydoc_node *n)
 {
-	static const char *const keys[] = { "org", "name", "roles", NULL };
+	static const char *const keys[] = { "org", "name", "roles", "login", NULL };
 	struct config *cfg = l->cfg;
 	if (ydoc_expect(&l->r, n, YDOC_SEQ, "demo_users"))
 		return -1;
@@ -593,10 +593,79 @@ static int load_demo_users(struct loader *l, const struct ydoc_node *n)
 				mask |= MASK(r);
 			}
 		}
+		const struct ydoc_node *login = ydoc_get(u, "login");
+		const char *sl = NULL;
+		if (login && ydoc_read_string(&l->r, login, "login", &sl)) {
+			bad++;
+			continue;
+		}
+		if (sl && !config_login_valid(sl)) {
+			ydoc_error(&l->r, login, "a login is 3 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter");
+			bad++;
+			continue;
+		}
 		struct config_demo_user *d = &cfg->demo_users[cfg->n_demo_users++];
 		d->org = xstrdup(so);
 		d->name = xstrdup(sn);
+		d->login = sl ? xstrdup(sl) : NULL;
 		d->roles = mask;
+	}
+	return bad ? -1 : 0;
+}
+
+bool config_login_valid(const char *login)
+{
+	size_t n = strlen(login);
+	if (n < 3 || n > 64 || login[0] < 'a' || login[0] > 'z')
+		return false;
+	for (const char *p = login; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+/* sign_in: the session's timeouts, enrolment codes' lifetime, the roles that need TOTP. */
+static int load_sign_in(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "idle_minutes", "absolute_hours", "enrolment_days",
+					    "failures_per_account", "totp_roles", NULL };
+	static const struct { const char *key; long min, max; size_t offset; } ints[] = {
+		{ "idle_minutes", 1, 24 * 60, offsetof(struct config_sign_in, idle_minutes) },
+		{ "absolute_hours", 1, 24 * 7, offsetof(struct config_sign_in, absolute_hours) },
+		{ "enrolment_days", 1, 90, offsetof(struct config_sign_in, enrolment_days) },
+		{ "failures_per_account", 1, 1000, offsetof(struct config_sign_in, failures_per_account) },
+	};
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "sign_in"))
+		return -1;
+	int bad = ydoc_check_keys(&l->r, n, "sign_in", keys);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		const struct ydoc_node *v = ydoc_get(n, ints[i].key);
+		long num;
+		if (!v)
+			continue;
+		if (ydoc_read_int(&l->r, v, ints[i].key, ints[i].min, ints[i].max, &num))
+			bad++;
+		else
+			*(int *)((char *)&l->cfg->sign_in + ints[i].offset) = (int)num;
+	}
+	const struct ydoc_node *roles = ydoc_get(n, "totp_roles");
+	if (roles && ydoc_expect(&l->r, roles, YDOC_SEQ, "totp_roles")) {
+		bad++;
+	} else if (roles) {
+		role_mask mask = 0;
+		for (size_t k = 0; k < roles->n_items; k++) {
+			const char *rn;
+			int r;
+			if (ydoc_read_string(&l->r, roles->items[k], "a role", &rn)) {
+				bad++;
+			} else if ((r = vocab_lookup(role_names, rn)) < 0 || r == ROLE_SYSTEM) {
+				ydoc_error(&l->r, roles->items[k], "unknown role '%s'", rn);
+				bad++;
+			} else {
+				mask |= MASK(r);
+			}
+		}
+		l->cfg->sign_in.totp_roles = mask;
 	}
 	return bad ? -1 : 0;
 }
@@ -927,6 +996,13 @@ static void set_defaults(struct config *cfg)
 		.database_wait_seconds = 10,
 		.max_list_items = 500,
 	};
+	cfg->sign_in = (struct config_sign_in){
+		.idle_minutes = 20,
+		.absolute_hours = 8,
+		.enrolment_days = 7,
+		.failures_per_account = 5,
+		.totp_roles = MASK(ROLE_NURSE) | MASK(ROLE_COORDINATOR) | MASK(ROLE_ADMIN),
+	};
 	set_default_categories(cfg);
 	set_default_role_kinds(cfg);
 }
@@ -936,7 +1012,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", "trusted_proxies", NULL
+		"roles", "trusted_proxies", "sign_in", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -1000,6 +1076,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	if ((v = ydoc_get(root, "trusted_proxies")) && load_trusted_proxies(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "limits")) && load_limits(l, v))
+		bad++;
+	if ((v = ydoc_get(root, "sign_in")) && load_sign_in(l, v))
 		bad++;
 	if (!(v = ydoc_get(root, "areas"))) {
 		ydoc_error(&l->r, root, "missing 'areas:' (the districts that organisations serve)");
@@ -1119,6 +1197,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_demo_users; i++) {
 		free(cfg->demo_users[i].org);
 		free(cfg->demo_users[i].name);
+		free(cfg->demo_users[i].login);
 	}
 	free(cfg->demo_users);
 	for (size_t i = 0; i < cfg->n_channels; i++) {

@@ -52,7 +52,17 @@ struct config_category {
 struct config_demo_user {
 	char *org;
 	char *name;
+	char *login;            /* the sign-in name of the pages, or NULL */
 	role_mask roles;
+};
+
+/* How people sign in to the pages (sign_in: in the config; docs/pages.md). */
+struct config_sign_in {
+	int idle_minutes;            /* a session unused this long ends (shared counters) */
+	int absolute_hours;          /* and every session ends this long after it began */
+	int enrolment_days;          /* an enrolment code expires after this */
+	int failures_per_account;    /* failed sign-ins per login name within 15 minutes before 429 */
+	role_mask totp_roles;        /* roles that must pass a second factor (TOTP) */
 };
 
 /* A notification channel: an adapter (by name) with its settings. */
@@ -128,6 +138,7 @@ struct config {
 	char *public_url;
 	struct config_calendar calendar;
 	struct config_limits limits;
+	struct config_sign_in sign_in;
 	struct netmask *trusted_proxies;  /* reverse proxies whose X-Forwarded-For names the client */
 	size_t n_trusted_proxies;
 	struct config_area *areas;
@@ -192,5 +203,8 @@ bool config_role_fits(const struct config *cfg, int role, enum org_kind kind);
 
 /* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);
+
+/* Whether a login name is usable: 3 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter. */
+bool config_login_valid(const char *login);
 
 #endif

@@ -38,6 +38,7 @@ struct case_record {
 	char *providers;        /* comma-separated organisations that hold the person's details through an open link */
 	clock_us purged_at;     /* when the person's data was erased (purge or erasure), or 0 */
 	bool assignee_gone;     /* the assignee's user is revoked: the case is the organisation's again */
+	clock_us due_at;        /* when the current state's first timer falls due (its SLA), or 0 */
 };
 
 void case_record_release(struct case_record *c);

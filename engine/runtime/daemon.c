@@ -230,19 +230,34 @@ struct demo_token {
 	struct core *core;
 	const struct config_demo_user *u;
 	clock_us now;
-	char *token, *id, *err;
+	char *token, *id, *enrol_code, *err;
 };
+
+/* Whether the user of a login has set a passphrase (a demo user who enrolled keeps it over restarts). */
+static bool enrolled(struct store *s, const char *login)
+{
+	struct store_credentials c = { 0 };
+	bool yes = store_credentials_by_login(s, login, &c) == 0 && c.passphrase;
+	store_credentials_release(&c);
+	return yes;
+}
 
 static int demo_token(void *ctx)
 {
 	struct demo_token *t = ctx;
 	struct store_user found = { 0 };
-	int rc = store_user_find_by_name(t->core->store, t->u->org, t->u->name, &found);
-	if (rc == 0)
-		rc = accounts_reissue(t->core->store, found.id, 0, t->now, &t->token, &t->err);
-	else if (rc > 0)
-		rc = accounts_add(t->core->store, t->core->cfg, t->u->org, t->u->name, t->u->roles, 0, t->now, &t->id,
-				  &t->token, &t->err);
+	struct store *s = t->core->store;
+	int rc = store_user_find_by_name(s, t->u->org, t->u->name, &found);
+	if (rc == 0 && t->u->login && !found.login) {
+		rc = accounts_reissue(s, t->core->cfg, found.id, t->u->login, 0, t->now, &t->token, &t->enrol_code, &t->err);
+	} else if (rc == 0) {
+		rc = accounts_token_reissue(s, found.id, 0, t->now, &t->token, &t->err);
+		if (!rc && found.login && !enrolled(s, found.login))
+			rc = accounts_enrol(s, t->core->cfg, found.id, t->now, &t->enrol_code, &t->err);
+	} else if (rc > 0) {
+		rc = accounts_add(s, t->core->cfg, t->u->org, t->u->name, t->u->login, t->u->roles, 0, t->now, &t->id,
+				  &t->token, &t->enrol_code, &t->err);
+	}
 	if (rc == 0) {
 		char operator[CORE_OPERATOR_MAX];
 		json_t *payload = json_pack("{s:s, s:b}", "user", found.id ? found.id : t->id, "demo", 1);
@@ -262,7 +277,8 @@ static int issue_demo_tokens(struct core *core)
 		return -1;
 	}
 	clock_us now = clock_now(core->clock);
-	printf("\nDemo tokens (new on every start; the old ones stop working):\n");
+	printf("\nDemo tokens (new on every start; the old ones stop working), and sign-in names with their enrolment\n"
+	       "codes for the pages at %s/login (a code sets the passphrase once; docs/pages.md):\n", cfg->public_url);
 	for (size_t i = 0; i < cfg->n_demo_users; i++) {
 		const struct config_demo_user *u = &cfg->demo_users[i];
 		struct demo_token t = { .core = core, .u = u, .now = now };
@@ -271,6 +287,7 @@ static int issue_demo_tokens(struct core *core)
 			free(t.err);
 			free(t.token);
 			free(t.id);
+			free(t.enrol_code);
 			return -1;
 		}
 		struct buf roles;
@@ -279,9 +296,13 @@ static int issue_demo_tokens(struct core *core)
 			if (u->roles & MASK(r))
 				buf_printf(&roles, "%s%s", roles.len ? "," : "", role_names[r]);
 		printf("  %-14s %-18s %-24s %s\n", roles.data, u->org, u->name, t.token);
+		if (u->login)
+			printf("  %-14s sign in as %-10s %s\n", "", u->login,
+			       t.enrol_code ? t.enrol_code : "(enrolled: the passphrase set before)");
 		buf_release(&roles);
 		free(t.token);
 		free(t.id);
+		free(t.enrol_code);
 	}
 	fflush(stdout);
 	return 0;
@@ -472,6 +493,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	core_adopt_broken_pathways(&core, cfg);
 	if ((rc = prepare_store(&core, opts)))
 		goto out;
+	/* the start's own writes (a new database's directory seed) go into the database: the WAL starts empty */
+	store_checkpoint_truncate(d.store);
 	store_manual_checkpoints(d.store);
 	/* the loop never sleeps on a lock another process holds: it tries again a moment later (httpd) */
 	store_set_busy_timeout(d.store, 0);

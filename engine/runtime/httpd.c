@@ -75,6 +75,7 @@ static void request_free(struct httpd_request *r)
 	free(r->etag);
 	free(r->location);
 	free(r->allow);
+	free(r->set_cookie);
 	if (r->work.free)
 		r->work.free(r->work.ctx);
 	if (r->slices.free)
@@ -89,15 +90,31 @@ static void end_slices(struct httpd_request *r)
 	r->slices = (struct httpd_slices){ 0 };
 }
 
+/*
+ * The policy of every reply, pages and JSON alike: scripts, styles and
+ * everything else only from the daemon itself, nothing inline, never in a
+ * frame, and no address of ours in another site's Referer.
+ */
+#define CONTENT_SECURITY_POLICY                                                                 \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "       \
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "             \
+	"form-action 'self'; frame-ancestors 'none'"
+
 static void send_reply(struct conn *c, struct httpd_request *r)
 {
-	struct conn_header hs[10];
+	struct conn_header hs[16];
 	size_t n = 0;
 	char unmappable[16], retry_after[16];
 	hs[n++] = (struct conn_header){ "Content-Type", r->content_type ? r->content_type
 									 : "application/json; charset=utf-8" };
-	hs[n++] = (struct conn_header){ "Cache-Control", "no-store" };
+	/* the pages' own files carry nothing personal: kept, and checked against their ETag on each use */
+	hs[n++] = (struct conn_header){ "Cache-Control", r->shared_asset ? "no-cache" : "no-store" };
 	hs[n++] = (struct conn_header){ "X-Content-Type-Options", "nosniff" };
+	hs[n++] = (struct conn_header){ "Content-Security-Policy", CONTENT_SECURITY_POLICY };
+	hs[n++] = (struct conn_header){ "Referrer-Policy", "no-referrer" };
+	hs[n++] = (struct conn_header){ "X-Frame-Options", "DENY" };
+	if (r->set_cookie)
+		hs[n++] = (struct conn_header){ "Set-Cookie", r->set_cookie };
 	if (r->etag)
 		hs[n++] = (struct conn_header){ "ETag", r->etag };
 	if (r->location)
@@ -444,10 +461,21 @@ static void offload_run(void *ctx, struct worker_env *env)
 static void offload_done(void *ctx, bool ran)
 {
 	struct worker_reply *o = ctx;
+	struct httpd *h = o->h;
+	struct httpd_request *r = o->r;
+	/* kept for the step that may follow; released with the request */
+	r->work.run = NULL;
+	if (ran && r->slices.step && !conn_gone(o->c)) {
+		/* what the worker found is written on the loop, in a unit of a later turn */
+		hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, (struct held){ o->c, r, 0 });
+		event_active(h->next_slice, EV_TIMEOUT, 0);
+		free(o);
+		return;
+	}
 	/* unrun only when the daemon stops: its connections close with it */
-	if (ran)
-		send_reply(o->c, o->r);
-	request_free(o->r);
+	if (ran && !r->slices.step)
+		send_reply(o->c, r);
+	request_free(r);
 	free(o);
 }
 

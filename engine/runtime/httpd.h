@@ -52,6 +52,9 @@ struct httpd_slices {
  * written what must be committed (the access log). After the turn's commit,
  * run makes the reply on a worker thread over its own read-only connection;
  * free releases ctx in every case (also when the commit failed and run never ran).
+ * Work whose result must be written (a passphrase checked on the worker, then
+ * a session recorded) sets slices in run: their step goes on on the loop,
+ * in a unit of a later turn, and makes the reply.
  */
 struct httpd_work {
 	void (*run)(void *ctx, struct worker_env *env, struct httpd_request *req);
@@ -77,6 +80,8 @@ struct httpd_request {
 	char *etag;
 	char *location;
 	char *allow;
+	char *set_cookie;           /* a Set-Cookie header, or NULL */
+	bool shared_asset;          /* one of the pages' files: revalidated (no-cache) rather than no-store */
 	bool replayed;
 	int unmappable;             /* CP932 CSV: characters written as 〓 (Tsunagu-Unmappable) */
 	bool close_connection;

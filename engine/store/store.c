@@ -22,7 +22,9 @@
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_USER_ADD, ST_USER_REVOKE, ST_TOKENS_REVOKE, ST_TOKEN_ADD, ST_AUTH, ST_USER_GET,
-	ST_USER_BY_NAME, ST_USERS_LIST,
+	ST_USER_BY_NAME, ST_USERS_LIST, ST_ORG_USERS, ST_USER_SET_LOGIN, ST_CREDENTIALS, ST_ENROLMENT_SET,
+	ST_PASSPHRASE_SET, ST_TOTP_SET, ST_TOTP_USED, ST_SESSION_ADD, ST_SESSION_AUTH, ST_SESSION_SEEN,
+	ST_SESSION_END, ST_SESSIONS_END_USER, ST_SESSIONS_LIST, ST_SESSION_END_ID,
 	ST_PW_GET, ST_PW_ADD, ST_PW_SOURCE,
 	ST_CASE_INSERT, ST_CASE_UPDATE, ST_CASE_GET,
 	ST_SUBJECT_INSERT, ST_SUBJECT_UPDATE, ST_SUBJECT_GET,
@@ -56,7 +58,7 @@ enum stmt_id {
 	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
 	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined')), " \
 	"(SELECT s.purged_at FROM subjects s WHERE s.id = cases.subject_id), " \
-	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee)"
+	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at"
 
 #define LINK_COLUMNS \
 	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
@@ -76,27 +78,52 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_REVOKE] = "UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
 	[ST_TOKENS_REVOKE] = "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
 	[ST_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
-	[ST_AUTH] = "SELECT u.id, u.org, u.name, u.roles, u.created_at, t.expires_at FROM tokens t "
+	[ST_AUTH] = "SELECT u.id, u.org, u.name, u.roles, u.created_at, t.expires_at, u.login FROM tokens t "
 		    "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL "
 		    "AND u.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
 	[ST_USER_GET] = "SELECT id, org, name, roles, created_at, revoked_at, "
-			"(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			"(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL), login "
 			"FROM users WHERE id = ?",
-	[ST_USER_BY_NAME] = "SELECT id, org, name, roles, created_at, revoked_at, NULL "
+	[ST_USER_BY_NAME] = "SELECT id, org, name, roles, created_at, revoked_at, NULL, login "
 			    "FROM users WHERE org = ? AND name = ? AND revoked_at IS NULL",
 	[ST_USERS_LIST] = "SELECT id, org, name, roles, created_at, revoked_at, "
-			  "(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL) "
+			  "(SELECT max(expires_at) FROM tokens WHERE user_id = users.id AND revoked_at IS NULL), login "
 			  "FROM users ORDER BY org, name, id",
+	[ST_ORG_USERS] = "SELECT id, org, name, roles, created_at, revoked_at, NULL, login "
+			 "FROM users WHERE org = ? AND revoked_at IS NULL ORDER BY name, id",
+	[ST_USER_SET_LOGIN] = "UPDATE users SET login = ? WHERE id = ? AND revoked_at IS NULL",
+	[ST_CREDENTIALS] = "SELECT id, org, roles, passphrase, enrol_hash, enrol_expires, totp_secret, "
+			   "totp_last_step FROM users WHERE login = ? AND revoked_at IS NULL",
+	[ST_ENROLMENT_SET] = "UPDATE users SET enrol_hash = ?, enrol_expires = ?, passphrase = NULL, "
+			     "totp_secret = NULL, totp_last_step = NULL WHERE id = ? AND revoked_at IS NULL",
+	[ST_PASSPHRASE_SET] = "UPDATE users SET passphrase = ?, enrol_hash = NULL, enrol_expires = NULL "
+			      "WHERE id = ? AND revoked_at IS NULL AND enrol_hash = ?",
+	[ST_TOTP_SET] = "UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ? AND revoked_at IS NULL",
+	[ST_TOTP_USED] = "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
+			 "(totp_last_step IS NULL OR totp_last_step < ?)",
+	[ST_SESSION_ADD] = "INSERT INTO sessions(hash, id, user_id, csrf, stage, client, created_at, seen_at) "
+			   "VALUES (?,?,?,?,?,?,?,?)",
+	[ST_SESSION_AUTH] = "SELECT u.id, u.org, u.name, u.roles, u.created_at, NULL, u.login, s.id, s.csrf, "
+			    "s.stage, s.created_at, s.seen_at, s.client FROM sessions s JOIN users u ON u.id = s.user_id "
+			    "WHERE s.hash = ? AND s.ended_at IS NULL AND u.revoked_at IS NULL",
+	[ST_SESSION_SEEN] = "UPDATE sessions SET seen_at = ? WHERE hash = ? AND ended_at IS NULL",
+	[ST_SESSION_END] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE hash = ? AND ended_at IS NULL",
+	[ST_SESSIONS_END_USER] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? "
+				 "AND ended_at IS NULL",
+	[ST_SESSIONS_LIST] = "SELECT id, stage, client, created_at, seen_at FROM sessions WHERE user_id = ? "
+			     "AND ended_at IS NULL ORDER BY created_at, id",
+	[ST_SESSION_END_ID] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND id = ? "
+			      "AND ended_at IS NULL",
 	[ST_PW_GET] = "SELECT digest FROM pathway_versions WHERE pathway = ? AND version = ?",
 	[ST_PW_ADD] = "INSERT INTO pathway_versions(pathway, version, digest, source, loaded_at) VALUES (?,?,?,?,?)",
 	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
 	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
 			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
-			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates) "
-			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates, due_at) "
+			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
 			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ?, "
-			   "person_id = ?, person_key = ? WHERE id = ? AND version = ?",
+			   "person_id = ?, person_key = ?, due_at = ? WHERE id = ? AND version = ?",
 	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
 	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
 	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
@@ -350,6 +377,26 @@ static const char *const migrations[] = {
 	"CREATE INDEX provisions_at_id ON provisions(at, id);"
 	"CREATE INDEX cases_closed ON cases(closed_at, id) WHERE closed_at IS NOT NULL;"
 	"DROP INDEX provisions_at;",
+	/*
+	 * version 8: the pages — each open case's due time (its state's first
+	 * timer) for the inbox's badges and sort; people's login names,
+	 * passphrase hashes, one-time enrolment codes and TOTP secrets; sessions
+	 */
+	"ALTER TABLE cases ADD COLUMN due_at INTEGER;"
+	"UPDATE cases SET due_at = (SELECT min(t.due_at) FROM timers t WHERE t.case_id = cases.id "
+	"  AND t.state = cases.state AND t.cancelled_at IS NULL) WHERE closed_at IS NULL;"
+	"CREATE INDEX cases_open_due ON cases(due_at, id) WHERE closed_at IS NULL;"
+	"ALTER TABLE users ADD COLUMN login TEXT;"
+	"ALTER TABLE users ADD COLUMN passphrase TEXT;"
+	"ALTER TABLE users ADD COLUMN enrol_hash TEXT;"
+	"ALTER TABLE users ADD COLUMN enrol_expires INTEGER;"
+	"ALTER TABLE users ADD COLUMN totp_secret TEXT;"
+	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER;"
+	"CREATE UNIQUE INDEX users_login ON users(login) WHERE login IS NOT NULL;"
+	"CREATE TABLE sessions(hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL, "
+	"  csrf TEXT NOT NULL, stage TEXT NOT NULL, client TEXT, created_at INTEGER NOT NULL, "
+	"  seen_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);"
+	"CREATE INDEX sessions_user ON sessions(user_id) WHERE ended_at IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -688,6 +735,11 @@ void store_checkpoint(struct store *s)
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
+void store_checkpoint_truncate(struct store *s)
+{
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 int store_begin(struct store *s)
 {
 	sqlite3_stmt *st = stmt(s, ST_BEGIN);
@@ -748,6 +800,7 @@ void store_user_release(struct store_user *u)
 	free(u->id);
 	free(u->org);
 	free(u->name);
+	free(u->login);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -812,9 +865,11 @@ static void read_user(sqlite3_stmt *st, struct store_user *out, bool with_revoke
 	if (with_revoked) {
 		out->revoked_at = sqlite3_column_int64(st, 5);
 		out->token_expires = sqlite3_column_int64(st, 6);
+		out->login = col_text(st, 7);
 	} else {
 		out->revoked_at = 0;
 		out->token_expires = sqlite3_column_int64(st, 5);
+		out->login = col_text(st, 6);
 	}
 }
 
@@ -888,6 +943,234 @@ int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_u
 		read_user(st, &u, true);
 		fn(ctx, &u);
 		store_user_release(&u);
+	}
+	sqlite3_reset(st);
+	return stepped(s, rc);
+}
+
+int store_org_users(struct store *s, const char *org, void (*fn)(void *ctx, const struct store_user *u), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_ORG_USERS);
+	if (!st)
+		return -1;
+	bind_text(st, 1, org);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_user u = { 0 };
+		read_user(st, &u, true);
+		fn(ctx, &u);
+		store_user_release(&u);
+	}
+	sqlite3_reset(st);
+	return stepped(s, rc);
+}
+
+/* Runs a one-row UPDATE: 0 when it changed a row, 1 when none matched, -1 on error. */
+static int update_one(struct store *s, sqlite3_stmt *st)
+{
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) ? 0 : 1;
+}
+
+int store_user_set_login(struct store *s, const char *id, const char *login)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOGIN);
+	if (!st)
+		return -1;
+	bind_text(st, 1, login);
+	bind_text(st, 2, id);
+	return update_one(s, st);
+}
+
+void store_credentials_release(struct store_credentials *c)
+{
+	free(c->user_id);
+	free(c->org);
+	free(c->passphrase);
+	free(c->enrol_hash);
+	free(c->totp_secret);
+	memset(c, 0, sizeof(*c));
+}
+
+int store_credentials_by_login(struct store *s, const char *login, struct store_credentials *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CREDENTIALS);
+	if (!st)
+		return -1;
+	bind_text(st, 1, login);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		out->user_id = col_text(st, 0);
+		out->org = col_text(st, 1);
+		out->roles = (role_mask)sqlite3_column_int64(st, 2);
+		out->passphrase = col_text(st, 3);
+		out->enrol_hash = col_text(st, 4);
+		out->enrol_expires = sqlite3_column_int64(st, 5);
+		out->totp_secret = col_text(st, 6);
+		out->totp_last_step = sqlite3_column_int64(st, 7);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_enrolment_set(struct store *s, const char *id, const char *code_hash, clock_us expires)
+{
+	sqlite3_stmt *st = stmt(s, ST_ENROLMENT_SET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, code_hash);
+	bind_time(st, 2, expires);
+	bind_text(st, 3, id);
+	return update_one(s, st);
+}
+
+int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash)
+{
+	sqlite3_stmt *st = stmt(s, ST_PASSPHRASE_SET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, encoded);
+	bind_text(st, 2, id);
+	bind_text(st, 3, spent_code_hash);
+	return update_one(s, st);
+}
+
+int store_totp_set(struct store *s, const char *id, const char *secret)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOTP_SET);
+	if (!st)
+		return -1;
+	bind_text(st, 1, secret);
+	bind_text(st, 2, id);
+	return update_one(s, st);
+}
+
+int store_totp_used(struct store *s, const char *id, int64_t step)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOTP_USED);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, step);
+	bind_text(st, 2, id);
+	sqlite3_bind_int64(st, 3, step);
+	return update_one(s, st);
+}
+
+/* ---- sessions ---- */
+
+void store_session_release(struct store_session *x)
+{
+	free(x->id);
+	free(x->csrf);
+	free(x->stage);
+	free(x->client);
+	memset(x, 0, sizeof(*x));
+}
+
+int store_session_add(struct store *s, const char *hash, const struct store_session *x, const char *user_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_ADD);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	bind_text(st, 2, x->id);
+	bind_text(st, 3, user_id);
+	bind_text(st, 4, x->csrf);
+	bind_text(st, 5, x->stage);
+	bind_text(st, 6, x->client);
+	sqlite3_bind_int64(st, 7, x->created_at);
+	sqlite3_bind_int64(st, 8, x->seen_at);
+	return run(s, st);
+}
+
+int store_session_authenticate(struct store *s, const char *hash, struct store_user *user, struct store_session *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_AUTH);
+	if (!st)
+		return -1;
+	bind_text(st, 1, hash);
+	int rc = one_row(s, st);
+	if (rc == 0) {
+		read_user(st, user, false);
+		out->id = col_text(st, 7);
+		out->csrf = col_text(st, 8);
+		out->stage = col_text(st, 9);
+		out->created_at = sqlite3_column_int64(st, 10);
+		out->seen_at = sqlite3_column_int64(st, 11);
+		out->client = col_text(st, 12);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int store_session_seen(struct store *s, const char *hash, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_SEEN);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, hash);
+	return update_one(s, st);
+}
+
+int store_session_end(struct store *s, const char *hash, clock_us now, const char *reason)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_END);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, hash);
+	return update_one(s, st);
+}
+
+int store_sessions_end_user(struct store *s, const char *user_id, clock_us now, const char *reason)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_USER);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, user_id);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int store_session_end_id(struct store *s, const char *user_id, const char *id, clock_us now, const char *reason)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_END_ID);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, user_id);
+	bind_text(st, 4, id);
+	return update_one(s, st);
+}
+
+int store_sessions_list(struct store *s, const char *user_id,
+			int (*fn)(void *ctx, const struct store_session *x), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSIONS_LIST);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_session x = { 0 };
+		x.id = col_text(st, 0);
+		x.stage = col_text(st, 1);
+		x.client = col_text(st, 2);
+		x.created_at = sqlite3_column_int64(st, 3);
+		x.seen_at = sqlite3_column_int64(st, 4);
+		int stop = fn(ctx, &x);
+		store_session_release(&x);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	}
 	sqlite3_reset(st);
 	return stepped(s, rc);
@@ -993,6 +1276,7 @@ int store_case_insert(struct store *s, const struct case_record *c)
 	bind_text(st, 18, c->person_id);
 	bind_text(st, 19, c->person_key);
 	bind_json(st, 20, c->duplicates);
+	bind_time(st, 21, c->due_at);
 	return run(s, st);
 }
 
@@ -1013,8 +1297,9 @@ int store_case_update(struct store *s, const struct case_record *c, long expecte
 	bind_text(st, 10, c->area);
 	bind_text(st, 11, c->person_id);
 	bind_text(st, 12, c->person_key);
-	bind_text(st, 13, c->id);
-	sqlite3_bind_int64(st, 14, expected_version);
+	bind_time(st, 13, c->due_at);
+	bind_text(st, 14, c->id);
+	sqlite3_bind_int64(st, 15, expected_version);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
@@ -1062,6 +1347,7 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 	c->providers = col_text(st, 21);
 	c->purged_at = sqlite3_column_int64(st, 22);
 	c->assignee_gone = sqlite3_column_int(st, 23) != 0;
+	c->due_at = sqlite3_column_int64(st, 24);
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)
@@ -1098,9 +1384,26 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		buf_adds(&sql, " AND assignee = :assignee");
 	if (f->updated_since)
 		buf_adds(&sql, " AND updated_at >= :since");
-	if (f->after_id)
+	if (f->area)
+		buf_adds(&sql, " AND area = :area");
+	if (f->origin_org)
+		buf_adds(&sql, " AND origin_org = :origin");
+	if (f->open == 1)
+		buf_adds(&sql, " AND closed_at IS NULL");
+	else if (f->open == 0)
+		buf_adds(&sql, " AND closed_at IS NOT NULL");
+	if (f->overdue == 1)
+		buf_adds(&sql, " AND closed_at IS NULL AND due_at <= :overdue_at");
+	else if (f->overdue == 0)
+		buf_adds(&sql, " AND NOT (closed_at IS NULL AND due_at IS NOT NULL AND due_at <= :overdue_at)");
+	/* by due: open cases with a due time first, the rest as if due at the end of time */
+#define DUE_KEY "(CASE WHEN closed_at IS NULL AND due_at IS NOT NULL THEN due_at ELSE 9223372036854775807 END)"
+	if (f->after_id && f->by_due)
+		buf_adds(&sql, " AND (" DUE_KEY " > :after_t OR (" DUE_KEY " = :after_t AND id > :after_id))");
+	else if (f->after_id)
 		buf_adds(&sql, " AND (updated_at > :after_t OR (updated_at = :after_t AND id > :after_id))");
-	buf_adds(&sql, " ORDER BY updated_at, id");
+	buf_adds(&sql, f->by_due ? " ORDER BY " DUE_KEY ", id" : " ORDER BY updated_at, id");
+#undef DUE_KEY
 	int ret = -1;
 	sqlite3_stmt *st = shaped(s, sql.data);
 	if (!st)
@@ -1118,6 +1421,12 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		BIND(":assignee", f->assignee);
 	if (f->updated_since)
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->updated_since);
+	if (f->area)
+		BIND(":area", f->area);
+	if (f->origin_org)
+		BIND(":origin", f->origin_org);
+	if (f->overdue >= 0)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":overdue_at"), f->overdue_at);
 	if (f->after_id) {
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after_t"), f->after_updated);
 		BIND(":after_id", f->after_id);

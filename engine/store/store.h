@@ -33,7 +33,7 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -67,6 +67,8 @@ void store_set_cache_kib(struct store *s, int kib);
 /* The pages in the WAL after this connection's last commit (with manual checkpoints; else 0). */
 int store_wal_pages(const struct store *s);
 void store_checkpoint(struct store *s);
+/* Checkpoints everything and empties the WAL file (waits for readers: only before the daemon serves). */
+void store_checkpoint_truncate(struct store *s);
 
 /* store_begin's answer when another connection holds the write lock (after the busy timeout). */
 #define STORE_BUSY 1
@@ -88,6 +90,7 @@ struct store_user {
 	char *id;
 	char *org;
 	char *name;
+	char *login;            /* the sign-in name of the pages, or NULL */
 	role_mask roles;
 	clock_us created_at;
 	clock_us revoked_at;    /* 0 when active */
@@ -110,6 +113,59 @@ int store_user_get(struct store *s, const char *id, struct store_user *out); /* 
 int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out);
 /* Every user, by id (streamed). */
 int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx);
+/* The active users of an organisation, by name (streamed). */
+int store_org_users(struct store *s, const char *org, void (*fn)(void *ctx, const struct store_user *u), void *ctx);
+/* Sets an active user's login name: 0, 1 when no such user; -1 on error (a taken name is a constraint error). */
+int store_user_set_login(struct store *s, const char *id, const char *login);
+
+/* What signing in with a login name checks: kept apart from store_user, which every request reads. */
+struct store_credentials {
+	char *user_id;
+	char *org;
+	role_mask roles;
+	char *passphrase;        /* the encoded passphrase hash, or NULL before enrolment */
+	char *enrol_hash;        /* digest of the one-time enrolment code, or NULL when spent */
+	clock_us enrol_expires;
+	char *totp_secret;       /* base32, or NULL when none is set up */
+	int64_t totp_last_step;  /* the newest TOTP time step accepted (never twice), or 0 */
+};
+void store_credentials_release(struct store_credentials *c);
+/* The credentials of the active user of a login name: 0, 1 when none. */
+int store_credentials_by_login(struct store *s, const char *login, struct store_credentials *out);
+/* A new enrolment code (its digest): the passphrase and TOTP secret are cleared. 0, 1 no such user. */
+int store_enrolment_set(struct store *s, const char *id, const char *code_hash, clock_us expires);
+/* Sets the passphrase and spends the enrolment code, only while that code is the user's: 0, 1 when it is not. */
+int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash);
+/* Sets (or clears, NULL) the TOTP secret. 0, 1 no such user. */
+int store_totp_set(struct store *s, const char *id, const char *secret);
+/* Records a TOTP time step as used: 0, 1 when it or a later one was used already (a replay). */
+int store_totp_used(struct store *s, const char *id, int64_t step);
+
+/* ---- sessions of the pages ---- */
+
+struct store_session {
+	char *id;               /* public id, for listing and ending (never the cookie) */
+	char *csrf;             /* the anti-CSRF token of the session's writes */
+	char *stage;            /* "totp": the second factor is still to come; "full" */
+	char *client;           /* the address it began from */
+	clock_us created_at, seen_at;
+};
+void store_session_release(struct store_session *x);
+/* Records a session under the digest of its cookie. */
+int store_session_add(struct store *s, const char *hash, const struct store_session *x, const char *user_id);
+/* The live session of a cookie digest and its active user: 0, 1 none (unknown, ended, user revoked). */
+int store_session_authenticate(struct store *s, const char *hash, struct store_user *user, struct store_session *out);
+/* Marks the session used now (the idle timeout counts from it). 0, 1 when it ended. */
+int store_session_seen(struct store *s, const char *hash, clock_us now);
+/* Ends a session by its cookie digest: 0, 1 when it was not live. */
+int store_session_end(struct store *s, const char *hash, clock_us now, const char *reason);
+/* Ends every live session of a user: how many, or -1. */
+int store_sessions_end_user(struct store *s, const char *user_id, clock_us now, const char *reason);
+/* Ends one session of a user by its public id: 0, 1 when none live. */
+int store_session_end_id(struct store *s, const char *user_id, const char *id, clock_us now, const char *reason);
+/* The live sessions of a user, oldest first (streamed). */
+int store_sessions_list(struct store *s, const char *user_id,
+			int (*fn)(void *ctx, const struct store_session *x), void *ctx);
 
 /* ---- pathway versions ---- */
 
@@ -138,13 +194,19 @@ struct store_case_filter {
 	const char *receiver_org;      /* only these */
 	const char *assignee;
 	const char *inbox_party;       /* with inbox filters: see store.c */
+	const char *area;
+	const char *origin_org;
+	int open;                      /* 1: open cases only, 0: closed only, -1: both */
+	int overdue;                   /* 1: open and due at or before overdue_at, 0: not overdue, -1: any */
+	clock_us overdue_at;
+	bool by_due;                   /* in (due time, id) order, cases with none last */
 	clock_us updated_since;        /* 0: any */
-	clock_us after_updated;        /* cursor: (updated_at, id) strictly after */
+	clock_us after_updated;        /* cursor: (updated_at, id) — or (due time, id) by_due — strictly after */
 	const char *after_id;
 	int limit;
 };
 
-/* Calls fn for each matching case in (updated_at, id) order (streamed). */
+/* Calls fn for each matching case in (updated_at, id) order, or by due time (streamed). */
 int store_cases_list(struct store *s, const struct store_case_filter *f,
 		     int (*fn)(void *ctx, struct case_record *c), void *ctx);
 

@@ -322,7 +322,7 @@ def test_disk_full_answers_503_and_acknowledges_nothing():
     import subprocess
     import tempfile
     mnt = tempfile.mkdtemp(prefix="tsunagu-full-")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     expect(mounted.returncode == 0, "this test needs root to mount a small tmpfs: " + mounted.stdout)
     d = Daemon(db=os.path.join(mnt, "tsunagu.db"))

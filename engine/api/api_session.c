@@ -1,0 +1,404 @@
+/*
+ * api_session — signing in to the pages: POST /v1/session (login name and
+ * passphrase), POST /v1/session/enrol (the one-time code sets the passphrase),
+ * POST /v1/session/totp (the second factor), GET and DELETE /v1/session; and
+ * GET /v1/me, who the caller is, for tokens and sessions alike. Passphrases
+ * are hashed and checked on a worker (api_offload_then); the session is
+ * written on the loop after. Failures count against the login name and the
+ * client's address, and a wrong name costs the same time as a wrong passphrase.
+ */
+#include "api.h"
+#include "log.h"
+#include "passphrase.h"
+#include "ratelimit.h"
+#include "sessions.h"
+#include "totp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A hash of nothing anyone knows, checked when the login name is unknown: the reply takes as long. */
+static const char no_user_hash[] =
+	"$argon2id$v=19$m=19456,t=2,p=1$dHN1bmFndS1uby11c2VyAA$G8wSuYJWWEodpgOa/YDbtAuNkuV3P6CMgF+UuiK85EM";
+
+#define TOTP_ISSUER "tsunagu"
+
+static json_t *user_json(struct api_request *r)
+{
+	const struct config_org *o = r->caller.org;
+	json_t *roles = json_array();
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (r->caller.roles & MASK(i))
+			json_array_append_new(roles, json_string(role_names[i]));
+	return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:s}, s:o}", "id", r->user.id, "name", r->user.name, "login",
+			 r->user.login ? json_string(r->user.login) : json_null(), "org", "id", o->id, "name",
+			 api_text(&o->name), "kind", org_kind_names[o->kind], "roles", roles);
+}
+
+static json_t *session_json(struct api_request *r, const struct store_session *x)
+{
+	const struct config *cfg = r->core->cfg;
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "id", x->id, "stage", x->stage, "csrf_token", x->csrf,
+			 "idle_minutes", cfg->sign_in.idle_minutes, "idle_expires_at",
+			 api_time(r, sessions_idle_end(cfg, x)), "expires_at", api_time(r, sessions_absolute_end(cfg, x)));
+}
+
+/* ---- limits on trying ----------------------------------------------------------------------- */
+
+/* 429 when the login name or the address has failed too often of late. */
+static int may_try(struct api_request *r, const char *login)
+{
+	if (api_address_may_try(r))
+		return -1;
+	int wait = ratelimit_wait(r->binding->sign_in_failures, login, clock_monotonic_ms());
+	if (!wait)
+		return 0;
+	r->http->retry_after = wait;
+	char *msg = xasprintf("too many failed sign-ins for this name; try again in %d s", wait);
+	char *ja = xasprintf("このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
+	api_error(r, 429, "too_many_requests", "login", msg, ja);
+	free(msg);
+	free(ja);
+	return -1;
+}
+
+static void failed(struct api_request *r, const char *login, const char *what, const char *code, const char *en,
+		   const char *ja)
+{
+	ratelimit_take(r->binding->sign_in_failures, login, clock_monotonic_ms());
+	char *line = xasprintf("%s for '%s'", what, login);
+	api_address_failed(r, line);
+	free(line);
+	api_error(r, 401, code, NULL, en, ja);
+}
+
+/* ---- the body ---------------------------------------------------------------------------- */
+
+/* Reads the named string members of a sign-in body (every one required); NULL with the reply made. */
+static json_t *sign_in_body(struct api_request *r, const char *const *keys, const char *what, const char *what_ja)
+{
+	json_t *body = api_body_object(r);
+	if (!body)
+		return NULL;
+	struct refusal why = { 0 };
+	if (cm_check_keys(body, NULL, what, what_ja, keys, &why)) {
+		api_refuse(r, &why);
+		refusal_release(&why);
+		json_decref(body);
+		return NULL;
+	}
+	for (const char *const *k = keys; *k; k++) {
+		const json_t *v = json_object_get(body, *k);
+		const char *s = json_string_value(v);
+		if (!s || !*s || strlen(s) > PASSPHRASE_MAX) {
+			char *en = xasprintf("%s is required: text of at most %d bytes", *k, PASSPHRASE_MAX);
+			char *ja = xasprintf("%s は必須です（%d バイト以内の文字列）", *k, PASSPHRASE_MAX);
+			api_error(r, 422, v ? "invalid_field" : "missing_field", *k, en, ja);
+			free(en);
+			free(ja);
+			json_decref(body);
+			return NULL;
+		}
+	}
+	return body;
+}
+
+/* ---- beginning a session ------------------------------------------------------------------ */
+
+/*
+ * Begins a session for the user whose credentials passed: the second factor
+ * still to come when the roles need one; its set-up shown until the first
+ * code is accepted (the secret made now when there is none).
+ */
+static void begin(struct api_request *r, const struct store_credentials *c, const char *how)
+{
+	struct store *s = r->core->store;
+	const struct config *cfg = r->core->cfg;
+	bool totp = sessions_need_totp(cfg, c->roles);
+	char *cookie = NULL, *secret = NULL;
+	struct store_session x = { 0 };
+	if (store_user_get(s, c->user_id, &r->user) ||
+	    !(r->caller.org = config_find_org(cfg, r->user.org))) {
+		api_storage_error(r);
+		goto out;
+	}
+	r->caller.user = r->user.id;
+	r->caller.roles = r->user.roles;
+	if (totp && !c->totp_secret) {
+		secret = totp_secret_new();
+		if (store_totp_set(s, c->user_id, secret)) {
+			api_storage_error(r);
+			goto out;
+		}
+	}
+	if (sessions_begin(s, c->user_id, totp ? "totp" : "full", r->http->client, r->http->now, &cookie, &x)) {
+		api_storage_error(r);
+		goto out;
+	}
+	json_t *o = json_pack("{s:o, s:o}", "session", session_json(r, &x), "user", user_json(r));
+	const char *shown = secret ? secret : c->totp_last_step ? NULL : c->totp_secret;
+	if (totp && shown) {
+		char *uri = totp_uri(TOTP_ISSUER, r->user.login, shown);
+		json_object_set_new(o, "totp_setup", json_pack("{s:s, s:s}", "secret", shown, "uri", uri));
+		free(uri);
+	}
+	free(r->http->set_cookie);
+	r->http->set_cookie = sessions_cookie_header(cfg, cookie);
+	log_line("sign-in: %s (%s) %s from %s%s", r->user.id, r->user.login, how, r->http->client,
+		 totp ? "; the second factor is next" : "");
+	api_reply_json(r, 201, o);
+out:
+	free(cookie);
+	free(secret);
+	store_session_release(&x);
+}
+
+/* ---- POST /v1/session --------------------------------------------------------------------- */
+
+struct sign_in {
+	char *login, *passphrase, *hash, *code_hash;
+	bool ok;
+};
+
+static void sign_in_free(void *arg)
+{
+	struct sign_in *si = arg;
+	if (si->passphrase)
+		memset(si->passphrase, 0, strlen(si->passphrase));
+	free(si->login);
+	free(si->passphrase);
+	free(si->hash);
+	free(si->code_hash);
+	free(si);
+}
+
+static void check_passphrase(void *arg)
+{
+	struct sign_in *si = arg;
+	si->ok = passphrase_verify(si->hash ? si->hash : no_user_hash, si->passphrase) && si->hash;
+}
+
+static void after_passphrase(struct api_request *r, void *arg)
+{
+	struct sign_in *si = arg;
+	struct store_credentials c = { 0 };
+	int rc = store_credentials_by_login(r->core->store, si->login, &c);
+	if (rc < 0) {
+		api_storage_error(r);
+	} else if (!si->ok || rc > 0 || !c.passphrase || strcmp(c.passphrase, si->hash)) {
+		/* the same answer for a wrong name, a wrong passphrase and a user revoked meanwhile */
+		failed(r, si->login, "a failed sign-in", "sign_in_failed", "the sign-in name or the passphrase is wrong",
+		       "ログイン名またはパスフレーズが違います");
+	} else {
+		begin(r, &c, "signed in");
+	}
+	store_credentials_release(&c);
+}
+
+void api_session_create(struct api_request *r)
+{
+	static const char *const keys[] = { "login", "passphrase", NULL };
+	json_t *body = sign_in_body(r, keys, "a sign-in", "ログイン");
+	if (!body)
+		return;
+	const char *login = json_string_value(json_object_get(body, "login"));
+	struct store_credentials c = { 0 };
+	int rc;
+	if (may_try(r, login))
+		goto out;
+	if ((rc = store_credentials_by_login(r->core->store, login, &c)) < 0) {
+		api_storage_error(r);
+		goto out;
+	}
+	struct sign_in *si = xcalloc(1, sizeof(*si));
+	si->login = xstrdup(login);
+	si->passphrase = xstrdup(json_string_value(json_object_get(body, "passphrase")));
+	si->hash = c.passphrase ? xstrdup(c.passphrase) : NULL;
+	api_offload_then(r, check_passphrase, after_passphrase, si, sign_in_free);
+out:
+	store_credentials_release(&c);
+	json_decref(body);
+}
+
+/* ---- POST /v1/session/enrol --------------------------------------------------------------- */
+
+static void hash_passphrase(void *arg)
+{
+	struct sign_in *si = arg;
+	si->hash = passphrase_hash(si->passphrase);
+}
+
+static void after_hash(struct api_request *r, void *arg)
+{
+	struct sign_in *si = arg;
+	struct store_credentials c = { 0 };
+	int rc = si->hash ? store_credentials_by_login(r->core->store, si->login, &c) : -1;
+	if (rc == 0)
+		rc = store_passphrase_set(r->core->store, c.user_id, si->hash, si->code_hash);
+	if (rc < 0) {
+		api_storage_error(r);
+	} else if (rc > 0) {
+		/* spent or reissued while the passphrase was hashed */
+		failed(r, si->login, "a failed enrolment", "enrolment_failed",
+		       "the sign-in name or the enrolment code is wrong, used or expired",
+		       "ログイン名または登録コードが違うか、使用済み・期限切れです");
+	} else {
+		free(c.passphrase);
+		c.passphrase = xstrdup(si->hash);
+		begin(r, &c, "set a passphrase with an enrolment code and signed in");
+	}
+	store_credentials_release(&c);
+}
+
+void api_session_enrol(struct api_request *r)
+{
+	static const char *const keys[] = { "login", "code", "passphrase", NULL };
+	json_t *body = sign_in_body(r, keys, "an enrolment", "初回登録");
+	if (!body)
+		return;
+	const char *login = json_string_value(json_object_get(body, "login"));
+	const char *code = json_string_value(json_object_get(body, "code"));
+	const char *pass = json_string_value(json_object_get(body, "passphrase"));
+	struct store_credentials c = { 0 };
+	char code_hash[TOKEN_HASH_HEX];
+	token_code_hash(code, code_hash);
+	int rc;
+	if (strlen(pass) < PASSPHRASE_MIN || !utf8_valid(pass, strlen(pass))) {
+		api_error(r, 422, "invalid_field", "passphrase", "the passphrase must be at least 10 characters long",
+			  "パスフレーズは 10 文字以上にしてください");
+		goto out;
+	}
+	if (may_try(r, login))
+		goto out;
+	if ((rc = store_credentials_by_login(r->core->store, login, &c)) < 0) {
+		api_storage_error(r);
+		goto out;
+	}
+	if (rc > 0 || !c.enrol_hash || strcmp(c.enrol_hash, code_hash) || c.enrol_expires <= r->http->now) {
+		failed(r, login, "a failed enrolment", "enrolment_failed",
+		       "the sign-in name or the enrolment code is wrong, used or expired",
+		       "ログイン名または登録コードが違うか、使用済み・期限切れです");
+		goto out;
+	}
+	struct sign_in *si = xcalloc(1, sizeof(*si));
+	si->login = xstrdup(login);
+	si->passphrase = xstrdup(pass);
+	si->code_hash = xstrdup(code_hash);
+	api_offload_then(r, hash_passphrase, after_hash, si, sign_in_free);
+out:
+	store_credentials_release(&c);
+	json_decref(body);
+}
+
+/* ---- POST /v1/session/totp ---------------------------------------------------------------- */
+
+void api_session_totp(struct api_request *r)
+{
+	if (api_authenticate(r, true))
+		return;
+	if (!r->session.id) {
+		api_error(r, 404, "not_found", NULL, "a token is not a session; there is no second factor to pass",
+			  "トークンはセッションではありません");
+		return;
+	}
+	static const char *const keys[] = { "code", NULL };
+	json_t *body = sign_in_body(r, keys, "a second factor", "二要素認証");
+	struct store_credentials c = { 0 };
+	char *cookie = NULL;
+	struct store_session next = { 0 };
+	if (!body)
+		return;
+	const char *login = r->user.login ? r->user.login : r->user.id;
+	if (!strcmp(r->session.stage, "full")) {
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "session", session_json(r, &r->session), "user", user_json(r)));
+		goto out;
+	}
+	if (may_try(r, login))
+		goto out;
+	int rc = store_credentials_by_login(r->core->store, login, &c);
+	if (rc < 0) {
+		api_storage_error(r);
+		goto out;
+	}
+	int64_t step = rc == 0 && c.totp_secret
+		       ? totp_match(c.totp_secret, json_string_value(json_object_get(body, "code")),
+				    r->http->now / 1000000)
+		       : 0;
+	if (!step) {
+		failed(r, login, "a wrong second-factor code", "totp_failed",
+		       "the code is wrong; enter the six digits your authenticator app shows now",
+		       "コードが違います。認証アプリに今表示されている 6 桁を入力してください");
+		goto out;
+	}
+	if ((rc = store_totp_used(r->core->store, c.user_id, step)) != 0) {
+		if (rc < 0)
+			api_storage_error(r);
+		else
+			failed(r, login, "a second-factor code used twice", "totp_failed",
+			       "that code was used already; wait for the next one", "このコードは使用済みです。次のコードをお待ちください");
+		goto out;
+	}
+	/* a new session id once the second factor is passed: the one before is spent */
+	if (store_session_end(r->core->store, r->session_hash, r->http->now, "second factor passed") < 0 ||
+	    sessions_begin(r->core->store, c.user_id, "full", r->http->client, r->http->now, &cookie, &next)) {
+		api_storage_error(r);
+		goto out;
+	}
+	free(r->http->set_cookie);
+	r->http->set_cookie = sessions_cookie_header(r->core->cfg, cookie);
+	log_line("sign-in: %s (%s) passed the second factor from %s", r->user.id, login, r->http->client);
+	api_reply_json(r, 201, json_pack("{s:o, s:o}", "session", session_json(r, &next), "user", user_json(r)));
+out:
+	free(cookie);
+	store_session_release(&next);
+	store_credentials_release(&c);
+	json_decref(body);
+}
+
+/* ---- GET and DELETE /v1/session ------------------------------------------------------------ */
+
+void api_session_get(struct api_request *r)
+{
+	if (api_authenticate(r, true))
+		return;
+	if (!r->session.id) {
+		api_error(r, 404, "not_found", NULL, "a token is not a session", "トークンはセッションではありません");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:o}", "session", session_json(r, &r->session), "user", user_json(r)));
+}
+
+void api_session_delete(struct api_request *r)
+{
+	if (api_authenticate(r, true))
+		return;
+	if (!r->session.id) {
+		api_error(r, 404, "not_found", NULL, "a token is not a session; revoke a token with tsunagu user revoke",
+			  "トークンはセッションではありません");
+		return;
+	}
+	if (store_session_end(r->core->store, r->session_hash, r->http->now, "signed out") < 0) {
+		api_storage_error(r);
+		return;
+	}
+	r->http->set_cookie = sessions_cookie_header(r->core->cfg, NULL);
+	log_line("sign-out: %s, session %s", r->user.id, r->session.id);
+	api_reply_json(r, 200, json_pack("{s:b}", "signed_out", 1));
+}
+
+/* ---- GET /v1/me ---------------------------------------------------------------------------- */
+
+void api_me(struct api_request *r)
+{
+	json_t *o = user_json(r);
+	json_t *may_open = json_array();
+	const struct pathway_set *set = &r->core->cfg->pathways;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pathway *pw = set->items[i];
+		if ((pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind))))
+			json_array_append_new(may_open, json_pack("{s:s, s:o}", "pathway", pw->id, "title", api_text(&pw->title)));
+	}
+	json_object_set_new(o, "may_open", may_open);
+	json_object_set_new(o, "session", r->session.id ? session_json(r, &r->session) : json_null());
+	api_reply_json(r, 200, o);
+}
