@@ -19,9 +19,12 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
         libcrypto:libssl-dev libutf8proc:libutf8proc-dev \
         libargon2:libargon2-dev libqrencode:libqrencode-dev
 # command -> Debian package, needed by the tests only
-TEST_TOOLS := dot:graphviz node:nodejs npm:npm
+TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)
-TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-aiosmtpd msgpack:python3-msgpack
+TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-aiosmtpd msgpack:python3-msgpack \
+               selenium:python3-selenium
+# Japanese fonts for the browser tests' screenshots and PDFs
+TEST_FONTS := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 
 PKG_MODULES := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
@@ -65,6 +68,7 @@ test-deps: deps
 	for d in $(TEST_TOOLS); do cmd=$${d%%:*}; pkg=$${d#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
+	for d in $(TEST_FONTS); do f=$${d%%:*}; pkg=$${d#*:}; [ -e "$$f" ] || missing="$$missing $$pkg"; done; \
 	for d in $(TEST_PYTHON); do mod=$${d%%:*}; pkg=$${d#*:}; \
 	  /usr/bin/python3 -c "import $$mod" 2>/dev/null || missing="$$missing $$pkg"; done; \
 	$(MAKE) --no-print-directory -s _apt-install PKGS="$$missing"

@@ -43,6 +43,7 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "actions", "*" }, { [HTTPD_POST] = api_case_action }, false },
 	{ { "v1", "cases", "*", "notes" }, { [HTTPD_GET] = api_case_notes_list, [HTTPD_POST] = api_case_notes_add }, false },
 	{ { "v1", "cases", "*", "assign" }, { [HTTPD_POST] = api_case_assign }, false },
+	{ { "v1", "cases", "*", "printed" }, { [HTTPD_POST] = api_case_printed }, false },
 	{ { "v1", "cases", "*", "subject" }, { [HTTPD_PATCH] = api_case_subject_patch }, false },
 	{ { "v1", "cases", "*", "links" }, { [HTTPD_GET] = api_case_links_list, [HTTPD_POST] = api_case_links_create }, false },
 	{ { "v1", "cases", "*", "links", "*" }, { [HTTPD_PATCH] = api_case_link_patch }, false },

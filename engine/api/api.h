@@ -179,6 +179,7 @@ void api_case_action(struct api_request *r);
 void api_case_notes_add(struct api_request *r);
 void api_case_notes_list(struct api_request *r);
 void api_case_assign(struct api_request *r);
+void api_case_printed(struct api_request *r);
 void api_case_subject_patch(struct api_request *r);
 void api_import_checkup(struct api_request *r);
 void api_resources_list(struct api_request *r);

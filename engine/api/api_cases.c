@@ -338,6 +338,55 @@ void api_case_get(struct api_request *r)
 	flow_case_release(&l);
 }
 
+/* ---- POST /v1/cases/{id}/printed ------------------------------------------------------ */
+
+/*
+ * A document with the person's details printed from the pages (a consent
+ * form, a slip, a letter, the case): paper leaves the system, so the print
+ * is an access-log row of its own, written before the page may print.
+ */
+void api_case_printed(struct api_request *r)
+{
+	static const char *const documents[] = { "consent_form", "slip", "letter", "case", NULL };
+	json_t *body = api_body_object(r);
+	if (!body)
+		return;
+	struct refusal why = { 0 };
+	static const char *const keys[] = { "document", NULL };
+	const char *doc = json_string_value(json_object_get(body, "document"));
+	struct flow_case l = { 0 };
+	bool loaded = false;
+	if (cm_check_keys(body, NULL, "a print", "印刷の記録", keys, &why)) {
+		api_refuse(r, &why);
+		goto out;
+	}
+	int k = doc ? vocab_lookup(documents, doc) : -1;
+	if (k < 0) {
+		api_error(r, 422, doc ? "invalid_field" : "missing_field", "document",
+			  "document must be consent_form, slip, letter or case", "document は consent_form, slip, letter, case のいずれかです");
+		goto out;
+	}
+	if (api_case_load(r, r->http->segs[2], &l))
+		goto out;
+	loaded = true;
+	if (!reads_personal(&l)) {
+		api_case_not_found(r);
+		goto out;
+	}
+	char *what = xasprintf("case.print.%s", doc);
+	int rc = api_case_log_access(r, &l.c, what);
+	free(what);
+	if (rc)
+		api_storage_error(r);
+	else
+		api_reply_json(r, 200, json_pack("{s:s, s:s}", "case_id", l.c.id, "document", doc));
+out:
+	if (loaded)
+		flow_case_release(&l);
+	refusal_release(&why);
+	json_decref(body);
+}
+
 /* ---- GET /v1/cases ------------------------------------------------------------------- */
 
 struct list_ctx {

@@ -357,10 +357,21 @@ out:
 
 /* ---- GET and DELETE /v1/session ------------------------------------------------------------ */
 
+/*
+ * The pages ask before they know whether anyone is signed in: no session (no
+ * cookie, or one that ended) is a plain answer here, not an error.
+ */
 void api_session_get(struct api_request *r)
 {
-	if (api_authenticate(r, true))
+	bool token = httpd_header(r->http, "Authorization") != NULL;
+	char *cookie = token ? NULL : sessions_cookie_from(httpd_header(r->http, "Cookie"));
+	bool none = !token && !cookie;
+	free(cookie);
+	if (none || api_authenticate(r, true)) {
+		if (none || (!token && r->http->status == 401))
+			api_reply_json(r, 200, json_pack("{s:n, s:n}", "session", "user"));
 		return;
+	}
 	if (!r->session.id) {
 		api_error(r, 404, "not_found", NULL, "a token is not a session", "トークンはセッションではありません");
 		return;
@@ -400,5 +411,10 @@ void api_me(struct api_request *r)
 	}
 	json_object_set_new(o, "may_open", may_open);
 	json_object_set_new(o, "session", r->session.id ? session_json(r, &r->session) : json_null());
+	/* the pages count days by the daemon's clock and calendar, not by the desk's */
+	char today[11];
+	date_format(clock_local_date(r->core->clock, r->http->now), today);
+	json_object_set_new(o, "today", json_string(today));
+	json_object_set_new(o, "now", api_time(r, r->http->now));
 	api_reply_json(r, 200, o);
 }

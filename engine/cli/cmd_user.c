@@ -10,6 +10,7 @@
 #include "config.h"
 #include "flow.h"
 #include "store.h"
+#include "sessions.h"
 #include "totp.h"
 #include "util.h"
 
@@ -385,6 +386,9 @@ static int print_session(void *ctx, const struct store_session *x)
 {
 	const struct cli_env *env = ctx;
 	char began[48], seen[48];
+	/* one that went idle or past its absolute end is over, though nobody has used it since to find out */
+	if (sessions_state(env->core.cfg, x, clock_now(&env->clock)) != SESSION_LIVE)
+		return 0;
 	clock_format(&env->clock, x->created_at, began);
 	clock_format(&env->clock, x->seen_at, seen);
 	printf("%s\t%s\t%s\t%s\t%s\n", x->id, x->stage, began, seen, x->client ? x->client : "-");

@@ -90,6 +90,7 @@ class Daemon:
             raise AssertionError("daemon did not start: " + self.stderr())
         if demo_tokens:
             self.tokens = {}
+            self.enrolment = {}
             self.out.seek(0)
             for line in self.out.read().splitlines():
                 m = re.match(r"^\s+(\S+)\s+(\S+)\s+(.+?)\s+(tsu_\S+)$", line)
@@ -97,6 +98,9 @@ class Daemon:
                     for key, name in DEMO.items():
                         if m.group(3).strip() == name:
                             self.tokens[key] = m.group(4)
+                m = re.match(r"^\s+sign in as (\S+)\s+([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$", line)
+                if m:
+                    self.enrolment[m.group(1)] = m.group(2)
             assert len(self.tokens) == len(DEMO), self.tokens
         return self
 

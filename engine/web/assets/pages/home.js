@@ -1,0 +1,8 @@
+// home — each role's daily work is its first page.
+export async function render(main, ctx) {
+  const to = ctx.has("nurse") || ctx.has("coordinator") ? "/inbox"
+    : ctx.has("checkup_staff") ? "/checkup"
+    : ctx.me.may_open.length ? "/referrals"
+    : ctx.has("agency_staff") ? "/provider" : "/inbox";
+  location.replace(to);
+}
