@@ -2,6 +2,7 @@
 export async function render(main, ctx) {
   const to = ctx.has("nurse") || ctx.has("coordinator") ? "/inbox"
     : ctx.has("checkup_staff") ? "/checkup"
+    : ctx.me.org.kind === "resource_provider" ? "/provider"
     : ctx.me.may_open.length ? "/referrals"
     : ctx.has("agency_staff") ? "/provider" : "/inbox";
   location.replace(to);

@@ -16,7 +16,7 @@ export async function render(main, ctx) {
   if (caseId) kase = (await api("GET", `/v1/cases/${encodeURIComponent(caseId)}`)).json;
   const cats = (await api("GET", "/v1/resources/categories")).json.items;
   const p = ctx.params;
-  const area = p.get("area") || (kase && kase.area) || "";
+  const area = p.has("area") ? p.get("area") : (kase && kase.area) || "";
   const q = field({ name: "q", title: t("keyword"), help: t("keywordHelp"), value: p.get("q") || "", id: "r-q" });
   const cat = field({ name: "category", type: "select", title: t("category"), value: p.get("category") || "", id: "r-category",
     options: cats.map((c) => ({ value: c.id, title: text(c.title) })) });
