@@ -13,6 +13,7 @@
 #include "token.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,21 @@ void api_error(struct api_request *r, int status, const char *code, const char *
 	       const char *message, const char *message_ja)
 {
 	api_reply_json(r, status, json_pack("{s:o}", "error", error_json(code, field, message, message_ja)));
+}
+
+void api_errorf(struct api_request *r, int status, const char *code, const char *field, const char *en_fmt,
+		const char *ja_fmt, ...)
+{
+	va_list ap, ap_ja;
+	va_start(ap, ja_fmt);
+	va_copy(ap_ja, ap);
+	char *en = xvasprintf(en_fmt, ap);
+	char *ja = xvasprintf(ja_fmt, ap_ja);
+	va_end(ap_ja);
+	va_end(ap);
+	api_error(r, status, code, field, en, ja);
+	free(en);
+	free(ja);
 }
 
 /* The status of each refusal code of rules/ and core/: the one place a refusal becomes HTTP. */
@@ -218,11 +234,8 @@ int api_query_limit(struct api_request *r, int *limit)
 	errno = 0;
 	long n = strtol(v, &end, 10);
 	if (!*v || *end || errno || n < 1 || n > (long)max) {
-		char *msg = xasprintf("limit must be a whole number from 1 to %zu", max);
-		char *ja = xasprintf("limit は 1〜%zu の整数で指定してください", max);
-		api_error(r, 422, "invalid_field", "limit", msg, ja);
-		free(msg);
-		free(ja);
+		api_errorf(r, 422, "invalid_field", "limit", "limit must be a whole number from 1 to %zu",
+			   "limit は 1〜%zu の整数で指定してください", max);
 		return -1;
 	}
 	*limit = (int)n;
@@ -395,11 +408,9 @@ int api_address_may_try(struct api_request *r)
 	if (!wait)
 		return 0;
 	r->http->retry_after = wait;
-	char *msg = xasprintf("too many wrong tokens or failed sign-ins from your address; try again in %d s", wait);
-	char *ja = xasprintf("このアドレスからの無効なトークン・ログインの失敗が多すぎます。%d 秒後にお試しください", wait);
-	api_error(r, 429, "too_many_requests", NULL, msg, ja);
-	free(msg);
-	free(ja);
+	api_errorf(r, 429, "too_many_requests", NULL,
+		   "too many wrong tokens or failed sign-ins from your address; try again in %d s",
+		   "このアドレスからの無効なトークン・ログインの失敗が多すぎます。%d 秒後にお試しください", wait);
 	return -1;
 }
 

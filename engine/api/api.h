@@ -88,6 +88,10 @@ void api_reply_json(struct api_request *r, int status, json_t *v);
 /* Replies with the error shape {"error": {code, message, message_ja, field}}. */
 void api_error(struct api_request *r, int status, const char *code, const char *field,
 	       const char *message, const char *message_ja);
+/* api_error with messages formatted from the same arguments, in English and in Japanese. */
+__attribute__((format(printf, 5, 7))) void api_errorf(struct api_request *r, int status, const char *code,
+						      const char *field, const char *en_fmt, const char *ja_fmt, ...);
+
 /* Replies with a refusal of rules/ or core/, its status from the code (api.c's table). */
 void api_refuse(struct api_request *r, const struct refusal *e);
 int api_refusal_status(const char *code);

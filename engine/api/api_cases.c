@@ -413,11 +413,8 @@ static int list_flag(struct api_request *r, const char *name, int *out)
 	else if (!strcmp(v, "false") || !strcmp(v, "0"))
 		*out = 0;
 	else {
-		char *en = xasprintf("%s must be true or false", name);
-		char *ja = xasprintf("%s は true か false で指定してください", name);
-		api_error(r, 422, "invalid_field", name, en, ja);
-		free(en);
-		free(ja);
+		api_errorf(r, 422, "invalid_field", name, "%s must be true or false", "%s は true か false で指定してください",
+			   name);
 		return -1;
 	}
 	return 0;

@@ -54,11 +54,8 @@ static int may_try(struct api_request *r, const char *login)
 	if (!wait)
 		return 0;
 	r->http->retry_after = wait;
-	char *msg = xasprintf("too many failed sign-ins for this name; try again in %d s", wait);
-	char *ja = xasprintf("このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
-	api_error(r, 429, "too_many_requests", "login", msg, ja);
-	free(msg);
-	free(ja);
+	api_errorf(r, 429, "too_many_requests", "login", "too many failed sign-ins for this name; try again in %d s",
+		   "このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
 	return -1;
 }
 
@@ -91,11 +88,8 @@ static json_t *sign_in_body(struct api_request *r, const char *const *keys, cons
 		const json_t *v = json_object_get(body, *k);
 		const char *s = json_string_value(v);
 		if (!s || !*s || strlen(s) > PASSPHRASE_MAX) {
-			char *en = xasprintf("%s is required: text of at most %d bytes", *k, PASSPHRASE_MAX);
-			char *ja = xasprintf("%s は必須です（%d バイト以内の文字列）", *k, PASSPHRASE_MAX);
-			api_error(r, 422, v ? "invalid_field" : "missing_field", *k, en, ja);
-			free(en);
-			free(ja);
+			api_errorf(r, 422, v ? "invalid_field" : "missing_field", *k, "%s is required: text of at most %d bytes",
+				   "%s は必須です（%d バイト以内の文字列）", *k, PASSPHRASE_MAX);
 			json_decref(body);
 			return NULL;
 		}

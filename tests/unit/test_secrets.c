@@ -1,5 +1,7 @@
-/* Unit tests of totp, passphrase and enrolment codes: the sign-in's secrets. */
+/* Unit tests of totp, passphrase, enrolment codes, session cookies and login names: the sign-in's parts. */
+#include "config.h"
 #include "passphrase.h"
+#include "sessions.h"
 #include "test.h"
 #include "token.h"
 #include "totp.h"
@@ -79,4 +81,40 @@ TEST(enrolment_codes_are_read_as_people_type_them)
 	token_code_hash("ab0c1defgh1jkmnq", b);
 	CHECK(strcmp(a, b) != 0);
 	free(code);
+}
+
+TEST(session_cookies_are_read_strictly)
+{
+	char *v = sessions_cookie_from("a=1; tsunagu_session=tsu_AbC-_09; tsunagu_lang=en");
+	CHECK_STR(v, "tsu_AbC-_09");
+	free(v);
+	v = sessions_cookie_from("tsunagu_session=abc ");
+	CHECK_STR(v, "abc");
+	free(v);
+	CHECK(sessions_cookie_from(NULL) == NULL);
+	CHECK(sessions_cookie_from("") == NULL);
+	CHECK(sessions_cookie_from("tsunagu_session=") == NULL);
+	CHECK(sessions_cookie_from("xtsunagu_session=abc") == NULL);
+	CHECK(sessions_cookie_from("tsunagu_sessionx=abc") == NULL);
+	CHECK(sessions_cookie_from("tsunagu_session=a\"b") == NULL);
+	CHECK(sessions_cookie_from("tsunagu_session=a%20b") == NULL);
+	char long_value[128] = "tsunagu_session=";
+	memset(long_value + 16, 'a', 80);
+	long_value[96] = '\0';
+	CHECK(sessions_cookie_from(long_value) == NULL);
+}
+
+TEST(login_names_are_plain)
+{
+	CHECK(config_login_valid("sato"));
+	CHECK(config_login_valid("t.sato-2_x"));
+	CHECK(!config_login_valid("so"));
+	CHECK(!config_login_valid("Sato"));
+	CHECK(!config_login_valid("1sato"));
+	CHECK(!config_login_valid("sa to"));
+	CHECK(!config_login_valid("さとう"));
+	char long_name[80];
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	CHECK(!config_login_valid(long_name));
 }
