@@ -220,7 +220,8 @@ valgrind: test-deps
 	@TSUNAGU_VALGRIND=1 /usr/bin/python3 tests/run.py --build $(VG_BUILD) --binary tsunagu-vg \
 	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped \
 	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search \
-	      test_availability::test_every_refusal test_availability::test_expect_continue test_audit::test_audit_endpoints"
+	      test_availability::test_every_refusal test_availability::test_expect_continue test_audit::test_audit_endpoints \
+	      test_sign_in::test_enrolment test_sign_in::test_totp test_sign_in::test_the_api_the_pages_need"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS)

@@ -13,6 +13,7 @@
 #include "token.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -414,6 +415,23 @@ int api_address_may_try(struct api_request *r)
 	return -1;
 }
 
+int api_address_take(struct api_request *r)
+{
+	char key[NETADDR_TEXT];
+	netaddr_client_key_text(r->http->client, key);
+	if (api_address_may_try(r))
+		return -1;
+	ratelimit_take(r->auth_failures, key, clock_monotonic_ms());
+	return 0;
+}
+
+void api_address_give(struct api_request *r)
+{
+	char key[NETADDR_TEXT];
+	netaddr_client_key_text(r->http->client, key);
+	ratelimit_give(r->auth_failures, key, clock_monotonic_ms());
+}
+
 void api_address_failed(struct api_request *r, const char *what)
 {
 	char key[NETADDR_TEXT];
@@ -470,12 +488,15 @@ static bool same_origin(struct api_request *r)
 	if (!origin)
 		return false;
 	const char *pub = r->core->cfg->public_url;
-	const char *path = strchr(strstr(pub, "://") + 3, '/');
+	const char *after_scheme = strstr(pub, "://") + 3;
+	const char *path = strchr(after_scheme, '/');
 	size_t pub_len = path ? (size_t)(path - pub) : strlen(pub);
 	if (strlen(origin) == pub_len && !strncasecmp(origin, pub, pub_len))
 		return true;
-	const char *rest = !strncmp(origin, "http://", 7) ? origin + 7 : !strncmp(origin, "https://", 8) ? origin + 8 : NULL;
-	return rest && host && !strcasecmp(rest, host);
+	/* the address it was reached at (a test port, a second name), in the public_url's scheme */
+	size_t scheme_len = (size_t)(after_scheme - pub);
+	return host && strlen(origin) > scheme_len && !strncasecmp(origin, pub, scheme_len) &&
+	       !strcasecmp(origin + scheme_len, host);
 }
 
 static void session_refused(struct api_request *r, const char *code, const char *en, const char *ja)
@@ -520,7 +541,8 @@ static int authenticate_session(struct api_request *r, const char *secret, bool 
 	}
 	bool write = r->http->method != HTTPD_GET && r->http->method != HTTPD_HEAD;
 	const char *csrf = httpd_header(r->http, "X-CSRF-Token");
-	if (write && (!same_origin(r) || !csrf || strcmp(csrf, r->session.csrf))) {
+	if (write && (!same_origin(r) || !csrf || strlen(csrf) != strlen(r->session.csrf) ||
+		      CRYPTO_memcmp(csrf, r->session.csrf, strlen(csrf)))) {
 		log_line("session %s: a write without our origin or its anti-CSRF token was refused", r->session.id);
 		api_error(r, 403, "csrf_failed", NULL,
 			  "this write did not come from tsunagu's own pages (Origin and X-CSRF-Token); reload the page",
@@ -541,7 +563,7 @@ int api_authenticate(struct api_request *r, bool second_factor_step)
 	const char *h = httpd_header(r->http, "Authorization");
 	if (h && !strncasecmp(h, "Bearer ", 7))
 		return authenticate_token(r, h);
-	char *secret = h ? NULL : sessions_cookie_from(httpd_header(r->http, "Cookie"));
+	char *secret = h ? NULL : sessions_cookie_from(r->core->cfg, httpd_header(r->http, "Cookie"));
 	if (secret) {
 		int rc = authenticate_session(r, secret, second_factor_step);
 		free(secret);
@@ -723,6 +745,7 @@ static void release(void *ctx)
 	struct api_binding *b = ctx;
 	ratelimit_free(b->auth_failures);
 	ratelimit_free(b->sign_in_failures);
+	ratelimit_free(b->login_failures);
 	free(b);
 }
 
@@ -732,7 +755,13 @@ void api_bind(struct core *core, struct httpd_routes *out)
 	int per_minute = core->cfg->limits.auth_failures_per_minute;
 	b->core = core;
 	b->auth_failures = ratelimit_new(per_minute, per_minute, AUTH_FAILURE_KEYS);
-	/* each login name: a few tries, then one more a minute */
-	b->sign_in_failures = ratelimit_new(core->cfg->sign_in.failures_per_account, 1, AUTH_FAILURE_KEYS);
+	/*
+	 * A login name from one address: a few tries, then one more a minute; the
+	 * same name from every address together: ten times as many, so that
+	 * someone who only knows a colleague's name cannot lock them out.
+	 */
+	int tries = core->cfg->sign_in.failures_per_account;
+	b->sign_in_failures = ratelimit_new(tries, 1, AUTH_FAILURE_KEYS);
+	b->login_failures = ratelimit_new(tries * 10, tries, AUTH_FAILURE_KEYS);
 	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .release = release, .ctx = b };
 }

@@ -28,7 +28,8 @@
 struct api_binding {
 	struct core *core;
 	struct ratelimit *auth_failures;     /* failed authentications by client address */
-	struct ratelimit *sign_in_failures;  /* failed sign-ins by login name */
+	struct ratelimit *sign_in_failures;  /* sign-in attempts by login name and client address */
+	struct ratelimit *login_failures;    /* sign-in attempts by login name from every address */
 };
 
 /* One request as a handler sees it: the HTTP exchange, and the caller once authenticated. */
@@ -55,6 +56,11 @@ int api_authenticate(struct api_request *r, bool second_factor_step);
  * may try, else replies 429 with Retry-After and returns -1.
  */
 int api_address_may_try(struct api_request *r);
+
+/* Counts an attempt in advance (a sign-in about to be checked): 0, or replies 429 and returns -1. */
+int api_address_take(struct api_request *r);
+/* Gives back the attempt api_address_take counted, once it turned out right. */
+void api_address_give(struct api_request *r);
 
 /* Counts a failed attempt of the client's address (and logs when it goes over the limit). */
 void api_address_failed(struct api_request *r, const char *what);

@@ -4,6 +4,7 @@
  */
 #include "api.h"
 #include "graph.h"
+#include "report.h"
 
 #include <string.h>
 
@@ -232,9 +233,15 @@ void api_pathway_graph(struct api_request *r)
 
 /* ---- GET /v1/pathways/{id}/routing?area= ------------------------------------------------------ */
 
-static json_t *org_json(const struct config_org *o)
+/* A receiver as the referrer sees it before sending: with how soon it usually takes a referral on. */
+static json_t *receiver_json(struct api_request *r, const struct pathway *pw, const struct config_org *o)
 {
-	return json_pack("{s:s, s:o, s:s}", "id", o->id, "name", api_text(&o->name), "kind", org_kind_names[o->kind]);
+	long median = -1;
+	int cases = 0;
+	if (report_usual_acceptance(r->core, pw, o->id, r->http->now, &median, &cases))
+		return NULL;
+	return json_pack("{s:s, s:o, s:s, s:o}", "id", o->id, "name", api_text(&o->name), "kind", org_kind_names[o->kind],
+			 "usually_accepts_within_business_days", median >= 0 ? json_integer(median) : json_null());
 }
 
 /*
@@ -254,23 +261,38 @@ void api_pathway_routing(struct api_request *r)
 	}
 	const struct config *cfg = r->core->cfg;
 	const char *area = api_query(r, "area");
+	bool may_open = (pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind)));
+	if (!may_open && !cm_is_coordinator(&r->caller)) {
+		api_error(r, 403, "forbidden", NULL, "the routing is shown to those who may open the pathway",
+			  "送り先は、このパスで紹介できる人に表示されます");
+		return;
+	}
 	if (!area || !config_find_area(cfg, area)) {
 		api_error(r, 422, area ? "invalid_field" : "missing_field", "area", "area must be one of the config's areas",
 			  "area には設定された地区を指定してください");
 		return;
 	}
 	const struct config_org *to = pw->receiver_by_area ? config_route(cfg, pw->id, area) : NULL;
-	json_t *choices = json_array();
-	for (size_t i = 0; i < cfg->n_orgs; i++) {
+	json_t *choices = json_array(), *receiver = to ? receiver_json(r, pw, to) : json_null();
+	bool failed = !receiver;
+	for (size_t i = 0; i < cfg->n_orgs && !failed; i++) {
 		const struct config_org *o = &cfg->orgs[i];
 		bool serves = !o->n_areas;
 		for (size_t k = 0; k < o->n_areas && !serves; k++)
 			serves = !strcmp(o->areas[k], area);
-		if ((pw->receiver_kinds & MASK(o->kind)) && serves)
-			json_array_append_new(choices, org_json(o));
+		json_t *one = (pw->receiver_kinds & MASK(o->kind)) && serves ? receiver_json(r, pw, o) : NULL;
+		if ((pw->receiver_kinds & MASK(o->kind)) && serves && !one)
+			failed = true;
+		else if (one)
+			json_array_append_new(choices, one);
 	}
-	api_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:s, s:o}", "pathway", pw->id, "area", area, "receiver",
-					 to ? org_json(to) : json_null(), "routed_by",
-					 to ? "area" : pw->receiver_by_area ? "none" : "opener_or_triage", "may_choose",
-					 choices));
+	if (failed) {
+		json_decref(choices);
+		json_decref(receiver);
+		api_storage_error(r);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:s, s:o}", "pathway", pw->id, "area", area, "receiver", receiver,
+					 "routed_by", to ? "area" : pw->receiver_by_area ? "none" : "opener_or_triage",
+					 "may_choose", choices));
 }

@@ -14,6 +14,8 @@
 #include "sessions.h"
 #include "totp.h"
 
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,27 +47,57 @@ static json_t *session_json(struct api_request *r, const struct store_session *x
 
 /* ---- limits on trying ----------------------------------------------------------------------- */
 
-/* 429 when the login name or the address has failed too often of late. */
-static int may_try(struct api_request *r, const char *login)
+/*
+ * Every attempt is counted before it is checked, against the login name from
+ * this address, the name from every address and the address itself, and given
+ * back when it turns out right: guesses sent all at once are limited as well
+ * as guesses sent one after another (a hash takes a worker's while). Beyond
+ * any of the three, 429 with Retry-After.
+ */
+static void attempt_key(struct api_request *r, const char *login, char *out, size_t cap)
 {
-	if (api_address_may_try(r))
+	char addr[NETADDR_TEXT];
+	netaddr_client_key_text(r->http->client, addr);
+	snprintf(out, cap, "%.*s\n%s", 256, login, addr);
+}
+
+static int attempt(struct api_request *r, const char *login)
+{
+	char key[256 + 2 + NETADDR_TEXT];
+	attempt_key(r, login, key, sizeof(key));
+	int64_t now = clock_monotonic_ms();
+	int wait = ratelimit_wait(r->binding->sign_in_failures, key, now);
+	int wait_all = ratelimit_wait(r->binding->login_failures, login, now);
+	if (wait < wait_all)
+		wait = wait_all;
+	if (wait) {
+		r->http->retry_after = wait;
+		log_line("sign-in: too many attempts for '%s' (from %s); refused for %d s", login, r->http->client, wait);
+		api_errorf(r, 429, "too_many_requests", "login", "too many failed sign-ins for this name; try again in %d s",
+			   "このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
 		return -1;
-	int wait = ratelimit_wait(r->binding->sign_in_failures, login, clock_monotonic_ms());
-	if (!wait)
-		return 0;
-	r->http->retry_after = wait;
-	api_errorf(r, 429, "too_many_requests", "login", "too many failed sign-ins for this name; try again in %d s",
-		   "このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
-	return -1;
+	}
+	if (api_address_take(r))
+		return -1;
+	ratelimit_take(r->binding->sign_in_failures, key, now);
+	ratelimit_take(r->binding->login_failures, login, now);
+	return 0;
+}
+
+static void attempt_passed(struct api_request *r, const char *login)
+{
+	char key[256 + 2 + NETADDR_TEXT];
+	attempt_key(r, login, key, sizeof(key));
+	int64_t now = clock_monotonic_ms();
+	ratelimit_give(r->binding->sign_in_failures, key, now);
+	ratelimit_give(r->binding->login_failures, login, now);
+	api_address_give(r);
 }
 
 static void failed(struct api_request *r, const char *login, const char *what, const char *code, const char *en,
 		   const char *ja)
 {
-	ratelimit_take(r->binding->sign_in_failures, login, clock_monotonic_ms());
-	char *line = xasprintf("%s for '%s'", what, login);
-	api_address_failed(r, line);
-	free(line);
+	log_line("authentication: %s for '%s' from %s", what, login, r->http->client);
 	api_error(r, 401, code, NULL, en, ja);
 }
 
@@ -101,8 +133,8 @@ static json_t *sign_in_body(struct api_request *r, const char *const *keys, cons
 
 /*
  * Begins a session for the user whose credentials passed: the second factor
- * still to come when the roles need one; its set-up shown until the first
- * code is accepted (the secret made now when there is none).
+ * still to come when the roles need one, its secret made and shown now when
+ * the user has none yet.
  */
 static void begin(struct api_request *r, const struct store_credentials *c, const char *how)
 {
@@ -130,10 +162,10 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 		goto out;
 	}
 	json_t *o = json_pack("{s:o, s:o}", "session", session_json(r, &x), "user", user_json(r));
-	const char *shown = secret ? secret : c->totp_last_step ? NULL : c->totp_secret;
-	if (totp && shown) {
-		char *uri = totp_uri(TOTP_ISSUER, r->user.login, shown);
-		json_object_set_new(o, "totp_setup", json_pack("{s:s, s:s}", "secret", shown, "uri", uri));
+	/* shown once, as it is made; one set up by an operator (user totp) is handed over in person */
+	if (secret) {
+		char *uri = totp_uri(TOTP_ISSUER, r->user.login, secret);
+		json_object_set_new(o, "totp_setup", json_pack("{s:s, s:s}", "secret", secret, "uri", uri));
 		free(uri);
 	}
 	free(r->http->set_cookie);
@@ -149,6 +181,13 @@ out:
 
 /* ---- POST /v1/session --------------------------------------------------------------------- */
 
+/* The request's copy of a passphrase goes as soon as it is read (the worker has its own). */
+static void wipe_body(struct api_request *r)
+{
+	if (r->http->body)
+		OPENSSL_cleanse(r->http->body, r->http->body_len);
+}
+
 struct sign_in {
 	char *login, *passphrase, *hash, *code_hash;
 	bool ok;
@@ -158,7 +197,7 @@ static void sign_in_free(void *arg)
 {
 	struct sign_in *si = arg;
 	if (si->passphrase)
-		memset(si->passphrase, 0, strlen(si->passphrase));
+		OPENSSL_cleanse(si->passphrase, strlen(si->passphrase));
 	free(si->login);
 	free(si->passphrase);
 	free(si->hash);
@@ -184,6 +223,7 @@ static void after_passphrase(struct api_request *r, void *arg)
 		failed(r, si->login, "a failed sign-in", "sign_in_failed", "the sign-in name or the passphrase is wrong",
 		       "ログイン名またはパスフレーズが違います");
 	} else {
+		attempt_passed(r, si->login);
 		begin(r, &c, "signed in");
 	}
 	store_credentials_release(&c);
@@ -198,12 +238,12 @@ void api_session_create(struct api_request *r)
 	const char *login = json_string_value(json_object_get(body, "login"));
 	struct store_credentials c = { 0 };
 	int rc;
-	if (may_try(r, login))
-		goto out;
 	if ((rc = store_credentials_by_login(r->core->store, login, &c)) < 0) {
 		api_storage_error(r);
 		goto out;
 	}
+	if (attempt(r, login))
+		goto out;
 	struct sign_in *si = xcalloc(1, sizeof(*si));
 	si->login = xstrdup(login);
 	si->passphrase = xstrdup(json_string_value(json_object_get(body, "passphrase")));
@@ -212,6 +252,7 @@ void api_session_create(struct api_request *r)
 out:
 	store_credentials_release(&c);
 	json_decref(body);
+	wipe_body(r);
 }
 
 /* ---- POST /v1/session/enrol --------------------------------------------------------------- */
@@ -228,7 +269,7 @@ static void after_hash(struct api_request *r, void *arg)
 	struct store_credentials c = { 0 };
 	int rc = si->hash ? store_credentials_by_login(r->core->store, si->login, &c) : -1;
 	if (rc == 0)
-		rc = store_passphrase_set(r->core->store, c.user_id, si->hash, si->code_hash);
+		rc = store_passphrase_set(r->core->store, c.user_id, si->hash, si->code_hash, r->http->now);
 	if (rc < 0) {
 		api_storage_error(r);
 	} else if (rc > 0) {
@@ -237,6 +278,7 @@ static void after_hash(struct api_request *r, void *arg)
 		       "the sign-in name or the enrolment code is wrong, used or expired",
 		       "ログイン名または登録コードが違うか、使用済み・期限切れです");
 	} else {
+		attempt_passed(r, si->login);
 		free(c.passphrase);
 		c.passphrase = xstrdup(si->hash);
 		begin(r, &c, "set a passphrase with an enrolment code and signed in");
@@ -257,17 +299,17 @@ void api_session_enrol(struct api_request *r)
 	char code_hash[TOKEN_HASH_HEX];
 	token_code_hash(code, code_hash);
 	int rc;
-	if (strlen(pass) < PASSPHRASE_MIN || !utf8_valid(pass, strlen(pass))) {
-		api_error(r, 422, "invalid_field", "passphrase", "the passphrase must be at least 10 characters long",
-			  "パスフレーズは 10 文字以上にしてください");
+	if (utf8_chars(pass) < PASSPHRASE_MIN || !utf8_valid(pass, strlen(pass))) {
+		api_errorf(r, 422, "invalid_field", "passphrase", "the passphrase must be at least %d characters long",
+			   "パスフレーズは %d 文字以上にしてください", PASSPHRASE_MIN);
 		goto out;
 	}
-	if (may_try(r, login))
-		goto out;
 	if ((rc = store_credentials_by_login(r->core->store, login, &c)) < 0) {
 		api_storage_error(r);
 		goto out;
 	}
+	if (attempt(r, login))
+		goto out;
 	if (rc > 0 || !c.enrol_hash || strcmp(c.enrol_hash, code_hash) || c.enrol_expires <= r->http->now) {
 		failed(r, login, "a failed enrolment", "enrolment_failed",
 		       "the sign-in name or the enrolment code is wrong, used or expired",
@@ -282,6 +324,7 @@ void api_session_enrol(struct api_request *r)
 out:
 	store_credentials_release(&c);
 	json_decref(body);
+	wipe_body(r);
 }
 
 /* ---- POST /v1/session/totp ---------------------------------------------------------------- */
@@ -307,7 +350,7 @@ void api_session_totp(struct api_request *r)
 		api_reply_json(r, 200, json_pack("{s:o, s:o}", "session", session_json(r, &r->session), "user", user_json(r)));
 		goto out;
 	}
-	if (may_try(r, login))
+	if (attempt(r, login))
 		goto out;
 	int rc = store_credentials_by_login(r->core->store, login, &c);
 	if (rc < 0) {
@@ -332,6 +375,7 @@ void api_session_totp(struct api_request *r)
 			       "that code was used already; wait for the next one", "このコードは使用済みです。次のコードをお待ちください");
 		goto out;
 	}
+	attempt_passed(r, login);
 	/* a new session id once the second factor is passed: the one before is spent */
 	if (store_session_end(r->core->store, r->session_hash, r->http->now, "second factor passed") < 0 ||
 	    sessions_begin(r->core->store, c.user_id, "full", r->http->client, r->http->now, &cookie, &next)) {
@@ -358,7 +402,7 @@ out:
 void api_session_get(struct api_request *r)
 {
 	bool token = httpd_header(r->http, "Authorization") != NULL;
-	char *cookie = token ? NULL : sessions_cookie_from(httpd_header(r->http, "Cookie"));
+	char *cookie = token ? NULL : sessions_cookie_from(r->core->cfg, httpd_header(r->http, "Cookie"));
 	bool none = !token && !cookie;
 	free(cookie);
 	if (none || api_authenticate(r, true)) {

@@ -667,3 +667,49 @@ char *report_csv(const json_t *report)
 	}
 	return buf_detach(&b);
 }
+
+/* ---- how soon a receiver usually takes a referral on ------------------------------------------ */
+
+struct usual {
+	const struct core *core;
+	long days[REPORT_USUAL_SAMPLE];
+	int n;
+};
+
+static void usual_one(void *ctx, clock_us opened, clock_us reached)
+{
+	struct usual *u = ctx;
+	date_days from = clock_local_date(u->core->clock, opened), to = clock_local_date(u->core->clock, reached);
+	if (u->n < REPORT_USUAL_SAMPLE)
+		u->days[u->n++] = calendar_business_days_between(u->core->cal, from, to);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+int report_usual_acceptance(struct core *core, const struct pathway *pw, const char *receiver, clock_us now,
+			    long *median, int *cases)
+{
+	struct buf states;
+	buf_init(&states);
+	for (size_t i = 0; i < pw->n_states; i++)
+		if (pw->states[i].milestone == MILESTONE_ACCEPTED)
+			buf_printf(&states, "%s%s", states.len ? "," : "", pw->states[i].name);
+	struct usual u = { .core = core };
+	int rc = states.len ? store_reach_times(core->store, receiver, pw->id, states.data,
+						now - (clock_us)365 * 86400 * 1000000, REPORT_USUAL_SAMPLE, usual_one, &u)
+			    : 0;
+	buf_release(&states);
+	if (rc)
+		return -1;
+	*cases = u.n;
+	*median = -1;
+	if (u.n >= REPORT_USUAL_MIN) {
+		qsort(u.days, (size_t)u.n, sizeof(u.days[0]), cmp_long);
+		*median = u.days[u.n / 2];
+	}
+	return 0;
+}

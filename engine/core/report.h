@@ -35,6 +35,20 @@ json_t *report_durations(struct core *core, const struct report_query *q);
  */
 json_t *report_resources(struct core *core, const struct report_query *q);
 
+/* The newest referrals that the usual time to take one on is measured over, and the fewest that say anything. */
+#define REPORT_USUAL_SAMPLE 100
+#define REPORT_USUAL_MIN 5
+
+/*
+ * How many business days a receiver usually takes to accept a referral of the
+ * pathway (what a referrer sees before sending, as Joy shows "usually replies
+ * in 3 days"): the median over its newest REPORT_USUAL_SAMPLE referrals of the
+ * past year that reached the accepted milestone, -1 when fewer than
+ * REPORT_USUAL_MIN did. 0 with *median and *cases, or -1 on a storage error.
+ */
+int report_usual_acceptance(struct core *core, const struct pathway *pw, const char *receiver, clock_us now,
+			    long *median, int *cases);
+
 /* A report as CSV text (UTF-8, no BOM: the caller adds it or converts). Caller frees. */
 char *report_csv(const json_t *report);
 

@@ -7,6 +7,7 @@
 #include "token.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,35 +55,54 @@ int sessions_begin(struct store *s, const char *user_id, const char *stage, cons
 	return 0;
 }
 
+const char *sessions_cookie_name(const struct config *cfg)
+{
+	return strncmp(cfg->public_url, "https://", 8) ? SESSION_COOKIE : SESSION_COOKIE_HOST;
+}
+
 char *sessions_cookie_header(const struct config *cfg, const char *cookie)
 {
 	/* Secure where the pages are served over https (behind the TLS proxy) */
 	const char *secure = strncmp(cfg->public_url, "https://", 8) ? "" : "; Secure";
+	const char *name = sessions_cookie_name(cfg);
 	if (!cookie)
-		return xasprintf(SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", secure);
-	return xasprintf(SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", cookie, secure);
+		return xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", name, secure);
+	return xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", name, cookie, secure);
 }
 
-char *sessions_cookie_from(const char *header)
+/* Whether v[0..len) can be a secret of token_generate's alphabet. */
+static bool secret_shaped(const char *v, size_t len)
 {
-	const size_t name_len = strlen(SESSION_COOKIE);
+	if (!len || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+		      v[i] == '_' || v[i] == '-'))
+			return false;
+	return true;
+}
+
+char *sessions_cookie_from(const struct config *cfg, const char *header)
+{
+	const char *name = sessions_cookie_name(cfg);
+	const size_t name_len = strlen(name);
+	char *found = NULL;
 	for (const char *p = header; p && *p;) {
 		while (*p == ' ' || *p == ';')
 			p++;
 		size_t n = strcspn(p, ";");
-		if (n > name_len && !strncmp(p, SESSION_COOKIE, name_len) && p[name_len] == '=') {
+		if (n > name_len && !strncmp(p, name, name_len) && p[name_len] == '=') {
 			const char *v = p + name_len + 1;
 			size_t len = n - name_len - 1;
 			while (len && v[len - 1] == ' ')
 				len--;
-			/* a secret is what token_generate makes; anything else is no session */
-			for (size_t i = 0; i < len; i++)
-				if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
-				      (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-'))
-					return NULL;
-			return len && len <= 64 ? xstrndup(v, len) : NULL;
+			if (found || !secret_shaped(v, len)) {
+				free(found);
+				return NULL;
+			}
+			found = xstrndup(v, len);
 		}
 		p += n;
 	}
-	return NULL;
+	return found;
 }

@@ -15,7 +15,14 @@
 #include "config.h"
 #include "store.h"
 
+/*
+ * The cookie's name: with https, the __Host- prefix makes browsers refuse one
+ * set by a sibling subdomain or for a narrower path (it must be Secure, for /,
+ * without Domain); plain http (the demo, a test) cannot have it.
+ */
 #define SESSION_COOKIE "tsunagu_session"
+#define SESSION_COOKIE_HOST "__Host-tsunagu_session"
+const char *sessions_cookie_name(const struct config *cfg);
 
 /* A session is marked used at most this often, so reads do not each write a row. */
 #define SESSION_SEEN_EVERY_US (30 * (clock_us)1000000)
@@ -42,7 +49,10 @@ int sessions_begin(struct store *s, const char *user_id, const char *stage, cons
 /* The Set-Cookie value of a session (caller frees); cookie NULL: the one that clears it. */
 char *sessions_cookie_header(const struct config *cfg, const char *cookie);
 
-/* The session secret in a Cookie header (caller frees), or NULL. */
-char *sessions_cookie_from(const char *cookie_header);
+/*
+ * The session secret in a Cookie header (caller frees), or NULL: none, a
+ * malformed one, or two of them (a cookie planted beside ours is no session).
+ */
+char *sessions_cookie_from(const struct config *cfg, const char *cookie_header);
 
 #endif

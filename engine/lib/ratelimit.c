@@ -118,3 +118,14 @@ int ratelimit_wait(struct ratelimit *rl, const char *key, int64_t now_ms)
 	refill(rl, b, now_ms);
 	return wait_seconds(rl, b);
 }
+
+void ratelimit_give(struct ratelimit *rl, const char *key, int64_t now_ms)
+{
+	struct bucket *b = strmap_get(rl->keys, key);
+	if (!b)
+		return;
+	refill(rl, b, now_ms);
+	b->milli_tokens += 1000;
+	if (b->milli_tokens > rl->burst_milli)
+		b->milli_tokens = rl->burst_milli;
+}

@@ -18,6 +18,9 @@ void ratelimit_free(struct ratelimit *rl);
 /* Counts an event of key at now_ms: 0 when it was within the limit, else the seconds until one would be (>= 1). */
 int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms);
 
+/* Gives back an event taken for key (an attempt counted in advance that turned out well). */
+void ratelimit_give(struct ratelimit *rl, const char *key, int64_t now_ms);
+
 /* The seconds until key may have another event (0: now), counting nothing. */
 int ratelimit_wait(struct ratelimit *rl, const char *key, int64_t now_ms);
 

@@ -277,3 +277,11 @@ char *path_join(const char *dir, const char *rel)
 	free(joined);
 	return buf_detach(&b);
 }
+
+size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}

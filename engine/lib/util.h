@@ -42,6 +42,8 @@ char *path_join(const char *dir, const char *rel);
 
 /* True when s (of len bytes) is well-formed UTF-8 without NUL. */
 bool utf8_valid(const char *s, size_t len);
+/* The characters (code points) of a UTF-8 string: its bytes that do not continue a sequence. */
+size_t utf8_chars(const char *s);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t edit_distance(const char *a, const char *b);

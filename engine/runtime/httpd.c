@@ -183,6 +183,9 @@ static void refuse_storage(struct httpd *h, struct httpd_request *r, const char 
 {
 	free(r->etag);
 	r->etag = NULL;
+	/* a session the failed commit took back must not replace the browser's live one */
+	free(r->set_cookie);
+	r->set_cookie = NULL;
 	free(r->location);
 	r->location = NULL;
 	r->replayed = false;

@@ -24,7 +24,7 @@ enum stmt_id {
 	ST_USER_ADD, ST_USER_REVOKE, ST_TOKENS_REVOKE, ST_TOKEN_ADD, ST_AUTH, ST_USER_GET,
 	ST_USER_BY_NAME, ST_USERS_LIST, ST_ORG_USERS, ST_USER_SET_LOGIN, ST_CREDENTIALS, ST_ENROLMENT_SET,
 	ST_PASSPHRASE_SET, ST_TOTP_SET, ST_TOTP_USED, ST_SESSION_ADD, ST_SESSION_AUTH, ST_SESSION_SEEN,
-	ST_SESSION_END, ST_SESSIONS_END_USER, ST_SESSIONS_LIST, ST_SESSION_END_ID,
+	ST_SESSION_END, ST_SESSIONS_END_USER, ST_SESSIONS_LIST, ST_SESSION_END_ID, ST_ACCEPT_TIMES,
 	ST_PW_GET, ST_PW_ADD, ST_PW_SOURCE,
 	ST_CASE_INSERT, ST_CASE_UPDATE, ST_CASE_GET,
 	ST_SUBJECT_INSERT, ST_SUBJECT_UPDATE, ST_SUBJECT_GET,
@@ -97,7 +97,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ENROLMENT_SET] = "UPDATE users SET enrol_hash = ?, enrol_expires = ?, passphrase = NULL, "
 			     "totp_secret = NULL, totp_last_step = NULL WHERE id = ? AND revoked_at IS NULL",
 	[ST_PASSPHRASE_SET] = "UPDATE users SET passphrase = ?, enrol_hash = NULL, enrol_expires = NULL "
-			      "WHERE id = ? AND revoked_at IS NULL AND enrol_hash = ?",
+			      "WHERE id = ? AND revoked_at IS NULL AND enrol_hash = ? AND enrol_expires > ?",
 	[ST_TOTP_SET] = "UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ? AND revoked_at IS NULL",
 	[ST_TOTP_USED] = "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
 			 "(totp_last_step IS NULL OR totp_last_step < ?)",
@@ -112,6 +112,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 				 "AND ended_at IS NULL",
 	[ST_SESSIONS_LIST] = "SELECT id, stage, client, created_at, seen_at FROM sessions WHERE user_id = ? "
 			     "AND ended_at IS NULL ORDER BY created_at, id",
+	/* the newest cases a receiver took on: when each was opened and when it first reached a named state */
+	[ST_ACCEPT_TIMES] = "SELECT c.opened_at, (SELECT min(e.at) FROM events e WHERE e.case_id = c.id "
+			    "AND instr(',' || ?3 || ',', ',' || e.to_state || ',') > 0) AS reached "
+			    "FROM cases c WHERE c.receiver_org = ?1 AND c.pathway = ?2 AND c.opened_at >= ?4 "
+			    "AND reached IS NOT NULL ORDER BY c.opened_at DESC LIMIT ?5",
 	[ST_SESSION_END_ID] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND id = ? "
 			      "AND ended_at IS NULL",
 	[ST_PW_GET] = "SELECT digest FROM pathway_versions WHERE pathway = ? AND version = ?",
@@ -1025,7 +1030,8 @@ int store_enrolment_set(struct store *s, const char *id, const char *code_hash, 
 	return update_one(s, st);
 }
 
-int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash)
+int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash,
+			 clock_us now)
 {
 	sqlite3_stmt *st = stmt(s, ST_PASSPHRASE_SET);
 	if (!st)
@@ -1033,6 +1039,7 @@ int store_passphrase_set(struct store *s, const char *id, const char *encoded, c
 	bind_text(st, 1, encoded);
 	bind_text(st, 2, id);
 	bind_text(st, 3, spent_code_hash);
+	sqlite3_bind_int64(st, 4, now);
 	return update_one(s, st);
 }
 
@@ -1055,6 +1062,24 @@ int store_totp_used(struct store *s, const char *id, int64_t step)
 	bind_text(st, 2, id);
 	sqlite3_bind_int64(st, 3, step);
 	return update_one(s, st);
+}
+
+int store_reach_times(struct store *s, const char *receiver, const char *pathway, const char *states, clock_us since,
+		      int limit, void (*fn)(void *ctx, clock_us opened, clock_us reached), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_ACCEPT_TIMES);
+	if (!st)
+		return -1;
+	bind_text(st, 1, receiver);
+	bind_text(st, 2, pathway);
+	bind_text(st, 3, states);
+	sqlite3_bind_int64(st, 4, since);
+	sqlite3_bind_int(st, 5, limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return stepped(s, rc);
 }
 
 /* ---- sessions ---- */

@@ -134,12 +134,21 @@ void store_credentials_release(struct store_credentials *c);
 int store_credentials_by_login(struct store *s, const char *login, struct store_credentials *out);
 /* A new enrolment code (its digest): the passphrase and TOTP secret are cleared. 0, 1 no such user. */
 int store_enrolment_set(struct store *s, const char *id, const char *code_hash, clock_us expires);
-/* Sets the passphrase and spends the enrolment code, only while that code is the user's: 0, 1 when it is not. */
-int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash);
+/* Sets the passphrase and spends the enrolment code, only while that code is the user's and unexpired: 0, 1 when not. */
+int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash,
+			 clock_us now);
 /* Sets (or clears, NULL) the TOTP secret. 0, 1 no such user. */
 int store_totp_set(struct store *s, const char *id, const char *secret);
 /* Records a TOTP time step as used: 0, 1 when it or a later one was used already (a replay). */
 int store_totp_used(struct store *s, const char *id, int64_t step);
+
+/*
+ * The newest cases (at most limit) of a pathway that a receiver took on since
+ * a time: when each opened and first reached one of states (comma-separated),
+ * newest first (streamed).
+ */
+int store_reach_times(struct store *s, const char *receiver, const char *pathway, const char *states, clock_us since,
+		      int limit, void (*fn)(void *ctx, clock_us opened, clock_us reached), void *ctx);
 
 /* ---- sessions of the pages ---- */
 

@@ -74,6 +74,8 @@ def unix_of(d):
 
 def test_enrolment_codes_passphrases_and_the_limits_on_trying():
     d = Daemon("\nallow_test_clock: true\n")
+    text = open(d.config, encoding="utf-8").read()
+    open(d.config, "w", encoding="utf-8").write(text.replace("trusted_proxies: []", "trusted_proxies: [127.0.0.1]"))
     try:
         d.start(test_clock=CLOCK)
         code = d.enrolment["sato"]
@@ -103,14 +105,39 @@ def test_enrolment_codes_passphrases_and_the_limits_on_trying():
         expect(wrong_pass.status == wrong_name.status == 401 and wrong_pass.json == wrong_name.json, (wrong_pass, wrong_name))
         ok = Person(d).sign_in("sato")
         expect(ok.status == 201 and cookie_of(ok), ok)
-        # five failures for a name, then 429 for that name even with the right passphrase (others unaffected)
+        # five failures for a name from an address, then 429 there even with the right passphrase
         for i in range(4):
             Person(d).sign_in("sato", "wrong %d passphrase" % i)
         limited = Person(d).sign_in("sato")
         expect(limited.status == 429 and limited.header("Retry-After"), limited)
+        # ...but the person at another desk is not locked out by someone who only knows the name
+        elsewhere = Person(d).req("POST", "/v1/session", {"login": "sato", "passphrase": PASS},
+                                  headers={"X-Forwarded-For": "192.0.2.10"})
+        expect(elsewhere.status == 201, elsewhere)
         d.err.seek(0)
         log = d.err.read()
         expect("a failed sign-in for 'sato'" in log and "not the passphrase" not in log and PASS not in log, log[-2000:])
+    finally:
+        d.cleanup()
+
+
+def test_guesses_sent_at_once_are_limited_like_guesses_one_after_another():
+    import threading
+    d = Daemon("\nallow_test_clock: true\n")
+    try:
+        d.start(test_clock=CLOCK)
+        expect(Person(d).enrol("sato", d.enrolment["sato"]).status == 201, "enrolled")
+        statuses = []
+
+        def guess(i):
+            statuses.append(Person(d).sign_in("sato", "a wrong guess no %d" % i).status)
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # each attempt is counted before its hash is checked: no more than the five the limit allows get checked
+        expect(statuses.count(401) <= 5 and statuses.count(429) >= 7 and len(statuses) == 12, sorted(statuses))
     finally:
         d.cleanup()
 
@@ -325,5 +352,34 @@ def test_the_pages_are_served_with_their_policy():
         api = d.get("/v1/orgs", who="nurse")
         expect(api.header("Cache-Control") == "no-store" and "frame-ancestors 'none'" in api.header("Content-Security-Policy"), api.headers)
         expect(d.post("/assets/app.js").status == 405, "pages are read only")
+    finally:
+        d.cleanup()
+
+
+def test_the_routing_preview_says_how_soon_the_receiver_usually_accepts():
+    d = Daemon("\nallow_test_clock: true\n")
+    try:
+        d.start(test_clock=CLOCK)
+        first = d.get("/v1/pathways/pharmacy/routing?area=unosumai", who="pharmacist").json
+        expect(first["receiver"]["usually_accepts_within_business_days"] is None, "nothing to say yet")
+        ids = []
+        for i in range(6):
+            r = d.post("/v1/cases", {"pathway": "pharmacy", "subject": {"name": "人%d" % i, "birth_date": "1948-03-02",
+                                                                       "area": "unosumai"},
+                                     "consent": {"obtained_by": "佐藤", "obtained_at": "2026-05-20", "method": "written",
+                                                 "scope": "地域包括支援センター等への情報提供"},
+                                     "fields": {"concern": "isolation"}}, who="pharmacist")
+            ids.append(r.json["id"])
+        advance(d, 86400)           # Tuesday: one business day later
+        for cid in ids[:5]:
+            expect(d.post("/v1/cases/%s/actions/accept" % cid, {}, who="nurse").status == 200, "accepted")
+        expect(d.get("/v1/pathways/pharmacy/routing?area=unosumai", who="pharmacist").json["receiver"]
+               ["usually_accepts_within_business_days"] == 1, "five accepted after one business day")
+        advance(d, 4 * 86400)       # the following Monday: four business days after the opening
+        d.post("/v1/cases/%s/actions/accept" % ids[5], {}, who="nurse")
+        route = d.get("/v1/pathways/pharmacy/routing?area=unosumai", who="pharmacist").json
+        expect(route["receiver"]["usually_accepts_within_business_days"] == 1, route)   # the median, not the mean
+        other = [o for o in route["may_choose"] if o["id"] == "life-unosumai"][0]
+        expect(other["usually_accepts_within_business_days"] is None, other)
     finally:
         d.cleanup()

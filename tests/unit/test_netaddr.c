@@ -136,3 +136,21 @@ TEST(netaddr_clients_are_counted_by_address_or_ipv6_64)
 	netaddr_client_key_text("unknown", key);
 	CHECK_STR(key, "unknown");
 }
+
+TEST(ratelimit_gives_back_what_turned_out_right)
+{
+	struct ratelimit *rl = ratelimit_new(2, 1, 16);
+	CHECK_INT(ratelimit_take(rl, "sato", 0), 0);
+	CHECK_INT(ratelimit_take(rl, "sato", 0), 0);
+	CHECK(ratelimit_wait(rl, "sato", 0) > 0);
+	ratelimit_give(rl, "sato", 0);
+	CHECK_INT(ratelimit_wait(rl, "sato", 0), 0);
+	ratelimit_give(rl, "sato", 0);
+	ratelimit_give(rl, "sato", 0);   /* never above the burst */
+	CHECK_INT(ratelimit_take(rl, "sato", 0), 0);
+	CHECK_INT(ratelimit_take(rl, "sato", 0), 0);
+	CHECK(ratelimit_take(rl, "sato", 0) > 0);
+	ratelimit_give(rl, "nobody", 0); /* a key never taken: nothing to give back */
+	CHECK_INT(ratelimit_wait(rl, "nobody", 0), 0);
+	ratelimit_free(rl);
+}

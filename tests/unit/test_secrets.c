@@ -85,23 +85,37 @@ TEST(enrolment_codes_are_read_as_people_type_them)
 
 TEST(session_cookies_are_read_strictly)
 {
-	char *v = sessions_cookie_from("a=1; tsunagu_session=tsu_AbC-_09; tsunagu_lang=en");
+	struct config http = { .public_url = "http://127.0.0.1:8080" }, https = { .public_url = "https://tsunagu.example.lg.jp" };
+	char *v = sessions_cookie_from(&http, "a=1; tsunagu_session=tsu_AbC-_09; tsunagu_lang=en");
 	CHECK_STR(v, "tsu_AbC-_09");
 	free(v);
-	v = sessions_cookie_from("tsunagu_session=abc ");
+	v = sessions_cookie_from(&http, "tsunagu_session=abc ");
 	CHECK_STR(v, "abc");
 	free(v);
-	CHECK(sessions_cookie_from(NULL) == NULL);
-	CHECK(sessions_cookie_from("") == NULL);
-	CHECK(sessions_cookie_from("tsunagu_session=") == NULL);
-	CHECK(sessions_cookie_from("xtsunagu_session=abc") == NULL);
-	CHECK(sessions_cookie_from("tsunagu_sessionx=abc") == NULL);
-	CHECK(sessions_cookie_from("tsunagu_session=a\"b") == NULL);
-	CHECK(sessions_cookie_from("tsunagu_session=a%20b") == NULL);
+	CHECK(sessions_cookie_from(&http, NULL) == NULL);
+	CHECK(sessions_cookie_from(&http, "") == NULL);
+	CHECK(sessions_cookie_from(&http, "tsunagu_session=") == NULL);
+	CHECK(sessions_cookie_from(&http, "xtsunagu_session=abc") == NULL);
+	CHECK(sessions_cookie_from(&http, "tsunagu_sessionx=abc") == NULL);
+	CHECK(sessions_cookie_from(&http, "tsunagu_session=a\"b") == NULL);
+	CHECK(sessions_cookie_from(&http, "tsunagu_session=a%20b") == NULL);
+	/* one planted beside ours (another path, a sibling domain) makes it no session at all */
+	CHECK(sessions_cookie_from(&http, "tsunagu_session=abc; tsunagu_session=def") == NULL);
 	char long_value[128] = "tsunagu_session=";
 	memset(long_value + 16, 'a', 80);
 	long_value[96] = '\0';
-	CHECK(sessions_cookie_from(long_value) == NULL);
+	CHECK(sessions_cookie_from(&http, long_value) == NULL);
+	/* behind https the cookie has the __Host- prefix, and only that one counts */
+	CHECK(sessions_cookie_from(&https, "tsunagu_session=abc") == NULL);
+	v = sessions_cookie_from(&https, "tsunagu_session=abc; __Host-tsunagu_session=def");
+	CHECK_STR(v, "def");
+	free(v);
+	char *set = sessions_cookie_header(&https, "def");
+	CHECK_STR(set, "__Host-tsunagu_session=def; Path=/; HttpOnly; SameSite=Strict; Secure");
+	free(set);
+	set = sessions_cookie_header(&http, NULL);
+	CHECK_STR(set, "tsunagu_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+	free(set);
 }
 
 TEST(login_names_are_plain)

@@ -137,6 +137,8 @@ const STRINGS = {
   destinationTriage: ["受付後に担当機関へ振り分けます", "A triage chooses the receiving organisation"],
   destinationNone: ["この地区の受け手が設定されていません", "No organisation receives referrals from this area"],
   chooseReceiver: ["別の受け手を選ぶ", "Choose another receiver"],
+  usuallyBefore: ["ふだん ", "usually accepts within "],
+  usuallyAfter: [" 営業日以内に受付", " business days"],
   sendReferral: ["紹介を送る", "Send the referral"],
   sent: ["紹介を送りました", "The referral was sent"],
   blankConsent: ["同意書（白紙）を印刷", "Print a blank consent form"],
@@ -206,6 +208,19 @@ export function text(v) {
 export function setLang(l) {
   document.cookie = `tsunagu_lang=${l}; Path=/; SameSite=Strict; Max-Age=31536000`;
   lang = l;
+}
+
+const EVENTS = {
+  timer: ["期限の通知", "Reminder"], assign: ["担当の変更", "Assignment"], correct_subject: ["本人情報の訂正", "Person's details corrected"],
+  correct_fields: ["項目の訂正", "Fields corrected"], note: ["メモ", "Note"], link_proposed: ["社会資源につなぐ提案", "Resource proposed"],
+  link_joined: ["社会資源に参加", "Joined a resource"], link_declined: ["社会資源を辞退", "Declined a resource"],
+  link_ended: ["社会資源のつなぎ終了", "Resource link ended"], link_shared: ["提供先へ連絡先を提供", "Contact handed to the provider"],
+  link_note: ["つなぎのメモ", "Link note"],
+};
+// The words of an event the engine writes itself (not an action of the pathway), or null.
+export function eventName(action) {
+  const s = EVENTS[action];
+  return s ? (lang === "en" ? s[1] : s[0]) : null;
 }
 
 const KINDS = {

@@ -3,8 +3,8 @@
 // timers, assignment to a colleague, notes with their visibility, possible duplicates, history.
 // Every write sends If-Match; a 412 says someone else changed the case and loads it again.
 import { api, ApiError } from "../api.js";
-import { announce, append, clear, h, uid } from "../dom.js";
-import { MILESTONE_ORDER, milestoneName, sexName, SEXES, t, text } from "../i18n.js";
+import { announce, append, clear, h } from "../dom.js";
+import { eventName, MILESTONE_ORDER, milestoneName, sexName, t, text } from "../i18n.js";
 import { check, errorBox, field, pathwayField, showErrors } from "../forms.js";
 import { dateBoth, dateTime } from "../wareki.js";
 import { dueBadge, stateBadge } from "../badges.js";
@@ -249,6 +249,7 @@ export async function render(main, ctx) {
 
   function actionTitle(name) {
     if (name === "open") return milestoneName("opened");
+    if (eventName(name)) return eventName(name);
     for (const st of (pw && pw.states) || []) {
       const a = st.actions.find((x) => x.name === name);
       if (a) return text(a.title);

@@ -2,7 +2,7 @@
 // western form), the pathway's opening fields, the consent with what it covers, and where the
 // referral will go before it is sent. Idempotent: sending twice opens one case.
 import { api, ApiError, newKey } from "../api.js";
-import { announce, append, clear, h } from "../dom.js";
+import { announce, append, h } from "../dom.js";
 import { kindName, SEXES, sexName, t, text } from "../i18n.js";
 import { check, errorBox, field, pathwayField, showErrors } from "../forms.js";
 import { today } from "../wareki.js";
@@ -46,6 +46,12 @@ export async function render(main, ctx) {
     field({ name: "scope", type: "longtext", title: t("scope"), required: consentRequired, value: text(pw.consent.purpose), max_length: 1000, id: "consent-scope" }),
   ];
   const destination = h("p", { class: "destination", role: "status", id: "destination" }, "—");
+  // "釜石市地域包括支援センター（地域包括支援センター・ふだん 2 営業日以内に受付）"
+  const orgLine = (o) => {
+    const usual = o.usually_accepts_within_business_days;
+    const extra = usual === null || usual === undefined ? "" : `・${t("usuallyBefore")}${usual}${t("usuallyAfter")}`;
+    return `${text(o.name)}（${kindName(o.kind)}${extra}）`;
+  };
   let receiverChoice = null;
   const receiverSlot = h("div");
   async function route() {
@@ -55,15 +61,15 @@ export async function render(main, ctx) {
     if (!area) { destination.textContent = `${t("destination")}: —`; return; }
     try {
       const r = (await api("GET", `/v1/pathways/${encodeURIComponent(chosen)}/routing?area=${encodeURIComponent(area)}`)).json;
-      if (r.receiver) destination.textContent = `${t("destination")}: ${text(r.receiver.name)}（${kindName(r.receiver.kind)}）`;
+      if (r.receiver) destination.textContent = `${t("destination")}: ${orgLine(r.receiver)}`;
       else if (r.routed_by === "opener_or_triage") destination.textContent = `${t("destination")}: ${t("destinationTriage")}`;
       else destination.textContent = `${t("destination")}: ${t("destinationNone")}`;
       if (r.receiver && r.may_choose.length > 1) {
         receiverChoice = field({ name: "receiver", type: "select", title: t("chooseReceiver"), value: r.receiver.id, id: "receiver",
-          options: r.may_choose.map((o) => ({ value: o.id, title: `${text(o.name)}（${kindName(o.kind)}）` })) });
+          options: r.may_choose.map((o) => ({ value: o.id, title: orgLine(o) })) });
         receiverChoice.el.querySelector("select").addEventListener("change", (ev) => {
           const o = r.may_choose.find((x) => x.id === ev.target.value);
-          if (o) destination.textContent = `${t("destination")}: ${text(o.name)}（${kindName(o.kind)}）`;
+          if (o) destination.textContent = `${t("destination")}: ${orgLine(o)}`;
         });
         receiverSlot.append(receiverChoice.el);
       }

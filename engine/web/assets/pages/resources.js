@@ -2,7 +2,7 @@
 // area and category. Opened from a case (?case=ID) it links the person: whether to hand their name
 // and contact to the provider, with the consent check shown plainly, and the slip to print.
 import { api, ApiError } from "../api.js";
-import { announce, append, clear, h, uid } from "../dom.js";
+import { announce, append, h, uid } from "../dom.js";
 import { t, text } from "../i18n.js";
 import { errorBox, field, showErrors } from "../forms.js";
 import { dateBoth } from "../wareki.js";
