@@ -249,6 +249,13 @@ def test_the_front_line_in_a_real_browser():
         b.button("参加した").click()
         b.wait(lambda: "終了した" in b.text())
         expect(d.db_rows("SELECT status FROM links")[0][0] == "joined", "joined")
+        # the café's own resources: capacity and the date it was confirmed
+        first = b.find("form.inline select")
+        res_id = first.get_attribute("id")[len("cap-"):]
+        b.choose("受け入れ状況", "順番待ち")
+        b.find("form.inline button[type=submit]").click()
+        b.wait(lambda: d.get("/v1/resources/%s" % res_id, who="cafe").json["capacity"] ==
+               {"status": "waitlist", "confirmed_on": "2026-06-15"}, message="the capacity and its date saved")
         w.sign_out()
 
         # ---- the pharmacist reads the feedback and the link ----
@@ -295,6 +302,10 @@ def test_the_front_line_in_a_real_browser():
         b.driver.switch_to.window(main_window)
         b.button("送付を記録").click()
         b.wait_text("該当するケースはありません")
+        # on a tablet held upright
+        b.driver.set_window_size(768, 1024)
+        b.get("/checkup")
+        w.page("checkup-tablet")
         w.only_the_daemon()
         expect(len(w.checked) >= 14, w.checked)
     finally:
