@@ -157,7 +157,14 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 			goto out;
 		}
 	}
-	if (sessions_begin(s, c->user_id, totp ? "totp" : "full", r->http->client, r->http->now, &cookie, &x)) {
+	/* the session this browser held before (its own, or one planted on it) ends with the new one's start */
+	char *before = sessions_cookie_from(cfg, httpd_header(r->http, "Cookie"));
+	char before_hash[TOKEN_HASH_HEX];
+	if (before)
+		token_hash(before, before_hash);
+	free(before);
+	if ((before && store_session_end(s, before_hash, r->http->now, "replaced by a new sign-in") < 0) ||
+	    sessions_begin(s, c->user_id, totp ? "totp" : "full", r->http->client, r->http->now, &cookie, &x)) {
 		api_storage_error(r);
 		goto out;
 	}

@@ -105,6 +105,12 @@ def test_enrolment_codes_passphrases_and_the_limits_on_trying():
         expect(wrong_pass.status == wrong_name.status == 401 and wrong_pass.json == wrong_name.json, (wrong_pass, wrong_name))
         ok = Person(d).sign_in("sato")
         expect(ok.status == 201 and cookie_of(ok), ok)
+        # signing in again from the same browser ends the session it held
+        held = p.cookie
+        expect(p.sign_in("sato").status == 201 and p.cookie != held, "a new session id")
+        stale = Person(d)
+        stale.cookie = held
+        expect(stale.req("GET", "/v1/me").status == 401, "the one before ended")
         # five failures for a name from an address, then 429 there even with the right passphrase
         for i in range(4):
             Person(d).sign_in("sato", "wrong %d passphrase" % i)
