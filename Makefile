@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 90
 DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev \
         msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
         libcrypto:libssl-dev libutf8proc:libutf8proc-dev \
-        libargon2:libargon2-dev libqrencode:libqrencode-dev
+        libargon2:libargon2-dev libqrencode:libqrencode-dev libgvc:libgraphviz-dev
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)

@@ -55,6 +55,17 @@ def run_fuzz_replay(build, targets):
     return passed, failed
 
 
+def run_web_unit():
+    proc = subprocess.run(["node", os.path.join(ROOT, "tests", "web_unit.mjs")], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode == 0:
+        print("ok   " + proc.stdout.strip())
+        return 1, 0
+    sys.stdout.write(proc.stdout[-4000:])
+    print("FAIL web unit: tests/web_unit.mjs")
+    return 0, 1
+
+
 def run_openapi_check():
     proc = subprocess.run(["node", os.path.join(ROOT, "tests", "openapi_check.js")], cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -119,6 +130,7 @@ def main():
     parser.add_argument("--binary", default="tsunagu", help="the program the integration tests run")
     args = parser.parse_args()
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    os.environ.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp") + ":print_suppressions=0")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     totals = [0, 0]
     if os.environ.get("TSUNAGU_VALGRIND"):
@@ -127,6 +139,7 @@ def main():
         steps = (run_unit(args.build, args.pattern),
                  run_fuzz_replay(args.build, args.fuzz_targets.split()),
                  run_openapi_check(),
+                 run_web_unit(),
                  run_integration(args.build, args.pattern, args.binary))
     for passed, failed in steps:
         totals[0] += passed

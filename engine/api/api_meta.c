@@ -220,9 +220,22 @@ void api_pathway_graph(struct api_request *r)
 	}
 	const char *f = api_query(r, "format");
 	enum graph_format format = GRAPH_DOT;
+	if (f && !strcmp(f, "svg")) {
+		const char *svg = core_pathway_svg(r->core, pw);
+		if (!svg) {
+			api_error(r, 500, "diagram_unavailable", NULL, "Graphviz could not draw the diagram",
+				  "図を描けませんでした");
+			return;
+		}
+		r->http->status = 200;
+		r->http->reply.len = 0;
+		buf_adds(&r->http->reply, svg);
+		r->http->content_type = "image/svg+xml";
+		return;
+	}
 	if (f && graph_format_parse(f, &format)) {
-		api_error(r, 422, "invalid_field", "format", "format must be dot or mermaid",
-			  "format は dot か mermaid で指定してください");
+		api_error(r, 422, "invalid_field", "format", "format must be dot, mermaid or svg",
+			  "format は dot, mermaid, svg のいずれかで指定してください");
 		return;
 	}
 	r->http->status = 200;

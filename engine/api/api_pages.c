@@ -12,7 +12,7 @@
 
 /* The first segment of each page the shell draws (engine/web/assets/app.js routes them). */
 static const char *const page_roots[] = {
-	"login", "inbox", "cases", "refer", "referrals", "provider", "checkup", "resources", "print", NULL,
+	"login", "inbox", "cases", "refer", "referrals", "provider", "checkup", "resources", "print", "coord", NULL,
 };
 
 static const struct {

@@ -3,6 +3,8 @@
  * are compiled once and kept for the life of the core: a daemon meets few.
  */
 #include "core.h"
+#include "graph.h"
+#include "strmap.h"
 #include "mpjson.h"
 #include "token.h"
 #include "util.h"
@@ -67,8 +69,28 @@ void core_adopt_broken_pathways(struct core *core, struct config *cfg)
 	}
 }
 
+const char *core_pathway_svg(struct core *core, const struct pathway *pw)
+{
+	if (!core->diagrams)
+		core->diagrams = strmap_new();
+	void **slot = strmap_slot(core->diagrams, pw->digest);
+	if (!*slot) {
+		struct buf svg;
+		buf_init(&svg);
+		if (graph_render_svg(pw, &svg)) {
+			buf_release(&svg);
+			strmap_remove(core->diagrams, pw->digest);
+			return NULL;
+		}
+		*slot = buf_detach(&svg);
+	}
+	return *slot;
+}
+
 void core_release(struct core *core)
 {
+	strmap_free(core->diagrams, free);
+	core->diagrams = NULL;
 	json_decref(core->degraded);
 	core->degraded = NULL;
 	pathway_set_release(&core->older);

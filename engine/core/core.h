@@ -26,6 +26,7 @@ struct core {
 	const struct calendar *cal;
 	struct pathway_set older;   /* versions that running cases still use, compiled on demand */
 	json_t *degraded;           /* why the service runs degraded (strings), or NULL */
+	struct strmap *diagrams;    /* SVG drawings by pathway digest, drawn on first use (core_pathway_svg) */
 };
 
 /* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */
@@ -41,7 +42,14 @@ struct pathway *core_stored_pathway(struct core *core, const char *id, long vers
  */
 void core_adopt_broken_pathways(struct core *core, struct config *cfg);
 
-/* Frees the older versions compiled on demand (not the config, store, clock or calendar). */
+/*
+ * The pathway version's diagram as SVG (Graphviz), drawn once and kept for the
+ * life of the core; NULL when Graphviz failed. The loop's core only: Graphviz
+ * is not thread-safe.
+ */
+const char *core_pathway_svg(struct core *core, const struct pathway *pw);
+
+/* Frees the older versions compiled on demand and the diagrams (not the config, store, clock or calendar). */
 void core_release(struct core *core);
 
 /*

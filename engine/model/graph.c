@@ -5,6 +5,7 @@
  */
 #include "graph.h"
 
+#include <gvc.h>
 #include <string.h>
 
 int graph_format_parse(const char *name, enum graph_format *out)
@@ -214,4 +215,43 @@ void graph_render(const struct pathway *pw, enum graph_format format, struct buf
 		render_dot(pw, out);
 	else
 		render_mermaid(pw, out);
+}
+
+/*
+ * One Graphviz context for the process: the text-layout plugin of Graphviz
+ * 2.43 keeps a pointer into the context it last measured text in, so a
+ * context freed and made again reads freed memory. It is made on first use
+ * and kept (the process's, like the plugins it loads).
+ */
+static GVC_t *context(void)
+{
+	static GVC_t *gvc;
+	if (!gvc)
+		gvc = gvContext();
+	return gvc;
+}
+
+int graph_render_svg(const struct pathway *pw, struct buf *out)
+{
+	struct buf dot;
+	buf_init(&dot);
+	graph_render(pw, GRAPH_DOT, &dot);
+	int ret = -1;
+	GVC_t *gvc = context();
+	Agraph_t *g = gvc ? agmemread(dot.data) : NULL;
+	char *svg = NULL;
+	unsigned int len = 0;
+	if (!g || gvLayout(gvc, g, "dot"))
+		goto out;
+	if (gvRenderData(gvc, g, "svg", &svg, &len) == 0 && svg) {
+		buf_add(out, svg, len);
+		ret = 0;
+	}
+	gvFreeRenderData(svg);
+	gvFreeLayout(gvc, g);
+out:
+	if (g)
+		agclose(g);
+	buf_release(&dot);
+	return ret;
 }

@@ -17,4 +17,11 @@ int graph_format_parse(const char *name, enum graph_format *out);
 /* Appends the drawing of pw to out. */
 void graph_render(const struct pathway *pw, enum graph_format format, struct buf *out);
 
+/*
+ * Lays the DOT drawing out with Graphviz's library (libgvc, the dot layout) and
+ * appends it to out as SVG: 0, or -1 when Graphviz failed. Tens of milliseconds
+ * and not thread-safe: callers draw each version once, on one thread, and keep it.
+ */
+int graph_render_svg(const struct pathway *pw, struct buf *out);
+
 #endif

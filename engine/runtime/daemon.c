@@ -493,6 +493,10 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	core_adopt_broken_pathways(&core, cfg);
 	if ((rc = prepare_store(&core, opts)))
 		goto out;
+	/* each loaded version's diagram is drawn once, before the loop serves (Graphviz takes its while) */
+	for (size_t i = 0; i < cfg->pathways.n; i++)
+		if (!core_pathway_svg(&core, cfg->pathways.items[i]))
+			fprintf(stderr, "tsunagu: the diagram of pathway %s could not be drawn\n", cfg->pathways.items[i]->id);
 	/* the start's own writes (a new database's directory seed) go into the database: the WAL starts empty */
 	store_checkpoint_truncate(d.store);
 	store_manual_checkpoints(d.store);

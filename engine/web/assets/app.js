@@ -17,6 +17,8 @@ const ROUTES = [
   [/^\/checkup$/, "checkup"],
   [/^\/resources$/, "resources"],
   [/^\/print\/(consent|slip|letters|case)$/, "print"],
+  [/^\/coord$/, "coord"],
+  [/^\/coord\/(overdue|notifications|audit|pathways)$/, "coord"],
 ];
 
 const ctx = { me: null, orgs: null, pathways: {}, params: new URLSearchParams(location.search) };
@@ -48,6 +50,7 @@ ctx.title = (s) => { document.title = `${s} — tsunagu`; };
 function nav() {
   const links = [];
   const may = ctx.me.may_open.length > 0;
+  if (has("coordinator") || has("admin")) links.push(["/coord", t("navCoord")]);
   if (has("nurse") || has("coordinator")) links.push(["/inbox", t("navInbox")]);
   if (may) links.push(["/refer", t("navRefer")], ["/referrals", t("navReferrals")]);
   if (has("agency_staff")) links.push(["/provider", t("navProvider")]);
@@ -55,7 +58,7 @@ function nav() {
   if (has("nurse") || has("coordinator") || has("agency_staff")) links.push(["/resources", t("navResources")]);
   return h("nav", { "aria-label": lang === "en" ? "Main" : "メイン" },
     h("ul", {}, links.map(([href, label]) => h("li", {},
-      h("a", { href, "aria-current": location.pathname === href ? "page" : null }, label)))));
+      h("a", { href, "aria-current": location.pathname === href || (href === "/coord" && location.pathname.startsWith("/coord/")) ? "page" : null }, label)))));
 }
 
 function header() {

@@ -72,14 +72,23 @@ export function dateTime(ts, lang = "ja") {
   return `${dateBoth(ts, lang)} ${ts.slice(11, 16)}`;
 }
 
-// The fiscal year (年度, April–March) labelled by the era on its last day: R7年度.
-export function fiscalYear(iso) {
+// The fiscal year (年度, April–March) of a date, labelled by the era in force on its last day and
+// numbered from its first year, year 1 as 元 (SPEC §8): FY2019 is 令和元年度 (R1年度), FY2018 平成30年度.
+function fiscal(iso) {
   const y = +iso.slice(0, 4), m = +iso.slice(5, 7);
   const fy = m >= 4 ? y : y - 1;
-  const last = `${fy + 1}-03-31`;
-  const era = eraOf(last);
-  const n = fy + 1 - +era.start.slice(0, 4) + 1;
-  return `${era.letter}${n === 1 ? "1" : n}年度`;
+  const era = eraOf(`${fy + 1}-03-31`);
+  return { era, n: fy - +era.start.slice(0, 4) + 1 };
+}
+
+export function fiscalYear(iso) {
+  const { era, n } = fiscal(iso);
+  return `${era.letter}${n}年度`;
+}
+
+export function fiscalYearLong(iso) {
+  const { era, n } = fiscal(iso);
+  return `${era.ja}${n === 1 ? "元" : n}年度`;
 }
 
 // The daemon's date (GET /v1/me), so a desk whose clock is wrong still dates things right.

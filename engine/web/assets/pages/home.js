@@ -1,6 +1,7 @@
 // home — each role's daily work is its first page.
 export async function render(main, ctx) {
-  const to = ctx.has("nurse") || ctx.has("coordinator") ? "/inbox"
+  const to = ctx.has("coordinator") ? "/coord"
+    : ctx.has("nurse") ? "/inbox"
     : ctx.has("checkup_staff") ? "/checkup"
     : ctx.me.org.kind === "resource_provider" ? "/provider"
     : ctx.me.may_open.length ? "/referrals"

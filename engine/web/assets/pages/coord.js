@@ -1,0 +1,221 @@
+// coord — the coordinators' pages: the dashboard (funnel and durations per pathway and version, by
+// fiscal year in the era, period, grouping), open work past its time, dead and failing
+// notifications with retry, the audit (chain status, access log and provision records with CSV),
+// and the pathways with their diagrams. Figures come from the same /v1 reports the API gives.
+import { api, ApiError } from "../api.js";
+import { announce, append, clear, h, uid } from "../dom.js";
+import { milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
+import { barChart } from "../chart.js";
+import { dateBoth, dateTime, fiscalYear, fiscalYearLong, today } from "../wareki.js";
+
+const GROUPS = ["pathway", "origin", "receiver", "area", "month", "fiscal_year"];
+
+function tabs(current) {
+  const links = [["/coord", t("coordDashboard")], ["/coord/overdue", t("coordOverdue")],
+    ["/coord/notifications", t("coordNotifications")], ["/coord/audit", t("coordAudit")], ["/coord/pathways", t("coordPathways")]];
+  return h("nav", { class: "tabs", "aria-label": t("coordTitle") }, h("ul", {}, links.map(([href, label]) =>
+    h("li", {}, h("a", { href, "aria-current": href === current ? "page" : null }, label)))));
+}
+
+function select(name, label, options, value) {
+  const id = uid(name);
+  return h("div", { class: "filter" }, h("label", { for: id }, label),
+    h("select", { id, name }, options.map(([v, l]) => h("option", { value: v, selected: v === value }, l))));
+}
+
+function dateInput(name, label, value) {
+  const id = uid(name);
+  return h("div", { class: "filter" }, h("label", { for: id }, label),
+    h("input", { id, name, type: "text", inputmode: "numeric", value: value || "", class: "input-date", placeholder: "2026-04-01" }));
+}
+
+// The fiscal years to choose from: this one and the four before, labelled 令和8年度 (R8年度).
+function fiscalYears() {
+  const now = today();
+  const y = +now.slice(0, 4) - (+now.slice(5, 7) < 4 ? 1 : 0);
+  return [0, 1, 2, 3, 4].map((k) => {
+    const start = `${y - k}-04-01`, end = `${y - k + 1}-03-31`;
+    return { value: `${y - k}`, label: fiscalYear(start), long: fiscalYearLong(start), from: start, to: end };
+  });
+}
+
+// A CSV of a report (Accept: text/csv), saved through a link the page makes.
+async function csvLink(path, name) {
+  const a = h("a", { class: "button small", href: "#", download: name }, "CSV");
+  a.addEventListener("click", async (ev) => {
+    if (a.dataset.ready) return;
+    ev.preventDefault();
+    const res = await fetch(path, { headers: { Accept: "text/csv" }, credentials: "same-origin", cache: "no-store" });
+    const blob = await res.blob();
+    a.href = URL.createObjectURL(blob);
+    a.dataset.ready = "1";
+    a.click();
+  });
+  return a;
+}
+
+async function dashboard(main, ctx) {
+  ctx.title(t("coordDashboard"));
+  const p = ctx.params;
+  const years = fiscalYears();
+  const fy = years.find((y) => y.value === p.get("fy")) || years[0];
+  const from = p.get("from") || fy.from, to = p.get("to") || fy.to, group = GROUPS.includes(p.get("group_by")) ? p.get("group_by") : "pathway";
+  const form = h("form", { class: "filters", method: "get", action: "/coord" },
+    select("fy", t("fiscalYear"), years.map((y) => [y.value, y.label]), fy.value),
+    dateInput("from", t("periodFrom"), p.get("from") || ""), dateInput("to", t("periodTo"), p.get("to") || ""),
+    select("group_by", t("groupBy"), GROUPS.map((g) => [g, t(`group_${g}`)]), group),
+    h("button", { type: "submit", class: "button" }, t("apply")));
+  const q = new URLSearchParams({ from, to, group_by: group });
+  const [funnel, durations] = await Promise.all([api("GET", `/v1/reports/funnel?${q}`), api("GET", `/v1/reports/durations?${q}`)]);
+  const body = h("div", { class: "report" });
+  append(main, h("h1", {}, t("coordDashboard")), tabs("/coord"), form,
+    h("p", { class: "lead", id: "period" }, `${fy.long}（${fy.label}）・${dateBoth(from)} 〜 ${dateBoth(to)}`),
+    h("p", {}, await csvLink(`/v1/reports/funnel?${q}`, "funnel.csv"), " ", await csvLink(`/v1/reports/durations?${q}`, "durations.csv"),
+      " ", await csvLink(`/v1/reports/resources?${q}`, "resources.csv")), body);
+  if (!funnel.json.rows.length) body.append(h("p", {}, t("noCases")));
+  for (const row of funnel.json.rows) {
+    const pw = await ctx.pathway(row.pathway).catch(() => null);
+    const head = `${pw ? text(pw.title) : row.pathway}（v${row.pathway_version}）${row.group ? "・" + (row.label_short || row.label) : ""}`;
+    const items = MILESTONE_ORDER.map((m) => ({ label: milestoneName(m), value: row.milestones[m] || 0 }));
+    const d = durations.json.rows.find((x) => x.pathway === row.pathway && x.pathway_version === row.pathway_version && x.group === row.group);
+    const outcomes = Object.entries(row.outcomes || {});
+    const section = h("section", { class: "panel report-row", "aria-label": head },
+      h("h2", {}, head, h("span", { class: "count" }, `（${row.cases}${t("casesCount")}）`)),
+      h("div", { class: "chart-and-table" },
+        barChart(items, `${t("funnel")} ${head}`),
+        h("table", { class: "funnel-table" }, h("caption", {}, t("funnel")),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("milestone")), h("th", { scope: "col" }, t("casesCol")))),
+          h("tbody", {}, items.map((i, n) => h("tr", { "data-milestone": MILESTONE_ORDER[n] }, h("th", { scope: "row" }, i.label), h("td", {}, String(i.value))))))),
+      outcomes.length ? h("table", {}, h("caption", {}, t("outcomes")),
+        h("tbody", {}, outcomes.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, outcomeTitle(pw, k)), h("td", {}, String(v)))))) : null,
+      d ? h("table", { class: "durations-table" }, h("caption", {}, `${t("durations")}（${t("businessDays")}）・${t("reminders")} ${d.reminders}・${t("escalations")} ${d.escalations}`),
+        h("thead", {}, h("tr", {}, [t("fromTo"), t("casesCol"), t("median"), "p90", t("max")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, d.business_days.map((b) => h("tr", {}, h("th", { scope: "row" }, `${milestoneName(b.from)} → ${milestoneName(b.to)}`),
+          h("td", {}, String(b.cases)), h("td", {}, b.median === null ? "—" : String(b.median)), h("td", {}, b.p90 === null ? "—" : String(b.p90)),
+          h("td", {}, b.max === null ? "—" : String(b.max)))))) : null);
+    body.append(section);
+  }
+}
+
+function outcomeTitle(pw, code) {
+  const o = pw && pw.outcomes && pw.outcomes.find((x) => x.code === code);
+  return o ? text(o.title) : code;
+}
+
+async function overdue(main, ctx) {
+  ctx.title(t("coordOverdue"));
+  const items = [];
+  let cursor = null;
+  do {
+    const r = await api("GET", `/v1/cases?overdue=true&sort=due&limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
+    items.push(...r.json.items);
+    cursor = r.json.next_cursor;
+  } while (cursor && items.length < 5000);
+  const byReceiver = {};
+  for (const c of items) (byReceiver[c.receiver_name || "—"] ||= []).push(c);
+  append(main, h("h1", {}, t("coordOverdue")), tabs("/coord/overdue"),
+    h("p", { class: "lead" }, t("coordOverdueLead")),
+    items.length ? Object.entries(byReceiver).map(([name, list]) => h("section", { class: "panel" },
+      h("h2", {}, `${name}（${list.length}${t("casesCount")}）`),
+      h("table", {}, h("thead", {}, h("tr", {}, [t("filterPathway"), t("colState"), t("overdue"), t("colOpened"), t("filterArea")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, list.map((c) => h("tr", {}, h("th", { scope: "row" }, c.pathway), h("td", {}, text(c.state_title)),
+          h("td", {}, h("span", { class: "badge badge-overdue" }, h("span", { "aria-hidden": "true" }, "▲ "), `${Math.max(1, -c.due_business_days)}${t("businessDays")}`)),
+          h("td", {}, dateBoth(c.opened_at)), h("td", {}, ctx.areaName(c.area)))))))) : h("p", {}, t("noCases")));
+}
+
+async function notifications(main, ctx) {
+  ctx.title(t("coordNotifications"));
+  const box = h("div", { role: "status", class: "notice", hidden: true });
+  const holder = h("div");
+  append(main, h("h1", {}, t("coordNotifications")), tabs("/coord/notifications"), box, holder);
+  async function load() {
+    const dead = (await api("GET", "/v1/notifications?status=dead&limit=200")).json.items;
+    const failing = (await api("GET", "/v1/notifications?status=pending&limit=200")).json.items.filter((n) => n.attempts > 0);
+    const rows = [...dead, ...failing];
+    if (!rows.length) { holder.replaceChildren(h("p", {}, t("noNotifications"))); return; }
+    const checks = rows.map((n) => h("input", { type: "checkbox", id: `n-${n.id}`, value: n.id, disabled: n.status !== "dead" }));
+    holder.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, ["", t("status"), t("channel"), t("template"), t("attempts"), t("lastError"), t("colOpened")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, rows.map((n, i) => h("tr", {}, h("td", {}, checks[i], h("label", { for: `n-${n.id}`, class: "visually-hidden" }, `${n.template} ${n.id}`)),
+        h("th", { scope: "row" }, n.status === "dead" ? h("span", { class: "badge badge-overdue" }, "✖ ", t("dead")) : h("span", { class: "badge badge-today" }, "↻ ", t("retrying"))),
+        h("td", {}, n.channel || "—"), h("td", {}, n.template), h("td", {}, String(n.attempts)), h("td", { class: "error-text" }, n.last_error || "—"),
+        h("td", {}, dateTime(n.created_at)))))),
+    h("div", { class: "action-buttons" }, h("button", { type: "button", class: "button primary", onclick: async () => {
+      const ids = checks.filter((c) => c.checked).map((c) => c.value);
+      let done = 0;
+      for (const id of ids) {
+        try { await api("POST", `/v1/notifications/${encodeURIComponent(id)}/retry`, { body: {} }); done += 1; } catch (e) { box.hidden = false; box.textContent = e.message; }
+      }
+      box.hidden = false;
+      box.textContent = `${t("retried")}: ${done}`;
+      announce(box.textContent);
+      await load();
+    } }, t("retrySelected"))));
+  }
+  await load();
+}
+
+async function audit(main, ctx) {
+  ctx.title(t("coordAudit"));
+  const p = ctx.params;
+  const which = p.get("list") === "provisions" ? "provisions" : "access";
+  const from = p.get("from") || `${today().slice(0, 7)}-01`, to = p.get("to") || today();
+  const chain = h("section", { class: "panel", "aria-labelledby": "h-chain" }, h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status" }, t("loading")));
+  const form = h("form", { class: "filters", method: "get", action: "/coord/audit" },
+    select("list", t("auditList"), [["access", t("accessLog")], ["provisions", t("provisionRecords")]], which),
+    dateInput("from", t("periodFrom"), from), dateInput("to", t("periodTo"), to),
+    h("button", { type: "submit", class: "button" }, t("apply")));
+  const list = h("div");
+  const q = new URLSearchParams({ from, to, limit: "100" });
+  append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form,
+    h("p", {}, await csvLink(`/v1/audit/${which}?from=${from}&to=${to}`, `${which}.csv`)), list);
+  api("GET", "/v1/audit/verify").then((r) => {
+    const v = r.json;
+    chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status", class: v.ok ? "chain-ok" : "chain-broken" },
+      v.ok ? `✔ ${t("chainOk")}（${v.events}${t("eventsChecked")}）` : `✖ ${t("chainBroken")}: #${v.broken_at}（${v.reason}）`));
+  }).catch((e) => chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", {}, e.message)));
+  let cursor = null;
+  const tbody = h("tbody");
+  const more = h("button", { type: "button", class: "button", hidden: true }, t("more"));
+  const cols = which === "access" ? [t("when"), t("who"), t("org"), t("caseTitle"), t("what")] : [t("when"), t("fromOrg"), t("toOrg"), t("items"), t("basis")];
+  list.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, cols.map((x) => h("th", { scope: "col" }, x)))), tbody), more);
+  async function page() {
+    const qq = new URLSearchParams(q);
+    if (cursor) qq.set("cursor", cursor);
+    const r = await api("GET", `/v1/audit/${which}?${qq}`);
+    for (const x of r.json.items) {
+      tbody.append(which === "access"
+        ? h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.user_name || x.user), h("td", {}, ctx.orgName(x.org)), h("td", {}, x.case_id || "—"), h("td", {}, x.what))
+        : h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, ctx.orgName(x.from_org)), h("td", {}, ctx.orgName(x.to_org)), h("td", {}, (x.items || []).join ? x.items.join("、") : String(x.items)), h("td", {}, x.consent_basis || "")));
+    }
+    cursor = r.json.next_cursor;
+    more.hidden = !cursor;
+  }
+  more.addEventListener("click", page);
+  await page();
+}
+
+async function pathways(main, ctx) {
+  ctx.title(t("coordPathways"));
+  const list = (await api("GET", "/v1/pathways")).json.items;
+  append(main, h("h1", {}, t("coordPathways")), tabs("/coord/pathways"));
+  for (const s of list) {
+    const pw = await ctx.pathway(s.id);
+    main.append(h("section", { class: "panel", "aria-labelledby": `h-${s.id}` },
+      h("h2", { id: `h-${s.id}` }, `${text(pw.title)}（${s.id} v${s.version}）`),
+      h("p", {}, text(pw.description)),
+      h("figure", { class: "diagram" }, h("img", { src: `/v1/pathways/${encodeURIComponent(s.id)}/graph?format=svg`, alt: `${text(pw.title)}: ${pw.states.map((st) => text(st.title)).join(" → ")}` }),
+        h("figcaption", {}, t("diagramCaption"))),
+      h("details", {}, h("summary", {}, t("statesList")), h("ol", {}, pw.states.map((st) => h("li", {}, text(st.title),
+        st.actions.length ? `: ${st.actions.map((a) => `${text(a.title)} → ${text((pw.states.find((x) => x.name === a.to) || {}).title)}`).join("、")}` : ""))))));
+  }
+}
+
+// The pages hold no rule of their own: someone who is not a coordinator gets the API's refusal.
+export async function render(main, ctx) {
+  const kind = ctx.arg || "";
+  if (kind === "overdue") return overdue(main, ctx);
+  if (kind === "notifications") return notifications(main, ctx);
+  if (kind === "audit") return audit(main, ctx);
+  if (kind === "pathways") return pathways(main, ctx);
+  return dashboard(main, ctx);
+}

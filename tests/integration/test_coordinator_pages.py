@@ -1,0 +1,111 @@
+"""The coordinators' pages in a real browser: the dashboard's figures equal the API's report for
+the same query, open work past its time, dead notifications retried, the audit chain's status
+(intact, then broken behind the daemon's back), each pathway's diagram as SVG (Graphviz, with the
+Japanese titles); a nurse is refused as the API refuses her."""
+import re
+import xml.dom.minidom
+
+from selenium.webdriver.common.by import By
+
+from daemon import pharmacy_referral
+from helpers import expect
+from test_notifications import advance, make_daemon, outbox, wait_for
+from test_pages import Walk
+
+CLOCK = "2026-06-15T10:00:00+09:00"
+
+
+def test_pathway_diagrams_are_svg_drawn_by_graphviz_with_japanese_titles():
+    d = make_daemon(1, timeout=1, dead_port=1)
+    try:
+        d.start(test_clock=CLOCK)
+        for pw in ("pharmacy", "health-checkup", "multi-agency"):
+            r = d.get("/v1/pathways/%s/graph?format=svg" % pw, who="coordinator")
+            expect(r.status == 200 and r.header("Content-Type") == "image/svg+xml", r)
+            doc = xml.dom.minidom.parseString(r.raw)
+            texts = " ".join(t.firstChild.data for t in doc.getElementsByTagName("text") if t.firstChild)
+            expect(doc.documentElement.tagName == "svg" and "終結" in texts, texts[:300])
+        expect("受付待ち" in d.get("/v1/pathways/pharmacy/graph?format=svg", who="pharmacist").text, "any signed-in user")
+        expect(d.get("/v1/pathways/pharmacy/graph?format=png", who="coordinator").status == 422, "unknown format")
+        expect(d.get("/v1/pathways/pharmacy/graph", who="coordinator").text.startswith("digraph"), "DOT stays the default")
+    finally:
+        d.cleanup()
+
+
+def test_the_coordinators_pages_in_a_real_browser():
+    d = make_daemon(1, timeout=1, dead_port=1)
+    w = None
+    try:
+        d.start(test_clock=CLOCK)
+        ids = [d.post("/v1/cases", pharmacy_referral(name="人%d" % i), who="pharmacist").json["id"] for i in range(3)]
+        d.post("/v1/cases/%s/actions/accept" % ids[0], {}, who="nurse")
+        d.post("/v1/cases/%s/actions/record_contact" % ids[0], {"fields": {"contact_on": "2026-06-15", "contact_method": "phone"}},
+               who="nurse")
+        advance(d, 600)
+        advance(d, 3600)
+        advance(d, 3 * 86400)      # Thursday: the two unaccepted referrals are past their two business days
+        wait_for(lambda: [r for r in outbox(d) if r[2] == "dead"], "a dead notification")
+        w = Walk(d)
+        b = w.b
+        w.enrol("yamamoto")
+        w.totp_step()
+        b.wait(lambda: b.path().startswith("/coord"))
+        b.wait_text("到達したケース数")
+        w.page("coord-dashboard")
+        # the page's figures are the API's report for the same query
+        fy_from, fy_to = "2026-04-01", "2027-03-31"
+        api = d.get("/v1/reports/funnel?from=%s&to=%s&group_by=pathway" % (fy_from, fy_to), who="coordinator").json
+        row = [x for x in api["rows"] if x["pathway"] == "pharmacy"][0]
+        section = [s for s in b.all("section.report-row") if "薬局を起点" in s.text][0]
+        shown = {tr.get_attribute("data-milestone"): int(tr.find_element(By.TAG_NAME, "td").text)
+                 for tr in section.find_elements(By.CSS_SELECTOR, "table.funnel-table tbody tr")}
+        expect(all(shown[m] == row["milestones"].get(m, 0) for m in shown) and shown["opened"] == 3, (shown, row))
+        fy = b.find("select[name=fy] option:checked").text
+        expect(fy == "R8年度" and "令和8年度（R8年度）" in b.text(), "the fiscal year in the era: %r" % fy)
+        expect(section.find_elements(By.CSS_SELECTOR, "svg.chart title"), "a chart with its title")
+        # open work past its time, by receiver, metadata only
+        b.get("/coord/overdue")
+        b.wait_text("釜石市地域包括支援センター")
+        expect("人1" not in b.text() and "期限超過" in b.text() or "▲" in b.text(), b.text()[:600])
+        w.page("coord-overdue")
+        # dead notifications, retried from the page
+        b.get("/coord/notifications")
+        b.wait_text("送信できず")
+        w.page("coord-notifications")
+        box = b.find("tbody input[type=checkbox]:not([disabled])")
+        box.click()
+        b.button("選んだ通知を再送").click()
+        b.wait_text("再送に回した通知: 1")
+        expect(any(r[2] == "pending" for r in outbox(d)), outbox(d))
+        # the audit: the chain intact, then broken behind the daemon's back
+        b.get("/coord/audit")
+        b.wait_text("改ざんはありません")
+        w.page("coord-audit")
+        import sqlite3
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE events SET actor_org = 'pharmacy-minato' WHERE seq = 2")
+        conn.commit()
+        conn.close()
+        b.get("/coord/audit?list=provisions")
+        b.wait_text("記録が改ざんされています")
+        expect(re.search(r"#2", b.text()), b.text()[:800])
+        # each pathway's diagram
+        b.get("/coord/pathways")
+        b.wait_text("薬局を起点とした社会的処方連携パス")
+        b.wait(lambda: all(b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+                           for img in b.all(".diagram img")) and len(b.all(".diagram img")) == 3, message="the diagrams load")
+        w.page("coord-pathways")
+        w.sign_out()
+        # a nurse is refused as the API refuses her
+        w.enrol("tanaka")
+        w.totp_step()
+        b.wait(lambda: b.path().startswith("/inbox"))
+        b.get("/coord")
+        b.wait_text("処理できませんでした")
+        expect("到達したケース数" not in b.text(), "no figures")
+        expect(all(" 403 " in e["message"] for e in b.console_errors()), "only the refusals")
+        w.only_the_daemon()
+    finally:
+        if w:
+            w.b.close()
+        d.cleanup()
