@@ -133,13 +133,15 @@ struct listing_job {
 	bool provisions;
 	bool csv;
 	struct store_page page;
-	char *after_id;
+	char *after_id, *org, *person;
 };
 
 static void listing_job_free(void *arg)
 {
 	struct listing_job *j = arg;
 	free(j->after_id);
+	free(j->org);
+	free(j->person);
 	free(j);
 }
 
@@ -211,22 +213,58 @@ static int read_cursor(struct api_request *r, struct listing_job *j)
  * A page of the access log or the provision records as JSON (limit, cursor),
  * or the whole period as CSV for an inspection; either is made on a worker.
  */
+/* Why someone's records are looked up: the access log says which. */
+static const char *const purposes[] = { "inspection", "disclosure_request", "complaint", NULL };
+
+/*
+ * A page of the access log or the provision records as JSON (limit, cursor),
+ * or the whole period as CSV for an inspection; either is made on a worker.
+ * By organisation (org=), and one person's records (person=: a subject, case
+ * or person id) only with the purpose of looking (purpose=), which the access
+ * log keeps with the person.
+ */
 static void list(struct api_request *r, bool provisions)
 {
-	static const char *const params[] = { "from", "to", "limit", "cursor", NULL };
+	static const char *const params[] = { "from", "to", "limit", "cursor", "org", "person", "purpose", NULL };
 	int limit = 100;
 	if (!coordinator(r) || api_query_known(r, params) || api_query_limit(r, &limit))
 		return;
+	const char *org = api_query(r, "org"), *person = api_query(r, "person"), *purpose = api_query(r, "purpose");
+	if (org && !config_find_org(r->core->cfg, org)) {
+		api_error(r, 422, "invalid_field", "org", "org must be an organisation of the config (GET /v1/orgs)",
+			  "org には設定された機関を指定してください");
+		return;
+	}
+	if (person && (!*person || strlen(person) > 200)) {
+		api_error(r, 422, "invalid_field", "person", "person is a subject, case or person id",
+			  "person には本人・ケース・被保険者番号などの ID を指定してください");
+		return;
+	}
+	if ((person || purpose) && (!purpose || vocab_lookup(purposes, purpose) < 0)) {
+		api_error(r, 422, purpose ? "invalid_field" : "missing_field", "purpose",
+			  "looking up one person's records needs its purpose: inspection, disclosure_request or complaint",
+			  "本人の記録を調べるには目的（inspection 監査, disclosure_request 開示請求, complaint 苦情）が必要です");
+		return;
+	}
 	struct listing_job *j = xcalloc(1, sizeof(*j));
 	j->provisions = provisions;
 	j->csv = wants_csv(r);
+	j->org = org ? xstrdup(org) : NULL;
+	j->person = person ? xstrdup(person) : NULL;
+	j->page.org = j->org;
+	j->page.person = j->person;
 	if (api_query_period(r, &j->page.from, &j->page.to) || read_cursor(r, j)) {
 		listing_job_free(j);
 		return;
 	}
 	/* one row beyond the page says whether there is a next one */
 	j->page.limit = j->csv ? 0 : limit + 1;
-	if (provisions && api_case_log_access(r, NULL, "audit.provisions")) {
+	char *what = person ? xasprintf("audit.%s.person.%s", provisions ? "provisions" : "access", purpose) : NULL;
+	struct case_record looked_up = { .subject_id = (char *)person };
+	int logged = person ? api_case_log_access(r, &looked_up, what)
+			    : provisions ? api_case_log_access(r, NULL, "audit.provisions") : 0;
+	free(what);
+	if (logged) {
 		listing_job_free(j);
 		api_storage_error(r);
 		return;

@@ -179,12 +179,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "FROM access_log a LEFT JOIN users u ON u.id = a.user_id "
 			   "WHERE a.at >= ?1 AND (?2 = 0 OR a.at < ?2) "
 			   "AND (?4 IS NULL OR a.at > ?3 OR (a.at = ?3 AND a.id > CAST(?4 AS INTEGER))) "
+			   "AND (?6 IS NULL OR a.org = ?6) "
+			   "AND (?7 IS NULL OR a.subject_id = ?7 OR a.case_id = ?7 OR a.subject_id IN "
+			   "(SELECT subject_id FROM cases WHERE person_id = ?7 OR id = ?7)) "
 			   "ORDER BY a.at, a.id LIMIT ?5",
 	[ST_PROVISIONS_LIST] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, p.consent_basis, "
 			       "p.event_seq, coalesce(p.subject_name, json_extract(s.data, '$.name')) FROM provisions p "
 			       "LEFT JOIN subjects s ON s.id = p.subject_id "
 			       "WHERE p.at >= ?1 AND (?2 = 0 OR p.at < ?2) "
-			       "AND (?4 IS NULL OR p.at > ?3 OR (p.at = ?3 AND p.id > ?4)) ORDER BY p.at, p.id LIMIT ?5",
+			       "AND (?4 IS NULL OR p.at > ?3 OR (p.at = ?3 AND p.id > ?4)) "
+			       "AND (?6 IS NULL OR p.from_org = ?6 OR p.to_org = ?6) "
+			       "AND (?7 IS NULL OR p.subject_id = ?7 OR p.case_id = ?7 OR p.subject_id IN "
+			       "(SELECT subject_id FROM cases WHERE person_id = ?7 OR id = ?7)) "
+			       "ORDER BY p.at, p.id LIMIT ?5",
 	[ST_PROVISIONS_OF_CASE] = "SELECT p.id, p.at, p.case_id, p.subject_id, p.from_org, p.to_org, p.items, "
 				  "p.consent_basis, p.event_seq, p.subject_name FROM provisions p WHERE p.case_id = ? "
 				  "ORDER BY p.at, p.id",
@@ -2172,6 +2179,8 @@ static sqlite3_stmt *paged(struct store *s, enum stmt_id id, const struct store_
 		sqlite3_bind_int64(st, 3, page->after_at);
 		bind_text(st, 4, page->after_id);
 		sqlite3_bind_int64(st, 5, page->limit > 0 ? page->limit : -1);
+		bind_text(st, 6, page->org);
+		bind_text(st, 7, page->person);
 	}
 	return st;
 }

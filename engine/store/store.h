@@ -436,6 +436,8 @@ struct store_page {
 	clock_us after_at;
 	const char *after_id;
 	int limit;                 /* 0: every row */
+	const char *org;           /* only rows of this organisation (access: the reader's; provisions: either side), or NULL */
+	const char *person;        /* only rows of this person (a subject id, case id or person_id), or NULL */
 };
 
 /* The page's rows, oldest first (streamed, in (at, id) order). */

@@ -89,6 +89,14 @@ def test_the_coordinators_pages_in_a_real_browser():
         b.get("/coord/audit?list=provisions")
         b.wait_text("記録が改ざんされています")
         expect(re.search(r"#2", b.text()), b.text()[:800])
+        # one person's records, with the purpose asked first
+        b.fill("本人・ケースの ID", ids[0])
+        b.choose("目的", "開示請求")
+        b.button("検索").click()
+        b.wait_text("本人の記録を調べる: %s" % ids[0])
+        w.page("coord-audit-person")
+        expect(d.db_rows("SELECT count(*) FROM access_log WHERE what = 'audit.provisions.person.disclosure_request'")[0][0] == 1,
+               "the lookup is logged")
         # each pathway's diagram
         b.get("/coord/pathways")
         b.wait_text("薬局を起点とした社会的処方連携パス")
@@ -108,4 +116,33 @@ def test_the_coordinators_pages_in_a_real_browser():
     finally:
         if w:
             w.b.close()
+        d.cleanup()
+
+
+def test_the_audit_listings_by_organisation_and_one_persons_records_with_a_purpose():
+    d = make_daemon(1, timeout=1, dead_port=1)
+    try:
+        d.start(test_clock=CLOCK)
+        a = d.post("/v1/cases", pharmacy_referral(name="甲"), who="pharmacist").json
+        b = d.post("/v1/cases", pharmacy_referral(name="乙"), who="pharmacist2").json
+        d.get("/v1/cases/%s" % a["id"], who="nurse")
+        d.get("/v1/cases/%s" % b["id"], who="nurse")
+        q = "/v1/audit/access?from=2026-06-01&to=2026-06-30"
+        everyone = d.get(q, who="coordinator").json["items"]
+        expect({x["org"] for x in everyone} >= {"pharmacy-hamayuri", "pharmacy-minato", "support-centre"}, everyone)
+        only = d.get(q + "&org=pharmacy-minato", who="coordinator").json["items"]
+        expect(only and all(x["org"] == "pharmacy-minato" for x in only), only)
+        expect(d.get(q + "&org=nowhere", who="coordinator").status == 422, "an unknown organisation")
+        # one person: never without saying why
+        r = d.get(q + "&person=%s" % a["id"], who="coordinator")
+        expect(r.status == 422 and r.json["error"]["field"] == "purpose", r)
+        expect(d.get(q + "&person=%s&purpose=curiosity" % a["id"], who="coordinator").status == 422, "a purpose of the list")
+        r = d.get(q + "&person=%s&purpose=disclosure_request" % a["id"], who="coordinator")
+        expect(r.status == 200 and r.json["items"] and all(x["case_id"] == a["id"] for x in r.json["items"] if x["case_id"]), r)
+        logged = d.db_rows("SELECT subject_id FROM access_log WHERE what = 'audit.access.person.disclosure_request'")
+        expect(logged == [(a["id"],)], logged)
+        prov = d.get("/v1/audit/provisions?from=2026-06-01&to=2026-06-30&person=%s&purpose=inspection" % b["id"], who="coordinator").json
+        expect(prov["items"] and all(x["case_id"] == b["id"] for x in prov["items"]), prov)
+        expect(d.get(q + "&person=%s&purpose=inspection" % a["id"], who="nurse").status == 403, "coordinators only")
+    finally:
         d.cleanup()

@@ -244,6 +244,14 @@ const STRINGS = {
   basis: ["根拠", "Basis"],
   diagramCaption: ["状態と操作の図（Graphviz で作図）", "States and actions (drawn by Graphviz)"],
   statesList: ["状態と操作の一覧（文字で）", "States and actions as text"],
+  personLookup: ["本人の記録を調べる", "Look up one person's records"],
+  personId: ["本人・ケースの ID または被保険者番号", "A subject, case or person id"],
+  personIdHelp: ["調べたことも、目的とともにアクセス記録に残ります。", "The lookup itself is written to the access log with its purpose."],
+  purpose: ["目的", "Purpose"],
+  purposeInspection: ["監査・検査", "An inspection"],
+  purposeDisclosure: ["開示請求", "A disclosure request"],
+  purposeComplaint: ["苦情への対応", "A complaint"],
+  triageQueue: ["振り分け待ち（多機関）", "Waiting for triage (multi-agency)"],
 };
 
 export let lang = /(?:^|; )tsunagu_lang=en(?:;|$)/.test(document.cookie) ? "en" : "ja";

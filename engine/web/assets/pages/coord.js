@@ -113,7 +113,12 @@ async function overdue(main, ctx) {
   } while (cursor && items.length < 5000);
   const byReceiver = {};
   for (const c of items) (byReceiver[c.receiver_name || "—"] ||= []).push(c);
+  // the multi-agency triage: referrals waiting on the coordinators to choose their receiver
+  const triage = (await api("GET", "/v1/cases?inbox=org&open=true&sort=due&limit=200")).json.items;
   append(main, h("h1", {}, t("coordOverdue")), tabs("/coord/overdue"),
+    h("section", { class: "panel", "aria-labelledby": "h-triage" }, h("h2", { id: "h-triage" }, `${t("triageQueue")}（${triage.length}${t("casesCount")}）`),
+      triage.length ? h("ul", { class: "plain" }, triage.map((c) => h("li", {}, h("a", { href: `/cases/${c.id}` }, `${c.origin_name}・${text(c.state_title)}`),
+        "・", dateBoth(c.opened_at)))) : h("p", {}, t("noCases"))),
     h("p", { class: "lead" }, t("coordOverdueLead")),
     items.length ? Object.entries(byReceiver).map(([name, list]) => h("section", { class: "panel" },
       h("h2", {}, `${name}（${list.length}${t("casesCount")}）`),
@@ -160,14 +165,35 @@ async function audit(main, ctx) {
   const which = p.get("list") === "provisions" ? "provisions" : "access";
   const from = p.get("from") || `${today().slice(0, 7)}-01`, to = p.get("to") || today();
   const chain = h("section", { class: "panel", "aria-labelledby": "h-chain" }, h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status" }, t("loading")));
+  const org = p.get("org") || "", person = p.get("person") || "", purpose = p.get("purpose") || "";
   const form = h("form", { class: "filters", method: "get", action: "/coord/audit" },
     select("list", t("auditList"), [["access", t("accessLog")], ["provisions", t("provisionRecords")]], which),
     dateInput("from", t("periodFrom"), from), dateInput("to", t("periodTo"), to),
+    select("org", t("org"), [["", t("filterAll")], ...ctx.orgs.items.map((o) => [o.id, text(o.name)])], org),
     h("button", { type: "submit", class: "button" }, t("apply")));
+  // one person's records: only with the purpose of looking, which the access log keeps
+  const personId = uid("person");
+  const lookup = h("form", { class: "panel", method: "get", action: "/coord/audit", "aria-labelledby": "h-person-lookup" },
+    h("h2", { id: "h-person-lookup" }, t("personLookup")),
+    h("input", { type: "hidden", name: "list", value: which }), h("input", { type: "hidden", name: "from", value: from }),
+    h("input", { type: "hidden", name: "to", value: to }),
+    h("div", { class: "field" }, h("label", { for: personId }, t("personId"), " ", h("span", { class: "tag tag-required" }, t("required"))),
+      h("p", { class: "support", id: `${personId}-help` }, t("personIdHelp")),
+      h("input", { type: "text", id: personId, name: "person", value: person, required: true, autocomplete: "off", "aria-describedby": `${personId}-help` })),
+    h("fieldset", { class: "field" }, h("legend", {}, t("purpose"), " ", h("span", { class: "tag tag-required" }, t("required"))),
+      h("div", { class: "choices" }, [["inspection", t("purposeInspection")], ["disclosure_request", t("purposeDisclosure")], ["complaint", t("purposeComplaint")]]
+        .map(([v, l]) => h("div", { class: "choice" }, h("input", { type: "radio", name: "purpose", id: `purpose-${v}`, value: v, required: true, checked: v === purpose }),
+          h("label", { for: `purpose-${v}` }, l))))),
+    h("button", { type: "submit", class: "button" }, t("search")));
   const list = h("div");
   const q = new URLSearchParams({ from, to, limit: "100" });
-  append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form,
-    h("p", {}, await csvLink(`/v1/audit/${which}?from=${from}&to=${to}`, `${which}.csv`)), list);
+  if (org) q.set("org", org);
+  if (person) { q.set("person", person); q.set("purpose", purpose); }
+  const csvQ = new URLSearchParams(q);
+  csvQ.delete("limit");
+  append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form, lookup,
+    person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${purpose}）`) : null,
+    h("p", {}, await csvLink(`/v1/audit/${which}?${csvQ}`, `${which}.csv`)), list);
   api("GET", "/v1/audit/verify").then((r) => {
     const v = r.json;
     chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status", class: v.ok ? "chain-ok" : "chain-broken" },
