@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	{ { "v1", "pathways", "*" }, { [HTTPD_GET] = api_pathway_get }, false },
 	{ { "v1", "pathways", "*", "graph" }, { [HTTPD_GET] = api_pathway_graph }, false },
 	{ { "v1", "pathways", "*", "routing" }, { [HTTPD_GET] = api_pathway_routing }, false },
+	{ { "v1", "pathways", "*", "diff" }, { [HTTPD_GET] = api_pathway_diff }, false },
 	{ { "v1", "cases" }, { [HTTPD_GET] = api_cases_list, [HTTPD_POST] = api_cases_create }, false },
 	{ { "v1", "cases", "*" }, { [HTTPD_GET] = api_case_get }, false },
 	{ { "v1", "cases", "*", "events" }, { [HTTPD_GET] = api_case_events }, false },
@@ -103,8 +104,8 @@ void api_error(struct api_request *r, int status, const char *code, const char *
 	api_reply_json(r, status, json_pack("{s:o}", "error", error_json(code, field, message, message_ja)));
 }
 
-void api_errorf(struct api_request *r, int status, const char *code, const char *field, const char *en_fmt,
-		const char *ja_fmt, ...)
+void api_errorf_both(struct api_request *r, int status, const char *code, const char *field, const char *en_fmt,
+		     const char *ja_fmt, ...)
 {
 	va_list ap, ap_ja;
 	va_start(ap, ja_fmt);

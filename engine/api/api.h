@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "calendar.h"
 #include "casemachine.h"
@@ -94,9 +95,18 @@ void api_reply_json(struct api_request *r, int status, json_t *v);
 /* Replies with the error shape {"error": {code, message, message_ja, field}}. */
 void api_error(struct api_request *r, int status, const char *code, const char *field,
 	       const char *message, const char *message_ja);
-/* api_error with messages formatted from the same arguments, in English and in Japanese. */
-__attribute__((format(printf, 5, 7))) void api_errorf(struct api_request *r, int status, const char *code,
-						      const char *field, const char *en_fmt, const char *ja_fmt, ...);
+/*
+ * api_error with messages formatted from the same arguments, in English and in
+ * Japanese; the Japanese format may name them by position (%2$s) where its word
+ * order differs. The macro has the compiler check both formats against the
+ * arguments (the sizeof is never evaluated).
+ */
+__attribute__((format(printf, 5, 7))) void api_errorf_both(struct api_request *r, int status, const char *code,
+							   const char *field, const char *en_fmt, const char *ja_fmt,
+							   ...);
+#define api_errorf(r, status, code, field, en_fmt, ja_fmt, ...)                                      \
+	((void)sizeof(printf(ja_fmt, __VA_ARGS__)),                                                 \
+	 api_errorf_both(r, status, code, field, en_fmt, ja_fmt, __VA_ARGS__))
 
 /* Replies with a refusal of rules/ or core/, its status from the code (api.c's table). */
 void api_refuse(struct api_request *r, const struct refusal *e);
@@ -176,6 +186,7 @@ void api_session_delete(struct api_request *r);
 void api_session_enrol(struct api_request *r);
 void api_session_totp(struct api_request *r);
 void api_pathway_routing(struct api_request *r);
+void api_pathway_diff(struct api_request *r);
 /* The pages: their shell for each page path, and their files under /assets (api_pages.c); 1 when path is none of them. */
 int api_page(struct api_request *r);
 void api_pathways_list(struct api_request *r);

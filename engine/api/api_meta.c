@@ -4,8 +4,10 @@
  */
 #include "api.h"
 #include "graph.h"
+#include "pathway_diff.h"
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void api_healthz(struct api_request *r)
@@ -308,4 +310,46 @@ void api_pathway_routing(struct api_request *r)
 	api_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:s, s:o}", "pathway", pw->id, "area", area, "receiver", receiver,
 					 "routed_by", to ? "area" : pw->receiver_by_area ? "none" : "opener_or_triage",
 					 "may_choose", choices));
+}
+
+/* ---- GET /v1/pathways/{id}/diff?from=V1&to=V2 ----------------------------------------------- */
+
+/* A version of ?name=: the loaded one when absent; 0 with *out, or -1 with the 422 or 404 replied. */
+static int version_param(struct api_request *r, const char *name, const struct pathway *loaded,
+			 const struct pathway **out)
+{
+	const char *v = api_query(r, name);
+	char *end = NULL;
+	long n = v ? strtol(v, &end, 10) : loaded->version;
+	if (v && (!*v || *end || n < 1)) {
+		api_errorf(r, 422, "invalid_field", name, "%s must be a version number", "%s には版の番号を指定してください", name);
+		return -1;
+	}
+	*out = core_pathway(r->core, loaded->id, n);
+	if (!*out) {
+		api_errorf(r, 404, "not_found", name, "version %ld of %s is not recorded", "%2$s の第 %1$ld 版は記録されていません", n,
+			   loaded->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* What changed between two versions (states, actions, timers, fields), as the review pack shows it. */
+void api_pathway_diff(struct api_request *r)
+{
+	static const char *const params[] = { "from", "to", NULL };
+	if (api_query_known(r, params))
+		return;
+	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]), *from, *to;
+	if (!pw) {
+		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
+		return;
+	}
+	if (!api_query(r, "from")) {
+		api_error(r, 422, "missing_field", "from", "from is required: the version compared", "from（比べる版）は必須です");
+		return;
+	}
+	if (version_param(r, "from", pw, &from) || version_param(r, "to", pw, &to))
+		return;
+	api_reply_json(r, 200, pathway_diff(from, to));
 }

@@ -230,7 +230,8 @@ static int collect_cases(struct core *core, const struct report_query *q, struct
 
 static json_t *header(struct core *core, const char *name, const struct report_query *q)
 {
-	json_t *o = json_pack("{s:s, s:s}", "report", name, "group_by", report_group_names[q->group]);
+	json_t *o = json_pack("{s:s, s:s, s:i}", "report", name, "group_by", report_group_names[q->group],
+			      "small_count_threshold", core->cfg->small_count_threshold);
 	char day[11];
 	if (q->from) {
 		date_format(clock_local_date(core->clock, q->from), day);

@@ -996,6 +996,7 @@ static void set_defaults(struct config *cfg)
 		.database_wait_seconds = 10,
 		.max_list_items = 500,
 	};
+	cfg->small_count_threshold = 5;
 	cfg->sign_in = (struct config_sign_in){
 		.idle_minutes = 20,
 		.absolute_hours = 8,
@@ -1012,7 +1013,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", "trusted_proxies", "sign_in", NULL
+		"roles", "trusted_proxies", "sign_in", "reports", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -1079,6 +1080,18 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		bad++;
 	if ((v = ydoc_get(root, "sign_in")) && load_sign_in(l, v))
 		bad++;
+	if ((v = ydoc_get(root, "reports"))) {
+		static const char *const report_keys[] = { "small_count_threshold", NULL };
+		const struct ydoc_node *t;
+		long num;
+		if (ydoc_expect(&l->r, v, YDOC_MAP, "reports") || ydoc_check_keys(&l->r, v, "reports", report_keys))
+			bad++;
+		else if ((t = ydoc_get(v, "small_count_threshold")) &&
+			 ydoc_read_int(&l->r, t, "small_count_threshold", 1, 1000, &num))
+			bad++;
+		else if (t)
+			cfg->small_count_threshold = (int)num;
+	}
 	if (!(v = ydoc_get(root, "areas"))) {
 		ydoc_error(&l->r, root, "missing 'areas:' (the districts that organisations serve)");
 		bad++;

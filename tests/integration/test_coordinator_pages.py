@@ -10,6 +10,7 @@ from selenium.webdriver.common.by import By
 from daemon import pharmacy_referral
 from helpers import expect
 from test_notifications import advance, make_daemon, outbox, wait_for
+from browser import Browser
 from test_pages import Walk
 
 CLOCK = "2026-06-15T10:00:00+09:00"
@@ -28,6 +29,10 @@ def test_pathway_diagrams_are_svg_drawn_by_graphviz_with_japanese_titles():
         expect("受付待ち" in d.get("/v1/pathways/pharmacy/graph?format=svg", who="pharmacist").text, "any signed-in user")
         expect(d.get("/v1/pathways/pharmacy/graph?format=png", who="coordinator").status == 422, "unknown format")
         expect(d.get("/v1/pathways/pharmacy/graph", who="coordinator").text.startswith("digraph"), "DOT stays the default")
+        same = d.get("/v1/pathways/pharmacy/diff?from=2&to=2", who="coordinator").json
+        expect(same["states"] == same["actions"] == same["timers"] == same["fields"] == [], same)
+        expect(d.get("/v1/pathways/pharmacy/diff?from=1", who="coordinator").status == 404, "a version never recorded")
+        expect(d.get("/v1/pathways/pharmacy/diff", who="coordinator").status == 422, "from is required")
     finally:
         d.cleanup()
 
@@ -103,6 +108,20 @@ def test_the_coordinators_pages_in_a_real_browser():
         b.wait(lambda: all(b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
                            for img in b.all(".diagram img")) and len(b.all(".diagram img")) == 3, message="the diagrams load")
         w.page("coord-pathways")
+        # the review pack: aggregates only, small counts hidden, A4 without clipped tables
+        b.driver.set_window_size(794, 1123)
+        b.get("/coord/review?pathway=pharmacy&from=2026-04-01&to=2026-06-30")
+        b.wait_text("見直し資料")
+        b.wait_text("5未満")
+        text = b.text()
+        expect(not re.search(r"\bc_[0-9a-z]{20}\b", text) and not any("人%d" % i in text for i in range(3)), text[:1500])
+        expect(b.driver.execute_script(
+            "return Array.from(document.querySelectorAll('.sheet table')).every(t => t.scrollWidth <= t.parentElement.clientWidth + 1)"),
+            "no table wider than the page")
+        w.page("coord-review")
+        pdf = b.pdf("review-pack")
+        expect(Browser.pdf_pages(pdf) >= 1, "the pack prints")
+        b.driver.set_window_size(1366, 768)
         w.sign_out()
         # a nurse is refused as the API refuses her
         w.enrol("tanaka")

@@ -19,6 +19,7 @@ const ROUTES = [
   [/^\/print\/(consent|slip|letters|case)$/, "print"],
   [/^\/coord$/, "coord"],
   [/^\/coord\/(overdue|notifications|audit|pathways)$/, "coord"],
+  [/^\/coord\/review$/, "review"],
 ];
 
 const ctx = { me: null, orgs: null, pathways: {}, params: new URLSearchParams(location.search) };

@@ -12,7 +12,8 @@ const GROUPS = ["pathway", "origin", "receiver", "area", "month", "fiscal_year"]
 
 function tabs(current) {
   const links = [["/coord", t("coordDashboard")], ["/coord/overdue", t("coordOverdue")],
-    ["/coord/notifications", t("coordNotifications")], ["/coord/audit", t("coordAudit")], ["/coord/pathways", t("coordPathways")]];
+    ["/coord/notifications", t("coordNotifications")], ["/coord/audit", t("coordAudit")], ["/coord/pathways", t("coordPathways")],
+    ["/coord/review", t("coordReview")]];
   return h("nav", { class: "tabs", "aria-label": t("coordTitle") }, h("ul", {}, links.map(([href, label]) =>
     h("li", {}, h("a", { href, "aria-current": href === current ? "page" : null }, label)))));
 }
