@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hsds.h"
+#include "publicdir.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,8 +47,9 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, struct op
 			return -1;
 		}
 	}
-	if (strcmp(o->format, "json") && strcmp(o->format, "csv")) {
-		*rc = cli_usage_error(cmd, "--format must be json or csv");
+	if (strcmp(o->format, "json") && strcmp(o->format, "csv") && (strcmp(o->format, "html") || cmd == &cmd_resources_import)) {
+		*rc = cli_usage_error(cmd, cmd == &cmd_resources_import ? "--format must be json or csv"
+									 : "--format must be json, csv or html");
 		return -1;
 	}
 	return 0;
@@ -119,9 +121,9 @@ static int run_export(const struct cli_context *ctx, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(&cmd_resources_export, "unexpected argument '%s'", argv[optind]);
-	bool csv = !strcmp(o.format, "csv");
-	if (csv && !o.out)
-		return cli_usage_error(&cmd_resources_export, "--format csv writes a folder of tables: give --out DIR");
+	bool csv = !strcmp(o.format, "csv"), html = !strcmp(o.format, "html");
+	if ((csv || html) && !o.out)
+		return cli_usage_error(&cmd_resources_export, "--format %s writes a folder: give --out DIR", o.format);
 	struct cli_env env;
 	if ((rc = cli_env_open(&env, &cmd_resources_export, CLI_STORE, o.config, o.db)))
 		return rc;
@@ -129,7 +131,16 @@ static int run_export(const struct cli_context *ctx, int argc, char **argv)
 	struct store *store = env.core.store;
 	char *err = NULL;
 	rc = EXIT_RUNTIME;
-	if (csv) {
+	int published = 0;
+	if (html) {
+		if (publicdir_export(cfg, &env.clock, store, o.out, &published, &err)) {
+			fprintf(stderr, "tsunagu resources export: %s\n", err);
+		} else {
+			printf("wrote the public directory (%d published resources, by area) to %s/index.html\n", published,
+			       o.out);
+			rc = EXIT_OK;
+		}
+	} else if (csv) {
 		if (hsds_export_csv(cfg, &env.clock, store, o.out, &err)) {
 			fprintf(stderr, "tsunagu resources export: %s\n", err);
 		} else {
@@ -180,9 +191,12 @@ const struct cli_command cmd_resources_import = {
 
 const struct cli_command cmd_resources_export = {
 	.name = "resources export",
-	.usage = "--config FILE [--db PATH] [--format json|csv] [--out PATH]",
-	.summary = "Export the resource directory in Open Referral HSDS 3.0 form.",
+	.usage = "--config FILE [--db PATH] [--format json|csv|html] [--out PATH]",
+	.summary = "Export the resource directory in Open Referral HSDS 3.0 form, or as the public static site.",
 	.help = "  --format json   a page of compiled HSDS services (default; to stdout unless --out FILE)\n"
-		"  --format csv    the HSDS tables and datapackage.json into the folder --out DIR\n",
+		"  --format csv    the HSDS tables and datapackage.json into the folder --out DIR\n"
+		"  --format html   the public directory (医療・介護資源リスト) into --out DIR: index.html and a\n"
+		"                  page per area, only resources whose provider agreed (publish), a phone only\n"
+		"                  when marked public, stale confirmations marked (resources.stale_after_months)\n",
 	.run = run_export,
 };

@@ -247,27 +247,6 @@ static void rows_out(struct tabular *t, int table, const json_t *list)
 		row_out(t, table, json_array_get(list, i));
 }
 
-static int write_file(const char *dir, const char *name, const char *data, size_t len, char **err)
-{
-	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s/.%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "wb");
-	int ret = -1;
-	if (!f || fwrite(data, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
-		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
-		if (f)
-			fclose(f);
-		unlink(tmp);
-	} else if (fclose(f) || rename(tmp, path)) {
-		*err = xasprintf("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	} else {
-		ret = 0;
-	}
-	free(path);
-	free(tmp);
-	return ret;
-}
-
 static json_t *datapackage(void)
 {
 	json_t *resources = json_array();
@@ -334,13 +313,13 @@ int hsds_export_csv(const struct config *cfg, const struct clock *clk, struct st
 	int ret = 0;
 	for (int i = 0; i < T_COUNT && !ret; i++) {
 		char *name = xasprintf("%s.csv", tables[i].name);
-		ret = write_file(dir, name, t.text[i].data, t.text[i].len, err);
+		ret = write_file_atomic(dir, name, t.text[i].data, t.text[i].len, err);
 		free(name);
 	}
 	if (!ret) {
 		json_t *pkg = datapackage();
 		char *text = json_dumps(pkg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		ret = write_file(dir, "datapackage.json", text, strlen(text), err);
+		ret = write_file_atomic(dir, "datapackage.json", text, strlen(text), err);
 		free(text);
 		json_decref(pkg);
 	}

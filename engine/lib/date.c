@@ -128,3 +128,18 @@ void date_fiscal_label(int fy, char long_out[32], char short_out[32])
 		snprintf(long_out, 32, "%s%d年度", eras[e].name, n);
 	snprintf(short_out, 32, "%s%d年度", eras[e].initial, n);
 }
+
+int date_wareki(date_days d, char *out, size_t cap)
+{
+	size_t e = era_of(d);
+	int y, m, dd;
+	date_to_ymd(d, &y, &m, &dd);
+	if (d < date_from_ymd(eras[e].y, eras[e].m, eras[e].d))
+		return -1;
+	int n = y - eras[e].y + 1;
+	if (n == 1)
+		snprintf(out, cap, "%s元年%d月%d日", eras[e].name, m, dd);
+	else
+		snprintf(out, cap, "%s%d年%d月%d日", eras[e].name, n, m, dd);
+	return 0;
+}

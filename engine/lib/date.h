@@ -7,6 +7,7 @@
 #define TSUNAGU_DATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef int32_t date_days;
@@ -34,5 +35,8 @@ int date_fiscal_year(date_days d);
  * "H30年度". Writes into long_out and short_out (32 bytes each).
  */
 void date_fiscal_label(int fy, char long_out[32], char short_out[32]);
+
+/* A date in the era, year 1 as 元: 2019-05-01 -> "令和元年5月1日". 0, or -1 before 明治. */
+int date_wareki(date_days d, char *out, size_t cap);
 
 #endif

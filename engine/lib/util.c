@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,4 +285,25 @@ size_t utf8_chars(const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		n += (*p & 0xc0) != 0x80;
 	return n;
+}
+
+int write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **err)
+{
+	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	FILE *f = fopen(tmp, "wb");
+	int ret = -1;
+	if (!f || fwrite(data, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+	} else if (fclose(f) || rename(tmp, path)) {
+		*err = xasprintf("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	} else {
+		ret = 0;
+	}
+	free(path);
+	free(tmp);
+	return ret;
 }

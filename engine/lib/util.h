@@ -42,6 +42,12 @@ char *path_join(const char *dir, const char *rel);
 
 /* True when s (of len bytes) is well-formed UTF-8 without NUL. */
 bool utf8_valid(const char *s, size_t len);
+/*
+ * Writes dir/name through a temporary file that is flushed to disk and then
+ * renamed over it, so a reader never sees half a file: 0, or -1 with *err.
+ */
+int write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **err);
+
 /* The characters (code points) of a UTF-8 string: its bytes that do not continue a sequence. */
 size_t utf8_chars(const char *s);
 

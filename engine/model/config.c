@@ -172,13 +172,20 @@ static void categories_release(struct config *cfg)
 
 static int load_resources(struct loader *l, const struct ydoc_node *n)
 {
-	static const char *const keys[] = { "categories", "seed", NULL };
+	static const char *const keys[] = { "categories", "seed", "stale_after_months", NULL };
 	struct config *cfg = l->cfg;
 	if (ydoc_expect(&l->r, n, YDOC_MAP, "resources"))
 		return -1;
 	int bad = ydoc_check_keys(&l->r, n, "resources", keys);
 	const struct ydoc_node *v;
 	const char *s;
+	long months;
+	if ((v = ydoc_get(n, "stale_after_months"))) {
+		if (ydoc_read_int(&l->r, v, "stale_after_months", 1, 120, &months))
+			bad++;
+		else
+			cfg->resources_stale_months = (int)months;
+	}
 	if ((v = ydoc_get(n, "seed"))) {
 		if (ydoc_read_string(&l->r, v, "the seed file (an HSDS JSON file)", &s))
 			bad++;
@@ -997,6 +1004,7 @@ static void set_defaults(struct config *cfg)
 		.max_list_items = 500,
 	};
 	cfg->small_count_threshold = 5;
+	cfg->resources_stale_months = 12;
 	cfg->sign_in = (struct config_sign_in){
 		.idle_minutes = 20,
 		.absolute_hours = 8,

@@ -162,6 +162,7 @@ struct config {
 	struct config_category *categories;   /* the resource taxonomy (the seed's six unless configured) */
 	size_t n_categories;
 	char *resources_seed;      /* an HSDS file imported when the directory is empty, or NULL */
+	int resources_stale_months; /* a confirmation older than this is marked in the public directory */
 	kind_mask role_kinds[ROLE_COUNT];     /* the organisation kinds each role fits; 0: any (roles: in the config) */
 	struct pathway_set pathways;
 	struct pathway_broken_set broken_pathways;   /* files that did not compile: the service runs degraded */

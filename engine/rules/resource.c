@@ -98,8 +98,8 @@ static int optional_text(const json_t *body, const char *key, const char *path, 
 
 static int check_contact(const json_t *v, json_t *data, struct refusal *err)
 {
-	static const char *const keys[] = { "name", "phone", "email", "url", NULL };
-	json_t *c = json_pack("{s:n, s:n, s:n, s:n}", "name", "phone", "email", "url");
+	static const char *const keys[] = { "name", "phone", "email", "url", "phone_public", NULL };
+	json_t *c = json_pack("{s:n, s:n, s:n, s:n, s:b}", "name", "phone", "email", "url", "phone_public", 0);
 	json_object_set_new(data, "contact", c);
 	if (!v || json_is_null(v))
 		return 0;
@@ -117,6 +117,15 @@ static int check_contact(const json_t *v, json_t *data, struct refusal *err)
 			return -1;
 		json_object_set(c, "phone", (json_t *)phone);
 	}
+	/* a phone may be a volunteer's own: published only when the provider says it may be */
+	const json_t *phone_public = json_object_get(v, "phone_public");
+	if (phone_public && !json_is_boolean(phone_public)) {
+		refusal_set(err, "invalid_field", "contact.phone_public", "contact.phone_public must be true or false");
+		refusal_ja(err, "contact.phone_public は true か false で指定してください");
+		return -1;
+	}
+	if (phone_public)
+		json_object_set(c, "phone_public", (json_t *)phone_public);
 	if (email && !json_is_null(email)) {
 		const char *e = json_string_value(email);
 		const char *at = e ? strchr(e, '@') : NULL;
@@ -209,7 +218,7 @@ int resource_check(const struct config *cfg, const json_t *body, date_days today
 		   struct refusal *err)
 {
 	static const char *const keys[] = { "name", "description", "category", "provider", "areas", "address",
-					    "schedule", "eligibility", "contact", "capacity", "status", NULL };
+					    "schedule", "eligibility", "contact", "capacity", "status", "publish", NULL };
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body)) {
 		refusal_set(err, "invalid_json", NULL, "a resource must be a JSON object");
@@ -265,6 +274,14 @@ int resource_check(const struct config *cfg, const json_t *body, date_days today
 	if (status && cm_check_enum(status, "status", statuses, 2, err))
 		goto fail;
 	json_object_set_new(data, "status", json_string(status ? json_string_value(status) : "active"));
+	/* in the public directory only when its provider agreed */
+	const json_t *publish = json_object_get(body, "publish");
+	if (publish && !json_is_boolean(publish)) {
+		refusal_set(err, "invalid_field", "publish", "publish must be true or false (the provider agreed to publication)");
+		refusal_ja(err, "publish は true か false で指定してください（公開に提供者が同意したか）");
+		goto fail;
+	}
+	json_object_set_new(data, "publish", json_boolean(publish && json_is_true(publish)));
 	out->data = data;
 	out->category = json_string_value(json_object_get(data, "category"));
 	out->provider = json_string_value(json_object_get(data, "provider"));

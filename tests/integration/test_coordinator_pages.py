@@ -165,3 +165,53 @@ def test_the_audit_listings_by_organisation_and_one_persons_records_with_a_purpo
         expect(d.get(q + "&person=%s&purpose=inspection" % a["id"], who="nurse").status == 403, "coordinators only")
     finally:
         d.cleanup()
+
+
+def test_the_public_directory_is_a_static_site_of_published_resources_only():
+    import os
+    from helpers import tsunagu
+    d = make_daemon(1, timeout=1, dead_port=1)
+    w = None
+    try:
+        d.start(test_clock=CLOCK)
+        d.post("/v1/cases", pharmacy_referral(name="公開されない 人"), who="pharmacist")
+        keys = ["name", "description", "category", "provider", "areas", "address", "schedule", "eligibility", "contact",
+                "capacity", "status"]
+
+        def publish(rid, phone_public, confirmed_on=None):
+            res = d.get("/v1/resources/%s" % rid, who="coordinator").json
+            body = {k: res[k] for k in keys if res.get(k) is not None}
+            body["publish"] = True
+            if confirmed_on:
+                body["capacity"] = dict(body["capacity"], confirmed_on=confirmed_on)
+            body["contact"] = dict(body["contact"], phone_public=phone_public)
+            r = d.request("PUT", "/v1/resources/%s" % rid, body=body, who="coordinator",
+                          headers={"If-Match": '"%d"' % res["version"]})
+            expect(r.status == 200 and r.json["publish"] is True, r)
+            return res
+        cafe = publish("demo-cafe-unosumai", phone_public=True)
+        walk = publish("demo-walk-unosumai", phone_public=False, confirmed_on="2024-01-10")
+        out = os.path.join(d.tmp, "public")
+        proc = tsunagu("resources", "export", "--config", d.config, "--format", "html", "--out", out)
+        expect(proc.returncode == 0 and "2 published" in proc.stdout, proc.stdout + proc.stderr)
+        page = open(os.path.join(out, "area-unosumai.html"), encoding="utf-8").read()
+        expect(cafe["name"]["ja"] in page and walk["name"]["ja"] in page, "the published ones")
+        expect(cafe["contact"]["phone"] in page and walk["contact"]["phone"] not in page, "a phone only when public")
+        expect(page.count("確認から12か月以上たっています") == 1 and "2024-01-10（令和6年1月10日）" in page, "a stale confirmation is marked")
+        others = [r for r in d.get("/v1/resources?limit=100", who="coordinator").json["items"]
+                  if r["id"] not in ("demo-cafe-unosumai", "demo-walk-unosumai")]
+        expect(not any(r["name"]["ja"] in page for r in others), "nothing unpublished")
+        expect("公開されない 人" not in page and "c_" not in page, "nothing personal")
+        # it opens from the file system with no request to any host
+        w = Walk(d)
+        b = w.b
+        b.driver.get("file://" + os.path.join(out, "index.html"))
+        b.driver.find_element("link text", "鵜住居地区").click()
+        b.wait_text(cafe["name"]["ja"])
+        w.page("public-directory")
+        reqs = [u for u in b.requests() if u.startswith(("http:", "https:"))]
+        expect(not reqs, reqs)
+    finally:
+        if w:
+            w.b.close()
+        d.cleanup()

@@ -7,7 +7,7 @@ import { t, text } from "../i18n.js";
 import { errorBox, field, showErrors } from "../forms.js";
 import { dateBoth, today } from "../wareki.js";
 
-const INPUT_KEYS = ["name", "description", "category", "provider", "areas", "address", "schedule", "eligibility", "contact", "capacity", "status"];
+const INPUT_KEYS = ["name", "description", "category", "provider", "areas", "address", "schedule", "eligibility", "contact", "capacity", "status", "publish"];
 
 export async function render(main, ctx) {
   ctx.title(t("providerTitle"));
