@@ -353,3 +353,36 @@ void api_pathway_diff(struct api_request *r)
 		return;
 	api_reply_json(r, 200, pathway_diff(from, to));
 }
+
+/* ---- GET /v1/pathways/{id}/versions ------------------------------------------------------------ */
+
+struct versions_ctx {
+	struct api_request *r;
+	long loaded;
+	json_t *items;
+};
+
+static void version_one(void *ctx, long version, clock_us loaded_at, int64_t running)
+{
+	struct versions_ctx *v = ctx;
+	json_array_append_new(v->items, json_pack("{s:i, s:b, s:o, s:I}", "version", (int)version, "loaded",
+						  version == v->loaded, "recorded_at", api_time(v->r, loaded_at),
+						  "running_cases", (json_int_t)running));
+}
+
+/* Every version recorded, which one is loaded, and how many cases still run on each. */
+void api_pathway_versions(struct api_request *r)
+{
+	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]);
+	if (!pw) {
+		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
+		return;
+	}
+	struct versions_ctx v = { r, pw->version, json_array() };
+	if (store_pathway_versions(r->core->store, pw->id, version_one, &v)) {
+		json_decref(v.items);
+		api_storage_error(r);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:o, s:n}", "pathway", pw->id, "items", v.items, "next_cursor"));
+}

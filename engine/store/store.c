@@ -24,7 +24,7 @@ enum stmt_id {
 	ST_USER_ADD, ST_USER_REVOKE, ST_TOKENS_REVOKE, ST_TOKEN_ADD, ST_AUTH, ST_USER_GET,
 	ST_USER_BY_NAME, ST_USERS_LIST, ST_ORG_USERS, ST_USER_SET_LOGIN, ST_CREDENTIALS, ST_ENROLMENT_SET,
 	ST_PASSPHRASE_SET, ST_TOTP_SET, ST_TOTP_USED, ST_SESSION_ADD, ST_SESSION_AUTH, ST_SESSION_SEEN,
-	ST_SESSION_END, ST_SESSIONS_END_USER, ST_SESSIONS_LIST, ST_SESSION_END_ID, ST_ACCEPT_TIMES,
+	ST_SESSION_END, ST_SESSIONS_END_USER, ST_SESSIONS_LIST, ST_SESSION_END_ID, ST_ACCEPT_TIMES, ST_PW_VERSIONS,
 	ST_PW_GET, ST_PW_ADD, ST_PW_SOURCE,
 	ST_CASE_INSERT, ST_CASE_UPDATE, ST_CASE_GET,
 	ST_SUBJECT_INSERT, ST_SUBJECT_UPDATE, ST_SUBJECT_GET,
@@ -112,6 +112,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 				 "AND ended_at IS NULL",
 	[ST_SESSIONS_LIST] = "SELECT id, stage, client, created_at, seen_at FROM sessions WHERE user_id = ? "
 			     "AND ended_at IS NULL ORDER BY created_at, id",
+	/* every recorded version of a pathway with its running (open) cases */
+	[ST_PW_VERSIONS] = "SELECT v.version, v.loaded_at, (SELECT count(*) FROM cases c WHERE c.pathway = v.pathway "
+			   "AND c.pathway_version = v.version AND c.closed_at IS NULL) FROM pathway_versions v "
+			   "WHERE v.pathway = ? ORDER BY v.version",
 	/* the newest cases a receiver took on: when each was opened and when it first reached a named state */
 	[ST_ACCEPT_TIMES] = "SELECT c.opened_at, (SELECT min(e.at) FROM events e WHERE e.case_id = c.id "
 			    "AND instr(',' || ?3 || ',', ',' || e.to_state || ',') > 0) AS reached "
@@ -1085,6 +1089,20 @@ int store_reach_times(struct store *s, const char *receiver, const char *pathway
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return stepped(s, rc);
+}
+
+int store_pathway_versions(struct store *s, const char *pathway,
+			   void (*fn)(void *ctx, long version, clock_us loaded_at, int64_t running), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_VERSIONS);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, (long)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
 	sqlite3_reset(st);
 	return stepped(s, rc);
 }

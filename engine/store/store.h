@@ -188,6 +188,10 @@ char *store_pathway_latest(struct store *s, const char *id, long *version);
 /* The source text of a recorded version (caller frees), or NULL. */
 char *store_pathway_source(struct store *s, const char *id, long version);
 
+/* Every recorded version of a pathway, oldest first, with when it was loaded and its open cases (streamed). */
+int store_pathway_versions(struct store *s, const char *pathway,
+			   void (*fn)(void *ctx, long version, clock_us loaded_at, int64_t running), void *ctx);
+
 /* ---- cases ---- */
 
 

@@ -55,7 +55,8 @@ def test_orgs_and_pathways():
         expect(r.status == 200 and "stateDiagram-v2" in r.text, r)
         r = d.get("/v1/pathways/pharmacy/graph", who="pharmacist")
         expect(r.status == 200 and r.text.startswith('digraph "pharmacy"'), r)
-        expect(d.get("/v1/pathways/pharmacy/graph?format=svg", who="pharmacist").status == 422, "bad format")
+        expect(d.get("/v1/pathways/pharmacy/graph?format=png", who="pharmacist").status == 422, "bad format")
+        expect(d.get("/v1/pathways/pharmacy/graph?format=svg", who="pharmacist").status == 200, "SVG drawn by the daemon")
         expect(d.get("/v1/pathways/nope", who="pharmacist").status == 404, "unknown pathway")
 
 

@@ -43,6 +43,12 @@ def test_the_coordinators_pages_in_a_real_browser():
     try:
         d.start(test_clock=CLOCK)
         ids = [d.post("/v1/cases", pharmacy_referral(name="人%d" % i), who="pharmacist").json["id"] for i in range(3)]
+        # activity on the other two pathways as well: a multi-agency referral and a checkup file
+        expect(d.post("/v1/cases", pharmacy_referral(pathway="multi-agency", name="多機関 人"), who="welfare").status == 201, "multi")
+        from test_checkup_import import ROWS, cp932
+        imported = d.request("POST", "/v1/imports/checkup", raw_body=cp932(ROWS), who="checkup",
+                             headers={"Content-Type": "text/csv; charset=Shift_JIS"})
+        expect(imported.status == 200 and imported.json["opened"], imported)
         d.post("/v1/cases/%s/actions/accept" % ids[0], {}, who="nurse")
         d.post("/v1/cases/%s/actions/record_contact" % ids[0], {"fields": {"contact_on": "2026-06-15", "contact_method": "phone"}},
                who="nurse")
@@ -60,11 +66,14 @@ def test_the_coordinators_pages_in_a_real_browser():
         # the page's figures are the API's report for the same query
         fy_from, fy_to = "2026-04-01", "2027-03-31"
         api = d.get("/v1/reports/funnel?from=%s&to=%s&group_by=pathway" % (fy_from, fy_to), who="coordinator").json
-        row = [x for x in api["rows"] if x["pathway"] == "pharmacy"][0]
-        section = [s for s in b.all("section.report-row") if "薬局を起点" in s.text][0]
-        shown = {tr.get_attribute("data-milestone"): int(tr.find_element(By.TAG_NAME, "td").text)
-                 for tr in section.find_elements(By.CSS_SELECTOR, "table.funnel-table tbody tr")}
-        expect(all(shown[m] == row["milestones"].get(m, 0) for m in shown) and shown["opened"] == 3, (shown, row))
+        expect({x["pathway"] for x in api["rows"]} == {"pharmacy", "multi-agency", "health-checkup"}, api["rows"])
+        titles = {"pharmacy": "薬局を起点", "multi-agency": "多機関・多職種", "health-checkup": "健診を起点"}
+        for row in api["rows"]:
+            section = [s for s in b.all("section.report-row") if titles[row["pathway"]] in s.text][0]
+            shown = {tr.get_attribute("data-milestone"): int(tr.find_element(By.TAG_NAME, "td").text)
+                     for tr in section.find_elements(By.CSS_SELECTOR, "table.funnel-table tbody tr")}
+            expect(all(shown[m] == row["milestones"].get(m, 0) for m in shown), (shown, row))
+            expect(row["pathway"] != "pharmacy" or shown["opened"] == 3, shown)
         fy = b.find("select[name=fy] option:checked").text
         expect(fy == "R8年度" and "令和8年度（R8年度）" in b.text(), "the fiscal year in the era: %r" % fy)
         expect(section.find_elements(By.CSS_SELECTOR, "svg.chart title"), "a chart with its title")
@@ -107,6 +116,9 @@ def test_the_coordinators_pages_in_a_real_browser():
         b.wait_text("薬局を起点とした社会的処方連携パス")
         b.wait(lambda: all(b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
                            for img in b.all(".diagram img")) and len(b.all(".diagram img")) == 3, message="the diagrams load")
+        expect("進行中のケース" in b.text(), "running cases per version")
+        versions = d.get("/v1/pathways/pharmacy/versions", who="coordinator").json["items"]
+        expect([v["running_cases"] for v in versions if v["loaded"]] == [3], versions)
         w.page("coord-pathways")
         # the review pack: aggregates only, small counts hidden, A4 without clipped tables
         b.driver.set_window_size(794, 1123)
@@ -127,9 +139,10 @@ def test_the_coordinators_pages_in_a_real_browser():
         w.enrol("tanaka")
         w.totp_step()
         b.wait(lambda: b.path().startswith("/inbox"))
-        b.get("/coord")
-        b.wait_text("処理できませんでした")
-        expect("到達したケース数" not in b.text(), "no figures")
+        for page in ("/coord", "/coord/overdue", "/coord/notifications", "/coord/audit", "/coord/pathways", "/coord/review"):
+            b.get(page)
+            b.wait_text("処理できませんでした")
+            expect("到達したケース数" not in b.text() and "振り分け待ち" not in b.text(), (page, b.text()[:400]))
         expect(all(" 403 " in e["message"] for e in b.console_errors()), "only the refusals")
         w.only_the_daemon()
     finally:

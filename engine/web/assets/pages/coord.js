@@ -198,7 +198,8 @@ async function audit(main, ctx) {
   api("GET", "/v1/audit/verify").then((r) => {
     const v = r.json;
     chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status", class: v.ok ? "chain-ok" : "chain-broken" },
-      v.ok ? `✔ ${t("chainOk")}（${v.events}${t("eventsChecked")}）` : `✖ ${t("chainBroken")}: #${v.broken_at}（${v.reason}）`));
+      v.ok ? `✔ ${t("chainOk")}（${v.events}${t("eventsChecked")}）` : `✖ ${t("chainBroken")}: #${v.broken_at}（${v.reason}）`),
+      h("p", { class: "small" }, `${t("checkedAt")}: ${dateTime(ctx.me.now)}`));
   }).catch((e) => chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", {}, e.message)));
   let cursor = null;
   const tbody = h("tbody");
@@ -227,9 +228,14 @@ async function pathways(main, ctx) {
   append(main, h("h1", {}, t("coordPathways")), tabs("/coord/pathways"));
   for (const s of list) {
     const pw = await ctx.pathway(s.id);
+    const versions = (await api("GET", `/v1/pathways/${encodeURIComponent(s.id)}/versions`)).json.items;
     main.append(h("section", { class: "panel", "aria-labelledby": `h-${s.id}` },
       h("h2", { id: `h-${s.id}` }, `${text(pw.title)}（${s.id} v${s.version}）`),
       h("p", {}, text(pw.description)),
+      h("table", { class: "versions" }, h("caption", {}, t("versionsCaption")),
+        h("thead", {}, h("tr", {}, [t("version"), t("recordedAt"), t("runningCases")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, versions.map((v) => h("tr", {}, h("th", { scope: "row" }, `v${v.version}${v.loaded ? `（${t("loadedNow")}）` : ""}`),
+          h("td", {}, dateTime(v.recorded_at)), h("td", {}, String(v.running_cases)))))),
       h("figure", { class: "diagram" }, h("img", { src: `/v1/pathways/${encodeURIComponent(s.id)}/graph?format=svg`, alt: `${text(pw.title)}: ${pw.states.map((st) => text(st.title)).join(" → ")}` }),
         h("figcaption", {}, t("diagramCaption"))),
       h("details", {}, h("summary", {}, t("statesList")), h("ol", {}, pw.states.map((st) => h("li", {}, text(st.title),
@@ -237,8 +243,10 @@ async function pathways(main, ctx) {
   }
 }
 
-// The pages hold no rule of their own: someone who is not a coordinator gets the API's refusal.
+// The pages hold no rule of their own: someone who is not a coordinator gets the API's refusal, asked
+// first of the outbox (coordinators only) before any page draws.
 export async function render(main, ctx) {
+  await api("GET", "/v1/notifications?limit=1");
   const kind = ctx.arg || "";
   if (kind === "overdue") return overdue(main, ctx);
   if (kind === "notifications") return notifications(main, ctx);

@@ -27,6 +27,7 @@ function changeList(title, entries) {
 }
 
 export async function render(main, ctx) {
+  await api("GET", "/v1/notifications?limit=1");   // coordinators only, as the other coordinator pages
   const p = ctx.params;
   const list = (await api("GET", "/v1/pathways")).json.items;
   const id = p.get("pathway") || list[0].id;
