@@ -11,17 +11,11 @@
 static char *read_shipped(const char *name)
 {
 	char *path = xasprintf("%s/pathways/%s.yaml", test_root, name);
-	FILE *f = fopen(path, "rb");
-	CHECK(f != NULL);
-	struct buf b;
-	buf_init(&b);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
+	size_t len = 0;
+	char *text = read_file(path, &len);
+	CHECK(text != NULL);
 	free(path);
-	return buf_detach(&b);
+	return text;
 }
 
 /* The text with the first `from` replaced by `to` (caller frees). */

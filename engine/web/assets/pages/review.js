@@ -70,13 +70,15 @@ export async function render(main, ctx) {
       d ? table(t("slaBreaches"), [t("kind"), t("casesCol")], [[t("reminders"), masked(d.reminders, threshold)], [t("escalations"), masked(d.escalations, threshold)]]) : null));
   }
   if (!rows.length) sheet.append(h("p", {}, t("noCases")));
-  const cats = resources.json.categories || [];
+  // resource use of this pathway's cases (the report grouped by pathway)
+  const cats = (resources.json.categories || []).filter((c) => c.group === id);
+  const perResource = (resources.json.rows || []).filter((r) => r.group === id);
   if (cats.length) {
     sheet.append(h("section", {}, h("h2", {}, t("resourceUse")),
       table(t("resourceUse"), [t("category"), t("proposed"), t("joined"), t("declined"), t("ended")],
         cats.map((c) => [c.category_title || c.category, masked(c.proposed, threshold), masked(c.joined, threshold), masked(c.declined, threshold), masked(c.ended, threshold)])),
       table(t("resourceUseEach"), [t("resourcesTitle"), t("proposed"), t("joined")],
-        (resources.json.rows || []).map((r) => [r.label, masked(r.proposed, threshold), masked(r.joined, threshold)]))));
+        perResource.map((r) => [text(r.resource_name) || r.resource, masked(r.proposed, threshold), masked(r.joined, threshold)]))));
   }
   // the period spans versions: what changed between the first and the last
   const versions = rows.map((r) => r.pathway_version).sort((a, b) => a - b);
