@@ -23,4 +23,15 @@ assert.equal(w.fiscalYearLong("2019-03-31"), "平成30年度");
 assert.equal(w.fiscalYear("2026-06-15"), "R8年度");
 assert.equal(w.age("1948-03-02", "2026-03-01"), 77);
 assert.equal(w.age("1948-03-02", "2026-03-02"), 78);
-console.log(`web unit: ${cases.length + 9} checks of wareki.js passed`);
+const sup = await import("data:text/javascript;base64," +
+  Buffer.from(readFileSync(new URL("../engine/web/assets/suppress.js", import.meta.url), "utf8")).toString("base64"));
+assert.equal(sup.maskCount(3, 5, "未満"), "5未満");
+assert.equal(sup.maskCount(0, 5, "未満"), "0");
+assert.equal(sup.maskCount(5, 5, "未満"), "5");
+// one hidden cell: the next smallest goes too, so the total cannot give it back
+assert.deepEqual(sup.protectCounts([8, 2, 0], 5, "未満", "非表示"), ["非表示", "5未満", "0"]);
+assert.deepEqual(sup.protectCounts([8, 12, 2], 5, "未満", "非表示"), ["非表示", "12", "5未満"]);
+// two hidden: neither can be told from the total alone
+assert.deepEqual(sup.protectCounts([9, 2, 3], 5, "未満", "非表示"), ["9", "5未満", "5未満"]);
+assert.deepEqual(sup.protectCounts([7, 6], 5, "未満", "非表示"), ["7", "6"]);
+console.log(`${cases.length + 16} checks of wareki.js and suppress.js passed`);

@@ -213,6 +213,35 @@ static int read_cursor(struct api_request *r, struct listing_job *j)
  * A page of the access log or the provision records as JSON (limit, cursor),
  * or the whole period as CSV for an inspection; either is made on a worker.
  */
+/* Logs a lookup of one person against each case (and so subject) the term finds: never the term itself. */
+struct lookup_log {
+	struct api_request *r;
+	const char *what;
+	int failed, cases;
+};
+
+static int log_one(void *ctx, const char *case_id)
+{
+	struct lookup_log *l = ctx;
+	struct case_record c = { 0 };
+	int rc = store_case_get(l->r->core->store, case_id, &c);
+	if (rc == 0 && api_case_log_access(l->r, &c, l->what))
+		rc = -1;
+	case_record_release(&c);
+	l->cases += rc == 0;
+	l->failed |= rc < 0;
+	return rc < 0;
+}
+
+static int log_lookup(struct api_request *r, const char *person, const char *what)
+{
+	struct lookup_log l = { r, what, 0, 0 };
+	if (store_cases_of_person(r->core->store, person, log_one, &l) || l.failed)
+		return -1;
+	/* a lookup that found nobody is on record too, with no one's id */
+	return l.cases ? 0 : api_case_log_access(r, NULL, what);
+}
+
 /* Why someone's records are looked up: the access log says which. */
 static const char *const purposes[] = { "inspection", "disclosure_request", "complaint", NULL };
 
@@ -260,9 +289,7 @@ static void list(struct api_request *r, bool provisions)
 	/* one row beyond the page says whether there is a next one */
 	j->page.limit = j->csv ? 0 : limit + 1;
 	char *what = person ? xasprintf("audit.%s.person.%s", provisions ? "provisions" : "access", purpose) : NULL;
-	struct case_record looked_up = { .subject_id = (char *)person };
-	int logged = person ? api_case_log_access(r, &looked_up, what)
-			    : provisions ? api_case_log_access(r, NULL, "audit.provisions") : 0;
+	int logged = person ? log_lookup(r, person, what) : provisions ? api_case_log_access(r, NULL, "audit.provisions") : 0;
 	free(what);
 	if (logged) {
 		listing_job_free(j);

@@ -314,6 +314,16 @@ void api_pathway_routing(struct api_request *r)
 
 /* ---- GET /v1/pathways/{id}/diff?from=V1&to=V2 ----------------------------------------------- */
 
+/* Older versions and the cases still running on them are the coordinators' to see, as the reports are. */
+static bool coordinators_only(struct api_request *r)
+{
+	if (cm_is_coordinator(&r->caller))
+		return true;
+	api_error(r, 403, "forbidden", NULL, "pathway versions and their running cases are for the city's coordinators",
+		  "パスの版と進行中のケース数はコーディネーターのみ閲覧できます");
+	return false;
+}
+
 /* A version of ?name=: the loaded one when absent; 0 with *out, or -1 with the 422 or 404 replied. */
 static int version_param(struct api_request *r, const char *name, const struct pathway *loaded,
 			 const struct pathway **out)
@@ -338,7 +348,7 @@ static int version_param(struct api_request *r, const char *name, const struct p
 void api_pathway_diff(struct api_request *r)
 {
 	static const char *const params[] = { "from", "to", NULL };
-	if (api_query_known(r, params))
+	if (!coordinators_only(r) || api_query_known(r, params))
 		return;
 	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]), *from, *to;
 	if (!pw) {
@@ -373,6 +383,8 @@ static void version_one(void *ctx, long version, clock_us loaded_at, int64_t run
 /* Every version recorded, which one is loaded, and how many cases still run on each. */
 void api_pathway_versions(struct api_request *r)
 {
+	if (!coordinators_only(r))
+		return;
 	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, r->http->segs[2]);
 	if (!pw) {
 		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");

@@ -77,14 +77,14 @@ const char *core_pathway_svg(struct core *core, const struct pathway *pw)
 	if (!*slot) {
 		struct buf svg;
 		buf_init(&svg);
-		if (graph_render_svg(pw, &svg)) {
-			buf_release(&svg);
-			strmap_remove(core->diagrams, pw->digest);
-			return NULL;
-		}
+		/* a drawing that failed is kept as empty: Graphviz is not asked again on every request */
+		if (graph_render_svg(pw, &svg))
+			svg.len = 0;
+		buf_addc(&svg, '\0');
+		svg.len--;
 		*slot = buf_detach(&svg);
 	}
-	return *slot;
+	return **(char **)slot ? *slot : NULL;
 }
 
 void core_release(struct core *core)

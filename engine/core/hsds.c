@@ -885,6 +885,18 @@ int hsds_read(const struct config *cfg, const char *path, date_days today, struc
 	return 0;
 }
 
+void hsds_keep_publication(const json_t *old, json_t *data)
+{
+	json_object_set(data, "publish", json_object_get(old, "publish") ? json_object_get(old, "publish") : json_false());
+	json_t *contact = json_object_get(data, "contact");
+	const json_t *was = json_object_get(old, "contact");
+	static const char *const flags[] = { "phone_public", "email_public" };
+	for (size_t i = 0; i < 2 && json_is_object(contact); i++) {
+		const json_t *v = json_object_get(was, flags[i]);
+		json_object_set(contact, flags[i], v ? (json_t *)v : json_false());
+	}
+}
+
 int hsds_apply(struct store *s, const struct hsds_import *im, const char *user, clock_us now,
 	       struct hsds_result *res)
 {
@@ -895,6 +907,9 @@ int hsds_apply(struct store *s, const struct hsds_import *im, const char *user, 
 		int rc = store_resource_get(s, e->id, &old);
 		if (rc < 0)
 			return -1;
+		/* what the file cannot say stays: the provider's agreement to publication and which contacts are public */
+		if (rc == 0)
+			hsds_keep_publication(old.data, e->in.data);
 		if (rc == 0 && json_equal(old.data, e->in.data)) {
 			res->unchanged++;
 		} else if (directory_save(s, &e->in, e->id, rc == 0 ? old.version : 0, user, now, NULL)) {

@@ -44,6 +44,9 @@ struct hsds_result {
 };
 
 /* Writes the entries in the caller's transaction: new ids are created, changed ones replaced. */
+/* Carries an entry's publication flags (publish, contact.phone_public, email_public) into its new data. */
+void hsds_keep_publication(const json_t *old, json_t *data);
+
 int hsds_apply(struct store *s, const struct hsds_import *im, const char *user, clock_us now,
 	       struct hsds_result *res);
 

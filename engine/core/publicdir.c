@@ -1,5 +1,6 @@
 /*
- * publicdir — every text is HTML-escaped; each page carries its own style and
+ * publicdir — every text is HTML-escaped; a phone or an email address is shown
+ * only when marked public (it may be a volunteer's own); each page carries its own style and
  * needs nothing else (it opens from the file system, offline); dates are shown
  * in the era beside the western date.
  */
@@ -7,10 +8,12 @@
 #include "date.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char stylesheet[] =
 	"body{font-family:\"BIZ UDPGothic\",Meiryo,\"Noto Sans CJK JP\",sans-serif;line-height:1.7;color:#1a1a1c;"
@@ -88,6 +91,41 @@ static bool serves(const json_t *res, const char *area)
 	return false;
 }
 
+/* The same day of the month, n months later (the last day when the month is shorter). */
+static date_days months_later(date_days d, int n)
+{
+	int y, m, day;
+	date_to_ymd(d, &y, &m, &day);
+	int months = y * 12 + (m - 1) + n;
+	y = months / 12;
+	m = months % 12 + 1;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int last = days[m - 1] + (m == 2 && date_is_leap(y));
+	return date_from_ymd(y, m, day > last ? last : day);
+}
+
+/* Removes the area pages an earlier export wrote for areas the config no longer has. */
+static void remove_stale_pages(const struct config *cfg, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "area-", 5) || n < 11 || strcmp(e->d_name + n - 5, ".html"))
+			continue;
+		bool known = false;
+		for (size_t a = 0; a < cfg->n_areas && !known; a++)
+			known = n == strlen(cfg->areas[a].id) + 10 && !strncmp(e->d_name + 5, cfg->areas[a].id, n - 10);
+		if (!known) {
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+			unlink(path);
+			free(path);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static void resource_html(struct buf *b, const struct config *cfg, const json_t *res, date_days today)
 {
 	const json_t *name = json_object_get(res, "name"), *contact = json_object_get(res, "contact"),
@@ -116,14 +154,15 @@ static void resource_html(struct buf *b, const struct config *cfg, const json_t 
 	buf_adds(b, "</dd>\n");
 	/* a phone is published only when marked so: it may be a volunteer's own */
 	bool phone = str(contact, "phone") && json_is_true(json_object_get(contact, "phone_public"));
-	if (phone || str(contact, "email") || str(contact, "url")) {
+	bool email = str(contact, "email") && json_is_true(json_object_get(contact, "email_public"));
+	if (phone || email || str(contact, "url")) {
 		buf_adds(b, "<dt>連絡先</dt><dd>");
 		if (phone) {
 			buf_adds(b, "電話 ");
 			esc(b, str(contact, "phone"));
 			buf_adds(b, " ");
 		}
-		if (str(contact, "email")) {
+		if (email) {
 			buf_adds(b, "メール ");
 			esc(b, str(contact, "email"));
 			buf_adds(b, " ");
@@ -142,7 +181,7 @@ static void resource_html(struct buf *b, const struct config *cfg, const json_t 
 		buf_adds(b, "<dt>確認日</dt><dd>");
 		date_both(b, confirmed);
 		date_days d;
-		if (!date_parse(confirmed, &d) && today - d > (date_days)cfg->resources_stale_months * 30)
+		if (!date_parse(confirmed, &d) && today >= months_later(d, cfg->resources_stale_months))
 			buf_printf(b, " <span class=\"stale\">※確認から%dか月以上たっています（内容が変わっているかもしれません）</span>",
 				   cfg->resources_stale_months);
 		buf_adds(b, "</dd>\n");
@@ -227,6 +266,7 @@ int publicdir_export(const struct config *cfg, const struct clock *clk, struct s
 	free(when);
 	if (*err || write_file_atomic(dir, "index.html", index.data, index.len, err))
 		goto out;
+	remove_stale_pages(cfg, dir);
 	*count = (int)json_array_size(p.items);
 	ret = 0;
 out:

@@ -15,7 +15,8 @@
 /*
  * Writes index.html and area-ID.html into dir (created if
  * missing), each through a temporary file: only active resources with
- * `publish`, a phone only when `contact.phone_public`. 0 and the number of
+ * `publish`, a phone or email only when `contact.phone_public` /
+ * `contact.email_public`; area pages of areas no longer configured are removed. 0 and the number of
  * resources published in *count, or -1 with *err.
  */
 int publicdir_export(const struct config *cfg, const struct clock *clk, struct store *s, const char *dir,

@@ -98,8 +98,9 @@ static int optional_text(const json_t *body, const char *key, const char *path, 
 
 static int check_contact(const json_t *v, json_t *data, struct refusal *err)
 {
-	static const char *const keys[] = { "name", "phone", "email", "url", "phone_public", NULL };
-	json_t *c = json_pack("{s:n, s:n, s:n, s:n, s:b}", "name", "phone", "email", "url", "phone_public", 0);
+	static const char *const keys[] = { "name", "phone", "email", "url", "phone_public", "email_public", NULL };
+	json_t *c = json_pack("{s:n, s:n, s:n, s:n, s:b, s:b}", "name", "phone", "email", "url", "phone_public", 0,
+			      "email_public", 0);
 	json_object_set_new(data, "contact", c);
 	if (!v || json_is_null(v))
 		return 0;
@@ -117,15 +118,18 @@ static int check_contact(const json_t *v, json_t *data, struct refusal *err)
 			return -1;
 		json_object_set(c, "phone", (json_t *)phone);
 	}
-	/* a phone may be a volunteer's own: published only when the provider says it may be */
-	const json_t *phone_public = json_object_get(v, "phone_public");
-	if (phone_public && !json_is_boolean(phone_public)) {
-		refusal_set(err, "invalid_field", "contact.phone_public", "contact.phone_public must be true or false");
-		refusal_ja(err, "contact.phone_public は true か false で指定してください");
-		return -1;
+	/* a phone or an address may be a volunteer's own: published only when the provider says it may be */
+	static const char *const flags[] = { "phone_public", "email_public" };
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *flag = json_object_get(v, flags[i]);
+		if (flag && !json_is_boolean(flag)) {
+			refusal_set(err, "invalid_field", flags[i], "contact.%s must be true or false", flags[i]);
+			refusal_ja(err, "contact.%s は true か false で指定してください", flags[i]);
+			return -1;
+		}
+		if (flag)
+			json_object_set(c, flags[i], (json_t *)flag);
 	}
-	if (phone_public)
-		json_object_set(c, "phone_public", (json_t *)phone_public);
 	if (email && !json_is_null(email)) {
 		const char *e = json_string_value(email);
 		const char *at = e ? strchr(e, '@') : NULL;

@@ -33,6 +33,9 @@ def test_pathway_diagrams_are_svg_drawn_by_graphviz_with_japanese_titles():
         expect(same["states"] == same["actions"] == same["timers"] == same["fields"] == [], same)
         expect(d.get("/v1/pathways/pharmacy/diff?from=1", who="coordinator").status == 404, "a version never recorded")
         expect(d.get("/v1/pathways/pharmacy/diff", who="coordinator").status == 422, "from is required")
+        for who in ("pharmacist", "nurse", "cafe"):
+            expect(d.get("/v1/pathways/pharmacy/versions", who=who).status == 403 and
+                   d.get("/v1/pathways/pharmacy/diff?from=2", who=who).status == 403, "coordinators only: " + who)
     finally:
         d.cleanup()
 
@@ -171,8 +174,13 @@ def test_the_audit_listings_by_organisation_and_one_persons_records_with_a_purpo
         expect(d.get(q + "&person=%s&purpose=curiosity" % a["id"], who="coordinator").status == 422, "a purpose of the list")
         r = d.get(q + "&person=%s&purpose=disclosure_request" % a["id"], who="coordinator")
         expect(r.status == 200 and r.json["items"] and all(x["case_id"] == a["id"] for x in r.json["items"] if x["case_id"]), r)
-        logged = d.db_rows("SELECT subject_id FROM access_log WHERE what = 'audit.access.person.disclosure_request'")
-        expect(logged == [(a["id"],)], logged)
+        # logged against the case and subject the term found, never as the raw term
+        logged = d.db_rows("SELECT case_id, subject_id FROM access_log WHERE what = 'audit.access.person.disclosure_request'")
+        subject = d.db_rows("SELECT subject_id FROM cases WHERE id = ?", (a["id"],))[0][0]
+        expect(logged == [(a["id"], subject)], logged)
+        d.get(q + "&person=H-999&purpose=inspection", who="coordinator")
+        expect(d.db_rows("SELECT case_id, subject_id FROM access_log WHERE what = 'audit.access.person.inspection'") == [(None, None)],
+               "a lookup that found nobody is logged with no one's id")
         prov = d.get("/v1/audit/provisions?from=2026-06-01&to=2026-06-30&person=%s&purpose=inspection" % b["id"], who="coordinator").json
         expect(prov["items"] and all(x["case_id"] == b["id"] for x in prov["items"]), prov)
         expect(d.get(q + "&person=%s&purpose=inspection" % a["id"], who="nurse").status == 403, "coordinators only")
@@ -211,6 +219,12 @@ def test_the_public_directory_is_a_static_site_of_published_resources_only():
         expect(cafe["name"]["ja"] in page and walk["name"]["ja"] in page, "the published ones")
         expect(cafe["contact"]["phone"] in page and walk["contact"]["phone"] not in page, "a phone only when public")
         expect(page.count("確認から12か月以上たっています") == 1 and "2024-01-10（令和6年1月10日）" in page, "a stale confirmation is marked")
+        # an email address only when marked public too
+        expect(not any((r["contact"].get("email") or "@@") in page for r in (cafe, walk)), "no email unless public")
+        # a re-import of the directory keeps the providers' agreement
+        seed = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "configs", "demo", "resources.json")
+        expect(tsunagu("resources", "import", seed, "--config", d.config).returncode == 0, "re-imported")
+        expect(d.get("/v1/resources/demo-cafe-unosumai", who="coordinator").json["publish"] is True, "still published")
         others = [r for r in d.get("/v1/resources?limit=100", who="coordinator").json["items"]
                   if r["id"] not in ("demo-cafe-unosumai", "demo-walk-unosumai")]
         expect(not any(r["name"]["ja"] in page for r in others), "nothing unpublished")

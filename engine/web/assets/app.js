@@ -51,7 +51,7 @@ ctx.title = (s) => { document.title = `${s} — tsunagu`; };
 function nav() {
   const links = [];
   const may = ctx.me.may_open.length > 0;
-  if (has("coordinator") || has("admin")) links.push(["/coord", t("navCoord")]);
+  if (has("coordinator")) links.push(["/coord", t("navCoord")]);
   if (has("nurse") || has("coordinator")) links.push(["/inbox", t("navInbox")]);
   if (may) links.push(["/refer", t("navRefer")], ["/referrals", t("navReferrals")]);
   if (has("agency_staff")) links.push(["/provider", t("navProvider")]);

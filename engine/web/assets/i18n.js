@@ -259,6 +259,7 @@ const STRINGS = {
   reviewTitle: ["見直し資料", "Review pack"],
   reviewNote: ["集計のみ（ケース番号・氏名なし）。{n}件未満は「{n}未満」と表示", "Aggregates only (no case ids or names); counts under {n} show as “under {n}”"],
   under: ["未満", " or fewer"],
+  suppressed: ["非表示", "withheld"],
   version: ["版", "Version"],
   slaBreaches: ["期限の超過（督促・報告）", "SLA breaches (reminders, escalations)"],
   kind: ["種類", "Kind"],

@@ -7,10 +7,15 @@ import { api } from "../api.js";
 import { append, h } from "../dom.js";
 import { milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
 import { barChart } from "../chart.js";
+import { maskCount, protectCounts } from "../suppress.js";
 import { dateBoth, fiscalYear, fiscalYearLong, today } from "../wareki.js";
 
 function masked(n, threshold) {
-  return n > 0 && n < threshold ? `${threshold}${t("under")}` : String(n);
+  return maskCount(n, threshold, t("under"));
+}
+
+function protect(counts, threshold) {
+  return protectCounts(counts, threshold, t("under"), t("suppressed"));
 }
 
 function table(caption, head, rows, cls) {
@@ -24,6 +29,30 @@ function changeList(title, entries) {
   const word = { added: t("diffAdded"), removed: t("diffRemoved"), changed: t("diffChanged") };
   return h("div", {}, h("h3", {}, title), h("ul", {}, entries.map((e) => h("li", {},
     `${word[e.change]}: ${text(e.title) || e.name}（${e.name}）`, e.what ? `・${e.what.join("、")}` : ""))));
+}
+
+// Outcomes add up to the cases closed, which the funnel shows.
+function outcomesTable(pw, outcomes, threshold) {
+  const entries = Object.entries(outcomes);
+  const shown = protect(entries.map(([, v]) => v), threshold);
+  return table(t("outcomes"), [t("outcomes"), t("casesCol")], entries.map(([k, v], i) => {
+    const o = pw.outcomes.find((x) => x.code === k);
+    return [o && o.title ? text(o.title) : k, shown[i]];
+  }));
+}
+
+// Each category's resources add up to its row above: protected within the category, column by column.
+function resourceRows(rows, threshold) {
+  const out = rows.map((r) => [text(r.resource_name) || r.resource, "", ""]);
+  const byCategory = {};
+  rows.forEach((r, i) => (byCategory[r.category] ||= []).push(i));
+  for (const idx of Object.values(byCategory)) {
+    ["proposed", "joined"].forEach((col, c) => {
+      const shown = protect(idx.map((i) => rows[i][col]), threshold);
+      idx.forEach((i, k) => { out[i][c + 1] = shown[k]; });
+    });
+  }
+  return out;
 }
 
 export async function render(main, ctx) {
@@ -61,8 +90,7 @@ export async function render(main, ctx) {
       h("h2", {}, `${t("version")} ${row.pathway_version}（${masked(row.cases, threshold)}${t("casesCount")}）`),
       h("div", { class: "chart-and-table" }, barChart(shownItems, `${t("funnel")} v${row.pathway_version}`),
         table(t("funnel"), [t("milestone"), t("casesCol")], items.map((i) => [i.label, masked(i.value, threshold)]), "funnel-table")),
-      Object.keys(row.outcomes || {}).length ? table(t("outcomes"), [t("outcomes"), t("casesCol")],
-        Object.entries(row.outcomes).map(([k, v]) => [(pw.outcomes.find((o) => o.code === k) || {}).title ? text(pw.outcomes.find((o) => o.code === k).title) : k, masked(v, threshold)])) : null,
+      Object.keys(row.outcomes || {}).length ? outcomesTable(pw, row.outcomes, threshold) : null,
       d ? table(`${t("durations")}（${t("businessDays")}）`, [t("fromTo"), t("casesCol"), t("median"), "p90", t("max")],
         d.business_days.map((b) => [`${milestoneName(b.from)} → ${milestoneName(b.to)}`, masked(b.cases, threshold),
           b.cases >= threshold && b.median !== null ? String(b.median) : "—", b.cases >= threshold && b.p90 !== null ? String(b.p90) : "—",
@@ -77,8 +105,7 @@ export async function render(main, ctx) {
     sheet.append(h("section", {}, h("h2", {}, t("resourceUse")),
       table(t("resourceUse"), [t("category"), t("proposed"), t("joined"), t("declined"), t("ended")],
         cats.map((c) => [c.category_title || c.category, masked(c.proposed, threshold), masked(c.joined, threshold), masked(c.declined, threshold), masked(c.ended, threshold)])),
-      table(t("resourceUseEach"), [t("resourcesTitle"), t("proposed"), t("joined")],
-        perResource.map((r) => [text(r.resource_name) || r.resource, masked(r.proposed, threshold), masked(r.joined, threshold)]))));
+      table(t("resourceUseEach"), [t("resourcesTitle"), t("proposed"), t("joined")], resourceRows(perResource, threshold))));
   }
   // the period spans versions: what changed between the first and the last
   const versions = rows.map((r) => r.pathway_version).sort((a, b) => a - b);
