@@ -213,9 +213,9 @@ $(VG_BUILD)/unit_tests: $(patsubst %.c,$(VG_BUILD)/%.o,$(ENGINE_SRC) $(UNIT_SRC)
 valgrind: test-deps
 	@command -v valgrind >/dev/null 2>&1 || $(MAKE) --no-print-directory -s _apt-install PKGS="valgrind"
 	@$(MAKE) --no-print-directory $(VG_BUILD)/tsunagu $(VG_BUILD)/unit_tests
-	TSUNAGU_SOURCE=$(CURDIR) valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	TSUNAGU_SOURCE=$(CURDIR) valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp \
 	  $(VG_BUILD)/unit_tests
-	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite %s "$$@"\n' \
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp %s "$$@"\n' \
 	  "$(CURDIR)/$(VG_BUILD)/tsunagu" > $(VG_BUILD)/tsunagu-vg && chmod +x $(VG_BUILD)/tsunagu-vg
 	@TSUNAGU_VALGRIND=1 /usr/bin/python3 tests/run.py --build $(VG_BUILD) --binary tsunagu-vg \
 	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped \

@@ -28,6 +28,7 @@ struct route {
 
 static const struct route routes[] = {
 	{ { "healthz" }, { [HTTPD_GET] = api_healthz }, true },
+	{ { "readyz" }, { [HTTPD_GET] = api_readyz }, true },
 	{ { "v1", "orgs" }, { [HTTPD_GET] = api_orgs }, false },
 	{ { "v1", "orgs", "*", "users" }, { [HTTPD_GET] = api_org_users }, false },
 	{ { "v1", "me" }, { [HTTPD_GET] = api_me }, false },

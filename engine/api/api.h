@@ -177,6 +177,7 @@ json_t *api_options(const struct pw_field *f);
 
 /* Handlers (api_meta.c, api_cases.c). */
 void api_healthz(struct api_request *r);
+void api_readyz(struct api_request *r);
 void api_orgs(struct api_request *r);
 void api_org_users(struct api_request *r);
 void api_me(struct api_request *r);

@@ -27,6 +27,16 @@ static bool wants_csv(const struct api_request *r)
 	return a && strcasestr(a, "text/csv");
 }
 
+/* The daemon's own scheduled walk (audit.verify_every_minutes): when, and what it found; null before the first. */
+static json_t *scheduled_json(struct api_request *r, const struct core_chain_check *c)
+{
+	if (!c->at)
+		return json_null();
+	return json_pack("{s:o, s:b, s:I, s:o, s:o}", "at", api_time(r, c->at), "ok", c->ok, "events",
+			 (json_int_t)c->events, "broken_at", c->broken_at ? json_integer(c->broken_at) : json_null(),
+			 "reason", c->broken_at ? json_string(c->reason) : json_null());
+}
+
 /* On a worker: the walk reads every event since the first. */
 static void make_verify(struct api_request *r, void *arg)
 {
@@ -38,13 +48,19 @@ static void make_verify(struct api_request *r, void *arg)
 	json_t *o = json_pack("{s:b, s:I}", "ok", v.bad_seq == 0, "events", (json_int_t)v.events);
 	json_object_set_new(o, "broken_at", v.bad_seq ? json_integer(v.bad_seq) : json_null());
 	json_object_set_new(o, "reason", v.bad_seq ? json_string(v.reason) : json_null());
+	json_object_set_new(o, "checked_at", api_time(r, r->http->now));
+	json_object_set_new(o, "last_scheduled_check", scheduled_json(r, arg));
 	api_reply_json(r, 200, o);
 }
 
 void api_audit_verify(struct api_request *r)
 {
-	if (coordinator(r))
-		api_offload(r, make_verify, NULL, NULL);
+	if (!coordinator(r))
+		return;
+	/* the loop's record of the scheduled walk, copied for the worker that makes the reply */
+	struct core_chain_check *c = xmalloc(sizeof(*c));
+	*c = r->core->chain_check;
+	api_offload(r, make_verify, c, free);
 }
 
 struct listing {

@@ -25,6 +25,30 @@ void api_healthz(struct api_request *r)
 	api_reply_json(r, 200, o);
 }
 
+/*
+ * Ready to serve: the database answers inside this request's unit of the turn
+ * (its write lock was taken to begin it), and pathways are loaded. A daemon
+ * running degraded is ready and says why.
+ */
+void api_readyz(struct api_request *r)
+{
+	json_t *reasons = r->core->degraded ? json_deep_copy(r->core->degraded) : json_array();
+	bool ready = true;
+	if (store_count(r->core->store, "cases") < 0) {
+		json_array_append_new(reasons, json_string("the database does not answer"));
+		ready = false;
+	}
+	if (!r->core->cfg->pathways.n) {
+		json_array_append_new(reasons, json_string("no pathway is loaded"));
+		ready = false;
+	}
+	if (!ready)
+		r->http->retry_after = 1;
+	api_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:i, s:o}", "status",
+						       !ready ? "not_ready" : r->core->degraded ? "degraded" : "ready",
+						       "pathways", (int)r->core->cfg->pathways.n, "reasons", reasons));
+}
+
 static json_t *names_of(uint32_t mask, const char *const *table, int count)
 {
 	json_t *a = json_array();

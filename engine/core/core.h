@@ -19,6 +19,15 @@
 #include "pathway.h"
 #include "store.h"
 
+/* The last scheduled walk of the event chain (audit.verify_every_minutes): what it found and when. */
+struct core_chain_check {
+	clock_us at;               /* 0: none yet since the daemon started */
+	bool ok;
+	int64_t events;
+	int64_t broken_at;         /* the first broken event's seq, or 0 */
+	char reason[256];
+};
+
 struct core {
 	const struct config *cfg;
 	struct store *store;
@@ -27,6 +36,7 @@ struct core {
 	struct pathway_set older;   /* versions that running cases still use, compiled on demand */
 	json_t *degraded;           /* why the service runs degraded (strings), or NULL */
 	struct strmap *diagrams;    /* SVG drawings by pathway digest, drawn on first use (core_pathway_svg) */
+	struct core_chain_check chain_check; /* the loop's core: set by the daemon's scheduled verify */
 };
 
 /* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */

@@ -1004,6 +1004,7 @@ static void set_defaults(struct config *cfg)
 		.max_list_items = 500,
 	};
 	cfg->small_count_threshold = 5;
+	cfg->verify_every_minutes = 24 * 60;
 	cfg->resources_stale_months = 12;
 	cfg->sign_in = (struct config_sign_in){
 		.idle_minutes = 20,
@@ -1021,7 +1022,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", "trusted_proxies", "sign_in", "reports", NULL
+		"roles", "trusted_proxies", "sign_in", "reports", "audit", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -1088,6 +1089,18 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		bad++;
 	if ((v = ydoc_get(root, "sign_in")) && load_sign_in(l, v))
 		bad++;
+	if ((v = ydoc_get(root, "audit"))) {
+		static const char *const audit_keys[] = { "verify_every_minutes", NULL };
+		const struct ydoc_node *t;
+		long num;
+		if (ydoc_expect(&l->r, v, YDOC_MAP, "audit") || ydoc_check_keys(&l->r, v, "audit", audit_keys))
+			bad++;
+		else if ((t = ydoc_get(v, "verify_every_minutes")) &&
+			 ydoc_read_int(&l->r, t, "verify_every_minutes", 0, 7 * 24 * 60, &num))
+			bad++;
+		else if (t)
+			cfg->verify_every_minutes = (int)num;
+	}
 	if ((v = ydoc_get(root, "reports"))) {
 		static const char *const report_keys[] = { "small_count_threshold", NULL };
 		const struct ydoc_node *t;

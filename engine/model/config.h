@@ -139,6 +139,7 @@ struct config {
 	struct config_calendar calendar;
 	struct config_limits limits;
 	struct config_sign_in sign_in;
+	int verify_every_minutes;    /* audit: the daemon walks the event chain this often (0: never) */
 	int small_count_threshold;   /* reports: counts below this are shown as 「N未満」 in what is shared (review packs) */
 	struct netmask *trusted_proxies;  /* reverse proxies whose X-Forwarded-For names the client */
 	size_t n_trusted_proxies;

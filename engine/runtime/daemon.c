@@ -54,6 +54,17 @@ struct maintenance {
 	bool running;
 };
 
+/* The scheduled walk of the event chain, on a worker (its read-only connection): it never holds the loop. */
+struct chain_job {
+	struct core *core;         /* the loop's, whose chain_check the result goes into */
+	struct core_chain_check result;
+	bool running;
+	int seconds_left;          /* until the next walk */
+};
+
+/* The first walk after a start: soon, so that a daemon restarted on a damaged database says so. */
+#define FIRST_VERIFY_AFTER_S 5
+
 struct daemon {
 	struct event_base *base;
 	struct turn *turn;
@@ -65,6 +76,7 @@ struct daemon {
 	int seconds_since_checkpoint;
 	uint64_t requests_at_trim;
 	struct maintenance maintenance;
+	struct chain_job chain;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -107,6 +119,48 @@ static void maintenance_done(void *ctx, bool ran)
 	m->running = false;
 }
 
+static void chain_run(void *ctx, struct worker_env *env)
+{
+	struct chain_job *j = ctx;
+	struct store_verify v;
+	memset(&j->result, 0, sizeof(j->result));
+	if (store_verify_chain(env->core.store, &v)) {
+		log_line("audit: the scheduled check of the event chain could not read the database");
+		return;
+	}
+	j->result.at = clock_now(env->core.clock);
+	j->result.ok = v.bad_seq == 0;
+	j->result.events = v.events;
+	j->result.broken_at = v.bad_seq;
+	snprintf(j->result.reason, sizeof(j->result.reason), "%s", v.bad_seq ? v.reason : "");
+}
+
+static void chain_done(void *ctx, bool ran)
+{
+	struct chain_job *j = ctx;
+	j->running = false;
+	if (!ran || !j->result.at)
+		return;
+	j->core->chain_check = j->result;
+	if (j->result.ok)
+		log_line("audit: the event chain is whole (%lld events checked)", (long long)j->result.events);
+	else
+		log_line("audit: THE EVENT CHAIN IS BROKEN at event %lld: %s (tsunagu audit verify; docs/operations.md, Audit)",
+			 (long long)j->result.broken_at, j->result.reason);
+}
+
+/* Counts down to the next scheduled walk of the chain and starts it on a worker. */
+static void chain_tick(struct daemon *d)
+{
+	struct chain_job *j = &d->chain;
+	int every = j->core->cfg->verify_every_minutes;
+	if (!every || j->running || --j->seconds_left > 0)
+		return;
+	j->seconds_left = every * 60;
+	j->running = true;
+	worker_submit(d->worker, chain_run, chain_done, j);
+}
+
 /*
  * Once a second: checkpoints the WAL outside of any request's commit
  * (PERFORMANCE.md: checkpoints drive tail latency), and gives memory that
@@ -118,6 +172,7 @@ static void on_maintenance(evutil_socket_t fd, short what, void *arg)
 	turn_touch(d->turn);
 	struct maintenance *m = &d->maintenance;
 	d->seconds_since_checkpoint++;
+	chain_tick(d);
 	if (m->running)
 		return;
 	uint64_t served = httpd_stats(d->httpd)->requests;
@@ -380,6 +435,7 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 		return DAEMON_RUNTIME;
 	}
 	d->httpd = lp->httpd;
+	d->chain = (struct chain_job){ .core = core, .seconds_left = FIRST_VERIFY_AFTER_S };
 	lp->timers = timers_new(d->base, core, lp->turn);
 	timers_reschedule(lp->timers); /* overdue timers fire at once after a restart */
 	lp->sigint = evsignal_new(d->base, SIGINT, on_signal, d);

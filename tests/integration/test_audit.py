@@ -218,3 +218,38 @@ def test_disclosure_shows_what_the_asking_organisation_holds():
         expect(len(out["cases"][0]["notes"]) == 2, out["cases"][0]["notes"])
         proc = tsunagu("subject", "export", "--person", "nobody", "--user", nurse, "--config", d.config)
         expect(proc.returncode == 3, proc.returncode)
+
+
+def test_the_daemon_checks_the_chain_on_a_schedule_and_says_so_when_it_breaks():
+    import sqlite3
+    import time
+    from daemon import Daemon, pharmacy_referral
+    d = Daemon()
+    try:
+        d.start()
+        ready = d.get("/readyz")
+        expect(ready.status == 200 and ready.json["status"] == "ready" and ready.json["pathways"] == 3, ready)
+        for i in range(3):
+            d.post("/v1/cases", pharmacy_referral(name="人%d" % i), who="pharmacist")
+        deadline = time.time() + 20
+        while time.time() < deadline and d.get("/v1/audit/verify", who="coordinator").json["last_scheduled_check"] is None:
+            time.sleep(0.3)
+        first = d.get("/v1/audit/verify", who="coordinator").json
+        expect(first["last_scheduled_check"] and first["last_scheduled_check"]["ok"], first)
+        d.stop()
+        # edited behind the daemon's back: the first scheduled walk after the start finds it and says so
+        conn = sqlite3.connect(d.db)
+        conn.execute("UPDATE events SET actor_org = 'pharmacy-minato' WHERE seq = 2")
+        conn.commit()
+        conn.close()
+        d.start(demo_tokens=True)
+        deadline = time.time() + 20
+        check = None
+        while time.time() < deadline and not check:
+            check = d.get("/v1/audit/verify", who="coordinator").json["last_scheduled_check"]
+            time.sleep(0.3)
+        expect(check and check["ok"] is False and check["broken_at"] == 2, check)
+        d.err.seek(0)
+        expect("THE EVENT CHAIN IS BROKEN at event 2" in d.err.read(), "the log says so")
+    finally:
+        d.cleanup()

@@ -256,6 +256,7 @@ const STRINGS = {
   runningCases: ["進行中のケース", "Running cases"],
   loadedNow: ["現在の版", "loaded"],
   checkedAt: ["検査した日時", "Checked at"],
+  scheduledCheck: ["定期検査（デーモンが自動で実行）", "Scheduled check (the daemon's own)"],
   reviewTitle: ["見直し資料", "Review pack"],
   reviewNote: ["集計のみ（ケース番号・氏名なし）。{n}件未満は「{n}未満」と表示", "Aggregates only (no case ids or names); counts under {n} show as “under {n}”"],
   under: ["未満", " or fewer"],

@@ -199,7 +199,10 @@ async function audit(main, ctx) {
     const v = r.json;
     chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status", class: v.ok ? "chain-ok" : "chain-broken" },
       v.ok ? `✔ ${t("chainOk")}（${v.events}${t("eventsChecked")}）` : `✖ ${t("chainBroken")}: #${v.broken_at}（${v.reason}）`),
-      h("p", { class: "small" }, `${t("checkedAt")}: ${dateTime(ctx.me.now)}`));
+      h("p", { class: "small" }, `${t("checkedAt")}: ${dateTime(v.checked_at)}`),
+      v.last_scheduled_check ? h("p", { class: "small" }, `${t("scheduledCheck")}: ${dateTime(v.last_scheduled_check.at)}・`,
+        v.last_scheduled_check.ok ? `✔ ${t("chainOk")}` : `✖ ${t("chainBroken")}: #${v.last_scheduled_check.broken_at}`)
+        : h("p", { class: "small" }, `${t("scheduledCheck")}: ${t("none")}`));
   }).catch((e) => chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", {}, e.message)));
   let cursor = null;
   const tbody = h("tbody");
