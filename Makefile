@@ -1,6 +1,6 @@
 # tsunagu — build, test and run.
 #
-#   make run     install missing Debian packages, build, start the demo daemon
+#   make run     install missing Debian packages, build, start the demo daemon (PORT=9090 for another port)
 #   make test    same set-up, then every test (C under ASan+UBSan, CLI and fuzz corpora)
 #   make fuzz    libFuzzer over the YAML loader, the expression parser, text folding and CSV,
 #                request heads, chunked bodies and queries, and the JSON body reader (bounded)
@@ -144,10 +144,11 @@ $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- run and test -----------------------------------------------------------
+PORT ?= 8080
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tsunagu
 	@mkdir -p var
-	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml --demo-tokens
+	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml --listen 127.0.0.1:$(PORT) --demo-tokens
 
 test: test-deps
 	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests \

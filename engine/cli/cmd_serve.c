@@ -56,6 +56,7 @@ static int run_serve(const struct cli_context *ctx, int argc, char **argv)
 		free(cfg->listen_host);
 		cfg->listen_host = host;
 		cfg->listen_port = port;
+		config_follow_listen(cfg);
 	}
 	if (db) {
 		free(cfg->database);

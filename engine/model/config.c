@@ -620,6 +620,14 @@ static int load_demo_users(struct loader *l, const struct ydoc_node *n)
 	return bad ? -1 : 0;
 }
 
+void config_follow_listen(struct config *cfg)
+{
+	if (cfg->public_url_set)
+		return;
+	free(cfg->public_url);
+	cfg->public_url = xasprintf("http://%s:%d", cfg->listen_host, cfg->listen_port);
+}
+
 bool config_login_valid(const char *login)
 {
 	size_t n = strlen(login);
@@ -1077,10 +1085,11 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 			bad++;
 		} else {
 			cfg->public_url = xstrdup(s);
+			cfg->public_url_set = true;
 		}
 	}
 	if (!cfg->public_url)
-		cfg->public_url = xasprintf("http://%s:%d", cfg->listen_host, cfg->listen_port);
+		config_follow_listen(cfg);
 	if ((v = ydoc_get(root, "calendar")) && load_calendar(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "trusted_proxies")) && load_trusted_proxies(l, v))

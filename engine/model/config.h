@@ -136,6 +136,7 @@ struct config {
 	char *pathways_dir;        /* resolved path */
 	char *templates_dir;       /* resolved path, or NULL */
 	char *public_url;
+	bool public_url_set;       /* given in the file; otherwise it follows the listen address */
 	struct config_calendar calendar;
 	struct config_limits limits;
 	struct config_sign_in sign_in;
@@ -206,6 +207,9 @@ bool config_role_fits(const struct config *cfg, int role, enum org_kind kind);
 
 /* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);
+
+/* Sets public_url from the listen address when the file did not give one (after a --listen override). */
+void config_follow_listen(struct config *cfg);
 
 /* Whether a login name is usable: 3 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter. */
 bool config_login_valid(const char *login);

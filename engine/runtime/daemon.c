@@ -568,6 +568,11 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		goto out;
 	fprintf(stderr, "tsunagu: %zu pathways, %zu organisations, database %s\n", cfg->pathways.n,
 		cfg->n_orgs, cfg->database);
+	if (cfg->listen_port == 0) {
+		/* any free port: the links of notifications follow the one bound (when public_url is not set) */
+		cfg->listen_port = httpd_port(d.httpd);
+		config_follow_listen(cfg);
+	}
 	fprintf(stderr, "tsunagu: listening on http://%s:%d\n", cfg->listen_host, httpd_port(d.httpd));
 	fflush(stderr);
 	log_start(LOG_QUEUE_BYTES);

@@ -358,6 +358,20 @@ def test_the_pages_are_served_with_their_policy():
         api = d.get("/v1/orgs", who="nurse")
         expect(api.header("Cache-Control") == "no-store" and "frame-ancestors 'none'" in api.header("Content-Security-Policy"), api.headers)
         expect(d.post("/assets/app.js").status == 405, "pages are read only")
+        # a notification's link leads to the case page of this daemon (public_url follows the listen address)
+        import os
+        import time
+        cid = d.post("/v1/cases", {"pathway": "pharmacy", "subject": {"name": "リンク 確認", "birth_date": "1948-03-02",
+                                                                     "area": "unosumai"},
+                                   "consent": {"obtained_by": "佐藤", "obtained_at": "2026-05-20", "method": "written",
+                                               "scope": "地域包括支援センター等への情報提供"},
+                                   "fields": {"concern": "isolation"}}, who="pharmacist").json["id"]
+        link = "http://127.0.0.1:%d/cases/%s" % (d.port, cid)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.exists(d.jsonl) and link in open(d.jsonl, encoding="utf-8").read()):
+            time.sleep(0.1)
+        expect(link in open(d.jsonl, encoding="utf-8").read(), "the link in the notification")
+        expect(d.get("/cases/%s" % cid).status == 200, "answers the page, not a JSON 404")
     finally:
         d.cleanup()
 
