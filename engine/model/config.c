@@ -628,6 +628,23 @@ void config_follow_listen(struct config *cfg)
 	cfg->public_url = xasprintf("http://%s:%d", cfg->listen_host, cfg->listen_port);
 }
 
+/* A section of one whole-number setting (audit:, reports:): 0, or -1 with the error at its line and column. */
+static int load_section_int(struct loader *l, const struct ydoc_node *n, const char *section, const char *key, long min,
+			    long max, int *out)
+{
+	const char *keys[] = { key, NULL };
+	const struct ydoc_node *v;
+	long num;
+	if (ydoc_expect(&l->r, n, YDOC_MAP, section) || ydoc_check_keys(&l->r, n, section, keys))
+		return -1;
+	if (!(v = ydoc_get(n, key)))
+		return 0;
+	if (ydoc_read_int(&l->r, v, key, min, max, &num))
+		return -1;
+	*out = (int)num;
+	return 0;
+}
+
 bool config_login_valid(const char *login)
 {
 	size_t n = strlen(login);
@@ -1098,30 +1115,12 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		bad++;
 	if ((v = ydoc_get(root, "sign_in")) && load_sign_in(l, v))
 		bad++;
-	if ((v = ydoc_get(root, "audit"))) {
-		static const char *const audit_keys[] = { "verify_every_minutes", NULL };
-		const struct ydoc_node *t;
-		long num;
-		if (ydoc_expect(&l->r, v, YDOC_MAP, "audit") || ydoc_check_keys(&l->r, v, "audit", audit_keys))
-			bad++;
-		else if ((t = ydoc_get(v, "verify_every_minutes")) &&
-			 ydoc_read_int(&l->r, t, "verify_every_minutes", 0, 7 * 24 * 60, &num))
-			bad++;
-		else if (t)
-			cfg->verify_every_minutes = (int)num;
-	}
-	if ((v = ydoc_get(root, "reports"))) {
-		static const char *const report_keys[] = { "small_count_threshold", NULL };
-		const struct ydoc_node *t;
-		long num;
-		if (ydoc_expect(&l->r, v, YDOC_MAP, "reports") || ydoc_check_keys(&l->r, v, "reports", report_keys))
-			bad++;
-		else if ((t = ydoc_get(v, "small_count_threshold")) &&
-			 ydoc_read_int(&l->r, t, "small_count_threshold", 1, 1000, &num))
-			bad++;
-		else if (t)
-			cfg->small_count_threshold = (int)num;
-	}
+	if ((v = ydoc_get(root, "audit")) &&
+	    load_section_int(l, v, "audit", "verify_every_minutes", 0, 7 * 24 * 60, &cfg->verify_every_minutes))
+		bad++;
+	if ((v = ydoc_get(root, "reports")) &&
+	    load_section_int(l, v, "reports", "small_count_threshold", 1, 1000, &cfg->small_count_threshold))
+		bad++;
 	if (!(v = ydoc_get(root, "areas"))) {
 		ydoc_error(&l->r, root, "missing 'areas:' (the districts that organisations serve)");
 		bad++;
