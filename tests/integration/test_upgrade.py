@@ -1,0 +1,30 @@
+"""Upgrades: a database made by an earlier release's own code (tests/fixtures/upgrade) migrates on
+start, keeps every case and its chain, and gains what the new schema holds (the open cases' due
+times, logins and sessions for the pages)."""
+import os
+import shutil
+
+from daemon import Daemon
+from helpers import ROOT, expect, tsunagu
+
+
+def test_a_schema_7_database_migrates_and_verifies():
+    d = Daemon("\nallow_test_clock: true\n")
+    try:
+        shutil.copy(os.path.join(ROOT, "tests", "fixtures", "upgrade", "schema7.db"), d.db)
+        before = d.db_rows("SELECT id, state, version FROM cases ORDER BY id")
+        expect(d.db_rows("PRAGMA user_version") == [(7,)] and len(before) == 3, before)
+        d.start(test_clock="2026-06-15T11:00:00+09:00")   # the fixture's day: no timer falls due meanwhile
+        expect(d.db_rows("PRAGMA user_version")[0][0] >= 8, "migrated")
+        expect(d.db_rows("SELECT id, state, version FROM cases ORDER BY id") == before, "every case as it was")
+        due = dict(d.db_rows("SELECT state, due_at FROM cases"))
+        expect(due["accepted"] and due["referred"] and due["withdrawn"] is None, due)
+        listed = d.get("/v1/cases?sort=due&open=true", who="nurse").json["items"]
+        expect(len(listed) == 2 and all(c["next_due_at"] and not c["overdue"] for c in listed), listed)
+        # the demo users of the old database get their logins and enrolment codes
+        expect("takahashi" in d.enrolment and "sato" in d.enrolment, d.enrolment)
+        d.stop()
+        proc = tsunagu("audit", "verify", "--db", d.db)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+    finally:
+        d.cleanup()
