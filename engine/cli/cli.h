@@ -88,6 +88,7 @@ extern const struct cli_command cmd_user_list;
 extern const struct cli_command cmd_user_revoke;
 extern const struct cli_command cmd_user_reissue;
 extern const struct cli_command cmd_user_reassign;
+extern const struct cli_command cmd_user_login;
 extern const struct cli_command cmd_user_sessions;
 extern const struct cli_command cmd_user_totp;
 extern const struct cli_command cmd_audit_verify;

@@ -1,5 +1,5 @@
 /*
- * cmd_user — `tsunagu user add|list|revoke|reissue|reassign|sessions|totp`:
+ * cmd_user — `tsunagu user add|list|revoke|reissue|reassign|login|sessions|totp`:
  * people, their tokens, enrolment codes, sessions and second factors.
  * A token is printed once, as the last line of stdout; only its hash is kept.
  * Revocation takes effect on the running daemon's next request, because the
@@ -357,6 +357,40 @@ static int run_reassign(const struct cli_context *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* ---- user login ---- */
+
+static int give_login(void *ctx)
+{
+	struct account_write *w = ctx;
+	return accounts_give_login(w->core->store, w->core->cfg, w->user_id, w->login, w->now, &w->enrol_code, &w->err) ||
+	       record(w, "user_login_set", w->user_id);
+}
+
+static int run_login(const struct cli_context *ctx, int argc, char **argv)
+{
+	struct user_args a;
+	int rc = parse(&cmd_user_login, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.positional != argc - 2)
+		return cli_usage_error(&cmd_user_login, "name one user id and the login");
+	struct cli_env env;
+	if ((rc = cli_env_open(&env, &cmd_user_login, CLI_STORE, a.config, a.db)))
+		return rc;
+	struct account_write w = { .core = &env.core, .user_id = argv[a.positional], .login = argv[a.positional + 1],
+				   .now = clock_now(&env.clock) };
+	if (core_transaction(&env.core, give_login, &w)) {
+		fprintf(stderr, "tsunagu user login: %s\n", w.err ? w.err : store_errmsg(env.core.store));
+		rc = w.err && (strstr(w.err, "login") || strstr(w.err, "no active user")) ? EXIT_USAGE : EXIT_RUNTIME;
+	} else {
+		printf("%s signs in to the pages as %s; its tokens are unchanged\n", w.user_id, w.login);
+		print_enrolment(&env, w.login, w.enrol_code);
+	}
+	account_write_release(&w);
+	cli_env_close(&env);
+	return rc;
+}
+
 /* ---- user sessions ---- */
 
 struct session_write {
@@ -568,6 +602,14 @@ const struct cli_command cmd_user_reissue = {
 	.help = COMMON_HELP "  --expires X     the new token expires after date X (YYYY-MM-DD) or in X days\n"
 		"  --login LOGIN   give the user this sign-in name (or a new one)\n",
 	.run = run_reissue,
+};
+
+const struct cli_command cmd_user_login = {
+	.name = "user login",
+	.usage = "USER_ID LOGIN --config FILE [--db PATH]",
+	.summary = "Give a user a sign-in name for the pages and print a one-time enrolment code (tokens unchanged).",
+	.help = COMMON_HELP,
+	.run = run_login,
 };
 
 const struct cli_command cmd_user_sessions = {

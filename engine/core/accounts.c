@@ -162,6 +162,26 @@ int accounts_reissue(struct store *s, const struct config *cfg, const char *user
 	return 0;
 }
 
+int accounts_give_login(struct store *s, const struct config *cfg, const char *user_id, const char *login, clock_us now,
+			char **enrol_code, char **err)
+{
+	struct store_user u = { 0 };
+	int rc = store_user_get(s, user_id, &u);
+	bool active = rc == 0 && !u.revoked_at;
+	store_user_release(&u);
+	if (!active) {
+		*err = rc < 0 ? xasprintf("%s", store_errmsg(s)) : xasprintf("no active user '%s'", user_id);
+		return -1;
+	}
+	if (set_login(s, user_id, login, err) || accounts_enrol(s, cfg, user_id, now, enrol_code, err) ||
+	    store_sessions_end_user(s, user_id, now, "login changed") < 0) {
+		if (!*err)
+			*err = xasprintf("cannot store the login: %s", store_errmsg(s));
+		return -1;
+	}
+	return 0;
+}
+
 int accounts_token_reissue(struct store *s, const char *user_id, clock_us expires_at, clock_us now, char **token,
 			   char **err)
 {

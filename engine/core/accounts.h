@@ -34,6 +34,14 @@ int accounts_add(struct store *s, const struct config *cfg, const char *org, con
 int accounts_reissue(struct store *s, const struct config *cfg, const char *user_id, const char *login,
 		     clock_us expires_at, clock_us now, char **token, char **enrol_code, char **err);
 
+/*
+ * Gives an active user a login name (or a new one) and a one-time enrolment
+ * code, leaving their tokens as they are; the passphrase and second factor
+ * start again and their sessions end. 0, or -1 with a message.
+ */
+int accounts_give_login(struct store *s, const struct config *cfg, const char *user_id, const char *login, clock_us now,
+			char **enrol_code, char **err);
+
 /* Revokes the user's tokens and issues a new one, nothing else (the demo's restart). 0, or -1 with a message. */
 int accounts_token_reissue(struct store *s, const char *user_id, clock_us expires_at, clock_us now, char **token,
 			   char **err);

@@ -273,6 +273,17 @@ def test_the_operator_lists_and_ends_sessions_and_revoke_and_reissue_end_them_to
         expect(c.enrol("sato", code.group(1)).status == 201, "the new code works")
         tsunagu("user", "revoke", uid, "--config", d.config)
         expect(c.req("GET", "/v1/me").status == 401, "revoke ends the sessions")
+        # an API user given a login later keeps its token
+        added = tsunagu("user", "add", "--config", d.config, "--org", "support-centre", "--role", "nurse", "--name", "保健師 新人")
+        token = added.stdout.strip().splitlines()[-1]
+        new_uid = re.search(r"user (u_\w+)", added.stdout).group(1)
+        given = tsunagu("user", "login", new_uid, "shinjin", "--config", d.config)
+        code = re.search(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", given.stdout)
+        expect(given.returncode == 0 and code and "tokens are unchanged" in given.stdout, given.stdout + given.stderr)
+        expect(d.get("/v1/me", token=token).status == 200, "the token still works")
+        expect(Person(d).enrol("shinjin", code.group(1)).status == 201, "and the person enrols")
+        taken = tsunagu("user", "login", new_uid, "takahashi", "--config", d.config)
+        expect(taken.returncode == 2 and "taken" in taken.stderr, taken.stderr)
     finally:
         d.cleanup()
 
