@@ -334,17 +334,21 @@ out:
 	wipe_body(r);
 }
 
+/* The steps that are a session's own: a bearer token has none (404 with what to do instead, and -1). */
+static int session_only(struct api_request *r, const char *en)
+{
+	if (r->session.id)
+		return 0;
+	api_error(r, 404, "not_found", NULL, en, "トークンはセッションではありません");
+	return -1;
+}
+
 /* ---- POST /v1/session/totp ---------------------------------------------------------------- */
 
 void api_session_totp(struct api_request *r)
 {
-	if (api_authenticate(r, true))
+	if (api_authenticate(r, true) || session_only(r, "a token is not a session; there is no second factor to pass"))
 		return;
-	if (!r->session.id) {
-		api_error(r, 404, "not_found", NULL, "a token is not a session; there is no second factor to pass",
-			  "トークンはセッションではありません");
-		return;
-	}
 	static const char *const keys[] = { "code", NULL };
 	json_t *body = sign_in_body(r, keys, "a second factor", "二要素認証");
 	struct store_credentials c = { 0 };
@@ -417,22 +421,15 @@ void api_session_get(struct api_request *r)
 			api_reply_json(r, 200, json_pack("{s:n, s:n}", "session", "user"));
 		return;
 	}
-	if (!r->session.id) {
-		api_error(r, 404, "not_found", NULL, "a token is not a session", "トークンはセッションではありません");
+	if (session_only(r, "a token is not a session"))
 		return;
-	}
 	api_reply_json(r, 200, json_pack("{s:o, s:o}", "session", session_json(r, &r->session), "user", user_json(r)));
 }
 
 void api_session_delete(struct api_request *r)
 {
-	if (api_authenticate(r, true))
+	if (api_authenticate(r, true) || session_only(r, "a token is not a session; revoke a token with tsunagu user revoke"))
 		return;
-	if (!r->session.id) {
-		api_error(r, 404, "not_found", NULL, "a token is not a session; revoke a token with tsunagu user revoke",
-			  "トークンはセッションではありません");
-		return;
-	}
 	if (store_session_end(r->core->store, r->session_hash, r->http->now, "signed out") < 0) {
 		api_storage_error(r);
 		return;

@@ -39,6 +39,14 @@ static void esc(struct buf *b, const char *s)
 	}
 }
 
+/* before, the text escaped, after: one element of a page */
+static void element(struct buf *b, const char *before, const char *text, const char *after)
+{
+	buf_adds(b, before);
+	esc(b, text);
+	buf_adds(b, after);
+}
+
 static const char *str(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -130,49 +138,31 @@ static void resource_html(struct buf *b, const struct config *cfg, const json_t 
 {
 	const json_t *name = json_object_get(res, "name"), *contact = json_object_get(res, "contact"),
 		     *capacity = json_object_get(res, "capacity");
-	buf_adds(b, "<section class=\"resource\">\n<h3>");
-	esc(b, str(name, "ja"));
-	buf_adds(b, "</h3>\n");
-	if (str(res, "description")) {
-		buf_adds(b, "<p>");
-		esc(b, str(res, "description"));
-		buf_adds(b, "</p>\n");
-	}
+	element(b, "<section class=\"resource\">\n<h3>", str(name, "ja"), "</h3>\n");
+	if (str(res, "description"))
+		element(b, "<p>", str(res, "description"), "</p>\n");
 	buf_adds(b, "<dl>\n");
 	static const struct { const char *key, *label; } rows[] = {
 		{ "schedule", "日時" }, { "address", "場所" }, { "eligibility", "対象" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if (str(res, rows[i].key)) {
-			buf_printf(b, "<dt>%s</dt><dd>", rows[i].label);
-			esc(b, str(res, rows[i].key));
-			buf_adds(b, "</dd>\n");
+			buf_printf(b, "<dt>%s</dt>", rows[i].label);
+			element(b, "<dd>", str(res, rows[i].key), "</dd>\n");
 		}
-	const char *org = str(res, "provider");
-	buf_adds(b, "<dt>運営</dt><dd>");
-	esc(b, config_org_name(cfg, org));
-	buf_adds(b, "</dd>\n");
+	element(b, "<dt>運営</dt><dd>", config_org_name(cfg, str(res, "provider")), "</dd>\n");
 	/* a phone is published only when marked so: it may be a volunteer's own */
 	bool phone = str(contact, "phone") && json_is_true(json_object_get(contact, "phone_public"));
 	bool email = str(contact, "email") && json_is_true(json_object_get(contact, "email_public"));
 	if (phone || email || str(contact, "url")) {
 		buf_adds(b, "<dt>連絡先</dt><dd>");
-		if (phone) {
-			buf_adds(b, "電話 ");
-			esc(b, str(contact, "phone"));
-			buf_adds(b, " ");
-		}
-		if (email) {
-			buf_adds(b, "メール ");
-			esc(b, str(contact, "email"));
-			buf_adds(b, " ");
-		}
+		if (phone)
+			element(b, "電話 ", str(contact, "phone"), " ");
+		if (email)
+			element(b, "メール ", str(contact, "email"), " ");
 		if (str(contact, "url")) {
-			buf_adds(b, "<a href=\"");
-			esc(b, str(contact, "url"));
-			buf_adds(b, "\">");
-			esc(b, str(contact, "url"));
-			buf_adds(b, "</a>");
+			element(b, "<a href=\"", str(contact, "url"), "\">");
+			element(b, "", str(contact, "url"), "</a>");
 		}
 		buf_adds(b, "</dd>\n");
 	}
@@ -209,9 +199,7 @@ static char *area_page(const struct config *cfg, const struct config_area *area,
 			if (strcmp(str(res, "category"), cfg->categories[c].id) || !serves(res, area->id))
 				continue;
 			if (!opened) {
-				buf_adds(&b, "<h2>");
-				esc(&b, cfg->categories[c].title.ja);
-				buf_adds(&b, "</h2>\n");
+				element(&b, "<h2>", cfg->categories[c].title.ja, "</h2>\n");
 				opened = true;
 			}
 			resource_html(&b, cfg, res, today);

@@ -402,6 +402,8 @@ static const char *const migrations[] = {
 	"UPDATE cases SET due_at = (SELECT min(t.due_at) FROM timers t WHERE t.case_id = cases.id "
 	"  AND t.state = cases.state AND t.cancelled_at IS NULL) WHERE closed_at IS NULL;"
 	"CREATE INDEX cases_open_due ON cases(due_at, id) WHERE closed_at IS NULL;"
+	/* the routing preview's "usually accepts within": a receiver's newest referrals of a pathway */
+	"CREATE INDEX cases_receiver_opened ON cases(receiver_org, pathway, opened_at);"
 	"ALTER TABLE users ADD COLUMN login TEXT;"
 	"ALTER TABLE users ADD COLUMN passphrase TEXT;"
 	"ALTER TABLE users ADD COLUMN enrol_hash TEXT;"

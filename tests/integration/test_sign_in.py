@@ -123,6 +123,11 @@ def test_enrolment_codes_passphrases_and_the_limits_on_trying():
         d.err.seek(0)
         log = d.err.read()
         expect("a failed sign-in for 'sato'" in log and "not the passphrase" not in log and PASS not in log, log[-2000:])
+        # an enrolment code expires after sign_in.enrolment_days (7)
+        advance(d, 8 * 86400)
+        late = Person(d).req("POST", "/v1/session/enrol", {"login": "suzuki", "code": d.enrolment["suzuki"],
+                                                            "passphrase": PASS}, headers={"X-Forwarded-For": "192.0.2.20"})
+        expect(late.status == 401 and late.json["error"]["code"] == "enrolment_failed", late)
     finally:
         d.cleanup()
 

@@ -13,6 +13,7 @@ function tag(required) {
 // def: { name, type: text|longtext|date|birthdate|enum|bool|int|org|select|checkbox, title, required,
 //        help, options: [{value, title}], max_length, min, max, value, autocomplete, personal }
 export function field(def) {
+  if (def.type === "date" && !def.help) def = { ...def, help: t("dateHelp") };
   const id = def.id || uid(`f-${def.name}`);
   const helpId = `${id}-help`, errId = `${id}-error`;
   const label = typeof def.title === "string" ? def.title : text(def.title) || def.name;
@@ -69,7 +70,7 @@ export function field(def) {
     // typed as people write dates; the era or the western date shown back beside it
     const echo = h("p", { class: "support echo", "aria-live": "polite" });
     control = h("input", { ...common, type: "text", inputmode: type === "date" ? "numeric" : "text",
-      value: def.value || "", class: "input-date", placeholder: type === "birthdate" ? "S23.3.2" : "2026-05-08" });
+      value: def.value || "", class: "input-date" });
     const show = () => {
       const iso = parseDate(control.value);
       echo.textContent = iso ? `${iso}（${wareki(iso)}）` : "";
@@ -120,7 +121,7 @@ export function check(fields) {
   for (const f of fields) {
     const v = f.value();
     let msg = null;
-    if (v && typeof v === "object" && v.invalid !== undefined) msg = f.def.type === "birthdate" ? t("birthBad") : t("birthBad").replace("生年月日", "日付");
+    if (v && typeof v === "object" && v.invalid !== undefined) msg = f.def.type === "birthdate" ? t("birthBad") : t("dateBad");
     else if (f.def.required && (v === undefined || v === "")) {
       const label = typeof f.def.title === "string" ? f.def.title : text(f.def.title) || f.def.name;
       msg = `${label}: ${t("required")}`;

@@ -26,8 +26,8 @@ function select(name, label, options, value) {
 
 function dateInput(name, label, value) {
   const id = uid(name);
-  return h("div", { class: "filter" }, h("label", { for: id }, label),
-    h("input", { id, name, type: "text", inputmode: "numeric", value: value || "", class: "input-date", placeholder: "2026-04-01" }));
+  return h("div", { class: "filter" }, h("label", { for: id }, label), h("p", { class: "support", id: `${id}-help` }, t("isoDateHelp")),
+    h("input", { id, name, type: "text", inputmode: "numeric", value: value || "", class: "input-date", "aria-describedby": `${id}-help` }));
 }
 
 // The fiscal years to choose from: this one and the four before, labelled 令和8年度 (R8年度).

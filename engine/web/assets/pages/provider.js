@@ -66,7 +66,7 @@ export async function render(main, ctx) {
       const input = {};
       for (const k of INPUT_KEYS) if (res[k] !== undefined && res[k] !== null) input[k] = res[k];
       const date = on.value();
-      if (date && typeof date === "object") return showErrors(box, [{ field: on, message: t("birthBad") }]);
+      if (date && typeof date === "object") return showErrors(box, [{ field: on, message: t("dateBad") }]);
       input.capacity = { status: cap.value() || "accepting", confirmed_on: date || today() };
       try {
         const r = await api("PUT", `/v1/resources/${encodeURIComponent(res.id)}`, { body: input, ifMatch: res.version });
