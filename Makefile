@@ -19,7 +19,8 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
         libcrypto:libssl-dev libutf8proc:libutf8proc-dev \
         libargon2:libargon2-dev libqrencode:libqrencode-dev libgvc:libgraphviz-dev
 # command -> Debian package, needed by the tests only
-TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver
+TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver \
+              promtool:prometheus nginx:nginx systemd-analyze:systemd
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)
 TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-aiosmtpd msgpack:python3-msgpack \
                selenium:python3-selenium

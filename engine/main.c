@@ -35,7 +35,7 @@ static void list_commands(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct cli_context ctx = { .bind_api = api_bind };
+	static const struct cli_context ctx = { .bind_api = api_bind, .bind_metrics = api_bind_metrics };
 	if (argc < 2) {
 		list_commands(stderr);
 		return EXIT_USAGE;

@@ -29,6 +29,7 @@ struct route {
 static const struct route routes[] = {
 	{ { "healthz" }, { [HTTPD_GET] = api_healthz }, true },
 	{ { "readyz" }, { [HTTPD_GET] = api_readyz }, true },
+	{ { "metrics" }, { [HTTPD_GET] = api_metrics }, true },
 	{ { "v1", "orgs" }, { [HTTPD_GET] = api_orgs }, false },
 	{ { "v1", "orgs", "*", "users" }, { [HTTPD_GET] = api_org_users }, false },
 	{ { "v1", "me" }, { [HTTPD_GET] = api_me }, false },
@@ -72,6 +73,26 @@ static const struct route routes[] = {
 };
 
 static const char *const method_names[HTTPD_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
+
+/* Each route's pattern as /metrics labels it: "/v1/cases/{id}/actions/{action}". */
+static char route_labels[COUNT_OF(routes)][96];
+
+static void name_routes(void)
+{
+	for (size_t i = 0; i < COUNT_OF(routes); i++) {
+		struct buf b;
+		buf_init(&b);
+		for (int k = 0; k < HTTPD_MAX_SEGMENTS && routes[i].pattern[k]; k++) {
+			const char *seg = routes[i].pattern[k];
+			if (strcmp(seg, "*"))
+				buf_printf(&b, "/%s", seg);
+			else
+				buf_adds(&b, k && !strcmp(routes[i].pattern[k - 1], "actions") ? "/{action}" : "/{id}");
+		}
+		snprintf(route_labels[i], sizeof(route_labels[i]), "%s", b.data);
+		buf_release(&b);
+	}
+}
 
 static bool route_matches(const struct route *rt, const struct api_request *r)
 {
@@ -583,8 +604,12 @@ static void dispatch(struct api_request *r)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
 		if (route_matches(&routes[i], r))
 			rt = &routes[i];
-	if (!rt && (r->http->n_segs == 0 || strcmp(r->http->segs[0], "v1")) && api_page(r) == 0)
+	if (!rt && (r->http->n_segs == 0 || strcmp(r->http->segs[0], "v1")) && api_page(r) == 0) {
+		r->http->route = "pages";
 		return;
+	}
+	if (rt)
+		r->http->route = route_labels[rt - routes];
 	if (!rt) {
 		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
 		return;
@@ -605,6 +630,12 @@ static void dispatch(struct api_request *r)
 	}
 	if (!rt->public && api_authenticate(r, false))
 		return;
+	/* a monitor's token reads /metrics (a public route that checks its caller) and who it is */
+	if (!rt->public && handler != api_me && r->caller.roles == MASK(ROLE_MONITOR)) {
+		api_error(r, 403, "forbidden", NULL, "the monitor role reads /metrics only",
+			  "monitor ロールで読めるのは /metrics だけです");
+		return;
+	}
 	handler(r);
 }
 
@@ -736,6 +767,25 @@ static void handle(void *ctx, struct httpd_request *req)
 	store_session_release(&r.session);
 }
 
+/* The listener of metrics_listen answers /metrics and nothing else. */
+static void handle_metrics(void *ctx, struct httpd_request *req)
+{
+	struct api_binding *b = ctx;
+	struct api_request r = { .http = req, .core = b->core, .binding = b };
+	if (req->n_segs != 1 || strcmp(req->segs[0], "metrics")) {
+		api_error(&r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	req->route = "/metrics";
+	if (req->method != HTTPD_GET && req->method != HTTPD_HEAD) {
+		req->allow = xstrdup("GET, HEAD");
+		api_error(&r, 405, "method_not_allowed", NULL, "this method is not allowed here",
+			  "このメソッドはここでは使えません");
+		return;
+	}
+	api_metrics(&r);
+}
+
 static void refuse(void *ctx, struct httpd_request *req, const struct refusal *why)
 {
 	struct api_binding *b = ctx;
@@ -757,6 +807,7 @@ void api_bind(struct core *core, struct httpd_routes *out)
 	struct api_binding *b = xcalloc(1, sizeof(*b));
 	int per_minute = core->cfg->limits.auth_failures_per_minute;
 	b->core = core;
+	name_routes();
 	b->auth_failures = ratelimit_new(per_minute, per_minute, AUTH_FAILURE_KEYS);
 	/*
 	 * A login name from one address: a few tries, then one more a minute; the
@@ -767,4 +818,12 @@ void api_bind(struct core *core, struct httpd_routes *out)
 	b->sign_in_failures = ratelimit_new(tries, 1, AUTH_FAILURE_KEYS);
 	b->login_failures = ratelimit_new(tries * 10, tries, AUTH_FAILURE_KEYS);
 	*out = (struct httpd_routes){ .handle = handle, .refuse = refuse, .release = release, .ctx = b };
+}
+
+void api_bind_metrics(struct core *core, struct httpd_routes *out)
+{
+	struct api_binding *b = xcalloc(1, sizeof(*b));
+	b->core = core;
+	b->metrics_only = true;
+	*out = (struct httpd_routes){ .handle = handle_metrics, .refuse = refuse, .release = release, .ctx = b };
 }

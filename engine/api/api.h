@@ -31,6 +31,7 @@ struct api_binding {
 	struct ratelimit *auth_failures;     /* failed authentications by client address */
 	struct ratelimit *sign_in_failures;  /* sign-in attempts by login name and client address */
 	struct ratelimit *login_failures;    /* sign-in attempts by login name from every address */
+	bool metrics_only;                   /* the listener of metrics_listen: /metrics, open, and nothing else */
 };
 
 /* One request as a handler sees it: the HTTP exchange, and the caller once authenticated. */
@@ -77,6 +78,9 @@ void api_offload_then(struct api_request *r, void (*make)(void *arg), api_then_f
 
 /* Registers the API's routes with the daemon's HTTP server (daemon_bind_fn). */
 void api_bind(struct core *core, struct httpd_routes *routes);
+
+/* The same for the listener of metrics_listen: GET /metrics without a token; every other path 404. */
+void api_bind_metrics(struct core *core, struct httpd_routes *routes);
 
 /*
  * A reply made on a worker thread after the turn's commit (a report, an
@@ -178,6 +182,7 @@ json_t *api_options(const struct pw_field *f);
 /* Handlers (api_meta.c, api_cases.c). */
 void api_healthz(struct api_request *r);
 void api_readyz(struct api_request *r);
+void api_metrics(struct api_request *r);
 void api_orgs(struct api_request *r);
 void api_org_users(struct api_request *r);
 void api_me(struct api_request *r);

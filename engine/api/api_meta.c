@@ -3,6 +3,8 @@
  * pathway definitions and their graphs.
  */
 #include "api.h"
+#include "metrics.h"
+#include "netaddr.h"
 #include "graph.h"
 #include "pathway_diff.h"
 #include "report.h"
@@ -47,6 +49,52 @@ void api_readyz(struct api_request *r)
 	api_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:i, s:o}", "status",
 						       !ready ? "not_ready" : r->core->degraded ? "degraded" : "ready",
 						       "pathways", (int)r->core->cfg->pathways.n, "reasons", reasons));
+}
+
+/* On a worker: the loop's counts, taken on the loop, then what the store and the process say. */
+static void make_metrics(struct api_request *r, void *arg)
+{
+	struct buf *loop = arg;
+	struct buf *out = &r->http->reply;
+	out->len = 0;
+	buf_add(out, loop->data, loop->len);
+	metrics_write_store(r->core->store, r->core->cfg, clock_now(r->core->clock), out);
+	r->http->status = 200;
+	r->http->content_type = METRICS_CONTENT_TYPE;
+}
+
+static void metrics_text_free(void *arg)
+{
+	buf_release(arg);
+	free(arg);
+}
+
+/* A client on this machine that no proxy forwarded (Prometheus beside the daemon). */
+static bool local_and_direct(const struct api_request *r)
+{
+	return netaddr_text_is_loopback(r->http->client) && !httpd_header(r->http, "X-Forwarded-For") &&
+	       !httpd_header(r->http, "Forwarded");
+}
+
+void api_metrics(struct api_request *r)
+{
+	if (!r->binding->metrics_only && !local_and_direct(r)) {
+		if (api_authenticate(r, false))
+			return;
+		if (!(r->caller.roles & MASK(ROLE_MONITOR))) {
+			api_error(r, 403, "forbidden", NULL, "/metrics is for a token with the monitor role (or metrics_listen)",
+				  "/metrics は monitor ロールのトークン（または metrics_listen）で読めます");
+			return;
+		}
+	}
+	if (!r->core->write_metrics) {
+		api_error(r, 404, "not_found", NULL, "no such resource", "該当するリソースはありません");
+		return;
+	}
+	struct buf *loop = xmalloc(sizeof(*loop));
+	buf_init(loop);
+	r->core->write_metrics(r->core->metrics_ctx, loop);
+	api_offload(r, make_metrics, loop, metrics_text_free);
 }
 
 static json_t *names_of(uint32_t mask, const char *const *table, int count)

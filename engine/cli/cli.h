@@ -26,6 +26,7 @@ enum {
 /* What main wires into the commands: the edges they run but may not include (the API for serve). */
 struct cli_context {
 	daemon_bind_fn *bind_api;  /* registers the JSON API's routes with the daemon's HTTP server */
+	daemon_bind_fn *bind_metrics; /* the same for the listener of metrics_listen */
 };
 
 struct cli_command {

@@ -22,7 +22,7 @@ static int run_serve(const struct cli_context *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const char *path = NULL, *listen = NULL, *db = NULL;
-	struct daemon_options opts = { .bind_api = ctx->bind_api };
+	struct daemon_options opts = { .bind_api = ctx->bind_api, .bind_metrics = ctx->bind_metrics };
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:l:d:h", options, NULL)) != -1) {

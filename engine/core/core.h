@@ -18,6 +18,7 @@
 #include "config.h"
 #include "pathway.h"
 #include "store.h"
+#include "util.h"
 
 /* The last scheduled walk of the event chain (audit.verify_every_minutes): what it found and when. */
 struct core_chain_check {
@@ -26,6 +27,7 @@ struct core_chain_check {
 	int64_t events;
 	int64_t broken_at;         /* the first broken event's seq, or 0 */
 	char reason[256];
+	clock_us last_ok_at;       /* the last check that found the chain whole (0: none since the start) */
 };
 
 struct core {
@@ -37,6 +39,9 @@ struct core {
 	json_t *degraded;           /* why the service runs degraded (strings), or NULL */
 	struct strmap *diagrams;    /* SVG drawings by pathway digest, drawn on first use (core_pathway_svg) */
 	struct core_chain_check chain_check; /* the loop's core: set by the daemon's scheduled verify */
+	/* the loop's counts for /metrics (the daemon's runtime/metrics), written on the loop thread; NULL in commands */
+	void (*write_metrics)(void *ctx, struct buf *out);
+	void *metrics_ctx;
 };
 
 /* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */

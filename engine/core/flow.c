@@ -554,7 +554,8 @@ static int timer_notify(const struct flow *f, const struct case_record *c, const
 	return rc ? -1 : 0;
 }
 
-int flow_fire_timer(const struct flow *f, const struct store_timer *tm, enum flow_timer_outcome *outcome)
+int flow_fire_timer(const struct flow *f, const struct store_timer *tm, enum flow_timer_outcome *outcome,
+		    const char **pathway)
 {
 	struct store *store = f->core->store;
 	struct case_record c = { 0 };
@@ -568,6 +569,7 @@ int flow_fire_timer(const struct flow *f, const struct store_timer *tm, enum flo
 	const struct pathway *pw = rc == 0 ? core_pathway(f->core, c.pathway, c.pathway_version) : NULL;
 	const struct pw_state *st = NULL;
 	const struct pw_timer *pt = pw ? find_timer(pw, tm->state, tm->name, &st) : NULL;
+	*pathway = pw ? pw->id : NULL;
 	if (!pt || strcmp(c.state, tm->state)) {
 		/* The case left the state (its timers were cancelled) or the pathway lost the timer. */
 		ret = store_timer_done(store, tm->id, f->now, false) < 0 ? FLOW_FAILED : FLOW_DONE;

@@ -121,7 +121,8 @@ enum flow_timer_outcome { FLOW_TIMER_FIRED, FLOW_TIMER_STALE };
  * guard refuses, is marked spent (FLOW_TIMER_STALE in *outcome). FLOW_DONE or
  * FLOW_FAILED.
  */
-int flow_fire_timer(const struct flow *f, const struct store_timer *t, enum flow_timer_outcome *outcome);
+int flow_fire_timer(const struct flow *f, const struct store_timer *t, enum flow_timer_outcome *outcome,
+		    const char **pathway);
 
 /* The access-log row of a read of personal data (c NULL: a read of records of many cases). */
 int flow_log_read(const struct flow *f, const struct case_record *c, const char *what);

@@ -113,3 +113,12 @@ void netaddr_client_key_text(const char *text, char *out)
 	else
 		netaddr_client_key(&a, out);
 }
+
+bool netaddr_text_is_loopback(const char *text)
+{
+	struct netaddr a;
+	if (netaddr_parse(text, &a))
+		return false;
+	static const uint8_t one[16] = { [15] = 1 };
+	return a.family == AF_INET ? a.bytes[0] == 127 : !memcmp(a.bytes, one, sizeof(one));
+}

@@ -31,6 +31,9 @@ int netmask_parse(const char *text, struct netmask *out);
 
 bool netmask_contains(const struct netmask *m, const struct netaddr *a);
 
+/* Whether an address in text is a loopback address (127.0.0.0/8, ::1). */
+bool netaddr_text_is_loopback(const char *text);
+
 /* The address of a socket's peer (its port dropped). */
 void netaddr_from_sockaddr(const struct sockaddr *sa, struct netaddr *out);
 

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The number of elements of an array (not a pointer). */
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

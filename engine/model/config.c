@@ -1047,7 +1047,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", "trusted_proxies", "sign_in", "reports", "audit", NULL
+		"roles", "trusted_proxies", "sign_in", "reports", "audit", "metrics_listen", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -1070,6 +1070,14 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 			free(cfg->listen_host);
 			cfg->listen_host = host;
 			cfg->listen_port = port;
+		}
+	}
+	if ((v = ydoc_get(root, "metrics_listen"))) {
+		if (ydoc_read_string(&l->r, v, "metrics_listen", &s) ||
+		    config_parse_listen(s, &cfg->metrics_host, &cfg->metrics_port)) {
+			if (v->kind == YDOC_SCALAR)
+				ydoc_error(&l->r, v, "metrics_listen must be HOST:PORT, e.g. 127.0.0.1:9464");
+			bad++;
 		}
 	}
 	if (!(v = ydoc_get(root, "database"))) {
@@ -1207,6 +1215,7 @@ void config_free(struct config *cfg)
 	free(cfg->file);
 	free(cfg->dir);
 	free(cfg->listen_host);
+	free(cfg->metrics_host);
 	free(cfg->database);
 	free(cfg->pathways_dir);
 	free(cfg->templates_dir);

@@ -132,6 +132,8 @@ struct config {
 	char *dir;                 /* the config file's folder */
 	char *listen_host;
 	int listen_port;
+	char *metrics_host;        /* metrics_listen: a listener of its own for /metrics, or NULL */
+	int metrics_port;
 	char *database;            /* resolved path */
 	char *pathways_dir;        /* resolved path */
 	char *templates_dir;       /* resolved path, or NULL */

@@ -139,6 +139,12 @@ static int read_vocab(struct compiler *c, const struct ydoc_node *n, const char 
 }
 
 /* A list of vocabulary words (a single word is accepted as a list of one) into a mask. */
+/* The monitor role reads the daemon's metrics only: no pathway gives it a case. */
+static bool not_in_pathways(const char *const *table, int v)
+{
+	return table == role_names && v == ROLE_MONITOR;
+}
+
 static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const char *what,
 			   const char *const *table, int limit, uint32_t *out)
 {
@@ -148,7 +154,7 @@ static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const 
 		int v;
 		if (read_vocab(c, n, what, table, &v))
 			return -1;
-		if (v >= limit) {
+		if (v >= limit || not_in_pathways(table, v)) {
 			ydoc_error(&c->r, n, "%s '%s' is not allowed here", what, table[v]);
 			return -1;
 		}
@@ -163,7 +169,7 @@ static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const 
 			bad++;
 			continue;
 		}
-		if (v >= limit) {
+		if (v >= limit || not_in_pathways(table, v)) {
 			ydoc_error(&c->r, n->items[i], "%s '%s' is not allowed here", what, table[v]);
 			bad++;
 			continue;

@@ -10,9 +10,10 @@
 
 #include <stdint.h>
 
+/* monitor reads /metrics and nothing else; system is the daemon's own (timers), never a user's. */
 enum role {
 	ROLE_PHARMACIST, ROLE_NURSE, ROLE_CHECKUP_STAFF, ROLE_AGENCY_STAFF,
-	ROLE_COORDINATOR, ROLE_ADMIN, ROLE_SYSTEM, ROLE_COUNT
+	ROLE_COORDINATOR, ROLE_ADMIN, ROLE_MONITOR, ROLE_SYSTEM, ROLE_COUNT
 };
 
 enum org_kind {

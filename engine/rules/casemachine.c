@@ -31,7 +31,8 @@ bool cm_list_has(const char *list, const char *item)
 party_mask cm_parties(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who)
 {
 	party_mask p = 0;
-	if (!who->org)
+	/* a monitor's token reads the metrics, never a case */
+	if (!who->org || who->roles == MASK(ROLE_MONITOR))
 		return 0;
 	if (c->origin_org && !strcmp(c->origin_org, who->org->id))
 		p |= MASK(PARTY_ORIGIN);

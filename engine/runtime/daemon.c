@@ -13,6 +13,7 @@
 #include "hsds.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "timers.h"
 #include "turn.h"
@@ -77,7 +78,14 @@ struct daemon {
 	uint64_t requests_at_trim;
 	struct maintenance maintenance;
 	struct chain_job chain;
+	struct metrics_sources metrics;
 };
+
+static void write_metrics(void *ctx, struct buf *out)
+{
+	struct daemon *d = ctx;
+	metrics_write_loop(&d->metrics, out);
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -141,7 +149,9 @@ static void chain_done(void *ctx, bool ran)
 	j->running = false;
 	if (!ran || !j->result.at)
 		return;
+	clock_us last_ok = j->result.ok ? j->result.at : j->core->chain_check.last_ok_at;
 	j->core->chain_check = j->result;
+	j->core->chain_check.last_ok_at = last_ok;
 	if (j->result.ok)
 		log_line("audit: the event chain is whole (%lld events checked)", (long long)j->result.events);
 	else
@@ -409,6 +419,7 @@ struct loop {
 	struct turn *turn;
 	struct worker *worker;
 	struct httpd *httpd;
+	struct httpd *metrics_httpd;  /* metrics_listen's, or NULL */
 	struct dispatch *dispatch;
 	struct timers *timers;
 	struct event *sigint, *sigterm, *maintenance;
@@ -434,9 +445,23 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 		free(err);
 		return DAEMON_RUNTIME;
 	}
+	if (cfg->metrics_host && opts->bind_metrics) {
+		struct httpd_routes metrics_routes = { 0 };
+		opts->bind_metrics(core, &metrics_routes);
+		if (httpd_start(d->base, lp->turn, core->clock, cfg, lp->worker, &metrics_routes, cfg->metrics_host,
+				cfg->metrics_port, &lp->metrics_httpd, &err)) {
+			fprintf(stderr, "tsunagu: metrics_listen: %s\n", err);
+			free(err);
+			return DAEMON_RUNTIME;
+		}
+	}
 	d->httpd = lp->httpd;
 	d->chain = (struct chain_job){ .core = core, .seconds_left = FIRST_VERIFY_AFTER_S };
 	lp->timers = timers_new(d->base, core, lp->turn);
+	d->metrics = (struct metrics_sources){ .core = core, .httpd = lp->httpd, .turn = lp->turn, .timers = lp->timers,
+					       .dispatch = lp->dispatch, .store_kind = "sqlite" };
+	core->write_metrics = write_metrics;
+	core->metrics_ctx = d;
 	timers_reschedule(lp->timers); /* overdue timers fire at once after a restart */
 	lp->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	lp->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
@@ -492,6 +517,7 @@ static void stop_loop(struct daemon *d, struct loop *lp)
 	dispatch_free(lp->dispatch);
 	/* before the server: a reply on its way back from a worker still has its connection */
 	worker_free(lp->worker);
+	httpd_free(lp->metrics_httpd);
 	httpd_free(lp->httpd);
 	turn_free(lp->turn);
 	if (d->base)
@@ -574,6 +600,9 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		config_follow_listen(cfg);
 	}
 	fprintf(stderr, "tsunagu: listening on http://%s:%d\n", cfg->listen_host, httpd_port(d.httpd));
+	if (lp.metrics_httpd)
+		fprintf(stderr, "tsunagu: metrics on http://%s:%d/metrics\n", cfg->metrics_host,
+			httpd_port(lp.metrics_httpd));
 	fflush(stderr);
 	log_start(LOG_QUEUE_BYTES);
 	while (!d.stop) {

@@ -19,6 +19,7 @@ struct daemon_options {
 	bool demo_tokens;          /* issue and print tokens for the config's demo users */
 	const char *test_clock;    /* start a controllable clock at this RFC 3339 time ("now": the real time) */
 	daemon_bind_fn *bind_api;  /* the API whose routes the HTTP server serves */
+	daemon_bind_fn *bind_metrics; /* the routes of metrics_listen's own listener */
 };
 
 /* Runs until SIGINT or SIGTERM. Returns an exit code. */

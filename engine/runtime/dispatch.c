@@ -28,6 +28,7 @@ struct inflight {
 	char *channel;
 	int attempts;
 	clock_us created_at;
+	int64_t started_us;        /* when this attempt began (monotonic) */
 	bool orphaned;             /* the dispatcher is shutting down: record nothing */
 	/* the outcome, once known, until it is recorded */
 	const char *status;
@@ -159,6 +160,18 @@ static void on_record_again(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static const double duration_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
+
+static void count_attempt(struct dispatch_stats *st, const struct inflight *f, const char *result)
+{
+	char labels[160];
+	prom_labels(labels, sizeof(labels), "channel", f->channel, "result", result, NULL);
+	prom_table_get(&st->attempts, labels)->value++;
+	prom_labels(labels, sizeof(labels), "channel", f->channel, NULL);
+	prom_observe(&prom_table_get(&st->durations, labels)->histogram,
+		     (double)(clock_monotonic_us() - f->started_us) / 1e6);
+}
+
 static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 {
 	struct inflight *f = ctx;
@@ -187,6 +200,7 @@ static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 			next = now + backoff(r, attempts);
 		}
 	}
+	count_attempt(&d->stats, f, ok ? "delivered" : strcmp(status, "dead") ? "failed" : "dead");
 	f->status = status;
 	f->outcome_attempts = attempts;
 	f->next = next;
@@ -272,6 +286,7 @@ static int start_one(void *ctx, struct store_notification *n)
 	f->channel = xstrdup(n->channel);
 	f->attempts = n->attempts;
 	f->created_at = n->created_at;
+	f->started_us = clock_monotonic_us();
 	grow_array(&d->inflight, &d->alloc_inflight, d->n_inflight, sizeof(*d->inflight));
 	d->inflight[d->n_inflight++] = f;
 	pc->started++;
@@ -341,6 +356,8 @@ struct dispatch *dispatch_new(struct event_base *base, struct core *core, struct
 				       .n_allowed_hosts = cfg->n_allowed_hosts, .touch = touch_turn, .touch_ctx = turn };
 	d->wake = evtimer_new(base, on_wake, d);
 	d->record_again = evtimer_new(base, on_record_again, d);
+	prom_table_init(&d->stats.attempts, NULL, 0);
+	prom_table_init(&d->stats.durations, duration_bounds, COUNT_OF(duration_bounds));
 	d->channels = xcalloc(cfg->n_channels ? cfg->n_channels : 1, sizeof(*d->channels));
 	for (size_t i = 0; i < cfg->n_channels; i++) {
 		const struct config_channel *c = &cfg->channels[i];
@@ -377,6 +394,8 @@ void dispatch_free(struct dispatch *d)
 	free(d->inflight);
 	event_free(d->wake);
 	event_free(d->record_again);
+	prom_table_release(&d->stats.attempts);
+	prom_table_release(&d->stats.durations);
 	free(d);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "prom.h"
 #include "turn.h"
 
 #define DISPATCH_IN_FLIGHT 64
@@ -22,6 +23,8 @@ struct dispatch_stats {
 	uint64_t failed_attempts;
 	uint64_t dead;
 	uint64_t unrecorded;       /* outcomes the store could not take (the notification is sent again) */
+	struct prom_table attempts;   /* channel="…",result="delivered|failed|dead": attempts by their outcome */
+	struct prom_table durations;  /* channel="…": seconds from the start of an attempt to its outcome */
 };
 
 struct dispatch;

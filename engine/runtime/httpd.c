@@ -17,6 +17,8 @@
 #include <strings.h>
 
 #define MAX_SEGMENT 200
+/* A method's name; the last for every method the server does not know (a label of /metrics). */
+static const char *const method_names[HTTPD_OTHER + 1] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "other" };
 #define RETRY_FIRST_MS 2
 #define RETRY_MAX_MS 20
 /* Heavy replies queued for the workers beyond which more are refused for a moment (503 server_busy). */
@@ -100,8 +102,24 @@ static void end_slices(struct httpd_request *r)
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "             \
 	"form-action 'self'; frame-ancestors 'none'"
 
-static void send_reply(struct conn *c, struct httpd_request *r)
+/* Seconds from a request's arrival to its reply, for the histogram of /metrics. */
+static const double duration_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+static void count_reply(struct httpd_stats *st, const struct httpd_request *r)
 {
+	char labels[256], status[8];
+	const char *route = r->route ? r->route : "other";
+	snprintf(status, sizeof(status), "%d", r->status);
+	prom_labels(labels, sizeof(labels), "route", route, "method", method_names[r->method], "status", status, NULL);
+	prom_table_get(&st->replies, labels)->value++;
+	prom_labels(labels, sizeof(labels), "route", route, "method", method_names[r->method], NULL);
+	prom_observe(&prom_table_get(&st->durations, labels)->histogram,
+		     (double)(clock_monotonic_us() - r->arrived_us) / 1e6);
+}
+
+static void send_reply(struct httpd *h, struct conn *c, struct httpd_request *r)
+{
+	count_reply(&h->stats, r);
 	struct conn_header hs[16];
 	size_t n = 0;
 	char unmappable[16], retry_after[16];
@@ -161,9 +179,8 @@ static void arm(struct event *ev, int ms)
 
 static enum httpd_method method_of(const char *m)
 {
-	static const char *const names[HTTPD_OTHER] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
 	for (int i = 0; i < HTTPD_OTHER; i++)
-		if (!strcmp(m, names[i]))
+		if (!strcmp(m, method_names[i]))
 			return (enum httpd_method)i;
 	return HTTPD_OTHER;
 }
@@ -414,6 +431,7 @@ static void on_request(void *ctx, struct conn *c, struct http_head *head, struct
 	*owned = *head;
 	r->head = owned;
 	r->now = clock_now(h->clock);
+	r->arrived_us = clock_monotonic_us();
 	r->method = method_of(head->method);
 	r->query.tqh_first = NULL;
 	r->query.tqh_last = &r->query.tqh_first;
@@ -477,7 +495,7 @@ static void offload_done(void *ctx, bool ran)
 	}
 	/* unrun only when the daemon stops: its connections close with it */
 	if (ran && !r->slices.step)
-		send_reply(o->c, r);
+		send_reply(h, o->c, r);
 	request_free(r);
 	free(o);
 }
@@ -523,7 +541,7 @@ static void on_turn_end(void *arg, bool committed)
 			worker_submit(h->worker, offload_run, offload_done, o);
 			continue;
 		}
-		send_reply(c, r);
+		send_reply(h, c, r);
 		request_free(r);
 	}
 	h->n_pending = 0;
@@ -550,9 +568,13 @@ int httpd_start(struct event_base *base, struct turn *turn, const struct clock *
 	h->cfg = cfg;
 	h->worker = worker;
 	h->routes = *routes;
+	prom_table_init(&h->stats.replies, NULL, 0);
+	prom_table_init(&h->stats.durations, duration_bounds, COUNT_OF(duration_bounds));
 	struct conn_callbacks cb = { .request = on_request, .refusal = on_refusal, .ctx = h };
 	h->server = conn_server_new(base, turn, cfg, &cb, host, port, err);
 	if (!h->server) {
+		prom_table_release(&h->stats.replies);
+		prom_table_release(&h->stats.durations);
 		free(h);
 		return -1;
 	}
@@ -598,5 +620,7 @@ void httpd_free(struct httpd *h)
 	conn_server_free(h->server);
 	if (h->routes.release)
 		h->routes.release(h->routes.ctx);
+	prom_table_release(&h->stats.replies);
+	prom_table_release(&h->stats.durations);
 	free(h);
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "httpparse.h"
 #include "netaddr.h"
+#include "prom.h"
 #include "refusal.h"
 #include "turn.h"
 #include "util.h"
@@ -73,6 +74,8 @@ struct httpd_request {
 	char *body;                 /* NUL-terminated */
 	size_t body_len;
 	clock_us now;               /* when it arrived */
+	int64_t arrived_us;         /* the same on the monotonic clock, for its duration */
+	const char *route;          /* the route's pattern, static (set by the API; NULL: none matched) */
 	/* the reply */
 	int status;
 	struct buf reply;
@@ -115,6 +118,8 @@ struct httpd_stats {
 	uint64_t offloaded;        /* replies made on a worker */
 	uint64_t slices;           /* steps of requests that went on over several turns */
 	uint64_t dropped;          /* waiting or sliced requests whose client went away */
+	struct prom_table replies;    /* by route, method and status */
+	struct prom_table durations;  /* seconds from arrival to the reply, by route and method */
 };
 
 /*

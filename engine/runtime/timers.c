@@ -18,10 +18,20 @@ struct timers {
 	struct turn *turn;
 	struct timers_stats stats;
 	uint64_t fired_this_turn, stale_this_turn;
+	struct fired *fired;       /* fired this turn: counted by pathway once the turn commits */
+	size_t n_fired, alloc_fired;
 	bool full_batch;           /* more may be due at once */
 	bool failed;               /* the last batch hit a storage error: wait a second before the next */
 	bool busy;                 /* the last batch found the database held by another process */
 };
+
+/* A timer fired in this turn, for the metrics its commit makes true. */
+struct fired {
+	const char *pathway;       /* the core's */
+	double late_s;
+};
+
+static const double lateness_bounds[] = { 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600 };
 
 /* How soon a batch that found the database held elsewhere goes on. */
 #define BUSY_RETRY_MS 10
@@ -47,14 +57,18 @@ static int fire_one(void *ctx, const struct store_timer *tm)
 		return 1;
 	}
 	enum flow_timer_outcome outcome;
-	int rc = flow_fire_timer(&b->flow, tm, &outcome);
+	const char *pathway = NULL;
+	int rc = flow_fire_timer(&b->flow, tm, &outcome, &pathway);
 	if (turn_unit_end(t->turn, rc == FLOW_DONE) || rc != FLOW_DONE) {
 		b->failed = true;
 		return 1;
 	}
-	if (outcome == FLOW_TIMER_FIRED)
+	if (outcome == FLOW_TIMER_FIRED) {
 		t->fired_this_turn++;
-	else
+		grow_array(&t->fired, &t->alloc_fired, t->n_fired + 1, sizeof(*t->fired));
+		t->fired[t->n_fired++] = (struct fired){ pathway ? pathway : "unknown",
+							 (double)(b->flow.now - tm->due_at) / 1e6 };
+	} else
 		t->stale_this_turn++;
 	return 0;
 }
@@ -84,8 +98,15 @@ static void on_turn_end(void *arg, bool committed)
 	if (committed) {
 		t->stats.fired += t->fired_this_turn;
 		t->stats.stale += t->stale_this_turn;
+		for (size_t i = 0; i < t->n_fired; i++) {
+			char labels[128];
+			prom_labels(labels, sizeof(labels), "pathway", t->fired[i].pathway, NULL);
+			prom_table_get(&t->stats.fired_by_pathway, labels)->value++;
+			prom_observe(&t->stats.lateness, t->fired[i].late_s);
+		}
 	}
 	t->fired_this_turn = t->stale_this_turn = 0;
+	t->n_fired = 0;
 	timers_reschedule(t);
 }
 
@@ -96,6 +117,8 @@ struct timers *timers_new(struct event_base *base, struct core *core, struct tur
 	t->core = core;
 	t->turn = turn;
 	t->ev = evtimer_new(base, on_due, t);
+	prom_table_init(&t->stats.fired_by_pathway, NULL, 0);
+	prom_histogram_init(&t->stats.lateness, lateness_bounds, COUNT_OF(lateness_bounds));
 	turn_join(turn, on_turn_end, t);
 	return t;
 }
@@ -105,6 +128,8 @@ void timers_free(struct timers *t)
 	if (!t)
 		return;
 	event_free(t->ev);
+	prom_table_release(&t->stats.fired_by_pathway);
+	free(t->fired);
 	free(t);
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "prom.h"
 #include "turn.h"
 
 #define TIMERS_BATCH 200
@@ -23,6 +24,8 @@ struct timers_stats {
 	uint64_t stale;            /* timers found for a state the case had left, or whose action was refused */
 	int64_t last_lateness_us;  /* how late the first timer of the last batch fired */
 	uint64_t batches;
+	struct prom_table fired_by_pathway;  /* pathway="…": timers fired (committed) */
+	struct prom_histogram lateness;      /* seconds between each fired timer's due time and its firing */
 };
 
 struct timers;

@@ -24,6 +24,7 @@ struct turn {
 	int depth;                 /* units begun and not ended */
 	int64_t touched_us;        /* when this turn's first callback began (monotonic), or 0 */
 	int64_t logged_us;         /* when a slow turn was last logged */
+	uint64_t units_at_begin;   /* stats.units when the turn's transaction began */
 	struct turn_stats stats;
 };
 
@@ -32,10 +33,16 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	/* Waking the loop is all: the daemon ends every turn with turn_end. */
 }
 
+static const double units_bounds[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+static const double seconds_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1 };
+
 struct turn *turn_new(struct event_base *base, struct store *store)
 {
 	struct turn *t = xcalloc(1, sizeof(*t));
 	t->store = store;
+	prom_histogram_init(&t->stats.units_per_commit, units_bounds, COUNT_OF(units_bounds));
+	prom_histogram_init(&t->stats.commit_seconds, seconds_bounds, COUNT_OF(seconds_bounds));
+	prom_histogram_init(&t->stats.turn_seconds, seconds_bounds, COUNT_OF(seconds_bounds));
 	t->kick = event_new(base, -1, 0, on_kick, t);
 	return t;
 }
@@ -69,6 +76,7 @@ int turn_unit_begin(struct turn *t)
 		int rc = store_begin(t->store);
 		if (rc)
 			return rc;
+		t->units_at_begin = t->stats.units;
 		event_active(t->kick, 0, 0);
 	}
 	if (store_savepoint(t->store)) {
@@ -102,8 +110,13 @@ static bool commit(struct turn *t)
 	if (!store_in_transaction(t->store))
 		return true;
 	t->stats.commits++;
-	if (store_commit(t->store) == 0)
+	int64_t from = clock_monotonic_us();
+	int rc = store_commit(t->store);
+	prom_observe(&t->stats.commit_seconds, (double)(clock_monotonic_us() - from) / 1e6);
+	if (rc == 0) {
+		prom_observe(&t->stats.units_per_commit, (double)(t->stats.units - t->units_at_begin));
 		return true;
+	}
 	log_line("commit failed: %s; the turn's work is undone", store_errmsg(t->store));
 	t->stats.failed_commits++;
 	return false;
@@ -125,6 +138,7 @@ void turn_end(struct turn *t)
 	 */
 	commit(t);
 	int64_t took = clock_monotonic_us() - t->touched_us;
+	prom_observe(&t->stats.turn_seconds, (double)took / 1e6);
 	if (took > t->stats.longest_us)
 		t->stats.longest_us = took;
 	if (took > TURN_SLOW_US)

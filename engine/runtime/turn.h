@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "prom.h"
 #include "store.h"
 
 struct turn;
@@ -25,6 +26,9 @@ struct turn_stats {
 	uint64_t units;            /* units kept */
 	int64_t longest_us;        /* the longest turn: from its first callback to the end of its commit */
 	uint64_t slow_turns;       /* turns longer than TURN_SLOW_US */
+	struct prom_histogram units_per_commit;  /* the group commit: units kept by each commit */
+	struct prom_histogram commit_seconds;    /* how long each commit took (its fsync) */
+	struct prom_histogram turn_seconds;      /* each turn, from its first callback to its commit's end */
 };
 
 #define TURN_SLOW_US 50000

@@ -39,7 +39,7 @@ enum stmt_id {
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
-	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS,
+	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
 	ST_COUNT
 };
 
@@ -260,6 +260,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_DELETE] = "DELETE FROM resource_search WHERE resource_id = ?",
 	[ST_SEARCH_ADD] = "INSERT INTO resource_search(resource_id, folded) VALUES (?,?)",
 	[ST_RESOURCES_COUNT] = "SELECT count(*) FROM resources",
+	/* what /metrics shows: both walk only rows not yet done (the partial index, outbox_due) */
+	[ST_TIMERS_PENDING] = "SELECT count(*) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
+	[ST_OUTBOX_TALLY] = "SELECT channel, sum(status = 'pending'), sum(status = 'dead'), "
+			    "min(CASE WHEN status = 'pending' THEN created_at END) FROM outbox "
+			    "WHERE status IN ('pending', 'dead') GROUP BY channel ORDER BY channel",
 	[ST_LINK_INSERT] = "INSERT INTO links(" LINK_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_LINK_UPDATE] = "UPDATE links SET status = ?2, joined_on = ?3, declined_on = ?4, ended_on = ?5, note = ?6, "
 			   "shared = ?7, consent = ?8, updated_at = ?9 WHERE id = ?1",
@@ -2646,6 +2651,46 @@ int64_t store_resources_count(struct store *s)
 	int64_t n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- what /metrics shows ---- */
+
+int64_t store_timers_pending(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_TIMERS_PENDING);
+	if (!st || one_row(s, st))
+		return -1;
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int store_outbox_tally(struct store *s, store_outbox_tally_fn *each, void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_TALLY);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *channel = (const char *)sqlite3_column_text(st, 0);
+		clock_us oldest = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
+		each(ctx, channel ? channel : "", sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), oldest);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_file_sizes(struct store *s, int64_t *database_bytes, int64_t *wal_bytes)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	struct stat st;
+	if (!path || !*path || stat(path, &st))
+		return -1;
+	*database_bytes = st.st_size;
+	char *wal = xasprintf("%s-wal", path);
+	*wal_bytes = stat(wal, &st) ? 0 : st.st_size;
+	free(wal);
+	return 0;
 }
 
 /* ---- links ---- */

@@ -499,6 +499,20 @@ int store_provisions_keep_name(struct store *s, const char *case_id, const char 
  */
 int store_purge_case(struct store *s, const struct case_record *c, const json_t *fields, clock_us now);
 
+/* Timers not yet fired or cancelled; -1 on error. */
+int64_t store_timers_pending(struct store *s);
+
+/*
+ * The outbox by channel: notifications pending and dead, and when the oldest
+ * pending one was written (0: none). each may not use the store. 0 or -1.
+ */
+typedef void store_outbox_tally_fn(void *ctx, const char *channel, int64_t pending, int64_t dead,
+				   clock_us oldest_pending);
+int store_outbox_tally(struct store *s, store_outbox_tally_fn *each, void *ctx);
+
+/* The sizes of the database file and of its WAL (0 when there is none). 0, or -1 (an in-memory database). */
+int store_file_sizes(struct store *s, int64_t *database_bytes, int64_t *wal_bytes);
+
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);
 
