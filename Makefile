@@ -17,7 +17,8 @@ FUZZ_SECONDS ?= 90
 DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev \
         msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
         libcrypto:libssl-dev libutf8proc:libutf8proc-dev \
-        libargon2:libargon2-dev libqrencode:libqrencode-dev libgvc:libgraphviz-dev
+        libargon2:libargon2-dev libqrencode:libqrencode-dev libgvc:libgraphviz-dev \
+        libsystemd:libsystemd-dev
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver \
               promtool:prometheus nginx:nginx systemd-analyze:systemd

@@ -463,10 +463,10 @@ void api_address_failed(struct api_request *r, const char *what)
 	int64_t now = clock_monotonic_ms();
 	ratelimit_take(r->auth_failures, key, now);
 	if (ratelimit_wait(r->auth_failures, key, now))
-		log_line("authentication: %s presented %d wrong tokens or sign-ins within a minute; more from it get 429 "
+		log_msg(LOGM_AUTH_THROTTLED, "authentication: %s presented %d wrong tokens or sign-ins within a minute; more from it get 429 "
 			 "for a while", r->http->client, r->core->cfg->limits.auth_failures_per_minute);
 	else
-		log_line("authentication: %s from %s", what, r->http->client);
+		log_msg(LOGM_AUTH_REFUSED, "authentication: %s from %s", what, r->http->client);
 }
 
 static void auth_failed(struct api_request *r)
@@ -548,7 +548,7 @@ static int authenticate_session(struct api_request *r, const char *secret, bool 
 	enum session_state state = org ? sessions_state(r->core->cfg, &r->session, r->http->now) : SESSION_EXPIRED;
 	if (!org || state != SESSION_LIVE) {
 		if (org)
-			log_line("session %s of %s ended (%s)", r->session.id, r->user.id,
+			log_msg(LOGM_SESSION_ENDED, "session %s of %s ended (%s)", r->session.id, r->user.id,
 				 state == SESSION_IDLE ? "idle" : "past its absolute end");
 		store_user_release(&r->user);
 		store_session_release(&r->session);
@@ -567,7 +567,7 @@ static int authenticate_session(struct api_request *r, const char *secret, bool 
 	const char *csrf = httpd_header(r->http, "X-CSRF-Token");
 	if (write && (!same_origin(r) || !csrf || strlen(csrf) != strlen(r->session.csrf) ||
 		      CRYPTO_memcmp(csrf, r->session.csrf, strlen(csrf)))) {
-		log_line("session %s: a write without our origin or its anti-CSRF token was refused", r->session.id);
+		log_msg(LOGM_CSRF_REFUSED, "session %s: a write without our origin or its anti-CSRF token was refused", r->session.id);
 		api_error(r, 403, "csrf_failed", NULL,
 			  "this write did not come from tsunagu's own pages (Origin and X-CSRF-Token); reload the page",
 			  "この操作は tsunagu の画面から送られていません。画面を読み込み直してください");

@@ -72,7 +72,7 @@ static int attempt(struct api_request *r, const char *login)
 		wait = wait_all;
 	if (wait) {
 		r->http->retry_after = wait;
-		log_line("sign-in: too many attempts for '%s' (from %s); refused for %d s", login, r->http->client, wait);
+		log_msg(LOGM_SIGN_IN_THROTTLED, "sign-in: too many attempts for '%s' (from %s); refused for %d s", login, r->http->client, wait);
 		api_errorf(r, 429, "too_many_requests", "login", "too many failed sign-ins for this name; try again in %d s",
 			   "このログイン名での失敗が多すぎます。%d 秒後にお試しください", wait);
 		return -1;
@@ -97,7 +97,7 @@ static void attempt_passed(struct api_request *r, const char *login)
 static void failed(struct api_request *r, const char *login, const char *what, const char *code, const char *en,
 		   const char *ja)
 {
-	log_line("authentication: %s for '%s' from %s", what, login, r->http->client);
+	log_msg(LOGM_AUTH_REFUSED, "authentication: %s for '%s' from %s", what, login, r->http->client);
 	api_error(r, 401, code, NULL, en, ja);
 }
 
@@ -177,7 +177,7 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 	}
 	free(r->http->set_cookie);
 	r->http->set_cookie = sessions_cookie_header(cfg, cookie);
-	log_line("sign-in: %s (%s) %s from %s%s", r->user.id, r->user.login, how, r->http->client,
+	log_msg(LOGM_SIGNED_IN, "sign-in: %s (%s) %s from %s%s", r->user.id, r->user.login, how, r->http->client,
 		 totp ? "; the second factor is next" : "");
 	api_reply_json(r, 201, o);
 out:
@@ -395,7 +395,7 @@ void api_session_totp(struct api_request *r)
 	}
 	free(r->http->set_cookie);
 	r->http->set_cookie = sessions_cookie_header(r->core->cfg, cookie);
-	log_line("sign-in: %s (%s) passed the second factor from %s", r->user.id, login, r->http->client);
+	log_msg(LOGM_SIGNED_IN, "sign-in: %s (%s) passed the second factor from %s", r->user.id, login, r->http->client);
 	api_reply_json(r, 201, json_pack("{s:o, s:o}", "session", session_json(r, &next), "user", user_json(r)));
 out:
 	free(cookie);
@@ -435,7 +435,7 @@ void api_session_delete(struct api_request *r)
 		return;
 	}
 	r->http->set_cookie = sessions_cookie_header(r->core->cfg, NULL);
-	log_line("sign-out: %s, session %s", r->user.id, r->session.id);
+	log_msg(LOGM_SIGNED_OUT, "sign-out: %s, session %s", r->user.id, r->session.id);
 	api_reply_json(r, 200, json_pack("{s:b}", "signed_out", 1));
 }
 

@@ -3,6 +3,7 @@
  * are compiled once and kept for the life of the core: a daemon meets few.
  */
 #include "core.h"
+#include "log.h"
 #include "graph.h"
 #include "strmap.h"
 #include "mpjson.h"
@@ -64,7 +65,7 @@ void core_adopt_broken_pathways(struct core *core, struct config *cfg)
 					"it can be opened", b->file, b->problem ? b->problem : "", b->id);
 		}
 		json_array_append_new(core->degraded, json_string(why));
-		fprintf(stderr, "tsunagu: DEGRADED: %s\n", why);
+		log_msg(LOGM_PATHWAY_KEPT, "DEGRADED: %s", why);
 		free(why);
 	}
 }
@@ -124,6 +125,9 @@ int core_publish_pathway(struct core *core, const struct pathway *pw, clock_us n
 		char operator[CORE_OPERATOR_MAX];
 		rc = core_admin_event(core, now, NULL, core_operator(operator), "pathway_published", payload) ? -1 : 0;
 		json_decref(payload);
+		if (!rc)
+			log_msg(LOGM_PATHWAY_PUBLISHED, "pathway %s version %ld published from %s (%.12s)", pw->id,
+				pw->version, pw->file, pw->digest);
 		if (rc)
 			*err = xasprintf("cannot record the publication of %s v%ld: %s", pw->id, pw->version,
 					 store_errmsg(core->store));

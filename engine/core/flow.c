@@ -580,7 +580,7 @@ int flow_fire_timer(const struct flow *f, const struct store_timer *tm, enum flo
 		rc = flow_system_action(f, pw, &c, subject, pt->action, tm->id, &why);
 		if (rc == FLOW_REFUSED) {
 			/* A guard or a missing field stops it; the timer is spent, and says why. */
-			log_line("timer %s of case %s could not take '%s': %s", tm->name, c.id,
+			log_msg(LOGM_TIMER_REFUSED, "timer %s of case %s could not take '%s': %s", tm->name, c.id,
 				st->actions[pt->action].name, why.message);
 			ret = store_timer_done(store, tm->id, f->now, false) < 0 ? FLOW_FAILED : FLOW_DONE;
 			goto out;

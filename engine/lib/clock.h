@@ -42,4 +42,7 @@ int64_t clock_monotonic_ms(void);
 /* The same in microseconds. */
 int64_t clock_monotonic_us(void);
 
+/* The system's wall clock in microseconds since 1970, whatever a test clock says (names, not times of record). */
+int64_t clock_wall_us(void);
+
 #endif

@@ -558,7 +558,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	s->stats.accept_failures++;
 	int64_t now = clock_monotonic_ms();
 	if (!s->accept_logged_ms || now - s->accept_logged_ms >= ACCEPT_LOG_EVERY_MS) {
-		log_line("accept failed %llu time(s): %s%s", (unsigned long long)(s->stats.accept_failures -
+		log_msg(LOGM_ACCEPT_FAILED, "accept failed %llu time(s): %s%s", (unsigned long long)(s->stats.accept_failures -
 									   s->accept_failures_logged),
 			 strerror(err), err == EMFILE || err == ENFILE ? " (out of file descriptors: raise LimitNOFILE, "
 									 "or lower limits.max_connections)" : "");

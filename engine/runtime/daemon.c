@@ -18,9 +18,11 @@
 #include "timers.h"
 #include "turn.h"
 #include "util.h"
+#include "version.h"
 #include "worker.h"
 
 #include <curl/curl.h>
+#include <systemd/sd-daemon.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <malloc.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Threads for heavy replies; the machines this runs on have two cores or more. */
 #define WORKER_THREADS 2
@@ -79,6 +82,13 @@ struct daemon {
 	struct maintenance maintenance;
 	struct chain_job chain;
 	struct metrics_sources metrics;
+	const struct daemon_options *opts;
+	struct core *core;
+	struct config **reloaded;  /* every config a reload loaded, the last in force: freed at the stop */
+	size_t n_reloaded, alloc_reloaded;
+	char *started_listen;      /* the listen address the daemon started with, as configured */
+	uint64_t watchdog_us;      /* systemd's WatchdogSec (0: none) */
+	int64_t watchdog_at_us;    /* the last ping */
 };
 
 static void write_metrics(void *ctx, struct buf *out)
@@ -91,9 +101,168 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 	turn_touch(d->turn);
-	log_line("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_msg(LOGM_STOPPING, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping: answering the requests in hand");
 	d->stop = true;
 	event_base_loopbreak(d->base);
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------------------------ */
+
+/* Each line of what a load found wrong, as its own log line. */
+static void log_diag(enum log_msg msg, const struct diag *dg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	diag_print(dg, f);
+	fclose(f);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		log_msg(msg, "reload: %s", line);
+	free(text);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool same_channels(const struct config *a, const struct config *b)
+{
+	if (a->n_channels != b->n_channels)
+		return false;
+	for (size_t i = 0; i < a->n_channels; i++)
+		if (strcmp(a->channels[i].name, b->channels[i].name) || strcmp(a->channels[i].adapter, b->channels[i].adapter) ||
+		    !json_equal(a->channels[i].settings, b->channels[i].settings))
+			return false;
+	return true;
+}
+
+static bool same_calendar(const struct config_calendar *a, const struct config_calendar *b)
+{
+	if (a->business_start_minutes != b->business_start_minutes || strcmp(a->time_zone, b->time_zone) ||
+	    a->n_closed_days != b->n_closed_days)
+		return false;
+	for (size_t i = 0; i < a->n_closed_days; i++)
+		if (strcmp(a->closed_days[i], b->closed_days[i]))
+			return false;
+	return true;
+}
+
+/*
+ * What was bound when the daemon started (sockets, the database, adapters,
+ * the calendar the timers were computed on) stays as it is; a change to it in
+ * the file is said, to take effect at the next restart.
+ */
+static void keep_what_was_bound(struct daemon *d, const struct config *now, struct config *next)
+{
+	char listen[300];
+	snprintf(listen, sizeof(listen), "%s:%d", next->listen_host, next->listen_port);
+	const char *changed[8];
+	int n = 0;
+	if (strcmp(listen, d->started_listen))
+		changed[n++] = "listen";
+	if (!same_text(now->metrics_host, next->metrics_host) || now->metrics_port != next->metrics_port)
+		changed[n++] = "metrics_listen";
+	if (strcmp(now->database, next->database))
+		changed[n++] = "database";
+	if (memcmp(&now->limits, &next->limits, sizeof(now->limits)))
+		changed[n++] = "limits";
+	if (!same_channels(now, next))
+		changed[n++] = "notifications.channels";
+	if (!same_calendar(&now->calendar, &next->calendar))
+		changed[n++] = "calendar";
+	if (now->allow_test_clock != next->allow_test_clock)
+		changed[n++] = "allow_test_clock";
+	for (int i = 0; i < n; i++)
+		log_msg(LOGM_RELOADED, "reload: %s changed in the file; it takes effect at the next restart", changed[i]);
+	/* the running values, so that what reads them sees what is in force */
+	free(next->listen_host);
+	next->listen_host = xstrdup(now->listen_host);
+	next->listen_port = now->listen_port;
+	if (!next->public_url_set)
+		config_follow_listen(next);
+	free(next->database);
+	next->database = xstrdup(now->database);
+	next->limits = now->limits;
+	next->allow_test_clock = now->allow_test_clock;
+}
+
+struct reload_publish {
+	struct core *core;
+	char *err;
+};
+
+/* Records the new config's pathway versions in a unit of this turn (the turn's writer). */
+static int publish_reloaded(struct daemon *d, struct core *trial)
+{
+	if (turn_unit_begin(d->turn)) {
+		log_msg(LOGM_RELOAD_REFUSED, "reload refused: the database is busy or unavailable; the running config stays");
+		return -1;
+	}
+	char *err = NULL;
+	int rc = core_publish_pathways(trial, clock_now(trial->clock), &err);
+	turn_unit_end(d->turn, rc == 0);
+	if (rc) {
+		log_msg(LOGM_RELOAD_REFUSED, "reload refused: %s; the running config stays",
+			err ? err : store_errmsg(trial->store));
+		free(err);
+	}
+	return rc ? -1 : 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct core *core = d->core;
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading the config");
+	struct diag dg;
+	diag_init(&dg);
+	struct config *next = d->opts->reload_config(d->opts->reload_ctx, &dg);
+	if (!next) {
+		log_diag(LOGM_RELOAD_REFUSED, &dg);
+		log_msg(LOGM_RELOAD_REFUSED, "reload refused: the config has errors; the running config stays in force");
+		goto out;
+	}
+	log_diag(LOGM_PATHWAY_KEPT, &dg);
+	keep_what_was_bound(d, core->cfg, next);
+	/* a pathway file that does not compile runs on its last published version, as at a start */
+	struct core trial = *core;
+	trial.cfg = next;
+	trial.degraded = NULL;
+	trial.older = (struct pathway_set){ 0 };
+	trial.diagrams = NULL;
+	core_adopt_broken_pathways(&trial, next);
+	if (publish_reloaded(d, &trial)) {
+		json_decref(trial.degraded);
+		pathway_set_release(&trial.older);
+		config_free(next);
+		goto out;
+	}
+	json_decref(core->degraded);
+	core->degraded = trial.degraded;
+	pathway_set_release(&trial.older);
+	/* the old config stays alive: replies on workers and pathways of running work may point into it */
+	grow_array(&d->reloaded, &d->alloc_reloaded, d->n_reloaded + 1, sizeof(*d->reloaded));
+	d->reloaded[d->n_reloaded++] = next;
+	core->cfg = next;
+	log_msg(LOGM_RELOADED, "reloaded %s: %zu pathways, %zu organisations, %zu templates%s", next->file,
+		next->pathways.n, next->n_orgs, next->templates.n, core->degraded ? " (degraded: /readyz says why)" : "");
+out:
+	diag_release(&dg);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	turn_touch(d->turn);
+	if (!d->opts->reload_config) {
+		log_msg(LOGM_RELOAD_REFUSED, "SIGHUP: this daemon cannot reload its config");
+		return;
+	}
+	reload(d);
 }
 
 /*
@@ -111,7 +280,7 @@ static void maintenance_run(void *ctx, struct worker_env *env)
 	if (!env->checkpointer) {
 		char *err = NULL;
 		if (store_open(env->database, STORE_EXISTING, &env->checkpointer, NULL, &err)) {
-			log_line("checkpoint: %s", err);
+			log_msg(LOGM_CHECKPOINT_FAILED, "checkpoint: %s", err);
 			free(err);
 			return;
 		}
@@ -133,7 +302,7 @@ static void chain_run(void *ctx, struct worker_env *env)
 	struct store_verify v;
 	memset(&j->result, 0, sizeof(j->result));
 	if (store_verify_chain(env->core.store, &v)) {
-		log_line("audit: the scheduled check of the event chain could not read the database");
+		log_msg(LOGM_CHAIN_UNREADABLE, "audit: the scheduled check of the event chain could not read the database");
 		return;
 	}
 	j->result.at = clock_now(env->core.clock);
@@ -153,9 +322,9 @@ static void chain_done(void *ctx, bool ran)
 	j->core->chain_check = j->result;
 	j->core->chain_check.last_ok_at = last_ok;
 	if (j->result.ok)
-		log_line("audit: the event chain is whole (%lld events checked)", (long long)j->result.events);
+		log_msg(LOGM_CHAIN_WHOLE, "audit: the event chain is whole (%lld events checked)", (long long)j->result.events);
 	else
-		log_line("audit: THE EVENT CHAIN IS BROKEN at event %lld: %s (tsunagu audit verify; docs/operations.md, Audit)",
+		log_msg(LOGM_CHAIN_BROKEN, "audit: THE EVENT CHAIN IS BROKEN at event %lld: %s (tsunagu audit verify; docs/operations.md, Audit)",
 			 (long long)j->result.broken_at, j->result.reason);
 }
 
@@ -172,6 +341,21 @@ static void chain_tick(struct daemon *d)
 }
 
 /*
+ * systemd's watchdog hears from the loop itself: a loop that stops turning
+ * stops the pings, and systemd restarts the daemon (WatchdogSec in the unit).
+ */
+static void ping_watchdog(struct daemon *d)
+{
+	if (!d->watchdog_us)
+		return;
+	int64_t now = clock_monotonic_us();
+	if (now - d->watchdog_at_us >= (int64_t)d->watchdog_us / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		d->watchdog_at_us = now;
+	}
+}
+
+/*
  * Once a second: checkpoints the WAL outside of any request's commit
  * (PERFORMANCE.md: checkpoints drive tail latency), and gives memory that
  * large requests used back to the system.
@@ -183,6 +367,7 @@ static void on_maintenance(evutil_socket_t fd, short what, void *arg)
 	struct maintenance *m = &d->maintenance;
 	d->seconds_since_checkpoint++;
 	chain_tick(d);
+	ping_watchdog(d);
 	if (m->running)
 		return;
 	uint64_t served = httpd_stats(d->httpd)->requests;
@@ -217,7 +402,7 @@ static void raise_descriptor_limit(const struct config *cfg)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < want)
-		log_line("WARNING: the descriptor limit is %llu, below the %llu that limits.max_connections (%d) needs; "
+		log_msg(LOGM_DESCRIPTORS_LOW, "the descriptor limit is %llu, below the %llu that limits.max_connections (%d) needs; "
 			 "raise LimitNOFILE in the unit (or ulimit -n), or lower max_connections",
 			 (unsigned long long)rl.rlim_cur, (unsigned long long)want, cfg->limits.max_connections);
 }
@@ -422,7 +607,7 @@ struct loop {
 	struct httpd *metrics_httpd;  /* metrics_listen's, or NULL */
 	struct dispatch *dispatch;
 	struct timers *timers;
-	struct event *sigint, *sigterm, *maintenance;
+	struct event *sigint, *sigterm, *sighup, *maintenance;
 };
 
 static int start_loop(struct daemon *d, struct core *core, const struct daemon_options *opts, struct loop *lp)
@@ -465,10 +650,12 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 	timers_reschedule(lp->timers); /* overdue timers fire at once after a restart */
 	lp->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	lp->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	lp->sighup = evsignal_new(d->base, SIGHUP, on_reload, d);
 	lp->maintenance = event_new(d->base, -1, EV_PERSIST, on_maintenance, d);
 	struct timeval second = { 1, 0 };
 	event_add(lp->sigint, NULL);
 	event_add(lp->sigterm, NULL);
+	event_add(lp->sighup, NULL);
 	event_add(lp->maintenance, &second);
 	return DAEMON_OK;
 }
@@ -511,6 +698,8 @@ static void stop_loop(struct daemon *d, struct loop *lp)
 		event_free(lp->sigint);
 	if (lp->sigterm)
 		event_free(lp->sigterm);
+	if (lp->sighup)
+		event_free(lp->sighup);
 	if (lp->maintenance)
 		event_free(lp->maintenance);
 	timers_free(lp->timers);
@@ -557,6 +746,9 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	struct core core = { .cfg = cfg, .clock = &clk, .cal = &cal };
 	struct loop lp = { 0 };
 	char *err = NULL;
+	d.opts = opts;
+	d.core = &core;
+	d.started_listen = xasprintf("%s:%d", cfg->listen_host, cfg->listen_port);
 	int rc = open_time(cfg, opts, &clk, &cal);
 	if (rc)
 		goto out;
@@ -605,6 +797,12 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 			httpd_port(lp.metrics_httpd));
 	fflush(stderr);
 	log_start(LOG_QUEUE_BYTES);
+	log_msg(LOGM_STARTED, "tsunagu %s started: schema %d, %zu pathways, listening on %s:%d", TSUNAGU_VERSION,
+		STORE_SCHEMA_VERSION, cfg->pathways.n, cfg->listen_host, httpd_port(d.httpd));
+	if (sd_watchdog_enabled(0, &d.watchdog_us) <= 0)
+		d.watchdog_us = 0;
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%d\nMAINPID=%lu", cfg->listen_host, httpd_port(d.httpd),
+		   (unsigned long)getpid());
 	while (!d.stop) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) < 0)
 			break;
@@ -613,15 +811,22 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		turn_end(d.turn);
 	}
 	drain(&d);
+	log_msg(LOGM_STOPPED, "tsunagu stopped: every acknowledged action is on disk");
 	log_stop();
 	print_stats(&lp);
 	rc = DAEMON_OK;
 out:
+	if (rc != DAEMON_OK)
+		log_msg(LOGM_START_REFUSED, "tsunagu did not start (exit %d): the lines above say why", rc);
 	log_stop();
 	stop_loop(&d, &lp);
 	core_release(&core);
 	store_close(d.store);
 	calendar_release(&cal);
 	curl_global_cleanup();
+	for (size_t i = 0; i < d.n_reloaded; i++)
+		config_free(d.reloaded[i]);
+	free(d.reloaded);
+	free(d.started_listen);
 	return rc;
 }

@@ -126,7 +126,7 @@ static int record(struct dispatch *d, struct inflight *f)
 	}
 	if (rc) {
 		d->stats.unrecorded++;
-		log_line("dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
+		log_msg(LOGM_DELIVERY_UNRECORDED, "dispatch: the outcome of notification %s (%s) could not be recorded: %s; "
 			 "it stays pending and is sent again", f->id, f->status, store_errmsg(core->store));
 	}
 	forget(d, f);

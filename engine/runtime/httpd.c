@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 
+#include <ctype.h>
 #include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ struct httpd {
 	struct event *retry, *next_slice;
 	int retry_ms;
 	struct httpd_stats stats;
+	int64_t started_us;        /* wall clock at the start: our request ids begin with it */
+	uint64_t request_count;
 };
 
 /* A reply on its way through the worker. */
@@ -120,7 +123,7 @@ static void count_reply(struct httpd_stats *st, const struct httpd_request *r)
 static void send_reply(struct httpd *h, struct conn *c, struct httpd_request *r)
 {
 	count_reply(&h->stats, r);
-	struct conn_header hs[16];
+	struct conn_header hs[17];
 	size_t n = 0;
 	char unmappable[16], retry_after[16];
 	hs[n++] = (struct conn_header){ "Content-Type", r->content_type ? r->content_type
@@ -131,6 +134,7 @@ static void send_reply(struct httpd *h, struct conn *c, struct httpd_request *r)
 	hs[n++] = (struct conn_header){ "Content-Security-Policy", CONTENT_SECURITY_POLICY };
 	hs[n++] = (struct conn_header){ "Referrer-Policy", "no-referrer" };
 	hs[n++] = (struct conn_header){ "X-Frame-Options", "DENY" };
+	hs[n++] = (struct conn_header){ "X-Request-Id", r->request_id };
 	if (r->set_cookie)
 		hs[n++] = (struct conn_header){ "Set-Cookie", r->set_cookie };
 	if (r->etag)
@@ -284,7 +288,7 @@ static void log_if_slow(const struct httpd_request *r, const char *what, int64_t
 		return;
 	const char *target = r->head->target;
 	int path_len = (int)strcspn(target, "?");
-	log_line("slow %s: %s %.*s held the loop %.1f ms", what, r->head->method, path_len, target,
+	log_msg(LOGM_SLOW_REQUEST, "slow %s: %s %.*s held the loop %.1f ms", what, r->head->method, path_len, target,
 		 (double)took_us / 1000.0);
 }
 
@@ -301,8 +305,10 @@ static int run_request(struct httpd *h, struct conn *c, struct httpd_request *r)
 		return 0;
 	}
 	int64_t start = clock_monotonic_us();
+	log_request_begin(r->request_id);
 	h->routes.handle(h->routes.ctx, r);
 	log_if_slow(r, "request", clock_monotonic_us() - start);
+	log_request_end();
 	if (turn_unit_end(h->turn, r->status < 400))
 		refuse_storage(h, r, "the database is unavailable; nothing was changed",
 			       "データベースを利用できません。変更は行われていません");
@@ -423,6 +429,29 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 		arm(h->next_slice, spent ? 0 : RETRY_MAX_MS);
 }
 
+/* A request id a client may choose: short, and of characters no log or header can be confused by. */
+static bool sane_request_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (!n || n > HTTPD_REQUEST_ID_MAX)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.:", *p))
+			return false;
+	return true;
+}
+
+/* The client's X-Request-Id (a proxy's $request_id, say), or one of ours: the start's time and a count. */
+static void name_request(struct httpd *h, struct httpd_request *r)
+{
+	const char *given = http_head_get(r->head, "X-Request-Id");
+	if (given && sane_request_id(given))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
+	else
+		snprintf(r->request_id, sizeof(r->request_id), "%llx-%llu", (unsigned long long)h->started_us,
+			 (unsigned long long)++h->request_count);
+}
+
 static void on_request(void *ctx, struct conn *c, struct http_head *head, struct buf *body)
 {
 	struct httpd *h = ctx;
@@ -436,6 +465,7 @@ static void on_request(void *ctx, struct conn *c, struct http_head *head, struct
 	r->query.tqh_first = NULL;
 	r->query.tqh_last = &r->query.tqh_first;
 	conn_client(c, owned, r->client);
+	name_request(h, r);
 	buf_addc(body, '\0');
 	r->body_len = body->len - 1;
 	r->body = buf_detach(body);
@@ -476,7 +506,9 @@ static void on_refusal(void *ctx, const struct refusal *why, struct conn_reply *
 static void offload_run(void *ctx, struct worker_env *env)
 {
 	struct worker_reply *o = ctx;
+	log_request_begin(o->r->request_id);
 	o->r->work.run(o->r->work.ctx, env, o->r);
+	log_request_end();
 }
 
 static void offload_done(void *ctx, bool ran)
@@ -568,6 +600,7 @@ int httpd_start(struct event_base *base, struct turn *turn, const struct clock *
 	h->cfg = cfg;
 	h->worker = worker;
 	h->routes = *routes;
+	h->started_us = clock_wall_us();
 	prom_table_init(&h->stats.replies, NULL, 0);
 	prom_table_init(&h->stats.durations, duration_bounds, COUNT_OF(duration_bounds));
 	struct conn_callbacks cb = { .request = on_request, .refusal = on_refusal, .ctx = h };

@@ -29,6 +29,7 @@
 struct conn_stats;
 
 #define HTTPD_MAX_SEGMENTS 8
+#define HTTPD_REQUEST_ID_MAX 64
 
 enum httpd_method { HTTPD_GET, HTTPD_POST, HTTPD_PUT, HTTPD_PATCH, HTTPD_DELETE, HTTPD_HEAD, HTTPD_OTHER };
 
@@ -76,6 +77,7 @@ struct httpd_request {
 	clock_us now;               /* when it arrived */
 	int64_t arrived_us;         /* the same on the monotonic clock, for its duration */
 	const char *route;          /* the route's pattern, static (set by the API; NULL: none matched) */
+	char request_id[HTTPD_REQUEST_ID_MAX + 1];  /* the client's X-Request-Id when it is sane, else ours */
 	/* the reply */
 	int status;
 	struct buf reply;

@@ -83,7 +83,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	if (b.busy)
 		return;
 	if (rc || b.failed) {
-		log_line("timers: a batch stopped early (%s); the rest are due again",
+		log_msg(LOGM_TIMERS_STOPPED, "timers: a batch stopped early (%s); the rest are due again",
 			store_errmsg(t->core->store));
 		t->failed = true;
 	}

@@ -117,7 +117,7 @@ static bool commit(struct turn *t)
 		prom_observe(&t->stats.units_per_commit, (double)(t->stats.units - t->units_at_begin));
 		return true;
 	}
-	log_line("commit failed: %s; the turn's work is undone", store_errmsg(t->store));
+	log_msg(LOGM_COMMIT_FAILED, "commit failed: %s; the turn's work is undone", store_errmsg(t->store));
 	t->stats.failed_commits++;
 	return false;
 }
@@ -145,7 +145,7 @@ void turn_end(struct turn *t)
 		t->stats.slow_turns++;
 	/* a turn far over its time is said once a second at most, with how much of it the disk took */
 	if (took > TURN_SLOW_LOG_US && t->touched_us - t->logged_us > 1000000) {
-		log_line("slow loop turn: %.1f ms, of which %.1f ms its commit", (double)took / 1000.0,
+		log_msg(LOGM_SLOW_TURN, "slow loop turn: %.1f ms, of which %.1f ms its commit", (double)took / 1000.0,
 			 (double)commit_us / 1000.0);
 		t->logged_us = t->touched_us;
 	}

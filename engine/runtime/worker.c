@@ -3,7 +3,8 @@
  * jobs go on a second queue and a byte on a pipe wakes the loop, which drains
  * that queue in one callback. The threads share nothing with the loop but the
  * two queues: each job gets the clock as it read at submission (a test clock
- * moves on the loop while the job runs).
+ * moves on the loop while the job runs) and the config then in force (a
+ * reload replaces the loop's; the old one lives until the daemon stops).
  */
 #include "worker.h"
 #include "log.h"
@@ -21,6 +22,7 @@ struct job {
 	worker_done_fn done;
 	void *ctx;
 	struct clock clock;
+	const struct config *cfg;  /* the loop's at submission: a reload may replace it while the job waits */
 	struct job *next;
 };
 
@@ -35,6 +37,7 @@ struct thread {
 struct worker {
 	struct turn *turn;
 	const struct clock *loop_clock;
+	const struct core *loop_core;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct job *queued, **queued_tail;
@@ -64,6 +67,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		t->clock = j->clock;
+		t->env.core.cfg = j->cfg;
 		j->run(j->ctx, &t->env);
 		/* a version compiled for this job is not kept: the loop may load another config */
 		core_release(&t->env.core);
@@ -75,7 +79,7 @@ static void *thread_main(void *arg)
 		char byte = 1;
 		/* a full pipe already holds a wake-up: nothing is lost when this write fails */
 		if (write(w->pipe_fds[1], &byte, 1) < 0 && errno != EAGAIN)
-			log_line("worker: cannot wake the loop: %s", strerror(errno));
+			log_msg(LOGM_WORKER_FAILED, "worker: cannot wake the loop: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -110,6 +114,7 @@ struct worker *worker_new(struct event_base *base, struct turn *turn, const stru
 	struct worker *w = xcalloc(1, sizeof(*w));
 	w->turn = turn;
 	w->loop_clock = core->clock;
+	w->loop_core = core;
 	w->queued_tail = &w->queued;
 	w->finished_tail = &w->finished;
 	w->pipe_fds[0] = w->pipe_fds[1] = -1;
@@ -151,6 +156,7 @@ static void enqueue(struct worker *w, worker_run_fn run, worker_done_fn done, vo
 	j->ctx = ctx;
 	pthread_mutex_lock(&w->lock);
 	j->clock = *w->loop_clock;
+	j->cfg = w->loop_core->cfg;
 	if (first) {
 		j->next = w->queued;
 		w->queued = j;

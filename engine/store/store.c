@@ -443,7 +443,7 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 	if (!st) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
 				       NULL) != SQLITE_OK) {
-			log_line("store: cannot prepare \"%s\": %s", stmt_sql[id], sqlite3_errmsg(s->db));
+			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", stmt_sql[id], sqlite3_errmsg(s->db));
 			return NULL;
 		}
 		st = s->stmts[id];
@@ -466,7 +466,7 @@ static sqlite3_stmt *shaped(struct store *s, const char *sql)
 	} else {
 		found.sql = xstrdup(sql);
 		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &found.st, NULL) != SQLITE_OK) {
-			log_line("store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(s->db));
+			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(s->db));
 			free(found.sql);
 			return NULL;
 		}
@@ -490,7 +490,7 @@ static int stepped(struct store *s, int rc)
 {
 	if (rc == SQLITE_DONE)
 		return 0;
-	log_line("store: %s", sqlite3_errmsg(s->db));
+	log_msg(LOGM_STORE_ERROR, "store: %s", sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -501,7 +501,7 @@ static int run(struct store *s, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		log_line("store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
+		log_msg(LOGM_STORE_ERROR, "store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
 		return -1;
 	}
 	return 0;
@@ -907,7 +907,7 @@ static int one_row(struct store *s, sqlite3_stmt *st)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 1;
-	log_line("store: %s", sqlite3_errmsg(s->db));
+	log_msg(LOGM_STORE_ERROR, "store: %s", sqlite3_errmsg(s->db));
 	return -1;
 }
 

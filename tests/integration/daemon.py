@@ -65,7 +65,7 @@ class Daemon:
         self.tokens = {}
         self.users = {}
 
-    def start(self, demo_tokens=True, test_clock=None):
+    def start(self, demo_tokens=True, test_clock=None, extra_args=(), env=None):
         # a second start would orphan the first daemon: a test that ends must leave nothing running
         assert self.proc is None or self.proc.poll() is not None, "the daemon is already running"
         args = [BIN, "serve", "--config", self.config, "--listen", "127.0.0.1:0"]
@@ -73,9 +73,11 @@ class Daemon:
             args.append("--demo-tokens")
         if test_clock:
             args += ["--test-clock", test_clock]
+        args += list(extra_args)
         self.out = open(os.path.join(self.tmp, "stdout"), "w+")
         self.err = open(os.path.join(self.tmp, "stderr"), "w+")
-        self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, cwd=self.tmp)
+        self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, cwd=self.tmp,
+                                     env=dict(os.environ, **env) if env else None)
         deadline = time.time() + 30
         while time.time() < deadline:
             self.err.seek(0)
