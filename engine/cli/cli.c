@@ -80,6 +80,11 @@ int cli_env_open(struct cli_env *env, const struct cli_command *cmd, unsigned ne
 	env->cfg = config ? cli_load_config(config) : config_defaults();
 	if (!env->cfg)
 		return EXIT_USAGE;
+	if (db) {
+		/* the database the command works on, for everything that derives from it (the forget log) */
+		free(env->cfg->database);
+		env->cfg->database = xstrdup(db);
+	}
 	const struct config *cfg = env->cfg;
 	if (clock_init(&env->clock, cfg->calendar.time_zone)) {
 		fprintf(stderr, "tsunagu %s: unknown time zone '%s'\n", cmd->name, cfg->calendar.time_zone);
@@ -95,7 +100,7 @@ int cli_env_open(struct cli_env *env, const struct cli_command *cmd, unsigned ne
 	env->core = (struct core){ .cfg = cfg, .clock = &env->clock, .cal = &env->cal };
 	if (needs & CLI_STORE) {
 		char *err = NULL;
-		int rc = store_open(db ? db : cfg->database, STORE_EXISTING, &env->core.store, NULL, &err);
+		int rc = store_open(cfg->database, STORE_EXISTING, &env->core.store, NULL, &err);
 		if (rc) {
 			/* A wrong path is an error, not a new database. */
 			fprintf(stderr, "tsunagu %s: %s\n", cmd->name, err);

@@ -99,6 +99,8 @@ extern const struct cli_command cmd_notifications_list;
 extern const struct cli_command cmd_notifications_retry;
 extern const struct cli_command cmd_checkup_import;
 extern const struct cli_command cmd_purge;
+extern const struct cli_command cmd_backup;
+extern const struct cli_command cmd_restore;
 extern const struct cli_command cmd_report_funnel;
 extern const struct cli_command cmd_report_durations;
 extern const struct cli_command cmd_report_resources;

@@ -2,6 +2,7 @@
  * cmd_audit — `tsunagu audit verify`: walks the hash chain of the event log and
  * names the first event that was edited, deleted or reordered (exit 3).
  */
+#include "backup.h"
 #include "cli.h"
 #include "config.h"
 #include "store.h"
@@ -13,15 +14,16 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "manifest", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
-	const char *config = NULL, *db = NULL;
+	const char *config = NULL, *db = NULL, *manifest = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:d:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
+		case 'm': manifest = optarg; break;
 		case 'h':
 			cli_usage(&cmd_audit_verify, stdout);
 			return EXIT_OK;
@@ -35,6 +37,14 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 	int rc = cli_env_open(&env, &cmd_audit_verify, CLI_DB_ALONE | CLI_STORE, config, db);
 	if (rc)
 		return rc;
+	struct backup_manifest m;
+	char *err = NULL;
+	if (manifest && backup_manifest_read(manifest, &m, &err)) {
+		fprintf(stderr, "tsunagu audit verify: %s\n", err);
+		free(err);
+		cli_env_close(&env);
+		return EXIT_USAGE;
+	}
 	struct store_verify v;
 	if (store_verify_chain(env.core.store, &v)) {
 		fprintf(stderr, "tsunagu audit verify: %s\n", store_errmsg(env.core.store));
@@ -47,8 +57,16 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 		printf("BROKEN at event %lld: %s (%lld events checked)\n", (long long)v.bad_seq, v.reason,
 		       (long long)v.events);
 		rc = EXIT_PROBLEMS;
+	} else if (manifest && (rc = backup_check_manifest(env.core.store, &m, &err))) {
+		if (rc > 0)
+			printf("CUT OFF: %s (%lld events checked, whole as far as they go)\n", err, (long long)v.events);
+		else
+			fprintf(stderr, "tsunagu audit verify: %s\n", store_errmsg(env.core.store));
+		free(err);
+		rc = rc > 0 ? EXIT_PROBLEMS : EXIT_RUNTIME;
 	} else {
-		printf("ok: %lld events, the chain is whole\n", (long long)v.events);
+		printf("ok: %lld events, the chain is whole%s\n", (long long)v.events,
+		       manifest ? ", and holds every event of the backup's manifest" : "");
 		rc = EXIT_OK;
 	}
 	cli_env_close(&env);
@@ -57,8 +75,9 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 
 const struct cli_command cmd_audit_verify = {
 	.name = "audit verify",
-	.usage = "--db PATH | --config FILE",
+	.usage = "--db PATH | --config FILE [--manifest FILE]",
 	.summary = "Check the event log's hash chain; names the first broken event (exit 3).",
-	.help = "  --db PATH       the SQLite database\n  --config FILE   use the config's database\n",
+	.help = "  --db PATH       the SQLite database\n  --config FILE   use the config's database\n"
+		"  --manifest FILE a backup's manifest: also checks that no event it covered was cut off (exit 3)\n",
 	.run = run_verify,
 };

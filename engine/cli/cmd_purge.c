@@ -4,6 +4,7 @@
  * that a running daemon is not held up; or a dry run that only counts.
  */
 #include "cli.h"
+#include "forget.h"
 #include "config.h"
 #include "purge.h"
 
@@ -32,6 +33,14 @@ static int purge_batch(void *ctx)
 /* Every batch, each in its own transaction (a dry run reads without one). 0, or -1 at the first that fails. */
 static int purge_all(struct purge_run *p)
 {
+	char *err = NULL;
+	/* noted first: a restore from an older backup purges again what this purge removes */
+	if (!p->dry_run && forget_note(p->core->cfg, "purged", json_pack("{s:I}", "before", (json_int_t)p->before),
+				       p->now, &err)) {
+		fprintf(stderr, "tsunagu purge: %s\n", err);
+		free(err);
+		return -1;
+	}
 	while (!p->cursor.done) {
 		if (p->dry_run ? purge_batch(p) : core_transaction(p->core, purge_batch, p))
 			return -1;

@@ -7,6 +7,7 @@
  */
 #include "accounts.h"
 #include "cli.h"
+#include "forget.h"
 #include "config.h"
 #include "flow.h"
 #include "store.h"
@@ -123,7 +124,8 @@ static int reissue_token(void *ctx)
 	struct account_write *w = ctx;
 	return accounts_reissue(w->core->store, w->core->cfg, w->user_id, w->login, w->expires, w->now, &w->token,
 				&w->enrol_code, &w->err) ||
-	       record(w, "user_reissued", w->user_id);
+	       record(w, "user_reissued", w->user_id) ||
+	       forget_note(w->core->cfg, "tokens_reissued", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 
 static int collect(void *ctx, const char *case_id)
@@ -139,7 +141,8 @@ static int revoke_user(void *ctx)
 	if (w->refused)
 		return -1;
 	w->assigned = json_array();
-	return store_cases_assigned(w->core->store, w->user_id, collect, w->assigned) || record(w, "user_revoked", w->user_id);
+	return store_cases_assigned(w->core->store, w->user_id, collect, w->assigned) || record(w, "user_revoked", w->user_id) ||
+	       forget_note(w->core->cfg, "user_revoked", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 
 static int reassign(void *ctx)

@@ -3,6 +3,8 @@
  * free text, which may name or describe the person.
  */
 #include "purge.h"
+#include "forget.h"
+#include "log.h"
 #include "token.h"
 #include "util.h"
 
@@ -123,6 +125,12 @@ static int erase_case(struct core *core, const struct cm_caller *who, struct cas
 	return rc;
 }
 
+/* The replay of the forget log erases again: it does not note what it redoes. */
+static bool restoring(const char *operator)
+{
+	return operator && !strcmp(operator, "restore");
+}
+
 int purge_person(struct core *core, const struct cm_caller *who, const char *operator, const char *person,
 		 const char *reason, clock_us now, struct erase_result *out)
 {
@@ -167,6 +175,14 @@ int purge_person(struct core *core, const struct cm_caller *who, const char *ope
 	json_t *payload = json_pack("{s:O, s:s}", "cases", erased, "reason", reason);
 	rc = n ? core_admin_event(core, now, who, operator, "subject_erased", payload) : 0;
 	json_decref(payload);
+	if (rc == 0 && n && !restoring(operator)) {
+		/* beside the database, so that a restore from an older backup erases the person again */
+		char *err = NULL;
+		rc = forget_note(core->cfg, "erased", json_pack("{s:s, s:s}", "person", person, "reason", reason), now, &err);
+		if (rc)
+			log_msg(LOGM_STORE_ERROR, "%s; the erasure is undone", err);
+		free(err);
+	}
 done:
 	for (size_t i = 0; i < n; i++)
 		case_record_release(&cases[i]);

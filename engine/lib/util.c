@@ -5,6 +5,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -289,15 +291,21 @@ size_t utf8_chars(const char *s)
 
 int write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **err)
 {
+	return write_file_atomic_mode(dir, name, data, len, 0644, err);
+}
+
+int write_file_atomic_mode(const char *dir, const char *name, const char *data, size_t len, mode_t mode, char **err)
+{
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s/.%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "wb");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	int ret = -1;
-	if (!f || fwrite(data, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
+	/* the mode whatever the umask: a private file is never readable by others, even for a moment */
+	if (fd < 0 || fchmod(fd, mode) || write_all_fd(fd, data, len) || fsync(fd)) {
 		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
-		if (f)
-			fclose(f);
+		if (fd >= 0)
+			close(fd);
 		unlink(tmp);
-	} else if (fclose(f) || rename(tmp, path)) {
+	} else if (close(fd) || rename(tmp, path) || fsync_dir(dir)) {
 		*err = xasprintf("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	} else {
@@ -306,4 +314,29 @@ int write_file_atomic(const char *dir, const char *name, const char *data, size_
 	free(path);
 	free(tmp);
 	return ret;
+}
+
+int write_all_fd(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The number of elements of an array (not a pointer). */
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,9 +48,19 @@ char *path_join(const char *dir, const char *rel);
 bool utf8_valid(const char *s, size_t len);
 /*
  * Writes dir/name through a temporary file that is flushed to disk and then
- * renamed over it, so a reader never sees half a file: 0, or -1 with *err.
+ * renamed over it (the folder fsynced too), so a reader never sees half a file
+ * and a crash never loses the new one; mode 0644. 0, or -1 with *err.
  */
 int write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **err);
+
+/* The same with the file's mode, whatever the umask (0600: a file of personal data). */
+int write_file_atomic_mode(const char *dir, const char *name, const char *data, size_t len, mode_t mode, char **err);
+
+/* Writes all of data to fd (retrying short writes). 0, or -1 with errno. */
+int write_all_fd(int fd, const void *data, size_t len);
+
+/* fsyncs a directory, so that a rename or a new file in it survives a crash. 0, or -1 with errno. */
+int fsync_dir(const char *dir);
 
 /* The characters (code points) of a UTF-8 string: its bytes that do not continue a sequence. */
 size_t utf8_chars(const char *s);

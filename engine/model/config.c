@@ -656,6 +656,42 @@ bool config_login_valid(const char *login)
 	return true;
 }
 
+/* backup: dir, keep, min_free_mb, key_file, forget_log. */
+static int load_backup(struct loader *l, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "dir", "keep", "min_free_mb", "key_file", "forget_log", NULL };
+	struct config_backup *b = &l->cfg->backup;
+	if (ydoc_expect(&l->r, n, YDOC_MAP, "backup"))
+		return -1;
+	int bad = ydoc_check_keys(&l->r, n, "backup", keys);
+	const struct ydoc_node *v;
+	const char *s;
+	long num;
+	char **paths[] = { &b->dir, &b->key_file, &b->forget_log };
+	const char *path_keys[] = { "dir", "key_file", "forget_log" };
+	for (size_t i = 0; i < COUNT_OF(paths); i++) {
+		if (!(v = ydoc_get(n, path_keys[i])))
+			continue;
+		if (ydoc_read_string(&l->r, v, path_keys[i], &s))
+			bad++;
+		else
+			*paths[i] = resolve_path(l->cfg, s);
+	}
+	if ((v = ydoc_get(n, "keep"))) {
+		if (ydoc_read_int(&l->r, v, "keep", 1, 100, &num))
+			bad++;
+		else
+			b->keep = (int)num;
+	}
+	if ((v = ydoc_get(n, "min_free_mb"))) {
+		if (ydoc_read_int(&l->r, v, "min_free_mb", 0, 1 << 20, &num))
+			bad++;
+		else
+			b->min_free_mb = (int)num;
+	}
+	return bad ? -1 : 0;
+}
+
 /* sign_in: the session's timeouts, enrolment codes' lifetime, the roles that need TOTP. */
 static int load_sign_in(struct loader *l, const struct ydoc_node *n)
 {
@@ -1030,6 +1066,8 @@ static void set_defaults(struct config *cfg)
 	};
 	cfg->small_count_threshold = 5;
 	cfg->verify_every_minutes = 24 * 60;
+	cfg->backup.keep = 3;
+	cfg->backup.min_free_mb = 64;
 	cfg->resources_stale_months = 12;
 	cfg->sign_in = (struct config_sign_in){
 		.idle_minutes = 20,
@@ -1047,7 +1085,7 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	static const char *const keys[] = {
 		"listen", "database", "pathways", "templates", "public_url", "calendar", "limits",
 		"areas", "organisations", "routing", "demo_users", "allow_test_clock", "notifications", "resources",
-		"roles", "trusted_proxies", "sign_in", "reports", "audit", "metrics_listen", NULL
+		"roles", "trusted_proxies", "sign_in", "reports", "audit", "metrics_listen", "backup", NULL
 	};
 	struct config *cfg = l->cfg;
 	if (!root) {
@@ -1122,6 +1160,8 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 	if ((v = ydoc_get(root, "limits")) && load_limits(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "sign_in")) && load_sign_in(l, v))
+		bad++;
+	if ((v = ydoc_get(root, "backup")) && load_backup(l, v))
 		bad++;
 	if ((v = ydoc_get(root, "audit")) &&
 	    load_section_int(l, v, "audit", "verify_every_minutes", 0, 7 * 24 * 60, &cfg->verify_every_minutes))
@@ -1216,6 +1256,9 @@ void config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->listen_host);
 	free(cfg->metrics_host);
+	free(cfg->backup.dir);
+	free(cfg->backup.key_file);
+	free(cfg->backup.forget_log);
 	free(cfg->database);
 	free(cfg->pathways_dir);
 	free(cfg->templates_dir);

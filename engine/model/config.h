@@ -127,6 +127,15 @@ struct config_calendar {
 	size_t n_closed_days;
 };
 
+/* backup: where the daemon's backup before a schema migration goes, and the forget log. */
+struct config_backup {
+	char *dir;                 /* resolved; NULL: backups/ beside the database */
+	int keep;                  /* pre-migration backups kept (the oldest beyond are removed) */
+	int min_free_mb;           /* free space the folder must keep beyond the backup's size */
+	char *key_file;            /* resolved; NULL: backups are not encrypted */
+	char *forget_log;          /* resolved; NULL: DATABASE.forget.jsonl */
+};
+
 struct config {
 	char *file;
 	char *dir;                 /* the config file's folder */
@@ -142,6 +151,7 @@ struct config {
 	struct config_calendar calendar;
 	struct config_limits limits;
 	struct config_sign_in sign_in;
+	struct config_backup backup;
 	int verify_every_minutes;    /* audit: the daemon walks the event chain this often (0: never) */
 	int small_count_threshold;   /* reports: counts below this are shown as 「N未満」 in what is shared (review packs) */
 	struct netmask *trusted_proxies;  /* reverse proxies whose X-Forwarded-For names the client */

@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 #include "accounts.h"
+#include "backup.h"
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -589,6 +590,38 @@ static int open_time(const struct config *cfg, const struct daemon_options *opts
 	return DAEMON_OK;
 }
 
+/*
+ * One daemon per database (a second, or a restore, is refused while this one
+ * runs), and a backup before a migration to a newer schema: an upgrade that
+ * goes wrong can always go back.
+ */
+static int claim_database(const struct config *cfg, const struct clock *clk, int *claim)
+{
+	char *err = NULL, *made = NULL;
+	int schema = 0;
+	if ((*claim = backup_claim(cfg->database, &err)) < 0) {
+		fprintf(stderr, "tsunagu: %s\n", err);
+		free(err);
+		return DAEMON_RUNTIME;
+	}
+	if (access(cfg->database, F_OK) || store_schema_of(cfg->database, &schema, &err) || schema == 0 ||
+	    schema >= STORE_SCHEMA_VERSION) {
+		/* none yet, unreadable (the open says why), current, or newer (the open refuses, naming the version) */
+		free(err);
+		return DAEMON_OK;
+	}
+	if (backup_before_migration(cfg, schema, clock_now(clk), &made, &err)) {
+		log_msg(LOGM_BACKUP_FAILED, "the database has schema %d and this tsunagu migrates it to %d, but the backup "
+			"before the migration failed: %s; nothing was changed", schema, STORE_SCHEMA_VERSION, err);
+		free(err);
+		return DAEMON_RUNTIME;
+	}
+	log_msg(LOGM_BACKUP_DONE, "the database has schema %d; before migrating it to %d it was backed up to %s", schema,
+		STORE_SCHEMA_VERSION, made);
+	free(made);
+	return DAEMON_OK;
+}
+
 /* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
 static int prepare_store(struct core *core, const struct daemon_options *opts)
 {
@@ -749,8 +782,8 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	d.opts = opts;
 	d.core = &core;
 	d.started_listen = xasprintf("%s:%d", cfg->listen_host, cfg->listen_port);
-	int rc = open_time(cfg, opts, &clk, &cal);
-	if (rc)
+	int claim = -1, rc = open_time(cfg, opts, &clk, &cal);
+	if (rc || (rc = claim_database(cfg, &clk, &claim)))
 		goto out;
 	bool created;
 	if (store_open(cfg->database, STORE_CREATE, &d.store, &created, &err)) {
@@ -824,6 +857,8 @@ out:
 	store_close(d.store);
 	calendar_release(&cal);
 	curl_global_cleanup();
+	if (claim >= 0)
+		close(claim); /* after every connection: it is a file of its own, never the database's */
 	for (size_t i = 0; i < d.n_reloaded; i++)
 		config_free(d.reloaded[i]);
 	free(d.reloaded);

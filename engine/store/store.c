@@ -40,6 +40,7 @@ enum stmt_id {
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
+	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE,
 	ST_COUNT
 };
 
@@ -261,6 +262,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_ADD] = "INSERT INTO resource_search(resource_id, folded) VALUES (?,?)",
 	[ST_RESOURCES_COUNT] = "SELECT count(*) FROM resources",
 	/* what /metrics shows: both walk only rows not yet done (the partial index, outbox_due) */
+	[ST_EVENT_HASH] = "SELECT hash FROM events WHERE seq = ?",
+	[ST_SESSIONS_END_ALL] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL",
+	[ST_TOKENS_REVOKE_BEFORE] = "UPDATE tokens SET revoked_at = ?3 WHERE user_id = ?1 AND created_at < ?2 "
+				    "AND revoked_at IS NULL",
 	[ST_TIMERS_PENDING] = "SELECT count(*) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
 	[ST_OUTBOX_TALLY] = "SELECT channel, sum(status = 'pending'), sum(status = 'dead'), "
 			    "min(CASE WHEN status = 'pending' THEN created_at END) FROM outbox "
@@ -685,12 +690,13 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 		close(fd);
 		if (created)
 			*created = true;
-	} else if (access(path, mode == STORE_READER ? R_OK : R_OK | W_OK) != 0) {
+	} else if (access(path, mode == STORE_READER || mode == STORE_INSPECT ? R_OK : R_OK | W_OK) != 0) {
 		*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	struct store *s = xcalloc(1, sizeof(*s));
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	int flags = (mode == STORE_INSPECT ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		*err = xasprintf("cannot open database '%s': %s", path,
 				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		store_close(s);
@@ -699,7 +705,9 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	sqlite3_busy_timeout(s->db, 5000);
 	char *e = NULL;
 	/* A reader only reads what the daemon's connection migrated; query_only makes sure of it. */
-	if (mode == STORE_READER
+	if (mode == STORE_INSPECT
+		    ? exec(s, "PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;", &e)
+		    : mode == STORE_READER
 		    ? exec(s, "PRAGMA query_only = ON; PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY;", &e) ||
 			      check_version(s, &e)
 		    : exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
@@ -1730,6 +1738,7 @@ int store_verify_chain(struct store *s, struct store_verify *v)
 		memcpy(prev, ev.hash, sizeof(prev));
 		expect_seq++;
 	}
+	memcpy(v->head_hash, prev, sizeof(v->head_hash));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
@@ -2651,6 +2660,108 @@ int64_t store_resources_count(struct store *s)
 	int64_t n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- backups ---- */
+
+int store_copy_to(const char *path, const char *dest, char **err)
+{
+	sqlite3 *db = NULL;
+	int ret = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	/* the daemon's commits are short: a copy waits for one, not for ever */
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot copy '%s': %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = xasprintf("cannot copy '%s' to '%s': %s", path, dest, sqlite3_errmsg(db));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_close(db);
+	return ret;
+}
+
+int store_schema_of(const char *path, int *version, char **err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		*err = xasprintf("cannot read the schema of '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	*version = sqlite3_column_int(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
+}
+
+int store_integrity(struct store *s, char **problem)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int ret = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *answer = (const char *)sqlite3_column_text(st, 0);
+		ret = answer && !strcmp(answer, "ok") ? 0 : 1;
+		if (ret)
+			*problem = xstrdup(answer ? answer : "integrity_check gave no answer");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_event_hash(struct store *s, int64_t seq, char hash[65])
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_HASH);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_sessions_end_all(struct store *s, const char *reason, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_ALL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, reason);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int store_tokens_revoke_before(struct store *s, const char *user_id, clock_us before, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKENS_REVOKE_BEFORE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, now);
+	return run(s, st);
 }
 
 /* ---- what /metrics shows ---- */

@@ -41,7 +41,8 @@ struct store;
  * Whether a database may be created where none is; STORE_READER opens an
  * existing, migrated one for reading only (a worker thread's connection).
  */
-enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER };
+/* STORE_INSPECT: read-only, whatever the schema version, never migrated (a backup being checked). */
+enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER, STORE_INSPECT };
 
 /*
  * Opens and migrates the database (with STORE_CREATE, creating it, readable
@@ -267,7 +268,11 @@ struct store_verify {
 	int64_t events;
 	int64_t bad_seq;        /* 0 when the chain is whole */
 	char reason[256];
+	char head_hash[65];     /* the hash of the last event that verified (the genesis hash: none) */
 };
+
+/* The hash of event seq: 0, 1 when there is no such event, -1 on error. */
+int store_event_hash(struct store *s, int64_t seq, char hash[65]);
 
 /* Walks the whole chain. Returns 0 (see v->bad_seq) or -1 on a database error. */
 int store_verify_chain(struct store *s, struct store_verify *v);
@@ -512,6 +517,27 @@ int store_outbox_tally(struct store *s, store_outbox_tally_fn *each, void *ctx);
 
 /* The sizes of the database file and of its WAL (0 when there is none). 0, or -1 (an in-memory database). */
 int store_file_sizes(struct store *s, int64_t *database_bytes, int64_t *wal_bytes);
+
+/* ---- backups ---- */
+
+/*
+ * Copies the database at path into dest (absent, or an empty file the caller
+ * made with the mode it wants) with VACUUM INTO on a read-only connection of
+ * its own: a consistent snapshot while the daemon writes. 0, or -1 with *err.
+ */
+int store_copy_to(const char *path, const char *dest, char **err);
+
+/* The schema version of the database at path, read without migrating it. 0, or -1 with *err. */
+int store_schema_of(const char *path, int *version, char **err);
+
+/* PRAGMA integrity_check: 0 when whole, 1 with the first problem in *problem (caller frees), -1 on error. */
+int store_integrity(struct store *s, char **problem);
+
+/* Ends every session that has not ended (a restore: whoever was signed in signs in again); how many, or -1. */
+int store_sessions_end_all(struct store *s, const char *reason, clock_us now);
+
+/* Revokes a user's tokens made before `before` (a reissue re-applied after a restore). */
+int store_tokens_revoke_before(struct store *s, const char *user_id, clock_us before, clock_us now);
 
 /* Counts rows of a table, for tests and health checks. -1 on error. */
 int64_t store_count(struct store *s, const char *table);

@@ -1,0 +1,148 @@
+/*
+ * forget — appending is one write of a whole line with O_APPEND, then
+ * fdatasync; the replay reads the lines in order and does each again through
+ * the functions that did it the first time.
+ */
+#include "forget.h"
+#include "accounts.h"
+#include "purge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *forget_log_path(const struct config *cfg)
+{
+	return cfg->backup.forget_log ? xstrdup(cfg->backup.forget_log) : xasprintf("%s.forget.jsonl", cfg->database);
+}
+
+int forget_note(const struct config *cfg, const char *kind, json_t *fields, clock_us now, char **err)
+{
+	json_t *entry = fields ? fields : json_object();
+	json_object_set_new(entry, "kind", json_string(kind));
+	json_object_set_new(entry, "at", json_integer(now));
+	char *line = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(entry);
+	char *path = forget_log_path(cfg);
+	int ret = -1;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	char *text = xasprintf("%s\n", line);
+	if (fd < 0 || fchmod(fd, 0600) || write_all_fd(fd, text, strlen(text)) || fdatasync(fd))
+		*err = xasprintf("cannot write the forget log %s: %s", path, strerror(errno));
+	else
+		ret = 0;
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(line);
+	free(path);
+	return ret;
+}
+
+void forget_replay_release(struct forget_replay *r)
+{
+	json_decref(r->refused);
+	r->refused = NULL;
+}
+
+/* Says what could not be done again (the text is stolen). */
+static void refused(struct forget_replay *out, char *text)
+{
+	if (!out->refused)
+		out->refused = json_array();
+	json_array_append_new(out->refused, json_string(text));
+	free(text);
+}
+
+/* One entry done again: 0 (counted in out), or -1 on a storage error. */
+static int replay_one(struct core *core, const json_t *e, clock_us now, struct forget_replay *out)
+{
+	const char *kind = json_string_value(json_object_get(e, "kind"));
+	const char *user = json_string_value(json_object_get(e, "user"));
+	const char *person = json_string_value(json_object_get(e, "person"));
+	clock_us at = (clock_us)json_integer_value(json_object_get(e, "at"));
+	char *err = NULL;
+	int rc;
+	if (kind && !strcmp(kind, "user_revoked") && user) {
+		rc = accounts_revoke(core->store, user, now, &err);
+		free(err);
+		if (rc < 0)
+			return -1;
+		rc == 0 ? out->applied++ : out->skipped++;
+	} else if (kind && !strcmp(kind, "tokens_reissued") && user) {
+		if (store_tokens_revoke_before(core->store, user, at, now))
+			return -1;
+		out->applied++;
+	} else if (kind && !strcmp(kind, "erased") && person) {
+		struct erase_result res = { 0 };
+		const char *reason = json_string_value(json_object_get(e, "reason"));
+		rc = purge_person(core, NULL, "restore", person, reason ? reason : "re-applied after a restore", now, &res);
+		if (rc == 1) {
+			char *open = json_dumps(res.open, JSON_COMPACT);
+			refused(out, xasprintf("the erasure of %s could not be done again: its cases %s are open in the "
+					       "backup; close them and run tsunagu subject erase", person, open ? open : ""));
+			free(open);
+		} else if (rc == 0) {
+			res.erased ? out->applied++ : out->skipped++;
+		}
+		erase_result_release(&res);
+		if (rc < 0)
+			return -1;
+	} else if (kind && !strcmp(kind, "purged")) {
+		clock_us before = (clock_us)json_integer_value(json_object_get(e, "before"));
+		struct purge_cursor cursor = { 0 };
+		struct purge_result res = { 0 };
+		rc = purge_closed(core, before, now, false, 0, &cursor, &res);
+		purge_cursor_release(&cursor);
+		if (rc)
+			return -1;
+		res.purged ? out->applied++ : out->skipped++;
+	} else {
+		refused(out, xasprintf("an entry of the forget log this tsunagu does not know: %s", kind ? kind : "(no kind)"));
+	}
+	return 0;
+}
+
+int forget_replay(struct core *core, clock_us now, struct forget_replay *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	char *path = forget_log_path(core->cfg);
+	FILE *f = fopen(path, "r");
+	int ret = -1;
+	if (!f) {
+		ret = errno == ENOENT ? 0 : -1;
+		if (ret)
+			*err = xasprintf("cannot read the forget log %s: %s", path, strerror(errno));
+		free(path);
+		return ret;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	int number = 0;
+	ret = 0;
+	while (getline(&line, &cap, f) > 0) {
+		number++;
+		json_error_t je;
+		json_t *e = json_loads(line, 0, &je);
+		if (!e) {
+			/* a line cut off by a crash while it was written: nothing after it was committed either */
+			refused(out, xasprintf("line %d of the forget log is not whole: %s", number, je.text));
+			continue;
+		}
+		int rc = replay_one(core, e, now, out);
+		json_decref(e);
+		if (rc) {
+			*err = xasprintf("%s:%d: cannot do it again: %s", path, number, store_errmsg(core->store));
+			ret = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	free(path);
+	return ret;
+}
