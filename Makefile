@@ -51,7 +51,8 @@ BUILD := build
 REL   := $(BUILD)/release
 ASAN  := $(BUILD)/asan
 
-.PHONY: all deps test-deps bench-deps run test unit fuzz bench soak valgrind install uninstall clean check-pathways
+.PHONY: all deps test-deps bench-deps run test unit fuzz bench soak valgrind install install-system uninstall clean \
+        check-pathways
 
 all: $(BUILD)/tsunagu
 
@@ -259,6 +260,25 @@ install: $(BUILD)/tsunagu
 	    -e 's|^templates: ../templates|templates: $(SHAREDIR)/templates|' -e 's|path: ../../var/|path: $(STATEDIR)/|' \
 	    configs/demo/tsunagu.yaml > $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml
 	sed 's|@BINDIR@|$(BINDIR)|g' configs/tsunagu.service > $(DESTDIR)$(SYSTEMDDIR)/tsunagu.service
+	install -m 0644 configs/nginx/tsunagu.conf $(DESTDIR)$(SHAREDIR)/nginx-tsunagu.conf
+
+# The system's part, on request (root): the tsunagu user, its state folder (0700), /etc/tsunagu with a
+# first config (the demo's, to be edited: docs/operations.md, Installation) unless one is there.
+# With DESTDIR the user goes into DESTDIR/etc/passwd (useradd --prefix), for packaging and tests.
+install-system: install
+	@prefix=; [ -n "$(DESTDIR)" ] && prefix="--prefix $(DESTDIR)"; \
+	passwd=$(DESTDIR)/etc/passwd; \
+	grep -q '^tsunagu:' $$passwd 2>/dev/null || \
+	  useradd $$prefix --system --user-group --home-dir $(STATEDIR) --no-create-home \
+	    --shell /usr/sbin/nologin --comment "tsunagu daemon" tsunagu; \
+	uid=$$(awk -F: '$$1=="tsunagu"{print $$3}' $$passwd); gid=$$(awk -F: '$$1=="tsunagu"{print $$4}' $$passwd); \
+	install -d -m 0700 -o $$uid -g $$gid $(DESTDIR)$(STATEDIR); \
+	install -d -m 0750 -o 0 -g $$gid $(DESTDIR)/etc/tsunagu; \
+	[ -e $(DESTDIR)/etc/tsunagu/tsunagu.yaml ] || \
+	  install -m 0640 -o 0 -g $$gid $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml $(DESTDIR)/etc/tsunagu/tsunagu.yaml; \
+	[ -n "$(DESTDIR)" ] || systemctl daemon-reload 2>/dev/null || true; \
+	echo "installed: the tsunagu user, $(STATEDIR) (0700), /etc/tsunagu/tsunagu.yaml; next: edit it, then" \
+	  "systemctl enable --now tsunagu"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tsunagu $(DESTDIR)$(SYSTEMDDIR)/tsunagu.service
