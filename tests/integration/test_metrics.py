@@ -197,3 +197,28 @@ def test_who_may_read_the_metrics_on_the_main_listener():
         expect(r.status == 200, r)
     finally:
         d.cleanup()
+
+
+def test_the_documented_alert_rules_are_valid_and_name_metrics_the_daemon_serves():
+    import os
+    import tempfile
+    from helpers import ROOT
+    text = open(os.path.join(ROOT, "docs", "operations.md"), encoding="utf-8").read()
+    block = re.search(r"Alert rules to start from.*?```yaml\n(.*?)```", text, re.S)
+    expect(block, "the alert rules in docs/operations.md")
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+        f.write(block.group(1))
+    try:
+        proc = subprocess.run(["promtool", "check", "rules", f.name], capture_output=True, text=True)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+    finally:
+        os.unlink(f.name)
+    d = Daemon()
+    try:
+        d.start(demo_tokens=False)
+        families = set(re.findall(r"^# TYPE (\S+) ", scrape(d.port)[2], re.M))
+        for name in set(re.findall(r"\btsunagu_[a-z_]+", block.group(1))):
+            expect(name in families or re.sub(r"_(bucket|sum|count)$", "", name) in families,
+                   "an alert on a metric the daemon does not serve: " + name)
+    finally:
+        d.cleanup()
