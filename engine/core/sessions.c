@@ -32,6 +32,12 @@ enum session_state sessions_state(const struct config *cfg, const struct store_s
 	return SESSION_LIVE;
 }
 
+int sessions_sweep(struct store *s, const struct config *cfg, clock_us now)
+{
+	return store_sessions_end_stale(s, now - (clock_us)cfg->sign_in.idle_minutes * MINUTE_US,
+					now - (clock_us)cfg->sign_in.absolute_hours * 60 * MINUTE_US, now);
+}
+
 bool sessions_need_totp(const struct config *cfg, role_mask roles)
 {
 	return (roles & cfg->sign_in.totp_roles) != 0;

@@ -40,6 +40,13 @@ clock_us sessions_absolute_end(const struct config *cfg, const struct store_sess
 bool sessions_need_totp(const struct config *cfg, role_mask roles);
 
 /*
+ * Ends in the store the sessions that went idle or past their end (they are
+ * refused already; this records it, so the table holds live sessions only as
+ * live). In the caller's transaction; how many, or -1.
+ */
+int sessions_sweep(struct store *s, const struct config *cfg, clock_us now);
+
+/*
  * Begins a session of user at stage, from client: 0 with the cookie secret
  * (caller frees) and the session (release it), or -1.
  */

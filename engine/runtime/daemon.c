@@ -15,6 +15,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
+#include "sessions.h"
 #include "store.h"
 #include "timers.h"
 #include "turn.h"
@@ -67,6 +68,9 @@ struct chain_job {
 	int seconds_left;          /* until the next walk */
 };
 
+/* How often the sessions that went idle or past their end are recorded as ended. */
+#define SWEEP_EVERY_S 5
+
 /* The first walk after a start: soon, so that a daemon restarted on a damaged database says so. */
 #define FIRST_VERIFY_AFTER_S 5
 
@@ -90,6 +94,7 @@ struct daemon {
 	char *started_listen;      /* the listen address the daemon started with, as configured */
 	uint64_t watchdog_us;      /* systemd's WatchdogSec (0: none) */
 	int64_t watchdog_at_us;    /* the last ping */
+	int seconds_since_sweep;
 };
 
 static void write_metrics(void *ctx, struct buf *out)
@@ -341,6 +346,16 @@ static void chain_tick(struct daemon *d)
 	worker_submit(d->worker, chain_run, chain_done, j);
 }
 
+/* Every few seconds, in a unit of the turn: the sessions that went idle or past their end are recorded as ended. */
+static void sweep_sessions(struct daemon *d)
+{
+	if (++d->seconds_since_sweep < SWEEP_EVERY_S || turn_unit_begin(d->turn))
+		return;
+	d->seconds_since_sweep = 0;
+	int ended = sessions_sweep(d->core->store, d->core->cfg, clock_now(d->core->clock));
+	turn_unit_end(d->turn, ended >= 0);
+}
+
 /*
  * systemd's watchdog hears from the loop itself: a loop that stops turning
  * stops the pings, and systemd restarts the daemon (WatchdogSec in the unit).
@@ -369,6 +384,7 @@ static void on_maintenance(evutil_socket_t fd, short what, void *arg)
 	d->seconds_since_checkpoint++;
 	chain_tick(d);
 	ping_watchdog(d);
+	sweep_sessions(d);
 	if (m->running)
 		return;
 	uint64_t served = httpd_stats(d->httpd)->requests;

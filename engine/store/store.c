@@ -40,7 +40,7 @@ enum stmt_id {
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
-	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE,
+	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE,
 	ST_COUNT
 };
 
@@ -264,6 +264,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* what /metrics shows: both walk only rows not yet done (the partial index, outbox_due) */
 	[ST_EVENT_HASH] = "SELECT hash FROM events WHERE seq = ?",
 	[ST_SESSIONS_END_ALL] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL",
+	/* the live sessions only (the partial index sessions_user holds them): ended ones are never read again */
+	[ST_SESSIONS_END_STALE] = "UPDATE sessions INDEXED BY sessions_user SET ended_at = ?1, "
+				  "end_reason = CASE WHEN created_at <= ?3 THEN 'expired' ELSE 'idle' END "
+				  "WHERE ended_at IS NULL AND (seen_at <= ?2 OR created_at <= ?3)",
 	[ST_TOKENS_REVOKE_BEFORE] = "UPDATE tokens SET revoked_at = ?3 WHERE user_id = ?1 AND created_at < ?2 "
 				    "AND revoked_at IS NULL",
 	[ST_TIMERS_PENDING] = "SELECT count(*) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
@@ -2748,6 +2752,19 @@ int store_sessions_end_all(struct store *s, const char *reason, clock_us now)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	bind_text(st, 2, reason);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int store_sessions_end_stale(struct store *s, clock_us seen_before, clock_us began_before, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_STALE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, seen_before);
+	sqlite3_bind_int64(st, 3, began_before);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db);

@@ -536,6 +536,12 @@ int store_integrity(struct store *s, char **problem);
 /* Ends every session that has not ended (a restore: whoever was signed in signs in again); how many, or -1. */
 int store_sessions_end_all(struct store *s, const char *reason, clock_us now);
 
+/*
+ * Ends the sessions last used at or before seen_before ('idle') or begun at or
+ * before began_before ('expired'); how many, or -1.
+ */
+int store_sessions_end_stale(struct store *s, clock_us seen_before, clock_us began_before, clock_us now);
+
 /* Revokes a user's tokens made before `before` (a reissue re-applied after a restore). */
 int store_tokens_revoke_before(struct store *s, const char *user_id, clock_us before, clock_us now);
 

@@ -226,3 +226,20 @@ def test_journal_lines_are_native_fields():
         if own:
             j.close()
             os.unlink(JOURNAL)
+
+
+def test_sessions_that_went_idle_are_recorded_as_ended():
+    from test_sign_in import Person
+    d = Daemon("\nallow_test_clock: true\n")
+    try:
+        d.start(test_clock="2026-06-01T10:00:00+09:00")
+        p = Person(d)
+        expect(p.enrol("sato", d.enrolment["sato"]).status == 201, "enrolled")
+        live = "SELECT count(*) FROM sessions WHERE ended_at IS NULL"
+        expect(d.db_rows(live)[0][0] == 1, "one live session")
+        d.post("/v1/test/clock", {"advance_seconds": 3 * 3600}, who="coordinator", check_contract=False)
+        wait_for(lambda: d.db_rows(live)[0][0] == 0, "the sweep", 12)
+        expect(d.db_rows("SELECT end_reason FROM sessions") == [("idle",)], d.db_rows("SELECT * FROM sessions"))
+        expect(p.req("GET", "/v1/me").status == 401, "and it is refused")
+    finally:
+        d.cleanup()

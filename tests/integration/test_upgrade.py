@@ -28,3 +28,32 @@ def test_a_schema_7_database_migrates_and_verifies():
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
     finally:
         d.cleanup()
+
+
+def test_a_database_of_every_earlier_schema_migrates_keeps_its_cases_and_verifies():
+    folder = os.path.join(ROOT, "tests", "fixtures", "upgrade")
+    versions = sorted(int(f[6:-3]) for f in os.listdir(folder) if f.startswith("schema") and f.endswith(".db"))
+    expect(versions[:7] == list(range(1, 8)), "a fixture of every earlier schema: %s" % versions)
+    for version in versions:
+        d = Daemon("\nallow_test_clock: true\n")
+        try:
+            shutil.copy(os.path.join(folder, "schema%d.db" % version), d.db)
+            expect(d.db_rows("PRAGMA user_version") == [(version,)], "schema %d" % version)
+            before = d.db_rows("SELECT id, state, version FROM cases ORDER BY id")
+            expect(len(before) == 3, before)
+            d.start(test_clock="2026-06-15T11:00:00+09:00")
+            after = d.db_rows("PRAGMA user_version")[0][0]
+            expect(after > version, "schema %d migrated to %d" % (version, after))
+            expect(d.db_rows("SELECT id, state, version FROM cases ORDER BY id") == before,
+                   "schema %d: every case as it was" % version)
+            # the migrated cases answer and act as today's
+            waiting = [cid for cid, state, _ in before if state == "referred"][0]
+            r = d.get("/v1/cases/" + waiting, who="nurse")
+            expect(r.status == 200 and r.json["state"] == "referred", r)
+            expect(d.post("/v1/cases/%s/actions/accept" % waiting, {}, who="nurse").status == 200,
+                   "schema %d: a migrated case goes on" % version)
+            d.stop()
+            proc = tsunagu("audit", "verify", "--db", d.db)
+            expect(proc.returncode == 0, "schema %d: %s" % (version, proc.stdout + proc.stderr))
+        finally:
+            d.cleanup()
