@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,14 +134,17 @@ static int seal_copy(const char *plain, const char *sealed, const char *key_file
 	if (in < 0 || make_private(sealed, err) || (out = open(sealed, O_WRONLY | O_CLOEXEC)) < 0) {
 		if (!*err)
 			*err = xasprintf("cannot seal the backup: %s", strerror(errno));
-	} else if (seal_file(in, out, key, err) == 0 && fsync(out) == 0) {
-		ret = 0;
+	} else if (seal_file(in, out, key, err) == 0) {
+		if (fsync(out) == 0)
+			ret = 0;
+		else
+			*err = xasprintf("cannot fsync %s: %s", sealed, strerror(errno));
 	}
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
 		close(out);
-	memset(key, 0, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	return ret;
 }
 
@@ -330,7 +334,7 @@ out:
 		close(in);
 	if (out >= 0)
 		close(out);
-	memset(key, 0, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	return ret;
 }
 
@@ -495,6 +499,11 @@ int backup_before_migration(const struct config *cfg, int from_schema, clock_us 
 	gmtime_r(&secs, &tm);
 	strftime(at, sizeof(at), "%Y%m%dT%H%M%SZ", &tm);
 	out = xasprintf("%s/pre-migration-%s-schema%d.db", dir, at, from_schema);
+	/* two migrations in one second (a restore and a start): the second's name gets a number */
+	for (int n = 2; access(out, F_OK) == 0 && n < 100; n++) {
+		free(out);
+		out = xasprintf("%s/pre-migration-%s-schema%d-%d.db", dir, at, from_schema, n);
+	}
 	struct backup_manifest m;
 	if (backup_take(cfg->database, out, cfg->backup.key_file, now, &m, err))
 		goto out;

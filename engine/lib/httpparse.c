@@ -278,17 +278,6 @@ const char *http_head_get(const struct http_head *head, const char *name)
 
 enum { CH_SIZE, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_DONE };
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A complete size line (without CRLF) into c->remaining. */
 static int chunk_size(struct http_chunked *c, struct refusal *why)
 {
@@ -299,7 +288,7 @@ static int chunk_size(struct http_chunked *c, struct refusal *why)
 		if (c->line[i] == ';' || c->line[i] == ' ' || c->line[i] == '\t')
 			return fail(why, "invalid_framing", "Transfer-Encoding", "chunk extensions are not accepted",
 				    "チャンク拡張は使えません");
-		int d = hex_value(c->line[i]);
+		int d = hex_digit(c->line[i]);
 		if (d < 0)
 			return fail(why, "invalid_framing", "Transfer-Encoding", "a chunk size must be hexadecimal digits",
 				    "チャンクの大きさは 16 進数で指定してください");
@@ -385,8 +374,8 @@ static char *query_decode(const char *s, size_t n)
 		if (s[i] == '+') {
 			out[o++] = ' ';
 		} else if (s[i] == '%') {
-			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;

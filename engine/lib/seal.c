@@ -27,17 +27,6 @@
 #define CHUNK (1u << 20)
 #define LAST_CHUNK 0x80000000u
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int seal_key_read(const char *path, unsigned char key[SEAL_KEY_BYTES], char **err)
 {
 	struct stat st;
@@ -65,7 +54,7 @@ int seal_key_read(const char *path, unsigned char key[SEAL_KEY_BYTES], char **er
 	} else if (len == 2 * SEAL_KEY_BYTES) {
 		ret = 0;
 		for (size_t i = 0; i < SEAL_KEY_BYTES && !ret; i++) {
-			int hi = hex_value((unsigned char)data[2 * i]), lo = hex_value((unsigned char)data[2 * i + 1]);
+			int hi = hex_digit((unsigned char)data[2 * i]), lo = hex_digit((unsigned char)data[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				ret = -1;
 			else

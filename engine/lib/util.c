@@ -316,6 +316,17 @@ int write_file_atomic_mode(const char *dir, const char *name, const char *data, 
 	return ret;
 }
 
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int write_all_fd(int fd, const void *data, size_t len)
 {
 	const char *p = data;

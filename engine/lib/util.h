@@ -56,6 +56,9 @@ int write_file_atomic(const char *dir, const char *name, const char *data, size_
 /* The same with the file's mode, whatever the umask (0600: a file of personal data). */
 int write_file_atomic_mode(const char *dir, const char *name, const char *data, size_t len, mode_t mode, char **err);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int hex_digit(int c);
+
 /* Writes all of data to fd (retrying short writes). 0, or -1 with errno. */
 int write_all_fd(int fd, const void *data, size_t len);
 

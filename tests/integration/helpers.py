@@ -26,6 +26,18 @@ def expect(cond, message):
         raise AssertionError(message)
 
 
+def wait_for(fn, what, seconds=15):
+    """fn's first true answer, polled; an AssertionError naming `what` after `seconds`."""
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def demo_config_text(tmp, db=None):
     """The demo config with its relative paths made absolute and its files in tmp."""
     text = open(path("configs", "demo", "tsunagu.yaml"), encoding="utf-8").read()

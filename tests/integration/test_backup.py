@@ -209,6 +209,20 @@ def test_a_daemon_backs_up_an_older_schema_before_migrating_it_and_one_daemon_pe
         # the backup is the old schema as it was: it restores, and migrates again on the next start
         proc = tsunagu("restore", os.path.join(folder, made[0]), "--db", d.db)
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        # backup.keep (3): the oldest pre-migration backups beyond it go, with their manifests
+        for day in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
+            for suffix in (".db", ".db.manifest.json"):
+                open(os.path.join(folder, "pre-migration-%s-schema6%s" % (day, suffix)), "w").close()
+        shutil.copy(os.path.join(ROOT, "tests", "fixtures", "upgrade", "schema7.db"), d.db)
+        for f in ("-wal", "-shm"):
+            if os.path.exists(d.db + f):
+                os.unlink(d.db + f)
+        d.start(test_clock="2026-06-15T11:00:00+09:00")
+        d.stop()
+        kept = sorted(f for f in os.listdir(folder) if f.endswith(".db"))
+        expect(len(kept) == 3 and "pre-migration-20260101T000000Z-schema6.db" not in kept and
+               "pre-migration-20260102T000000Z-schema6.db" not in kept, kept)
+        expect(len([f for f in os.listdir(folder) if f.endswith(".manifest.json")]) == 3, os.listdir(folder))
     finally:
         d.cleanup()
 

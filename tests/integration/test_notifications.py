@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from daemon import Daemon, pharmacy_referral
-from helpers import ROOT, expect, tsunagu
+from helpers import ROOT, expect, tsunagu, wait_for
 
 SECRET = "whsec_" + base64.b64encode(b"tsunagu-test-secret-0123456789ab").decode()
 
@@ -77,14 +77,6 @@ def make_daemon(tmp_receiver_port, body=None, timeout=2, dead_port=None):
     return d
 
 
-def wait_for(fn, what, seconds=15):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def outbox(d, channel="centre"):

@@ -12,17 +12,9 @@ import socket
 import time
 
 from daemon import Daemon, pharmacy_referral
-from helpers import expect, path
+from helpers import expect, path, wait_for
 
 
-def wait_for(fn, what, seconds=10):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def own_pathways(d):

@@ -5,7 +5,7 @@ leaving the state, overdue timers after a restart, and no double firing."""
 import time
 
 from daemon import Daemon, pharmacy_referral
-from helpers import expect, tsunagu
+from helpers import expect, tsunagu, wait_for
 
 TEST_CONFIG = "\nallow_test_clock: true\n"
 
@@ -15,14 +15,6 @@ def set_clock(d, now):
     expect(r.status == 200, r)
 
 
-def wait_for(fn, what, seconds=10):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def timers(d, cid, who="nurse"):

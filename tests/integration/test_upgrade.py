@@ -57,3 +57,26 @@ def test_a_database_of_every_earlier_schema_migrates_keeps_its_cases_and_verifie
             expect(proc.returncode == 0, "schema %d: %s" % (version, proc.stdout + proc.stderr))
         finally:
             d.cleanup()
+
+
+def test_a_database_of_a_newer_schema_is_refused_naming_the_versions():
+    import sqlite3
+    import subprocess
+    from helpers import BIN
+    d = Daemon()
+    try:
+        shutil.copy(os.path.join(ROOT, "tests", "fixtures", "upgrade", "schema7.db"), d.db)
+        c = sqlite3.connect(d.db)
+        c.execute("PRAGMA user_version = 99")
+        c.commit()
+        c.close()
+        proc = subprocess.run([BIN, "serve", "--config", d.config, "--listen", "127.0.0.1:0"], capture_output=True,
+                              text=True, timeout=30, cwd=d.tmp)
+        expect(proc.returncode != 0 and "schema version 99" in proc.stderr and "newer" in proc.stderr and
+               "did not start" in proc.stderr, proc.stderr)
+        c = sqlite3.connect(d.db)
+        expect(c.execute("PRAGMA user_version").fetchone()[0] == 99, "left as it was")
+        c.close()
+        expect(not os.path.exists(os.path.join(d.tmp, "backups")), "no backup of a database it will not migrate")
+    finally:
+        d.cleanup()
