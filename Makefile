@@ -266,17 +266,18 @@ install: $(BUILD)/tsunagu
 # first config (the demo's, to be edited: docs/operations.md, Installation) unless one is there.
 # With DESTDIR the user goes into DESTDIR/etc/passwd (useradd --prefix), for packaging and tests.
 install-system: install
-	@prefix=; [ -n "$(DESTDIR)" ] && prefix="--prefix $(DESTDIR)"; \
+	@set -e; prefix=; [ -z "$(DESTDIR)" ] || prefix="--prefix $(DESTDIR)"; \
 	passwd=$(DESTDIR)/etc/passwd; \
 	grep -q '^tsunagu:' $$passwd 2>/dev/null || \
 	  useradd $$prefix --system --user-group --home-dir $(STATEDIR) --no-create-home \
 	    --shell /usr/sbin/nologin --comment "tsunagu daemon" tsunagu; \
 	uid=$$(awk -F: '$$1=="tsunagu"{print $$3}' $$passwd); gid=$$(awk -F: '$$1=="tsunagu"{print $$4}' $$passwd); \
+	[ -n "$$uid" ] && [ -n "$$gid" ] || { echo "install-system: no tsunagu user in $$passwd" >&2; exit 1; }; \
 	install -d -m 0700 -o $$uid -g $$gid $(DESTDIR)$(STATEDIR); \
 	install -d -m 0750 -o 0 -g $$gid $(DESTDIR)/etc/tsunagu; \
 	[ -e $(DESTDIR)/etc/tsunagu/tsunagu.yaml ] || \
 	  install -m 0640 -o 0 -g $$gid $(DESTDIR)$(SHAREDIR)/demo/tsunagu.yaml $(DESTDIR)/etc/tsunagu/tsunagu.yaml; \
-	[ -n "$(DESTDIR)" ] || systemctl daemon-reload 2>/dev/null || true; \
+	[ -n "$(DESTDIR)" ] || systemctl daemon-reload 2>/dev/null || :; \
 	echo "installed: the tsunagu user, $(STATEDIR) (0700), /etc/tsunagu/tsunagu.yaml; next: edit it, then" \
 	  "systemctl enable --now tsunagu"
 

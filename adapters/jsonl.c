@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +165,13 @@ static void *open_channel(const json_t *s, const struct adapter_env *env)
 	j->started = true;
 	j->flushed = event_new(env->base, j->pipe_fds[0], EV_READ | EV_PERSIST, on_flushed, j);
 	event_add(j->flushed, NULL);
+	/* a file that cannot be opened is said at the start, not found again by every notification */
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		fprintf(stderr, "tsunagu: the jsonl channel cannot open %s: %s\n", j->path, strerror(errno));
+		close_channel(j);
+		return NULL;
+	}
 	return j;
 }
 

@@ -681,11 +681,13 @@ struct offload {
 	void *arg;
 	struct cm_caller caller;
 	char *user;                /* the caller's id, copied: the request's user is released after its handler */
+	const struct config *cfg;  /* the one the handler checked the caller with (a reload may follow) */
 };
 
 static void offload_run(void *ctx, struct worker_env *env, struct httpd_request *req)
 {
 	struct offload *o = ctx;
+	env->core.cfg = o->cfg;
 	struct api_request r = { .http = req, .core = &env->core, .caller = o->caller };
 	r.caller.user = o->user;
 	o->make(&r, o->arg);
@@ -703,7 +705,7 @@ static void offload_free(void *ctx)
 void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free_arg)(void *arg))
 {
 	struct offload *o = xcalloc(1, sizeof(*o));
-	*o = (struct offload){ .make = make, .free_arg = free_arg, .arg = arg, .caller = r->caller };
+	*o = (struct offload){ .make = make, .free_arg = free_arg, .arg = arg, .caller = r->caller, .cfg = r->core->cfg };
 	o->user = r->caller.user ? xstrdup(r->caller.user) : NULL;
 	r->http->work = (struct httpd_work){ .run = offload_run, .free = offload_free, .ctx = o };
 	/* kept: what the handler wrote (the access log) is committed before the worker begins */

@@ -125,10 +125,21 @@ static int run_restore(const struct cli_context *ctx, int argc, char **argv)
 		       "again: %d applied, %d with nothing left to do\n", argv[optind], env.cfg->database,
 		       (long long)res.events, res.had_manifest ? ", as its manifest says" : " (no manifest beside it)",
 		       res.sessions_ended, res.replay.applied, res.replay.skipped);
+		if (res.replaced)
+			printf("the database it replaced is kept as %s (with its -wal): it holds personal data; delete it "
+			       "once the restore is checked\n", res.replaced);
+		if (res.replay.no_log)
+			printf("WARNING: there is no forget log beside the database: nothing revoked, erased or purged since "
+			       "the backup was done again. If the log was lost with the old disk, do those again by hand "
+			       "(docs/operations.md, Restore)\n");
 		size_t i;
-		json_t *why;
-		json_array_foreach(res.replay.refused, i, why)
-			printf("NOT DONE AGAIN: %s\n", json_string_value(why));
+		json_t *item;
+		json_array_foreach(res.replay.enrolment, i, item)
+			printf("enrol again: %s %s (the passphrase was reset after the backup; give the person this code)\n",
+			       json_string_value(json_object_get(item, "login")),
+			       json_string_value(json_object_get(item, "code")));
+		json_array_foreach(res.replay.refused, i, item)
+			printf("NOT DONE AGAIN: %s\n", json_string_value(item));
 		rc = json_array_size(res.replay.refused) ? EXIT_PROBLEMS : EXIT_OK;
 	}
 	restore_result_release(&res);

@@ -366,7 +366,8 @@ static int give_login(void *ctx)
 {
 	struct account_write *w = ctx;
 	return accounts_give_login(w->core->store, w->core->cfg, w->user_id, w->login, w->now, &w->enrol_code, &w->err) ||
-	       record(w, "user_login_set", w->user_id);
+	       record(w, "user_login_set", w->user_id) ||
+	       forget_note(w->core->cfg, "login_given", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 
 static int run_login(const struct cli_context *ctx, int argc, char **argv)

@@ -269,9 +269,18 @@ int backup_check_manifest(struct store *s, const struct backup_manifest *m, char
 	return 0;
 }
 
+/* The database's real path: -wal, -shm and -lock lie beside the file a symlink points to. */
+static char *real_database(const char *database)
+{
+	char *real = realpath(database, NULL);
+	return real ? real : xstrdup(database);
+}
+
 int backup_claim(const char *database, char **err)
 {
-	char *path = xasprintf("%s-lock", database);
+	char *real = real_database(database);
+	char *path = xasprintf("%s-lock", real);
+	free(real);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*err = xasprintf("cannot open %s: %s", path, strerror(errno));
@@ -290,6 +299,8 @@ int backup_claim(const char *database, char **err)
 void restore_result_release(struct restore_result *r)
 {
 	forget_replay_release(&r->replay);
+	free(r->replaced);
+	r->replaced = NULL;
 }
 
 /* The backup as a plain database at tmp (made 0600): opened when sealed, copied when not. */
@@ -308,8 +319,12 @@ static int unpack(const char *backup, const char *tmp, const char *key_file, cha
 		*err = xasprintf("cannot read %s: %s", backup, strerror(errno));
 		goto out;
 	}
-	if (make_private(tmp, err) || (out = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
+	if (make_private(tmp, err))
 		goto out;
+	if ((out = open(tmp, O_WRONLY | O_CLOEXEC)) < 0) {
+		*err = xasprintf("cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
 	if (sealed) {
 		if (seal_open_file(in, out, key, err))
 			goto out;
@@ -362,14 +377,50 @@ static int end_sessions_and_forget_again(void *ctx)
 	return rc;
 }
 
+/* Gives path the owner of the file (or folder) it takes the place of: a restore run as root stays the daemon's. */
+static void own_as(const char *path, const char *like)
+{
+	struct stat st;
+	if (stat(like, &st) == 0 && chown(path, st.st_uid, st.st_gid) && errno != EPERM)
+		log_msg(LOGM_STORE_ERROR, "cannot give %s the owner of %s: %s", path, like, strerror(errno));
+}
+
+/* Ends the sessions and does the forget log again on the copy, before it takes the database's place. */
+static int prepare_copy(struct config *cfg, const struct clock *clock, const struct calendar *cal, const char *tmp,
+			struct restore_result *out, char **err)
+{
+	struct store *s = NULL;
+	char *why = NULL;
+	if (store_open(tmp, STORE_EXISTING, &s, NULL, &why)) {
+		*err = xasprintf("the backup does not open as a database of this tsunagu: %s", why);
+		free(why);
+		return -1;
+	}
+	struct core core = { .cfg = cfg, .store = s, .clock = (struct clock *)clock, .cal = cal };
+	struct after_restore a = { .core = &core, .out = out, .now = clock_now(clock) };
+	int ret = 0;
+	if (core_transaction(&core, end_sessions_and_forget_again, &a)) {
+		*err = xasprintf("ending the sessions and doing the forget log again failed: %s",
+				 a.err ? a.err : store_errmsg(s));
+		ret = -1;
+	}
+	free(a.err);
+	/* everything in the file itself: the copy moves without a WAL of its own */
+	store_checkpoint_truncate(s);
+	core_release(&core);
+	store_close(s);
+	return ret;
+}
+
 int backup_restore(struct config *cfg, const struct clock *clock, const struct calendar *cal, const char *backup,
 		   const char *key_file, struct restore_result *out, char **err)
 {
 	memset(out, 0, sizeof(*out));
-	const char *database = cfg->database;
+	char *database = real_database(cfg->database);
 	char *tmp = xasprintf("%s.restore-%ld", database, (long)getpid()), *manifest = backup_manifest_path(backup);
 	char *dir = folder_of(database), *wal = xasprintf("%s-wal", database), *shm = xasprintf("%s-shm", database);
-	struct store *s = NULL;
+	char *tmp_wal = xasprintf("%s-wal", tmp), *tmp_shm = xasprintf("%s-shm", tmp);
+	char *aside = NULL, *aside_wal = NULL;
 	int ret = -1, claim = backup_claim(database, err);
 	if (claim < 0)
 		goto out;
@@ -387,6 +438,11 @@ int backup_restore(struct config *cfg, const struct clock *clock, const struct c
 	struct backup_manifest found = { 0 };
 	if (unpack(backup, tmp, key_file, err) || check_copy(tmp, &found, err))
 		goto out;
+	if (found.schema > STORE_SCHEMA_VERSION) {
+		*err = xasprintf("%s was made by a newer tsunagu (schema %d; this one reads %d): restore it with that "
+				 "release; nothing was changed", backup, found.schema, STORE_SCHEMA_VERSION);
+		goto out;
+	}
 	if (out->had_manifest && (found.events != out->manifest.events || strcmp(found.head_hash, out->manifest.head_hash))) {
 		*err = xasprintf("%s holds %lld events, not the %lld of its manifest", backup, (long long)found.events,
 				 (long long)out->manifest.events);
@@ -395,76 +451,119 @@ int backup_restore(struct config *cfg, const struct clock *clock, const struct c
 	if (!out->had_manifest)
 		out->manifest = found;
 	out->events = found.events;
-	/* the old database's WAL and its index belong to the old file: applied to the backup they would corrupt it */
-	if ((unlink(wal) && errno != ENOENT) || (unlink(shm) && errno != ENOENT) || rename(tmp, database) ||
-	    fsync_dir(dir)) {
+	/* all that can fail is done on the copy: the live database is not touched until it is ready */
+	if (prepare_copy(cfg, clock, cal, tmp, out, err))
+		goto out;
+	unlink(tmp_wal);
+	unlink(tmp_shm);
+	own_as(tmp, access(database, F_OK) == 0 ? database : dir);
+	if (fsync_path(tmp)) {
+		*err = xasprintf("cannot fsync %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	/*
+	 * The database it replaces is kept aside with its WAL (the newest commits
+	 * may be only there), so nothing of it is lost whatever happens now; its
+	 * -shm is an index SQLite rebuilds.
+	 */
+	char at[32];
+	time_t secs = time(NULL);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(at, sizeof(at), "%Y%m%dT%H%M%SZ", &tm);
+	aside = xasprintf("%s.before-restore-%s", database, at);
+	aside_wal = xasprintf("%s-wal", aside);
+	bool had = access(database, F_OK) == 0;
+	if ((had && rename(database, aside)) || (access(wal, F_OK) == 0 && rename(wal, aside_wal)) ||
+	    (unlink(shm) && errno != ENOENT)) {
+		*err = xasprintf("cannot move the database aside to %s: %s", aside, strerror(errno));
+		goto undo;
+	}
+	if (rename(tmp, database) || fsync_dir(dir)) {
 		*err = xasprintf("cannot put the backup in place at %s: %s", database, strerror(errno));
-		goto out;
+		goto undo;
 	}
-	char *why = NULL;
-	if (store_open(database, STORE_EXISTING, &s, NULL, &why)) {
-		*err = xasprintf("the restored database does not open: %s", why);
-		free(why);
-		goto out;
-	}
-	struct core core = { .cfg = cfg, .store = s, .clock = (struct clock *)clock, .cal = cal };
-	struct after_restore a = { .core = &core, .out = out, .now = clock_now(clock) };
-	if (core_transaction(&core, end_sessions_and_forget_again, &a)) {
-		*err = xasprintf("the backup is in place, but ending the sessions and doing the forget log again failed "
-				 "(%s); run tsunagu restore again before the daemon starts", a.err ? a.err : store_errmsg(s));
-		free(a.err);
-		core_release(&core);
-		goto out;
-	}
-	core_release(&core);
+	out->replaced = had ? aside : NULL;
+	if (had)
+		aside = NULL;
 	ret = 0;
+	goto out;
+undo:
+	if (access(aside_wal, F_OK) == 0)
+		rename(aside_wal, wal);
+	if (had && access(aside, F_OK) == 0)
+		rename(aside, database);
 out:
-	store_close(s);
 	if (claim >= 0)
 		close(claim);
 	unlink(tmp);
+	unlink(tmp_wal);
+	unlink(tmp_shm);
+	free(database);
 	free(tmp);
+	free(tmp_wal);
+	free(tmp_shm);
 	free(manifest);
 	free(dir);
 	free(wal);
 	free(shm);
+	free(aside);
+	free(aside_wal);
 	return ret;
 }
 
-static int compare_names(const void *a, const void *b)
+struct dated {
+	char *name;
+	time_t mtime;
+};
+
+/* Oldest first; of one second, by name. */
+static int compare_dated(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct dated *x = a, *y = b;
+	return x->mtime != y->mtime ? (x->mtime < y->mtime ? -1 : 1) : strcmp(x->name, y->name);
 }
 
-/* Removes the oldest pre-migration backups of dir beyond keep (their manifests with them). */
+/*
+ * Removes the oldest pre-migration backups of dir beyond keep (their manifests
+ * with them), and the temporaries of a backup cut short (a start systemd
+ * killed): each is a whole copy of the database.
+ */
 static void prune(const char *dir, int keep)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
-	char **names = NULL;
+	struct dated *found = NULL;
 	size_t n = 0, alloc = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (!strncmp(e->d_name, "pre-migration-", 14) && len > 3 && !strcmp(e->d_name + len - 3, ".db")) {
-			grow_array(&names, &alloc, n + 1, sizeof(*names));
-			names[n++] = xstrdup(e->d_name);
+		const char *name = e->d_name;
+		size_t len = strlen(name);
+		if (strncmp(name, "pre-migration-", 14))
+			continue;
+		char *path = xasprintf("%s/%s", dir, name);
+		struct stat st;
+		if (strstr(name, ".db.tmp-") || strstr(name, ".db.sealed-")) {
+			unlink(path);
+		} else if (len > 3 && !strcmp(name + len - 3, ".db") && stat(path, &st) == 0) {
+			grow_array(&found, &alloc, n + 1, sizeof(*found));
+			found[n++] = (struct dated){ xstrdup(name), st.st_mtime };
 		}
+		free(path);
 	}
 	closedir(d);
-	/* the names sort by their time */
-	qsort(names, n, sizeof(*names), compare_names);
+	qsort(found, n, sizeof(*found), compare_dated);
 	for (size_t i = 0; i + (size_t)keep < n; i++) {
-		char *path = xasprintf("%s/%s", dir, names[i]), *m = backup_manifest_path(path);
+		char *path = xasprintf("%s/%s", dir, found[i].name), *m = backup_manifest_path(path);
 		unlink(path);
 		unlink(m);
 		free(path);
 		free(m);
 	}
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		free(found[i].name);
+	free(found);
 }
 
 int backup_before_migration(const struct config *cfg, int from_schema, clock_us now, char **made, char **err)

@@ -59,15 +59,18 @@ struct restore_result {
 	int64_t events;
 	int sessions_ended;
 	struct forget_replay replay;   /* what the forget log did again */
+	char *replaced;            /* where the database it replaced was kept (with its -wal), or NULL */
 };
 
 /*
  * Replaces the database at cfg->database with the backup (opened with
  * key_file when sealed), after checking it against its manifest, its
- * integrity and its chain; removes the old -wal and -shm; then, in one
- * transaction, ends every session and does the forget log again. Refused
- * while a daemon holds the database. 0, or -1 with *err (the database is
- * then as it was, unless *err says otherwise).
+ * integrity, its chain and its schema (not newer than this tsunagu's); on the
+ * copy, in one transaction, every session is ended and the forget log done
+ * again; only then is the database moved aside (with its -wal: kept as
+ * out->replaced) and the copy put in its place, owned as the database was.
+ * Refused while a daemon holds the database. 0, or -1 with *err (the database
+ * is then as it was).
  */
 int backup_restore(struct config *cfg, const struct clock *clock, const struct calendar *cal, const char *backup,
 		   const char *key_file, struct restore_result *out, char **err);

@@ -6,6 +6,7 @@
 #include "forget.h"
 #include "accounts.h"
 #include "purge.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +30,12 @@ int forget_note(const struct config *cfg, const char *kind, json_t *fields, cloc
 	json_decref(entry);
 	char *path = forget_log_path(cfg);
 	int ret = -1;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	char *text = xasprintf("%s\n", line);
+	struct stat db;
+	/* made by root at the command line, it stays the daemon's to append to: the database's owner */
+	if (fd >= 0 && stat(cfg->database, &db) == 0 && fchown(fd, db.st_uid, db.st_gid) && errno != EPERM)
+		log_msg(LOGM_STORE_ERROR, "cannot give %s to the database's owner: %s", path, strerror(errno));
 	if (fd < 0 || fchmod(fd, 0600) || write_all_fd(fd, text, strlen(text)) || fdatasync(fd))
 		*err = xasprintf("cannot write the forget log %s: %s", path, strerror(errno));
 	else
@@ -46,7 +51,31 @@ int forget_note(const struct config *cfg, const char *kind, json_t *fields, cloc
 void forget_replay_release(struct forget_replay *r)
 {
 	json_decref(r->refused);
-	r->refused = NULL;
+	json_decref(r->enrolment);
+	r->refused = r->enrolment = NULL;
+}
+
+/* A login whose passphrase and second factor were reset after the backup must enrol again: a new code. */
+static int enrol_again(struct core *core, const char *user, clock_us now, struct forget_replay *out)
+{
+	struct store_user u = { 0 };
+	int rc = store_user_get(core->store, user, &u);
+	if (rc || !u.login || u.revoked_at) {
+		store_user_release(&u);
+		return rc < 0 ? -1 : 0;
+	}
+	char *code = NULL, *err = NULL;
+	rc = accounts_enrol(core->store, core->cfg, user, now, &code, &err);
+	if (rc == 0) {
+		if (!out->enrolment)
+			out->enrolment = json_array();
+		json_array_append_new(out->enrolment, json_pack("{s:s, s:s, s:s}", "user", user, "login", u.login,
+								"code", code));
+	}
+	free(code);
+	free(err);
+	store_user_release(&u);
+	return rc;
 }
 
 /* Says what could not be done again (the text is stolen). */
@@ -63,7 +92,6 @@ static int replay_one(struct core *core, const json_t *e, clock_us now, struct f
 {
 	const char *kind = json_string_value(json_object_get(e, "kind"));
 	const char *user = json_string_value(json_object_get(e, "user"));
-	const char *person = json_string_value(json_object_get(e, "person"));
 	clock_us at = (clock_us)json_integer_value(json_object_get(e, "at"));
 	char *err = NULL;
 	int rc;
@@ -73,25 +101,33 @@ static int replay_one(struct core *core, const json_t *e, clock_us now, struct f
 		if (rc < 0)
 			return -1;
 		rc == 0 ? out->applied++ : out->skipped++;
-	} else if (kind && !strcmp(kind, "tokens_reissued") && user) {
-		if (store_tokens_revoke_before(core->store, user, at, now))
+	} else if (kind && (!strcmp(kind, "tokens_reissued") || !strcmp(kind, "login_given")) && user) {
+		/* the tokens, sessions, passphrase and second factor the reissue ended stay ended */
+		if (store_tokens_revoke_before(core->store, user, at, now) ||
+		    store_sessions_end_user(core->store, user, now, "reissued") < 0 || enrol_again(core, user, now, out))
 			return -1;
 		out->applied++;
-	} else if (kind && !strcmp(kind, "erased") && person) {
-		struct erase_result res = { 0 };
+	} else if (kind && !strcmp(kind, "erased") && json_is_array(json_object_get(e, "cases"))) {
 		const char *reason = json_string_value(json_object_get(e, "reason"));
-		rc = purge_person(core, NULL, "restore", person, reason ? reason : "re-applied after a restore", now, &res);
-		if (rc == 1) {
-			char *open = json_dumps(res.open, JSON_COMPACT);
-			refused(out, xasprintf("the erasure of %s could not be done again: its cases %s are open in the "
-					       "backup; close them and run tsunagu subject erase", person, open ? open : ""));
-			free(open);
-		} else if (rc == 0) {
-			res.erased ? out->applied++ : out->skipped++;
+		size_t i;
+		json_t *id;
+		/* exactly the cases erased then: an erasure covers the cases of the organisations that asked */
+		json_array_foreach(json_object_get(e, "cases"), i, id) {
+			if (!json_is_string(id))
+				continue;
+			struct erase_result res = { 0 };
+			rc = purge_person(core, NULL, FORGET_REPLAY_OPERATOR, json_string_value(id),
+					  reason ? reason : "done again after a restore", now, &res);
+			if (rc == 1)
+				refused(out, xasprintf("case %s could not be erased again: it is open in the backup; close it "
+						       "and run tsunagu subject erase %s", json_string_value(id),
+						       json_string_value(id)));
+			else if (rc == 0)
+				res.erased ? out->applied++ : out->skipped++;
+			erase_result_release(&res);
+			if (rc < 0)
+				return -1;
 		}
-		erase_result_release(&res);
-		if (rc < 0)
-			return -1;
 	} else if (kind && !strcmp(kind, "purged")) {
 		clock_us before = (clock_us)json_integer_value(json_object_get(e, "before"));
 		struct purge_cursor cursor = { 0 };
@@ -115,6 +151,7 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 	int ret = -1;
 	if (!f) {
 		ret = errno == ENOENT ? 0 : -1;
+		out->no_log = errno == ENOENT;
 		if (ret)
 			*err = xasprintf("cannot read the forget log %s: %s", path, strerror(errno));
 		free(path);

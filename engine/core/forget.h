@@ -3,8 +3,8 @@
  * reissued, people's data erased, closed cases purged. It lives beside the
  * database (backup.forget_log), outside of it, so that a restore from a
  * backup taken before them can do them again: a backup must not bring back
- * what a person asked to be erased. One JSON line each, fsynced, mode 0600;
- * it names ids and dates only.
+ * what a person asked to be erased. One JSON line each, fsynced, mode 0600,
+ * owned as the database is; it names ids (users, cases) and dates only.
  */
 #ifndef TSUNAGU_FORGET_H
 #define TSUNAGU_FORGET_H
@@ -22,10 +22,15 @@ char *forget_log_path(const struct config *cfg);
  */
 int forget_note(const struct config *cfg, const char *kind, json_t *fields, clock_us now, char **err);
 
+/* Who the events of a replay name as their operator. */
+#define FORGET_REPLAY_OPERATOR "tsunagu restore"
+
 struct forget_replay {
 	int applied;               /* entries done again */
 	int skipped;               /* entries that found nothing left to do */
 	json_t *refused;           /* strings: what could not be done again, and why (or NULL) */
+	json_t *enrolment;         /* [{user, login, code}]: logins that must enrol again (their passphrase was reset) */
+	bool no_log;               /* there was no forget log: nothing was done again */
 };
 
 void forget_replay_release(struct forget_replay *r);

@@ -125,10 +125,10 @@ static int erase_case(struct core *core, const struct cm_caller *who, struct cas
 	return rc;
 }
 
-/* The replay of the forget log erases again: it does not note what it redoes. */
+/* The replay of the forget log erases again: it does not note what it redoes (no account has a space). */
 static bool restoring(const char *operator)
 {
-	return operator && !strcmp(operator, "restore");
+	return operator && !strcmp(operator, FORGET_REPLAY_OPERATOR);
 }
 
 int purge_person(struct core *core, const struct cm_caller *who, const char *operator, const char *person,
@@ -176,9 +176,9 @@ int purge_person(struct core *core, const struct cm_caller *who, const char *ope
 	rc = n ? core_admin_event(core, now, who, operator, "subject_erased", payload) : 0;
 	json_decref(payload);
 	if (rc == 0 && n && !restoring(operator)) {
-		/* beside the database, so that a restore from an older backup erases the person again */
+		/* beside the database, so that a restore from an older backup erases these cases again (ids only) */
 		char *err = NULL;
-		rc = forget_note(core->cfg, "erased", json_pack("{s:s, s:s}", "person", person, "reason", reason), now, &err);
+		rc = forget_note(core->cfg, "erased", json_pack("{s:O, s:s}", "cases", erased, "reason", reason), now, &err);
 		if (rc)
 			log_msg(LOGM_STORE_ERROR, "%s; the erasure is undone", err);
 		free(err);

@@ -34,8 +34,9 @@ int seal_key_read(const char *path, unsigned char key[SEAL_KEY_BYTES], char **er
 		*err = xasprintf("cannot read the key file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (st.st_mode & 077) {
-		*err = xasprintf("the key file %s is readable by others (mode %03o): chmod 600 it", path,
+	/* its owner and group (root:tsunagu 0640) may read it, nobody else */
+	if (st.st_mode & 007) {
+		*err = xasprintf("the key file %s is readable by others (mode %03o): chmod 600 (or 640) it", path,
 				 (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
@@ -46,7 +47,8 @@ int seal_key_read(const char *path, unsigned char key[SEAL_KEY_BYTES], char **er
 		return -1;
 	}
 	int ret = -1;
-	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+	/* 32 raw bytes are taken as they are (one may well end in a newline's byte); hex may end in newlines */
+	while (len > SEAL_KEY_BYTES && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len == SEAL_KEY_BYTES) {
 		memcpy(key, data, SEAL_KEY_BYTES);
@@ -93,18 +95,21 @@ int seal_key_new(const char *path, char **err)
 	return ret;
 }
 
-static size_t read_full(int fd, unsigned char *buf, size_t want)
+/* Reads up to want bytes (fewer only at the end of the file); -1 on a read error (errno). */
+static ssize_t read_full(int fd, unsigned char *buf, size_t want)
 {
 	size_t got = 0;
 	while (got < want) {
 		ssize_t n = read(fd, buf + got, want - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
+			return -1;
+		if (n == 0)
 			break;
 		got += (size_t)n;
 	}
-	return got;
+	return (ssize_t)got;
 }
 
 static void chunk_nonce(const unsigned char *base, uint64_t index, unsigned char *out)
@@ -152,10 +157,18 @@ int seal_file(int in_fd, int out_fd, const unsigned char key[SEAL_KEY_BYTES], ch
 	if (write_all_fd(out_fd, header, sizeof(header)))
 		goto io_error;
 	/* a chunk is known to be the last when the one after it is empty: read one ahead */
-	size_t len = read_full(in_fd, in, CHUNK);
+	ssize_t got = read_full(in_fd, in, CHUNK);
+	if (got < 0)
+		goto read_error;
+	size_t len = (size_t)got;
 	for (uint64_t index = 0;; index++) {
 		unsigned char *next = xmalloc(CHUNK);
-		size_t next_len = len == CHUNK ? read_full(in_fd, next, CHUNK) : 0;
+		got = len == CHUNK ? read_full(in_fd, next, CHUNK) : 0;
+		if (got < 0) {
+			free(next);
+			goto read_error;
+		}
+		size_t next_len = (size_t)got;
 		bool last = next_len == 0;
 		uint32_t mark = (uint32_t)len | (last ? LAST_CHUNK : 0);
 		out[0] = (unsigned char)(mark >> 24), out[1] = (unsigned char)(mark >> 16);
@@ -179,6 +192,10 @@ int seal_file(int in_fd, int out_fd, const unsigned char key[SEAL_KEY_BYTES], ch
 	goto out;
 io_error:
 	*err = xasprintf("cannot write the sealed file: %s", strerror(errno));
+	goto out;
+read_error:
+	/* a short read is never taken for the end: the sealed file would be whole and hold less */
+	*err = xasprintf("cannot read what is to be sealed: %s", strerror(errno));
 out:
 	OPENSSL_cleanse(in, CHUNK);
 	free(in);
@@ -189,7 +206,7 @@ out:
 int seal_open_file(int in_fd, int out_fd, const unsigned char key[SEAL_KEY_BYTES], char **err)
 {
 	unsigned char header[HEADER_LEN], mark_bytes[4], tag[TAG_LEN];
-	if (read_full(in_fd, header, sizeof(header)) != sizeof(header) || memcmp(header, MAGIC, MAGIC_LEN)) {
+	if (read_full(in_fd, header, sizeof(header)) != (ssize_t)sizeof(header) || memcmp(header, MAGIC, MAGIC_LEN)) {
 		*err = xstrdup("not a sealed tsunagu backup");
 		return -1;
 	}
@@ -204,7 +221,7 @@ int seal_open_file(int in_fd, int out_fd, const unsigned char key[SEAL_KEY_BYTES
 				(uint32_t)mark_bytes[2] << 8 | mark_bytes[3];
 		bool last = mark & LAST_CHUNK;
 		size_t len = mark & ~LAST_CHUNK;
-		if (len > CHUNK || read_full(in_fd, in, len) != len || read_full(in_fd, tag, TAG_LEN) != TAG_LEN) {
+		if (len > CHUNK || read_full(in_fd, in, len) != (ssize_t)len || read_full(in_fd, tag, TAG_LEN) != TAG_LEN) {
 			*err = xstrdup("the sealed backup is damaged or cut off");
 			goto out;
 		}

@@ -1,15 +1,18 @@
 /*
- * token — randomness from OpenSSL's CSPRNG; hashing with SHA-256.
+ * token — randomness from OpenSSL's CSPRNG for secrets, the kernel's for ids;
+ * hashing with SHA-256.
  */
 #include "token.h"
 #include "util.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/random.h>
 #include <time.h>
 
 void token_random(void *buf, size_t n)
@@ -18,6 +21,38 @@ void token_random(void *buf, size_t n)
 		fputs("tsunagu: no source of randomness\n", stderr);
 		abort();
 	}
+}
+
+/*
+ * The random part of ids: from a buffer of the kernel's getrandom() per thread,
+ * refilled 4 KiB at a time. Ids are not secrets (access never depends on an id
+ * being unguessable), and OpenSSL's RAND_bytes checks the process id on each
+ * call (a getpid per id, seven per referral); secrets keep using RAND_bytes.
+ */
+#define ID_POOL 4096
+static _Thread_local unsigned char id_pool[ID_POOL];
+static _Thread_local size_t id_pool_left;
+
+static void id_random(unsigned char *out, size_t n)
+{
+	if (id_pool_left < n) {
+		size_t got = 0;
+		while (got < ID_POOL) {
+			ssize_t r = getrandom(id_pool + got, ID_POOL - got, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				token_random(id_pool, ID_POOL);
+				break;
+			}
+			got += (size_t)r;
+		}
+		id_pool_left = ID_POOL;
+	}
+	memcpy(out, id_pool + ID_POOL - id_pool_left, n);
+	/* used bytes are not kept: a later dump of the memory does not show past ids' randomness */
+	memset(id_pool + ID_POOL - id_pool_left, 0, n);
+	id_pool_left -= n;
 }
 
 char *token_generate(void)
@@ -67,7 +102,7 @@ char *token_new_id(const char *prefix)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	unsigned char raw[11];
-	token_random(raw, sizeof(raw));
+	id_random(raw, sizeof(raw));
 	char body[21];
 	for (int i = 8; i >= 0; i--) {
 		body[i] = alphabet[ms & 31];

@@ -297,7 +297,9 @@ int write_file_atomic(const char *dir, const char *name, const char *data, size_
 int write_file_atomic_mode(const char *dir, const char *name, const char *data, size_t len, mode_t mode, char **err)
 {
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s/.%s.tmp", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* a file of our own: never through a link someone left at the temporary name */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	int ret = -1;
 	/* the mode whatever the umask: a private file is never readable by others, even for a moment */
 	if (fd < 0 || fchmod(fd, mode) || write_all_fd(fd, data, len) || fsync(fd)) {

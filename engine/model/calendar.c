@@ -7,6 +7,8 @@
 #include "calendar.h"
 #include "util.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +230,39 @@ void calendar_release(struct calendar *cal)
 	cal->n_closed_days = 0;
 }
 
+/*
+ * Which days of the years the calendar knows are national holidays, worked
+ * out once for the process: a timer's due date checks a handful of days, and
+ * working out a year's holidays each time was a percent of the daemon's time.
+ */
+static uint8_t *holiday_bits;
+static date_days holiday_first, holiday_last;
+static pthread_once_t holidays_once = PTHREAD_ONCE_INIT;
+
+static void mark_holidays(void)
+{
+	holiday_first = ymd(CALENDAR_FIRST_YEAR, 1, 1);
+	holiday_last = ymd(CALENDAR_LAST_YEAR, 12, 31);
+	holiday_bits = xcalloc((size_t)(holiday_last - holiday_first) / 8 + 1, 1);
+	struct holiday hs[MAX_HOLIDAYS];
+	for (int y = CALENDAR_FIRST_YEAR; y <= CALENDAR_LAST_YEAR; y++) {
+		int n = calendar_holidays(y, hs, MAX_HOLIDAYS);
+		for (int i = 0; i < n; i++) {
+			size_t k = (size_t)(hs[i].date - holiday_first);
+			holiday_bits[k / 8] |= (uint8_t)(1u << (k % 8));
+		}
+	}
+}
+
+static bool national_holiday(date_days d)
+{
+	pthread_once(&holidays_once, mark_holidays);
+	if (d < holiday_first || d > holiday_last)
+		return false;
+	size_t k = (size_t)(d - holiday_first);
+	return holiday_bits[k / 8] & (1u << (k % 8));
+}
+
 bool calendar_is_business_day(const struct calendar *cal, date_days d)
 {
 	int w = date_weekday(d);
@@ -239,7 +274,7 @@ bool calendar_is_business_day(const struct calendar *cal, date_days d)
 		return false; /* the municipal year-end closure */
 	if (cal && bsearch(&d, cal->closed_days, cal->n_closed_days, sizeof(date_days), cmp_days))
 		return false;
-	return calendar_holiday_name(d) == NULL;
+	return !national_holiday(d);
 }
 
 date_days calendar_add_business_days(const struct calendar *cal, date_days d, long n)

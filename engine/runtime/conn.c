@@ -717,6 +717,11 @@ const struct conn_stats *conn_server_stats(const struct conn_server *s)
 	return &s->stats;
 }
 
+bool conn_peer_trusted(const struct conn *c)
+{
+	return c->trusted;
+}
+
 void conn_client(const struct conn *c, const struct http_head *head, char *out)
 {
 	memcpy(out, c->peer_text, NETADDR_TEXT);

@@ -89,4 +89,7 @@ bool conn_gone(const struct conn *c);
  */
 void conn_client(const struct conn *c, const struct http_head *head, char *out);
 
+/* Whether the peer is one of trusted_proxies (whose headers about the request are believed). */
+bool conn_peer_trusted(const struct conn *c);
+
 #endif

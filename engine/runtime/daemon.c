@@ -89,6 +89,7 @@ struct daemon {
 	struct metrics_sources metrics;
 	const struct daemon_options *opts;
 	struct core *core;
+	const struct config *started_cfg;  /* what the sockets, limits, channels and calendar were made from */
 	struct config **reloaded;  /* every config a reload loaded, the last in force: freed at the stop */
 	size_t n_reloaded, alloc_reloaded;
 	char *started_listen;      /* the listen address the daemon started with, as configured */
@@ -176,8 +177,6 @@ static void keep_what_was_bound(struct daemon *d, const struct config *now, stru
 		changed[n++] = "database";
 	if (memcmp(&now->limits, &next->limits, sizeof(now->limits)))
 		changed[n++] = "limits";
-	if (!same_channels(now, next))
-		changed[n++] = "notifications.channels";
 	if (!same_calendar(&now->calendar, &next->calendar))
 		changed[n++] = "calendar";
 	if (now->allow_test_clock != next->allow_test_clock)
@@ -222,6 +221,7 @@ static int publish_reloaded(struct daemon *d, struct core *trial)
 static void reload(struct daemon *d)
 {
 	struct core *core = d->core;
+	const struct config *started = d->started_cfg;
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading the config");
 	struct diag dg;
 	diag_init(&dg);
@@ -232,7 +232,14 @@ static void reload(struct daemon *d)
 		goto out;
 	}
 	log_diag(LOGM_PATHWAY_KEPT, &dg);
-	keep_what_was_bound(d, core->cfg, next);
+	/* the dispatcher opened its adapters at the start: routes to a channel it has not would lose notifications */
+	if (!same_channels(started, next)) {
+		log_msg(LOGM_RELOAD_REFUSED, "reload refused: notifications.channels changed; restart tsunagu to open "
+			"them (systemctl restart tsunagu); the running config stays in force");
+		config_free(next);
+		goto out;
+	}
+	keep_what_was_bound(d, started, next);
 	/* a pathway file that does not compile runs on its last published version, as at a start */
 	struct core trial = *core;
 	trial.cfg = next;
@@ -626,6 +633,8 @@ static int claim_database(const struct config *cfg, const struct clock *clk, int
 		free(err);
 		return DAEMON_OK;
 	}
+	/* a copy and a walk of a large database take their while: systemd is told not to give up on the start */
+	sd_notify(0, "EXTEND_TIMEOUT_USEC=3600000000\nSTATUS=backing up the database before migrating its schema");
 	if (backup_before_migration(cfg, schema, clock_now(clk), &made, &err)) {
 		log_msg(LOGM_BACKUP_FAILED, "the database has schema %d and this tsunagu migrates it to %d, but the backup "
 			"before the migration failed: %s; nothing was changed", schema, STORE_SCHEMA_VERSION, err);
@@ -797,6 +806,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	char *err = NULL;
 	d.opts = opts;
 	d.core = &core;
+	d.started_cfg = cfg;
 	d.started_listen = xasprintf("%s:%d", cfg->listen_host, cfg->listen_port);
 	int claim = -1, rc = open_time(cfg, opts, &clk, &cal);
 	if (rc || (rc = claim_database(cfg, &clk, &claim)))

@@ -441,10 +441,14 @@ static bool sane_request_id(const char *id)
 	return true;
 }
 
-/* The client's X-Request-Id (a proxy's $request_id, say), or one of ours: the start's time and a count. */
-static void name_request(struct httpd *h, struct httpd_request *r)
+/*
+ * A trusted proxy's X-Request-Id (nginx's $request_id), or one of ours: the
+ * start's time and a count. A client's own is not taken: it could give the id
+ * of another's request and muddle the logs.
+ */
+static void name_request(struct httpd *h, struct conn *c, struct httpd_request *r)
 {
-	const char *given = http_head_get(r->head, "X-Request-Id");
+	const char *given = conn_peer_trusted(c) ? http_head_get(r->head, "X-Request-Id") : NULL;
 	if (given && sane_request_id(given))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
 	else
@@ -465,7 +469,7 @@ static void on_request(void *ctx, struct conn *c, struct http_head *head, struct
 	r->query.tqh_first = NULL;
 	r->query.tqh_last = &r->query.tqh_first;
 	conn_client(c, owned, r->client);
-	name_request(h, r);
+	name_request(h, c, r);
 	buf_addc(body, '\0');
 	r->body_len = body->len - 1;
 	r->body = buf_detach(body);

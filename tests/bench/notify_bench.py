@@ -14,6 +14,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, "build", "release")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen import TIMERS_GEN  # noqa: E402
 os.environ["TSUNAGU_BIN"] = os.path.join(ROOT, "build", "tsunagu")
 os.environ["TSUNAGU_SOURCE"] = ROOT
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -74,7 +76,7 @@ def main():
         d = Daemon("\nallow_test_clock: true\n")
         try:
             with_channel(d, "http://127.0.0.1:18098/hook")
-            subprocess.run([os.path.join(BUILD, "timers_gen"), d.db, "0", str(N), str(DUE_US), "--outbox"], check=True)
+            subprocess.run([TIMERS_GEN, d.db, "0", str(N), str(DUE_US), "--outbox"], check=True)
             t0 = time.monotonic()
             d.start(test_clock="2026-06-01T09:00:00+09:00")
             subprocess.run(["taskset", "-pc", "0", str(d.proc.pid)], stdout=subprocess.DEVNULL)

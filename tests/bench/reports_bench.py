@@ -12,6 +12,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, "build", "release")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen import TIMERS_GEN  # noqa: E402
 BIN = os.path.join(ROOT, "build", "tsunagu")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from helpers import demo_config_text  # noqa: E402
@@ -32,7 +34,7 @@ def main():
         config = os.path.join(tmp, "tsunagu.yaml")
         open(config, "w", encoding="utf-8").write(demo_config_text(tmp, db))
         t0 = time.monotonic()
-        subprocess.run([os.path.join(BUILD, "timers_gen"), db, "0", str(N), str(START_US), "--history"], check=True)
+        subprocess.run([TIMERS_GEN, db, "0", str(N), str(START_US), "--history"], check=True)
         gen = time.monotonic() - t0
         conn = sqlite3.connect(db)
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]

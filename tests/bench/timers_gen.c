@@ -27,11 +27,14 @@ static void die(struct store *s, const char *what)
 }
 
 static char last_case[32];
+/* the version of pathways/pharmacy.yaml the daemon loads (TSUNAGU_PATHWAY_VERSION): cases of a version it
+ * neither loads nor has published would find no timer to fire */
+static long pathway_version = 1;
 
 static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us opened, clock_us due)
 {
 	struct case_record c = {
-		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
+		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = pathway_version, .state = "referred",
 		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
 		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
 		.opened_at = opened, .updated_at = opened, .area = "unosumai",
@@ -83,6 +86,8 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	struct store *s;
 	long n_far = atol(argv[2]), n_due = atol(argv[3]);
+	if (getenv("TSUNAGU_PATHWAY_VERSION"))
+		pathway_version = atol(getenv("TSUNAGU_PATHWAY_VERSION"));
 	clock_us due = atoll(argv[4]);
 	if (store_open(argv[1], STORE_CREATE, &s, NULL, &err)) {
 		fprintf(stderr, "timers_gen: %s\n", err);

@@ -6,6 +6,7 @@ was revoked, erased or purged after the backup. And the backup a daemon takes be
 migrates an older schema."""
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -91,26 +92,42 @@ def test_backup_under_write_load_restores_every_acknowledged_action_and_forgets_
         again = backup("--config", d.config, "--out", file)
         expect(again.returncode != 0 and "exists" in again.stderr, again.stderr)
 
-        # after the backup: a revocation, an erasure, a purge
+        # after the backup: a revocation, an erasure, a reissue (the passphrase reset), a purge
         proc = tsunagu("user", "revoke", "--config", d.config, revoked_id)
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
         r = d.post("/v1/subjects/%s/erase" % erased_later, {"reason": "本人の求め"}, token=admin)
         expect(r.status == 200 and r.json["erased"] == 1, r)
         expect(d.get("/v1/cases", token=revoked_token, check_contract=False).status == 401, "revoked")
+        sato = d.db_rows("SELECT id FROM users WHERE login = 'sato'")[0][0]
+        proc = tsunagu("user", "reissue", "--config", d.config, sato)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        proc = tsunagu("purge", "--closed-before", "2099-01-01", "--config", d.config)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        log = open(d.db + ".forget.jsonl", encoding="utf-8").read()
+        expect(erased_later in log and "後で" not in log and mode_of(d.db + ".forget.jsonl") == 0o600, log)
+        expect([json.loads(l)["kind"] for l in log.splitlines()] ==
+               ["user_revoked", "erased", "tokens_reissued", "purged"], log)
 
         # a restore is refused while the daemon runs
         proc = tsunagu("restore", file, "--config", d.config)
         expect(proc.returncode != 0 and "stop it first" in proc.stderr, proc.stderr)
-        d.stop()
-        open(d.db + "-wal", "wb").write(b"stale wal of the old database")
+        # the daemon dies with commits in its WAL: they belong to the old file, kept aside with it
+        d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
+        d.kill9()
+        expect(os.path.getsize(d.db + "-wal") > 0, "the old database's newest commits are in its WAL")
         proc = tsunagu("restore", file, "--config", d.config)
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
-        expect("sessions ended" in proc.stdout and "2 applied" in proc.stdout, proc.stdout)
-        expect(not os.path.exists(d.db + "-wal") or os.path.getsize(d.db + "-wal") == 0, "the stale WAL removed")
+        expect("sessions ended" in proc.stdout and "3 applied, 1 with nothing left to do" in proc.stdout, proc.stdout)
+        m = re.search(r"enrol again: sato ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", proc.stdout)
+        expect(m, "the reissued login enrols again: " + proc.stdout)
+        aside = [f for f in os.listdir(d.tmp) if ".before-restore-" in f]
+        expect(any(f.endswith("-wal") for f in aside) and mode_of(os.path.join(d.tmp, aside[0])) == 0o600, aside)
+        expect(not os.path.exists(d.db + "-wal") or os.path.getsize(d.db + "-wal") == 0, "no old WAL beside it")
 
         proc = tsunagu("audit", "verify", "--db", d.db, "--manifest", file + ".manifest.json")
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
-        d.start()
+        # without demo tokens: the tokens of the backup's time stay, and the printed enrolment code is the one
+        d.start(demo_tokens=False)
         for cid in before:
             expect(d.get("/v1/cases/" + cid, who="nurse").status == 200, "acknowledged before the backup: " + cid)
         # forgotten again: the revoked user stays revoked, the erased person erased, sessions ended
@@ -119,7 +136,12 @@ def test_backup_under_write_load_restores_every_acknowledged_action_and_forgets_
         expect(d.db_rows("SELECT data FROM subjects WHERE id = ?", (sid,)) == [(None,)], "erased again")
         expect(d.db_rows("SELECT count(*) FROM sessions WHERE ended_at IS NULL")[0][0] == 0, "sessions ended")
         expect(p.req("GET", "/v1/me").status == 401, "the session before the restore no longer works")
-        expect(d.post("/v1/cases", pharmacy_referral(), who="pharmacist").status == 201, "writes again")
+        # the passphrase the reissue reset does not come back; the new enrolment code works
+        expect(Person(d).sign_in("sato").status == 401, "the old passphrase stays reset")
+        expect(Person(d).enrol("sato", m.group(1)).status == 201, "enrols with the code the restore printed")
+        expect(d.get("/v1/cases", who="pharmacist", check_contract=False).status == 401,
+               "the reissued user's old token stays revoked")
+        expect(d.post("/v1/cases", pharmacy_referral(), who="pharmacist2").status == 201, "writes again")
         d.stop()
         proc = tsunagu("audit", "verify", "--db", d.db)
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
@@ -210,9 +232,15 @@ def test_a_daemon_backs_up_an_older_schema_before_migrating_it_and_one_daemon_pe
         proc = tsunagu("restore", os.path.join(folder, made[0]), "--db", d.db)
         expect(proc.returncode == 0, proc.stdout + proc.stderr)
         # backup.keep (3): the oldest pre-migration backups beyond it go, with their manifests
+        import calendar
         for day in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
             for suffix in (".db", ".db.manifest.json"):
-                open(os.path.join(folder, "pre-migration-%s-schema6%s" % (day, suffix)), "w").close()
+                old = os.path.join(folder, "pre-migration-%s-schema6%s" % (day, suffix))
+                open(old, "w").close()
+                t = calendar.timegm(time.strptime(day, "%Y%m%dT%H%M%SZ"))
+                os.utime(old, (t, t))
+        # a backup cut short (a start systemd killed) leaves a temporary: it goes too
+        open(os.path.join(folder, "pre-migration-20260104T000000Z-schema7.db.tmp-4242"), "w").close()
         shutil.copy(os.path.join(ROOT, "tests", "fixtures", "upgrade", "schema7.db"), d.db)
         for f in ("-wal", "-shm"):
             if os.path.exists(d.db + f):
@@ -223,6 +251,7 @@ def test_a_daemon_backs_up_an_older_schema_before_migrating_it_and_one_daemon_pe
         expect(len(kept) == 3 and "pre-migration-20260101T000000Z-schema6.db" not in kept and
                "pre-migration-20260102T000000Z-schema6.db" not in kept, kept)
         expect(len([f for f in os.listdir(folder) if f.endswith(".manifest.json")]) == 3, os.listdir(folder))
+        expect(not [f for f in os.listdir(folder) if ".tmp-" in f], os.listdir(folder))
     finally:
         d.cleanup()
 

@@ -134,8 +134,15 @@ def test_metrics_pass_promtool_under_load_and_each_counter_moves():
         expect(value(after, "tsunagu_audit_chain_ok") == 1, "the chain is whole")
         expect(value(after, "tsunagu_database_size_bytes") > 0 and value(after, "tsunagu_process_open_fds") > 0,
                "database and process")
-        # never a case, a user or a person in a label
+        # never a case, a user or a person in a label: ids in paths become the route's pattern, an unknown
+        # path or method one label of its own
+        for cid in made[:3]:
+            d.get("/v1/cases/" + cid, who="nurse", check_contract=False)
+        d.get("/no/such/path/%s" % made[0], check_contract=False)
+        d.request("BREW", "/v1/cases/" + made[0], who="nurse", check_contract=False)
         text = scrape(port)[2]
+        expect('route="/v1/cases/{id}",method="GET",status="200"' in text, "the pattern, not the id")
+        expect('method="other"' in text and "BREW" not in text and "no/such" not in text, "bounded labels")
         for cid in made[:20]:
             expect(cid not in text, "a case id in the metrics")
         for word in ("釜石", "佐藤", "sato", "user_"):

@@ -56,7 +56,7 @@ def test_sighup_reloads_what_compiles_and_keeps_the_rest_with_connections_open()
         versions = {p["id"]: p["version"] for p in body["items"]}
         expect(status == 200, body)
 
-        # a new version of one pathway, another file broken, a template changed
+        # a new version of one pathway, another file broken
         bump_version(os.path.join(folder, "pharmacy.yaml"), versions["pharmacy"] + 1)
         with open(os.path.join(folder, "multi-agency.yaml"), "a", encoding="utf-8") as f:
             f.write("\nbroken: [\n")
@@ -81,6 +81,22 @@ def test_sighup_reloads_what_compiles_and_keeps_the_rest_with_connections_open()
         expect(d.post("/v1/cases/%s/actions/accept" % before["id"], {}, who="nurse").status == 200,
                "and goes on")
 
+        # a new notification channel needs a restart (the dispatcher opened its adapters at the start)
+        text = open(d.config, encoding="utf-8").read()
+        changed = text.replace("  channels:\n", "  channels:\n    extra: { adapter: jsonl, path: %s }\n"
+                               % os.path.join(d.tmp, "extra.jsonl"), 1)
+        open(d.config, "w", encoding="utf-8").write(changed)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "notifications.channels changed" in d.stderr(), "the refused channel change")
+        open(d.config, "w", encoding="utf-8").write(text)
+        # what was bound at the start is said to need a restart, against the start's values every time
+        for _ in range(2):
+            with open(d.config, "a", encoding="utf-8") as f:
+                f.write("\nmetrics_listen: 127.0.0.1:0\n") if "metrics_listen" not in open(d.config).read() else None
+            before = d.stderr().count("metrics_listen changed")
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: d.stderr().count("metrics_listen changed") > before, "metrics_listen needs a restart")
+        open(d.config, "w", encoding="utf-8").write(text)
         # a config that does not load is refused whole; the running one stays
         with open(d.config, "a", encoding="utf-8") as f:
             f.write("\nnot: valid: yaml: here\n")
@@ -139,6 +155,10 @@ def test_systemd_notify_ready_reloading_stopping_and_watchdog():
 
 def test_json_log_lines_carry_level_message_id_and_request_id_and_nothing_personal():
     d = Daemon()
+    # this machine is the proxy: its X-Request-Id is taken
+    text = open(d.config, encoding="utf-8").read()
+    open(d.config, "w", encoding="utf-8").write(re.sub(r"^trusted_proxies: .*$", "trusted_proxies: [127.0.0.1]",
+                                                       text, flags=re.M))
     try:
         d.start(extra_args=["--log-format", "json"])
         referral = pharmacy_referral(name="釜石 花子")
@@ -189,7 +209,10 @@ def test_journal_lines_are_native_fields():
     d = Daemon()
     try:
         d.start(demo_tokens=False, extra_args=["--log-format", "journal"])
-        d.get("/v1/cases", token="tsu_wrong", headers={"X-Request-Id": "journal-req-7"}, check_contract=False)
+        # no trusted proxy: a client's own X-Request-Id is not taken (it could name another's request)
+        r = d.get("/v1/cases", token="tsu_wrong", headers={"X-Request-Id": "journal-req-7"}, check_contract=False)
+        rid = r.header("X-Request-Id")
+        expect(rid and rid != "journal-req-7", rid)
         pid = d.proc.pid
         d.stop()
         entries = []
@@ -211,7 +234,7 @@ def test_journal_lines_are_native_fields():
         expect(started and started[0]["PRIORITY"] == "5" and started[0]["SYSLOG_IDENTIFIER"] == "tsunagu", entries)
         expect(started[0]["MESSAGE_ID"] == "4d715e307d574aa87848c71dcdecc0da", started)
         refused = [e for e in entries if e.get("TSUNAGU_MESSAGE") == "auth_refused"]
-        expect(refused and refused[0]["TSUNAGU_REQUEST_ID"] == "journal-req-7", refused)
+        expect(refused and refused[0]["TSUNAGU_REQUEST_ID"] == rid, refused)
         expect("[started]" not in d.stderr(), "the lines went to the journal, not to stderr")
     finally:
         d.cleanup()

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int memfile(const void *data, size_t len)
@@ -75,4 +76,27 @@ TEST(seal_round_trips_and_refuses_a_wrong_key_a_change_a_cut_and_an_extension)
 	/* an empty file seals and opens too */
 	n = seal_bytes(key, data, 0, sealed, sizeof(sealed));
 	CHECK(open_bytes(key, sealed, n, plain, sizeof(plain), &m) == 0 && m == 0);
+}
+
+TEST(seal_refuses_a_read_error_and_chunks_in_another_order)
+{
+	unsigned char key[SEAL_KEY_BYTES];
+	memset(key, 3, sizeof(key));
+	char *err = NULL;
+	/* a descriptor that cannot be read (a folder): never a whole sealed file of less */
+	int dir = open("/", O_RDONLY), out = memfile(NULL, 0);
+	CHECK(seal_file(dir, out, key, &err) == -1 && err);
+	free(err);
+	close(dir);
+	close(out);
+	/* two chunks swapped: each is bound to its place */
+	static unsigned char data[(1 << 20) * 2 + 10], sealed[sizeof(data) + 4096], swapped[sizeof(sealed)],
+		plain[sizeof(data)];
+	memset(data, 7, sizeof(data));
+	size_t n = seal_bytes(key, data, sizeof(data), sealed, sizeof(sealed)), m = 0;
+	size_t chunk = 4 + (1 << 20) + 16, head = 20;
+	memcpy(swapped, sealed, n);
+	memcpy(swapped + head, sealed + head + chunk, chunk);
+	memcpy(swapped + head + chunk, sealed + head, chunk);
+	CHECK(open_bytes(key, swapped, n, plain, sizeof(plain), &m) == -1);
 }
