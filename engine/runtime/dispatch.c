@@ -226,17 +226,19 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 {
 	struct core *core = d->core;
 	const struct config *cfg = core->cfg;
-	struct case_record c = { 0 };
+	char pathway[128] = "";
+	long version = 0;
 	const struct pathway *pw = NULL;
-	if (store_case_get(core->store, n->case_id, &c) == 0)
-		pw = core_pathway(core, c.pathway, c.pathway_version);
+	/* the pathway alone: the whole case (its links, its subject's purge) is not the message's */
+	if (store_case_pathway(core->store, n->case_id, pathway, sizeof(pathway), &version) == 0)
+		pw = core_pathway(core, pathway, version);
 	int s = pw ? pathway_state_index(pw, n->state) : -1;
 	const struct config_org *org = n->org ? config_find_org(cfg, n->org) : NULL;
 	char created[48];
 	clock_format(core->clock, n->created_at, created);
 	f->strings[0] = xasprintf("%s/cases/%s", cfg->public_url, n->case_id);
 	f->strings[1] = xstrdup(created);
-	f->strings[2] = xstrdup(c.pathway ? c.pathway : "");
+	f->strings[2] = xstrdup(pathway);
 	struct placeholder_vars *v = &f->vars;
 	placeholder_set(v, "id", f->id);
 	placeholder_set(v, "case_id", f->case_id);
@@ -259,10 +261,9 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	}
 	f->data = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "case_id",
 			    f->case_id, "case_url", f->strings[0], "pathway", f->strings[2], "pathway_version",
-			    (json_int_t)c.pathway_version, "state", n->state ? n->state : "", "template",
+			    (json_int_t)version, "state", n->state ? n->state : "", "template",
 			    n->template_name, "party", n->party, "org", n->org ? json_string(n->org) : json_null(),
 			    "user", n->user ? json_string(n->user) : json_null(), "created_at", created);
-	case_record_release(&c);
 }
 
 struct pump_ctx {

@@ -40,7 +40,7 @@ enum stmt_id {
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
-	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE,
+	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE, ST_CASE_PATHWAY,
 	ST_COUNT
 };
 
@@ -263,6 +263,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RESOURCES_COUNT] = "SELECT count(*) FROM resources",
 	/* what /metrics shows: both walk only rows not yet done (the partial index, outbox_due) */
 	[ST_EVENT_HASH] = "SELECT hash FROM events WHERE seq = ?",
+	[ST_CASE_PATHWAY] = "SELECT pathway, pathway_version FROM cases WHERE id = ?",
 	[ST_SESSIONS_END_ALL] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL",
 	/* the live sessions only (the partial index sessions_user holds them): ended ones are never read again */
 	[ST_SESSIONS_END_STALE] = "UPDATE sessions INDEXED BY sessions_user SET ended_at = ?1, "
@@ -2751,6 +2752,21 @@ int store_integrity(struct store *s, char **problem)
 	}
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int store_case_pathway(struct store *s, const char *case_id, char *pathway, size_t size, long *version)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASE_PATHWAY);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc = one_row(s, st);
+	if (rc)
+		return rc;
+	snprintf(pathway, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	*version = (long)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
 }
 
 int store_event_hash(struct store *s, int64_t seq, char hash[65])

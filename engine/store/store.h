@@ -271,6 +271,9 @@ struct store_verify {
 	char head_hash[65];     /* the hash of the last event that verified (the genesis hash: none) */
 };
 
+/* A case's pathway and version alone (a notification's text needs no more): 0, 1 when there is no such case, -1. */
+int store_case_pathway(struct store *s, const char *case_id, char *pathway, size_t size, long *version);
+
 /* The hash of event seq: 0, 1 when there is no such event, -1 on error. */
 int store_event_hash(struct store *s, int64_t seq, char hash[65]);
 
