@@ -64,7 +64,7 @@ def test_metrics_pass_promtool_under_load_and_each_counter_moves():
         promtool(before_text)
         before = samples(before_text)
         expect(value(before, "tsunagu_build_info", version=re.search(r'version="([^"]+)"', before_text).group(1),
-                     schema="8", store="sqlite") == 1, "build info")
+                     schema=str(d.db_rows("PRAGMA user_version")[0][0]), store="sqlite") == 1, "build info")
 
         # load: referrals and reads from four clients while Prometheus scrapes
         stop = threading.Event()
