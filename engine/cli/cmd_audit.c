@@ -4,11 +4,36 @@
  */
 #include "backup.h"
 #include "cli.h"
+#include "report.h"
 #include "config.h"
 #include "store.h"
 
 #include <getopt.h>
 #include <stdlib.h>
+
+static void say_mismatch(void *ctx, const char *case_id, const char *what)
+{
+	int *shown = ctx;
+	if ((*shown)++ < 20)
+		printf("SUMMARY DIFFERS: case %s: its %s is not what its events say\n", case_id, what);
+}
+
+/* The reports' summaries against the events they were kept from (exit 3 when one differs). */
+static int check_summaries(struct cli_env *env)
+{
+	int shown = 0;
+	int64_t checked = 0, differ = 0;
+	if (report_check_summaries(&env->core, say_mismatch, &shown, &checked, &differ)) {
+		fprintf(stderr, "tsunagu audit verify: %s\n", store_errmsg(env->core.store));
+		return EXIT_RUNTIME;
+	}
+	if (differ) {
+		printf("SUMMARIES DIFFER: %lld of %lld cases' summaries are not what their events say; reports read the "
+		       "summaries (docs/reports.md)\n", (long long)differ, (long long)checked);
+		return EXIT_PROBLEMS;
+	}
+	return EXIT_OK;
+}
 
 static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 {
@@ -64,9 +89,11 @@ static int run_verify(const struct cli_context *ctx, int argc, char **argv)
 			fprintf(stderr, "tsunagu audit verify: %s\n", store_errmsg(env.core.store));
 		free(err);
 		rc = rc > 0 ? EXIT_PROBLEMS : EXIT_RUNTIME;
+	} else if ((rc = check_summaries(&env)) != EXIT_OK) {
+		/* said by check_summaries */
 	} else {
-		printf("ok: %lld events, the chain is whole%s\n", (long long)v.events,
-		       manifest ? ", and holds every event of the backup's manifest" : "");
+		printf("ok: %lld events, the chain is whole%s; the reports' summaries agree with the events\n",
+		       (long long)v.events, manifest ? ", and holds every event of the backup's manifest" : "");
 		rc = EXIT_OK;
 	}
 	cli_env_close(&env);

@@ -7,6 +7,7 @@
  * case's version moved on meanwhile is refused as precondition_failed.
  */
 #include "flow.h"
+#include "report.h"
 #include "jsonin.h"
 #include "mpjson.h"
 #include "resource.h"
@@ -106,7 +107,9 @@ static int append_event(const struct flow *f, const struct case_record *c, const
 		.payload = bytes,
 		.payload_len = len,
 	};
-	int rc = store_event_append(f->core->store, &ev);
+	/* the case's summary for reports goes with the event, in its unit */
+	int rc = store_event_append(f->core->store, &ev) ||
+		 report_note_event(f->core, c, action, to, !f->who.user && !actor_org(f), f->now);
 	*seq = ev.seq;
 	free(bytes);
 	free(id);

@@ -3,6 +3,7 @@
  * free text, which may name or describe the person.
  */
 #include "purge.h"
+#include "report.h"
 #include "forget.h"
 #include "log.h"
 #include "token.h"
@@ -120,7 +121,8 @@ static int erase_case(struct core *core, const struct cm_caller *who, struct cas
 		.actor_org = who && who->org ? who->org->id : NULL, .action = "erase", .from_state = c->state,
 		.to_state = c->state, .case_version = c->version,
 	};
-	rc = store_event_append(core->store, &ev);
+	rc = store_event_append(core->store, &ev) ||
+	     report_note_event(core, c, "erase", c->state, !who || (!who->user && !who->org), now);
 	free(id);
 	return rc;
 }

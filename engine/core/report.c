@@ -1,7 +1,10 @@
 /*
- * report — one pass over the events of the cases opened in the period (ordered
- * by case), a case summary each (first time each milestone was reached, outcome,
- * reminders, escalations), then aggregation per (pathway, version, group).
+ * report — one pass over the cases opened in the period with their summaries
+ * (first time each milestone was reached, reminders, escalations: kept with
+ * each event, in the event's own transaction, by report_note_event), then
+ * aggregation per (pathway, version, group). A case without a summary yet (one
+ * from before schema 9 that no daemon has summarised) is summarised from its
+ * events on the way, the same way.
  * Business days between milestones come from a prefix count of business days
  * over the dates involved, so each duration costs two array reads.
  */
@@ -27,41 +30,148 @@ struct collect {
 	struct core *core;
 	struct rcase *cases;
 	size_t n, alloc;
-	char *current;
+	int failed;
 };
 
-static int collect_row(void *ctx, const struct store_report_row *r)
+void report_event_effect(const struct pathway *pw, const char *action, const char *to_state, bool by_system,
+			 int *milestone, int *reminders, int *escalations)
+{
+	*milestone = MILESTONE_NONE;
+	*reminders = *escalations = 0;
+	if (!strcmp(action, "timer"))
+		*reminders = 1;
+	else if (by_system && strcmp(action, "erase"))
+		*escalations = 1;
+	int s = pw && to_state ? pathway_state_index(pw, to_state) : -1;
+	if (s >= 0)
+		*milestone = pw->states[s].milestone;
+}
+
+int report_note_event(struct core *core, const struct case_record *c, const char *action, const char *to_state,
+		      bool by_system, clock_us at)
+{
+	int m, reminders, escalations;
+	report_event_effect(core_pathway(core, c->pathway, c->pathway_version), action, to_state, by_system, &m,
+			    &reminders, &escalations);
+	return store_summary_note(core->store, c->id, m, at, reminders, escalations);
+}
+
+struct summing {
+	const struct pathway *pw;
+	struct store_summary *sum;
+};
+
+static void add_event(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at)
+{
+	struct summing *sg = ctx;
+	int m, reminders, escalations;
+	report_event_effect(sg->pw, action, to_state, by_system, &m, &reminders, &escalations);
+	if (m > MILESTONE_OPENED && !sg->sum->reached[m])
+		sg->sum->reached[m] = at;
+	sg->sum->reminders += reminders;
+	sg->sum->escalations += escalations;
+}
+
+int report_summarize_case(struct core *core, const char *case_id, const char *pathway, long version,
+			  struct store_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct summing sg = { core_pathway(core, pathway, version), out };
+	return store_case_report_events(core->store, case_id, add_event, &sg);
+}
+
+static int collect_case(void *ctx, const struct store_report_case *r)
 {
 	struct collect *c = ctx;
-	if (!c->current || strcmp(c->current, r->case_id)) {
-		free(c->current);
-		c->current = xstrdup(r->case_id);
-		grow_array(&c->cases, &c->alloc, c->n, sizeof(*c->cases));
-		struct rcase *k = &c->cases[c->n++];
-		memset(k, 0, sizeof(*k));
-		k->pathway = xstrdup(r->pathway);
-		k->version = r->pathway_version;
-		k->origin = xstrdup(r->origin);
-		k->receiver = xstrdup(r->receiver ? r->receiver : "");
-		k->area = xstrdup(r->area ? r->area : "");
-		k->outcome = r->outcome && *r->outcome ? xstrdup(r->outcome) : NULL;
-		k->opened = r->opened_at;
-		k->closed = r->closed_at;
-		k->reached[MILESTONE_OPENED] = r->opened_at;
+	grow_array(&c->cases, &c->alloc, c->n, sizeof(*c->cases));
+	struct rcase *k = &c->cases[c->n++];
+	memset(k, 0, sizeof(*k));
+	k->pathway = xstrdup(r->pathway);
+	k->version = r->pathway_version;
+	k->origin = xstrdup(r->origin);
+	k->receiver = xstrdup(r->receiver ? r->receiver : "");
+	k->area = xstrdup(r->area ? r->area : "");
+	k->outcome = r->outcome && *r->outcome ? xstrdup(r->outcome) : NULL;
+	k->opened = r->opened_at;
+	k->closed = r->closed_at;
+	struct store_summary sum = r->summary;
+	/* a case from before the summaries, not yet summarised by a daemon's start: from its events */
+	if (!r->summarized && report_summarize_case(c->core, r->case_id, r->pathway, r->pathway_version, &sum)) {
+		c->failed = 1;
+		return 1;
 	}
-	struct rcase *k = &c->cases[c->n - 1];
-	if (!strcmp(r->action, "timer"))
-		k->reminders++;
-	else if (r->by_system)
-		k->escalations++;
-	const struct pathway *pw = core_pathway(c->core, k->pathway, k->version);
-	int s = pw ? pathway_state_index(pw, r->to_state) : -1;
-	if (s >= 0) {
-		enum milestone m = pw->states[s].milestone;
-		if (m != MILESTONE_NONE && !k->reached[m])
-			k->reached[m] = r->at;
+	for (int m = MILESTONE_ACCEPTED; m < MILESTONE_COUNT; m++)
+		k->reached[m] = sum.reached[m];
+	k->reached[MILESTONE_OPENED] = r->opened_at;
+	k->reminders = sum.reminders;
+	k->escalations = sum.escalations;
+	return 0;
+}
+
+struct summarize {
+	struct core *core;
+	int failed;
+};
+
+static int summarize_one(void *ctx, const char *case_id)
+{
+	struct summarize *z = ctx;
+	char pathway[128];
+	long version = 0;
+	struct store_summary sum;
+	if (store_case_pathway(z->core->store, case_id, pathway, sizeof(pathway), &version) ||
+	    report_summarize_case(z->core, case_id, pathway, version, &sum) ||
+	    store_summary_put(z->core->store, case_id, &sum)) {
+		z->failed = 1;
+		return 1;
 	}
 	return 0;
+}
+
+int report_summarize_missing(struct core *core, int limit)
+{
+	struct summarize z = { core, 0 };
+	int n = store_cases_unsummarized(core->store, limit, summarize_one, &z);
+	return n < 0 || z.failed ? -1 : n;
+}
+
+struct checking {
+	struct core *core;
+	report_mismatch_fn *fn;
+	void *ctx;
+	int64_t checked, differ;
+	int failed;
+};
+
+static int check_one(void *ctx, const char *case_id, const char *pathway, long version, const struct store_summary *sum)
+{
+	struct checking *k = ctx;
+	struct store_summary from_events;
+	if (report_summarize_case(k->core, case_id, pathway, version, &from_events)) {
+		k->failed = 1;
+		return 1;
+	}
+	k->checked++;
+	for (int m = MILESTONE_ACCEPTED; m < MILESTONE_COUNT; m++)
+		if (from_events.reached[m] != sum->reached[m]) {
+			k->differ++;
+			k->fn(k->ctx, case_id, milestone_names[m]);
+			return 0;
+		}
+	if (from_events.reminders != sum->reminders || from_events.escalations != sum->escalations) {
+		k->differ++;
+		k->fn(k->ctx, case_id, from_events.reminders != sum->reminders ? "reminders" : "escalations");
+	}
+	return 0;
+}
+
+int report_check_summaries(struct core *core, report_mismatch_fn *fn, void *ctx, int64_t *checked, int64_t *differ)
+{
+	struct checking k = { .core = core, .fn = fn, .ctx = ctx };
+	int rc = store_summaries(core->store, check_one, &k);
+	*checked = k.checked;
+	*differ = k.differ;
+	return rc || k.failed ? -1 : 0;
 }
 
 static void cases_release(struct collect *c)
@@ -75,7 +185,6 @@ static void cases_release(struct collect *c)
 		free(k->outcome);
 	}
 	free(c->cases);
-	free(c->current);
 }
 
 /* ---- groups ---------------------------------------------------------------------------- */
@@ -225,7 +334,7 @@ static int collect_cases(struct core *core, const struct report_query *q, struct
 {
 	memset(c, 0, sizeof(*c));
 	c->core = core;
-	return store_report_rows(core->store, q->from, q->to, collect_row, c);
+	return store_report_cases(core->store, q->from, q->to, collect_case, c) || c->failed ? -1 : 0;
 }
 
 static json_t *header(struct core *core, const char *name, const struct report_query *q)

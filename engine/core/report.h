@@ -49,6 +49,34 @@ json_t *report_resources(struct core *core, const struct report_query *q);
 int report_usual_acceptance(struct core *core, const struct pathway *pw, const char *receiver, clock_us now,
 			    long *median, int *cases);
 
+/*
+ * What one event adds to its case's summary: the milestone of the state it
+ * entered, a reminder (a timer's notification), an escalation (any other
+ * action of the system but an erasure). The one rule both the summaries and
+ * their check from the events follow.
+ */
+void report_event_effect(const struct pathway *pw, const char *action, const char *to_state, bool by_system,
+			 int *milestone, int *reminders, int *escalations);
+
+/* Keeps the case's summary with one of its events, in the event's transaction. 0 or -1. */
+int report_note_event(struct core *core, const struct case_record *c, const char *action, const char *to_state,
+		      bool by_system, clock_us at);
+
+/* A case's summary worked out from its events. 0 or -1. */
+int report_summarize_case(struct core *core, const char *case_id, const char *pathway, long version,
+			  struct store_summary *out);
+
+/* Summarises up to limit cases that have none (in the caller's transaction): how many, or -1. */
+int report_summarize_missing(struct core *core, int limit);
+
+/*
+ * Holds every summary to its case's events; fn hears each case whose summary
+ * differs and what differs (a milestone's name, "reminders", "escalations").
+ * 0 with the counts, or -1 on a storage error.
+ */
+typedef void report_mismatch_fn(void *ctx, const char *case_id, const char *what);
+int report_check_summaries(struct core *core, report_mismatch_fn *fn, void *ctx, int64_t *checked, int64_t *differ);
+
 /* A report as CSV text (UTF-8, no BOM: the caller adds it or converts). Caller frees. */
 char *report_csv(const json_t *report);
 

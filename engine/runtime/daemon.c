@@ -15,6 +15,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "sessions.h"
 #include "store.h"
 #include "timers.h"
@@ -647,10 +648,42 @@ static int claim_database(const struct config *cfg, const struct clock *clk, int
 	return DAEMON_OK;
 }
 
+/* Cases from before the reports' summaries (schema 9) are summarised from their events, a batch a transaction. */
+#define SUMMARIZE_BATCH 2000
+
+struct summarize_batch {
+	struct core *core;
+	int n;                     /* cases summarised by the batch */
+};
+
+static int summarize_batch(void *ctx)
+{
+	struct summarize_batch *b = ctx;
+	b->n = report_summarize_missing(b->core, SUMMARIZE_BATCH);
+	return b->n < 0 ? -1 : 0;
+}
+
+static int summarize_cases(struct core *core)
+{
+	struct summarize_batch b = { core, 0 };
+	int64_t total = 0, started = clock_monotonic_ms();
+	do {
+		if (core_transaction(core, summarize_batch, &b)) {
+			fprintf(stderr, "tsunagu: cannot summarise the cases for reports: %s\n", store_errmsg(core->store));
+			return -1;
+		}
+		total += b.n;
+	} while (b.n == SUMMARIZE_BATCH);
+	if (total)
+		fprintf(stderr, "tsunagu: reports: %lld cases summarised from their events in %.1f s\n", (long long)total,
+			(double)(clock_monotonic_ms() - started) / 1000.0);
+	return 0;
+}
+
 /* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
 static int prepare_store(struct core *core, const struct daemon_options *opts)
 {
-	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core))
+	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core) || summarize_cases(core))
 		return DAEMON_USAGE;
 	if (opts->demo_tokens && issue_demo_tokens(core))
 		return DAEMON_RUNTIME;

@@ -35,12 +35,13 @@ enum stmt_id {
 	ST_OUTBOX_READY, ST_OUTBOX_RESULT, ST_OUTBOX_NEXT, ST_OUTBOX_GET, ST_OUTBOX_RETRY,
 	ST_IMPORT_GET, ST_IMPORT_PUT, ST_ACCESS_LIST, ST_PROVISIONS_LIST,
 	ST_PURGE_CANDIDATES, ST_PROVISION_SINCE, ST_PURGE_SUBJECT, ST_PURGE_PAYLOADS, ST_PURGE_NOTES,
-	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_PW_LATEST, ST_PROVISIONS_OF_CASE, ST_PURGE_IMPORTS, ST_REPORT_ROWS, ST_PERSON_CASES,
+	ST_PURGE_IDEM, ST_PURGE_FIELDS, ST_PROVISIONS_KEEP_NAME, ST_CASES_ASSIGNED, ST_PW_LATEST, ST_PROVISIONS_OF_CASE, ST_PURGE_IMPORTS, ST_PERSON_CASES,
 	ST_TIMER_ADD, ST_TIMERS_CANCEL, ST_TIMERS_FOR_CASE, ST_TIMERS_DUE, ST_TIMER_DONE, ST_TIMER_NEXT,
 	ST_SAME_PERSON, ST_RESOURCE_INSERT, ST_RESOURCE_UPDATE, ST_RESOURCE_GET, ST_RESOURCE_AREAS_DELETE,
 	ST_RESOURCE_AREA_ADD, ST_SEARCH_DELETE, ST_SEARCH_ADD, ST_RESOURCES_COUNT, ST_LINK_INSERT, ST_LINK_UPDATE,
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
 	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE, ST_CASE_PATHWAY,
+	ST_SUMMARY_NOTE, ST_SUMMARY_PUT, ST_REPORT_CASES, ST_CASE_REPORT_EVENTS, ST_UNSUMMARIZED, ST_SUMMARIES,
 	ST_COUNT
 };
 
@@ -223,10 +224,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PURGE_FIELDS] = "UPDATE cases SET fields = ?, person_id = NULL, person_key = NULL WHERE id = ?",
 	[ST_PURGE_IMPORTS] = "UPDATE imports SET cells = NULL WHERE case_id = ?",
 	[ST_PURGE_LINKS] = "UPDATE links SET note = NULL, consent = NULL WHERE case_id = ?",
-	[ST_REPORT_ROWS] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
-			   "c.opened_at, c.closed_at, e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at "
-			   "FROM cases c JOIN events e ON e.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?) "
-			   "ORDER BY c.id, e.seq",
 	/* three index lookups (the person_id column mirrors fields.person_id), not a scan of every case's JSON */
 	[ST_PERSON_CASES] = "SELECT id FROM cases WHERE id = ?1 OR subject_id = ?1 OR person_id = ?1 "
 			    "ORDER BY opened_at, id",
@@ -264,6 +261,30 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* what /metrics shows: both walk only rows not yet done (the partial index, outbox_due) */
 	[ST_EVENT_HASH] = "SELECT hash FROM events WHERE seq = ?",
 	[ST_CASE_PATHWAY] = "SELECT pathway, pathway_version FROM cases WHERE id = ?",
+	/* ?2: the milestone reached (its column is set the first time only), ?3 when */
+	[ST_SUMMARY_NOTE] = "INSERT INTO case_summaries(case_id, accepted_at, contacted_at, linked_at, feedback_at, "
+			    "closed_at, reminders, escalations) VALUES (?1, CASE ?2 WHEN 2 THEN ?3 END, "
+			    "CASE ?2 WHEN 3 THEN ?3 END, CASE ?2 WHEN 4 THEN ?3 END, CASE ?2 WHEN 5 THEN ?3 END, "
+			    "CASE ?2 WHEN 6 THEN ?3 END, ?4, ?5) ON CONFLICT(case_id) DO UPDATE SET "
+			    "accepted_at = coalesce(accepted_at, excluded.accepted_at), "
+			    "contacted_at = coalesce(contacted_at, excluded.contacted_at), "
+			    "linked_at = coalesce(linked_at, excluded.linked_at), "
+			    "feedback_at = coalesce(feedback_at, excluded.feedback_at), "
+			    "closed_at = coalesce(closed_at, excluded.closed_at), "
+			    "reminders = reminders + excluded.reminders, escalations = escalations + excluded.escalations",
+	[ST_SUMMARY_PUT] = "INSERT OR REPLACE INTO case_summaries(case_id, accepted_at, contacted_at, linked_at, "
+			   "feedback_at, closed_at, reminders, escalations) VALUES (?,?,?,?,?,?,?,?)",
+	[ST_REPORT_CASES] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
+			    "c.opened_at, c.closed_at, s.case_id IS NOT NULL, s.accepted_at, s.contacted_at, s.linked_at, "
+			    "s.feedback_at, s.closed_at, s.reminders, s.escalations FROM cases c "
+			    "LEFT JOIN case_summaries s ON s.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?)",
+	[ST_CASE_REPORT_EVENTS] = "SELECT action, to_state, actor_user IS NULL AND actor_org IS NULL, at FROM events "
+				  "WHERE case_id = ? ORDER BY seq",
+	[ST_UNSUMMARIZED] = "SELECT id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_summaries s "
+			    "WHERE s.case_id = c.id) LIMIT ?",
+	[ST_SUMMARIES] = "SELECT c.id, c.pathway, c.pathway_version, s.accepted_at, s.contacted_at, s.linked_at, "
+			 "s.feedback_at, s.closed_at, s.reminders, s.escalations FROM case_summaries s "
+			 "JOIN cases c ON c.id = s.case_id",
 	[ST_SESSIONS_END_ALL] = "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL",
 	/* the live sessions only (the partial index sessions_user holds them): ended ones are never read again */
 	[ST_SESSIONS_END_STALE] = "UPDATE sessions INDEXED BY sessions_user SET ended_at = ?1, "
@@ -434,7 +455,16 @@ static const char *const migrations[] = {
 	"DROP INDEX cases_receiver;"
 	"CREATE INDEX cases_receiver ON cases(receiver_org, updated_at, id);"
 	"DROP INDEX cases_origin;"
-	"CREATE INDEX cases_origin ON cases(origin_org, updated_at, id);",
+	"CREATE INDEX cases_origin ON cases(origin_org, updated_at, id);"
+	/*
+	 * what reports read of a case: when it first reached each milestone, its
+	 * reminders and escalations, kept with each of its events (a report reads a
+	 * row per case, not its events); cases from before are summarised from
+	 * their events by the daemon's start (report_summarize)
+	 */
+	"CREATE TABLE case_summaries(case_id TEXT PRIMARY KEY, accepted_at INTEGER, contacted_at INTEGER, "
+	"  linked_at INTEGER, feedback_at INTEGER, closed_at INTEGER, reminders INTEGER NOT NULL, "
+	"  escalations INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2411,15 +2441,58 @@ int store_purge_case(struct store *s, const struct case_record *c, const json_t 
 
 /* ---- reports ---- */
 
-int store_report_rows(struct store *s, clock_us from, clock_us to,
-		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx)
+/* ---- the summaries reports read ---- */
+
+/* The summary's milestone columns, in the order of the statements' columns: accepted .. closed. */
+static void read_summary(sqlite3_stmt *st, int col, struct store_summary *out)
 {
-	sqlite3_stmt *st = period(s, ST_REPORT_ROWS, from, to);
+	memset(out, 0, sizeof(*out));
+	for (int m = MILESTONE_ACCEPTED; m <= MILESTONE_CLOSED; m++, col++)
+		out->reached[m] = sqlite3_column_int64(st, col);
+	out->reminders = sqlite3_column_int(st, col);
+	out->escalations = sqlite3_column_int(st, col + 1);
+}
+
+int store_summary_note(struct store *s, const char *case_id, int milestone, clock_us at, int reminders,
+		       int escalations)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUMMARY_NOTE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	sqlite3_bind_int(st, 2, milestone);
+	sqlite3_bind_int64(st, 3, at);
+	sqlite3_bind_int(st, 4, reminders);
+	sqlite3_bind_int(st, 5, escalations);
+	return run(s, st);
+}
+
+int store_summary_put(struct store *s, const char *case_id, const struct store_summary *sum)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUMMARY_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, case_id);
+	for (int m = MILESTONE_ACCEPTED, i = 2; m <= MILESTONE_CLOSED; m++, i++) {
+		if (sum->reached[m])
+			sqlite3_bind_int64(st, i, sum->reached[m]);
+		else
+			sqlite3_bind_null(st, i);
+	}
+	sqlite3_bind_int(st, 7, sum->reminders);
+	sqlite3_bind_int(st, 8, sum->escalations);
+	return run(s, st);
+}
+
+int store_report_cases(struct store *s, clock_us from, clock_us to,
+		       int (*fn)(void *ctx, const struct store_report_case *r), void *ctx)
+{
+	sqlite3_stmt *st = period(s, ST_REPORT_CASES, from, to);
 	if (!st)
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_report_row r = {
+		struct store_report_case r = {
 			.case_id = (const char *)sqlite3_column_text(st, 0),
 			.pathway = (const char *)sqlite3_column_text(st, 1),
 			.pathway_version = (long)sqlite3_column_int64(st, 2),
@@ -2429,11 +2502,9 @@ int store_report_rows(struct store *s, clock_us from, clock_us to,
 			.outcome = (const char *)sqlite3_column_text(st, 6),
 			.opened_at = sqlite3_column_int64(st, 7),
 			.closed_at = sqlite3_column_int64(st, 8),
-			.action = (const char *)sqlite3_column_text(st, 9),
-			.to_state = (const char *)sqlite3_column_text(st, 10),
-			.by_system = sqlite3_column_int(st, 11) != 0,
-			.at = sqlite3_column_int64(st, 12),
+			.summarized = sqlite3_column_int(st, 9) != 0,
 		};
+		read_summary(st, 10, &r.summary);
 		if (fn(ctx, &r)) {
 			rc = SQLITE_DONE;
 			break;
@@ -2441,6 +2512,67 @@ int store_report_rows(struct store *s, clock_us from, clock_us to,
 	}
 	sqlite3_reset(st);
 	return stepped(s, rc);
+}
+
+int store_case_report_events(struct store *s, const char *case_id,
+			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at),
+			     void *ctx)
+{
+	/* a statement of its own per call: the caller may be reading the report's cases meanwhile */
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, stmt_sql[ST_CASE_REPORT_EVENTS], -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(st, 1, case_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   sqlite3_column_int(st, 2) != 0, sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_UNSUMMARIZED);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, limit);
+	char **ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&ids, &alloc, n, sizeof(*ids));
+		ids[n++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	int ret = stepped(s, rc);
+	for (size_t i = 0; i < n; i++) {
+		if (ret == 0 && fn(ctx, ids[i]))
+			ret = -1;
+		free(ids[i]);
+	}
+	free(ids);
+	return ret < 0 ? -1 : (int)n;
+}
+
+int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, const char *pathway, long version,
+					      const struct store_summary *sum), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, stmt_sql[ST_SUMMARIES], -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_summary sum;
+		read_summary(st, 3, &sum);
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (long)sqlite3_column_int64(st, 2), &sum)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- disclosure ---- */

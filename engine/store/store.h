@@ -458,21 +458,47 @@ int store_access_list(struct store *s, const struct store_page *page,
 int store_provisions_list(struct store *s, const struct store_page *page,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
 
-/* ---- reports ---- */
+/* ---- reports: the summaries they read (one row per case, kept with its events) ---- */
 
-/* One event of a case opened in the period, with the case's columns (rows ordered by case, then seq). */
-struct store_report_row {
+struct store_summary {
+	clock_us reached[MILESTONE_COUNT];  /* when each milestone was first reached (0: not yet); opened is the case's */
+	int reminders, escalations;
+};
+
+/*
+ * Adds one event's effect to a case's summary (made on its first event): the
+ * milestone it reached at `at` (kept if reached before; MILESTONE_NONE or
+ * MILESTONE_OPENED: none), and reminders and escalations to add.
+ */
+int store_summary_note(struct store *s, const char *case_id, int milestone, clock_us at, int reminders,
+		       int escalations);
+
+/* Sets a case's summary whole (one worked out from its events). */
+int store_summary_put(struct store *s, const char *case_id, const struct store_summary *sum);
+
+struct store_report_case {
 	const char *case_id, *pathway, *origin, *receiver, *area, *outcome;
 	long pathway_version;
 	clock_us opened_at, closed_at;
-	const char *action, *to_state;
-	bool by_system;
-	clock_us at;
+	bool summarized;           /* false: no summary yet (a case from before schema 9): work it out from its events */
+	struct store_summary summary;
 };
 
-/* The events of the cases opened in [from, to) (0: open end), by case (streamed). */
-int store_report_rows(struct store *s, clock_us from, clock_us to,
-		      int (*fn)(void *ctx, const struct store_report_row *r), void *ctx);
+/* The cases opened in [from, to) (0: open end) with their summaries (streamed, in no order). */
+int store_report_cases(struct store *s, clock_us from, clock_us to,
+		       int (*fn)(void *ctx, const struct store_report_case *r), void *ctx);
+
+/* A case's events as a report reads them, in order (fn may not use the store). */
+int store_case_report_events(struct store *s, const char *case_id,
+			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at),
+			     void *ctx);
+
+/* Calls fn for up to limit cases that have no summary (ids copied; fn may use the store); how many, or -1. */
+int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx);
+
+/* Every summary with its case's pathway and version (fn may use the store for reads). */
+int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, const char *pathway, long version,
+					      const struct store_summary *sum), void *ctx);
 
 /* ---- disclosure ---- */
 

@@ -152,3 +152,55 @@ def test_command_line_gives_the_same_numbers():
         expect(proc.returncode == 2, proc.returncode)
     finally:
         d.cleanup()
+
+
+def test_the_summaries_reports_read_are_what_the_events_say():
+    """Reports read one summary row per case, kept with each event; a test works the same reports out from the
+    events alone (the summaries removed, as for a database from before them) and finds them equal, and
+    `audit verify` holds every summary to its events."""
+    import json
+    import sqlite3
+    from helpers import tsunagu
+    d = Daemon(CONFIG)
+    try:
+        d.start(test_clock="2026-03-01T09:00:00+09:00")
+        activity(d)
+        d.stop()
+        reports = [("funnel", "pathway"), ("funnel", "fiscal_year"), ("durations", "pathway"),
+                   ("durations", "area"), ("durations", "fiscal_year")]
+        from_summaries = {}
+        for report, group in reports:
+            proc = tsunagu("report", report, "--config", d.config, "--group-by", group)
+            expect(proc.returncode == 0, proc.stderr)
+            from_summaries[(report, group)] = json.loads(proc.stdout)
+        n_cases = d.db_rows("SELECT count(*) FROM cases")[0][0]
+        expect(d.db_rows("SELECT count(*) FROM case_summaries")[0][0] == n_cases, "a summary per case")
+        rem, esc = d.db_rows("SELECT sum(reminders), sum(escalations) FROM case_summaries")[0]
+        expect(rem >= 1 and esc >= 1, (rem, esc))
+        proc = tsunagu("audit", "verify", "--config", d.config)
+        expect(proc.returncode == 0 and "summaries agree" in proc.stdout, proc.stdout + proc.stderr)
+        # from the events alone: the same numbers
+        c = sqlite3.connect(d.db)
+        c.execute("DELETE FROM case_summaries")
+        c.commit()
+        c.close()
+        for report, group in reports:
+            proc = tsunagu("report", report, "--config", d.config, "--group-by", group)
+            expect(json.loads(proc.stdout) == from_summaries[(report, group)], (report, group, proc.stdout[:400]))
+        # the daemon's start summarises what has none, and the numbers stay
+        d.start(test_clock="2026-06-11T09:00:00+09:00")
+        expect("cases summarised from their events" in d.stderr(), d.stderr())
+        d.stop()
+        expect(d.db_rows("SELECT count(*) FROM case_summaries")[0][0] == n_cases, "summarised again")
+        proc = tsunagu("report", "durations", "--config", d.config, "--group-by", "fiscal_year")
+        expect(json.loads(proc.stdout) == from_summaries[("durations", "fiscal_year")], proc.stdout[:400])
+        # a summary changed by hand is found
+        c = sqlite3.connect(d.db)
+        c.execute("UPDATE case_summaries SET reminders = reminders + 5 WHERE case_id = "
+                  "(SELECT case_id FROM case_summaries ORDER BY case_id LIMIT 1)")
+        c.commit()
+        c.close()
+        proc = tsunagu("audit", "verify", "--config", d.config)
+        expect(proc.returncode == 3 and "SUMMARY DIFFERS" in proc.stdout and "reminders" in proc.stdout, proc.stdout)
+    finally:
+        d.cleanup()
