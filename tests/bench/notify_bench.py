@@ -77,12 +77,14 @@ def main():
         try:
             with_channel(d, "http://127.0.0.1:18098/hook")
             subprocess.run([TIMERS_GEN, d.db, "0", str(N), str(DUE_US), "--outbox"], check=True)
-            t0 = time.monotonic()
             d.start(test_clock="2026-06-01T09:00:00+09:00")
             subprocess.run(["taskset", "-pc", "0", str(d.proc.pid)], stdout=subprocess.DEVNULL)
+            # from the moment it listens (its start — tokens, the directory's seed — is not the dispatcher's)
+            t0 = time.monotonic()
+            first = d.db_rows("SELECT count(*) FROM outbox WHERE status = 'delivered'")[0][0]
             while d.db_rows("SELECT count(*) FROM outbox WHERE status = 'delivered'")[0][0] < N:
                 time.sleep(0.05)
-            rate = N / (time.monotonic() - t0)
+            rate = (N - first) / (time.monotonic() - t0)
         finally:
             d.cleanup()
     finally:
