@@ -2376,28 +2376,41 @@ int store_has_provision_since(struct store *s, const char *case_id, clock_us sin
 	return rc < 0 ? -1 : rc == 0;
 }
 
+/*
+ * The ids a statement gives (its first column), read whole before fn hears
+ * each: fn may then use the store, even the statement's own. 0; 1 when fn
+ * answered nonzero (the rest are not called); -1 on a storage error. *n: how
+ * many ids.
+ */
+static int each_id(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const char *id), void *ctx, size_t *n)
+{
+	char **ids = NULL;
+	size_t alloc = 0;
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grow_array(&ids, &alloc, *n, sizeof(*ids));
+		ids[(*n)++] = col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	int ret = stepped(s, rc);
+	for (size_t i = 0; i < *n; i++) {
+		if (ret == 0 && fn(ctx, ids[i]))
+			ret = 1;
+		free(ids[i]);
+	}
+	free(ids);
+	return ret;
+}
+
 int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_CASES_ASSIGNED);
 	if (!st)
 		return -1;
 	bind_text(st, 1, user);
-	char **ids = NULL;
-	size_t n = 0, alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		grow_array(&ids, &alloc, n, sizeof(*ids));
-		ids[n++] = col_text(st, 0);
-	}
-	sqlite3_reset(st);
-	int ret = stepped(s, rc);
-	for (size_t i = 0; i < n; i++) {
-		if (ret == 0 && fn(ctx, ids[i]))
-			ret = 1;
-		free(ids[i]);
-	}
-	free(ids);
-	return ret < 0 ? -1 : 0;
+	size_t n = 0;
+	return each_id(s, st, fn, ctx, &n) < 0 ? -1 : 0;
 }
 
 int store_provisions_keep_name(struct store *s, const char *case_id, const char *name)
@@ -2537,22 +2550,8 @@ int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, co
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, limit);
-	char **ids = NULL;
-	size_t n = 0, alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		grow_array(&ids, &alloc, n, sizeof(*ids));
-		ids[n++] = col_text(st, 0);
-	}
-	sqlite3_reset(st);
-	int ret = stepped(s, rc);
-	for (size_t i = 0; i < n; i++) {
-		if (ret == 0 && fn(ctx, ids[i]))
-			ret = -1;
-		free(ids[i]);
-	}
-	free(ids);
-	return ret < 0 ? -1 : (int)n;
+	size_t n = 0;
+	return each_id(s, st, fn, ctx, &n) ? -1 : (int)n;
 }
 
 int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, const char *pathway, long version,
@@ -2584,22 +2583,8 @@ int store_cases_of_person(struct store *s, const char *id,
 	if (!st)
 		return -1;
 	bind_text(st, 1, id);
-	char **ids = NULL;
-	size_t n = 0, alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		grow_array(&ids, &alloc, n, sizeof(*ids));
-		ids[n++] = col_text(st, 0);
-	}
-	sqlite3_reset(st);
-	int ret = stepped(s, rc);
-	for (size_t i = 0; i < n; i++) {
-		if (ret == 0 && fn(ctx, ids[i]))
-			ret = -1;
-		free(ids[i]);
-	}
-	free(ids);
-	return ret;
+	size_t n = 0;
+	return each_id(s, st, fn, ctx, &n) ? -1 : 0;
 }
 
 /* ---- possible duplicate persons ---- */
