@@ -495,7 +495,8 @@ json_t *report_durations(struct core *core, const struct report_query *q)
 /* Counts of links: made (proposed), joined at some time, declined, ended, and the people concerned. */
 struct link_counts {
 	int proposed, joined, declined, ended;
-	json_t *people;            /* case ids */
+	int people;
+	char *last_case;           /* the case of the last link counted: a case's links come one after another */
 };
 
 struct link_group {
@@ -530,7 +531,7 @@ static struct link_group *link_group_for(struct link_groups *gs, const char *key
 	grow_array(&gs->items, &gs->alloc, gs->n, sizeof(*gs->items));
 	struct link_group *x = &gs->items[gs->n++];
 	*x = (struct link_group){ xstrdup(key), xstrdup(value), xstrdup(label), label_short ? xstrdup(label_short) : NULL,
-				  resource ? xstrdup(resource) : NULL, xstrdup(category), { 0, 0, 0, 0, json_object() } };
+				  resource ? xstrdup(resource) : NULL, xstrdup(category), { 0, 0, 0, 0, 0, NULL } };
 	return x;
 }
 
@@ -540,7 +541,11 @@ static void count_link(struct link_counts *n, const struct store_link_row *r)
 	n->joined += r->joined_on != NULL;
 	n->declined += r->declined_on != NULL;
 	n->ended += r->ended_on != NULL;
-	json_object_set_new(n->people, r->case_id, json_true());
+	if (!n->last_case || strcmp(n->last_case, r->case_id)) {
+		n->people++;
+		free(n->last_case);
+		n->last_case = xstrdup(r->case_id);
+	}
 }
 
 static const json_t *resource_info(struct link_collect *c, const char *id)
@@ -619,7 +624,7 @@ static json_t *link_rows(struct link_collect *c, struct link_groups *gs)
 		json_object_set_new(row, "joined", json_integer(x->n.joined));
 		json_object_set_new(row, "declined", json_integer(x->n.declined));
 		json_object_set_new(row, "ended", json_integer(x->n.ended));
-		json_object_set_new(row, "people", json_integer((json_int_t)json_object_size(x->n.people)));
+		json_object_set_new(row, "people", json_integer(x->n.people));
 		json_array_append_new(rows, row);
 	}
 	return rows;
@@ -635,7 +640,7 @@ static void link_groups_release(struct link_groups *gs)
 		free(x->label_short);
 		free(x->resource);
 		free(x->category);
-		json_decref(x->n.people);
+		free(x->n.last_case);
 	}
 	free(gs->items);
 }

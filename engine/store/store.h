@@ -421,7 +421,7 @@ struct store_link_row {
 	clock_us created_at;
 };
 
-/* The links made in [from, to) (0: open end), by resource (streamed). */
+/* The links made in [from, to) (0: open end), streamed: the links of a case one after another, in no other order. */
 int store_link_rows(struct store *s, clock_us from, clock_us to,
 		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx);
 
