@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -61,7 +61,9 @@ class Browser:
 
     def wait(self, fn, timeout=15, message="the page did not get there"):
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: fn())
+            # a page that draws again while the condition reads it: read it again at the next poll
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: fn())
         except TimeoutException:
             raise AssertionError("%s (at %s): %s" % (message, self.path(), self.text()[:800]))
 
