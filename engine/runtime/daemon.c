@@ -751,7 +751,7 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 	return DAEMON_OK;
 }
 
-static void print_stats(const struct loop *lp)
+static void print_stats(const struct loop *lp, struct store *store)
 {
 	const struct dispatch_stats *ds = dispatch_stats(lp->dispatch);
 	fprintf(stderr, "tsunagu: delivered %llu notifications (%llu failed attempts, %llu dead, %llu outcomes unrecorded)\n",
@@ -773,9 +773,9 @@ static void print_stats(const struct loop *lp)
 		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
 		(unsigned long long)cs->timed_out, (unsigned long long)cs->refused_busy,
 		(unsigned long long)cs->accept_failures);
-	int64_t sqlite_peak, sqlite_now = store_memory_used(&sqlite_peak);
+	int64_t sqlite_peak, sqlite_now = store_cache_used(store, &sqlite_peak);
 	struct mallinfo2 mi = mallinfo2();
-	fprintf(stderr, "tsunagu: memory: SQLite %lld KB (at most %lld KB), the heap %zu KB in use\n",
+	fprintf(stderr, "tsunagu: memory: the loop's SQLite cache %lld KB (at most %lld KB), the heap %zu KB in use\n",
 		(long long)(sqlite_now >> 10), (long long)(sqlite_peak >> 10), (mi.uordblks + mi.hblkhd) >> 10);
 	const struct turn_stats *tn = turn_stats(lp->turn);
 	fprintf(stderr, "tsunagu: longest loop turn %.1f ms; %llu turns over %d ms; %llu log lines dropped\n",
@@ -905,7 +905,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 	drain(&d);
 	log_msg(LOGM_STOPPED, "tsunagu stopped: every acknowledged action is on disk");
 	log_stop();
-	print_stats(&lp);
+	print_stats(&lp, d.store);
 	rc = DAEMON_OK;
 out:
 	if (rc != DAEMON_OK)

@@ -53,8 +53,8 @@ enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER, STORE_INSPECT
 int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err);
 void store_close(struct store *s);
 
-/* Bytes SQLite holds in this process (every connection's page cache and statements), and its high-water mark. */
-int64_t store_memory_used(int64_t *highwater);
+/* Bytes of this connection's page cache, and (in *highwater) the most it held. */
+int64_t store_cache_used(struct store *s, int64_t *highwater);
 
 /* The last SQLite error message, for logs. */
 const char *store_errmsg(const struct store *s);
