@@ -5,6 +5,6 @@
 #ifndef TSUNAGU_VERSION_H
 #define TSUNAGU_VERSION_H
 
-#define TSUNAGU_VERSION "0.9.0"
+#define TSUNAGU_VERSION "0.10.0"
 
 #endif
