@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +78,20 @@ static struct {
 
 static _Thread_local char current_request[REQUEST_ID_MAX + 1];
 
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the stream it gave
+ * stderr; a child whose stderr was since redirected elsewhere inherits the
+ * variable, so it counts only when stderr is still that stream.
+ */
+static bool stderr_is_the_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 int log_set_format(const char *name)
 {
 	enum log_format f;
@@ -87,7 +102,7 @@ int log_set_format(const char *name)
 	else if (!strcmp(name, "journal"))
 		f = LOG_JOURNAL;
 	else if (!strcmp(name, "auto"))
-		f = getenv("JOURNAL_STREAM") ? LOG_JOURNAL : LOG_TEXT;
+		f = stderr_is_the_journal() ? LOG_JOURNAL : LOG_TEXT;
 	else
 		return -1;
 	pthread_mutex_lock(&logq.lock);

@@ -15,6 +15,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "report.h"
 #include "sessions.h"
 #include "store.h"
@@ -884,9 +885,13 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		config_follow_listen(cfg);
 	}
 	fprintf(stderr, "tsunagu: listening on http://%s:%d\n", cfg->listen_host, httpd_port(d.httpd));
-	if (lp.metrics_httpd)
+	if (lp.metrics_httpd) {
 		fprintf(stderr, "tsunagu: metrics on http://%s:%d/metrics\n", cfg->metrics_host,
 			httpd_port(lp.metrics_httpd));
+		if (!netaddr_text_is_loopback(cfg->metrics_host) && strcmp(cfg->metrics_host, "localhost"))
+			fprintf(stderr, "tsunagu: WARNING: metrics_listen %s is not a loopback address: anyone who reaches it "
+				"reads /metrics without a token (firewall it, or use 127.0.0.1)\n", cfg->metrics_host);
+	}
 	fflush(stderr);
 	log_start(LOG_QUEUE_BYTES);
 	log_msg(LOGM_STARTED, "tsunagu %s started: schema %d, %zu pathways, listening on %s:%d", TSUNAGU_VERSION,
