@@ -109,7 +109,9 @@ static int append_event(const struct flow *f, const struct case_record *c, const
 	};
 	/* the case's summary for reports goes with the event, in its unit */
 	int rc = store_event_append(f->core->store, &ev) ||
-		 report_note_event(f->core, c, action, to, !f->who.user && !actor_org(f), f->now);
+			 report_note_event(f->core, c, action, to, !f->who.user && !actor_org(f), f->now)
+		 ? -1
+		 : 0;
 	*seq = ev.seq;
 	free(bytes);
 	free(id);

@@ -122,7 +122,9 @@ static int erase_case(struct core *core, const struct cm_caller *who, struct cas
 		.to_state = c->state, .case_version = c->version,
 	};
 	rc = store_event_append(core->store, &ev) ||
-	     report_note_event(core, c, "erase", c->state, !who || (!who->user && !who->org), now);
+			     report_note_event(core, c, "erase", c->state, !who || (!who->user && !who->org), now)
+		     ? -1
+		     : 0;
 	free(id);
 	return rc;
 }

@@ -53,7 +53,20 @@ int report_note_event(struct core *core, const struct case_record *c, const char
 	int m, reminders, escalations;
 	report_event_effect(core_pathway(core, c->pathway, c->pathway_version), action, to_state, by_system, &m,
 			    &reminders, &escalations);
-	return store_summary_note(core->store, c->id, m, at, reminders, escalations);
+	int rc = store_summary_note(core->store, c->id, m, at, reminders, escalations);
+	if (rc <= 0)
+		return rc;
+	/*
+	 * No summary yet: a new case, or one from before the summaries that an
+	 * action reaches first (a purge at the command line after an upgrade).
+	 * Worked out whole from its events, this one included, so it is never a
+	 * summary of one event.
+	 */
+	struct store_summary sum;
+	return report_summarize_case(core, c->id, c->pathway, c->pathway_version, &sum) ||
+			       store_summary_put(core->store, c->id, &sum)
+		       ? -1
+		       : 0;
 }
 
 struct summing {

@@ -684,8 +684,10 @@ static int summarize_cases(struct core *core)
 /* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
 static int prepare_store(struct core *core, const struct daemon_options *opts)
 {
-	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core) || summarize_cases(core))
+	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core))
 		return DAEMON_USAGE;
+	if (summarize_cases(core))
+		return DAEMON_RUNTIME;
 	if (opts->demo_tokens && issue_demo_tokens(core))
 		return DAEMON_RUNTIME;
 	return DAEMON_OK;
@@ -774,10 +776,9 @@ static void print_stats(const struct loop *lp, struct store *store)
 		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
 		(unsigned long long)cs->timed_out, (unsigned long long)cs->refused_busy,
 		(unsigned long long)cs->accept_failures);
-	int64_t sqlite_peak, sqlite_now = store_cache_used(store, &sqlite_peak);
 	struct mallinfo2 mi = mallinfo2();
-	fprintf(stderr, "tsunagu: memory: the loop's SQLite cache %lld KB (at most %lld KB), the heap %zu KB in use\n",
-		(long long)(sqlite_now >> 10), (long long)(sqlite_peak >> 10), (mi.uordblks + mi.hblkhd) >> 10);
+	fprintf(stderr, "tsunagu: memory: the loop's SQLite cache %lld KB, the heap %zu KB in use\n",
+		(long long)(store_cache_used(store) >> 10), (mi.uordblks + mi.hblkhd) >> 10);
 	const struct turn_stats *tn = turn_stats(lp->turn);
 	fprintf(stderr, "tsunagu: longest loop turn %.1f ms; %llu turns over %d ms; %llu log lines dropped\n",
 		(double)tn->longest_us / 1000.0, (unsigned long long)tn->slow_turns, TURN_SLOW_US / 1000,

@@ -263,16 +263,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_HASH] = "SELECT hash FROM events WHERE seq = ?",
 	[ST_CASE_PATHWAY] = "SELECT pathway, pathway_version FROM cases WHERE id = ?",
 	/* ?2: the milestone reached (its column is set the first time only), ?3 when */
-	[ST_SUMMARY_NOTE] = "INSERT INTO case_summaries(case_id, accepted_at, contacted_at, linked_at, feedback_at, "
-			    "closed_at, reminders, escalations) VALUES (?1, CASE ?2 WHEN 2 THEN ?3 END, "
-			    "CASE ?2 WHEN 3 THEN ?3 END, CASE ?2 WHEN 4 THEN ?3 END, CASE ?2 WHEN 5 THEN ?3 END, "
-			    "CASE ?2 WHEN 6 THEN ?3 END, ?4, ?5) ON CONFLICT(case_id) DO UPDATE SET "
-			    "accepted_at = coalesce(accepted_at, excluded.accepted_at), "
-			    "contacted_at = coalesce(contacted_at, excluded.contacted_at), "
-			    "linked_at = coalesce(linked_at, excluded.linked_at), "
-			    "feedback_at = coalesce(feedback_at, excluded.feedback_at), "
-			    "closed_at = coalesce(closed_at, excluded.closed_at), "
-			    "reminders = reminders + excluded.reminders, escalations = escalations + excluded.escalations",
+	/* ?2: the milestone reached (its column is set the first time only), ?3 when */
+	[ST_SUMMARY_NOTE] = "UPDATE case_summaries SET "
+			    "accepted_at = coalesce(accepted_at, CASE ?2 WHEN 2 THEN ?3 END), "
+			    "contacted_at = coalesce(contacted_at, CASE ?2 WHEN 3 THEN ?3 END), "
+			    "linked_at = coalesce(linked_at, CASE ?2 WHEN 4 THEN ?3 END), "
+			    "feedback_at = coalesce(feedback_at, CASE ?2 WHEN 5 THEN ?3 END), "
+			    "closed_at = coalesce(closed_at, CASE ?2 WHEN 6 THEN ?3 END), "
+			    "reminders = reminders + ?4, escalations = escalations + ?5 WHERE case_id = ?1",
 	[ST_SUMMARY_PUT] = "INSERT OR REPLACE INTO case_summaries(case_id, accepted_at, contacted_at, linked_at, "
 			   "feedback_at, closed_at, reminders, escalations) VALUES (?,?,?,?,?,?,?,?)",
 	[ST_REPORT_CASES] = "SELECT c.id, c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, c.outcome, "
@@ -306,7 +304,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LINK_ROWS] = "SELECT l.resource_id, l.status, l.joined_on, l.declined_on, l.ended_on, c.id, c.pathway, "
 			 "c.pathway_version, c.origin_org, c.receiver_org, c.area, l.created_at FROM links l "
 			 "JOIN cases c ON c.id = l.case_id WHERE l.created_at >= ? AND (? = 0 OR l.created_at < ?) "
-			 "ORDER BY l.case_id",
+			 "ORDER BY +l.case_id",  /* '+': sorted after the date's range, not read in case order whole */
 	/* a long one: the cases in order, each with its links of the period (no lookup of a case per link) */
 	[ST_LINK_ROWS_BY_CASE] = "SELECT l.resource_id, l.status, l.joined_on, l.declined_on, l.ended_on, c.id, "
 				 "c.pathway, c.pathway_version, c.origin_org, c.receiver_org, c.area, l.created_at "
@@ -478,12 +476,10 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "a migration for every schema version");
 
-int64_t store_cache_used(struct store *s, int64_t *highwater)
+int64_t store_cache_used(struct store *s)
 {
 	int now = 0, peak = 0;
 	sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &now, &peak, 0);
-	if (highwater)
-		*highwater = peak > now ? peak : now;
 	return now;
 }
 
@@ -2501,7 +2497,9 @@ int store_summary_note(struct store *s, const char *case_id, int milestone, cloc
 	sqlite3_bind_int64(st, 3, at);
 	sqlite3_bind_int(st, 4, reminders);
 	sqlite3_bind_int(st, 5, escalations);
-	return run(s, st);
+	if (run(s, st))
+		return -1;
+	return sqlite3_changes(s->db) ? 0 : 1;
 }
 
 int store_summary_put(struct store *s, const char *case_id, const struct store_summary *sum)
@@ -2555,16 +2553,15 @@ int store_case_report_events(struct store *s, const char *case_id,
 			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at),
 			     void *ctx)
 {
-	/* a statement of its own per call: the caller may be reading the report's cases meanwhile */
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, stmt_sql[ST_CASE_REPORT_EVENTS], -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = stmt(s, ST_CASE_REPORT_EVENTS);
+	if (!st)
 		return -1;
 	bind_text(st, 1, case_id);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
 		   sqlite3_column_int(st, 2) != 0, sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -53,8 +53,8 @@ enum store_open_mode { STORE_EXISTING, STORE_CREATE, STORE_READER, STORE_INSPECT
 int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err);
 void store_close(struct store *s);
 
-/* Bytes of this connection's page cache, and (in *highwater) the most it held. */
-int64_t store_cache_used(struct store *s, int64_t *highwater);
+/* Bytes of this connection's page cache now (SQLite keeps no high-water mark of it). */
+int64_t store_cache_used(struct store *s);
 
 /* The last SQLite error message, for logs. */
 const char *store_errmsg(const struct store *s);
@@ -466,9 +466,10 @@ struct store_summary {
 };
 
 /*
- * Adds one event's effect to a case's summary (made on its first event): the
- * milestone it reached at `at` (kept if reached before; MILESTONE_NONE or
- * MILESTONE_OPENED: none), and reminders and escalations to add.
+ * Adds one event's effect to a case's summary: the milestone it reached at
+ * `at` (kept if reached before; MILESTONE_NONE or MILESTONE_OPENED: none), and
+ * reminders and escalations to add. 0; 1 when the case has no summary (nothing
+ * written: the caller works it out whole); -1 on error.
  */
 int store_summary_note(struct store *s, const char *case_id, int milestone, clock_us at, int reminders,
 		       int escalations);
