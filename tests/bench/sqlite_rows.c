@@ -39,7 +39,8 @@ static int one_referral(struct store *s, json_t *subject, json_t *fields, clock_
 			.channel = "log", .state = "referred", .created_at = at }) ||
 		 store_provision_add(s, at, c.id, c.subject_id, "pharmacy-hamayuri", "support-centre",
 				     "subject.name,subject.birth_date", "consent", ev.seq) ||
-		 store_access_add(s, at, "u_bench", "pharmacy-hamayuri", c.id, c.subject_id, "case.open");
+		 store_access_add(s, at, "u_bench", "pharmacy-hamayuri", c.id, c.subject_id, "case.open") ||
+		 store_summary_put(s, c.id, &(struct store_summary){ 0 });
 	free(c.id);
 	free(c.subject_id);
 	free(ev.id);

@@ -8,6 +8,7 @@
 #include "token.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ static char last_case[32];
 /* the version of pathways/pharmacy.yaml the daemon loads (TSUNAGU_PATHWAY_VERSION): cases of a version it
  * neither loads nor has published would find no timer to fire */
 static long pathway_version = 1;
+/* the reports' summary of each case, as the daemon writes with its first event (--history leaves it to the
+ * daemon's first start, which summarises the cases from the events written after) */
+static bool write_summaries = true;
 
 static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us opened, clock_us due)
 {
@@ -44,7 +48,8 @@ static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us 
 				  .actor_org = "pharmacy-hamayuri", .action = "open", .to_state = "referred",
 				  .case_version = 1, .payload = payload, .payload_len = sizeof(payload) - 1 };
 	if (store_subject_insert(s, c.subject_id, subject, opened) || store_case_insert(s, &c) ||
-	    store_event_append(s, &ev) || store_timer_add(s, c.id, "referred", "accept_reminder", due, opened))
+	    store_event_append(s, &ev) || store_timer_add(s, c.id, "referred", "accept_reminder", due, opened) ||
+	    (write_summaries && store_summary_put(s, c.id, &(struct store_summary){ 0 })))
 		die(s, "insert");
 	snprintf(last_case, sizeof(last_case), "%s", c.id);
 	free(c.id);
@@ -70,7 +75,8 @@ static int raw_fire(void *ctx, const struct store_timer *t)
 	if (store_timer_done(r->s, t->id, r->now, true) || store_event_append(r->s, &ev) ||
 	    store_outbox_add(r->s, &(struct store_notification){ .case_id = t->case_id, .event_seq = ev.seq,
 			.party = "receiver", .org = "support-centre", .template_name = "accept_reminder",
-			.channel = "log", .state = "referred", .created_at = r->now }))
+			.channel = "log", .state = "referred", .created_at = r->now }) ||
+	    store_summary_note(r->s, t->case_id, MILESTONE_NONE, r->now, 1, 0) < 0)
 		die(r->s, "fire");
 	free(id);
 	r->fired++;
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 5 && !strcmp(argv[5], "--history")) {
 		/* n_due cases across a year, each walked from referral to closing: ten events a case */
+		write_summaries = false;
 		static const char *const steps[][2] = {
 			{ "accept", "accepted" }, { "timer", "accepted" }, { "record_contact", "contacted" },
 			{ "note", "contacted" }, { "link", "linked" }, { "timer", "linked" }, { "send_feedback", "feedback_sent" },
