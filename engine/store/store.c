@@ -2110,7 +2110,7 @@ int64_t store_count(struct store *s, const char *table)
 	static const char *const allowed[] = {
 		"cases", "events", "event_payloads", "subjects", "users", "tokens", "notes", "outbox",
 		"provisions", "access_log", "idempotency", "pathway_versions", "timers", "imports", "resources",
-		"links", NULL
+		"links", "case_summaries", NULL
 	};
 	size_t i = 0;
 	while (allowed[i] && strcmp(allowed[i], table))
