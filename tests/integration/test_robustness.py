@@ -342,6 +342,13 @@ def test_disk_full_answers_503_and_acknowledges_nothing():
                     break
         expect(refused >= 3 and created, "the disk filled up (%d created, %d refused)" % (len(created), refused))
         expect(d.get("/healthz").status in (200, 503), "the daemon still answers")
+        # the refusals are in the metrics: the 503s by route, and the group commits that failed
+        metrics = d.get("/metrics", check_contract=False).text
+        m = re.search(r'^tsunagu_http_requests_total\{route="/v1/cases",method="POST",status="503"\} (\d+)$', metrics,
+                      re.M)
+        expect(m and int(m.group(1)) >= refused, metrics[:2000])
+        m = re.search(r"^tsunagu_commits_failed_total (\d+)$", metrics, re.M)
+        expect(m and int(m.group(1)) >= 1, "a failed commit is counted: " + (m.group(0) if m else metrics[:2000]))
         d.stop()
         rows = {c for (c,) in d.db_rows("SELECT id FROM cases")}
         expect(set(created) <= rows, "every acknowledged case is on disk")
