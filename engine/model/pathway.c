@@ -139,12 +139,6 @@ static int read_vocab(struct compiler *c, const struct ydoc_node *n, const char 
 }
 
 /* A list of vocabulary words (a single word is accepted as a list of one) into a mask. */
-/* The monitor role reads the daemon's metrics only: no pathway gives it a case. */
-static bool not_in_pathways(const char *const *table, int v)
-{
-	return table == role_names && v == ROLE_MONITOR;
-}
-
 static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const char *what,
 			   const char *const *table, int limit, uint32_t *out)
 {
@@ -154,7 +148,7 @@ static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const 
 		int v;
 		if (read_vocab(c, n, what, table, &v))
 			return -1;
-		if (v >= limit || not_in_pathways(table, v)) {
+		if (v >= limit) {
 			ydoc_error(&c->r, n, "%s '%s' is not allowed here", what, table[v]);
 			return -1;
 		}
@@ -169,7 +163,7 @@ static int read_vocab_mask(struct compiler *c, const struct ydoc_node *n, const 
 			bad++;
 			continue;
 		}
-		if (v >= limit || not_in_pathways(table, v)) {
+		if (v >= limit) {
 			ydoc_error(&c->r, n->items[i], "%s '%s' is not allowed here", what, table[v]);
 			bad++;
 			continue;
@@ -691,7 +685,7 @@ static int compile_action(struct compiler *c, struct pw_state *st, const struct 
 	if (!(v = ydoc_get(n, "by"))) {
 		ydoc_error(&c->r, n, "action '%s' is missing 'by' (the roles that may take it)", name);
 		bad++;
-	} else if (read_vocab_mask(c, v, "role", role_names, ROLE_COUNT, &a->by)) {
+	} else if (read_vocab_mask(c, v, "role", role_names, ROLE_MONITOR, &a->by)) {
 		bad++;
 	}
 	if ((v = ydoc_get(n, "parties")) &&
@@ -1120,7 +1114,7 @@ static int compile_opened_by(struct compiler *c, const struct ydoc_node *n)
 	if (!roles) {
 		ydoc_error(&c->r, n, "opened_by needs 'roles': who may open a case");
 		bad++;
-	} else if (read_vocab_mask(c, roles, "role", role_names, ROLE_COUNT, &c->pw->open_roles)) {
+	} else if (read_vocab_mask(c, roles, "role", role_names, ROLE_MONITOR, &c->pw->open_roles)) {
 		bad++;
 	}
 	if (kinds && read_vocab_mask(c, kinds, "organisation kind", org_kind_names, ORG_KIND_COUNT,

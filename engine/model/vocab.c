@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char *const role_names[ROLE_COUNT + 1] = {
-	"pharmacist", "nurse", "checkup_staff", "agency_staff", "coordinator", "admin", "monitor", "system", NULL
+	"pharmacist", "nurse", "checkup_staff", "agency_staff", "coordinator", "admin", "system", "monitor", NULL
 };
 
 const char *const org_kind_names[ORG_KIND_COUNT + 1] = {

@@ -10,10 +10,13 @@
 
 #include <stdint.h>
 
-/* monitor reads /metrics and nothing else; system is the daemon's own (timers), never a user's. */
+/*
+ * system is the daemon's own (timers), never a user's; monitor reads /metrics
+ * and nothing else, last so that a pathway's roles stop before it.
+ */
 enum role {
 	ROLE_PHARMACIST, ROLE_NURSE, ROLE_CHECKUP_STAFF, ROLE_AGENCY_STAFF,
-	ROLE_COORDINATOR, ROLE_ADMIN, ROLE_MONITOR, ROLE_SYSTEM, ROLE_COUNT
+	ROLE_COORDINATOR, ROLE_ADMIN, ROLE_SYSTEM, ROLE_MONITOR, ROLE_COUNT
 };
 
 enum org_kind {

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static struct pathway *load_shipped(const char *name)
 {
@@ -536,4 +537,38 @@ TEST(pathway_on_link_compiles_to_the_state_table)
 	CHECK_INT(pw->states[1].on_link[LINK_JOINED], -1);
 	pathway_free(pw);
 	free(out);
+}
+
+/* Replaces the first `from` in text by `to` (a new string). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	CHECK(at != NULL);
+	return xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+TEST(pathway_no_pathway_gives_the_monitor_role_a_case)
+{
+	char *path = xasprintf("%s/pathways/pharmacy.yaml", test_root);
+	size_t len;
+	char *text = read_file(path, &len);
+	CHECK(text != NULL);
+	char *by = replaced(text, "by: [pharmacist]", "by: [monitor]");
+	char *out = compile_errors(by, NULL);
+	CHECK_CONTAINS(out, "role 'monitor' is not allowed here");
+	free(out);
+	char *opens = replaced(text, "opened_by: { roles: [pharmacist]", "opened_by: { roles: [monitor]");
+	out = compile_errors(opens, NULL);
+	CHECK_CONTAINS(out, "role 'monitor' is not allowed here");
+	free(out);
+	/* the system still takes a timer's action */
+	struct pathway *pw = NULL;
+	out = compile_errors(text, &pw);
+	CHECK(pw != NULL);
+	free(out);
+	pathway_free(pw);
+	free(by);
+	free(opens);
+	free(text);
+	free(path);
 }
