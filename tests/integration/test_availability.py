@@ -153,6 +153,12 @@ def test_a_full_server_gives_up_idle_keep_alive_connections_before_refusing():
         s.close()
         for s in busy:
             s.close()
+        time.sleep(0.3)
+        # the same in the metrics: idle connections closed for room, the one refused
+        metrics = d.get("/metrics", check_contract=False).text
+        evicted = re.search(r"^tsunagu_connections_evicted_total (\d+)$", metrics, re.M)
+        full = re.search(r'^tsunagu_connections_refused_total\{reason="full"\} (\d+)$', metrics, re.M)
+        expect(evicted and int(evicted.group(1)) >= 2 and full and int(full.group(1)) >= 1, metrics[:3000])
     log = d.stderr()
     expect(re.search(r"connections: \d+ accepted, [1-9]\d* refused \(server full\)", log), log)
 
@@ -206,6 +212,9 @@ def test_slow_heads_and_slow_bodies_are_cut_off():
         expect(got and got.startswith(b"HTTP/1.1 408"), got)
         s.close()
         expect(healthz(d) == 200, "others were answered throughout")
+        timed_out = re.search(r"^tsunagu_connections_timed_out_total (\d+)$",
+                              d.get("/metrics", check_contract=False).text, re.M)
+        expect(timed_out and int(timed_out.group(1)) >= 2, "the cut-off connections are counted")
 
 
 def test_idle_keep_alive_connections_are_closed():

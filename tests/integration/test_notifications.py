@@ -173,6 +173,10 @@ def faults(rx):
                 advance(d, 3600)
                 dead = wait_for(lambda: [r for r in outbox(d) if r[2] == "dead"], mode + ": dead")[0]
                 expect(dead[3] == 3, dead)
+                metrics = d.get("/metrics", check_contract=False).text
+                expect('tsunagu_delivery_attempts_total{channel="centre",result="failed"} 2' in metrics and
+                       'tsunagu_delivery_attempts_total{channel="centre",result="dead"} 1' in metrics,
+                       (mode, [l for l in metrics.splitlines() if "delivery_attempts" in l]))
                 if mode == "redirect":
                     expect(all(r["path"] == "/hook" for r in rx.received()[before:]), "never followed")
                 listed = d.get("/v1/notifications?status=dead", who="coordinator").json["items"]
@@ -264,6 +268,10 @@ def test_cli_lists_and_retries_dead_notifications_on_a_running_daemon():
             rows = [l.split("\t") for l in proc.stdout.splitlines()]
             expect(proc.returncode == 0 and [r[0] for r in rows] == [dead[0]], proc.stdout + proc.stderr)
             expect(rows[0][1] == "dead" and rows[0][5] == "centre" and rows[0][8] == "HTTP 500", rows)
+            # the metrics count the attempt by its result and the dead notification by its channel
+            metrics = d.get("/metrics", check_contract=False).text
+            expect('tsunagu_delivery_attempts_total{channel="centre",result="dead"} 1' in metrics and
+                   'tsunagu_outbox_dead{channel="centre"} 1' in metrics, metrics[-3000:])
             rx.mode("ok")
             proc = tsunagu("notifications", "retry", dead[0], "--config", d.config)
             expect(proc.returncode == 0, proc.stderr)
