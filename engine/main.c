@@ -13,7 +13,8 @@
 #include <string.h>
 
 static const struct cli_command *const commands[] = {
-	&cmd_serve, &cmd_check, &cmd_graph, &cmd_org_list, &cmd_user_add, &cmd_user_list,
+	&cmd_serve, &cmd_check, &cmd_graph, &cmd_pathway_list, &cmd_pathway_diff, &cmd_pathway_migrate,
+	&cmd_org_list, &cmd_user_add, &cmd_user_list,
 	&cmd_user_revoke, &cmd_user_reissue, &cmd_user_reassign, &cmd_user_login, &cmd_user_sessions, &cmd_user_totp, &cmd_audit_verify, &cmd_calendar_holidays, &cmd_calendar_add,
 	&cmd_notifications_list, &cmd_notifications_retry, &cmd_checkup_import,
 	&cmd_resources_import, &cmd_resources_export, &cmd_purge, &cmd_backup, &cmd_restore, &cmd_report_funnel, &cmd_report_durations, &cmd_report_resources,

@@ -43,6 +43,7 @@ static const struct route routes[] = {
 	{ { "v1", "pathways", "*", "routing" }, { [HTTPD_GET] = api_pathway_routing }, false },
 	{ { "v1", "pathways", "*", "diff" }, { [HTTPD_GET] = api_pathway_diff }, false },
 	{ { "v1", "pathways", "*", "versions" }, { [HTTPD_GET] = api_pathway_versions }, false },
+	{ { "v1", "pathways", "*", "migrations" }, { [HTTPD_POST] = api_pathway_migrate }, false },
 	{ { "v1", "cases" }, { [HTTPD_GET] = api_cases_list, [HTTPD_POST] = api_cases_create }, false },
 	{ { "v1", "cases", "*" }, { [HTTPD_GET] = api_case_get }, false },
 	{ { "v1", "cases", "*", "events" }, { [HTTPD_GET] = api_case_events }, false },

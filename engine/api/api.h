@@ -194,6 +194,7 @@ void api_session_totp(struct api_request *r);
 void api_pathway_routing(struct api_request *r);
 void api_pathway_diff(struct api_request *r);
 void api_pathway_versions(struct api_request *r);
+void api_pathway_migrate(struct api_request *r);
 /* The pages: their shell for each page path, and their files under /assets (api_pages.c); 1 when path is none of them. */
 int api_page(struct api_request *r);
 void api_pathways_list(struct api_request *r);

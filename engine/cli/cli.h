@@ -82,6 +82,9 @@ int cli_wants_help(int argc, char **argv);
 
 extern const struct cli_command cmd_check;
 extern const struct cli_command cmd_graph;
+extern const struct cli_command cmd_pathway_list;
+extern const struct cli_command cmd_pathway_diff;
+extern const struct cli_command cmd_pathway_migrate;
 extern const struct cli_command cmd_serve;
 extern const struct cli_command cmd_org_list;
 extern const struct cli_command cmd_user_add;

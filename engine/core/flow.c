@@ -185,12 +185,12 @@ static int notify(const struct flow *f, const struct case_record *c, const struc
 	}
 }
 
-/* The due time of a state's timer entered now; 0 when it has no date to count to. */
+/* The due time of a state's timer counted from when the case entered the state; 0 when it has no date to count to. */
 static clock_us timer_due(const struct flow *f, const struct pathway *pw, const struct case_record *c,
 			  const struct pw_timer *t)
 {
 	if (t->at_field < 0)
-		return calendar_due(f->core->cal, f->now, t->amount, t->unit);
+		return calendar_due(f->core->cal, c->entered_at, t->amount, t->unit);
 	const char *v = json_string_value(json_object_get(c->fields, pw->fields[t->at_field].name));
 	date_days d;
 	if (!v || date_parse(v, &d))
@@ -327,7 +327,7 @@ int flow_open_case(const struct flow *f, const struct pathway *pw, const struct 
 	c->subject_id = token_new_id("s_");
 	c->consent = open->consent ? json_incref(open->consent) : NULL;
 	c->fields = json_incref(open->fields);
-	c->opened_at = c->updated_at = f->now;
+	c->opened_at = c->updated_at = c->entered_at = f->now;
 	c->area = xstrdup(json_string_value(json_object_get(open->subject, "area")));
 	if (st->final) {
 		c->closed_at = f->now;
@@ -442,7 +442,7 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	long old_version = c->version;
 	c->state = xstrdup(to->name);
 	c->version++;
-	c->updated_at = f->now;
+	c->updated_at = c->entered_at = f->now;
 	json_decref(c->fields);
 	c->fields = json_incref(step->fields);
 	bool handed_on = step->new_receiver &&
@@ -602,6 +602,90 @@ out:
 	refusal_release(&why);
 	case_record_release(&c);
 	return ret;
+}
+
+/* ---- a move to another version of the pathway ------------------------------------------------- */
+
+static int note_pending(void *ctx, const struct store_timer *t)
+{
+	json_object_set_new(ctx, t->name, json_true());
+	return 0;
+}
+
+static bool state_has_timer(const struct pathway *pw, int state, const char *name)
+{
+	for (size_t i = 0; state >= 0 && i < pw->states[state].n_timers; i++)
+		if (!strcmp(pw->states[state].timers[i].name, name))
+			return true;
+	return false;
+}
+
+int flow_move_plan(const struct flow *f, const struct pathway *from, const struct pathway *to,
+		   const struct case_record *c, int state, struct flow_move *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->to = to;
+	out->state = state;
+	/* a timer of this stay that is no longer pending fired (or was spent): it is not set again */
+	json_t *pending = json_object();
+	if (store_timers_for_case(f->core->store, c->id, note_pending, pending)) {
+		json_decref(pending);
+		return FLOW_FAILED;
+	}
+	int old = pathway_state_index(from, c->state);
+	const struct pw_state *st = &to->states[state];
+	out->timers = xcalloc(st->n_timers ? st->n_timers : 1, sizeof(*out->timers));
+	for (size_t i = 0; i < st->n_timers; i++) {
+		struct flow_move_timer *m = &out->timers[out->n_timers++];
+		m->name = st->timers[i].name;
+		if (state_has_timer(from, old, m->name) && !json_object_get(pending, m->name))
+			m->spent = true;
+		else
+			m->due_at = timer_due(f, to, c, &st->timers[i]);
+	}
+	out->due_at = state_due(f, to, c, state);
+	json_decref(pending);
+	return FLOW_DONE;
+}
+
+void flow_move_release(struct flow_move *m)
+{
+	free(m->timers);
+	memset(m, 0, sizeof(*m));
+}
+
+int flow_move(const struct flow *f, struct case_record *c, const struct flow_move *m, struct refusal *why)
+{
+	struct store *store = f->core->store;
+	const struct pw_state *st = &m->to->states[m->state];
+	long old_version = c->version, from_version = c->pathway_version;
+	char *from = c->state;
+	c->state = xstrdup(st->name);
+	c->pathway_version = m->to->version;
+	c->version++;
+	c->updated_at = f->now;
+	c->due_at = m->due_at;
+	json_t *payload = json_pack("{s:I, s:I}", "from_version", (json_int_t)from_version, "to_version",
+				    (json_int_t)m->to->version);
+	int64_t seq = 0;
+	int rc = store_case_update(store, c, old_version);
+	if (rc == 0 && (append_event(f, c, "migrate", from, c->state, payload, &seq) ||
+			store_timers_cancel(store, c->id, f->now)))
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < m->n_timers; i++)
+		if (m->timers[i].due_at &&
+		    store_timer_add(store, c->id, st->name, m->timers[i].name, m->timers[i].due_at, f->now))
+			rc = -1;
+	/* the summary is read under the case's version: worked out again from the events under the new one */
+	struct store_summary sum;
+	if (rc == 0 && (report_summarize_case(f->core, c->id, c->pathway, c->pathway_version, &sum) ||
+			store_summary_put(store, c->id, &sum)))
+		rc = -1;
+	json_decref(payload);
+	free(from);
+	if (rc > 0)
+		refuse_stale(why);
+	return rc < 0 ? FLOW_FAILED : rc > 0 ? FLOW_REFUSED : FLOW_DONE;
 }
 
 /* ---- assignment, correction and notes --------------------------------------------------------- */

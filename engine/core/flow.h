@@ -124,6 +124,43 @@ enum flow_timer_outcome { FLOW_TIMER_FIRED, FLOW_TIMER_STALE };
 int flow_fire_timer(const struct flow *f, const struct store_timer *t, enum flow_timer_outcome *outcome,
 		    const char **pathway);
 
+/*
+ * A running case's move to another version of its pathway (a migration), as
+ * worked out before it is written: the state it goes to and, for each of that
+ * state's timers in the new version, when it falls due counted from when the
+ * case entered its state (the time already spent counts, so a due time may
+ * have passed: the timer fires at once), or that it is not set again because
+ * the timer of that name fired (or was spent) in this stay already.
+ */
+struct flow_move_timer {
+	const char *name;
+	clock_us due_at;           /* 0: not set again */
+	bool spent;                /* fired or spent in this stay under the old version */
+};
+
+struct flow_move {
+	const struct pathway *to;
+	int state;                 /* the state's index in `to` (cm_migrate's) */
+	struct flow_move_timer *timers;
+	size_t n_timers;
+	clock_us due_at;           /* the case's due time after the move (its state's first timer), or 0 */
+};
+
+/* Works out the move of case c (on version `from`) into state `state` of `to`. FLOW_DONE or FLOW_FAILED. */
+int flow_move_plan(const struct flow *f, const struct pathway *from, const struct pathway *to,
+		   const struct case_record *c, int state, struct flow_move *out);
+void flow_move_release(struct flow_move *m);
+
+/*
+ * Writes a planned move: the case on its new version and state (a new case
+ * version, so a client's If-Match of before is stale), an event `migrate`
+ * {from_version, to_version}, its old timers cancelled and the plan's set, its
+ * report summary worked out again under the new version. No notification: the
+ * case stays where it was. FLOW_DONE, FLOW_REFUSED (the case changed since
+ * it was read) or FLOW_FAILED.
+ */
+int flow_move(const struct flow *f, struct case_record *c, const struct flow_move *m, struct refusal *why);
+
 /* The access-log row of a read of personal data (c NULL: a read of records of many cases). */
 int flow_log_read(const struct flow *f, const struct case_record *c, const char *what);
 

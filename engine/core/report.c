@@ -38,6 +38,9 @@ void report_event_effect(const struct pathway *pw, const char *action, const cha
 {
 	*milestone = MILESTONE_NONE;
 	*reminders = *escalations = 0;
+	/* a move to another version of the pathway reaches nothing: the case stays where it was */
+	if (!strcmp(action, "migrate"))
+		return;
 	if (!strcmp(action, "timer"))
 		*reminders = 1;
 	else if (by_system && strcmp(action, "erase"))

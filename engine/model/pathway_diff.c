@@ -4,7 +4,9 @@
  * and sides, its fields and whether each is required, its guard's text; a
  * timer's duration or date, its action or notification; a field's type,
  * choices, bounds and visibility; a state's title, inbox, milestone and
- * finality. Titles are compared in both languages.
+ * finality; the pathway's rules (eligibility, where an opening starts, who
+ * may open, consent, receivers, the person's details asked). Titles are
+ * compared in both languages.
  */
 #include "pathway_diff.h"
 #include "expr.h"
@@ -225,12 +227,54 @@ static void diff_states(const struct pathway *from, const struct pathway *to, js
 	}
 }
 
+/* ---- the pathway's own rules: its eligibility, where openings start, who may open, consent, receivers ---- */
+
+static const char *source_of(const struct expr *e)
+{
+	return e ? expr_source(e) : NULL;
+}
+
+static void rule(json_t *rules, const char *name, bool had, bool has, bool differs)
+{
+	if (had != has)
+		entry(rules, name, has ? "added" : "removed", NULL, NULL);
+	else if (had && differs)
+		entry(rules, name, "changed", NULL, NULL);
+}
+
+static bool same_start(const struct pathway *from, const struct pathway *to)
+{
+	if (from->n_start != to->n_start)
+		return false;
+	for (size_t i = 0; i < from->n_start; i++)
+		if (!same_str(source_of(from->start[i].when), source_of(to->start[i].when)) ||
+		    strcmp(from->states[from->start[i].target].name, to->states[to->start[i].target].name))
+			return false;
+	return true;
+}
+
+static void diff_rules(const struct pathway *from, const struct pathway *to, json_t *rules)
+{
+	rule(rules, "eligibility", from->eligibility, to->eligibility,
+	     !same_str(source_of(from->eligibility), source_of(to->eligibility)));
+	rule(rules, "start", true, true, !same_start(from, to));
+	rule(rules, "opened_by", true, true, from->open_roles != to->open_roles || from->open_kinds != to->open_kinds);
+	rule(rules, "consent", from->consent_required, to->consent_required,
+	     pathway_consent_covers(from) != pathway_consent_covers(to) ||
+		     !same_text(&from->consent_purpose, &to->consent_purpose));
+	rule(rules, "receivers", true, true,
+	     from->receiver_kinds != to->receiver_kinds || from->receiver_by_area != to->receiver_by_area);
+	rule(rules, "subject", true, true, from->subject_required != to->subject_required);
+}
+
 json_t *pathway_diff(const struct pathway *from, const struct pathway *to)
 {
-	json_t *states = json_array(), *actions = json_array(), *timers = json_array(), *fields = json_array();
+	json_t *states = json_array(), *actions = json_array(), *timers = json_array(), *fields = json_array(),
+	       *rules = json_array();
 	diff_states(from, to, states, actions, timers);
 	diff_fields(from, to, fields);
-	return json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:o, s:o, s:o, s:o}", "from", "pathway", from->id, "version",
-			 (int)from->version, "to", "pathway", to->id, "version", (int)to->version, "states", states,
-			 "actions", actions, "timers", timers, "fields", fields);
+	diff_rules(from, to, rules);
+	return json_pack("{s:{s:s, s:i}, s:{s:s, s:i}, s:o, s:o, s:o, s:o, s:o}", "from", "pathway", from->id,
+			 "version", (int)from->version, "to", "pathway", to->id, "version", (int)to->version, "states",
+			 states, "actions", actions, "timers", timers, "fields", fields, "rules", rules);
 }

@@ -12,11 +12,13 @@
 #include "pathway.h"
 
 /*
- * {from, to, states, actions, timers, fields}: each a list of
+ * {from, to, states, actions, timers, fields, rules}: each a list of
  * {name, change: added|removed|changed, title: {ja, en}, what: [...]} where
  * `what` says, for a change, which properties differ (to, by, requires,
  * after, notify, type, choices, title, …). Actions and timers are named
- * STATE.NAME. Caller decrefs.
+ * STATE.NAME; rules are eligibility, start (where an opening goes),
+ * opened_by, consent, receivers and subject (the details asked), with no title.
+ * Caller decrefs.
  */
 json_t *pathway_diff(const struct pathway *from, const struct pathway *to);
 

@@ -39,6 +39,7 @@ struct case_record {
 	clock_us purged_at;     /* when the person's data was erased (purge or erasure), or 0 */
 	bool assignee_gone;     /* the assignee's user is revoked: the case is the organisation's again */
 	clock_us due_at;        /* when the current state's first timer falls due (its SLA), or 0 */
+	clock_us entered_at;    /* when it entered its state (the start of the state's timers) */
 };
 
 void case_record_release(struct case_record *c);

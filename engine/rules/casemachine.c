@@ -390,6 +390,45 @@ static int check_field(const struct config *cfg, const struct pw_field *f, const
 	return -1;
 }
 
+int cm_migrate(const struct config *cfg, const struct pathway *to, const struct case_record *c, const char *target,
+	       struct refusal *err)
+{
+	int state = pathway_state_index(to, target);
+	if (state < 0) {
+		refusal_set(err, "state_missing", "state", "version %ld has no state '%s' and the map names none for it",
+			    to->version, target);
+		refusal_ja(err, "第 %ld 版に状態「%s」はなく、対応表にも行き先がありません", to->version, target);
+	} else if (to->states[state].final) {
+		refusal_set(err, "final_state", "state", "state '%s' ends cases in version %ld: a migration moves running "
+			    "cases and closes none", target, to->version);
+		refusal_ja(err, "第 %ld 版の状態「%s」はケースを終える状態です。移行は進行中のケースを移すだけで、終了はさせません",
+			   to->version, target);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(c->fields, key, v) {
+		int k = pathway_field_index(to, key);
+		if (k < 0 || json_is_null(v))
+			continue;
+		/* a date kept from before is judged as a date: whether it had to be past was decided when it was given */
+		struct pw_field f = to->fields[k];
+		f.tense = PW_ANY_DATE;
+		char *path = xasprintf("fields.%s", key);
+		struct refusal one = { 0 };
+		if (check_field(cfg, &f, path, v, 0, &one)) {
+			char *value = json_dumps(v, JSON_ENCODE_ANY);
+			refusal_set(err, "field_value", path, "%s holds %s, which version %ld does not accept (%s)", path, value,
+				    to->version, one.message);
+			refusal_ja(err, "%s の値 %s は第 %ld 版では受け付けられません（%s）", path, value, to->version,
+				   one.message_ja ? one.message_ja : one.message);
+			free(value);
+		}
+		refusal_release(&one);
+		free(path);
+	}
+	return refusal_count(err) ? -1 : state;
+}
+
 /*
  * Checks the fields object against the allowed uses; returns a new object of the
  * given values, or NULL. Missing required fields and unknown names are refused.

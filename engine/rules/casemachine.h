@@ -155,6 +155,18 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 	   const json_t *input, date_days today, struct cm_step *out, struct refusal *err);
 
 /*
+ * May running case c move to version `to` of its pathway, into state `target`
+ * (its own state's name, or where a migration's map sends it)? Returns the
+ * state's index in `to`, or -1 and *err with every reason it must stay:
+ * state_missing (no such state there), final_state (a migration moves running
+ * cases, it never closes one), field_value (a value the case holds that the
+ * new version's field of that name does not accept; a field the new version
+ * lacks keeps its value, unshown).
+ */
+int cm_migrate(const struct config *cfg, const struct pathway *to, const struct case_record *c, const char *target,
+	       struct refusal *err);
+
+/*
  * May the caller (on these sides) assign case c? Only the receiving
  * organisation assigns, and only an open case. 0, or -1 and *err.
  */

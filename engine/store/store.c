@@ -43,6 +43,7 @@ enum stmt_id {
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_LINK_ROWS_BY_CASE, ST_LINKS_IN_PERIOD, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
 	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE, ST_CASE_PATHWAY,
 	ST_SUMMARY_NOTE, ST_SUMMARY_PUT, ST_REPORT_CASES, ST_CASE_REPORT_EVENTS, ST_UNSUMMARIZED, ST_SUMMARIES,
+	ST_CASES_ON_VERSION, ST_PW_IDS,
 	ST_COUNT
 };
 
@@ -61,7 +62,7 @@ enum stmt_id {
 	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
 	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined')), " \
 	"(SELECT s.purged_at FROM subjects s WHERE s.id = cases.subject_id), " \
-	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at"
+	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at, cases.entered_at"
 
 #define LINK_COLUMNS \
 	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
@@ -131,11 +132,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
 	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
 			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
-			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates, due_at) "
-			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates, due_at, entered_at) "
+			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
 			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ?, "
-			   "person_id = ?, person_key = ?, due_at = ? WHERE id = ? AND version = ?",
+			   "person_id = ?, person_key = ?, due_at = ?, entered_at = ?, pathway_version = ? "
+			   "WHERE id = ? AND version = ?",
 	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
 	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
 	[ST_SUBJECT_UPDATE] = "UPDATE subjects SET data = ?, updated_at = ? WHERE id = ?",
@@ -279,6 +281,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "LEFT JOIN case_summaries s ON s.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?)",
 	[ST_CASE_REPORT_EVENTS] = "SELECT action, to_state, actor_user IS NULL AND actor_org IS NULL, at FROM events "
 				  "WHERE case_id = ? ORDER BY seq",
+	[ST_CASES_ON_VERSION] = "SELECT id FROM cases WHERE pathway = ? AND pathway_version = ? AND closed_at IS NULL "
+				"AND id > ? ORDER BY id LIMIT ?",
+	[ST_PW_IDS] = "SELECT DISTINCT pathway FROM pathway_versions ORDER BY pathway",
 	[ST_UNSUMMARIZED] = "SELECT id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_summaries s "
 			    "WHERE s.case_id = c.id) LIMIT ?",
 	[ST_SUMMARIES] = "SELECT c.id, c.pathway, c.pathway_version, s.accepted_at, s.contacted_at, s.linked_at, "
@@ -471,6 +476,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE case_summaries(case_id TEXT PRIMARY KEY, accepted_at INTEGER, contacted_at INTEGER, "
 	"  linked_at INTEGER, feedback_at INTEGER, closed_at INTEGER, reminders INTEGER NOT NULL, "
 	"  escalations INTEGER NOT NULL) WITHOUT ROWID;",
+	/*
+	 * version 10: when each case entered its state (a migration to another
+	 * version counts the time already spent in it), worked out for the cases
+	 * before from their last event that moved them — every event but the
+	 * ones that leave a case in its state; and a pathway version's running
+	 * cases in id order, for migrations in batches and the versions' counts
+	 */
+	"ALTER TABLE cases ADD COLUMN entered_at INTEGER;"
+	"UPDATE cases SET entered_at = coalesce((SELECT max(e.at) FROM events e WHERE e.case_id = cases.id "
+	"  AND e.action NOT IN ('assign', 'note', 'correct_subject', 'correct_fields', 'timer', 'erase', "
+	"  'link_proposed', 'link_joined', 'link_declined', 'link_ended', 'link_shared', 'link_note')), opened_at);"
+	"CREATE INDEX cases_open_version ON cases(pathway, pathway_version, id) WHERE closed_at IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1402,6 +1419,7 @@ int store_case_insert(struct store *s, const struct case_record *c)
 	bind_text(st, 19, c->person_key);
 	bind_json(st, 20, c->duplicates);
 	bind_time(st, 21, c->due_at);
+	bind_time(st, 22, c->entered_at);
 	return run(s, st);
 }
 
@@ -1423,8 +1441,10 @@ int store_case_update(struct store *s, const struct case_record *c, long expecte
 	bind_text(st, 11, c->person_id);
 	bind_text(st, 12, c->person_key);
 	bind_time(st, 13, c->due_at);
-	bind_text(st, 14, c->id);
-	sqlite3_bind_int64(st, 15, expected_version);
+	bind_time(st, 14, c->entered_at);
+	sqlite3_bind_int64(st, 15, c->pathway_version);
+	bind_text(st, 16, c->id);
+	sqlite3_bind_int64(st, 17, expected_version);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
@@ -1473,6 +1493,7 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 	c->purged_at = sqlite3_column_int64(st, 22);
 	c->assignee_gone = sqlite3_column_int(st, 23) != 0;
 	c->due_at = sqlite3_column_int64(st, 24);
+	c->entered_at = sqlite3_column_int64(st, 25);
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)
@@ -2429,6 +2450,30 @@ int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx,
 	if (!st)
 		return -1;
 	bind_text(st, 1, user);
+	size_t n = 0;
+	return each_id(s, st, fn, ctx, &n) < 0 ? -1 : 0;
+}
+
+int store_cases_on_version(struct store *s, const char *pathway, long version, const char *after_id, int limit,
+			   int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_CASES_ON_VERSION);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	sqlite3_bind_int64(st, 2, version);
+	bind_text(st, 3, after_id ? after_id : "");
+	sqlite3_bind_int(st, 4, limit);
+	size_t n = 0;
+	int rc = each_id(s, st, fn, ctx, &n);
+	return rc < 0 ? -1 : rc > 0 ? -2 : (int)n;
+}
+
+int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_PW_IDS);
+	if (!st)
+		return -1;
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) < 0 ? -1 : 0;
 }

@@ -33,7 +33,7 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 struct store;
 
@@ -193,8 +193,18 @@ char *store_pathway_source(struct store *s, const char *id, long version);
 int store_pathway_versions(struct store *s, const char *pathway,
 			   void (*fn)(void *ctx, long version, clock_us loaded_at, int64_t running), void *ctx);
 
-/* ---- cases ---- */
+/* Every pathway with a recorded version, by id. */
+int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway), void *ctx);
 
+/*
+ * Up to limit running (open) cases of a pathway version with ids after
+ * after_id (NULL: from the first), in id order: how many were listed, or -1 on
+ * error, -2 when fn returned non-zero (fn may use the store).
+ */
+int store_cases_on_version(struct store *s, const char *pathway, long version, const char *after_id, int limit,
+			   int (*fn)(void *ctx, const char *case_id), void *ctx);
+
+/* ---- cases ---- */
 
 int store_case_insert(struct store *s, const struct case_record *c);
 /* Writes c over the row whose version is expected_version; 1 when that version is gone. */

@@ -107,3 +107,27 @@ TEST(pathway_diff_names_what_changed_between_versions)
 	free(b);
 	free(c);
 }
+
+TEST(pathway_diff_names_the_rules_that_changed)
+{
+	char *v1 = read_shipped("health-checkup");
+	char *a = replaced(v1, "age(subject.birth_date, checkup_date) >= 75 or needs_support",
+			   "age(subject.birth_date, checkup_date) >= 70 or needs_support");
+	char *b = replaced(a, "roles: [checkup_staff]", "roles: [checkup_staff, nurse]");
+	struct pathway *old = compile(v1), *now = compile(b);
+	json_t *d = pathway_diff(old, now);
+	json_t *rules = json_object_get(d, "rules");
+	json_t *e = named(rules, "eligibility");
+	CHECK(e && !strcmp(json_string_value(json_object_get(e, "change")), "changed"));
+	CHECK(named(rules, "opened_by") != NULL);
+	CHECK(named(rules, "consent") == NULL && named(rules, "start") == NULL);  /* unchanged: not listed */
+	json_decref(d);
+	d = pathway_diff(old, old);
+	CHECK_INT(json_array_size(json_object_get(d, "rules")), 0);
+	json_decref(d);
+	pathway_free(old);
+	pathway_free(now);
+	free(v1);
+	free(a);
+	free(b);
+}

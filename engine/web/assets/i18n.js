@@ -275,6 +275,13 @@ const STRINGS = {
   diffAdded: ["追加", "Added"],
   diffRemoved: ["削除", "Removed"],
   diffChanged: ["変更", "Changed"],
+  rulesTitle: ["パスの決まり", "The pathway's rules"],
+  rule_eligibility: ["対象となる条件", "Eligibility"],
+  rule_start: ["受付時の行き先", "Where an opening goes"],
+  rule_opened_by: ["紹介できる人", "Who may open"],
+  rule_consent: ["同意", "Consent"],
+  rule_receivers: ["受け手", "Receivers"],
+  rule_subject: ["本人情報の項目", "The person's details asked"],
   coordReview: ["見直し資料", "Review pack"],
   triageQueue: ["振り分け待ち（多機関）", "Waiting for triage (multi-agency)"],
 };
@@ -300,7 +307,7 @@ export function setLang(l) {
 }
 
 const EVENTS = {
-  timer: ["期限の通知", "Reminder"], assign: ["担当の変更", "Assignment"], correct_subject: ["本人情報の訂正", "Person's details corrected"],
+  timer: ["期限の通知", "Reminder"], migrate: ["新しい版へ移行", "Moved to a new version of the pathway"], assign: ["担当の変更", "Assignment"], correct_subject: ["本人情報の訂正", "Person's details corrected"],
   correct_fields: ["項目の訂正", "Fields corrected"], note: ["メモ", "Note"], link_proposed: ["社会資源につなぐ提案", "Resource proposed"],
   link_joined: ["社会資源に参加", "Joined a resource"], link_declined: ["社会資源を辞退", "Declined a resource"],
   link_ended: ["社会資源のつなぎ終了", "Resource link ended"], link_shared: ["提供先へ連絡先を提供", "Contact handed to the provider"],

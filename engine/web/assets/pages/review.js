@@ -28,7 +28,7 @@ function changeList(title, entries) {
   if (!entries.length) return null;
   const word = { added: t("diffAdded"), removed: t("diffRemoved"), changed: t("diffChanged") };
   return h("div", {}, h("h3", {}, title), h("ul", {}, entries.map((e) => h("li", {},
-    `${word[e.change]}: ${text(e.title) || e.name}（${e.name}）`, e.what ? `・${e.what.join("、")}` : ""))));
+    `${word[e.change]}: ${text(e.title) || t("rule_" + e.name)}（${e.name}）`, e.what ? `・${e.what.join("、")}` : ""))));
 }
 
 // Outcomes add up to the cases closed, which the funnel shows.
@@ -113,7 +113,7 @@ export async function render(main, ctx) {
     const diff = (await api("GET", `/v1/pathways/${encodeURIComponent(id)}/diff?from=${versions[0]}&to=${versions[versions.length - 1]}`)).json;
     sheet.append(h("section", {}, h("h2", {}, `${t("whatChanged")}（v${versions[0]} → v${versions[versions.length - 1]}）`),
       changeList(t("states"), diff.states), changeList(t("actionsTitle"), diff.actions), changeList(t("timers"), diff.timers),
-      changeList(t("fieldsTitle"), diff.fields)));
+      changeList(t("fieldsTitle"), diff.fields), changeList(t("rulesTitle"), diff.rules)));
   }
   append(main, pick, sheet);
 }
