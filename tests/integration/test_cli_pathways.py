@@ -22,7 +22,7 @@ def test_shipped_pathways_check_clean():
 def test_demo_config_checks_clean():
     proc = tsunagu("check", "--config", path("configs", "demo", "tsunagu.yaml"))
     expect(proc.returncode == 0, proc.stderr)
-    expect("23 organisations, 8 areas, 3 pathways" in proc.stdout, proc.stdout)
+    expect("32 organisations, 8 areas, 3 pathways" in proc.stdout, proc.stdout)
     expect("resources.json: ok: 24 resources to seed an empty directory" in proc.stdout, proc.stdout)
 
 
@@ -135,7 +135,7 @@ def test_org_list_prints_id_kind_name():
     proc = tsunagu("org", "list", "--config", "configs/demo/tsunagu.yaml")
     expect(proc.returncode == 0, proc.stderr)
     rows = [l.split("\t") for l in proc.stdout.splitlines()]
-    expect(len(rows) == 23, len(rows))
+    expect(len(rows) == 32, len(rows))
     expect(["support-centre", "support_centre", "釜石市地域包括支援センター"] in rows, rows)
     expect(sum(1 for r in rows if r[1] == "pharmacy") == 3, rows)
     expect(sum(1 for r in rows if r[1] == "resource_provider") == 4, rows)
