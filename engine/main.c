@@ -17,7 +17,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_org_list, &cmd_user_add, &cmd_user_list,
 	&cmd_user_revoke, &cmd_user_reissue, &cmd_user_reassign, &cmd_user_login, &cmd_user_sessions, &cmd_user_totp, &cmd_audit_verify, &cmd_calendar_holidays, &cmd_calendar_add,
 	&cmd_notifications_list, &cmd_notifications_retry, &cmd_checkup_import,
-	&cmd_resources_import, &cmd_resources_export, &cmd_purge, &cmd_backup, &cmd_restore, &cmd_report_funnel, &cmd_report_durations, &cmd_report_resources,
+	&cmd_resources_import, &cmd_resources_export, &cmd_purge, &cmd_backup, &cmd_restore, &cmd_report_funnel, &cmd_report_durations, &cmd_report_resources, &cmd_report_tally, &cmd_report_timeline, &cmd_report_import_tally,
 	&cmd_subject_export, &cmd_subject_erase,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

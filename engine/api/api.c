@@ -64,6 +64,8 @@ static const struct route routes[] = {
 	{ { "v1", "reports", "funnel" }, { [HTTPD_GET] = api_report_funnel }, false },
 	{ { "v1", "reports", "durations" }, { [HTTPD_GET] = api_report_durations }, false },
 	{ { "v1", "reports", "resources" }, { [HTTPD_GET] = api_report_resources }, false },
+	{ { "v1", "reports", "tally" }, { [HTTPD_GET] = api_report_tally, [HTTPD_POST] = api_report_tally_import }, false },
+	{ { "v1", "reports", "timeline" }, { [HTTPD_GET] = api_report_timeline }, false },
 	{ { "v1", "audit", "verify" }, { [HTTPD_GET] = api_audit_verify }, false },
 	{ { "v1", "audit", "access" }, { [HTTPD_GET] = api_audit_access }, false },
 	{ { "v1", "audit", "provisions" }, { [HTTPD_GET] = api_audit_provisions }, false },

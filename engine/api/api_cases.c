@@ -184,9 +184,12 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 	json_object_set_new(o, "your_sides", sides);
 	if (l->personal) {
 		json_object_set_new(o, "subject", l->subject ? json_deep_copy(l->subject) : json_null());
-		if (full) {
+		if (full)
 			json_object_set_new(o, "consent", c->consent ? json_deep_copy(c->consent) : json_null());
+		/* a record about no person is its fields: a list shows them where it would show the person */
+		if (full || pw->no_subject)
 			json_object_set_new(o, "fields", cm_visible_fields(pw, c->fields, l->parties, r->caller.roles));
+		if (full) {
 			/* Only the receiving side hears of other cases of the person: the origin must not learn of them. */
 			if (l->parties & (MASK(PARTY_RECEIVER) | MASK(PARTY_ASSIGNEE)))
 				json_object_set_new(o, "possible_duplicates", duplicates_json(r, c));
@@ -437,7 +440,7 @@ static int list_one(void *ctx, struct case_record *c)
 	struct flow_case l = { .pw = pw, .parties = parties };
 	l.c = *c;
 	l.personal = cm_sees_personal(pw, parties);
-	if (l.personal) {
+	if (l.personal && !pw->no_subject) {
 		json_t *subject = store_subject_get(r->core->store, c->subject_id);
 		/* A list shows who the case is about, not their whole record. */
 		l.subject = json_object();

@@ -128,9 +128,9 @@ void api_orgs(struct api_request *r)
 
 static json_t *pathway_summary(const struct pathway *pw)
 {
-	return json_pack("{s:s, s:i, s:o, s:o, s:s}", "id", pw->id, "version", (int)pw->version, "title",
+	return json_pack("{s:s, s:i, s:o, s:o, s:s, s:s}", "id", pw->id, "version", (int)pw->version, "title",
 			 api_text(&pw->title), "description", api_text(&pw->description), "digest",
-			 pw->digest);
+			 pw->digest, "subject", pw->no_subject ? "none" : "person");
 }
 
 void api_pathways_list(struct api_request *r)
@@ -163,6 +163,12 @@ static json_t *field_json(const struct pw_field *f)
 		json_object_set_new(o, "when", json_string(f->tense == PW_PAST_DATE ? "past" : "future"));
 	if (f->type == FIELD_TEXT)
 		json_object_set_new(o, "max_length", json_integer((json_int_t)f->max_length));
+	if (f->type == FIELD_CASES) {
+		json_t *pathways = json_array();
+		for (size_t i = 0; i < f->n_pathways; i++)
+			json_array_append_new(pathways, json_string(f->pathways[i]));
+		json_object_set_new(o, "pathways", pathways);
+	}
 	if (f->type == FIELD_INT) {
 		json_object_set_new(o, "min", json_integer(f->min));
 		json_object_set_new(o, "max", json_integer(f->max));
@@ -256,7 +262,7 @@ void api_pathway_get(struct api_request *r)
 						     "route", pw->receiver_by_area ? "area" : "action"));
 	json_t *subject = json_array();
 	for (int i = 0; i < SUBJECT_FIELD_COUNT; i++)
-		if ((pw->subject_required & MASK(i)) || i == SUBJECT_NAME || i == SUBJECT_AREA)
+		if (!pw->no_subject && ((pw->subject_required & MASK(i)) || i == SUBJECT_NAME || i == SUBJECT_AREA))
 			json_array_append_new(subject, json_string(subject_field_names[i]));
 	json_object_set_new(o, "requires", json_pack("{s:o, s:b, s:o}", "subject", subject, "consent",
 						     pw->consent_required, "fields",

@@ -328,12 +328,48 @@ int flow_open_case(const struct flow *f, const struct pathway *pw, const struct 
 	c->consent = open->consent ? json_incref(open->consent) : NULL;
 	c->fields = json_incref(open->fields);
 	c->opened_at = c->updated_at = c->entered_at = f->now;
-	c->area = xstrdup(json_string_value(json_object_get(open->subject, "area")));
+	const char *area = json_string_value(json_object_get(open->subject, "area"));
+	c->area = area ? xstrdup(area) : NULL;
 	if (st->final) {
 		c->closed_at = f->now;
 		c->outcome = xstrdup(st->outcome ? st->outcome : "");
 	}
 	return write_open(f, pw, c, open->subject);
+}
+
+/*
+ * The cases a cases field names must exist, be of the pathways it names and
+ * be cases the actor stands on; any other id is refused as if it did not
+ * exist (another organisation's case looks like no case). FLOW_DONE,
+ * FLOW_REFUSED with every problem, or FLOW_FAILED.
+ */
+static int check_case_refs(const struct flow *f, const struct pathway *pw, const json_t *fields, struct refusal *why)
+{
+	int bad = 0;
+	for (size_t i = 0; i < pw->n_fields; i++) {
+		const struct pw_field *fd = &pw->fields[i];
+		const json_t *list = fd->type == FIELD_CASES ? json_object_get(fields, fd->name) : NULL;
+		size_t k;
+		json_t *id;
+		json_array_foreach(list, k, id) {
+			struct case_record c = { 0 };
+			int rc = store_case_get(f->core->store, json_string_value(id), &c);
+			if (rc < 0)
+				return FLOW_FAILED;
+			const struct pathway *of = rc == 0 ? core_pathway(f->core, c.pathway, c.pathway_version) : NULL;
+			bool named = false;
+			for (size_t p = 0; of && p < fd->n_pathways; p++)
+				named |= !strcmp(fd->pathways[p], c.pathway);
+			if (!named || !cm_parties(of, &c, &f->who)) {
+				refusal_set(why, "invalid_field", fd->name, "fields.%s: no case %s of %s", fd->name,
+					    json_string_value(id), fd->pathways[0]);
+				refusal_ja(why, "fields.%s: %s というケースはありません", fd->name, json_string_value(id));
+				bad++;
+			}
+			case_record_release(&c);
+		}
+	}
+	return bad ? FLOW_REFUSED : FLOW_DONE;
 }
 
 int flow_open(const struct flow *f, const struct pathway *pw, const json_t *body, struct flow_case *out,
@@ -343,6 +379,11 @@ int flow_open(const struct flow *f, const struct pathway *pw, const json_t *body
 	memset(out, 0, sizeof(*out));
 	if (cm_open(f->core->cfg, pw, &f->who, body, today(f), &open, why))
 		return FLOW_REFUSED;
+	int refs = check_case_refs(f, pw, open.fields, why);
+	if (refs) {
+		cm_open_release(&open);
+		return refs;
+	}
 	int rc = flow_open_case(f, pw, &open, &out->c);
 	out->pw = pw;
 	out->parties = cm_parties(pw, &out->c, &f->who);
@@ -487,7 +528,8 @@ static int act(const struct flow *f, const struct pathway *pw, struct case_recor
 {
 	struct cm_step step = { 0 };
 	int rc = FLOW_REFUSED;
-	if (cm_act(f->core->cfg, pw, c, subject, &f->who, parties, name, input, today(f), &step, why) == 0) {
+	if (cm_act(f->core->cfg, pw, c, subject, &f->who, parties, name, input, today(f), &step, why) == 0 &&
+	    (rc = check_case_refs(f, pw, step.given, why)) == FLOW_DONE) {
 		rc = apply_step(f, pw, c, subject, &step, parties);
 		if (rc > 0) {
 			refuse_stale(why);
@@ -740,7 +782,8 @@ int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t
 	json_object_del(patch, "reason");
 	json_t *merged = NULL;
 	int rc = FLOW_REFUSED;
-	if (reason && cm_check_text(reason, "reason", 1000, why))
+	if (cm_check_about_person(l->pw, "person's details to correct", "訂正する本人の情報", why) ||
+	    (reason && cm_check_text(reason, "reason", 1000, why)))
 		goto out;
 	if (cm_check_correct(l->pw, &l->c, l->parties, f->who.roles, reason != NULL, why))
 		goto out;
@@ -1005,7 +1048,8 @@ int flow_link_create(const struct flow *f, struct flow_case *l, const json_t *bo
 	const char *resource_id;
 	memset(link, 0, sizeof(*link));
 	memset(res, 0, sizeof(*res));
-	if (links_check_may_link(l->parties, why) || links_check_case_open(cm_closed(l->pw, &l->c), why) ||
+	if (cm_check_about_person(l->pw, "person to link to a resource", "社会資源につなぐ本人", why) ||
+	    links_check_may_link(l->parties, why) || links_check_case_open(cm_closed(l->pw, &l->c), why) ||
 	    links_check_new(body, today(f), &ch, &resource_id, why))
 		return FLOW_REFUSED;
 	int rc = FLOW_FAILED;

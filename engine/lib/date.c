@@ -5,6 +5,7 @@
 #include "date.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 date_days date_from_ymd(int y, int m, int d)
@@ -127,6 +128,39 @@ void date_fiscal_label(int fy, char long_out[32], char short_out[32])
 	else
 		snprintf(long_out, 32, "%s%d年度", eras[e].name, n);
 	snprintf(short_out, 32, "%s%d年度", eras[e].initial, n);
+}
+
+int date_fiscal_parse(const char *s, int *fy)
+{
+	const char *p = s;
+	int base = 0;
+	if (!strncmp(p, "FY", 2))
+		p += 2;
+	for (size_t e = 0; e < sizeof(eras) / sizeof(eras[0]) && !base; e++) {
+		size_t n = strlen(eras[e].name);
+		if (!strncmp(p, eras[e].name, n) || (*p == eras[e].initial[0] && (n = 1))) {
+			base = eras[e].y - 1;
+			p += n;
+		}
+	}
+	int year;
+	if (base && !strncmp(p, "元", strlen("元"))) {
+		year = 1;
+		p += strlen("元");
+	} else {
+		char *end;
+		long v = (*p >= '0' && *p <= '9') ? strtol(p, &end, 10) : -1;
+		if (v < 1 || v > 9999)
+			return -1;
+		year = (int)v;
+		p = end;
+	}
+	if (!strcmp(p, "年度"))
+		p += strlen("年度");
+	if (*p || (base && year > 99) || (!base && (year < 1868 || year > 9999)))
+		return -1;
+	*fy = base + year;
+	return 0;
 }
 
 int date_wareki(date_days d, char *out, size_t cap)

@@ -36,6 +36,13 @@ int date_fiscal_year(date_days d);
  */
 void date_fiscal_label(int fy, char long_out[32], char short_out[32]);
 
+/*
+ * Reads a fiscal year as people write it: 2017, FY2017, 平成29年度, H29年度, H29,
+ * 令和元年度, R元, R1 (an era year counts from the era's first calendar year, as
+ * date_fiscal_label names it). 0 with *fy, or -1.
+ */
+int date_fiscal_parse(const char *s, int *fy);
+
 /* A date in the era, year 1 as 元: 2019-05-01 -> "令和元年5月1日". 0, or -1 before 明治. */
 int date_wareki(date_days d, char *out, size_t cap);
 

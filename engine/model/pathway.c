@@ -19,6 +19,7 @@
 #define PW_MAX_ACTIONS 1024
 #define PW_MAX_FIELDS 512
 #define PW_MAX_ENUM 256
+#define PW_MAX_LIST 64             /* items of an orgs or cases field */
 #define PW_DEFAULT_TEXT_LENGTH 2000
 #define PW_MAX_TEXT_LENGTH 20000
 
@@ -213,7 +214,7 @@ static int read_visibility(struct compiler *c, const struct ydoc_node *n, struct
 static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct pw_field *f)
 {
 	static const char *const keys[] = {
-		"type", "title", "values", "max_length", "min", "max", "visible_to", "when", NULL
+		"type", "title", "values", "max_length", "min", "max", "visible_to", "when", "pathways", NULL
 	};
 	int type, bad = 0;
 	f->line = n->line;
@@ -229,6 +230,10 @@ static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct
 			ydoc_error(&c->r, n, "an enum field needs its values: { type: enum, values: [...] }");
 			return -1;
 		}
+		if (type == FIELD_CASES) {
+			ydoc_error(&c->r, n, "a cases field names the pathways of its cases: { type: cases, pathways: [...] }");
+			return -1;
+		}
 		return 0;
 	}
 	if (ydoc_expect(&c->r, n, YDOC_MAP, "a field"))
@@ -236,7 +241,8 @@ static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct
 	bad += ydoc_check_keys(&c->r, n, "a field", keys);
 	const struct ydoc_node *t = ydoc_get(n, "type");
 	if (!t) {
-		ydoc_error(&c->r, n, "field '%s' is missing 'type' (one of text, date, enum, bool, int, org, resource)", f->name);
+		ydoc_error(&c->r, n, "field '%s' is missing 'type' (one of text, date, enum, bool, int, org, resource, orgs, "
+			   "cases)", f->name);
 		return -1;
 	}
 	if (read_vocab(c, t, "field type", field_type_names, &type))
@@ -326,6 +332,33 @@ static int read_field_spec(struct compiler *c, const struct ydoc_node *n, struct
 	}
 	if ((v = ydoc_get(n, "visible_to")) && read_visibility(c, v, f))
 		bad++;
+	v = ydoc_get(n, "pathways");
+	if (type == FIELD_CASES && !v) {
+		ydoc_error(&c->r, n, "cases field '%s' needs 'pathways': the pathways whose cases it may name", f->name);
+		bad++;
+	} else if (v && type != FIELD_CASES) {
+		ydoc_error(&c->r, v, "only a cases field names pathways; '%s' is %s", f->name, field_type_names[type]);
+		bad++;
+	} else if (v && ydoc_expect(&c->r, v, YDOC_SEQ, "a list of pathway ids")) {
+		bad++;
+	} else if (v) {
+		f->pathways = xcalloc(v->n_items ? v->n_items : 1, sizeof(char *));
+		for (size_t i = 0; i < v->n_items; i++) {
+			const char *s;
+			if (ydoc_read_string(&c->r, v->items[i], "pathway id", &s)) {
+				bad++;
+			} else if (!valid_name(s, true)) {
+				ydoc_error(&c->r, v->items[i], "pathway id '%s' must be lower-case letters, digits, '-' and '_'", s);
+				bad++;
+			} else {
+				f->pathways[f->n_pathways++] = xstrdup(s);
+			}
+		}
+		if (!f->n_pathways) {
+			ydoc_error(&c->r, v, "name at least one pathway");
+			bad++;
+		}
+	}
 	return bad ? -1 : 0;
 }
 
@@ -340,6 +373,9 @@ static void field_release(struct pw_field *f)
 	}
 	free(f->values);
 	free(f->value_titles);
+	for (size_t i = 0; i < f->n_pathways; i++)
+		free(f->pathways[i]);
+	free(f->pathways);
 }
 
 const struct pw_text *pathway_value_title(const struct pw_field *f, const char *value)
@@ -513,6 +549,8 @@ static struct expr *compile_expr(struct compiler *c, const struct ydoc_node *n, 
 int pathway_resolve_path(void *pathway, const char *path, struct expr_field_info *out)
 {
 	const struct pathway *pw = pathway;
+	if (pw->no_subject && (!strncmp(path, "subject.", 8) || !strncmp(path, "consent.", 8)))
+		return -1;
 	if (!strncmp(path, "subject.", 8)) {
 		int i = vocab_lookup(subject_field_names, path + 8);
 		if (i < 0)
@@ -550,6 +588,8 @@ int pathway_resolve_path(void *pathway, const char *path, struct expr_field_info
 	if (idx < 0)
 		return -1;
 	const struct pw_field *f = &pw->fields[idx];
+	if (f->type == FIELD_ORGS || f->type == FIELD_CASES)
+		return -1;
 	static const enum expr_type types[FIELD_TYPE_COUNT] = {
 		[FIELD_TEXT] = EXPR_T_STRING, [FIELD_DATE] = EXPR_T_DATE, [FIELD_ENUM] = EXPR_T_STRING,
 		[FIELD_BOOL] = EXPR_T_BOOL, [FIELD_INT] = EXPR_T_INT, [FIELD_ORG] = EXPR_T_STRING,
@@ -1190,6 +1230,12 @@ static int compile_requires(struct compiler *c, const struct ydoc_node *n, bool 
 			bad++;
 			continue;
 		}
+		if (pw->no_subject && (!strncmp(s, "subject.", 8) || !strcmp(s, "consent"))) {
+			ydoc_error(&c->r, item, "a pathway of 'subject: none' keeps no person's details and no consent: "
+				   "remove '%s'", s);
+			bad++;
+			continue;
+		}
 		if (!strncmp(s, "subject.", 8)) {
 			int f = vocab_lookup(subject_field_names, s + 8);
 			if (f < 0) {
@@ -1391,22 +1437,39 @@ static void label_outcome_values(struct pathway *pw)
 	}
 }
 
+/* subject: person (the default: a case is about a person) or none (a record about no person). */
+static int compile_subject(struct compiler *c, const struct ydoc_node *n)
+{
+	static const char *const kinds[] = { "person", "none", NULL };
+	int kind = 0;
+	if (read_vocab(c, n, "subject", kinds, &kind))
+		return -1;
+	c->pw->no_subject = kind == 1;
+	return 0;
+}
+
 /* Who opens, who receives, the fields, outcomes, requirements and the eligibility rule. */
 static int compile_terms(struct compiler *c, const struct ydoc_node *root)
 {
 	struct pathway *pw = c->pw;
 	const struct ydoc_node *v;
 	int bad = 0;
+	if ((v = ydoc_get(root, "subject")) && compile_subject(c, v))
+		bad++;
 	if (!(v = ydoc_get(root, "opened_by"))) {
 		ydoc_error(&c->r, root, "missing 'opened_by: { roles: [...] }' (who may open a case)");
 		bad++;
 	} else if (compile_opened_by(c, v)) {
 		bad++;
 	}
-	if (!(v = ydoc_get(root, "receiver"))) {
+	if (pw->no_subject && (v = ydoc_get(root, "receiver"))) {
+		ydoc_error(&c->r, v, "a record of 'subject: none' stays with the organisation that opened it: remove "
+			   "'receiver'");
+		bad++;
+	} else if (!pw->no_subject && !(v = ydoc_get(root, "receiver"))) {
 		ydoc_error(&c->r, root, "missing 'receiver' (the organisation kind that receives the handoff)");
 		bad++;
-	} else if (compile_receiver(c, v)) {
+	} else if (!pw->no_subject && compile_receiver(c, v)) {
 		bad++;
 	}
 	if ((v = ydoc_get(root, "fields")) && compile_fields(c, v))
@@ -1420,8 +1483,12 @@ static int compile_terms(struct compiler *c, const struct ydoc_node *root)
 	if ((v = ydoc_get(root, "eligibility")) &&
 	    !(pw->eligibility = compile_expr(c, v, "the eligibility rule")))
 		bad++;
-	if ((v = ydoc_get(root, "consent")) && compile_consent(c, v))
+	if ((v = ydoc_get(root, "consent")) && pw->no_subject) {
+		ydoc_error(&c->r, v, "a pathway of 'subject: none' takes no consent: remove 'consent'");
 		bad++;
+	} else if (v && compile_consent(c, v)) {
+		bad++;
+	}
 	label_outcome_values(c->pw);
 	return bad;
 }
@@ -1478,7 +1545,7 @@ static int compile_states(struct compiler *c, const struct ydoc_node *root, cons
 static int compile_root(struct compiler *c, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
-		"pathway", "version", "title", "description", "opened_by", "receiver", "requires",
+		"pathway", "version", "title", "description", "subject", "opened_by", "receiver", "requires",
 		"optional", "fields", "outcomes", "eligibility", "consent", "start", "states", NULL
 	};
 	struct pathway *pw = c->pw;

@@ -34,6 +34,8 @@ struct pw_field {
 	struct pw_text *value_titles; /* enum: a {ja, en} label per value (NULL texts when the file gives codes only) */
 	size_t n_values;
 	enum pw_tense tense;       /* date: whether it must have happened or be still to come */
+	char **pathways;           /* cases: the pathways whose cases it may name */
+	size_t n_pathways;
 	long min, max;             /* int bounds */
 	size_t max_length;         /* text: bytes */
 	party_mask visible_parties; /* who may see the value; every side but a provider when 0 */
@@ -126,6 +128,12 @@ struct pathway {
 	char *file;
 	char digest[65];           /* SHA-256 of the file, hex: a changed file is a new version */
 	bool from_store;           /* compiled from the database's copy, its file being broken: not published again */
+	/*
+	 * `subject: none`: a case of this pathway is a record about no person (a
+	 * consultation, an issue, a meeting): no subject, no consent, no provision
+	 * records, no links to resources; it stays with the organisation that opened it.
+	 */
+	bool no_subject;
 
 	role_mask open_roles;
 	kind_mask open_kinds;

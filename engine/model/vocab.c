@@ -36,7 +36,7 @@ const char *const milestone_names[MILESTONE_COUNT + 1] = {
 };
 
 const char *const field_type_names[FIELD_TYPE_COUNT + 1] = {
-	"text", "date", "enum", "bool", "int", "org", "resource", NULL
+	"text", "date", "enum", "bool", "int", "org", "resource", "orgs", "cases", NULL
 };
 
 const char *const unit_names[UNIT_COUNT + 1] = {

@@ -38,6 +38,8 @@ enum milestone {
 
 enum field_type {
 	FIELD_TEXT, FIELD_DATE, FIELD_ENUM, FIELD_BOOL, FIELD_INT, FIELD_ORG, FIELD_RESOURCE,
+	FIELD_ORGS,                /* a list of organisations (those present at a meeting) */
+	FIELD_CASES,               /* a list of other cases, of the pathways the field names (what a meeting dealt with) */
 	FIELD_TYPE_COUNT
 };
 

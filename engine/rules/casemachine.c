@@ -356,6 +356,35 @@ static const struct config_org *check_org(const struct config *cfg, const json_t
 	return o;
 }
 
+/*
+ * A list field: an array of at most 64 distinct items, each checked by one
+ * (an organisation of the config, or the form of a case id: that the case
+ * exists and the caller stands on it is core/flow's check).
+ */
+static int check_list(const struct config *cfg, const json_t *v, const char *path, bool orgs, struct refusal *err)
+{
+	size_t i, k;
+	json_t *item, *other;
+	bool bad = !json_is_array(v) || json_array_size(v) > 64;
+	json_array_foreach(v, i, item) {
+		if (bad)
+			break;
+		const char *s = json_string_value(item);
+		bad = orgs ? !config_find_org(cfg, s) : !s || strncmp(s, "c_", 2) || strlen(s) > 64;
+		json_array_foreach(v, k, other)
+			if (k < i && json_equal(item, other))
+				bad = true;
+	}
+	if (bad) {
+		refusal_set(err, "invalid_field", path, orgs ? "%s must be a list of distinct organisation ids (at most 64)"
+							      : "%s must be a list of distinct case ids (at most 64)", path);
+		refusal_ja(err, orgs ? "%s には参加機関の ID を重複なく並べてください（64 件まで）"
+				     : "%s にはケースの ID を重複なく並べてください（64 件まで）", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks one pathway field value. */
 static int check_field(const struct config *cfg, const struct pw_field *f, const char *path,
 		       const json_t *v, date_days today, struct refusal *err)
@@ -384,9 +413,22 @@ static int check_field(const struct config *cfg, const struct pw_field *f, const
 		return check_org(cfg, v, path, err) ? 0 : -1;
 	case FIELD_RESOURCE:
 		return cm_check_text(v, path, 64, err);
+	case FIELD_ORGS:
+		return check_list(cfg, v, path, true, err);
+	case FIELD_CASES:
+		return check_list(cfg, v, path, false, err);
 	case FIELD_TYPE_COUNT:
 		break;
 	}
+	return -1;
+}
+
+int cm_check_about_person(const struct pathway *pw, const char *what, const char *what_ja, struct refusal *err)
+{
+	if (!pw->no_subject)
+		return 0;
+	refusal_set(err, "action_not_available", NULL, "a %s record is about no person: it has no %s", pw->id, what);
+	refusal_ja(err, "%s の記録は個人についての記録ではないため、%sはありません", pw->id, what_ja);
 	return -1;
 }
 
@@ -764,10 +806,23 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 			bad++;
 		}
 	}
-	if (!(out->subject = check_subject(cfg, pw, json_object_get(body, "subject"), false, today, err)))
-		bad++;
 	const json_t *consent = json_object_get(body, "consent");
-	if (consent && !json_is_null(consent)) {
+	if (pw->no_subject) {
+		/* a record about no person: its texts are the only place a person's details could go, and the forms warn */
+		for (int i = 0; i < 2; i++) {
+			const char *part = i ? "consent" : "subject";
+			const json_t *given = json_object_get(body, part);
+			if (given && !json_is_null(given)) {
+				refusal_set(err, "invalid_field", part, "a %s record is about no person: it takes no %s", pw->id,
+					    part);
+				refusal_ja(err, "%s の記録は個人についての記録ではないため、%s は指定できません", pw->id, part);
+				bad++;
+			}
+		}
+	} else if (!(out->subject = check_subject(cfg, pw, json_object_get(body, "subject"), false, today, err))) {
+		bad++;
+	}
+	if (!pw->no_subject && consent && !json_is_null(consent)) {
 		if (!(out->consent = cm_check_consent(consent, today, err)))
 			bad++;
 	} else if (pw->consent_required) {

@@ -154,6 +154,9 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 	   const json_t *subject, const struct cm_caller *who, party_mask parties, const char *name,
 	   const json_t *input, date_days today, struct cm_step *out, struct refusal *err);
 
+/* Is the case about a person (not a record of `subject: none`)? 0, or -1 with *err: `what` needs one. */
+int cm_check_about_person(const struct pathway *pw, const char *what, const char *what_ja, struct refusal *err);
+
 /*
  * May running case c move to version `to` of its pathway, into state `target`
  * (its own state's name, or where a migration's map sends it)? Returns the

@@ -43,7 +43,7 @@ enum stmt_id {
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_LINK_ROWS_BY_CASE, ST_LINKS_IN_PERIOD, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
 	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE, ST_CASE_PATHWAY,
 	ST_SUMMARY_NOTE, ST_SUMMARY_PUT, ST_REPORT_CASES, ST_CASE_REPORT_EVENTS, ST_UNSUMMARIZED, ST_SUMMARIES,
-	ST_CASES_ON_VERSION, ST_PW_IDS,
+	ST_CASES_ON_VERSION, ST_PW_IDS, ST_TALLY_PUT, ST_TALLIES,
 	ST_COUNT
 };
 
@@ -284,6 +284,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CASES_ON_VERSION] = "SELECT id FROM cases WHERE pathway = ? AND pathway_version = ? AND closed_at IS NULL "
 				"AND id > ? ORDER BY id LIMIT ?",
 	[ST_PW_IDS] = "SELECT DISTINCT pathway FROM pathway_versions ORDER BY pathway",
+	[ST_TALLY_PUT] = "INSERT INTO tallies(pathway, field, value, fiscal_year, count, imported_at) VALUES (?,?,?,?,?,?) "
+			 "ON CONFLICT(pathway, field, value, fiscal_year) DO UPDATE SET count = excluded.count, "
+			 "imported_at = excluded.imported_at",
+	[ST_TALLIES] = "SELECT value, fiscal_year, count FROM tallies WHERE pathway = ? AND field = ? "
+		       "ORDER BY fiscal_year, value",
 	[ST_UNSUMMARIZED] = "SELECT id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_summaries s "
 			    "WHERE s.case_id = c.id) LIMIT ?",
 	[ST_SUMMARIES] = "SELECT c.id, c.pathway, c.pathway_version, s.accepted_at, s.contacted_at, s.linked_at, "
@@ -481,13 +486,19 @@ static const char *const migrations[] = {
 	 * version counts the time already spent in it), worked out for the cases
 	 * before from their last event that moved them — every event but the
 	 * ones that leave a case in its state; and a pathway version's running
-	 * cases in id order, for migrations in batches and the versions' counts
+	 * cases in id order, for migrations in batches and the versions' counts;
+	 * and counts of records from the years before the system (a fiscal
+	 * year's count of a pathway's records with one value of one field), which
+	 * the tally report adds to the records it counts
 	 */
 	"ALTER TABLE cases ADD COLUMN entered_at INTEGER;"
 	"UPDATE cases SET entered_at = coalesce((SELECT max(e.at) FROM events e WHERE e.case_id = cases.id "
 	"  AND e.action NOT IN ('assign', 'note', 'correct_subject', 'correct_fields', 'timer', 'erase', "
 	"  'link_proposed', 'link_joined', 'link_declined', 'link_ended', 'link_shared', 'link_note')), opened_at);"
-	"CREATE INDEX cases_open_version ON cases(pathway, pathway_version, id) WHERE closed_at IS NULL;",
+	"CREATE INDEX cases_open_version ON cases(pathway, pathway_version, id) WHERE closed_at IS NULL;"
+	"CREATE TABLE tallies(pathway TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, "
+	"  fiscal_year INTEGER NOT NULL, count INTEGER NOT NULL, imported_at INTEGER NOT NULL, "
+	"  PRIMARY KEY(pathway, field, value, fiscal_year)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2467,6 +2478,36 @@ int store_cases_on_version(struct store *s, const char *pathway, long version, c
 	size_t n = 0;
 	int rc = each_id(s, st, fn, ctx, &n);
 	return rc < 0 ? -1 : rc > 0 ? -2 : (int)n;
+}
+
+int store_tally_put(struct store *s, const char *pathway, const char *field, const char *value, int fiscal_year,
+		    int64_t count, clock_us now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TALLY_PUT);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, field);
+	bind_text(st, 3, value);
+	sqlite3_bind_int(st, 4, fiscal_year);
+	sqlite3_bind_int64(st, 5, count);
+	sqlite3_bind_int64(st, 6, now);
+	return run(s, st);
+}
+
+int store_tallies(struct store *s, const char *pathway, const char *field,
+		  void (*fn)(void *ctx, const char *value, int fiscal_year, int64_t count), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_TALLIES);
+	if (!st)
+		return -1;
+	bind_text(st, 1, pathway);
+	bind_text(st, 2, field);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	return stepped(s, rc);
 }
 
 int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway), void *ctx)

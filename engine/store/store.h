@@ -193,6 +193,15 @@ char *store_pathway_source(struct store *s, const char *id, long version);
 int store_pathway_versions(struct store *s, const char *pathway,
 			   void (*fn)(void *ctx, long version, clock_us loaded_at, int64_t running), void *ctx);
 
+/* ---- counts imported for the years before the system (tallies) ---- */
+
+/* Sets the count of a pathway's records with `value` of `field` in a fiscal year (replacing an earlier import's). */
+int store_tally_put(struct store *s, const char *pathway, const char *field, const char *value, int fiscal_year,
+		    int64_t count, clock_us now);
+/* The imported counts of a pathway's field, by fiscal year then value (streamed). */
+int store_tallies(struct store *s, const char *pathway, const char *field,
+		  void (*fn)(void *ctx, const char *value, int fiscal_year, int64_t count), void *ctx);
+
 /* Every pathway with a recorded version, by id. */
 int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway), void *ctx);
 

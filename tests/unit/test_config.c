@@ -16,7 +16,7 @@ TEST(config_demo_loads_and_routes_by_area)
 	diag_print(&d, stdout);
 	CHECK(cfg != NULL);
 	CHECK_INT(d.n, 0);
-	CHECK_INT(cfg->pathways.n, 3);
+	CHECK_INT(cfg->pathways.n, 6);
 	CHECK_STR(config_route(cfg, "pharmacy", "unosumai")->id, "support-centre");
 	CHECK_STR(config_route(cfg, "health-checkup", "unosumai")->id, "life-unosumai");
 	CHECK(config_route(cfg, "multi-agency", "unosumai") == NULL);

@@ -56,3 +56,28 @@ TEST(fiscal_years_are_labelled_by_the_era_of_their_last_day)
 	date_parse("2026-04-01", &d);
 	CHECK_INT(date_fiscal_year(d), 2026);
 }
+
+TEST(fiscal_years_read_as_people_write_them)
+{
+	static const struct { const char *text; int fy; } ok[] = {
+		{ "2017", 2017 }, { "FY2024", 2024 }, { "平成29年度", 2017 }, { "H29年度", 2017 }, { "H29", 2017 },
+		{ "令和元年度", 2019 }, { "R元", 2019 }, { "R1", 2019 }, { "R6年度", 2024 }, { "平成24年度", 2012 },
+		{ "2024年度", 2024 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int fy = 0;
+		CHECK(date_fiscal_parse(ok[i].text, &fy) == 0);
+		CHECK_INT(fy, ok[i].fy);
+		/* what the label says reads back as the same year */
+		char l[32], s[32];
+		date_fiscal_label(fy, l, s);
+		int again = 0;
+		CHECK(date_fiscal_parse(l, &again) == 0 && again == fy);
+		CHECK(date_fiscal_parse(s, &again) == 0 && again == fy);
+	}
+	static const char *const bad[] = { "", "H", "平成", "29", "X29", "H29年", "R100", "2017-04", "令和元年度x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fy = 0;
+		CHECK(date_fiscal_parse(bad[i], &fy) == -1);
+	}
+}
