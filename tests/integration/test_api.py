@@ -43,7 +43,8 @@ def test_orgs_and_pathways():
         expect(orgs["next_cursor"] is None, orgs)
         pws = ok(d.get("/v1/pathways", who="pharmacist"))
         by_id = {p["id"]: p for p in pws["items"]}
-        expect(set(by_id) == {"pharmacy", "health-checkup", "multi-agency"}, by_id)
+        expect(set(by_id) == {"pharmacy", "health-checkup", "multi-agency", "consultation-desk", "coordination-issues",
+                              "coordination-meetings"}, by_id)
         expect(by_id["pharmacy"]["may_open"] and not by_id["health-checkup"]["may_open"], by_id)
         pw = ok(d.get("/v1/pathways/pharmacy", who="pharmacist"))
         expect(pw["title"]["ja"] == "薬局を起点とした社会的処方連携パス", pw["title"])

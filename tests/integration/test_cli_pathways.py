@@ -8,7 +8,8 @@ import tempfile
 
 from helpers import ROOT, demo_config_text, expect, path, tsunagu
 
-SHIPPED = ["health-checkup", "multi-agency", "pharmacy"]
+SHIPPED = ["consultation-desk", "coordination-issues", "coordination-meetings", "health-checkup", "multi-agency",
+           "pharmacy"]
 
 
 def test_shipped_pathways_check_clean():
@@ -22,7 +23,7 @@ def test_shipped_pathways_check_clean():
 def test_demo_config_checks_clean():
     proc = tsunagu("check", "--config", path("configs", "demo", "tsunagu.yaml"))
     expect(proc.returncode == 0, proc.stderr)
-    expect("32 organisations, 8 areas, 3 pathways" in proc.stdout, proc.stdout)
+    expect("32 organisations, 8 areas, 6 pathways" in proc.stdout, proc.stdout)
     expect("resources.json: ok: 24 resources to seed an empty directory" in proc.stdout, proc.stdout)
 
 

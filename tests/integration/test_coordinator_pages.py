@@ -118,7 +118,7 @@ def test_the_coordinators_pages_in_a_real_browser():
         b.get("/coord/pathways")
         b.wait_text("薬局を起点とした社会的処方連携パス")
         b.wait(lambda: all(b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
-                           for img in b.all(".diagram img")) and len(b.all(".diagram img")) == 3, message="the diagrams load")
+                           for img in b.all(".diagram img")) and len(b.all(".diagram img")) == 6, message="the diagrams load")
         expect("進行中のケース" in b.text(), "running cases per version")
         versions = d.get("/v1/pathways/pharmacy/versions", who="coordinator").json["items"]
         expect([v["running_cases"] for v in versions if v["loaded"]] == [3], versions)

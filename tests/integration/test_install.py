@@ -17,7 +17,8 @@ def test_make_install_honours_prefix_and_destdir():
         root = os.path.join(dest, "opt", "tsunagu")
         binary = os.path.join(root, "bin", "tsunagu")
         expect(os.access(binary, os.X_OK), "binary installed")
-        for p in ("health-checkup", "multi-agency", "pharmacy"):
+        for p in ("health-checkup", "multi-agency", "pharmacy", "consultation-desk", "coordination-issues",
+                  "coordination-meetings"):
             expect(os.path.isfile(os.path.join(root, "share", "tsunagu", "pathways", p + ".yaml")), p)
         unit = open(os.path.join(root, "lib", "systemd", "system", "tsunagu.service")).read()
         expect("ExecStart=/opt/tsunagu/bin/tsunagu serve" in unit, unit)
