@@ -288,6 +288,17 @@ void api_pathway_get(struct api_request *r)
 	for (size_t i = 0; i < pw->n_states; i++)
 		json_array_append_new(states, state_json(pw, &pw->states[i]));
 	json_object_set_new(o, "states", states);
+	json_t *reports = json_array();
+	for (size_t i = 0; i < pw->n_reports; i++) {
+		const struct pw_report *rp = &pw->reports[i];
+		json_array_append_new(reports, rp->kind == PW_REPORT_TALLY
+			? json_pack("{s:s, s:o, s:s, s:s?}", "kind", "tally", "title", api_text(&rp->title), "field", rp->field,
+				    "date", rp->date)
+			: json_pack("{s:s, s:o, s:s, s:s, s:s, s:s?, s:s?}", "kind", "timeline", "title", api_text(&rp->title),
+				    "action", rp->action, "year", rp->year, "kind_field", rp->kind_field, "label", rp->label,
+				    "note", rp->note));
+	}
+	json_object_set_new(o, "reports", reports);
 	api_reply_json(r, 200, o);
 }
 

@@ -1542,11 +1542,90 @@ static int compile_states(struct compiler *c, const struct ydoc_node *root, cons
 	return bad;
 }
 
+/* A report's field: declared, of one of the types; or an error at n. */
+static int report_field(struct compiler *c, const struct ydoc_node *map, const char *key, bool required,
+			unsigned types, const char *what, char **out)
+{
+	const struct ydoc_node *n = ydoc_get(map, key);
+	const char *s;
+	if (!n) {
+		if (required)
+			ydoc_error(&c->r, map, "the report needs '%s' (%s)", key, what);
+		return required ? -1 : 0;
+	}
+	if (ydoc_read_string(&c->r, n, what, &s))
+		return -1;
+	int i = field_index(c->pw, s);
+	if (i < 0 || !(types & MASK(c->pw->fields[i].type))) {
+		ydoc_error(&c->r, n, "'%s' must name %s of this pathway", s, what);
+		return -1;
+	}
+	*out = xstrdup(s);
+	return 0;
+}
+
+/*
+ * reports: [{ tally: FIELD, date: FIELD, title }, { timeline: ACTION, year: FIELD,
+ * kind: FIELD, label: FIELD, note: FIELD, title }] — what the pages show of the
+ * pathway's records by fiscal year.
+ */
+static int compile_reports(struct compiler *c, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "tally", "date", "timeline", "year", "kind", "label", "note", "title", NULL };
+	struct pathway *pw = c->pw;
+	if (ydoc_expect(&c->r, n, YDOC_SEQ, "a list of reports"))
+		return -1;
+	int bad = 0;
+	pw->reports = xcalloc(n->n_items ? n->n_items : 1, sizeof(*pw->reports));
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct ydoc_node *m = n->items[i], *v;
+		if (ydoc_expect(&c->r, m, YDOC_MAP, "a report { tally: FIELD } or { timeline: ACTION }")) {
+			bad++;
+			continue;
+		}
+		struct pw_report *r = &pw->reports[pw->n_reports++];
+		int b = ydoc_check_keys(&c->r, m, "a report", keys);
+		if (!(v = ydoc_get(m, "title"))) {
+			ydoc_error(&c->r, m, "the report needs a title { ja, en }");
+			b++;
+		} else if (read_text(c, v, "the report's title", &r->title)) {
+			b++;
+		}
+		const char *action;
+		if (ydoc_get(m, "tally")) {
+			r->kind = PW_REPORT_TALLY;
+			b += report_field(c, m, "tally", true, MASK(FIELD_ENUM), "an enum field", &r->field) ||
+			     report_field(c, m, "date", false, MASK(FIELD_DATE), "a date field", &r->date);
+		} else if ((v = ydoc_get(m, "timeline"))) {
+			r->kind = PW_REPORT_TIMELINE;
+			if (ydoc_read_string(&c->r, v, "an action", &action)) {
+				b++;
+			} else if (pathway_action_id(pw, action) < 0) {
+				ydoc_error(&c->r, v, "'%s' is no action of this pathway", action);
+				b++;
+			} else {
+				r->action = xstrdup(action);
+			}
+			b += report_field(c, m, "year", true, MASK(FIELD_INT) | MASK(FIELD_DATE), "an int or date field",
+					  &r->year) ||
+			     report_field(c, m, "kind", true, MASK(FIELD_ENUM), "an enum field", &r->kind_field) ||
+			     report_field(c, m, "label", false, MASK(FIELD_TEXT) | MASK(FIELD_ENUM) | MASK(FIELD_INT),
+					  "a text, enum or int field", &r->label) ||
+			     report_field(c, m, "note", false, MASK(FIELD_TEXT), "a text field", &r->note);
+		} else {
+			ydoc_error(&c->r, m, "a report is { tally: FIELD, date: FIELD } or { timeline: ACTION, year, kind }");
+			b++;
+		}
+		bad += b != 0;
+	}
+	return bad ? -1 : 0;
+}
+
 static int compile_root(struct compiler *c, const struct ydoc_node *root)
 {
 	static const char *const keys[] = {
 		"pathway", "version", "title", "description", "subject", "opened_by", "receiver", "requires",
-		"optional", "fields", "outcomes", "eligibility", "consent", "start", "states", NULL
+		"optional", "fields", "outcomes", "eligibility", "consent", "start", "states", "reports", NULL
 	};
 	struct pathway *pw = c->pw;
 	if (!root) {
@@ -1569,10 +1648,19 @@ static int compile_root(struct compiler *c, const struct ydoc_node *root)
 	} else if (compile_start(c, v)) {
 		bad++;
 	}
+	if ((v = ydoc_get(root, "reports")) && compile_reports(c, v))
+		bad++;
 	size_t finals = 0;
 	for (size_t i = 0; i < pw->n_states; i++) {
-		finals += pw->states[i].final;
-		pw->coordinator_step |= pw->states[i].inbox == PARTY_COORDINATOR;
+		const struct pw_state *st = &pw->states[i];
+		finals += st->final;
+		pw->coordinator_step |= st->inbox == PARTY_COORDINATOR;
+		if (pw->no_subject && (st->inbox == PARTY_RECEIVER || st->inbox == PARTY_ASSIGNEE)) {
+			diag_add(c->r.diag, DIAG_ERROR, c->r.file, st->line, st->column,
+				 "state '%s': a record of 'subject: none' stays with the organisation that opened it; its "
+				 "inbox is origin or coordinator", st->name);
+			bad++;
+		}
 	}
 	if (finals == 0) {
 		ydoc_error(&c->r, states, "no final state: every case must be able to end ('final: true' with an outcome)");
@@ -1643,6 +1731,18 @@ void pathway_free(struct pathway *pw)
 		text_free(&pw->outcomes[i].title);
 	}
 	free(pw->outcomes);
+	for (size_t i = 0; i < pw->n_reports; i++) {
+		struct pw_report *r = &pw->reports[i];
+		text_free(&r->title);
+		free(r->field);
+		free(r->date);
+		free(r->action);
+		free(r->year);
+		free(r->kind_field);
+		free(r->label);
+		free(r->note);
+	}
+	free(pw->reports);
 	expr_free(pw->eligibility);
 	for (size_t i = 0; i < pw->n_start; i++)
 		expr_free(pw->start[i].when);

@@ -109,6 +109,21 @@ struct pw_state {
 	int line, column;
 };
 
+/*
+ * A report the pathway declares for its pages (`reports:`): a tally of an enum
+ * field by fiscal year, or the timeline of one action's records by fiscal year.
+ * The names are checked against the pathway's fields and actions when it
+ * compiles; core/tally makes the report.
+ */
+enum pw_report_kind { PW_REPORT_TALLY, PW_REPORT_TIMELINE };
+
+struct pw_report {
+	enum pw_report_kind kind;
+	struct pw_text title;
+	char *field, *date;                          /* tally */
+	char *action, *year, *kind_field, *label, *note; /* timeline */
+};
+
 struct pw_outcome {
 	char *code;
 	struct pw_text title;
@@ -157,6 +172,8 @@ struct pathway {
 	size_t n_fields;
 	struct pw_outcome *outcomes;
 	size_t n_outcomes;
+	struct pw_report *reports;
+	size_t n_reports;
 	struct expr *eligibility;  /* NULL: no automatic opening rule */
 	struct pw_route *start;    /* evaluated in order on opening; the last has no guard */
 	size_t n_start;
