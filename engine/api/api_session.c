@@ -449,7 +449,8 @@ void api_me(struct api_request *r)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct pathway *pw = set->items[i];
 		if ((pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind))))
-			json_array_append_new(may_open, json_pack("{s:s, s:o}", "pathway", pw->id, "title", api_text(&pw->title)));
+			json_array_append_new(may_open, json_pack("{s:s, s:o, s:s}", "pathway", pw->id, "title", api_text(&pw->title),
+								  "subject", pw->no_subject ? "none" : "person"));
 	}
 	json_object_set_new(o, "may_open", may_open);
 	json_object_set_new(o, "session", r->session.id ? session_json(r, &r->session) : json_null());

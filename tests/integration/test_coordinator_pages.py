@@ -242,3 +242,87 @@ def test_the_public_directory_is_a_static_site_of_published_resources_only():
         if w:
             w.b.close()
         d.cleanup()
+
+
+def test_the_coordinators_records_in_a_real_browser():
+    """The consultation desk, the issue register and the meeting log from the pages: a new record with
+    the warning against personal data, the tally of the fiscal year with the counts imported for the
+    years before, the timeline of actions, a meeting naming the issues; a nurse is refused."""
+    d = make_daemon(1, timeout=1, dead_port=1)
+    w = None
+    try:
+        d.start(test_clock="2026-11-02T10:00:00+09:00")
+        issue = d.post("/v1/cases", {"pathway": "coordination-issues", "fields": {
+            "code": "G", "issue": "薬剤師の職能が認知されていない", "profession": "pharmacists", "raised_year": 2012}},
+            who="coordinator").json["id"]
+        d.post("/v1/cases/%s/actions/record_action" % issue, {"fields": {
+            "action_kind": "secondary", "action_year": 2017, "action_note": "多職種研修会を実施"}}, who="coordinator")
+        d.request("POST", "/v1/reports/tally?pathway=consultation-desk&field=category", who="coordinator",
+                  raw_body="fiscal_year,category,count\nH29,事業に関する相談・協力依頼等,20\n".encode(),
+                  headers={"Content-Type": "text/csv"})
+        w = Walk(d)
+        b = w.b
+        w.enrol("yamamoto")
+        w.totp_step()
+        b.wait(lambda: b.path().startswith("/coord"))
+        b.get("/coord/records")
+        b.wait_text("連携に関する相談窓口")
+        w.page("coord-records")
+        b.get("/coord/records/consultation-desk")
+        b.wait_text("新しい記録")
+        expect("個人が分かることは書かないでください" in b.text(), "the form warns against personal data")
+        w.page("coord-records-desk")
+        b.fill("相談を受けた日", "2026-10-30")
+        b.choose("相談者の所属", "病院連携室")
+        b.choose("相談の方法", "電話")
+        b.choose("相談の分類", "他部署・他機関への相談等の調整")
+        b.fill("相談の内容", "退院支援の窓口を知りたい")
+        b.button("記録する").click()
+        b.wait(lambda: b.path().startswith("/cases/"))
+        b.wait_text("回答して終了")
+        expect("個人" not in b.find("h1").text and "退院支援の窓口を知りたい" in b.text(), b.text()[:400])
+        w.page("coord-record")
+        cid = b.path().split("/")[-1]
+        expect(d.db_rows("SELECT pathway, subject_id IS NOT NULL FROM cases WHERE id = ?", (cid,)) ==
+               [("consultation-desk", 1)], "a record")
+        # the tally of the page: the H29 count imported, this year's record counted
+        b.get("/coord/records/consultation-desk")
+        b.wait_text("相談内容の推移（年度別）")
+        table = b.find("table.tally")
+        expect("H29年度" in table.text and "R8年度" in table.text and "20" in table.text, table.text)
+        w.page("coord-records-tally")
+        # a meeting that dealt with the issue: the issue is one of its choices
+        b.get("/coord/records/coordination-meetings")
+        b.wait_text("新しい記録")
+        b.fill("開いた日", "2026-10-20")
+        b.choose("連携の層", "一次連携")
+        b.fill("会の名前", "薬剤師会との打ち合わせ会")
+        b.button("記録する").click()
+        b.wait(lambda: b.path().startswith("/cases/"))
+        b.button("記録を追記・修正").click()
+        b.choose("取り上げた連携の課題", "G・薬剤師の職能が認知されていない")
+        b.choose("参加した機関", "はまゆり薬局")
+        w.page("coord-meeting-amend")
+        b.find("form.action-form button[type=submit]").click()
+        b.wait_text("G・薬剤師の職能が認知されていない")
+        mid = b.path().split("/")[-1]
+        expect(d.get("/v1/cases/" + mid, who="coordinator").json["fields"]["issues"] == [issue], "the meeting names it")
+        # the register's timeline
+        b.get("/coord/records/coordination-issues")
+        b.wait_text("課題解決に向けた取組（年度別）")
+        expect("H29年度" in b.find("table.timeline").text and "◆ 二次連携の取組" in b.text(), b.text()[:800])
+        w.page("coord-records-issues")
+        w.only_the_daemon()
+        b.close()
+        # a nurse meets the API's refusal on the same pages
+        w = Walk(d)
+        w.enrol("takahashi")
+        w.totp_step()
+        w.b.wait(lambda: not w.b.path().startswith("/login"))
+        w.b.get("/coord/records/consultation-desk")
+        w.b.wait_text("コーディネーター")
+        expect("退院支援" not in w.b.text(), "nothing of the records")
+    finally:
+        if w:
+            w.b.close()
+        d.cleanup()

@@ -20,6 +20,8 @@ const ROUTES = [
   [/^\/coord$/, "coord"],
   [/^\/coord\/(overdue|notifications|audit|pathways)$/, "coord"],
   [/^\/coord\/review$/, "review"],
+  [/^\/coord\/records$/, "records"],
+  [/^\/coord\/records\/([a-z0-9_-]+)$/, "records"],
 ];
 
 const ctx = { me: null, orgs: null, pathways: {}, params: new URLSearchParams(location.search) };
@@ -50,7 +52,7 @@ ctx.title = (s) => { document.title = `${s} — tsunagu`; };
 
 function nav() {
   const links = [];
-  const may = ctx.me.may_open.length > 0;
+  const may = ctx.me.may_open.some((m) => m.subject !== "none");
   if (has("coordinator")) links.push(["/coord", t("navCoord")]);
   if (has("nurse") || has("coordinator")) links.push(["/inbox", t("navInbox")]);
   if (may) links.push(["/refer", t("navRefer")], ["/referrals", t("navReferrals")]);

@@ -10,7 +10,7 @@ function tag(required) {
 }
 
 // A field: { el, value(), setError(msg|null), focus(), id }.
-// def: { name, type: text|longtext|date|birthdate|enum|bool|int|org|select|checkbox, title, required,
+// def: { name, type: text|longtext|date|birthdate|enum|bool|int|org|orgs|cases|select|checkbox, title, required,
 //        help, options: [{value, title}], max_length, min, max, value, autocomplete, personal }
 export function field(def) {
   if (def.type === "date" && !def.help) def = { ...def, help: t("dateHelp") };
@@ -54,6 +54,24 @@ export function field(def) {
       (def.options || []).map((o) => h("option", { value: o.value, selected: def.value === o.value },
         typeof o.title === "string" ? o.title : text(o.title))));
     get = () => control.value || undefined;
+  } else if (type === "orgs" || type === "cases") {
+    // a list: one checkbox per choice (organisations, or the records a record may name)
+    const chosen = new Set(def.value || []);
+    const inputs = (def.options || []).map((o, i) => {
+      const oid = `${id}-${i}`;
+      return h("div", { class: "choice" }, h("input", { type: "checkbox", id: oid, name: id, value: o.value,
+        checked: chosen.has(o.value), "aria-describedby": describedBy }),
+        h("label", { for: oid }, typeof o.title === "string" ? o.title : text(o.title) || o.value));
+    });
+    const fieldset = h("fieldset", { class: "field", id: `${id}-set`, "aria-describedby": describedBy },
+      h("legend", {}, label, " ", tag(def.required)), help, error,
+      inputs.length ? h("div", { class: "choices choices-many" }, inputs) : h("p", {}, t("noChoices")));
+    get = () => {
+      const values = Array.from(fieldset.querySelectorAll("input:checked")).map((c) => c.value);
+      return values.length ? values : undefined;
+    };
+    focusEl = () => fieldset.querySelector("input") || fieldset;
+    return finish(fieldset, inputs.length ? `${id}-0` : `${id}-set`);
   } else if (type === "checkbox") {
     control = h("input", { type: "checkbox", ...common, checked: !!def.value });
     const wrap = h("div", { class: "field field-check" }, control, h("label", { for: id }, label), help, error);

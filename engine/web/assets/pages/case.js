@@ -2,33 +2,24 @@
 // action's `requires` its form; the person's details and consent, fields, links to resources,
 // timers, assignment to a colleague, notes with their visibility, possible duplicates, history.
 // Every write sends If-Match; a 412 says someone else changed the case and loads it again.
+// A record about no person (a pathway of `subject: none`) has no person, consent or links: its
+// fields are the record, its forms warn that no personal data belongs in them.
 import { api, ApiError } from "../api.js";
 import { announce, append, clear, h } from "../dom.js";
 import { eventName, MILESTONE_ORDER, milestoneName, sexName, t, text } from "../i18n.js";
 import { check, errorBox, field, pathwayField, showErrors } from "../forms.js";
 import { dateBoth, dateTime } from "../wareki.js";
 import { dueBadge, stateBadge } from "../badges.js";
+import { fieldDef, fieldTitle, listChoices, recordLabel, valueText } from "../record.js";
 
 function dl(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "")
     .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
-function valueLabel(pw, name, v) {
-  const f = pw && pw.fields.find((x) => x.name === name);
-  if (v === true) return t("yes");
-  if (v === false) return t("no");
-  if (f && f.type === "enum" && f.options) {
-    const o = f.options.find((x) => x.value === v);
-    if (o && o.title) return text(o.title);
-  }
-  if (f && f.type === "date" && typeof v === "string") return dateBoth(v);
-  return String(v);
-}
-
-function fieldTitle(pw, name) {
-  const f = pw && pw.fields.find((x) => x.name === name);
-  return f ? text(f.title) || name : name;
+// The warning on every form of a record about no person: free text is the one place a name could go.
+export function noPersonalData() {
+  return h("p", { class: "notice warn-text", role: "note" }, t("noPersonalDataWarning"));
 }
 
 export function progress(c) {
@@ -42,12 +33,26 @@ export function progress(c) {
 
 export async function render(main, ctx) {
   const id = ctx.arg;
-  let c, pw;
+  let c, pw, record = false;
+  const recordLabels = {};
   const notice = h("div", { class: "notice", role: "status", hidden: true });
+  const valueLabel = (p, name, v) => valueText(p, name, v, ctx, recordLabels);
 
   async function load() {
     c = (await api("GET", `/v1/cases/${id}`)).json;
     pw = await ctx.pathway(c.pathway).catch(() => null);
+    record = !!pw && pw.subject === "none";
+    // the records a cases field names are shown by their labels
+    for (const f of (pw && pw.fields) || []) {
+      if (f.type !== "cases" || !(c.fields && c.fields[f.name])) continue;
+      for (const rid of c.fields[f.name]) {
+        if (recordLabels[rid]) continue;
+        try {
+          const other = (await api("GET", `/v1/cases/${rid}`)).json;
+          recordLabels[rid] = recordLabel(await ctx.pathway(other.pathway), other, ctx);
+        } catch (e) { recordLabels[rid] = rid; }
+      }
+    }
   }
 
   function stale(version) {
@@ -79,11 +84,20 @@ export async function render(main, ctx) {
     }
   }
 
-  function actionForm(a) {
+  async function actionForm(a) {
     const box = errorBox();
-    const fields = a.requires.map((r) => pathwayField({ ...r, title: r.title || r.name }, r.required));
+    const fields = [];
+    for (const r of a.requires) {
+      const def = { ...(fieldDef(pw, r.name) || {}), ...r, title: r.title || r.name };
+      const opts = {};
+      if (def.type === "orgs" || def.type === "cases") {
+        opts.options = (await listChoices(def, ctx)).options.filter((o) => o.value !== id);
+        opts.value = c.fields && c.fields[r.name];
+      }
+      fields.push(pathwayField(def, r.required, opts));
+    }
     const form = h("form", { class: "action-form", novalidate: true, "aria-label": text(a.title) }, box,
-      fields.map((f) => f.el),
+      record ? noPersonalData() : null, fields.map((f) => f.el),
       h("div", { class: "actions" },
         h("button", { type: "submit", class: "button primary" }, text(a.title)),
         h("button", { type: "button", class: "button", onclick: () => form.remove() }, t("cancel"))));
@@ -110,7 +124,7 @@ export async function render(main, ctx) {
           if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: {} })) announce(`${text(a.title)}: OK`);
           return;
         }
-        const { form, first } = actionForm(a);
+        const { form, first } = await actionForm(a);
         slot.replaceChildren(form);
         if (first) first.focus();
       } }, text(a.title)));
@@ -173,6 +187,7 @@ export async function render(main, ctx) {
   }
 
   function linksSection() {
+    if (record) return null;
     const links = c.links || [];
     const receiving = c.your_sides.includes("receiver") || c.your_sides.includes("assignee");
     const items = links.map((l) => h("li", {},
@@ -273,12 +288,13 @@ export async function render(main, ctx) {
 
   async function draw() {
     clear(main);
-    const who = c.subject ? c.subject.name : id;
-    ctx.title(`${who} — ${t("caseTitle")}`);
+    const who = c.subject ? c.subject.name : record ? recordLabel(pw, c, ctx) : id;
+    ctx.title(`${who} — ${t(record ? "recordTitle" : "caseTitle")}`);
     const head = h("div", { class: "case-head" },
       h("h1", {}, who, c.subject && c.subject.kana ? h("span", { class: "kana" }, c.subject.kana) : null),
       h("p", { class: "badges" }, stateBadge(c), " ", dueBadge(c)),
-      h("p", {}, `${text(pw && pw.title) || c.pathway}・${c.origin_name || c.origin} → ${c.receiver_name || "—"}`),
+      h("p", {}, record ? `${text(pw.title)}・${c.origin_name || c.origin}`
+        : `${text(pw && pw.title) || c.pathway}・${c.origin_name || c.origin} → ${c.receiver_name || "—"}`),
       progress(c),
       h("p", { class: "no-print" }, h("button", { type: "button", class: "button", onclick: async () => {
         try { await api("POST", `/v1/cases/${id}/printed`, { body: { document: "case" } }); window.print(); }

@@ -10,10 +10,10 @@ import { dateBoth, dateTime, fiscalYear, fiscalYearLong, today } from "../wareki
 
 const GROUPS = ["pathway", "origin", "receiver", "area", "month", "fiscal_year"];
 
-function tabs(current) {
+export function tabs(current) {
   const links = [["/coord", t("coordDashboard")], ["/coord/overdue", t("coordOverdue")],
     ["/coord/notifications", t("coordNotifications")], ["/coord/audit", t("coordAudit")], ["/coord/pathways", t("coordPathways")],
-    ["/coord/review", t("coordReview")]];
+    ["/coord/review", t("coordReview")], ["/coord/records", t("coordRecords")]];
   return h("nav", { class: "tabs", "aria-label": t("coordTitle") }, h("ul", {}, links.map(([href, label]) =>
     h("li", {}, h("a", { href, "aria-current": href === current ? "page" : null }, label)))));
 }
@@ -74,6 +74,15 @@ async function dashboard(main, ctx) {
     h("p", {}, await csvLink(`/v1/reports/funnel?${q}`, "funnel.csv"), " ", await csvLink(`/v1/reports/durations?${q}`, "durations.csv"),
       " ", await csvLink(`/v1/reports/resources?${q}`, "resources.csv")), body);
   if (!funnel.json.rows.length) body.append(h("p", {}, t("noCases")));
+  // the coordinators' own records of the same fiscal year (they count in the rows below as well)
+  const records = (await api("GET", "/v1/pathways")).json.items.filter((x) => x.subject === "none");
+  if (records.length) {
+    body.append(h("section", { class: "panel", "aria-labelledby": "h-dash-records" }, h("h2", { id: "h-dash-records" }, t("coordRecords")),
+      h("ul", { class: "plain" }, records.map((x) => {
+        const n = funnel.json.rows.filter((r) => r.pathway === x.id).reduce((a, r) => a + r.cases, 0);
+        return h("li", {}, h("a", { href: `/coord/records/${encodeURIComponent(x.id)}?fy=${fy.value}` }, text(x.title)), `（${n}${t("casesCount")}）`);
+      }))));
+  }
   for (const row of funnel.json.rows) {
     const pw = await ctx.pathway(row.pathway).catch(() => null);
     const head = `${pw ? text(pw.title) : row.pathway}（v${row.pathway_version}）${row.group ? "・" + (row.label_short || row.label) : ""}`;

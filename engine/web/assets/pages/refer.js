@@ -9,7 +9,8 @@ import { today } from "../wareki.js";
 
 export async function render(main, ctx) {
   ctx.title(t("referTitle"));
-  const may = ctx.me.may_open;
+  // referrals are about a person; the records about no person have their own pages (/coord/records)
+  const may = ctx.me.may_open.filter((m) => m.subject !== "none");
   if (!may.length) {
     append(main, h("h1", {}, t("referTitle")), h("p", {}, t("noActions")));
     return;
