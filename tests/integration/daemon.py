@@ -74,8 +74,12 @@ class Daemon:
         if test_clock:
             args += ["--test-clock", test_clock]
         args += list(extra_args)
-        self.out = open(os.path.join(self.tmp, "stdout"), "w+")
-        self.err = open(os.path.join(self.tmp, "stderr"), "w+")
+        # O_APPEND: the daemon shares these files' offsets with the reads below (seek(0) to read), so
+        # without it a write of the daemon's could land back at the start, over what it wrote before
+        for name in ("stdout", "stderr"):
+            open(os.path.join(self.tmp, name), "w").close()
+        self.out = open(os.path.join(self.tmp, "stdout"), "a+")
+        self.err = open(os.path.join(self.tmp, "stderr"), "a+")
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, cwd=self.tmp,
                                      env=dict(os.environ, **env) if env else None)
         deadline = time.time() + 30

@@ -229,7 +229,7 @@ def test_the_daemon_checks_the_chain_on_a_schedule_and_says_so_when_it_breaks():
     try:
         d.start()
         ready = d.get("/readyz")
-        expect(ready.status == 200 and ready.json["status"] == "ready" and ready.json["pathways"] == 3, ready)
+        expect(ready.status == 200 and ready.json["status"] == "ready" and ready.json["pathways"] == 6, ready)
         for i in range(3):
             d.post("/v1/cases", pharmacy_referral(name="人%d" % i), who="pharmacist")
         deadline = time.time() + 20
