@@ -720,6 +720,21 @@ void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free
 	r->http->status = 200;
 }
 
+static void reply_json_made(struct api_request *r, void *v)
+{
+	api_reply_json(r, 200, json_incref(v));
+}
+
+static void json_release(void *v)
+{
+	json_decref(v);
+}
+
+void api_offload_json(struct api_request *r, json_t *v)
+{
+	api_offload(r, reply_json_made, v, json_release);
+}
+
 /* Work in two parts: the worker's, then the loop's (api_offload_then). */
 struct offload_then {
 	void (*make)(void *arg);

@@ -93,6 +93,9 @@ void api_bind_metrics(struct core *core, struct httpd_routes *routes);
 typedef void (*api_make_fn)(struct api_request *r, void *arg);
 void api_offload(struct api_request *r, api_make_fn make, void *arg, void (*free_arg)(void *arg));
 
+/* Replies 200 with a JSON value (stolen) dumped on a worker after the turn's commit: megabytes of report. */
+void api_offload_json(struct api_request *r, json_t *v);
+
 /* Replies with a JSON value (stolen). */
 void api_reply_json(struct api_request *r, int status, json_t *v);
 

@@ -27,17 +27,6 @@ static void import_job_free(void *ctx)
 	free(j);
 }
 
-/* On a worker: a report of thousands of rows is megabytes of JSON. */
-static void reply_report(struct api_request *r, void *report)
-{
-	api_reply_json(r, 200, json_incref(report));
-}
-
-static void report_free(void *report)
-{
-	json_decref(report);
-}
-
 static int import_step(void *ctx, struct httpd_request *req)
 {
 	struct import_job *j = ctx;
@@ -50,7 +39,7 @@ static int import_step(void *ctx, struct httpd_request *req)
 			  "データベースに残りを保存できませんでした。もう一度ファイルを送ってください"
 			  "（保存済みの行は unchanged と報告されます）");
 	else if (rc == 0)
-		api_offload(&r, reply_report, checkup_import_report(j->imp), report_free);
+		api_offload_json(&r, checkup_import_report(j->imp));   /* a report of thousands of rows */
 	return rc;
 }
 

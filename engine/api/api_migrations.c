@@ -24,17 +24,6 @@ static void migration_job_free(void *ctx)
 	free(j);
 }
 
-/* On a worker: a report of thousands of cases is megabytes of JSON. */
-static void reply_report(struct api_request *r, void *report)
-{
-	api_reply_json(r, 200, json_incref(report));
-}
-
-static void report_free(void *report)
-{
-	json_decref(report);
-}
-
 static int migration_step(void *ctx, struct httpd_request *req)
 {
 	struct migration_job *j = ctx;
@@ -47,7 +36,7 @@ static int migration_step(void *ctx, struct httpd_request *req)
 			  "moved so far stay moved)",
 			  "データベースに移行の残りを保存できませんでした。もう一度送ると続きから移行します（移行済みのケースはそのままです）");
 	else if (rc == 0)
-		api_offload(&r, reply_report, migrate_report(j->job), report_free);
+		api_offload_json(&r, migrate_report(j->job));   /* a report of thousands of cases */
 	return rc;
 }
 

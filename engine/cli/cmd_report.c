@@ -13,6 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Prints a report as JSON, or as CSV (UTF-8 with BOM) through to_csv. */
+static void print_report(const json_t *report, const char *format, char *(*to_csv)(const json_t *report))
+{
+	if (!strcmp(format, "csv")) {
+		char *csv = to_csv(report);
+		fputs("\xEF\xBB\xBF", stdout);
+		fputs(csv, stdout);
+		free(csv);
+	} else {
+		char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", text);
+		free(text);
+	}
+}
+
 static int run(const struct cli_command *cmd, int argc, char **argv,
 	       json_t *(*make)(struct core *, const struct report_query *))
 {
@@ -61,16 +76,7 @@ static int run(const struct cli_command *cmd, int argc, char **argv,
 		fprintf(stderr, "tsunagu %s: %s\n", cmd->name, store_errmsg(env.core.store));
 		rc = EXIT_RUNTIME;
 	} else {
-		if (!strcmp(format, "csv")) {
-			char *csv = report_csv(report);
-			fputs("\xEF\xBB\xBF", stdout);
-			fputs(csv, stdout);
-			free(csv);
-		} else {
-			char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("%s\n", text);
-			free(text);
-		}
+		print_report(report, format, report_csv);
 		json_decref(report);
 	}
 	cli_env_close(&env);
@@ -204,15 +210,8 @@ static int records_report(const struct cli_command *cmd, int argc, char **argv, 
 	} else if (!report) {
 		cli_print_refusal(cmd, &why);
 		rc = !strcmp(why.code, "storage_unavailable") ? EXIT_RUNTIME : EXIT_USAGE;
-	} else if (!strcmp(a.format, "csv")) {
-		char *csv = timeline ? timeline_csv(report) : tally_csv(report);
-		fputs("\xEF\xBB\xBF", stdout);
-		fputs(csv, stdout);
-		free(csv);
 	} else {
-		char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", text);
-		free(text);
+		print_report(report, a.format, timeline ? timeline_csv : tally_csv);
 	}
 	json_decref(report);
 	refusal_release(&why);

@@ -150,6 +150,20 @@ export function check(fields) {
   return errors;
 }
 
+// The values of the fields that hold one ({name: value}).
+export function values(fields) {
+  const out = {};
+  for (const f of fields) if (f.value() !== undefined) out[f.name] = f.value();
+  return out;
+}
+
+// An API refusal on the form: under the field it names ("fields.x" names x), and in the summary.
+export function showApiError(box, fields, e) {
+  const target = fields && e.field ? fields.find((f) => e.field === f.name || e.field.endsWith(`.${f.name}`)) : null;
+  if (target) target.setError(e.message);
+  showErrors(box, [{ field: target, message: e.message }]);
+}
+
 // The error summary: a heading, a count and one link per field; it takes the focus.
 export function showErrors(box, errors) {
   box.replaceChildren();

@@ -7,7 +7,7 @@
 import { api, ApiError } from "../api.js";
 import { announce, append, clear, h } from "../dom.js";
 import { eventName, MILESTONE_ORDER, milestoneName, sexName, t, text } from "../i18n.js";
-import { check, errorBox, field, pathwayField, showErrors } from "../forms.js";
+import { check, errorBox, field, pathwayField, showApiError, showErrors, values } from "../forms.js";
 import { dateBoth, dateTime } from "../wareki.js";
 import { dueBadge, stateBadge } from "../badges.js";
 import { fieldDef, fieldTitle, listChoices, recordLabel, valueText } from "../record.js";
@@ -75,11 +75,7 @@ export async function render(main, ctx) {
         stale();
         return false;
       }
-      if (box) {
-        const target = fields && e.field ? fields.find((f) => e.field === f.name || e.field.endsWith(`.${f.name}`)) : null;
-        if (target) target.setError(e.message);
-        showErrors(box, [{ field: target, message: e.message }]);
-      }
+      if (box) showApiError(box, fields, e);
       return false;
     }
   }
@@ -105,9 +101,7 @@ export async function render(main, ctx) {
       ev.preventDefault();
       const errors = check(fields);
       if (errors.length) return showErrors(box, errors);
-      const values = {};
-      for (const f of fields) if (f.value() !== undefined) values[f.name] = f.value();
-      if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: values }, box, fields)) {
+      if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: values(fields) }, box, fields)) {
         announce(`${text(a.title)}: OK`);
         document.getElementById("main").focus();
       }

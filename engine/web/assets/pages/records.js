@@ -6,7 +6,7 @@
 import { api, newKey } from "../api.js";
 import { announce, append, h, uid } from "../dom.js";
 import { t, text } from "../i18n.js";
-import { check, errorBox, pathwayField, showErrors } from "../forms.js";
+import { check, errorBox, pathwayField, showApiError, showErrors, values } from "../forms.js";
 import { dateBoth, fiscalYear, fiscalYearLong, today } from "../wareki.js";
 import { allRecords, fieldDef, listChoices, recordLabel, valueText } from "../record.js";
 import { noPersonalData } from "./case.js";
@@ -161,15 +161,11 @@ async function newRecordForm(pw, ctx) {
     ev.preventDefault();
     const errors = check(fields);
     if (errors.length) return showErrors(box, errors);
-    const values = {};
-    for (const f of fields) if (f.value() !== undefined) values[f.name] = f.value();
     try {
-      const made = (await api("POST", "/v1/cases", { body: { pathway: pw.id, fields: values }, idempotencyKey: newKey() })).json;
+      const made = (await api("POST", "/v1/cases", { body: { pathway: pw.id, fields: values(fields) }, idempotencyKey: newKey() })).json;
       ctx.go(`/cases/${made.id}`);
     } catch (e) {
-      const target = e.field ? fields.find((f) => e.field === f.name || e.field.endsWith(`.${f.name}`)) : null;
-      if (target) target.setError(e.message);
-      showErrors(box, [{ field: target, message: e.message }]);
+      showApiError(box, fields, e);
     }
   });
   return h("section", { class: "panel", "aria-labelledby": "h-new-record" }, h("h2", { id: "h-new-record" }, t("newRecord")), form);
