@@ -225,7 +225,9 @@ valgrind: test-deps
 	  -k "test_api::test_pharmacy test_timers::test_reminder test_notifications::test_webhook test_cli_pathways::test_shipped \
 	      test_resources::test_nurse_links test_resources::test_hsds_export test_resources::test_japanese_search \
 	      test_availability::test_every_refusal test_availability::test_expect_continue test_audit::test_audit_endpoints \
-	      test_sign_in::test_enrolment test_sign_in::test_totp test_sign_in::test_the_api_the_pages_need"
+	      test_sign_in::test_enrolment test_sign_in::test_totp test_sign_in::test_the_api_the_pages_need \
+	      test_migrations::test_migration_over_the_api test_coordination::test_the_issue_register \
+	      test_coordination::test_the_command_line"
 
 # ---- fuzzing (libFuzzer, Debian's clang) --------------------------------------
 FUZZ_CFLAGS = $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS)
