@@ -24,7 +24,7 @@ def test_demo_config_checks_clean():
     proc = tsunagu("check", "--config", path("configs", "demo", "tsunagu.yaml"))
     expect(proc.returncode == 0, proc.stderr)
     expect("32 organisations, 8 areas, 6 pathways" in proc.stdout, proc.stdout)
-    expect("resources.json: ok: 24 resources to seed an empty directory" in proc.stdout, proc.stdout)
+    expect("resources.json: ok: 25 resources to seed an empty directory" in proc.stdout, proc.stdout)
 
 
 def test_each_broken_fixture_reports_every_expected_error():

@@ -38,7 +38,7 @@ def test_make_install_honours_prefix_and_destdir():
         os.symlink(os.path.join(root, "share", "tsunagu", "demo", "resources.json"), os.path.join(dest, "resources.json"))
         out = subprocess.run([binary, "check", "--config", staged], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
-        expect(out.returncode == 0 and "24 resources to seed" in out.stdout, out.stdout + out.stderr)
+        expect(out.returncode == 0 and "25 resources to seed" in out.stdout, out.stdout + out.stderr)
 
 
 def test_the_installed_unit_is_confined_to_an_ok_exposure_and_reloads_and_notifies():
