@@ -28,7 +28,8 @@ static int migration_step(void *ctx, struct httpd_request *req)
 {
 	struct migration_job *j = ctx;
 	struct api_request r = { .http = req, .core = j->flow.core };
-	j->flow.now = req->now;
+	/* each batch at its own turn's time: a case acted on between two batches keeps its events in order */
+	j->flow.now = clock_now(j->flow.core->clock);
 	int rc = migrate_step(j->job, &j->flow, MIGRATE_BATCH);
 	if (rc < 0)
 		api_error(&r, 503, "storage_unavailable", NULL,

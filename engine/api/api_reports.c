@@ -151,6 +151,22 @@ static const struct pathway *pathway_param(struct api_request *r)
 	return pw;
 }
 
+/* A pathway of records that the caller keeps (one of its openers)? Else replies 422 or 403. */
+static bool keeps_records(struct api_request *r, const struct pathway *pw)
+{
+	struct refusal why = { 0 };
+	if (tally_records_only(pw, &why)) {
+		api_refuse(r, &why);
+		refusal_release(&why);
+		return false;
+	}
+	if ((pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind))))
+		return true;
+	api_error(r, 403, "forbidden", "pathway", "these records are kept by those who may open them",
+		  "この記録は、記録を開始できる人だけが見られます");
+	return false;
+}
+
 /* ?from_year= and ?to_year= as 2017, H29 or 平成29年度 (0 when absent); -1 with the 422 replied. */
 static int years_param(struct api_request *r, int *from, int *to)
 {
@@ -174,6 +190,7 @@ struct records_job {
 	char *params[6];
 	int from_year, to_year;
 	bool timeline;
+	role_mask roles;           /* the reader's: every field named must be one they see */
 };
 
 static void records_job_free(void *arg)
@@ -192,11 +209,11 @@ static void make_records_report(struct api_request *r, void *arg)
 	struct refusal why = { 0 };
 	json_t *report = NULL;
 	if (j->timeline) {
-		struct timeline_query q = { j->params[0], j->params[1], j->params[2], j->params[3], j->params[4],
-					    j->from_year, j->to_year };
+		struct timeline_query q = { { j->roles }, j->params[0], j->params[1], j->params[2], j->params[3],
+					    j->params[4], j->from_year, j->to_year };
 		report = pw ? timeline_report(r->core, pw, &q, &why) : NULL;
 	} else {
-		struct tally_query q = { j->params[0], j->params[1], j->from_year, j->to_year };
+		struct tally_query q = { { j->roles }, j->params[0], j->params[1], j->from_year, j->to_year };
 		report = pw ? tally_report(r->core, pw, &q, &why) : NULL;
 	}
 	if (report)
@@ -217,7 +234,7 @@ static void records_report(struct api_request *r, bool timeline, const char *con
 		return;
 	const struct pathway *pw = pathway_param(r);
 	int from, to;
-	if (!pw || years_param(r, &from, &to))
+	if (!pw || !keeps_records(r, pw) || years_param(r, &from, &to))
 		return;
 	/* a timeline's notes are free text a person's name could be in: its read is logged before it leaves */
 	struct flow f = api_flow(r);
@@ -228,6 +245,7 @@ static void records_report(struct api_request *r, bool timeline, const char *con
 	struct records_job *j = xcalloc(1, sizeof(*j));
 	j->pathway = xstrdup(pw->id);
 	j->timeline = timeline;
+	j->roles = r->caller.roles;
 	j->from_year = from;
 	j->to_year = to;
 	for (size_t i = 0; i < n; i++) {
@@ -262,7 +280,7 @@ void api_report_tally_import(struct api_request *r)
 		return;
 	}
 	const struct pathway *pw = pathway_param(r);
-	if (!pw)
+	if (!pw || !keeps_records(r, pw))
 		return;
 	const char *field = api_query(r, "field");
 	struct refusal why = { 0 };

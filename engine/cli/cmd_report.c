@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "csvout.h"
 #include "date.h"
+#include "flow.h"
 #include "report.h"
 #include "tally.h"
 
@@ -132,7 +133,7 @@ const struct cli_command cmd_report_resources = {
 /* ---- records by fiscal year: report tally, report timeline, report import-tally ---------------- */
 
 struct records_args {
-	const char *config, *db, *pathway, *field, *date, *action, *year, *kind, *label, *note, *format;
+	const char *config, *db, *pathway, *field, *date, *action, *year, *kind, *label, *note, *format, *as;
 	int from_year, to_year;
 };
 
@@ -145,7 +146,8 @@ static int parse_records(const struct cli_command *cmd, int argc, char **argv, s
 		{ "year", required_argument, NULL, 'y' }, { "kind", required_argument, NULL, 'k' },
 		{ "label", required_argument, NULL, 'l' }, { "note", required_argument, NULL, 'n' },
 		{ "from-year", required_argument, NULL, 'F' }, { "to-year", required_argument, NULL, 'T' },
-		{ "format", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "format", required_argument, NULL, 'o' }, { "as", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	memset(a, 0, sizeof(*a));
 	a->format = "json";
@@ -169,6 +171,7 @@ static int parse_records(const struct cli_command *cmd, int argc, char **argv, s
 				return cli_usage_error(cmd, "--from-year and --to-year are fiscal years (2017, H29, 平成29年度)");
 			break;
 		case 'o': a->format = optarg; break;
+		case 'u': a->as = optarg; break;
 		case 'h':
 			cli_usage(cmd, stdout);
 			return -1;
@@ -183,6 +186,19 @@ static int parse_records(const struct cli_command *cmd, int argc, char **argv, s
 	return 0;
 }
 
+/* The read of a timeline's free texts, logged as the user who asked for it (as a disclosure is). */
+struct timeline_read {
+	struct core *core;
+	struct cm_caller who;
+};
+
+static int log_timeline_read(void *ctx)
+{
+	struct timeline_read *t = ctx;
+	struct flow f = { .core = t->core, .now = clock_now(t->core->clock), .who = t->who };
+	return flow_log_read(&f, NULL, "report.timeline");
+}
+
 static int records_report(const struct cli_command *cmd, int argc, char **argv, bool timeline)
 {
 	struct records_args a;
@@ -191,17 +207,44 @@ static int records_report(const struct cli_command *cmd, int argc, char **argv, 
 		return rc < 0 ? EXIT_OK : rc;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (timeline && !a.as)
+		return cli_usage_error(cmd, "--as USER_ID is required: the timeline's notes are free text, and who read "
+				       "them goes in the access log");
 	struct cli_env env;
 	if ((rc = cli_env_open(&env, cmd, CLI_CONFIG | CLI_STORE, a.config, a.db)))
 		return rc;
 	const struct pathway *pw = pathway_set_find(&env.cfg->pathways, a.pathway);
 	struct refusal why = { 0 };
+	struct store_user user = { 0 };
 	json_t *report = NULL;
+	if (timeline) {
+		struct timeline_read t = { .core = &env.core };
+		const struct config_org *org = NULL;
+		if (store_user_get(env.core.store, a.as, &user) || user.revoked_at ||
+		    !(org = config_find_org(env.cfg, user.org))) {
+			fprintf(stderr, "tsunagu %s: no active user '%s'\n", cmd->name, a.as);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		t.who = (struct cm_caller){ .user = user.id, .org = org, .roles = user.roles };
+		if (pw && (!(pw->open_roles & user.roles) || (pw->open_kinds && !(pw->open_kinds & MASK(org->kind))))) {
+			fprintf(stderr, "tsunagu %s: %s does not keep %s's records\n", cmd->name, a.as, pw->id);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (pw && core_transaction(&env.core, log_timeline_read, &t)) {
+			fprintf(stderr, "tsunagu %s: the access log could not be written: %s\n", cmd->name,
+				store_errmsg(env.core.store));
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (pw && timeline) {
-		struct timeline_query q = { a.action, a.year, a.kind, a.label, a.note, a.from_year, a.to_year };
+		struct timeline_query q = { { user.roles }, a.action, a.year, a.kind, a.label, a.note, a.from_year,
+					    a.to_year };
 		report = timeline_report(&env.core, pw, &q, &why);
 	} else if (pw) {
-		struct tally_query q = { a.field, a.date, a.from_year, a.to_year };
+		struct tally_query q = { { 0 }, a.field, a.date, a.from_year, a.to_year };
 		report = tally_report(&env.core, pw, &q, &why);
 	}
 	if (!pw) {
@@ -213,8 +256,10 @@ static int records_report(const struct cli_command *cmd, int argc, char **argv, 
 	} else {
 		print_report(report, a.format, timeline ? timeline_csv : tally_csv);
 	}
+out:
 	json_decref(report);
 	refusal_release(&why);
+	store_user_release(&user);
 	cli_env_close(&env);
 	return rc;
 }
@@ -309,10 +354,11 @@ const struct cli_command cmd_report_tally = {
 
 const struct cli_command cmd_report_timeline = {
 	.name = "report timeline",
-	.usage = "--config FILE --pathway ID --action A --year FIELD --kind FIELD [--label FIELD] [--note FIELD] "
-		 "[--from-year Y] [--to-year Y] [--format json|csv]",
+	.usage = "--config FILE --as USER_ID --pathway ID --action A --year FIELD --kind FIELD [--label FIELD] "
+		 "[--note FIELD] [--from-year Y] [--to-year Y] [--format json|csv]",
 	.summary = "One action's records by fiscal year (e.g. the actions on each coordination issue, year by year).",
-	.help = "  --action A      the action whose records are listed (e.g. record_action)\n"
+	.help = "  --as USER_ID    the coordinator who reads it: the read goes in the access log\n"
+		"  --action A      the action whose records are listed (e.g. record_action)\n"
 		"  --year FIELD    its int field holding the fiscal year, or a date field\n"
 		"  --kind FIELD    its enum field saying what kind of action\n"
 		"  --label FIELD   the case's field naming it in the table (default: the case id)\n"

@@ -654,12 +654,12 @@ static int note_pending(void *ctx, const struct store_timer *t)
 	return 0;
 }
 
-static bool state_has_timer(const struct pathway *pw, int state, const char *name)
+static const struct pw_timer *state_timer(const struct pathway *pw, int state, const char *name)
 {
 	for (size_t i = 0; state >= 0 && i < pw->states[state].n_timers; i++)
 		if (!strcmp(pw->states[state].timers[i].name, name))
-			return true;
-	return false;
+			return &pw->states[state].timers[i];
+	return NULL;
 }
 
 int flow_move_plan(const struct flow *f, const struct pathway *from, const struct pathway *to,
@@ -668,7 +668,11 @@ int flow_move_plan(const struct flow *f, const struct pathway *from, const struc
 	memset(out, 0, sizeof(*out));
 	out->to = to;
 	out->state = state;
-	/* a timer of this stay that is no longer pending fired (or was spent): it is not set again */
+	/*
+	 * A timer of this stay that is no longer pending fired (or was spent): it
+	 * is not set again. One the old version never set (a date field that was
+	 * empty) was not spent.
+	 */
 	json_t *pending = json_object();
 	if (store_timers_for_case(f->core->store, c->id, note_pending, pending)) {
 		json_decref(pending);
@@ -680,7 +684,8 @@ int flow_move_plan(const struct flow *f, const struct pathway *from, const struc
 	for (size_t i = 0; i < st->n_timers; i++) {
 		struct flow_move_timer *m = &out->timers[out->n_timers++];
 		m->name = st->timers[i].name;
-		if (state_has_timer(from, old, m->name) && !json_object_get(pending, m->name))
+		const struct pw_timer *before = state_timer(from, old, m->name);
+		if (before && !json_object_get(pending, m->name) && timer_due(f, from, c, before))
 			m->spent = true;
 		else
 			m->due_at = timer_due(f, to, c, &st->timers[i]);

@@ -112,6 +112,14 @@ struct migrate_job *migrate_begin(struct core *core, const char *id, long from, 
 	}
 	const struct pathway *pf = recorded_version(core, id, from, dry_run, "from", why);
 	const struct pathway *pt = pf ? recorded_version(core, id, to, dry_run, "to", why) : NULL;
+	if (pt && pf->no_subject != pt->no_subject) {
+		refusal_set(why, "invalid_field", "to", "version %ld of %s is %s and version %ld %s: its cases cannot move "
+			    "between them", from, id, pf->no_subject ? "about no person" : "about people", to,
+			    pt->no_subject ? "about no person" : "about people");
+		refusal_ja(why, "%s の第 %ld 版と第 %ld 版は、個人についての記録かどうかが異なるため、ケースを移せません", id, from,
+			   to);
+		return NULL;
+	}
 	json_t *states = pt ? read_map(pf, pt, map, why) : NULL;
 	if (!states)
 		return NULL;
@@ -217,9 +225,21 @@ out:
 int migrate_step(struct migrate_job *j, const struct flow *f, int limit)
 {
 	struct batch b = { j, f, 0 };
+	/* a batch that fails is rolled back by the caller: so is its account */
+	long moved = j->moved, stayed = j->stayed;
+	size_t items = json_array_size(j->items);
+	char *after = j->after ? xstrdup(j->after) : NULL;
 	int n = store_cases_on_version(j->core->store, j->pathway, j->from->version, j->after, limit, one_case, &b);
-	if (n == -1 || b.failed)
+	if (n == -1 || b.failed) {
+		j->moved = moved;
+		j->stayed = stayed;
+		while (json_array_size(j->items) > items)
+			json_array_remove(j->items, json_array_size(j->items) - 1);
+		free(j->after);
+		j->after = after;
 		return -1;
+	}
+	free(after);
 	if (n == limit)
 		return 1;
 	if (j->dry_run || j->recorded)

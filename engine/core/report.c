@@ -10,6 +10,7 @@
  */
 #include "report.h"
 #include "csvout.h"
+#include "mpjson.h"
 #include "util.h"
 
 #include <math.h>
@@ -72,28 +73,64 @@ int report_note_event(struct core *core, const struct case_record *c, const char
 		       : 0;
 }
 
-struct summing {
-	const struct pathway *pw;
-	struct store_summary *sum;
+/*
+ * A case's events, read whole before they are weighed: each event counts
+ * under the version of the pathway in force when it happened (a migration
+ * moves the case between versions, and the milestones of its states before
+ * are those of the version it was on).
+ */
+struct held_event {
+	char *action, *to_state;
+	bool by_system;
+	clock_us at;
+	long version;              /* the version the event happened on; 0: the case's own (none migrated it since) */
 };
 
-static void add_event(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at)
+struct summing {
+	struct held_event *items;
+	size_t n, alloc;
+};
+
+static void hold_event(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at,
+		       const void *payload, size_t payload_len)
 {
 	struct summing *sg = ctx;
-	int m, reminders, escalations;
-	report_event_effect(sg->pw, action, to_state, by_system, &m, &reminders, &escalations);
-	if (m > MILESTONE_OPENED && !sg->sum->reached[m])
-		sg->sum->reached[m] = at;
-	sg->sum->reminders += reminders;
-	sg->sum->escalations += escalations;
+	long from = 0, to = 0;
+	if (!strcmp(action, "migrate") && payload) {
+		json_t *p = mpjson_decode(payload, payload_len);
+		from = (long)json_integer_value(json_object_get(p, "from_version"));
+		to = (long)json_integer_value(json_object_get(p, "to_version"));
+		json_decref(p);
+		/* the events before it happened on the version it moved from */
+		for (size_t i = sg->n; i-- > 0 && !sg->items[i].version;)
+			sg->items[i].version = from;
+	}
+	grow_array(&sg->items, &sg->alloc, sg->n, sizeof(*sg->items));
+	sg->items[sg->n++] = (struct held_event){ xstrdup(action), to_state ? xstrdup(to_state) : NULL, by_system, at,
+						  to };
 }
 
 int report_summarize_case(struct core *core, const char *case_id, const char *pathway, long version,
 			  struct store_summary *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct summing sg = { core_pathway(core, pathway, version), out };
-	return store_case_report_events(core->store, case_id, add_event, &sg);
+	struct summing sg = { 0 };
+	int rc = store_case_report_events(core->store, case_id, hold_event, &sg);
+	for (size_t i = 0; i < sg.n; i++) {
+		struct held_event *e = &sg.items[i];
+		/* those since the last migration (or of a case never migrated) are on the case's version */
+		const struct pathway *pw = core_pathway(core, pathway, e->version ? e->version : version);
+		int m, reminders, escalations;
+		report_event_effect(pw, e->action, e->to_state, e->by_system, &m, &reminders, &escalations);
+		if (rc == 0 && m > MILESTONE_OPENED && !out->reached[m])
+			out->reached[m] = e->at;
+		out->reminders += reminders;
+		out->escalations += escalations;
+		free(e->action);
+		free(e->to_state);
+	}
+	free(sg.items);
+	return rc;
 }
 
 static int collect_case(void *ctx, const struct store_report_case *r)

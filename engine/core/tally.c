@@ -11,16 +11,31 @@
 #include "mpjson.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A pathway field of one of the types, or -1 with the refusal naming the query's parameter. */
-static int field_of(const struct pathway *pw, const char *name, const char *param, unsigned types, const char *what,
-		    const char *what_ja, struct refusal *why)
+int tally_records_only(const struct pathway *pw, struct refusal *why)
+{
+	if (pw->no_subject)
+		return 0;
+	refusal_set(why, "invalid_field", "pathway", "%s is about people: its figures are the funnel, durations and "
+		    "resources reports; these tables are of records about no person (subject: none)", pw->id);
+	refusal_ja(why, "%s は個人についてのパスです。この表は個人についてではない記録（subject: none）のためのものです", pw->id);
+	return -1;
+}
+
+/*
+ * A pathway field of one of the types that the reader may see (as the side
+ * that keeps the records), or -1 with the refusal naming the query's parameter.
+ */
+static int field_of(const struct pathway *pw, const struct tally_reader *reader, const char *name, const char *param,
+		    unsigned types, const char *what, const char *what_ja, struct refusal *why)
 {
 	int i = name ? pathway_field_index(pw, name) : -1;
-	if (i >= 0 && (types & MASK(pw->fields[i].type)))
+	if (i >= 0 && (types & MASK(pw->fields[i].type)) &&
+	    (!reader || !reader->roles || pathway_field_visible(pw, i, MASK(PARTY_ORIGIN), reader->roles)))
 		return i;
 	refusal_set(why, "invalid_field", param, "%s must name %s of %s", param, what, pw->id);
 	refusal_ja(why, "%s には %s の%sを指定してください", param, pw->id, what_ja);
@@ -113,8 +128,10 @@ static void tally_release(struct tally *t)
 
 json_t *tally_report(struct core *core, const struct pathway *pw, const struct tally_query *q, struct refusal *why)
 {
-	int fi = field_of(pw, q->field, "field", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
-	if (fi < 0 || (q->date_field && field_of(pw, q->date_field, "date", MASK(FIELD_DATE), "a date field",
+	if (tally_records_only(pw, why))
+		return NULL;
+	int fi = field_of(pw, &q->reader, q->field, "field", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
+	if (fi < 0 || (q->date_field && field_of(pw, &q->reader, q->date_field, "date", MASK(FIELD_DATE), "a date field",
 						  "日付の項目", why) < 0) ||
 	    check_years(q->from_year, q->to_year, why))
 		return NULL;
@@ -196,15 +213,50 @@ static const char *value_code(const struct pw_field *f, const char *given)
 }
 
 struct tally_row {
-	const char *value;
+	const char *value;         /* the field's own string: rows sort by its address within one field */
 	int fy;
 	int64_t count;
+	int line;
 };
+
+static int by_value_year_line(const void *a, const void *b)
+{
+	const struct tally_row *x = a, *y = b;
+	int c = strcmp(x->value, y->value);
+	if (c)
+		return c;
+	if (x->fy != y->fy)
+		return x->fy < y->fy ? -1 : 1;
+	return x->line - y->line;
+}
+
+/* A bad line of the file: said while there are fewer than TALLY_MAX_PROBLEMS, counted after. */
+__attribute__((format(printf, 4, 6)))
+static void bad_line(struct refusal *why, int *bad, int line, const char *fmt, const char *fmt_ja, ...);
+
+static void bad_line(struct refusal *why, int *bad, int line, const char *fmt, const char *fmt_ja, ...)
+{
+	if ((*bad)++ >= TALLY_MAX_PROBLEMS)
+		return;
+	char text[256], text_ja[256];
+	va_list ap;
+	va_start(ap, fmt_ja);
+	va_list again;
+	va_copy(again, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(text_ja, sizeof(text_ja), fmt_ja, again);
+	va_end(again);
+	va_end(ap);
+	refusal_set(why, "invalid_field", NULL, "line %d: %s", line, text);
+	refusal_ja(why, "%d 行目: %s", line, text_ja);
+}
 
 json_t *tally_import(struct core *core, const struct pathway *pw, const char *field, const char *data, size_t len,
 		     clock_us now, struct refusal *why)
 {
-	int fi = field_of(pw, field, "field", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
+	if (tally_records_only(pw, why))
+		return NULL;
+	int fi = field_of(pw, NULL, field, "field", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
 	if (fi < 0)
 		return NULL;
 	const struct pw_field *f = &pw->fields[fi];
@@ -237,26 +289,35 @@ json_t *tally_import(struct core *core, const struct pathway *pw, const char *fi
 		char *end = NULL;
 		long long count = row.n == 3 ? strtoll(row.cells[2], &end, 10) : -1;
 		const char *code = row.n == 3 ? value_code(f, row.cells[1]) : NULL;
+		if (n == TALLY_MAX_ROWS) {
+			refusal_set(why, "invalid_field", NULL, "line %d: a file of counts holds at most %d rows", row.line,
+				    TALLY_MAX_ROWS);
+			refusal_ja(why, "%d 行目: 件数のファイルは %d 行までです", row.line, TALLY_MAX_ROWS);
+			bad++;
+			csvin_row_release(&row);
+			break;
+		}
 		if (row.n != 3 || date_fiscal_parse(row.cells[0], &fy) || !code || !*row.cells[2] || *end || count < 0 ||
 		    count > 1000000000LL) {
-			refusal_set(why, "invalid_field", NULL,
-				    "line %d: expected a fiscal year (2017, H29, 平成29年度), a value of %s and a count (a whole "
-				    "number, 0 or more)", row.line, field);
-			refusal_ja(why, "%d 行目: 年度（2017・H29・平成29年度など）、%s の値、件数（0 以上の整数）を並べてください",
-				   row.line, field);
-			bad++;
+			bad_line(why, &bad, row.line, "expected a fiscal year (2017, H29, 平成29年度), a value of %s and a count "
+				 "(a whole number, 0 or more)", "年度（2017・H29・平成29年度など）、%s の値、件数（0 以上の整数）を並べてください",
+				 field);
 		} else {
-			for (size_t i = 0; i < n; i++)
-				if (rows[i].fy == fy && !strcmp(rows[i].value, code)) {
-					refusal_set(why, "invalid_field", NULL, "line %d: %s of fiscal year %d is given twice",
-						    row.line, code, fy);
-					refusal_ja(why, "%d 行目: %d 年度の %s が重複しています", row.line, fy, code);
-					bad++;
-				}
 			grow_array(&rows, &alloc, n, sizeof(*rows));
-			rows[n++] = (struct tally_row){ code, fy, count };
+			rows[n++] = (struct tally_row){ code, fy, count, row.line };
 		}
 		csvin_row_release(&row);
+	}
+	/* a year and value given twice: sorted, the second of each pair is next to the first */
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), by_value_year_line);
+	for (size_t i = 1; i < n; i++)
+		if (rows[i].fy == rows[i - 1].fy && !strcmp(rows[i].value, rows[i - 1].value))
+			bad_line(why, &bad, rows[i].line, "%s of this fiscal year is given twice", "この年度の %s が重複しています",
+				 rows[i].value);
+	if (bad > TALLY_MAX_PROBLEMS) {
+		refusal_set(why, "invalid_field", NULL, "and %d more lines like these", bad - TALLY_MAX_PROBLEMS);
+		refusal_ja(why, "ほかに同様の行が %d 行あります", bad - TALLY_MAX_PROBLEMS);
 	}
 	if (rc < 0) {
 		refusal_set(why, "invalid_field", NULL, "line %d: a quoted value is not closed", line);
@@ -352,22 +413,25 @@ static int by_year_then_label(const void *a, const void *b)
 json_t *timeline_report(struct core *core, const struct pathway *pw, const struct timeline_query *q,
 			struct refusal *why)
 {
+	if (tally_records_only(pw, why))
+		return NULL;
 	int bad = 0;
+	const struct tally_reader *rd = &q->reader;
 	if (!q->action || pathway_action_id(pw, q->action) < 0) {
 		refusal_set(why, "invalid_field", "action", "action must name an action of %s", pw->id);
 		refusal_ja(why, "action には %s の操作を指定してください", pw->id);
 		bad++;
 	}
-	if (field_of(pw, q->year_field, "year", MASK(FIELD_INT) | MASK(FIELD_DATE), "an int or date field",
+	if (field_of(pw, rd, q->year_field, "year", MASK(FIELD_INT) | MASK(FIELD_DATE), "an int or date field",
 		     "年度（整数）か日付の項目", why) < 0)
 		bad++;
-	int ki = field_of(pw, q->kind_field, "kind", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
+	int ki = field_of(pw, rd, q->kind_field, "kind", MASK(FIELD_ENUM), "an enum field", "選択肢の項目", why);
 	if (ki < 0)
 		bad++;
-	if (q->label_field && field_of(pw, q->label_field, "label", MASK(FIELD_TEXT) | MASK(FIELD_ENUM) | MASK(FIELD_INT),
+	if (q->label_field && field_of(pw, rd, q->label_field, "label", MASK(FIELD_TEXT) | MASK(FIELD_ENUM) | MASK(FIELD_INT),
 				       "a text, enum or int field", "文字・選択肢・整数の項目", why) < 0)
 		bad++;
-	if (q->note_field && field_of(pw, q->note_field, "note", MASK(FIELD_TEXT), "a text field", "文字の項目", why) < 0)
+	if (q->note_field && field_of(pw, rd, q->note_field, "note", MASK(FIELD_TEXT), "a text field", "文字の項目", why) < 0)
 		bad++;
 	if (bad || check_years(q->from_year, q->to_year, why))
 		return NULL;

@@ -264,7 +264,8 @@ static void diff_rules(const struct pathway *from, const struct pathway *to, jso
 		     !same_text(&from->consent_purpose, &to->consent_purpose));
 	rule(rules, "receivers", true, true,
 	     from->receiver_kinds != to->receiver_kinds || from->receiver_by_area != to->receiver_by_area);
-	rule(rules, "subject", true, true, from->subject_required != to->subject_required);
+	rule(rules, "subject", true, true,
+	     from->subject_required != to->subject_required || from->no_subject != to->no_subject);
 }
 
 json_t *pathway_diff(const struct pathway *from, const struct pathway *to)

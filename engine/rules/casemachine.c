@@ -34,6 +34,14 @@ party_mask cm_parties(const struct pathway *pw, const struct case_record *c, con
 	/* a monitor's token reads the metrics, never a case */
 	if (!who->org || who->roles == MASK(ROLE_MONITOR))
 		return 0;
+	/*
+	 * A record about no person belongs to those who keep such records (the
+	 * pathway's openers), not to everyone of their organisation: the
+	 * coordinators' register is theirs alone, not the city admin's.
+	 */
+	if (pw && pw->no_subject &&
+	    (!(pw->open_roles & who->roles) || (pw->open_kinds && !(pw->open_kinds & MASK(who->org->kind)))))
+		return 0;
 	if (c->origin_org && !strcmp(c->origin_org, who->org->id))
 		p |= MASK(PARTY_ORIGIN);
 	if (c->providers && cm_list_has(c->providers, who->org->id))
@@ -44,7 +52,6 @@ party_mask cm_parties(const struct pathway *pw, const struct case_record *c, con
 		p |= MASK(PARTY_ASSIGNEE);
 	if (cm_is_coordinator(who))
 		p |= MASK(PARTY_COORDINATOR);
-	(void)pw;
 	return p;
 }
 
@@ -457,13 +464,12 @@ int cm_migrate(const struct config *cfg, const struct pathway *to, const struct 
 		f.tense = PW_ANY_DATE;
 		char *path = xasprintf("fields.%s", key);
 		struct refusal one = { 0 };
+		/* the value is not repeated: whoever reads the plan may not see the field */
 		if (check_field(cfg, &f, path, v, 0, &one)) {
-			char *value = json_dumps(v, JSON_ENCODE_ANY);
-			refusal_set(err, "field_value", path, "%s holds %s, which version %ld does not accept (%s)", path, value,
+			refusal_set(err, "field_value", path, "the value of %s is not one version %ld accepts (%s)", path,
 				    to->version, one.message);
-			refusal_ja(err, "%s の値 %s は第 %ld 版では受け付けられません（%s）", path, value, to->version,
+			refusal_ja(err, "%s の値は第 %ld 版では受け付けられません（%s）", path, to->version,
 				   one.message_ja ? one.message_ja : one.message);
-			free(value);
 		}
 		refusal_release(&one);
 		free(path);

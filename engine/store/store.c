@@ -279,8 +279,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "c.opened_at, c.closed_at, s.case_id IS NOT NULL, s.accepted_at, s.contacted_at, s.linked_at, "
 			    "s.feedback_at, s.closed_at, s.reminders, s.escalations FROM cases c "
 			    "LEFT JOIN case_summaries s ON s.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?)",
-	[ST_CASE_REPORT_EVENTS] = "SELECT action, to_state, actor_user IS NULL AND actor_org IS NULL, at FROM events "
-				  "WHERE case_id = ? ORDER BY seq",
+	[ST_CASE_REPORT_EVENTS] = "SELECT e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at, "
+				  "p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq AND "
+				  "e.action = 'migrate' WHERE e.case_id = ? ORDER BY e.seq",
 	[ST_CASES_ON_VERSION] = "SELECT id FROM cases WHERE pathway = ? AND pathway_version = ? AND closed_at IS NULL "
 				"AND id > ? ORDER BY id LIMIT ?",
 	[ST_PW_IDS] = "SELECT DISTINCT pathway FROM pathway_versions ORDER BY pathway",
@@ -2636,7 +2637,8 @@ int store_report_cases(struct store *s, clock_us from, clock_us to,
 }
 
 int store_case_report_events(struct store *s, const char *case_id,
-			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at),
+			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at,
+					const void *payload, size_t payload_len),
 			     void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_CASE_REPORT_EVENTS);
@@ -2646,7 +2648,8 @@ int store_case_report_events(struct store *s, const char *case_id,
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		   sqlite3_column_int(st, 2) != 0, sqlite3_column_int64(st, 3));
+		   sqlite3_column_int(st, 2) != 0, sqlite3_column_int64(st, 3), sqlite3_column_blob(st, 4),
+		   (size_t)sqlite3_column_bytes(st, 4));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -508,9 +508,14 @@ struct store_report_case {
 int store_report_cases(struct store *s, clock_us from, clock_us to,
 		       int (*fn)(void *ctx, const struct store_report_case *r), void *ctx);
 
-/* A case's events as a report reads them, in order (fn may not use the store). */
+/*
+ * A case's events as a report reads them, in order (fn may not use the store);
+ * a `migrate` event comes with its payload (the versions it moved between),
+ * the others with none.
+ */
 int store_case_report_events(struct store *s, const char *case_id,
-			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at),
+			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at,
+					const void *payload, size_t payload_len),
 			     void *ctx);
 
 /* Calls fn for up to limit cases that have no summary (ids copied; fn may use the store); how many, or -1. */

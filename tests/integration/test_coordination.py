@@ -94,6 +94,19 @@ def test_the_consultation_desk_reproduces_the_seeds_table_from_imported_counts_a
                       who="coordinator")
             expect(r.status == 422 and r.json["error"]["field"] == field, (q, r))
         expect(d.get(url, who="nurse").status == 403, "coordinators only")
+        # the tables are of records about no person: a pathway about people has its funnel, not these
+        r = d.get("/v1/reports/tally?pathway=health-checkup&field=q2", who="coordinator")
+        expect(r.status == 422 and r.json["error"]["field"] == "pathway", r)
+        r = d.get("/v1/reports/timeline?pathway=health-checkup&action=record_contact&year=contact_on&kind=contact_method"
+                  "&note=assessment_note", who="coordinator")
+        expect(r.status == 422 and r.json["error"]["field"] == "pathway", r)
+        # a file of the same row thousands of times: refused at once, the problems counted, not each listed
+        flood = ("fiscal_year,category,count\n" + "H29,other,1\n" * 5000).encode()
+        import time
+        began = time.time()
+        r = d.request("POST", url, raw_body=flood, who="coordinator", headers={"Content-Type": "text/csv"})
+        expect(r.status == 422 and len(r.text) < 100000 and time.time() - began < 10 and
+               "more lines like these" in r.text, (r.status, len(r.text)))
         d.stop()
         p = tsunagu("audit", "verify", "--db", d.db)
         expect(p.returncode == 0, p.stdout + p.stderr)
@@ -129,10 +142,19 @@ def test_records_about_no_person_are_the_coordinators_alone_and_logged_when_read
         expect(listed[0]["fields"]["category"] == "liaison" and listed[0]["subject"] is None, listed)
         after = d.db_rows("SELECT count(*) FROM access_log WHERE case_id = ?", (cid,))[0][0]
         expect(after >= before + 2, (before, after))
-        # closed, then erased by the city's admin: the free texts go, the category stays for the counts
+        # the city's admin who keeps no records is no party to them: the coordinators' alone
+        p = tsunagu("user", "add", "--config", d.config, "--org", "city-care", "--role", "admin", "--name", "市 管理者")
+        expect(p.returncode == 0, p.stderr)
+        plain_admin = p.stdout.strip().splitlines()[-1]
+        expect(d.get("/v1/cases/" + cid, token=plain_admin).status == 404, "not the admin's")
+        expect(not d.get("/v1/cases?pathway=consultation-desk", token=plain_admin).json["items"], "nor in its lists")
+        expect(d.get("/v1/reports/tally?pathway=consultation-desk&field=category", token=plain_admin).status == 403,
+               "nor its tables")
+        # closed, then erased by a coordinator who is the city's admin: the free texts go, the category stays
         expect(d.post("/v1/cases/%s/actions/answer" % cid, {"fields": {"response": "窓口を案内"}},
                       who="coordinator").status == 200, "answered")
-        p = tsunagu("user", "add", "--config", d.config, "--org", "city-care", "--role", "admin", "--name", "市 管理者")
+        p = tsunagu("user", "add", "--config", d.config, "--org", "city-care", "--roles", "coordinator,admin", "--name",
+                    "市 管理者・コーディネーター")
         expect(p.returncode == 0, p.stderr)
         admin = p.stdout.strip().splitlines()[-1]
         r = d.post("/v1/subjects/%s/erase" % cid, {"reason": "本文に個人名が書かれていたため"}, token=admin)
@@ -264,8 +286,17 @@ def test_the_command_line_imports_counts_and_prints_the_tables():
         p = tsunagu("report", "import-tally", "--config", d.config, "--pathway", "consultation-desk", "--field",
                     "category", bad)
         expect(p.returncode == 2 and "line 2" in p.stderr, p.stderr)
-        p = tsunagu("report", "timeline", "--config", d.config, "--pathway", "coordination-issues", "--action",
-                    "record_action", "--year", "action_year", "--kind", "action_kind", "--label", "code")
+        args = ["report", "timeline", "--config", d.config, "--pathway", "coordination-issues", "--action",
+                "record_action", "--year", "action_year", "--kind", "action_kind", "--label", "code"]
+        p = tsunagu(*args)
+        expect(p.returncode == 2 and "--as USER_ID is required" in p.stderr, p.stderr)
+        coordinator = d.db_rows("SELECT id FROM users WHERE name = 'コーディネーター 山本'")[0][0]
+        nurse = d.db_rows("SELECT id FROM users WHERE name = '保健師 高橋'")[0][0]
+        p = tsunagu(*args, "--as", nurse)
+        expect(p.returncode == 2 and "does not keep" in p.stderr, p.stderr)
+        p = tsunagu(*args, "--as", coordinator)
         expect(p.returncode == 0 and json.loads(p.stdout)["fiscal_years"] == [], p.stdout + p.stderr)
+        expect(d.db_rows("SELECT user_id, what FROM access_log WHERE what = 'report.timeline'") ==
+               [(coordinator, "report.timeline")], "the read is logged as the coordinator's")
         p = tsunagu("audit", "verify", "--db", d.db)
         expect(p.returncode == 0, p.stdout + p.stderr)

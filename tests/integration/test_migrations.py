@@ -237,6 +237,11 @@ def test_migration_over_the_api_for_coordinators_audited_and_with_a_new_case_ver
         versions = {v["version"]: v["running_cases"] for v in
                     d.get("/v1/pathways/pharmacy/versions", who="coordinator").json["items"]}
         expect(versions == {2: 0, 3: 2}, versions)
+        # the reports still count what the cases reached before they moved (under the version they were on)
+        rows = [x for x in d.get("/v1/reports/funnel?group_by=pathway", who="coordinator").json["rows"]
+                if x["pathway"] == "pharmacy"]
+        expect(sum(x["milestones"].get("accepted", 0) for x in rows) == 1 and
+               [x["milestones"].get("accepted", 0) for x in rows if x["pathway_version"] == 3] == [1], rows)
         # the moved case acts on version 3 (accept leads to the renamed state)
         r = d.post("/v1/cases/%s/actions/accept" % waiting, {}, who="nurse")
         expect(r.status == 200 and r.json["state"] == "taking_on", r.json)
