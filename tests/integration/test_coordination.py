@@ -300,3 +300,19 @@ def test_the_command_line_imports_counts_and_prints_the_tables():
                [(coordinator, "report.timeline")], "the read is logged as the coordinator's")
         p = tsunagu("audit", "verify", "--db", d.db)
         expect(p.returncode == 0, p.stdout + p.stderr)
+
+
+def test_the_demo_routes_pharmacy_referrals_to_the_areas_life_support_centre_with_the_support_centre_as_fallback():
+    with Daemon() as d:
+        # the preview the referral form shows before sending, and where the referral then goes
+        for area, receiver in (("kamaishi", "life-kamaishi"), ("nakazuma", "life-nakazuma"), ("kosano", "life-kosano"),
+                               ("unosumai", "support-centre"), ("toni", "support-centre")):
+            route = d.get("/v1/pathways/pharmacy/routing?area=" + area, who="pharmacist").json
+            expect(route["routed_by"] == "area" and route["receiver"]["id"] == receiver, (area, route))
+            r = d.post("/v1/cases", pharmacy_referral(area=area, name="経路 " + area), who="pharmacist")
+            expect(r.status == 201 and r.json["receiver"] == receiver, (area, r))
+        # the pharmacist may still choose either: 「①生活応援センターや②地域包括支援センターに、本当に相談してもいいの？」
+        mays = {o["id"] for o in d.get("/v1/pathways/pharmacy/routing?area=kamaishi", who="pharmacist").json["may_choose"]}
+        expect({"life-kamaishi", "support-centre"} <= mays, mays)
+        r = d.post("/v1/cases", pharmacy_referral(area="kamaishi", receiver="support-centre"), who="pharmacist")
+        expect(r.status == 201 and r.json["receiver"] == "support-centre", r)

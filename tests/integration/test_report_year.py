@@ -127,7 +127,7 @@ def do_open(w, kind, n):
             "withdraw": rng.random() < 0.12, "slow": rng.random() < 0.25, "links": []}
     if kind == "pharmacy":
         who = rng.choice(["pharmacist", "pharmacist2"])
-        area = rng.choice(["unosumai", "kamaishi", "heita", "nakazuma"])
+        area = rng.choice(["unosumai", "heita", "toni", "kurihashi"])   # the areas the support centre receives
         body = {"pathway": "pharmacy", "subject": subject(n, area), "consent": consent(),
                 "fields": {"concern": rng.choice(["isolation", "loneliness", "anxiety"])}}
     elif kind == "multi":
