@@ -701,7 +701,7 @@ static int compile_action(struct compiler *c, struct pw_state *st, const struct 
 			  const struct ydoc_node *n, struct pw_action *a)
 {
 	static const char *const keys[] = {
-		"to", "by", "parties", "title", "requires", "optional", "sets", "when", NULL
+		"to", "by", "parties", "title", "requires", "optional", "sets", "when", "route", NULL
 	};
 	int bad = 0;
 	const char *name;
@@ -753,6 +753,22 @@ static int compile_action(struct compiler *c, struct pw_state *st, const struct 
 	}
 	if ((v = ydoc_get(n, "when")) && !(a->guard = compile_expr(c, v, "the action's 'when' rule")))
 		bad++;
+	if ((v = ydoc_get(n, "route"))) {
+		static const char *const routes[] = { "area", NULL };
+		int r;
+		if (read_vocab(c, v, "route", routes, &r)) {
+			bad++;
+		} else if (!c->pw->receiver_by_area) {
+			ydoc_error(&c->r, v, "'route: area' hands the case to the receiver its area is routed to: the pathway's "
+				   "receiver needs 'route: area'");
+			bad++;
+		} else if (a->changes_receiver) {
+			ydoc_error(&c->r, v, "an action either names its receiver or takes the area's: not both");
+			bad++;
+		} else {
+			a->reroutes = true;
+		}
+	}
 	(void)st;
 	return bad ? -1 : 0;
 }

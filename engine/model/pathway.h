@@ -67,6 +67,7 @@ struct pw_action {
 	size_t n_sets;
 	struct expr *guard;        /* NULL: always available */
 	bool changes_receiver;     /* takes an org field named `receiver` */
+	bool reroutes;             /* `route: area`: hands the case back to the receiver the routing names for its area */
 	int line, column;
 };
 

@@ -957,6 +957,22 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 			return -1;
 		}
 	}
+	if (a->reroutes) {
+		/* back to the receiver the routing names for the case's area (a triage's owner) */
+		out->new_receiver = c->area ? config_route(cfg, pw->id, c->area) : NULL;
+		if (!out->new_receiver) {
+			refusal_set(err, "action_not_available", NULL, "no organisation receives %s cases from area %s", pw->id,
+				    c->area ? c->area : "(none)");
+			refusal_ja(err, "地区 %s の %s の受け手が設定されていません", c->area ? c->area : "（なし）", pw->id);
+			json_decref(given);
+			return -1;
+		}
+		if (cm_check_consent_covers(pw, c->consent, out->new_receiver, false, err)) {
+			out->new_receiver = NULL;
+			json_decref(given);
+			return -1;
+		}
+	}
 	out->action = a;
 	out->target = a->target;
 	out->given = given;

@@ -146,23 +146,34 @@ def test_pharmacy_redirect_escalation_and_withdrawal():
         expect(v["state"] == "withdrawn" and v["outcome"] == "withdrawn", v)
 
 
-def test_multi_agency_triage_by_the_coordinator():
+def test_multi_agency_triage_at_the_support_centres_general_consultation():
+    """The seed: the coordinators do not handle cases — the triage belongs to the 包括C's general
+    consultation (総合相談); a coordinator may still choose a receiver, seeing metadata only."""
     with Daemon() as d:
         body = pharmacy_referral(pathway="multi-agency")
         body["consent"] = consent("社協 中村")
         body["fields"] = {"concern": "living_difficulty"}
         case = ok(d.post("/v1/cases", body, who="welfare"), 201)
         cid = case["id"]
-        expect(case["state"] == "triage" and case["receiver"] is None, case)
+        expect(case["state"] == "triage" and case["receiver"] == "support-centre", case)
+        nurse = ok(d.get("/v1/cases/" + cid, who="nurse"))
+        expect(nurse["subject"]["name"] == "釜石 花子" and
+               action_names(nurse) == ["assign_receiver", "take_on", "withdraw_consent"], nurse["actions"])
         coord = ok(d.get("/v1/cases/" + cid, who="coordinator"))
-        expect(coord["subject"]["name"] == "釜石 花子", "triage gives the coordinator the person's details")
-        expect(action_names(coord) == ["assign_receiver", "withdraw_consent"], coord["actions"])
-        expect(d.get("/v1/cases/" + cid, who="nurse").status == 404, "not yet the nurse's")
-        v = ok(act(d, cid, "assign_receiver", "coordinator", {"receiver": "support-centre", "triage_note": "包括へ"}))
-        expect(v["state"] == "referred" and v["receiver"] == "support-centre", v)
-        v = ok(act(d, cid, "return_to_triage", "nurse", {"reason": "地区の応援センターが適当"}))
-        expect(v["state"] == "triage", v)
+        expect("subject" not in coord and "fields" not in coord, "the coordinator sees metadata only")
+        expect(action_names(coord) == ["assign_receiver"], coord["actions"])
+        expect(d.get("/v1/cases/" + cid, who="life_nurse").status == 404, "not yet the area centre's")
+        # the general consultation hands it to the area's life support centre
+        v = ok(act(d, cid, "assign_receiver", "nurse", {"receiver": "life-unosumai", "triage_note": "地区の応援センターへ"}))
+        expect(v["state"] == "referred" and v["receiver"] == "life-unosumai", v)
+        # which may hand it back: to the area's triage, not to itself
+        v = ok(act(d, cid, "return_to_triage", "life_nurse", {"reason": "包括で対応が適当"}))
+        expect(v["state"] == "triage" and v["receiver"] == "support-centre", v)
+        provisions = d.db_rows("SELECT to_org FROM provisions WHERE case_id = ? ORDER BY at, rowid", (cid,))
+        expect([p[0] for p in provisions] == ["support-centre", "life-unosumai", "support-centre"], provisions)
+        # the coordinator may choose a receiver too (metadata is enough to route)
         v = ok(act(d, cid, "assign_receiver", "coordinator", {"receiver": "support-centre"}))
+        expect(v["state"] == "referred", v)
         for step, fields in (("accept", None),
                              ("record_contact", {"contact_on": "2026-11-25", "contact_method": "phone"}),
                              ("link", {"linked_summary": "100歳体操"}),
@@ -172,6 +183,10 @@ def test_multi_agency_triage_by_the_coordinator():
         expect(v["state"] == "closed" and v["outcome"] == "self_managed", v)
         wel = ok(d.get("/v1/cases/" + cid, who="welfare"))
         expect(wel["fields"]["feedback_message"] == "体操教室に参加", "feedback reaches the agency")
+        # or the general consultation takes it on itself
+        other = ok(d.post("/v1/cases", body, who="welfare"), 201)
+        v = ok(act(d, other["id"], "take_on", "nurse", None))
+        expect(v["state"] == "accepted" and v["receiver"] == "support-centre", v)
         # a pharmacist may open a multi-agency referral too; a nurse may not
         r = d.post("/v1/cases", body, who="nurse")
         expect(r.status == 403 and r.json["error"]["code"] == "forbidden", r)

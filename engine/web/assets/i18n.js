@@ -301,7 +301,7 @@ const STRINGS = {
   rule_receivers: ["受け手", "Receivers"],
   rule_subject: ["本人情報の項目", "The person's details asked"],
   coordReview: ["見直し資料", "Review pack"],
-  triageQueue: ["振り分け待ち（多機関）", "Waiting for triage (multi-agency)"],
+  triageQueue: ["コーディネーターの対応を待つ紹介", "Waiting on the coordinators"],
 };
 
 export let lang = /(?:^|; )tsunagu_lang=en(?:;|$)/.test(document.cookie) ? "en" : "ja";

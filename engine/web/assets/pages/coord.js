@@ -123,7 +123,7 @@ async function overdue(main, ctx) {
   } while (cursor && items.length < 5000);
   const byReceiver = {};
   for (const c of items) (byReceiver[c.receiver_name || "—"] ||= []).push(c);
-  // the multi-agency triage: referrals waiting on the coordinators to choose their receiver
+  // referrals waiting in the coordinators' own inbox (a pathway whose step is theirs)
   const triage = (await api("GET", "/v1/cases?inbox=org&open=true&sort=due&limit=200")).json.items;
   append(main, h("h1", {}, t("coordOverdue")), tabs("/coord/overdue"),
     h("section", { class: "panel", "aria-labelledby": "h-triage" }, h("h2", { id: "h-triage" }, `${t("triageQueue")}（${triage.length}${t("casesCount")}）`),
