@@ -691,6 +691,7 @@ int flow_move_plan(const struct flow *f, const struct pathway *from, const struc
 			m->due_at = timer_due(f, to, c, &st->timers[i]);
 	}
 	out->due_at = state_due(f, to, c, state);
+	out->receiver = cm_migrate_receiver(f->core->cfg, to, c, state);
 	json_decref(pending);
 	return FLOW_DONE;
 }
@@ -714,11 +715,22 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 	c->due_at = m->due_at;
 	json_t *payload = json_pack("{s:I, s:I}", "from_version", (json_int_t)from_version, "to_version",
 				    (json_int_t)m->to->version);
+	if (m->receiver) {
+		free(c->receiver_org);
+		c->receiver_org = xstrdup(m->receiver->id);
+		json_object_set_new(payload, "receiver", json_string(m->receiver->id));
+	}
 	int64_t seq = 0;
 	int rc = store_case_update(store, c, old_version);
 	if (rc == 0 && (append_event(f, c, "migrate", from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now)))
 		rc = -1;
+	if (rc == 0 && m->receiver) {
+		json_t *subject = store_subject_get(store, c->subject_id);
+		if (provision(f, m->to, c, subject, c->receiver_org, seq))
+			rc = -1;
+		json_decref(subject);
+	}
 	for (size_t i = 0; rc == 0 && i < m->n_timers; i++)
 		if (m->timers[i].due_at &&
 		    store_timer_add(store, c->id, st->name, m->timers[i].name, m->timers[i].due_at, f->now))

@@ -141,6 +141,7 @@ struct flow_move_timer {
 struct flow_move {
 	const struct pathway *to;
 	int state;                 /* the state's index in `to` (cm_migrate's) */
+	const struct config_org *receiver; /* the receiver the case gains (cm_migrate_receiver), or NULL */
 	struct flow_move_timer *timers;
 	size_t n_timers;
 	clock_us due_at;           /* the case's due time after the move (its state's first timer), or 0 */
@@ -154,8 +155,9 @@ void flow_move_release(struct flow_move *m);
 /*
  * Writes a planned move: the case on its new version and state (a new case
  * version, so a client's If-Match of before is stale), an event `migrate`
- * {from_version, to_version}, its old timers cancelled and the plan's set, its
- * report summary worked out again under the new version. No notification: the
+ * {from_version, to_version[, receiver]}, the receiver it gains with the
+ * provision record of the person's details passing to it, its old timers
+ * cancelled and the plan's set, its report summary worked out again. No notification: the
  * case stays where it was. FLOW_DONE, FLOW_REFUSED (the case changed since
  * it was read) or FLOW_FAILED.
  */

@@ -164,9 +164,9 @@ static json_t *move_json(const struct flow *f, const struct case_record *c, cons
 							time_or_null(f->core->clock, t->due_at), "at_once",
 							t->due_at && t->due_at <= f->now, "spent", t->spent));
 	}
-	return json_pack("{s:s, s:b, s:s, s:s, s:o, s:o}", "case", c->id, "moves", true, "from_state", from_state,
-			 "to_state", m->to->states[m->state].name, "due_at", time_or_null(f->core->clock, m->due_at),
-			 "timers", timers);
+	return json_pack("{s:s, s:b, s:s, s:s, s:s?, s:o, s:o}", "case", c->id, "moves", true, "from_state", from_state,
+			 "to_state", m->to->states[m->state].name, "receiver", m->receiver ? m->receiver->id : NULL,
+			 "due_at", time_or_null(f->core->clock, m->due_at), "timers", timers);
 }
 
 struct batch {

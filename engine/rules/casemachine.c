@@ -439,6 +439,16 @@ int cm_check_about_person(const struct pathway *pw, const char *what, const char
 	return -1;
 }
 
+const struct config_org *cm_migrate_receiver(const struct config *cfg, const struct pathway *to,
+					     const struct case_record *c, int state)
+{
+	const struct pw_state *st = &to->states[state];
+	if (c->receiver_org || (st->inbox != PARTY_RECEIVER && st->inbox != PARTY_ASSIGNEE) || !to->receiver_by_area ||
+	    !c->area)
+		return NULL;
+	return config_route(cfg, to->id, c->area);
+}
+
 int cm_migrate(const struct config *cfg, const struct pathway *to, const struct case_record *c, const char *target,
 	       struct refusal *err)
 {
@@ -452,6 +462,12 @@ int cm_migrate(const struct config *cfg, const struct pathway *to, const struct 
 			    "cases and closes none", target, to->version);
 		refusal_ja(err, "第 %ld 版の状態「%s」はケースを終える状態です。移行は進行中のケースを移すだけで、終了はさせません",
 			   to->version, target);
+	} else if (!c->receiver_org && cm_migrate_receiver(cfg, to, c, state) == NULL &&
+		   (to->states[state].inbox == PARTY_RECEIVER || to->states[state].inbox == PARTY_ASSIGNEE)) {
+		refusal_set(err, "no_receiver", "receiver", "state '%s' of version %ld waits on a receiving organisation, the "
+			    "case has none, and no organisation is routed its area", target, to->version);
+		refusal_ja(err, "第 %ld 版の状態「%s」は受け手の機関が対応する状態ですが、ケースに受け手がなく、地区の受け手も"
+			   "設定されていません", to->version, target);
 	}
 	const char *key;
 	json_t *v;
@@ -474,6 +490,10 @@ int cm_migrate(const struct config *cfg, const struct pathway *to, const struct 
 		refusal_release(&one);
 		free(path);
 	}
+	/* the person's details pass to a receiver the case gains: its consent must cover it */
+	const struct config_org *gained = state >= 0 ? cm_migrate_receiver(cfg, to, c, state) : NULL;
+	if (gained)
+		cm_check_consent_covers(to, c->consent, gained, false, err);
 	return refusal_count(err) ? -1 : state;
 }
 

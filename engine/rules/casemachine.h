@@ -162,12 +162,24 @@ int cm_check_about_person(const struct pathway *pw, const char *what, const char
  * (its own state's name, or where a migration's map sends it)? Returns the
  * state's index in `to`, or -1 and *err with every reason it must stay:
  * state_missing (no such state there), final_state (a migration moves running
- * cases, it never closes one), field_value (a value the case holds that the
+ * cases, it never closes one), no_receiver (the state waits on a receiver the
+ * case lacks and none is routed), consent_scope (the receiver it would gain is
+ * not covered by the consent), field_value (a value the case holds that the
  * new version's field of that name does not accept; a field the new version
  * lacks keeps its value, unshown).
  */
 int cm_migrate(const struct config *cfg, const struct pathway *to, const struct case_record *c, const char *target,
 	       struct refusal *err);
+
+/*
+ * The receiver a migrated case gains: when state `state` of `to` waits on a
+ * receiving organisation, the case has none (a triage the coordinators held)
+ * and `to` routes by area, the organisation routed its area; else NULL (and
+ * cm_migrate refuses the move when the state needs one). The consent is the
+ * case's: cm_migrate checks that it covers the receiver.
+ */
+const struct config_org *cm_migrate_receiver(const struct config *cfg, const struct pathway *to,
+					     const struct case_record *c, int state);
 
 /*
  * May the caller (on these sides) assign case c? Only the receiving

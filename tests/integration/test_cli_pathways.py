@@ -146,7 +146,8 @@ def test_broken_config_names_file_line_column():
     with tempfile.TemporaryDirectory() as tmp:
         cfg = os.path.join(tmp, "bad.yaml")
         text = demo_config_text(tmp)
-        text = text.replace("  pharmacy: support-centre", "  pharmacy: pharmacy-minato")
+        text = text.replace("    default: support-centre\n    areas:\n      kamaishi: life-kamaishi",
+                            "    default: pharmacy-minato\n    areas:\n      kamaishi: life-kamaishi")
         text = text.replace("kind: life_support_centre, name: { ja: 唐丹", "kind: life_suport_centre, name: { ja: 唐丹")
         open(cfg, "w", encoding="utf-8").write(text)
         proc = tsunagu("check", "--config", cfg)

@@ -292,3 +292,55 @@ def test_a_migration_killed_halfway_is_finished_by_running_it_again():
         expect(p.returncode == 0, p.stdout + p.stderr)
     finally:
         d.cleanup()
+
+
+def test_the_shipped_pathways_running_cases_move_from_version_2_to_3():
+    """A city that ran multi-agency and health-checkup version 2 moves its running cases to the shipped
+    version 3, dry run first: a referral waiting in the coordinators' triage gains the receiver its area
+    is routed to (the support centre's general consultation, with its provision record); a checkup case
+    waiting for the nurse's contact gains the escalation version 3 added."""
+    import shutil
+    from helpers import path
+    d = Daemon("\nallow_test_clock: true\n")
+    folder = own_pathways(d)
+    try:
+        for p in ("multi-agency", "health-checkup"):
+            shutil.copy(path("tests", "fixtures", "migration", p + "-v2.yaml"), os.path.join(folder, p + ".yaml"))
+        d.start(test_clock=OPENED)
+        body = pharmacy_referral(pathway="multi-agency", name="多機関 移行")
+        waiting = d.post("/v1/cases", body, who="welfare").json
+        expect(waiting["state"] == "triage" and waiting["receiver"] is None, waiting)
+        checkup = d.post("/v1/cases", {"pathway": "health-checkup", "subject": {
+            "name": "健診 移行", "kana": "ケンシン イコウ", "birth_date": "1945-05-05", "area": "unosumai"},
+            "fields": {"checkup_date": "2026-06-10", "person_id": "Y-777", "q13": "いいえ"}}, who="checkup").json
+        expect(checkup["state"] == "to_contact", checkup)
+        d.stop()
+        for p in ("multi-agency", "health-checkup"):
+            shutil.copy(path("pathways", p + ".yaml"), os.path.join(folder, p + ".yaml"))
+        d.start(test_clock=OPENED)     # records the shipped version 3
+        url = "/v1/pathways/%s/migrations"
+        plan = d.post(url % "multi-agency", {"from": 2, "to": 3, "dry_run": True}, who="coordinator")
+        expect(plan.status == 200 and plan.json["moved"] == 1, plan)
+        item = plan.json["items"][0]
+        expect(item["to_state"] == "triage" and item["receiver"] == "support-centre", item)
+        expect(d.db_rows("SELECT count(*) FROM provisions WHERE case_id = ?", (waiting["id"],)) == [(0,)], "dry")
+        done = d.post(url % "multi-agency", {"from": 2, "to": 3}, who="coordinator")
+        expect(done.status == 200 and done.json["items"] == plan.json["items"], done)
+        # now in the general consultation's inbox; the coordinator sees its metadata only
+        inbox = d.get("/v1/cases?inbox=org", who="nurse").json["items"]
+        expect(waiting["id"] in [c["id"] for c in inbox], inbox)
+        expect("subject" not in d.get("/v1/cases/" + waiting["id"], who="coordinator").json, "metadata only")
+        expect(d.db_rows("SELECT to_org FROM provisions WHERE case_id = ?", (waiting["id"],)) == [("support-centre",)],
+               "the details passed to the support centre, recorded")
+        r = d.post(url % "health-checkup", {"from": 2, "to": 3}, who="coordinator")
+        expect(r.status == 200 and r.json["moved"] == 1, r)
+        timers = {t["name"]: t for t in r.json["items"][0]["timers"]}
+        expect(set(timers) == {"contact_reminder", "contact_escalation"} and
+               timers["contact_escalation"]["due_at"] > timers["contact_reminder"]["due_at"], timers)
+        expect(set(pending_timers(d, checkup["id"])) == {"contact_reminder", "contact_escalation"},
+               pending_timers(d, checkup["id"]))
+        d.stop()
+        p = tsunagu("audit", "verify", "--db", d.db)
+        expect(p.returncode == 0, p.stdout + p.stderr)
+    finally:
+        d.cleanup()

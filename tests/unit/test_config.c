@@ -19,7 +19,8 @@ TEST(config_demo_loads_and_routes_by_area)
 	CHECK_INT(cfg->pathways.n, 6);
 	CHECK_STR(config_route(cfg, "pharmacy", "unosumai")->id, "support-centre");
 	CHECK_STR(config_route(cfg, "health-checkup", "unosumai")->id, "life-unosumai");
-	CHECK(config_route(cfg, "multi-agency", "unosumai") == NULL);
+	CHECK_STR(config_route(cfg, "multi-agency", "unosumai")->id, "support-centre");   /* the general consultation triages */
+	CHECK_STR(config_route(cfg, "pharmacy", "kamaishi")->id, "life-kamaishi");       /* an area whose centre has joined */
 	CHECK(config_route(cfg, "health-checkup", "nowhere") == NULL);
 	CHECK_INT(cfg->calendar.business_start_minutes, 8 * 60 + 30);
 	size_t pharmacies = 0;

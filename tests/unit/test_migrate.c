@@ -45,8 +45,8 @@ static bool has_reason(const struct refusal *why, const char *code, const char *
 TEST(cm_migrate_moves_a_case_whose_state_and_fields_the_new_version_has)
 {
 	struct pathway *to = shipped_pharmacy(NULL, NULL);
-	struct case_record c = { .state = "contacted", .fields = json_pack("{s:s, s:s}", "contact_method", "visit",
-									   "contact_on", "2020-01-01") };
+	struct case_record c = { .state = "contacted", .receiver_org = "support-centre",
+				 .fields = json_pack("{s:s, s:s}", "contact_method", "visit", "contact_on", "2020-01-01") };
 	struct refusal why = { 0 };
 	int s = cm_migrate(NULL, to, &c, "contacted", &why);
 	CHECK(s == pathway_state_index(to, "contacted") && refusal_count(&why) == 0);
@@ -61,7 +61,8 @@ TEST(cm_migrate_names_every_reason_a_case_stays)
 {
 	/* version 3 drops the choice "visit" of contact_method */
 	struct pathway *to = shipped_pharmacy("      visit:  { ja: 訪問, en: Home visit }\n", "");
-	struct case_record c = { .state = "contacted", .fields = json_pack("{s:s}", "contact_method", "visit") };
+	struct case_record c = { .state = "contacted", .receiver_org = "support-centre",
+				 .fields = json_pack("{s:s}", "contact_method", "visit") };
 	struct refusal why = { 0 };
 	CHECK(cm_migrate(NULL, to, &c, "nowhere", &why) == -1);
 	CHECK(has_reason(&why, "state_missing", "state") && has_reason(&why, "field_value", "fields.contact_method"));
@@ -69,6 +70,18 @@ TEST(cm_migrate_names_every_reason_a_case_stays)
 	refusal_release(&why);
 	/* a final state closes, and a migration closes no case */
 	CHECK(cm_migrate(NULL, to, &c, "closed", &why) == -1 && has_reason(&why, "final_state", "state"));
+	refusal_release(&why);
+	json_decref(c.fields);
+	pathway_free(to);
+}
+
+TEST(cm_migrate_refuses_a_state_that_waits_on_a_receiver_the_case_lacks)
+{
+	/* a case nobody received yet (a triage the coordinators held), moved into a receiver's state, with no routing */
+	struct pathway *to = shipped_pharmacy(NULL, NULL);
+	struct case_record c = { .state = "contacted", .fields = json_object() };
+	struct refusal why = { 0 };
+	CHECK(cm_migrate(NULL, to, &c, "contacted", &why) == -1 && has_reason(&why, "no_receiver", "receiver"));
 	refusal_release(&why);
 	json_decref(c.fields);
 	pathway_free(to);

@@ -189,9 +189,9 @@ TEST(multi_agency_walks_every_state_and_action)
 {
 	struct pathway *pw = load_shipped("multi-agency");
 	check_every_action(pw);
-	CHECK(!pw->receiver_by_area);
+	CHECK(pw->receiver_by_area);
 	const struct step happy[] = {
-		{ "assign_receiver", ROLE_COORDINATOR, PARTY_COORDINATOR, "referred" },
+		{ "assign_receiver", ROLE_NURSE, PARTY_RECEIVER, "referred" },
 		{ "return_to_triage", ROLE_NURSE, PARTY_RECEIVER, "triage" },
 		{ "assign_receiver", ROLE_COORDINATOR, PARTY_COORDINATOR, "referred" },
 		{ "escalate", ROLE_SYSTEM, PARTY_NONE, "triage" },
@@ -204,6 +204,9 @@ TEST(multi_agency_walks_every_state_and_action)
 		{ "close", ROLE_NURSE, PARTY_RECEIVER, "closed" },
 	};
 	walk(pw, "triage", happy, sizeof(happy) / sizeof(happy[0]));
+	/* the general consultation may take the case on itself */
+	const struct step take_on[] = { { "take_on", ROLE_NURSE, PARTY_RECEIVER, "accepted" } };
+	walk(pw, "triage", take_on, 1);
 	const struct step withdraw[] = { { "withdraw", ROLE_AGENCY_STAFF, PARTY_ORIGIN, "withdrawn" } };
 	walk(pw, "triage", withdraw, 1);
 	walk(pw, "referred", withdraw, 1);
@@ -215,13 +218,19 @@ TEST(multi_agency_walks_every_state_and_action)
 		const struct step consent[] = { { "withdraw_consent", ROLE_AGENCY_STAFF, PARTY_ORIGIN, "consent_withdrawn" } };
 		walk(pw, open_states[i], consent, 1);
 	}
-	const struct step triage_consent[] = { { "withdraw_consent", ROLE_COORDINATOR, PARTY_COORDINATOR, "consent_withdrawn" } };
+	const struct step triage_consent[] = { { "withdraw_consent", ROLE_NURSE, PARTY_RECEIVER, "consent_withdrawn" } };
 	walk(pw, "triage", triage_consent, 1);
 	int triage = pathway_state_index(pw, "triage");
-	CHECK_INT(pw->states[triage].inbox, PARTY_COORDINATOR);
+	/* the triage is the general consultation's (the receiver the area is routed to); a coordinator may route too */
+	CHECK_INT(pw->states[triage].inbox, PARTY_RECEIVER);
+	CHECK(!pw->coordinator_step);
 	const struct pw_action *assign = pathway_transition(pw, triage, pathway_action_id(pw, "assign_receiver"));
 	CHECK(assign->changes_receiver);
-	CHECK(!pathway_action_permits(assign, MASK(ROLE_NURSE), MASK(PARTY_RECEIVER)));
+	CHECK(pathway_action_permits(assign, MASK(ROLE_NURSE), MASK(PARTY_RECEIVER)));
+	CHECK(pathway_action_permits(assign, MASK(ROLE_COORDINATOR), MASK(PARTY_COORDINATOR)));
+	CHECK(!pathway_action_permits(assign, MASK(ROLE_PHARMACIST), MASK(PARTY_ORIGIN)));
+	int referred = pathway_state_index(pw, "referred");
+	CHECK(pathway_transition(pw, referred, pathway_action_id(pw, "return_to_triage"))->reroutes);
 	pathway_free(pw);
 }
 
