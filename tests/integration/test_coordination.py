@@ -316,3 +316,18 @@ def test_the_demo_routes_pharmacy_referrals_to_the_areas_life_support_centre_wit
         expect({"life-kamaishi", "support-centre"} <= mays, mays)
         r = d.post("/v1/cases", pharmacy_referral(area="kamaishi", receiver="support-centre"), who="pharmacist")
         expect(r.status == 201 and r.json["receiver"] == "support-centre", r)
+
+
+def test_the_retention_purge_reaches_the_records_free_texts():
+    with Daemon() as d:
+        cid = d.post("/v1/cases", consultation("2026-11-02", "data_requests", content="人口動態のデータがほしい"),
+                     who="coordinator").json["id"]
+        expect(d.post("/v1/cases/%s/actions/answer" % cid, {"fields": {"response": "統計資料を案内"}},
+                      who="coordinator").status == 200, "closed")
+        d.stop()
+        p = tsunagu("purge", "--closed-before", "2100-01-01", "--config", d.config)
+        expect(p.returncode == 0, p.stdout + p.stderr)
+        fields = json.loads(d.db_rows("SELECT fields FROM cases WHERE id = ?", (cid,))[0][0])
+        expect("content" not in fields and "response" not in fields and fields["category"] == "data_requests", fields)
+        p = tsunagu("audit", "verify", "--db", d.db)
+        expect(p.returncode == 0, p.stdout + p.stderr)
