@@ -134,6 +134,14 @@ int api_case_log_access(struct api_request *r, const struct case_record *c, cons
 /* The write context of a request: its clock reading and its caller as the actor. */
 struct flow api_flow(const struct api_request *r);
 
+/* A request's write context kept for work in later turns (slices): the caller's id copied, as the request's goes. */
+struct api_kept_flow {
+	struct flow flow;
+	char *user;
+};
+void api_keep_flow(const struct api_request *r, struct api_kept_flow *out);
+void api_kept_flow_release(struct api_kept_flow *k);
+
 /* Replies to a core write that did not succeed: its refusal (FLOW_REFUSED) or 503 (FLOW_FAILED). */
 void api_flow_failed(struct api_request *r, int rc, const struct refusal *why);
 

@@ -222,6 +222,19 @@ struct flow api_flow(const struct api_request *r)
 	return (struct flow){ .core = r->core, .now = r->http->now, .who = r->caller };
 }
 
+void api_keep_flow(const struct api_request *r, struct api_kept_flow *out)
+{
+	out->flow = api_flow(r);
+	out->user = r->caller.user ? xstrdup(r->caller.user) : NULL;
+	out->flow.who.user = out->user;
+}
+
+void api_kept_flow_release(struct api_kept_flow *k)
+{
+	free(k->user);
+	k->user = NULL;
+}
+
 /* ---- POST /v1/cases ------------------------------------------------------------------ */
 
 static bool valid_idempotency_key(const char *k)

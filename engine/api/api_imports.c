@@ -15,23 +15,22 @@
 
 struct import_job {
 	struct checkup_import *imp;
-	struct flow flow;
-	char *user;                /* the caller's id, copied: the request's user is released after its handler */
+	struct api_kept_flow kept;
 };
 
 static void import_job_free(void *ctx)
 {
 	struct import_job *j = ctx;
 	checkup_import_free(j->imp);
-	free(j->user);
+	api_kept_flow_release(&j->kept);
 	free(j);
 }
 
 static int import_step(void *ctx, struct httpd_request *req)
 {
 	struct import_job *j = ctx;
-	struct api_request r = { .http = req, .core = j->flow.core };
-	int rc = checkup_import_step(j->imp, &j->flow, ROWS_PER_TURN);
+	struct api_request r = { .http = req, .core = j->kept.flow.core };
+	int rc = checkup_import_step(j->imp, &j->kept.flow, ROWS_PER_TURN);
 	if (rc < 0)
 		api_error(&r, 503, "storage_unavailable", NULL,
 			  "the database could not save the rest of the import; send the file again "
@@ -62,7 +61,6 @@ void api_import_checkup(struct api_request *r)
 		api_error(r, 422, "missing_header", NULL, "the file is empty", "ファイルが空です");
 		return;
 	}
-	struct flow f = api_flow(r);
 	struct refusal err = { 0 };
 	if (!(pw->open_roles & r->caller.roles) || (pw->open_kinds && !(pw->open_kinds & MASK(r->caller.org->kind)))) {
 		api_error(r, 403, "forbidden", NULL, "your role or organisation may not import checkup results",
@@ -85,9 +83,7 @@ void api_import_checkup(struct api_request *r)
 	}
 	struct import_job *j = xcalloc(1, sizeof(*j));
 	j->imp = imp;
-	j->flow = f;
-	j->user = f.who.user ? xstrdup(f.who.user) : NULL;
-	j->flow.who.user = j->user;
+	api_keep_flow(r, &j->kept);
 	/* the first slice now, in the handler's unit; the rest in the turns after */
 	if (import_step(j, r->http) > 0)
 		r->http->slices = (struct httpd_slices){ .step = import_step, .free = import_job_free, .ctx = j };

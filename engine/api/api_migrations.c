@@ -12,25 +12,24 @@
 
 struct migration_job {
 	struct migrate_job *job;
-	struct flow flow;
-	char *user;                /* the caller's id, copied: the request's user is released after its handler */
+	struct api_kept_flow kept;
 };
 
 static void migration_job_free(void *ctx)
 {
 	struct migration_job *j = ctx;
 	migrate_free(j->job);
-	free(j->user);
+	api_kept_flow_release(&j->kept);
 	free(j);
 }
 
 static int migration_step(void *ctx, struct httpd_request *req)
 {
 	struct migration_job *j = ctx;
-	struct api_request r = { .http = req, .core = j->flow.core };
+	struct api_request r = { .http = req, .core = j->kept.flow.core };
 	/* each batch at its own turn's time: a case acted on between two batches keeps its events in order */
-	j->flow.now = clock_now(j->flow.core->clock);
-	int rc = migrate_step(j->job, &j->flow, MIGRATE_BATCH);
+	j->kept.flow.now = clock_now(j->kept.flow.core->clock);
+	int rc = migrate_step(j->job, &j->kept.flow, MIGRATE_BATCH);
 	if (rc < 0)
 		api_error(&r, 503, "storage_unavailable", NULL,
 			  "the database could not save the rest of the migration; send it again to go on (the cases "
@@ -92,9 +91,7 @@ void api_pathway_migrate(struct api_request *r)
 	}
 	struct migration_job *j = xcalloc(1, sizeof(*j));
 	j->job = job;
-	j->flow = api_flow(r);
-	j->user = r->caller.user ? xstrdup(r->caller.user) : NULL;
-	j->flow.who.user = j->user;
+	api_keep_flow(r, &j->kept);
 	/* the first batch now, in the handler's unit; the rest in the turns after */
 	if (migration_step(j, r->http) > 0)
 		r->http->slices = (struct httpd_slices){ .step = migration_step, .free = migration_job_free, .ctx = j };
