@@ -361,9 +361,11 @@ static int check_case_refs(const struct flow *f, const struct pathway *pw, const
 			for (size_t p = 0; of && p < fd->n_pathways; p++)
 				named |= !strcmp(fd->pathways[p], c.pathway);
 			if (!named || !cm_parties(of, &c, &f->who)) {
-				refusal_set(why, "invalid_field", fd->name, "fields.%s: no case %s of %s", fd->name,
-					    json_string_value(id), fd->pathways[0]);
-				refusal_ja(why, "fields.%s: %s というケースはありません", fd->name, json_string_value(id));
+				char *path = xasprintf("fields.%s", fd->name);
+				refusal_set(why, "invalid_field", path, "%s: no case %s of %s", path, json_string_value(id),
+					    fd->pathways[0]);
+				refusal_ja(why, "%s: %s というケースはありません", path, json_string_value(id));
+				free(path);
 				bad++;
 			}
 			case_record_release(&c);

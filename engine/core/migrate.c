@@ -222,28 +222,26 @@ out:
 	return rc < 0;
 }
 
-int migrate_step(struct migrate_job *j, const struct flow *f, int limit)
+/* What a batch changed in the account, kept to take it back when the caller rolls the batch back. */
+struct account {
+	long moved, stayed;
+	size_t items;
+	char *after;
+};
+
+static void take_back(struct migrate_job *j, struct account *a)
 {
-	struct batch b = { j, f, 0 };
-	/* a batch that fails is rolled back by the caller: so is its account */
-	long moved = j->moved, stayed = j->stayed;
-	size_t items = json_array_size(j->items);
-	char *after = j->after ? xstrdup(j->after) : NULL;
-	int n = store_cases_on_version(j->core->store, j->pathway, j->from->version, j->after, limit, one_case, &b);
-	if (n == -1 || b.failed) {
-		j->moved = moved;
-		j->stayed = stayed;
-		while (json_array_size(j->items) > items)
-			json_array_remove(j->items, json_array_size(j->items) - 1);
-		free(j->after);
-		j->after = after;
-		return -1;
-	}
-	free(after);
-	if (n == limit)
-		return 1;
-	if (j->dry_run || j->recorded)
-		return 0;
+	j->moved = a->moved;
+	j->stayed = a->stayed;
+	while (json_array_size(j->items) > a->items)
+		json_array_remove(j->items, json_array_size(j->items) - 1);
+	free(j->after);
+	j->after = a->after;
+	a->after = NULL;
+}
+
+static int record_migration(struct migrate_job *j, const struct flow *f)
+{
 	json_t *payload = json_pack("{s:s, s:I, s:I, s:I, s:I}", "pathway", j->pathway, "from", (json_int_t)j->from->version,
 				    "to", (json_int_t)j->to->version, "moved", (json_int_t)j->moved, "stayed",
 				    (json_int_t)j->stayed);
@@ -253,10 +251,27 @@ int migrate_step(struct migrate_job *j, const struct flow *f, int limit)
 	int rc = core_admin_event(j->core, f->now, f->who.user ? &f->who : NULL, f->who.user ? NULL : core_operator(operator),
 				  "pathway_migrated", payload);
 	json_decref(payload);
-	if (rc)
-		return -1;
-	j->recorded = true;
-	return 0;
+	return rc;
+}
+
+int migrate_step(struct migrate_job *j, const struct flow *f, int limit)
+{
+	struct batch b = { j, f, 0 };
+	struct account before = { j->moved, j->stayed, json_array_size(j->items), j->after ? xstrdup(j->after) : NULL };
+	int n = store_cases_on_version(j->core->store, j->pathway, j->from->version, j->after, limit, one_case, &b);
+	int rc = n == -1 || b.failed ? -1 : n == limit ? 1 : 0;
+	/* the last batch records the migration in its own unit */
+	if (rc == 0 && !j->dry_run && !j->recorded) {
+		if (record_migration(j, f))
+			rc = -1;
+		else
+			j->recorded = true;
+	}
+	/* a batch that fails is rolled back by the caller: so is its account */
+	if (rc < 0)
+		take_back(j, &before);
+	free(before.after);
+	return rc;
 }
 
 json_t *migrate_report(struct migrate_job *j)
