@@ -6,6 +6,7 @@
  * access-log rows of every read of personal data.
  */
 #include "api.h"
+#include "date.h"
 #include "flow.h"
 #include "jsonin.h"
 #include "mpjson.h"
@@ -494,16 +495,58 @@ static int parse_cursor(const char *s, clock_us *t, char **id)
 	return 0;
 }
 
+/*
+ * ?fiscal_year=Y (2026, R8, 令和8年度): the cases of that fiscal year, by the
+ * date in ?date_field= (a date field of ?pathway=; cases without it are left
+ * out) or by their opening. 0, or -1 with the 422 replied.
+ */
+static int fiscal_year_filter(struct api_request *r, struct store_case_filter *f, char path[80], char from[11],
+			      char to[11])
+{
+	const char *y = api_query(r, "fiscal_year"), *field = api_query(r, "date_field");
+	int fy;
+	if (!y && !field)
+		return 0;
+	if (!y || date_fiscal_parse(y, &fy)) {
+		api_error(r, 422, y ? "invalid_field" : "missing_field", "fiscal_year",
+			  "fiscal_year is a fiscal year (2026, R8, 令和8年度)", "fiscal_year には年度（2026・R8・令和8年度など）を指定してください");
+		return -1;
+	}
+	if (!field) {
+		f->opened_from = clock_local_midnight(r->core->clock, date_from_ymd(fy, 4, 1));
+		f->opened_to = clock_local_midnight(r->core->clock, date_from_ymd(fy + 1, 4, 1));
+		return 0;
+	}
+	const char *id = api_query(r, "pathway");
+	const struct pathway *pw = id ? pathway_set_find(&r->core->cfg->pathways, id) : NULL;
+	int k = pw ? pathway_field_index(pw, field) : -1;
+	if (k < 0 || pw->fields[k].type != FIELD_DATE) {
+		api_error(r, 422, "invalid_field", "date_field", "date_field must name a date field of the pathway given in pathway",
+			  "date_field には pathway で指定したパスの日付の項目を指定してください");
+		return -1;
+	}
+	snprintf(path, 80, "$.\"%s\"", field);
+	date_format(date_from_ymd(fy, 4, 1), from);
+	date_format(date_from_ymd(fy + 1, 3, 31), to);
+	f->date_path = path;
+	f->date_from = from;
+	f->date_to = to;
+	return 0;
+}
+
 void api_cases_list(struct api_request *r)
 {
 	static const char *const params[] = { "pathway", "state", "inbox", "updated_since", "limit", "cursor", "open",
-					      "overdue", "area", "origin", "assignee", "sort", NULL };
+					      "overdue", "area", "origin", "assignee", "sort", "fiscal_year", "date_field",
+					      NULL };
 	if (api_query_known(r, params))
 		return;
 	struct store_case_filter f = { 0 };
 	struct list_ctx lc = { .r = r, .limit = 50 };
 	const char *v;
-	char *cursor_id = NULL;
+	char *cursor_id = NULL, date_path[80], fy_from[11], fy_to[11];
+	if (fiscal_year_filter(r, &f, date_path, fy_from, fy_to))
+		return;
 	f.pathway = api_query(r, "pathway");
 	f.state = api_query(r, "state");
 	f.area = api_query(r, "area");

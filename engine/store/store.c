@@ -1543,6 +1543,12 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		buf_adds(&cond, " AND area = :area");
 	if (f->origin_org)
 		buf_adds(&cond, " AND origin_org = :origin");
+	if (f->date_path)
+		buf_adds(&cond, " AND json_extract(fields, :date_path) BETWEEN :date_from AND :date_to");
+	if (f->opened_from)
+		buf_adds(&cond, " AND opened_at >= :opened_from");
+	if (f->opened_to)
+		buf_adds(&cond, " AND opened_at < :opened_to");
 	if (f->open == 1)
 		buf_adds(&cond, " AND closed_at IS NULL");
 	else if (f->open == 0)
@@ -1599,6 +1605,15 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		BIND(":area", f->area);
 	if (f->origin_org)
 		BIND(":origin", f->origin_org);
+	if (f->date_path) {
+		BIND(":date_path", f->date_path);
+		BIND(":date_from", f->date_from);
+		BIND(":date_to", f->date_to);
+	}
+	if (f->opened_from)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":opened_from"), f->opened_from);
+	if (f->opened_to)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":opened_to"), f->opened_to);
 	if (f->overdue >= 0)
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":overdue_at"), f->overdue_at);
 	if (f->after_id) {

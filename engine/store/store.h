@@ -234,6 +234,9 @@ struct store_case_filter {
 	clock_us overdue_at;
 	bool by_due;                   /* in (due time, id) order, cases with none last */
 	clock_us updated_since;        /* 0: any */
+	/* a date field's JSON path ('$."held_on"', checked by the caller): cases whose value is in [date_from, date_to] */
+	const char *date_path, *date_from, *date_to;
+	clock_us opened_from, opened_to; /* cases opened in [from, to); 0: no bound */
 	clock_us after_updated;        /* cursor: (updated_at, id) — or (due time, id) by_due — strictly after */
 	const char *after_id;
 	int limit;

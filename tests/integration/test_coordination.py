@@ -78,6 +78,22 @@ def test_the_consultation_desk_reproduces_the_seeds_table_from_imported_counts_a
                all(row["imported"][7] == 0 and row["recorded"][0] == 0 for row in t["rows"]),
                "R6 recorded, the years before imported")
         expect(t["totals"] == [sum(s[y] for s in SEED) for y in range(8)], t["totals"])
+        # the list of a fiscal year's records, by the date the desk received them (or by their opening)
+        listed = d.get("/v1/cases?pathway=consultation-desk&fiscal_year=R6&date_field=received_on&limit=500",
+                       who="coordinator").json["items"]
+        expect(len(listed) == sum(s[7] for s in SEED) and all(c["fields"]["received_on"] >= "2024-04-01" and
+                                                             c["fields"]["received_on"] <= "2025-03-31" for c in listed),
+               len(listed))
+        from urllib.parse import quote
+        h28 = d.get("/v1/cases?pathway=consultation-desk&fiscal_year=%s&date_field=received_on" % quote("平成28年度"),
+                    who="coordinator").json["items"]
+        expect([c["id"] for c in h28] == [old], h28)
+        opened = d.get("/v1/cases?pathway=consultation-desk&fiscal_year=R8&limit=500", who="coordinator").json["items"]
+        expect(len(opened) == sum(s[7] for s in SEED) + 1, "all opened this fiscal year")
+        for q, field in (("&fiscal_year=X", "fiscal_year"), ("&date_field=received_on", "fiscal_year"),
+                         ("&fiscal_year=R6&date_field=category", "date_field")):
+            r = d.get("/v1/cases?pathway=consultation-desk" + q, who="coordinator")
+            expect(r.status == 422 and r.json["error"]["field"] == field, (q, r))
         # without a range: from the first year with a count (the H28 consultation)
         whole = d.get(url + "&date=received_on", who="coordinator").json
         expect(whole["fiscal_years"][0]["short"] == "H28年度" and whole["rows"][1]["counts"][0] == 1, whole["rows"][1])

@@ -42,12 +42,14 @@ export function recordLabel(pw, c, ctx) {
   return label.length > 60 ? `${label.slice(0, 59)}…` : label;
 }
 
-// Every record of a pathway the caller may see (the list API pages of 500).
-export async function allRecords(pathway) {
+// Every record of a pathway the caller may see (the list API pages of 500), or those of a fiscal year
+// ({ fiscal_year, date_field }: by a date field, or by the opening).
+export async function allRecords(pathway, filter = {}) {
   const items = [];
   let cursor = null;
   do {
     const q = new URLSearchParams({ pathway, limit: "500" });
+    for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
     if (cursor) q.set("cursor", cursor);
     const r = (await api("GET", `/v1/cases?${q}`)).json;
     items.push(...r.items);

@@ -15,12 +15,6 @@ import { tabs as coordTabs } from "./coord.js";
 const tabs = () => coordTabs("/coord/records");
 
 
-// The fiscal year a record counts in: its report's date field, else its opening (as the tally counts it).
-function recordYear(c, dateField) {
-  const d = (dateField && c.fields && c.fields[dateField]) || c.opened_at.slice(0, 10);
-  return +d.slice(0, 4) - (+d.slice(5, 7) < 4 ? 1 : 0);
-}
-
 function currentYear() {
   const now = today();
   return +now.slice(0, 4) - (+now.slice(5, 7) < 4 ? 1 : 0);
@@ -124,7 +118,7 @@ async function one(main, ctx, id) {
     h("button", { type: "submit", class: "button" }, t("apply")));
   // the records of the fiscal year, by the date the pathway's first tally counts by
   const dateField = ((pw.reports || []).find((r) => r.kind === "tally" && r.date) || {}).date;
-  const records = (await allRecords(id)).filter((c) => recordYear(c, dateField) === fy);
+  const records = await allRecords(id, { fiscal_year: String(fy), date_field: dateField });
   // the list shows the opening's short fields (dates, choices); the texts are on each record's page
   const cols = (pw.requires.fields || []).map((f) => f.name).filter((n) => (fieldDef(pw, n) || {}).type !== "text").slice(0, 4);
   const listSection = h("section", { class: "panel", "aria-labelledby": "h-records" },
