@@ -301,11 +301,7 @@ int api_query_period(struct api_request *r, clock_us *from, clock_us *to)
 
 json_t *api_time(const struct api_request *r, clock_us t)
 {
-	char out[48];
-	if (!t)
-		return json_null();
-	clock_format(r->core->clock, t, out);
-	return json_string(out);
+	return core_time_json(r->core, t);
 }
 
 json_t *api_text(const struct pw_text *t)

@@ -62,7 +62,7 @@ void api_import_checkup(struct api_request *r)
 		return;
 	}
 	struct refusal err = { 0 };
-	if (!(pw->open_roles & r->caller.roles) || (pw->open_kinds && !(pw->open_kinds & MASK(r->caller.org->kind)))) {
+	if (!cm_may_open(pw, &r->caller)) {
 		api_error(r, 403, "forbidden", NULL, "your role or organisation may not import checkup results",
 			  "この役割・機関では健診結果を取り込めません");
 		return;

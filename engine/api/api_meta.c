@@ -141,8 +141,7 @@ void api_pathways_list(struct api_request *r)
 		const struct pathway *pw = set->items[i];
 		json_t *item = pathway_summary(pw);
 		json_object_set_new(item, "may_open",
-				    json_boolean((pw->open_roles & r->caller.roles) &&
-						 (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind)))));
+				    json_boolean(cm_may_open(pw, &r->caller)));
 		json_array_append_new(items, item);
 	}
 	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
@@ -365,8 +364,7 @@ void api_pathway_routing(struct api_request *r)
 	}
 	const struct config *cfg = r->core->cfg;
 	const char *area = api_query(r, "area");
-	bool may_open = (pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind)));
-	if (!may_open && !cm_is_coordinator(&r->caller)) {
+	if (!cm_may_open(pw, &r->caller) && !cm_is_coordinator(&r->caller)) {
 		api_error(r, 403, "forbidden", NULL, "the routing is shown to those who may open the pathway",
 			  "送り先は、このパスで紹介できる人に表示されます");
 		return;

@@ -160,7 +160,7 @@ static bool keeps_records(struct api_request *r, const struct pathway *pw)
 		refusal_release(&why);
 		return false;
 	}
-	if ((pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind))))
+	if (cm_may_open(pw, &r->caller))
 		return true;
 	api_error(r, 403, "forbidden", "pathway", "these records are kept by those who may open them",
 		  "この記録は、記録を開始できる人だけが見られます");

@@ -448,7 +448,7 @@ void api_me(struct api_request *r)
 	const struct pathway_set *set = &r->core->cfg->pathways;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct pathway *pw = set->items[i];
-		if ((pw->open_roles & r->caller.roles) && (!pw->open_kinds || (pw->open_kinds & MASK(r->caller.org->kind))))
+		if (cm_may_open(pw, &r->caller))
 			json_array_append_new(may_open, json_pack("{s:s, s:o, s:s}", "pathway", pw->id, "title", api_text(&pw->title),
 								  "subject", pw->no_subject ? "none" : "person"));
 	}

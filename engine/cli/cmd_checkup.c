@@ -124,13 +124,12 @@ static int run_import(const struct cli_context *ctx, int argc, char **argv)
 		fprintf(stderr, "tsunagu checkup import: no active user '%s'\n", user_id);
 		goto out;
 	}
-	const struct pathway *pw = run.pw;
-	if (!(pw->open_roles & user.roles) || (pw->open_kinds && !(pw->open_kinds & MASK(org->kind)))) {
-		fprintf(stderr, "tsunagu checkup import: user %s may not open %s cases\n", user_id, pw->id);
-		goto out;
-	}
 	run.flow = (struct flow){ .core = &env.core, .now = clock_now(&env.clock),
 				  .who = { .user = user.id, .org = org, .roles = user.roles } };
+	if (!cm_may_open(run.pw, &run.flow.who)) {
+		fprintf(stderr, "tsunagu checkup import: user %s may not open %s cases\n", user_id, run.pw->id);
+		goto out;
+	}
 	if (import_file(&run)) {
 		if (run.unpublished)
 			fprintf(stderr, "tsunagu checkup import: %s\n", run.unpublished);

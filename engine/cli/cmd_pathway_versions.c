@@ -74,7 +74,7 @@ static void print_json(json_t *j)
 /* ---- pathway list ------------------------------------------------------------------------------ */
 
 struct listing {
-	const struct clock *clock;
+	const struct core *core;
 	long loaded;
 	json_t *versions;
 };
@@ -82,11 +82,9 @@ struct listing {
 static void list_version(void *ctx, long version, clock_us recorded_at, int64_t running)
 {
 	struct listing *l = ctx;
-	char at[48];
-	clock_format(l->clock, recorded_at, at);
-	json_array_append_new(l->versions, json_pack("{s:I, s:b, s:s, s:I}", "version", (json_int_t)version, "loaded",
-						     version == l->loaded, "recorded_at", at, "running_cases",
-						     (json_int_t)running));
+	json_array_append_new(l->versions, json_pack("{s:I, s:b, s:o, s:I}", "version", (json_int_t)version, "loaded",
+						     version == l->loaded, "recorded_at", core_time_json(l->core, recorded_at),
+						     "running_cases", (json_int_t)running));
 }
 
 static int add_recorded(void *ctx, const char *pathway)
@@ -119,7 +117,7 @@ static int run_list(const struct cli_context *ctx, int argc, char **argv)
 		if (rc)
 			break;
 		const struct pathway *pw = pathway_set_find(&env.cfg->pathways, id);
-		struct listing l = { &env.clock, pw ? pw->version : 0, json_array() };
+		struct listing l = { &env.core, pw ? pw->version : 0, json_array() };
 		if (store_pathway_versions(env.core.store, id, list_version, &l))
 			rc = EXIT_RUNTIME;
 		json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o}", "pathway", id, "title",

@@ -227,7 +227,7 @@ static int records_report(const struct cli_command *cmd, int argc, char **argv, 
 			goto out;
 		}
 		t.who = (struct cm_caller){ .user = user.id, .org = org, .roles = user.roles };
-		if (pw && (!(pw->open_roles & user.roles) || (pw->open_kinds && !(pw->open_kinds & MASK(org->kind))))) {
+		if (pw && !cm_may_open(pw, &t.who)) {
 			fprintf(stderr, "tsunagu %s: %s does not keep %s's records\n", cmd->name, a.as, pw->id);
 			rc = EXIT_USAGE;
 			goto out;

@@ -17,6 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+json_t *core_time_json(const struct core *core, clock_us t)
+{
+	char out[48];
+	if (!t)
+		return json_null();
+	clock_format(core->clock, t, out);
+	return json_string(out);
+}
+
 struct pathway *core_stored_pathway(struct core *core, const char *id, long version)
 {
 	char *source = version ? store_pathway_source(core->store, id, version)

@@ -44,6 +44,9 @@ struct core {
 	void *metrics_ctx;
 };
 
+/* A time in the configured zone as a new JSON string (RFC 3339), or null for 0 (never). */
+json_t *core_time_json(const struct core *core, clock_us t);
+
 /* The pathway a case runs on: the loaded version, or an older one recorded in the store; NULL if neither. */
 const struct pathway *core_pathway(struct core *core, const char *id, long version);
 

@@ -20,15 +20,6 @@ struct gather {
 	bool failed;
 };
 
-static json_t *at(struct core *core, clock_us t)
-{
-	char out[48];
-	if (!t)
-		return json_null();
-	clock_format(core->clock, t, out);
-	return json_string(out);
-}
-
 struct each {
 	struct gather *g;
 	const struct pathway *pw;
@@ -93,7 +84,7 @@ static int event_one(void *ctx, const struct store_event *ev)
 {
 	struct each *e = ctx;
 	struct core *core = e->g->core;
-	json_t *o = json_pack("{s:o, s:s, s:o, s:s}", "at", at(core, ev->at), "action", ev->action, "from",
+	json_t *o = json_pack("{s:o, s:s, s:o, s:s}", "at", core_time_json(core, ev->at), "action", ev->action, "from",
 			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state);
 	json_object_set_new(o, "by", ev->actor_org ? json_string(ev->actor_org) : json_string("system"));
 	json_object_set_new(o, "by_name", json_string(ev->actor_org ? config_org_name(core->cfg, ev->actor_org) : "システム"));
@@ -114,7 +105,7 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 	struct each *e = ctx;
 	if (!strcmp(visibility, "organisation") && strcmp(org, e->g->who->org->id))
 		return 0;
-	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s}", "at", at(e->g->core, t), "org", org,
+	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s}", "at", core_time_json(e->g->core, t), "org", org,
 						  "org_name", config_org_name(e->g->core->cfg, org), "text", text ? text : ""));
 	return 0;
 }
@@ -147,7 +138,7 @@ static int provision_one(void *ctx, const struct store_provision *p)
 {
 	struct each *e = ctx;
 	char *titles = items_title(e->pw, p->items);
-	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "at", at(e->g->core, p->at),
+	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "at", core_time_json(e->g->core, p->at),
 						  "from", p->from_org, "to", p->to_org, "from_name",
 						  config_org_name(e->g->core->cfg, p->from_org), "to_name", config_org_name(e->g->core->cfg, p->to_org),
 						  "items", p->items, "items_title", titles, "consent_basis", p->consent_basis));
@@ -250,8 +241,8 @@ static int case_one(struct gather *g, const char *case_id)
 	int s = pathway_state_index(pw, c.state);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", c.id, "pathway", c.pathway,
 			      "pathway_title", pw->title.ja, "state", c.state, "state_title",
-			      s >= 0 ? json_string(pw->states[s].title.ja) : json_null(), "opened_at", at(core, c.opened_at),
-			      "closed_at", at(core, c.closed_at), "outcome", c.outcome ? json_string(c.outcome) : json_null());
+			      s >= 0 ? json_string(pw->states[s].title.ja) : json_null(), "opened_at", core_time_json(core, c.opened_at),
+			      "closed_at", core_time_json(core, c.closed_at), "outcome", c.outcome ? json_string(c.outcome) : json_null());
 	json_object_set_new(o, "origin", json_string(c.origin_org));
 	json_object_set_new(o, "origin_name", json_string(config_org_name(core->cfg, c.origin_org)));
 	json_object_set_new(o, "receiver", c.receiver_org ? json_string(c.receiver_org) : json_null());
@@ -301,7 +292,7 @@ json_t *disclosure_build(struct core *core, const struct cm_caller *who, const s
 		json_decref(g.subject);
 		return NULL;
 	}
-	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "person", id, "generated_at", at(core, now), "organisation",
+	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "person", id, "generated_at", core_time_json(core, now), "organisation",
 			 who->org->id, "organisation_name", who->org->name.ja, "subject", g.subject ? g.subject : json_null(),
 			 "cases", g.cases);
 }

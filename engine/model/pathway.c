@@ -19,7 +19,6 @@
 #define PW_MAX_ACTIONS 1024
 #define PW_MAX_FIELDS 512
 #define PW_MAX_ENUM 256
-#define PW_MAX_LIST 64             /* items of an orgs or cases field */
 #define PW_DEFAULT_TEXT_LENGTH 2000
 #define PW_MAX_TEXT_LENGTH 20000
 

@@ -26,6 +26,8 @@ struct pw_text {
 /* A date field that says what it records: a date that happened, or one planned. */
 enum pw_tense { PW_ANY_DATE, PW_PAST_DATE, PW_FUTURE_DATE };
 
+#define PW_MAX_LIST 64             /* items of an orgs or cases field's value */
+
 struct pw_field {
 	char *name;
 	enum field_type type;

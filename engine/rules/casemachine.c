@@ -28,6 +28,11 @@ bool cm_list_has(const char *list, const char *item)
 	return false;
 }
 
+bool cm_may_open(const struct pathway *pw, const struct cm_caller *who)
+{
+	return who->org && (pw->open_roles & who->roles) && (!pw->open_kinds || (pw->open_kinds & MASK(who->org->kind)));
+}
+
 party_mask cm_parties(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who)
 {
 	party_mask p = 0;
@@ -39,8 +44,7 @@ party_mask cm_parties(const struct pathway *pw, const struct case_record *c, con
 	 * pathway's openers), not to everyone of their organisation: the
 	 * coordinators' register is theirs alone, not the city admin's.
 	 */
-	if (pw && pw->no_subject &&
-	    (!(pw->open_roles & who->roles) || (pw->open_kinds && !(pw->open_kinds & MASK(who->org->kind)))))
+	if (pw && pw->no_subject && !cm_may_open(pw, who))
 		return 0;
 	if (c->origin_org && !strcmp(c->origin_org, who->org->id))
 		p |= MASK(PARTY_ORIGIN);
@@ -251,9 +255,8 @@ int cm_check_line(const json_t *v, const char *path, size_t max, struct refusal 
 	return check_text(v, path, max, true, err);
 }
 
-int cm_check_date(const json_t *v, const char *path, date_days today, enum pw_tense tense, struct refusal *err)
+int cm_field_date(const json_t *v, date_days *out)
 {
-	date_days d;
 	const char *s = json_string_value(v);
 	/* A timestamp counts by the date written in it, so both forms obey the same rule. */
 	clock_us t;
@@ -262,7 +265,13 @@ int cm_check_date(const json_t *v, const char *path, date_days today, enum pw_te
 		snprintf(day, sizeof(day), "%.10s", s);
 		s = day;
 	}
-	if (!s || date_parse(s, &d)) {
+	return s ? date_parse(s, out) : -1;
+}
+
+int cm_check_date(const json_t *v, const char *path, date_days today, enum pw_tense tense, struct refusal *err)
+{
+	date_days d;
+	if (cm_field_date(v, &d)) {
 		refusal_set(err, "invalid_field", path, "%s must be a date (YYYY-MM-DD)", path);
 		refusal_ja(err, "%s は日付（YYYY-MM-DD）で指定してください", path);
 		return -1;
@@ -364,7 +373,7 @@ static const struct config_org *check_org(const struct config *cfg, const json_t
 }
 
 /*
- * A list field: an array of at most 64 distinct items, each checked by one
+ * A list field: an array of at most PW_MAX_LIST distinct items, each checked by one
  * (an organisation of the config, or the form of a case id: that the case
  * exists and the caller stands on it is core/flow's check).
  */
@@ -372,7 +381,7 @@ static int check_list(const struct config *cfg, const json_t *v, const char *pat
 {
 	size_t i, k;
 	json_t *item, *other;
-	bool bad = !json_is_array(v) || json_array_size(v) > 64;
+	bool bad = !json_is_array(v) || json_array_size(v) > PW_MAX_LIST;
 	json_array_foreach(v, i, item) {
 		if (bad)
 			break;
@@ -383,10 +392,10 @@ static int check_list(const struct config *cfg, const json_t *v, const char *pat
 				bad = true;
 	}
 	if (bad) {
-		refusal_set(err, "invalid_field", path, orgs ? "%s must be a list of distinct organisation ids (at most 64)"
-							      : "%s must be a list of distinct case ids (at most 64)", path);
-		refusal_ja(err, orgs ? "%s には参加機関の ID を重複なく並べてください（64 件まで）"
-				     : "%s にはケースの ID を重複なく並べてください（64 件まで）", path);
+		refusal_set(err, "invalid_field", path, orgs ? "%s must be a list of distinct organisation ids (at most %d)"
+							      : "%s must be a list of distinct case ids (at most %d)", path, PW_MAX_LIST);
+		refusal_ja(err, orgs ? "%s には参加機関の ID を重複なく並べてください（%d 件まで）"
+				     : "%s にはケースの ID を重複なく並べてください（%d 件まで）", path, PW_MAX_LIST);
 		return -1;
 	}
 	return 0;
@@ -453,17 +462,20 @@ int cm_migrate(const struct config *cfg, const struct pathway *to, const struct 
 	       struct refusal *err)
 {
 	int state = pathway_state_index(to, target);
+	const struct pw_state *st = state >= 0 ? &to->states[state] : NULL;
+	/* a state that waits on a receiver, for a case with none: the one its area is routed to (with consent) */
+	bool needs_receiver = st && !c->receiver_org && (st->inbox == PARTY_RECEIVER || st->inbox == PARTY_ASSIGNEE);
+	const struct config_org *gained = needs_receiver ? cm_migrate_receiver(cfg, to, c, state) : NULL;
 	if (state < 0) {
 		refusal_set(err, "state_missing", "state", "version %ld has no state '%s' and the map names none for it",
 			    to->version, target);
 		refusal_ja(err, "第 %ld 版に状態「%s」はなく、対応表にも行き先がありません", to->version, target);
-	} else if (to->states[state].final) {
+	} else if (st->final) {
 		refusal_set(err, "final_state", "state", "state '%s' ends cases in version %ld: a migration moves running "
 			    "cases and closes none", target, to->version);
 		refusal_ja(err, "第 %ld 版の状態「%s」はケースを終える状態です。移行は進行中のケースを移すだけで、終了はさせません",
 			   to->version, target);
-	} else if (!c->receiver_org && cm_migrate_receiver(cfg, to, c, state) == NULL &&
-		   (to->states[state].inbox == PARTY_RECEIVER || to->states[state].inbox == PARTY_ASSIGNEE)) {
+	} else if (needs_receiver && !gained) {
 		refusal_set(err, "no_receiver", "receiver", "state '%s' of version %ld waits on a receiving organisation, the "
 			    "case has none, and no organisation is routed its area", target, to->version);
 		refusal_ja(err, "第 %ld 版の状態「%s」は受け手の機関が対応する状態ですが、ケースに受け手がなく、地区の受け手も"
@@ -490,8 +502,6 @@ int cm_migrate(const struct config *cfg, const struct pathway *to, const struct 
 		refusal_release(&one);
 		free(path);
 	}
-	/* the person's details pass to a receiver the case gains: its consent must cover it */
-	const struct config_org *gained = state >= 0 ? cm_migrate_receiver(cfg, to, c, state) : NULL;
 	if (gained)
 		cm_check_consent_covers(to, c->consent, gained, false, err);
 	return refusal_count(err) ? -1 : state;
@@ -816,7 +826,7 @@ int cm_open(const struct config *cfg, const struct pathway *pw, const struct cm_
 {
 	static const char *const keys[] = { "pathway", "subject", "consent", "receiver", "fields", NULL };
 	memset(out, 0, sizeof(*out));
-	if (!(pw->open_roles & who->roles) || (pw->open_kinds && !(pw->open_kinds & MASK(who->org->kind)))) {
+	if (!cm_may_open(pw, who)) {
 		refusal_set(err, "forbidden", "pathway", "your role or organisation may not open a %s case", pw->id);
 		refusal_ja(err, "この役割・機関では %s のケースを開始できません", pw->id);
 		return -1;

@@ -73,6 +73,12 @@ bool cm_list_has(const char *list, const char *item);
  */
 party_mask cm_parties(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who);
 
+/* The date a date field's value names (a date, or the date a timestamp is written on): 0, or -1. */
+int cm_field_date(const json_t *v, date_days *out);
+
+/* May the caller open a case of pw (its `opened_by`: a role and, when it names them, an organisation kind)? */
+bool cm_may_open(const struct pathway *pw, const struct cm_caller *who);
+
 /* Is the caller one of the city's coordinators (who see every case's metadata, and audit)? */
 bool cm_is_coordinator(const struct cm_caller *who);
 

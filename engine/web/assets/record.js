@@ -3,8 +3,14 @@
 // label), the label of a record about no person (its first two opening fields), and the choices of
 // a list field (the organisations, or the records of the pathways it names).
 import { api } from "./api.js";
+import { h } from "./dom.js";
 import { t, text } from "./i18n.js";
 import { dateBoth } from "./wareki.js";
+
+// The warning on every form of a record about no person: free text is the one place a name could go.
+export function noPersonalData() {
+  return h("p", { class: "notice warn-text", role: "note" }, t("noPersonalDataWarning"));
+}
 
 export function fieldDef(pw, name) {
   return pw && pw.fields.find((x) => x.name === name);

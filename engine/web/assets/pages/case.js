@@ -10,16 +10,11 @@ import { eventName, MILESTONE_ORDER, milestoneName, sexName, t, text } from "../
 import { check, errorBox, field, pathwayField, showApiError, showErrors, values } from "../forms.js";
 import { dateBoth, dateTime } from "../wareki.js";
 import { dueBadge, stateBadge } from "../badges.js";
-import { fieldDef, fieldTitle, listChoices, recordLabel, valueText } from "../record.js";
+import { fieldDef, fieldTitle, listChoices, noPersonalData, recordLabel, valueText } from "../record.js";
 
 function dl(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "")
     .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
-}
-
-// The warning on every form of a record about no person: free text is the one place a name could go.
-export function noPersonalData() {
-  return h("p", { class: "notice warn-text", role: "note" }, t("noPersonalDataWarning"));
 }
 
 export function progress(c) {

@@ -7,9 +7,8 @@ import { api, newKey } from "../api.js";
 import { announce, append, h, uid } from "../dom.js";
 import { t, text } from "../i18n.js";
 import { check, errorBox, pathwayField, showApiError, showErrors, values } from "../forms.js";
-import { dateBoth, fiscalYear, fiscalYearLong, today } from "../wareki.js";
-import { allRecords, fieldDef, listChoices, recordLabel, valueText } from "../record.js";
-import { noPersonalData } from "./case.js";
+import { fiscalYear, fiscalYearLong, today } from "../wareki.js";
+import { allRecords, fieldDef, listChoices, noPersonalData, recordLabel, valueText } from "../record.js";
 import { tabs as coordTabs } from "./coord.js";
 
 const tabs = () => coordTabs("/coord/records");
