@@ -191,9 +191,8 @@ static clock_us timer_due(const struct flow *f, const struct pathway *pw, const 
 {
 	if (t->at_field < 0)
 		return calendar_due(f->core->cal, c->entered_at, t->amount, t->unit);
-	const char *v = json_string_value(json_object_get(c->fields, pw->fields[t->at_field].name));
 	date_days d;
-	if (!v || date_parse(v, &d))
+	if (cm_field_date(json_object_get(c->fields, pw->fields[t->at_field].name), &d))
 		return 0;
 	return calendar_due_at_date(f->core->cal, d);
 }
@@ -737,11 +736,6 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 		if (m->timers[i].due_at &&
 		    store_timer_add(store, c->id, st->name, m->timers[i].name, m->timers[i].due_at, f->now))
 			rc = -1;
-	/* the summary is read under the case's version: worked out again from the events under the new one */
-	struct store_summary sum;
-	if (rc == 0 && (report_summarize_case(f->core, c->id, c->pathway, c->pathway_version, &sum) ||
-			store_summary_put(store, c->id, &sum)))
-		rc = -1;
 	json_decref(payload);
 	free(from);
 	if (rc > 0)

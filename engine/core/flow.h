@@ -157,7 +157,8 @@ void flow_move_release(struct flow_move *m);
  * version, so a client's If-Match of before is stale), an event `migrate`
  * {from_version, to_version[, receiver]}, the receiver it gains with the
  * provision record of the person's details passing to it, its old timers
- * cancelled and the plan's set, its report summary worked out again. No notification: the
+ * cancelled and the plan's set. Its report summary stands: the events before
+ * count under the version they happened on (report_summarize_case). No notification: the
  * case stays where it was. FLOW_DONE, FLOW_REFUSED (the case changed since
  * it was read) or FLOW_FAILED.
  */

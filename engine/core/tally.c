@@ -70,7 +70,6 @@ struct tally_count {
 
 struct tally {
 	struct core *core;
-	const struct pathway *pw;
 	const struct tally_query *q;
 	char **values;             /* the field's values: the loaded version's, then others met */
 	size_t n_values, alloc_values;
@@ -94,22 +93,26 @@ static void add_count(struct tally *t, const char *value, int fy, int64_t n, boo
 	t->counts[t->n++] = (struct tally_count){ value_index(t, value), fy, n, imported };
 }
 
-/* The fiscal year a record counts in: its date field's, else its opening's; -1 without either. */
+/*
+ * The fiscal year a record counts in: its date field's when the query names
+ * one (0 when the record has none: it has no year by that date, as the case
+ * list's fiscal_year filter leaves it out), else its opening's.
+ */
 static int record_year(struct core *core, const struct case_record *c, const char *date_field)
 {
 	date_days d;
-	const char *v = date_field ? json_string_value(json_object_get(c->fields, date_field)) : NULL;
-	if (v && date_parse(v, &d) == 0)
-		return date_fiscal_year(d);
-	return date_fiscal_year(clock_local_date(core->clock, c->opened_at));
+	if (!date_field)
+		return date_fiscal_year(clock_local_date(core->clock, c->opened_at));
+	return cm_field_date(json_object_get(c->fields, date_field), &d) == 0 ? date_fiscal_year(d) : 0;
 }
 
 static int count_case(void *ctx, struct case_record *c)
 {
 	struct tally *t = ctx;
 	const char *value = json_string_value(json_object_get(c->fields, t->q->field));
-	if (value)
-		add_count(t, value, record_year(t->core, c, t->q->date_field), 1, false);
+	int fy = value ? record_year(t->core, c, t->q->date_field) : 0;
+	if (fy)
+		add_count(t, value, fy, 1, false);
 	return 0;
 }
 
@@ -136,7 +139,7 @@ json_t *tally_report(struct core *core, const struct pathway *pw, const struct t
 	    check_years(q->from_year, q->to_year, why))
 		return NULL;
 	const struct pw_field *f = &pw->fields[fi];
-	struct tally t = { .core = core, .pw = pw, .q = q };
+	struct tally t = { .core = core, .q = q };
 	for (size_t i = 0; i < f->n_values; i++)
 		value_index(&t, f->values[i]);
 	struct store_case_filter filter = { .pathway = pw->id, .open = -1, .overdue = -1 };
@@ -232,8 +235,6 @@ static int by_value_year_line(const void *a, const void *b)
 
 /* A bad line of the file: said while there are fewer than TALLY_MAX_PROBLEMS, counted after. */
 __attribute__((format(printf, 4, 6)))
-static void bad_line(struct refusal *why, int *bad, int line, const char *fmt, const char *fmt_ja, ...);
-
 static void bad_line(struct refusal *why, int *bad, int line, const char *fmt, const char *fmt_ja, ...)
 {
 	if ((*bad)++ >= TALLY_MAX_PROBLEMS)
@@ -363,7 +364,7 @@ static int action_year(const json_t *v)
 	date_days d;
 	if (json_is_integer(v))
 		return (int)json_integer_value(v);
-	if (json_is_string(v) && date_parse(json_string_value(v), &d) == 0)
+	if (cm_field_date(v, &d) == 0)
 		return date_fiscal_year(d);
 	return 0;
 }

@@ -29,7 +29,8 @@ int tally_records_only(const struct pathway *pw, struct refusal *why);
 struct tally_query {
 	struct tally_reader reader;
 	const char *field;         /* an enum field of the pathway: the rows */
-	const char *date_field;    /* a date field giving each record's fiscal year, or NULL: the opening's */
+	const char *date_field;    /* a date field giving each record's fiscal year (one without it is not
+				    * counted), or NULL: the opening's */
 	int from_year, to_year;    /* fiscal years, both included; 0: from the first / to the last with a count */
 };
 

@@ -279,9 +279,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "c.opened_at, c.closed_at, s.case_id IS NOT NULL, s.accepted_at, s.contacted_at, s.linked_at, "
 			    "s.feedback_at, s.closed_at, s.reminders, s.escalations FROM cases c "
 			    "LEFT JOIN case_summaries s ON s.case_id = c.id WHERE c.opened_at >= ? AND (? = 0 OR c.opened_at < ?)",
+	/* the payload of a migration only: the versions it moved between (the one lookup is for those rows) */
 	[ST_CASE_REPORT_EVENTS] = "SELECT e.action, e.to_state, e.actor_user IS NULL AND e.actor_org IS NULL, e.at, "
-				  "p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq AND "
-				  "e.action = 'migrate' WHERE e.case_id = ? ORDER BY e.seq",
+				  "CASE WHEN e.action = 'migrate' THEN (SELECT p.payload FROM event_payloads p "
+				  "WHERE p.seq = e.seq) END FROM events e WHERE e.case_id = ? ORDER BY e.seq",
 	[ST_CASES_ON_VERSION] = "SELECT id FROM cases WHERE pathway = ? AND pathway_version = ? AND closed_at IS NULL "
 				"AND id > ? ORDER BY id LIMIT ?",
 	[ST_PW_IDS] = "SELECT DISTINCT pathway FROM pathway_versions ORDER BY pathway",
@@ -1544,7 +1545,8 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 	if (f->origin_org)
 		buf_adds(&cond, " AND origin_org = :origin");
 	if (f->date_path)
-		buf_adds(&cond, " AND json_extract(fields, :date_path) BETWEEN :date_from AND :date_to");
+		/* a timestamp counts by the date written in it, as cm_field_date reads it */
+		buf_adds(&cond, " AND substr(json_extract(fields, :date_path), 1, 10) BETWEEN :date_from AND :date_to");
 	if (f->opened_from)
 		buf_adds(&cond, " AND opened_at >= :opened_from");
 	if (f->opened_to)
