@@ -134,15 +134,6 @@ struct migrate_job *migrate_begin(struct core *core, const char *id, long from, 
 	return j;
 }
 
-static json_t *time_or_null(const struct clock *clk, clock_us t)
-{
-	char text[48];
-	if (!t)
-		return json_null();
-	clock_format(clk, t, text);
-	return json_string(text);
-}
-
 static json_t *reasons_json(const struct refusal *why)
 {
 	json_t *out = json_array();
@@ -161,12 +152,12 @@ static json_t *move_json(const struct flow *f, const struct case_record *c, cons
 	for (size_t i = 0; i < m->n_timers; i++) {
 		const struct flow_move_timer *t = &m->timers[i];
 		json_array_append_new(timers, json_pack("{s:s, s:o, s:b, s:b}", "name", t->name, "due_at",
-							time_or_null(f->core->clock, t->due_at), "at_once",
+							core_time_json(f->core, t->due_at), "at_once",
 							t->due_at && t->due_at <= f->now, "spent", t->spent));
 	}
 	return json_pack("{s:s, s:b, s:s, s:s, s:s?, s:o, s:o}", "case", c->id, "moves", true, "from_state", from_state,
 			 "to_state", m->to->states[m->state].name, "receiver", m->receiver ? m->receiver->id : NULL,
-			 "due_at", time_or_null(f->core->clock, m->due_at), "timers", timers);
+			 "due_at", core_time_json(f->core, m->due_at), "timers", timers);
 }
 
 struct batch {

@@ -6,7 +6,7 @@ reached by erasure; meetings name the issues and consultations they dealt with."
 import json
 
 from daemon import Daemon, pharmacy_referral
-from helpers import expect, tsunagu
+from helpers import expect, tsunagu, wait_for
 
 CATEGORIES = ["coordination_system", "project_requests", "about_the_team", "liaison", "data_requests", "other"]
 TITLES = ["地域の連携体制に関する相談", "事業に関する相談・協力依頼等", "チームかまいしに関する問い合わせ",
@@ -347,3 +347,52 @@ def test_the_retention_purge_reaches_the_records_free_texts():
         expect("content" not in fields and "response" not in fields and fields["category"] == "data_requests", fields)
         p = tsunagu("audit", "verify", "--db", d.db)
         expect(p.returncode == 0, p.stdout + p.stderr)
+
+
+def test_the_shipped_pathways_follow_the_seed():
+    """The health checkup escalates after its reminder and prints the questionnaire as the form does;
+    the multi-agency pathway is marked a draft and its referrals come from the seed's first-tier partners."""
+    d = Daemon("\nallow_test_clock: true\n")
+    try:
+        d.start(test_clock="2026-06-15T10:00:00+09:00")   # a Monday
+        hc = d.get("/v1/pathways/health-checkup", who="checkup").json
+        titles = {f["name"]: f["title"]["ja"] for f in hc["fields"]}
+        expect(titles["q4"] == "問4 半年前に比べて固いもの（さきいか、たくあんなど）が食べにくくなりましたか", titles["q4"])
+        expect(titles["q10"] == "問10 周りの人から「いつも同じことを聞く」などの物忘れがあると言われていますか", titles["q10"])
+        case = d.post("/v1/cases", {"pathway": "health-checkup", "subject": {
+            "name": "健診 督促", "kana": "ケンシン トクソク", "birth_date": "1945-05-05", "area": "unosumai"},
+            "fields": {"checkup_date": "2026-06-10", "person_id": "Y-901", "q13": "いいえ"}}, who="checkup").json
+        expect(case["state"] == "to_contact", case)
+
+        def clock(now):
+            expect(d.post("/v1/test/clock", {"now": now}, who="coordinator", check_contract=False).status == 200, now)
+
+        def sent():
+            return d.db_rows("SELECT party, template FROM outbox WHERE case_id = ? ORDER BY rowid", (case["id"],))
+
+        def state():
+            return d.get("/v1/cases/" + case["id"], who="life_nurse").json["state"]
+        # the reminder after 10 business days leaves it waiting; the escalation after 15 reports it
+        clock("2026-06-30T09:00:00+09:00")
+        wait_for(lambda: ("receiver", "contact_reminder") in sent(), "the reminder")
+        expect(state() == "to_contact", "still waiting after the reminder")
+        clock("2026-07-07T09:00:00+09:00")
+        wait_for(lambda: state() == "contact_overdue", "the escalation")
+        expect(("coordinator", "contact_overdue") in sent(), sent())
+        # the nurse can still record the contact from there
+        r = d.post("/v1/cases/%s/actions/record_contact" % case["id"],
+                   {"fields": {"contact_on": "2026-07-07", "contact_method": "visit"}}, who="life_nurse")
+        expect(r.status == 200 and r.json["state"] == "assessed", r)
+
+        ma = {p["id"]: p for p in d.get("/v1/pathways", who="welfare").json["items"]}["multi-agency"]
+        expect(ma["title"]["ja"].endswith("（案）") and ma["title"]["en"].endswith("(draft)"), ma["title"])
+        # a first-tier partner (the hospital's liaison office) opens a multi-agency referral
+        p = tsunagu("user", "add", "--config", d.config, "--org", "hospital-liaison", "--role", "agency_staff",
+                    "--name", "連携室 担当")
+        expect(p.returncode == 0, p.stderr)
+        liaison = p.stdout.strip().splitlines()[-1]
+        body = pharmacy_referral(pathway="multi-agency", name="連携室から")
+        r = d.post("/v1/cases", body, token=liaison)
+        expect(r.status == 201 and r.json["origin"] == "hospital-liaison" and r.json["receiver"] == "support-centre", r)
+    finally:
+        d.cleanup()

@@ -265,6 +265,12 @@ def test_the_coordinators_records_in_a_real_browser():
         w.enrol("yamamoto")
         w.totp_step()
         b.wait(lambda: b.path().startswith("/coord"))
+        # the dashboard's fiscal year lists the records too, and leads to them
+        b.get("/coord")
+        b.wait_text("到達したケース数")
+        panel = b.find("section[aria-labelledby=h-dash-records]")
+        expect("連携の課題（1件）" in panel.text, panel.text)
+        expect(b.find("section[aria-labelledby=h-dash-records] a").get_attribute("href").endswith("?fy=2026"), "the fy")
         b.get("/coord/records")
         b.wait_text("連携に関する相談窓口")
         w.page("coord-records")

@@ -222,6 +222,13 @@ def test_migration_over_the_api_for_coordinators_audited_and_with_a_new_case_ver
         expect(stays["case"] == accepted and stays["reasons"][0]["code"] == "state_missing" and
                stays["reasons"][0]["message_ja"], stays)
         expect(everything(d) == before, "a dry run writes nothing")
+        # the city's admin may migrate too; another organisation's admin may not
+        for org, status in (("city-care", 200), ("support-centre", 403)):
+            p = tsunagu("user", "add", "--config", d.config, "--org", org, "--role", "admin", "--name", "管理者 " + org)
+            expect(p.returncode == 0, p.stderr)
+            token = p.stdout.strip().splitlines()[-1]
+            r2 = d.post(url, {"from": 2, "to": 3, "dry_run": True}, token=token)
+            expect(r2.status == status and (status != 200 or r2.json == r.json), (org, r2))
 
         r = d.post(url, {"from": 2, "to": 3, "map": {"states": {"accepted": "taking_on"}}}, who="coordinator")
         expect(r.status == 200 and r.json["moved"] == 2 and r.json["stayed"] == 0, r.json)
