@@ -256,7 +256,7 @@ def test_the_issue_register_and_meetings_reproduce_the_pharmacists_table_by_fisc
         # what it names must be cases of the named pathways that the coordinator stands on
         pharmacy_case = d.post("/v1/cases", pharmacy_referral(), who="pharmacist")
         expect(pharmacy_case.status == 201, pharmacy_case)
-        for wrong in (["c_nothing"], [consult], [ids["B"], ids["B"]], "B"):
+        for wrong in (["c_nothing"], [consult], [ids["B"], ids["B"]], "B", ["c_%020d" % i for i in range(65)]):
             body = json.loads(json.dumps(meeting))
             body["fields"]["issues"] = wrong
             r = d.post("/v1/cases", body, who="coordinator")

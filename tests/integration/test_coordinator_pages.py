@@ -324,7 +324,7 @@ def test_the_coordinators_records_in_a_real_browser():
         w = Walk(d)
         w.enrol("takahashi")
         w.totp_step()
-        w.b.wait(lambda: not w.b.path().startswith("/login"))
+        w.b.wait(lambda: w.b.path() == "/inbox")   # the nurse's first page, after the sign-in's redirects
         w.b.get("/coord/records/consultation-desk")
         w.b.wait_text("コーディネーター")
         expect("退院支援" not in w.b.text(), "nothing of the records")

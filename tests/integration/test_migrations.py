@@ -88,6 +88,10 @@ def test_list_diff_and_migrate_at_the_command_line_with_a_dry_run_first():
         p = tsunagu("pathway", "list", "--config", d.config)
         expect(p.returncode == 0 and re.search(r"pharmacy\s+\S+", p.stdout), p.stdout + p.stderr)
         expect(re.search(r"v2\s+recorded .*\s2 running", p.stdout) and "v3    not recorded yet" in p.stdout, p.stdout)
+        ahead = tsunagu("pathway", "migrate", "pharmacy", "--from", "2", "--to", "3", "--dry-run", "--config", d.config)
+        expect(ahead.returncode == 3 and "1 case would move, 1 stays" in ahead.stderr, ahead.stdout + ahead.stderr)
+        p = tsunagu("pathway", "migrate", "pharmacy", "--from", "2", "--to", "7", "--dry-run", "--config", d.config)
+        expect(p.returncode == 2 and "version 7 of pharmacy is not recorded" in p.stderr, p.stderr)
 
         d.start(test_clock="2026-06-18T10:00:00+09:00")
         d.stop()
