@@ -60,6 +60,7 @@ enum { DAEMON_OK = 0, DAEMON_RUNTIME = 1, DAEMON_USAGE = 2 };
 struct maintenance {
 	bool checkpoint, trim;
 	bool running;
+	bool finish;               /* a worker's checkpoint came back: the loop copies what was written meanwhile */
 };
 
 /* The scheduled walk of the event chain, on a worker (its read-only connection): it never holds the loop. */
@@ -309,6 +310,22 @@ static void maintenance_done(void *ctx, bool ran)
 {
 	struct maintenance *m = ctx;
 	m->running = false;
+	m->finish = ran && m->checkpoint;
+}
+
+/*
+ * Between two turns, after a worker's checkpoint: the loop copies the pages
+ * written while it ran (a few turns' worth), so that the WAL is copied whole
+ * and the next commit starts it over. Under steady writes a checkpoint beside
+ * the loop never catches up, and the WAL would only grow: each commit then
+ * extends the file (the kernel zeroes each new page) and the disk fills.
+ */
+static void finish_checkpoint(struct daemon *d)
+{
+	if (!d->maintenance.finish || turn_pending(d->turn))
+		return;
+	d->maintenance.finish = false;
+	store_checkpoint(d->store);
 }
 
 static void chain_run(void *ctx, struct worker_env *env)
@@ -911,6 +928,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		if (turn_pending(d.turn))
 			d.wrote_since_checkpoint = true;
 		turn_end(d.turn);
+		finish_checkpoint(&d);
 	}
 	drain(&d);
 	log_msg(LOGM_STOPPED, "tsunagu stopped: every acknowledged action is on disk");

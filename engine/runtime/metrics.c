@@ -133,6 +133,9 @@ void metrics_write_loop(const struct metrics_sources *src, struct buf *out)
 	if (src->dispatch)
 		write_dispatch(src->dispatch, out);
 	write_chain(&src->core->chain_check, out);
+	counter(out, "tsunagu_database_wal_restarts_total",
+		"Commits that started the write-ahead log over from its beginning (it was copied whole).",
+		store_wal_restarts(src->core->store));
 	counter(out, "tsunagu_log_lines_dropped_total", "Log lines dropped because the log's queue was full.",
 		log_dropped());
 }

@@ -345,6 +345,7 @@ struct store {
 	struct shape shapes[SHAPES_MAX];
 	size_t n_shapes;
 	int wal_pages;             /* in the WAL after this connection's last commit (manual checkpoints) */
+	uint64_t wal_restarts;     /* commits that started the WAL over from its beginning */
 };
 
 /* The schema of each version; migrations run in order inside one transaction. */
@@ -829,6 +830,8 @@ void store_close(struct store *s)
 static int count_wal_pages(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store *s = arg;
+	if (pages < s->wal_pages)
+		s->wal_restarts++;
 	s->wal_pages = pages;
 	return SQLITE_OK;
 }
@@ -849,6 +852,11 @@ void store_set_cache_kib(struct store *s, int kib)
 int store_wal_pages(const struct store *s)
 {
 	return s->wal_pages;
+}
+
+uint64_t store_wal_restarts(const struct store *s)
+{
+	return s->wal_restarts;
 }
 
 void store_checkpoint(struct store *s)

@@ -68,6 +68,8 @@ void store_set_cache_kib(struct store *s, int kib);
 /* The pages in the WAL after this connection's last commit (with manual checkpoints; else 0). */
 int store_wal_pages(const struct store *s);
 void store_checkpoint(struct store *s);
+/* Commits of this connection that started the WAL over (with manual checkpoints). */
+uint64_t store_wal_restarts(const struct store *s);
 /* Checkpoints everything and empties the WAL file (waits for readers: only before the daemon serves). */
 void store_checkpoint_truncate(struct store *s);
 
