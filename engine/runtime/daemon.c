@@ -735,7 +735,11 @@ static int start_loop(struct daemon *d, struct core *core, const struct daemon_o
 		fprintf(stderr, "tsunagu: cannot start the event loop\n");
 		return DAEMON_RUNTIME;
 	}
-	d->turn = lp->turn = turn_new(d->base, core->store);
+	if (!(d->turn = lp->turn = turn_new(d->base, core->store, &err))) {
+		fprintf(stderr, "tsunagu: %s\n", err);
+		free(err);
+		return DAEMON_RUNTIME;
+	}
 	opts->bind_api(core, &routes);
 	if (!(d->worker = lp->worker = worker_new(d->base, lp->turn, core, cfg->database, WORKER_THREADS, &err)) ||
 	    httpd_start(d->base, lp->turn, core->clock, cfg, lp->worker, &routes, cfg->listen_host, cfg->listen_port,
@@ -931,6 +935,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *opts)
 		finish_checkpoint(&d);
 	}
 	drain(&d);
+	turn_settle(d.turn);
 	log_msg(LOGM_STOPPED, "tsunagu stopped: every acknowledged action is on disk");
 	log_stop();
 	print_stats(&lp, d.store);

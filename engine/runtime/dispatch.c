@@ -312,8 +312,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	turn_touch(d->turn);
 }
 
-/* After the turn's commit, what it made due goes out. */
-static void on_turn_end(void *arg, bool committed)
+/* Once a turn is on disk, what it made due goes out. */
+static void on_turn_end(void *arg, uint64_t turn, bool committed)
 {
 	dispatch_pump(arg);
 }
@@ -326,7 +326,8 @@ void dispatch_pump(struct dispatch *d)
 	struct pump_ctx pc = { d, 0 };
 	clock_us now = clock_now(core->clock);
 	if (d->n_inflight < DISPATCH_IN_FLIGHT)
-		store_outbox_ready(core->store, now, DISPATCH_IN_FLIGHT + (int)d->n_inflight, start_one, &pc);
+		store_outbox_ready(core->store, now, turn_durable_seq(d->turn), DISPATCH_IN_FLIGHT + (int)d->n_inflight,
+				   start_one, &pc);
 	evtimer_del(d->wake);
 	clock_us next;
 	if (core->clock->test || store_outbox_next(core->store, &next))

@@ -31,6 +31,8 @@ struct held {
 	struct conn *c;
 	struct httpd_request *r;
 	int64_t since_ms;          /* when it first found the database busy */
+	uint64_t turn;             /* pending: the turn whose commit its reply waits for */
+	bool made;                 /* pending: a worker's reply, waiting only for what it read to be on disk */
 };
 
 struct httpd {
@@ -163,6 +165,13 @@ static void hold(struct held **list, size_t *n, size_t *alloc, struct held item)
 {
 	grow_array(list, alloc, *n, sizeof(**list));
 	(*list)[(*n)++] = item;
+}
+
+/* Holds a handled request until the turn it joined is on disk. */
+static void await_turn(struct httpd *h, struct held item)
+{
+	item.turn = turn_number(h->turn);
+	hold(&h->pending, &h->n_pending, &h->alloc_pending, item);
 }
 
 /* Takes a whole list (its count into *count), leaving it empty for what is held again while it is walked. */
@@ -298,7 +307,7 @@ static int run_request(struct httpd *h, struct conn *c, struct httpd_request *r)
 	int rc = turn_unit_begin(h->turn);
 	if (rc == STORE_BUSY)
 		return STORE_BUSY;
-	hold(&h->pending, &h->n_pending, &h->alloc_pending, (struct held){ c, r, 0 });
+	await_turn(h, (struct held){ .c = c, .r = r });
 	if (rc) {
 		refuse_storage(h, r, "the database is unavailable; nothing was changed",
 			       "データベースを利用できません。変更は行われていません");
@@ -321,7 +330,7 @@ static void wait_for_database(struct httpd *h, struct conn *c, struct httpd_requ
 		h->retry_ms = RETRY_FIRST_MS;
 		arm(h->retry, h->retry_ms);
 	}
-	hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, (struct held){ c, r, since_ms });
+	hold(&h->waiting, &h->n_waiting, &h->alloc_waiting, (struct held){ .c = c, .r = r, .since_ms = since_ms });
 }
 
 /* A request whose client has gone: its connection is let go, and nothing more is done for it. */
@@ -359,7 +368,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 		busy = busy || !spent;
 		if (now - w->since_ms >= limit) {
 			h->stats.gave_up++;
-			hold(&h->pending, &h->n_pending, &h->alloc_pending, *w);
+			await_turn(h, *w);
 			refuse_storage(h, w->r, "the database is held by another process; nothing was changed, try again",
 				       "データベースが他の処理で使用中です。変更は行われていません。もう一度お試しください");
 			continue;
@@ -408,7 +417,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
 			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, *s);
 			continue;
 		}
-		hold(&h->pending, &h->n_pending, &h->alloc_pending, *s);
+		await_turn(h, *s);
 		if (rc) {
 			refuse_storage(h, r, "the database is unavailable; the rest was not done",
 				       "データベースを利用できません。残りは処理されていません");
@@ -475,7 +484,7 @@ static void on_request(void *ctx, struct conn *c, struct http_head *head, struct
 	r->body = buf_detach(body);
 	buf_init(&r->reply);
 	if (parse_target(h, r)) {
-		hold(&h->pending, &h->n_pending, &h->alloc_pending, (struct held){ c, r, 0 });
+		await_turn(h, (struct held){ .c = c, .r = r });
 		/* nothing was begun, but the reply still waits for the turn's end, as every reply does */
 		return;
 	}
@@ -524,31 +533,53 @@ static void offload_done(void *ctx, bool ran)
 	r->work.run = NULL;
 	if (ran && r->slices.step && !conn_gone(o->c)) {
 		/* what the worker found is written on the loop, in a unit of a later turn */
-		hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, (struct held){ o->c, r, 0 });
+		hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, (struct held){ .c = o->c, .r = r });
 		event_active(h->next_slice, EV_TIMEOUT, 0);
 		free(o);
 		return;
 	}
-	/* unrun only when the daemon stops: its connections close with it */
+	/*
+	 * What the worker read may include turns committed while it ran and not
+	 * yet on disk: its reply waits for the turns up to now (a flush at most).
+	 * Unrun only when the daemon stops: its connections close with it.
+	 */
 	if (ran && !r->slices.step)
-		send_reply(h, o->c, r);
-	request_free(r);
+		await_turn(h, (struct held){ .c = o->c, .r = r, .made = true });
+	else
+		request_free(r);
 	free(o);
 }
 
-/* After the turn's commit: the replies go out, or, when it failed, a 503 in place of each. */
-static void on_turn_end(void *arg, bool committed)
+/*
+ * Once a turn is on disk: its replies go out, or, when its commit failed, a
+ * 503 in place of each. The requests of later turns stay held.
+ */
+static void on_turn_end(void *arg, uint64_t turn, bool committed)
 {
 	struct httpd *h = arg;
-	if (!h->n_pending)
+	size_t n = 0;
+	while (n < h->n_pending && h->pending[n].turn <= turn)
+		n++;
+	if (!n)
 		return;
+	/* taken out first: what a reply sets going may hold requests again */
+	struct held *done = xmalloc(n * sizeof(*done));
+	memcpy(done, h->pending, n * sizeof(*done));
+	memmove(h->pending, h->pending + n, (h->n_pending - n) * sizeof(*h->pending));
+	h->n_pending -= n;
 	h->stats.commits++;
 	if (!committed)
 		h->stats.failed_commits++;
-	h->stats.requests += h->n_pending;
-	for (size_t i = 0; i < h->n_pending; i++) {
-		struct httpd_request *r = h->pending[i].r;
-		struct conn *c = h->pending[i].c;
+	for (size_t i = 0; i < n; i++) {
+		struct httpd_request *r = done[i].r;
+		struct conn *c = done[i].c;
+		if (done[i].made) {
+			/* the turn's own outcome is not this reply's: its unit was committed before */
+			send_reply(h, c, r);
+			request_free(r);
+			continue;
+		}
+		h->stats.requests++;
 		if (!committed && r->status < 500 && r->slices.step)
 			refuse_storage(h, r, "the database could not save the rest; what was saved before stays, send it "
 				       "again to finish", "データベースに残りを保存できませんでした。保存済みの分は残っています。"
@@ -558,7 +589,7 @@ static void on_turn_end(void *arg, bool committed)
 				       "データベースに保存できませんでした。変更は行われていません。もう一度お試しください");
 		if (r->slices.step) {
 			/* the next step after this commit, in a turn of its own: others' requests go between */
-			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, h->pending[i]);
+			hold(&h->sliced, &h->n_sliced, &h->alloc_sliced, done[i]);
 			event_active(h->next_slice, EV_TIMEOUT, 0);
 			continue;
 		}
@@ -580,7 +611,7 @@ static void on_turn_end(void *arg, bool committed)
 		send_reply(h, c, r);
 		request_free(r);
 	}
-	h->n_pending = 0;
+	free(done);
 }
 
 const struct httpd_stats *httpd_stats(const struct httpd *h)

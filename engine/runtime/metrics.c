@@ -79,7 +79,7 @@ static void write_turn(const struct turn *t, struct buf *out)
 		st->failed_commits);
 	histogram(out, "tsunagu_commit_actions", "Units of work (requests, timers, outcomes) each group commit covered.",
 		  &st->units_per_commit);
-	histogram(out, "tsunagu_commit_duration_seconds", "Seconds each commit took, its fsync included.",
+	histogram(out, "tsunagu_commit_duration_seconds", "Seconds from each commit to its flush to disk.",
 		  &st->commit_seconds);
 	histogram(out, "tsunagu_loop_turn_duration_seconds", "Seconds each loop turn held the loop, its commit included.",
 		  &st->turn_seconds);

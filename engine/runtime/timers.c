@@ -17,17 +17,17 @@ struct timers {
 	struct core *core;
 	struct turn *turn;
 	struct timers_stats stats;
-	uint64_t fired_this_turn, stale_this_turn;
-	struct fired *fired;       /* fired this turn: counted by pathway once the turn commits */
+	struct fired *fired;       /* fired or found spent: counted once their turn is on disk */
 	size_t n_fired, alloc_fired;
 	bool full_batch;           /* more may be due at once */
 	bool failed;               /* the last batch hit a storage error: wait a second before the next */
 	bool busy;                 /* the last batch found the database held by another process */
 };
 
-/* A timer fired in this turn, for the metrics its commit makes true. */
+/* A timer fired (or found spent) in a turn, for the metrics its commit makes true. */
 struct fired {
-	const char *pathway;       /* the core's */
+	uint64_t turn;
+	const char *pathway;       /* the core's; NULL when the timer was spent */
 	double late_s;
 };
 
@@ -63,13 +63,11 @@ static int fire_one(void *ctx, const struct store_timer *tm)
 		b->failed = true;
 		return 1;
 	}
-	if (outcome == FLOW_TIMER_FIRED) {
-		t->fired_this_turn++;
-		grow_array(&t->fired, &t->alloc_fired, t->n_fired + 1, sizeof(*t->fired));
-		t->fired[t->n_fired++] = (struct fired){ pathway ? pathway : "unknown",
-							 (double)(b->flow.now - tm->due_at) / 1e6 };
-	} else
-		t->stale_this_turn++;
+	grow_array(&t->fired, &t->alloc_fired, t->n_fired, sizeof(*t->fired));
+	t->fired[t->n_fired++] = (struct fired){
+		turn_number(t->turn), outcome != FLOW_TIMER_FIRED ? NULL : pathway ? pathway : "unknown",
+		(double)(b->flow.now - tm->due_at) / 1e6,
+	};
 	return 0;
 }
 
@@ -91,22 +89,29 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	t->stats.batches++;
 }
 
-/* After the turn's commit: count what it fired, and wake for the next due timer. */
-static void on_turn_end(void *arg, bool committed)
+/* Once a turn is on disk: count what it fired, and wake for the next due timer. */
+static void on_turn_end(void *arg, uint64_t turn, bool committed)
 {
 	struct timers *t = arg;
-	if (committed) {
-		t->stats.fired += t->fired_this_turn;
-		t->stats.stale += t->stale_this_turn;
-		for (size_t i = 0; i < t->n_fired; i++) {
-			char labels[128];
-			prom_labels(labels, sizeof(labels), "pathway", t->fired[i].pathway, NULL);
-			prom_table_get(&t->stats.fired_by_pathway, labels)->value++;
-			prom_observe(&t->stats.lateness, t->fired[i].late_s);
+	size_t n = 0;
+	for (; n < t->n_fired && t->fired[n].turn <= turn; n++) {
+		const struct fired *f = &t->fired[n];
+		if (!committed)
+			continue;
+		if (!f->pathway) {
+			t->stats.stale++;
+			continue;
 		}
+		t->stats.fired++;
+		char labels[128];
+		prom_labels(labels, sizeof(labels), "pathway", f->pathway, NULL);
+		prom_table_get(&t->stats.fired_by_pathway, labels)->value++;
+		prom_observe(&t->stats.lateness, f->late_s);
 	}
-	t->fired_this_turn = t->stale_this_turn = 0;
-	t->n_fired = 0;
+	if (n) {
+		memmove(t->fired, t->fired + n, (t->n_fired - n) * sizeof(*t->fired));
+		t->n_fired -= n;
+	}
 	timers_reschedule(t);
 }
 

@@ -163,7 +163,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "VALUES (?,?,?,?,?,?,?,?,0,?,?,?,?,?)",
 	[ST_OUTBOX_READY] = "SELECT o.id, o.case_id, o.party, o.org, o.user_id, o.template, o.channel, o.state, "
 			    "o.attempts, o.created_at, o.next_attempt_at, o.status, o.last_error, o.delivered_at "
-			    "FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+			    "FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.event_seq <= ? "
 			    "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.case_id = o.case_id "
 			    "AND e.channel = o.channel AND (e.created_at < o.created_at OR (e.created_at = o.created_at "
 			    "AND e.rowid < o.rowid))) ORDER BY o.next_attempt_at, o.rowid LIMIT ?",
@@ -852,6 +852,26 @@ void store_set_cache_kib(struct store *s, int kib)
 int store_wal_pages(const struct store *s)
 {
 	return s->wal_pages;
+}
+
+int store_sync_apart(struct store *s, int *wal_fd, char **err)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	char *wal = xasprintf("%s-wal", path ? path : "");
+	/* the WAL exists while a connection in WAL mode is open: this one, opened and migrated */
+	int fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = xasprintf("cannot open the write-ahead log '%s': %s", wal, strerror(errno));
+		free(wal);
+		return -1;
+	}
+	free(wal);
+	if (exec(s, "PRAGMA synchronous = NORMAL", err)) {
+		close(fd);
+		return -1;
+	}
+	*wal_fd = fd;
+	return 0;
 }
 
 uint64_t store_wal_restarts(const struct store *s)
@@ -1721,6 +1741,19 @@ static void event_hash(const struct store_event *ev, char out[65])
 
 static const char genesis[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 
+int store_event_head(struct store *s, int64_t *seq)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
+	if (!st)
+		return -1;
+	int rc = one_row(s, st);
+	if (rc < 0)
+		return -1;
+	*seq = rc == 0 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return 0;
+}
+
 int store_event_append(struct store *s, struct store_event *ev)
 {
 	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
@@ -1974,14 +2007,15 @@ void store_notification_release(struct store_notification *n)
 	memset(n, 0, sizeof(*n));
 }
 
-int store_outbox_ready(struct store *s, clock_us now, int limit,
+int store_outbox_ready(struct store *s, clock_us now, int64_t upto_seq, int limit,
 		       int (*fn)(void *ctx, struct store_notification *n), void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_OUTBOX_READY);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int64(st, 2, upto_seq);
+	sqlite3_bind_int(st, 3, limit);
 	struct store_notification *rows = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;

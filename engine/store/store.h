@@ -73,6 +73,15 @@ uint64_t store_wal_restarts(const struct store *s);
 /* Checkpoints everything and empties the WAL file (waits for readers: only before the daemon serves). */
 void store_checkpoint_truncate(struct store *s);
 
+/*
+ * From now on this connection's commits do not wait for the disk
+ * (synchronous=NORMAL): a commit is durable once *wal_fd, the write-ahead
+ * log's (the caller closes it), has been flushed with fdatasync after it, and
+ * whoever commits must flush before anything it committed leaves the process.
+ * Checkpoints still flush as before. 0, or -1 with *err.
+ */
+int store_sync_apart(struct store *s, int *wal_fd, char **err);
+
 /* store_begin's answer when another connection holds the write lock (after the busy timeout). */
 #define STORE_BUSY 1
 
@@ -284,6 +293,8 @@ struct store_event {
 
 /* Appends an event to the chain; fills *seq. */
 int store_event_append(struct store *s, struct store_event *ev);
+/* The last event's seq as this connection sees it (0 when there is none). */
+int store_event_head(struct store *s, int64_t *seq);
 /* The events of a case, oldest first (streamed). */
 int store_events_for_case(struct store *s, const char *case_id,
 			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx);
@@ -332,8 +343,11 @@ struct store_notification {
 
 void store_notification_release(struct store_notification *n);
 int store_outbox_add(struct store *s, const struct store_notification *n);
-/* Pending rows due now, each the oldest pending one of its (case, channel), soonest first (copied). */
-int store_outbox_ready(struct store *s, clock_us now, int limit,
+/*
+ * Pending rows due now, each the oldest pending one of its (case, channel), soonest first (copied);
+ * only rows of events up to upto_seq (those known to be on disk).
+ */
+int store_outbox_ready(struct store *s, clock_us now, int64_t upto_seq, int limit,
 		       int (*fn)(void *ctx, struct store_notification *n), void *ctx);
 int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
 			clock_us next_attempt_at, const char *error, clock_us delivered_at);
