@@ -139,6 +139,12 @@ $(ASAN)/unit_tests: $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC) $(UNIT_SRC)) $(WEB_
 	@echo "  LD      $@"
 	@$(CC) $(SAN) $^ -o $@ $(LIBS)
 
+# An LD_PRELOAD shim that slows the disk's flushes, for the durability tests (never linked into tsunagu).
+$(ASAN)/slow_flush.so: tests/tools/slow_flush.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC $< -o $@ -ldl
+
 # Replays a fuzz corpus without libFuzzer, so `make test` needs only gcc.
 $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC)) $(WEB_OBJ)
 	@echo "  LD      $@"
@@ -154,7 +160,7 @@ run: deps
 	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml --listen 127.0.0.1:$(PORT) --demo-tokens
 
 test: test-deps
-	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests \
+	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests $(ASAN)/slow_flush.so \
 	    $(foreach f,$(FUZZ_TARGETS),$(ASAN)/replay_$(f))
 	@/usr/bin/python3 tests/run.py --build $(ASAN) --fuzz-targets "$(FUZZ_TARGETS)"
 

@@ -397,3 +397,77 @@ def test_the_write_ahead_log_starts_over_under_steady_writes():
         expect(d.db_rows("SELECT count(*) FROM cases")[0][0] >= opened[0], "every opening is on disk")
     finally:
         d.cleanup()
+
+
+def test_nothing_leaves_before_the_disk_has_it():
+    # With each flush of the disk made 0.6 s slower (an LD_PRELOAD shim), a reply leaves only after the
+    # flush of its commit, and a notification only after its event's flush: the second referral arrives
+    # while the first's flush runs, is committed when it is back and is told a whole flush later — its
+    # notification must not leave with the first's, when the first turn is told.
+    import os
+    import tempfile
+    shim = os.path.join(os.path.dirname(os.environ["TSUNAGU_BIN"]), "slow_flush.so")
+    expect(os.path.exists(shim), "make test builds " + shim)
+    slow = 0.6
+    flag = tempfile.mktemp(prefix="tsunagu-slow-")
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    d = Daemon()
+    try:
+        d.start(env={"LD_PRELOAD": shim, "SLOW_FLUSH_WHEN": flag, "SLOW_FLUSH_MS": str(int(slow * 1000)),
+                     "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"})
+        # a first commit at full speed: the WAL's header is written and flushed once, on the loop
+        expect(d.post("/v1/cases", pharmacy_referral(name="最初"), who="pharmacist").status == 201, "warm-up")
+        before = set(json.loads(l)["case_id"] for l in open(d.jsonl, encoding="utf-8") if l.strip()) \
+            if os.path.exists(d.jsonl) else set()
+        open(flag, "w").close()
+        lines_seen = {}          # case id -> when its notification's line appeared in the JSON-lines file
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                if os.path.exists(d.jsonl):
+                    for line in open(d.jsonl, encoding="utf-8"):
+                        cid = json.loads(line)["case_id"] if line.strip() else None
+                        if cid and cid not in before:
+                            lines_seen.setdefault(cid, time.time())
+                time.sleep(0.005)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        replies = []
+
+        def open_one(n, delay):
+            time.sleep(delay)
+            sent = time.time()
+            r = d.post("/v1/cases", pharmacy_referral(name="人%d" % n), who="pharmacist")
+            expect(r.status == 201, r)
+            replies.append((n, r.json["id"], sent, time.time()))
+
+        clients = [threading.Thread(target=open_one, args=(n, n * slow / 3)) for n in range(2)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join()
+        deadline = time.time() + 10
+        while len(lines_seen) < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        watcher.join()
+        replies.sort()
+        expect(len(replies) == 2 and len(lines_seen) == 2, (replies, lines_seen))
+        for n, cid, sent, answered in replies:
+            expect(answered - sent >= slow * 0.95, "reply %d waited for its flush: %.3f s" % (n, answered - sent))
+            expect(lines_seen[cid] - sent >= slow * 0.95, "notification %d waited for its flush: %.3f s" % (
+                n, lines_seen[cid] - sent))
+        first, second = lines_seen[replies[0][1]], lines_seen[replies[1][1]]
+        expect(second - first >= slow * 0.8,
+               "the second referral's notification waited for its own flush, not the first's: %.3f s after" % (
+                   second - first))
+        os.unlink(flag)
+        d.stop()
+        rows = {c for (c,) in d.db_rows("SELECT id FROM cases")}
+        expect({cid for _, cid, _, _ in replies} <= rows, "both referrals are on disk")
+    finally:
+        if os.path.exists(flag):
+            os.unlink(flag)
+        d.cleanup()
