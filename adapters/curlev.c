@@ -144,6 +144,12 @@ struct curlev *curlev_new(struct event_base *base, curlev_touch_fn touch_fn, voi
 	curl_multi_setopt(cv->multi, CURLMOPT_SOCKETDATA, cv);
 	curl_multi_setopt(cv->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(cv->multi, CURLMOPT_TIMERDATA, cv);
+	/*
+	 * libcurl keeps four idle connections per transfer in progress: between
+	 * two batches of the dispatcher that is none, and every delivery would
+	 * connect anew. Keep as many as may be in flight.
+	 */
+	curl_multi_setopt(cv->multi, CURLMOPT_MAXCONNECTS, (long)CURLEV_KEEP_CONNECTIONS);
 	return cv;
 }
 

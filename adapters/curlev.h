@@ -18,6 +18,9 @@ typedef void (*curlev_done_fn)(void *ctx, CURLcode result, CURL *easy);
 /* Called first in every callback of curlev's on the loop (the daemon measures its turns from there); may be NULL. */
 typedef void (*curlev_touch_fn)(void *ctx);
 
+/* Idle connections kept for reuse (the dispatcher's deliveries in flight at most). */
+#define CURLEV_KEEP_CONNECTIONS 64
+
 struct curlev *curlev_new(struct event_base *base, curlev_touch_fn touch, void *touch_ctx);
 /* Runs easy on the multi (the reply's body discarded, at most 64 KiB of it read); done is called exactly once. Returns 0 or -1 (done not called). */
 int curlev_add(struct curlev *cv, CURL *easy, curlev_done_fn done, void *ctx);
