@@ -165,7 +165,10 @@ int core_publish_pathways(struct core *core, clock_us now, char **err)
 
 int core_retry_notification(struct core *core, const char *id)
 {
-	return store_outbox_retry(core->store, id);
+	int rc = store_outbox_retry(core->store, id);
+	if (rc == 0 && core->notification_retried)
+		core->notification_retried(core->dispatch_ctx, id);
+	return rc;
 }
 
 int core_admin_event(struct core *core, clock_us now, const struct cm_caller *who, const char *operator,

@@ -42,6 +42,9 @@ struct core {
 	/* the loop's counts for /metrics (the daemon's runtime/metrics), written on the loop thread; NULL in commands */
 	void (*write_metrics)(void *ctx, struct buf *out);
 	void *metrics_ctx;
+	/* the loop's dispatcher hears of a notification made pending again in the turn (NULL in commands) */
+	void (*notification_retried)(void *ctx, const char *id);
+	void *dispatch_ctx;
 };
 
 /* A time in the configured zone as a new JSON string (RFC 3339), or null for 0 (never). */

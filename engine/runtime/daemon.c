@@ -60,6 +60,7 @@ enum { DAEMON_OK = 0, DAEMON_RUNTIME = 1, DAEMON_USAGE = 2 };
 struct maintenance {
 	bool checkpoint, trim;
 	bool running;
+	bool checkpointed;         /* the worker's checkpoint ran (its connection opened) */
 	bool finish;               /* a worker's checkpoint came back: the loop copies what was written meanwhile */
 };
 
@@ -291,6 +292,7 @@ static void maintenance_run(void *ctx, struct worker_env *env)
 	struct maintenance *m = ctx;
 	if (m->trim)
 		malloc_trim(0);
+	m->checkpointed = false;
 	if (!m->checkpoint)
 		return;
 	if (!env->checkpointer) {
@@ -304,13 +306,15 @@ static void maintenance_run(void *ctx, struct worker_env *env)
 		store_set_cache_kib(env->checkpointer, 1024);
 	}
 	store_checkpoint(env->checkpointer);
+	m->checkpointed = true;
 }
 
 static void maintenance_done(void *ctx, bool ran)
 {
 	struct maintenance *m = ctx;
 	m->running = false;
-	m->finish = ran && m->checkpoint;
+	/* not when the worker could not checkpoint: the loop would copy the whole WAL itself */
+	m->finish = m->finish || (ran && m->checkpointed);
 }
 
 /*
@@ -848,7 +852,7 @@ static void drain(struct daemon *d)
 	struct timeval tv = { 0, 50 * 1000 };
 	event_add(tick, &tv);
 	int64_t until = clock_monotonic_ms() + STOP_DRAIN_MS;
-	while (!httpd_quiet(d->httpd) && clock_monotonic_ms() < until) {
+	while ((!httpd_quiet(d->httpd) || turn_unsettled(d->turn)) && clock_monotonic_ms() < until) {
 		if (event_base_loop(d->base, EVLOOP_ONCE) < 0)
 			break;
 		turn_end(d->turn);

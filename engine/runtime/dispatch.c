@@ -56,8 +56,16 @@ struct dispatch {
 	struct inflight **unrecorded; /* outcomes waiting for a database another process holds */
 	size_t n_unrecorded, alloc_unrecorded;
 	struct event *record_again;
+	struct held_back *held;    /* retried in a turn not yet on disk: not sent before it is */
+	size_t n_held, alloc_held;
 	struct dispatch_stats stats;
 	bool closing;
+};
+
+/* A notification made pending again by an update of its row: its event was on disk long before. */
+struct held_back {
+	char *id;
+	uint64_t turn;
 };
 
 #define RECORD_AGAIN_MS 10
@@ -210,6 +218,22 @@ static void on_done(void *ctx, bool ok, bool permanent, const char *error)
 		defer(d, f);
 }
 
+static bool held_back(const struct dispatch *d, const char *id)
+{
+	for (size_t i = 0; i < d->n_held; i++)
+		if (!strcmp(d->held[i].id, id))
+			return true;
+	return false;
+}
+
+/* A retry is an update of an old row, past the watermark of events on disk: it waits for its own turn. */
+static void on_retried(void *ctx, const char *id)
+{
+	struct dispatch *d = ctx;
+	grow_array(&d->held, &d->alloc_held, d->n_held, sizeof(*d->held));
+	d->held[d->n_held++] = (struct held_back){ xstrdup(id), turn_number(d->turn) };
+}
+
 static bool busy(const struct dispatch *d, const struct store_notification *n)
 {
 	for (size_t i = 0; i < d->n_inflight; i++) {
@@ -277,7 +301,7 @@ static int start_one(void *ctx, struct store_notification *n)
 	struct dispatch *d = pc->d;
 	if (d->n_inflight >= DISPATCH_IN_FLIGHT)
 		return 1;
-	if (!n->channel || busy(d, n))
+	if (!n->channel || busy(d, n) || held_back(d, n->id))
 		return 0;
 	struct channel_rt *ch = channel_of(d, n->channel);
 	struct inflight *f = xcalloc(1, sizeof(*f));
@@ -312,9 +336,18 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	turn_touch(d->turn);
 }
 
-/* Once a turn is on disk, what it made due goes out. */
+/* Once a turn is on disk, what it made due goes out (and what it retried is no longer held back). */
 static void on_turn_end(void *arg, uint64_t turn, bool committed)
 {
+	struct dispatch *d = arg;
+	size_t kept = 0;
+	for (size_t i = 0; i < d->n_held; i++) {
+		if (d->held[i].turn <= turn)
+			free(d->held[i].id);
+		else
+			d->held[kept++] = d->held[i];
+	}
+	d->n_held = kept;
 	dispatch_pump(arg);
 }
 
@@ -372,6 +405,8 @@ struct dispatch *dispatch_new(struct event_base *base, struct core *core, struct
 		}
 		d->channels[d->n_channels++] = (struct channel_rt){ c, a, ch };
 	}
+	core->notification_retried = on_retried;
+	core->dispatch_ctx = d;
 	turn_join(turn, on_turn_end, d);
 	return d;
 }
@@ -381,6 +416,10 @@ void dispatch_free(struct dispatch *d)
 	if (!d)
 		return;
 	d->closing = true;
+	d->core->notification_retried = NULL;
+	for (size_t i = 0; i < d->n_held; i++)
+		free(d->held[i].id);
+	free(d->held);
 	/* Deliveries still in flight stay pending in the database and are sent again after a restart. */
 	for (size_t i = 0; i < d->n_inflight; i++)
 		d->inflight[i]->orphaned = true;

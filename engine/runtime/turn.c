@@ -38,6 +38,7 @@ struct turn {
 	struct syncer *syncer;
 	struct event *kick;
 	uint64_t number;           /* the turn units join now */
+	bool open;                 /* a transaction was begun for it and not yet ended by a commit */
 	uint64_t flushing;         /* the last turn whose flush was asked for */
 	uint64_t flushed;          /* the disk has every turn up to this one */
 	int64_t durable_seq;
@@ -132,18 +133,43 @@ void turn_join(struct turn *t, turn_done_fn done, void *ctx)
 	t->parts[t->n_parts++] = (struct participant){ done, ctx };
 }
 
+static void queue(struct turn *t, struct ended e)
+{
+	grow_array(&t->ended, &t->alloc_ended, t->n_ended, sizeof(*t->ended));
+	t->ended[t->n_ended++] = e;
+}
+
+/*
+ * After some errors (a full disk, no memory) SQLite undoes the whole
+ * transaction, savepoints and all: the units kept before are gone, and the
+ * turn must be told so (their replies become 503s) rather than committed.
+ */
+static void notice_lost(struct turn *t)
+{
+	if (!t->open || store_in_transaction(t->store))
+		return;
+	t->open = false;
+	t->stats.failed_commits++;
+	log_msg(LOGM_COMMIT_FAILED, "the database undid the turn's transaction (%s); its work is refused",
+		store_errmsg(t->store));
+	queue(t, (struct ended){ .number = t->number++, .committed = false });
+}
+
 int turn_unit_begin(struct turn *t)
 {
+	notice_lost(t);
 	if (!store_in_transaction(t->store)) {
 		int rc = store_begin(t->store);
 		if (rc)
 			return rc;
+		t->open = true;
 		t->units_at_begin = t->stats.units;
 		event_active(t->kick, 0, 0);
 	}
 	if (store_savepoint(t->store)) {
 		if (t->depth == 0)
 			store_rollback(t->store);
+		notice_lost(t);
 		return -1;
 	}
 	t->depth++;
@@ -158,6 +184,7 @@ int turn_unit_end(struct turn *t, bool keep)
 		return 0;
 	}
 	store_savepoint_rollback(t->store);
+	notice_lost(t);
 	return keep ? -1 : 0;
 }
 
@@ -198,7 +225,9 @@ static void tell(struct turn *t)
 /* Commits what the transaction holds (without waiting for the disk) and queues the turn. */
 static void commit(struct turn *t)
 {
+	notice_lost(t);
 	struct ended e = { .number = t->number++, .committed = true, .commit_from_us = clock_monotonic_us() };
+	t->open = false;
 	if (store_in_transaction(t->store)) {
 		t->stats.commits++;
 		if (store_commit(t->store) == 0) {
@@ -215,8 +244,7 @@ static void commit(struct turn *t)
 			e.committed = false;
 		}
 	}
-	grow_array(&t->ended, &t->alloc_ended, t->n_ended, sizeof(*t->ended));
-	t->ended[t->n_ended++] = e;
+	queue(t, e);
 }
 
 void turn_settle(struct turn *t)

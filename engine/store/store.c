@@ -854,18 +854,26 @@ int store_wal_pages(const struct store *s)
 	return s->wal_pages;
 }
 
+/* The database's write-ahead log, opened for flushing: a descriptor, or -1 with errno. */
+static int open_wal(const char *db_path)
+{
+	char *wal = xasprintf("%s-wal", db_path ? db_path : "");
+	int fd = open(wal, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	free(wal);
+	errno = e;
+	return fd;
+}
+
 int store_sync_apart(struct store *s, int *wal_fd, char **err)
 {
 	const char *path = sqlite3_db_filename(s->db, "main");
-	char *wal = xasprintf("%s-wal", path ? path : "");
 	/* the WAL exists while a connection in WAL mode is open: this one, opened and migrated */
-	int fd = open(wal, O_RDONLY | O_CLOEXEC);
+	int fd = open_wal(path);
 	if (fd < 0) {
-		*err = xasprintf("cannot open the write-ahead log '%s': %s", wal, strerror(errno));
-		free(wal);
+		*err = xasprintf("cannot open the write-ahead log of '%s': %s", path ? path : "", strerror(errno));
 		return -1;
 	}
-	free(wal);
 	if (exec(s, "PRAGMA synchronous = NORMAL", err)) {
 		close(fd);
 		return -1;
@@ -2999,6 +3007,22 @@ int store_copy_to(const char *path, const char *dest, char **err)
 	if (rc != SQLITE_DONE) {
 		*err = xasprintf("cannot copy '%s' to '%s': %s", path, dest, sqlite3_errmsg(db));
 		goto out;
+	}
+	/*
+	 * A running daemon's commit is visible before its flush (store_sync_apart):
+	 * flushing the WAL now makes everything the copy holds durable in the
+	 * database too, so a restored copy never brings back what a power loss
+	 * took from it.
+	 */
+	int fd = open_wal(path);
+	if (fd >= 0) {
+		int synced = fdatasync(fd);
+		int e = errno;
+		close(fd);
+		if (synced) {
+			*err = xasprintf("cannot flush the write-ahead log of '%s': %s", path, strerror(e));
+			goto out;
+		}
 	}
 	ret = 0;
 out:

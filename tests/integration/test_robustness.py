@@ -401,10 +401,11 @@ def test_the_write_ahead_log_starts_over_under_steady_writes():
 
 def test_nothing_leaves_before_the_disk_has_it():
     # With each flush of the disk made 0.6 s slower (an LD_PRELOAD shim), a reply leaves only after the
-    # flush of its commit, and a notification only after its event's flush: the second referral arrives
-    # while the first's flush runs, is committed when it is back and is told a whole flush later — its
-    # notification must not leave with the first's, when the first turn is told.
+    # flush of its commit, and a notification only after the flush that made it due: the second referral,
+    # and a coordinator's retry of a dead notification, arrive while the first referral's flush runs, are
+    # committed when it is back and told a whole flush later — they must not leave with the first's.
     import os
+    import sqlite3
     import tempfile
     shim = os.path.join(os.path.dirname(os.environ["TSUNAGU_BIN"]), "slow_flush.so")
     expect(os.path.exists(shim), "make test builds " + shim)
@@ -415,21 +416,35 @@ def test_nothing_leaves_before_the_disk_has_it():
     try:
         d.start(env={"LD_PRELOAD": shim, "SLOW_FLUSH_WHEN": flag, "SLOW_FLUSH_MS": str(int(slow * 1000)),
                      "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"})
-        # a first commit at full speed: the WAL's header is written and flushed once, on the loop
-        expect(d.post("/v1/cases", pharmacy_referral(name="最初"), who="pharmacist").status == 201, "warm-up")
-        before = set(json.loads(l)["case_id"] for l in open(d.jsonl, encoding="utf-8") if l.strip()) \
-            if os.path.exists(d.jsonl) else set()
+
+        def lines():
+            if not os.path.exists(d.jsonl):
+                return []
+            return [json.loads(l) for l in open(d.jsonl, encoding="utf-8") if l.strip()]
+
+        # at full speed: a referral whose notification is then marked dead, for a coordinator to retry
+        first = d.post("/v1/cases", pharmacy_referral(name="最初"), who="pharmacist")
+        expect(first.status == 201, first)
+        dead_case = first.json["id"]
+        deadline = time.time() + 10
+        while not d.db_rows("SELECT 1 FROM outbox WHERE case_id = ? AND status = 'delivered'", (dead_case,)):
+            expect(time.time() < deadline, "the first notification was delivered")
+            time.sleep(0.02)
+        db = sqlite3.connect(d.db, timeout=30)
+        db.execute("UPDATE outbox SET status = 'dead' WHERE case_id = ?", (dead_case,))
+        db.commit()
+        db.close()
+        dead_id = d.db_rows("SELECT id FROM outbox WHERE case_id = ?", (dead_case,))[0][0]
+        already = len(lines())
         open(flag, "w").close()
-        lines_seen = {}          # case id -> when its notification's line appeared in the JSON-lines file
+        seen = []                # (case id, when its line appeared), in the file's order
         stop = threading.Event()
 
         def watch():
             while not stop.is_set():
-                if os.path.exists(d.jsonl):
-                    for line in open(d.jsonl, encoding="utf-8"):
-                        cid = json.loads(line)["case_id"] if line.strip() else None
-                        if cid and cid not in before:
-                            lines_seen.setdefault(cid, time.time())
+                now_lines = lines()[already:]
+                for entry in now_lines[len(seen):]:
+                    seen.append((entry["case_id"], time.time()))
                 time.sleep(0.005)
 
         watcher = threading.Thread(target=watch)
@@ -443,26 +458,36 @@ def test_nothing_leaves_before_the_disk_has_it():
             expect(r.status == 201, r)
             replies.append((n, r.json["id"], sent, time.time()))
 
+        def retry(delay):
+            time.sleep(delay)
+            r = d.post("/v1/notifications/%s/retry" % dead_id, {}, who="coordinator")
+            expect(r.status == 200, r)
+
         clients = [threading.Thread(target=open_one, args=(n, n * slow / 3)) for n in range(2)]
+        clients.append(threading.Thread(target=retry, args=(slow / 3,)))
         for c in clients:
             c.start()
         for c in clients:
             c.join()
         deadline = time.time() + 10
-        while len(lines_seen) < 2 and time.time() < deadline:
+        while len(seen) < 3 and time.time() < deadline:
             time.sleep(0.01)
         stop.set()
         watcher.join()
         replies.sort()
-        expect(len(replies) == 2 and len(lines_seen) == 2, (replies, lines_seen))
+        when = {}
+        for cid, t in seen:
+            when.setdefault(cid, t)
+        expect(len(replies) == 2 and len(seen) == 3 and dead_case in when, (replies, seen))
         for n, cid, sent, answered in replies:
             expect(answered - sent >= slow * 0.95, "reply %d waited for its flush: %.3f s" % (n, answered - sent))
-            expect(lines_seen[cid] - sent >= slow * 0.95, "notification %d waited for its flush: %.3f s" % (
-                n, lines_seen[cid] - sent))
-        first, second = lines_seen[replies[0][1]], lines_seen[replies[1][1]]
-        expect(second - first >= slow * 0.8,
-               "the second referral's notification waited for its own flush, not the first's: %.3f s after" % (
-                   second - first))
+            expect(when[cid] - sent >= slow * 0.95, "notification %d waited for its flush: %.3f s" % (
+                n, when[cid] - sent))
+        told_first = when[replies[0][1]]
+        for what, t in (("the second referral's notification", when[replies[1][1]]),
+                        ("the retried notification", when[dead_case])):
+            expect(t - told_first >= slow * 0.8, "%s waited for its own flush, not the first's: %.3f s after" % (
+                what, t - told_first))
         os.unlink(flag)
         d.stop()
         rows = {c for (c,) in d.db_rows("SELECT id FROM cases")}

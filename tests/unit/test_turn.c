@@ -16,13 +16,16 @@ struct heard {
 	int calls;
 	bool committed;
 	uint64_t turns[8];
+	bool ok[8];
 };
 
 static void on_done(void *ctx, uint64_t turn, bool committed)
 {
 	struct heard *h = ctx;
-	if (h->calls < 8)
+	if (h->calls < 8) {
 		h->turns[h->calls] = turn;
+		h->ok[h->calls] = committed;
+	}
 	h->calls++;
 	h->committed = committed;
 }
@@ -161,6 +164,47 @@ TEST(turn_later_turns_wait_for_the_disk_behind_earlier_ones)
 	CHECK_INT(turn_stats(t)->commits, 2);
 	CHECK(!turn_unsettled(t));
 	CHECK_INT(store_count(s, "users"), 3);
+	turn_free(t);
+	event_base_free(base);
+	store_close(s);
+	remove_temp(dir);
+}
+
+TEST(turn_a_transaction_the_database_undid_is_told_as_failed)
+{
+	char dir[] = "/tmp/tsunagu-turn-XXXXXX";
+	struct store *s = open_temp(dir);
+	struct event_base *base = event_base_new();
+	char *err = NULL;
+	struct turn *t = turn_new(base, s, &err);
+	CHECK(t != NULL);
+	struct heard h = { 0 };
+	turn_join(t, on_done, &h);
+
+	CHECK_INT(turn_unit_begin(t), 0);
+	CHECK_INT(store_user_add(s, "u_kept", "org", "kept", 1, 1), 0);
+	CHECK_INT(turn_unit_end(t, true), 0);
+	CHECK_INT(turn_unit_begin(t), 0);
+	/* as SQLite does after a full disk or no memory: the whole transaction, the kept unit's work too */
+	store_rollback(s);
+	CHECK_INT(turn_unit_end(t, true), -1);
+	/* the next unit is a turn of its own */
+	CHECK_INT(turn_number(t), 2);
+	CHECK_INT(turn_unit_begin(t), 0);
+	CHECK_INT(store_user_add(s, "u_after", "org", "after", 1, 1), 0);
+	CHECK_INT(turn_unit_end(t, true), 0);
+	turn_end(t);
+	turn_settle(t);
+	CHECK(h.calls >= 2);
+	CHECK_INT(h.turns[0], 1);
+	CHECK(!h.ok[0]);
+	CHECK_INT(h.turns[1], 2);
+	CHECK(h.ok[1]);
+	CHECK_INT(turn_stats(t)->failed_commits, 1);
+	CHECK_INT(store_count(s, "users"), 1);
+	struct store_user u = { 0 };
+	CHECK_INT(store_user_get(s, "u_after", &u), 0);
+	store_user_release(&u);
 	turn_free(t);
 	event_base_free(base);
 	store_close(s);
