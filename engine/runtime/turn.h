@@ -88,7 +88,11 @@ int turn_unit_end(struct turn *t, bool keep);
 /* True while the turn's transaction holds work not yet committed. */
 bool turn_pending(const struct turn *t);
 
-/* Commits the turn's work (if any) and asks for its flush. Called once per loop turn. */
+/*
+ * Commits the turn's work (if any) and asks for its flush; while a flush runs,
+ * it leaves the transaction open for the next loop turns' units. Called once
+ * per loop turn.
+ */
 void turn_end(struct turn *t);
 
 const struct turn_stats *turn_stats(const struct turn *t);

@@ -1749,39 +1749,40 @@ static void event_hash(const struct store_event *ev, char out[65])
 
 static const char genesis[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-int store_event_head(struct store *s, int64_t *seq)
+/* The chain's last link: its seq and hash (0 and the genesis hash when there is none). 0, or -1. */
+static int chain_head(struct store *s, int64_t *seq, char hash[65])
 {
 	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
-	if (!st)
-		return -1;
-	int rc = one_row(s, st);
-	if (rc < 0)
-		return -1;
-	*seq = rc == 0 ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return 0;
-}
-
-int store_event_append(struct store *s, struct store_event *ev)
-{
-	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
-	if (!st)
-		return -1;
 	int rc = one_row(s, st);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		ev->seq = sqlite3_column_int64(st, 0) + 1;
-		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", (const char *)sqlite3_column_text(st, 1));
+		*seq = sqlite3_column_int64(st, 0);
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
 		sqlite3_reset(st);
 	} else {
-		ev->seq = 1;
-		memcpy(ev->prev_hash, genesis, sizeof(genesis));
+		*seq = 0;
+		memcpy(hash, genesis, sizeof(genesis));
 	}
+	return 0;
+}
+
+int store_event_head(struct store *s, int64_t *seq)
+{
+	char hash[65];
+	return chain_head(s, seq, hash);
+}
+
+int store_event_append(struct store *s, struct store_event *ev)
+{
+	int64_t head;
+	if (chain_head(s, &head, ev->prev_hash))
+		return -1;
+	ev->seq = head + 1;
 	token_sha256_hex(ev->payload ? ev->payload : "", ev->payload ? ev->payload_len : 0,
 			 ev->payload_digest);
 	event_hash(ev, ev->hash);
-	st = stmt(s, ST_EVENT_INSERT);
+	sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, ev->seq);
