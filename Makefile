@@ -18,7 +18,7 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
         msgpack:libmsgpack-dev jansson:libjansson-dev yaml-0.1:libyaml-dev \
         libcrypto:libssl-dev libutf8proc:libutf8proc-dev \
         libargon2:libargon2-dev libqrencode:libqrencode-dev libgvc:libgraphviz-dev \
-        libsystemd:libsystemd-dev
+        libsystemd:libsystemd-dev libpq:libpq-dev
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver \
               promtool:prometheus nginx:nginx systemd-analyze:systemd

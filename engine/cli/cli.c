@@ -82,8 +82,13 @@ int cli_env_open(struct cli_env *env, const struct cli_command *cmd, unsigned ne
 		return EXIT_USAGE;
 	if (db) {
 		/* the database the command works on, for everything that derives from it (the forget log) */
-		free(env->cfg->database);
-		env->cfg->database = xstrdup(db);
+		char *err = NULL;
+		if (config_set_database(env->cfg, db, &err)) {
+			int rc = cli_usage_error(cmd, "--db: %s", err);
+			free(err);
+			cli_env_close(env);
+			return rc;
+		}
 	}
 	const struct config *cfg = env->cfg;
 	if (clock_init(&env->clock, cfg->calendar.time_zone)) {

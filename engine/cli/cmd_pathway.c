@@ -67,8 +67,15 @@ static int check_config(const char *path, const char *db)
 	struct diag d;
 	diag_init(&d);
 	struct config *cfg = config_load(path, &cli_adapters, &d);
-	if (cfg && db)
-		check_against_database(cfg, db, &d);
+	if (cfg && db) {
+		char *err = NULL;
+		if (config_set_database(cfg, db, &err)) {
+			diag_add(&d, DIAG_ERROR, "--db", 0, 0, "%s", err);
+			free(err);
+		} else {
+			check_against_database(cfg, cfg->database, &d);
+		}
+	}
 	if (cfg && d.errors) {
 		config_free(cfg);
 		cfg = NULL;

@@ -29,8 +29,12 @@ static int apply_overrides(struct config *cfg, const struct serve_source *src)
 		config_follow_listen(cfg);
 	}
 	if (src->db) {
-		free(cfg->database);
-		cfg->database = xstrdup(src->db);
+		char *err = NULL;
+		if (config_set_database(cfg, src->db, &err)) {
+			cli_usage_error(&cmd_serve, "--db: %s", err);
+			free(err);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -93,7 +97,10 @@ static int run_serve(const struct cli_context *ctx, int argc, char **argv)
 		log_msg(LOGM_START_REFUSED, "tsunagu did not start: the config %s has errors (above)", path);
 		return EXIT_USAGE;
 	}
-	apply_overrides(cfg, &src);
+	if (apply_overrides(cfg, &src)) {
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
 	opts.reload_config = reload_config;
 	opts.reload_ctx = &src;
 	int rc = daemon_run(cfg, &opts);
@@ -103,11 +110,11 @@ static int run_serve(const struct cli_context *ctx, int argc, char **argv)
 
 const struct cli_command cmd_serve = {
 	.name = "serve",
-	.usage = "--config FILE [--listen HOST:PORT] [--db PATH] [--log-format auto|text|json|journal]",
+	.usage = "--config FILE [--listen HOST:PORT] [--db sqlite:PATH] [--log-format auto|text|json|journal]",
 	.summary = "Run the daemon on a config (flags override the file).",
 	.help = "  --config FILE       the config file (e.g. configs/demo/tsunagu.yaml)\n"
 		"  --listen HOST:PORT  where the HTTP API listens\n"
-		"  --db PATH           the SQLite database file\n"
+		"  --db sqlite:PATH    the SQLite database file (a bare PATH too)\n"
 		"  --demo-tokens       issue and print tokens for the config's demo_users (make run)\n"
 		"  --test-clock TIME   tests only: a clock that moves only through POST /v1/test/clock;\n"
 		"                      refused unless the config sets allow_test_clock: true\n"

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "clock.h"
 #include "date.h"
+#include "dblocator.h"
 #include "netaddr.h"
 #include "util.h"
 #include "ydoc.h"
@@ -59,6 +60,34 @@ static int read_text(struct loader *l, const struct ydoc_node *n, const char *wh
 static char *resolve_path(const struct config *cfg, const char *p)
 {
 	return path_join(cfg->dir, p);
+}
+
+/*
+ * The SQLite file a locator names (relative to dir when dir is not NULL): 0,
+ * or -1 with *err. This build stores in SQLite only: a PostgreSQL locator is
+ * checked (no password, TCP verified) and then refused.
+ */
+static int database_path(const char *text, const char *dir, char **path, char **err)
+{
+	struct dblocator loc;
+	if (dblocator_parse(text, &loc, err))
+		return -1;
+	int rc = 0;
+	if (loc.driver != DBLOCATOR_SQLITE) {
+		*err = xasprintf("%s: this build of tsunagu stores its data in SQLite only (sqlite:PATH); "
+				 "PostgreSQL is not available in it yet", loc.shown);
+		rc = -1;
+	} else {
+		free(*path);
+		*path = dir ? path_join(dir, loc.path) : xstrdup(loc.path);
+	}
+	dblocator_release(&loc);
+	return rc;
+}
+
+int config_set_database(struct config *cfg, const char *text, char **err)
+{
+	return database_path(text, NULL, &cfg->database, err);
 }
 
 int config_parse_listen(const char *s, char **host, int *port)
@@ -1119,12 +1148,17 @@ static int load_root(struct loader *l, const struct ydoc_node *root)
 		}
 	}
 	if (!(v = ydoc_get(root, "database"))) {
-		ydoc_error(&l->r, root, "missing 'database: PATH' (the SQLite file)");
+		ydoc_error(&l->r, root, "missing 'database: sqlite:PATH' (the SQLite file)");
 		bad++;
 	} else if (ydoc_read_string(&l->r, v, "database", &s)) {
 		bad++;
 	} else {
-		cfg->database = resolve_path(cfg, s);
+		char *err = NULL;
+		if (database_path(s, cfg->dir, &cfg->database, &err)) {
+			ydoc_error(&l->r, v, "database: %s", err);
+			free(err);
+			bad++;
+		}
 	}
 	if (!(v = ydoc_get(root, "pathways"))) {
 		ydoc_error(&l->r, root, "missing 'pathways: DIR' (the folder of pathway files)");

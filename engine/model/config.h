@@ -143,7 +143,7 @@ struct config {
 	int listen_port;
 	char *metrics_host;        /* metrics_listen: a listener of its own for /metrics, or NULL */
 	int metrics_port;
-	char *database;            /* resolved path */
+	char *database;            /* the SQLite file (database: sqlite:PATH or PATH), resolved */
 	char *pathways_dir;        /* resolved path */
 	char *templates_dir;       /* resolved path, or NULL */
 	char *public_url;
@@ -219,6 +219,13 @@ bool config_role_fits(const struct config *cfg, int role, enum org_kind kind);
 
 /* Parses "HOST:PORT" into freshly allocated host and port. Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);
+
+/*
+ * Points the config at the database a command line names (--db: sqlite:PATH
+ * or a path, relative to the working folder). 0, or -1 with *err (caller
+ * frees; never repeats a password).
+ */
+int config_set_database(struct config *cfg, const char *text, char **err);
 
 /* Sets public_url from the listen address when the file did not give one (after a --listen override). */
 void config_follow_listen(struct config *cfg);
