@@ -195,6 +195,40 @@ def faults(rx):
                 d.cleanup()
 
 
+def test_a_pending_message_holds_later_ones_of_its_case_and_channel_and_a_dead_one_does_not():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = Receiver(tmp)
+        rx.mode("500")
+        d = make_daemon(rx.port, timeout=1)
+        try:
+            d.start(test_clock="2026-06-01T10:00:00+09:00")
+            cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+            wait_for(lambda: outbox(d)[0][3] == 1, "the first attempt")
+            r = d.post("/v1/cases/%s/actions/withdraw" % cid, {"fields": {"reason": "本人の希望"}}, who="pharmacist")
+            expect(r.status == 200, r)
+            first, second = wait_for(lambda: len(outbox(d)) == 2 and outbox(d), "the second message")
+            expect(first[1] == "referral_received" and second[1] == "referral_withdrawn", outbox(d))
+            # the second waits while the first of its case and channel is still pending
+            advance(d, 600)
+            wait_for(lambda: outbox(d)[0][3] == 2, "the second attempt of the first")
+            time.sleep(0.3)
+            expect(outbox(d)[1][2:4] == ("pending", 0), outbox(d))
+            # once the first is dead, the second goes (and fails on its own)
+            advance(d, 3600)
+            wait_for(lambda: outbox(d)[0][2] == "dead", "the first dead")
+            wait_for(lambda: outbox(d)[1][3] >= 1, "an attempt of the second behind a dead one")
+            rx.mode("ok")
+            advance(d, 3600)
+            wait_for(lambda: outbox(d)[1][2] == "delivered", "the second delivered")
+            expect(outbox(d)[0][2] == "dead", "the dead letter stays for a coordinator")
+            answered = [x["id"] for x in rx.received() if x["mode"] == "ok"]
+            expect(answered == [second[0]], (answered, outbox(d)))
+        finally:
+            d.cleanup()
+            rx.close()
+
+
 def test_killed_between_commit_and_delivery_delivers_after_restart():
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
