@@ -137,6 +137,11 @@ def main():
         sqlite["sqlite_one_per_commit"], sqlite["sqlite_one_per_commit"] / fixed_rate))
     print("  raw SQLite, %2d per commit      %9.0f /s      ratio to fixed %.3f" % (
         CONNECTIONS, sqlite["sqlite_group_commit"], sqlite["sqlite_group_commit"] / fixed_rate))
+    print("  raw SQLite, a read (the case, its access-log row), %d per commit: %9.0f /s   ratio to fixed %.3f" % (
+        CONNECTIONS, sqlite["sqlite_reads"], sqlite["sqlite_reads"] / fixed_rate))
+    print("  raw SQLite, an inbox page (20 cases, their subjects and access-log rows), %d per commit: %7.0f /s"
+          "   ratio to fixed %.3f" % (CONNECTIONS, sqlite["sqlite_inbox_pages"],
+                                     sqlite["sqlite_inbox_pages"] / fixed_rate))
     rows = [("POST /v1/cases (open a referral)", "open", 0.30),
             ("POST /v1/cases/{id}/actions/accept", "accept", 0.30),
             ("GET /v1/cases/{id} (access-logged)", "read", 0.40),
@@ -148,6 +153,8 @@ def main():
             title, rate, p99, rate / fixed_rate, aim, "   %d non-2xx" % bad if bad else ""))
     print("  tsunagu POST /v1/cases ÷ raw group commit of the same rows: %.3f" % (
         open_rate / sqlite["sqlite_group_commit"]))
+    print("  tsunagu GET /v1/cases/{id} ÷ raw reads of the same rows: %.3f; GET /v1/cases?inbox=org ÷ raw pages: %.3f"
+          % (results["read"][0] / sqlite["sqlite_reads"], results["inbox"][0] / sqlite["sqlite_inbox_pages"]))
     mix_p99, fixed_p99 = results["mix_half"][1], results["fixed_half"][1]
     print("  p99 of the mix at half its peak (%.0f req/s): %.2f ms; fixed reply at the same pacing: %.2f ms;"
           " ratio %.1f (aim <= 5)" % (results["mix_half"][0], mix_p99, fixed_p99, mix_p99 / fixed_p99))
