@@ -414,6 +414,7 @@ struct list_ctx {
 	bool more;
 	bool failed;
 	bool by_due;
+	bool hidden_filter;        /* a filter on what a provider does not see: its cases never match it */
 	clock_us last_key;         /* updated_at, or the due time with sort=due */
 	char *last_id;
 };
@@ -446,6 +447,9 @@ static int list_one(void *ctx, struct case_record *c)
 		return 0;
 	party_mask parties = cm_parties(pw, c, &r->caller);
 	if (!parties || !cm_in_inbox(pw, c, &r->caller, lc->inbox))
+		return 0;
+	/* A provider sees who and which case, not the pathway, state, origin or times: filtering on them would tell. */
+	if (lc->hidden_filter && cm_provider_only(parties))
 		return 0;
 	if ((int)json_array_size(lc->items) == lc->limit) {
 		lc->more = true;
@@ -592,6 +596,9 @@ void api_cases_list(struct api_request *r)
 		f.after_id = cursor_id;
 	}
 	lc.by_due = f.by_due;
+	lc.hidden_filter = f.pathway || f.state || f.area || f.origin_org || f.assignee || f.open >= 0 ||
+			   f.overdue >= 0 || f.by_due || f.updated_since || f.date_path || f.opened_from || f.opened_to ||
+			   lc.inbox != CM_INBOX_NONE;
 	if (!cm_is_coordinator(&r->caller))
 		f.org = r->caller.org->id;
 	lc.items = json_array();

@@ -920,13 +920,22 @@ int cm_act(const struct config *cfg, const struct pathway *pw, const struct case
 {
 	memset(out, 0, sizeof(*out));
 	int id = pathway_action_id(pw, name);
+	int state = pathway_state_index(pw, c->state);
+	const struct pw_action *a = id >= 0 ? pathway_transition(pw, state, id) : NULL;
+	/*
+	 * A resource provider does not see the pathway or the state: whatever stops
+	 * its action, it hears one refusal that names neither.
+	 */
+	if (cm_provider_only(parties) && !(a && pathway_action_permits(a, who->roles, parties))) {
+		refusal_set(err, "forbidden", "action", "a resource provider takes no action on this case");
+		refusal_ja(err, "社会資源の提供機関はこのケースを操作できません");
+		return -1;
+	}
 	if (id < 0) {
 		refusal_set(err, "unknown_action", "action", "pathway %s has no action '%s'", pw->id, name);
 		refusal_ja(err, "パス %s に操作 '%s' はありません", pw->id, name);
 		return -1;
 	}
-	int state = pathway_state_index(pw, c->state);
-	const struct pw_action *a = pathway_transition(pw, state, id);
 	if (!a) {
 		refusal_set(err, "action_not_available", "action", "'%s' is not possible while the case is %s",
 			name, c->state);

@@ -256,13 +256,18 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	/* the pathway alone: the whole case (its links, its subject's purge) is not the message's */
 	if (store_case_pathway(core->store, n->case_id, pathway, sizeof(pathway), &version) == 0)
 		pw = core_pathway(core, pathway, version);
-	int s = pw ? pathway_state_index(pw, n->state) : -1;
+	/* A resource provider hears who and which case, never the pathway or the state (which tells why a referral ended). */
+	bool provider = n->party && !strcmp(n->party, "provider");
+	if (provider)
+		pw = NULL;
+	const char *state = provider || !n->state ? "" : n->state;
+	int s = pw ? pathway_state_index(pw, state) : -1;
 	const struct config_org *org = n->org ? config_find_org(cfg, n->org) : NULL;
 	char created[48];
 	clock_format(core->clock, n->created_at, created);
 	f->strings[0] = xasprintf("%s/cases/%s", cfg->public_url, n->case_id);
 	f->strings[1] = xstrdup(created);
-	f->strings[2] = xstrdup(pathway);
+	f->strings[2] = xstrdup(provider ? "" : pathway);
 	struct placeholder_vars *v = &f->vars;
 	placeholder_set(v, "id", f->id);
 	placeholder_set(v, "case_id", f->case_id);
@@ -270,7 +275,7 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	placeholder_set(v, "pathway", f->strings[2]);
 	placeholder_set(v, "pathway_title", pw ? pw->title.ja : "");
 	placeholder_set(v, "pathway_title_en", pw ? pw->title.en : "");
-	placeholder_set(v, "state", n->state ? n->state : "");
+	placeholder_set(v, "state", state);
 	placeholder_set(v, "state_title", s >= 0 ? pw->states[s].title.ja : "");
 	placeholder_set(v, "state_title_en", s >= 0 ? pw->states[s].title.en : "");
 	placeholder_set(v, "org", n->org ? n->org : "");
@@ -283,11 +288,13 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 		f->subject[lang] = placeholder_render(t ? t->subject[lang] : n->template_name, v, PLACEHOLDER_PLAIN);
 		f->body[lang] = placeholder_render(t ? t->body[lang] : f->strings[0], v, PLACEHOLDER_PLAIN);
 	}
-	f->data = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "case_id",
-			    f->case_id, "case_url", f->strings[0], "pathway", f->strings[2], "pathway_version",
-			    (json_int_t)version, "state", n->state ? n->state : "", "template",
-			    n->template_name, "party", n->party, "org", n->org ? json_string(n->org) : json_null(),
-			    "user", n->user ? json_string(n->user) : json_null(), "created_at", created);
+	f->data = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "case_id",
+			    f->case_id, "case_url", f->strings[0], "pathway",
+			    provider ? json_null() : json_string(pathway), "pathway_version",
+			    provider ? json_null() : json_integer(version), "state",
+			    provider ? json_null() : json_string(state), "template", n->template_name, "party", n->party,
+			    "org", n->org ? json_string(n->org) : json_null(), "user",
+			    n->user ? json_string(n->user) : json_null(), "created_at", created);
 }
 
 struct pump_ctx {

@@ -13,7 +13,7 @@ import stat
 import tempfile
 
 from daemon import Daemon, consent, pharmacy_referral
-from helpers import expect, path, tsunagu
+from helpers import expect, path, tsunagu, wait_for
 
 
 def ok(reply, status=200):
@@ -79,6 +79,16 @@ def test_withdrawal_of_consent_ends_the_providers_access_at_once():
         refs = ok(d.get("/v1/links", who="cafe"))["items"]
         expect(refs[0]["person"] is None and refs[0]["status"] == "ended" and not refs[0]["joined_on"], refs)
         expect(("provider", "cafe-tsunagaru", "resource_referral_ended") in outbox(d, cid), outbox(d, cid))
+        # the café hears that the referral ended, not why: no state, no pathway in what it is sent
+        def provider_lines():
+            if not os.path.exists(d.jsonl):
+                return []
+            lines = [json.loads(l) for l in open(d.jsonl, encoding="utf-8")]
+            return [l for l in lines if l["case_id"] == cid and l["party"] == "provider"]
+        sent = wait_for(lambda: len(provider_lines()) == 2 and provider_lines(), "the café's two messages")
+        for line in sent:
+            expect(line["state"] is None and line["pathway"] is None and line["pathway_version"] is None, line)
+            expect("consent_withdrawn" not in json.dumps(line, ensure_ascii=False), line)
 
 
 def test_a_provider_sees_only_what_it_needs_and_its_reads_are_logged():
@@ -90,6 +100,20 @@ def test_a_provider_sees_only_what_it_needs_and_its_reads_are_logged():
         view = ok(d.get("/v1/cases/" + cid, who="cafe"))
         for hidden in ("pathway", "origin", "state", "outcome", "timers", "fields", "actions", "receiver"):
             expect(hidden not in view, (hidden, view))
+        # the list's filters are no oracle for what the view hides: a provider's case matches none of them
+        for query in ("pathway=pharmacy", "state=contacted", "origin=pharmacy-hamayuri", "area=unosumai",
+                      "fiscal_year=2026", "open=true", "overdue=false", "sort=due", "inbox=org",
+                      "updated_since=2000-01-01T00:00:00%2B09:00"):
+            expect(ok(d.get("/v1/cases?" + query, who="cafe"))["items"] == [], query)
+            expect(len(ok(d.get("/v1/cases?" + query, who="nurse"))["items"]) == 1 or query == "inbox=org", query)
+        # nor are the refusals of actions: one answer, whatever the action and the state
+        etag = {"If-Match": d.get("/v1/cases/" + cid, who="cafe").header("ETag")}
+        refusals = set()
+        for action in ("withdraw", "accept", "record_contact", "close", "no_such_action"):
+            r = act(d, cid, action, "cafe", headers=etag)
+            expect(r.status == 403 and r.json["error"]["code"] == "forbidden", (action, r))
+            refusals.add(json.dumps(r.json, sort_keys=True))
+        expect(len(refusals) == 1 and "contacted" not in refusals.pop(), refusals)
         before = d.db_rows("SELECT count(*) FROM access_log WHERE what = 'case.links'")[0][0]
         ok(d.get("/v1/cases/%s/links" % cid, who="pharmacist"))
         ok(d.get("/v1/cases/%s/links" % cid, who="cafe"))
