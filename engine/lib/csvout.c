@@ -10,15 +10,47 @@
 
 #include <iconv.h>
 #include <string.h>
+#include <utf8proc.h>
 
 void csv_begin(struct buf *b)
 {
 	buf_adds(b, "\xEF\xBB\xBF");
 }
 
+/* = + - @ as a spreadsheet may read them: ASCII, full-width (＝), small (﹦), or any other form NFKC folds to them. */
+static bool formula_sign(utf8proc_int32_t cp)
+{
+	utf8proc_int32_t folded[4];
+	int options = UTF8PROC_COMPAT | UTF8PROC_COMPOSE;
+	utf8proc_ssize_t n = utf8proc_decompose_char(cp, folded, 4, (utf8proc_option_t)options, NULL);
+	utf8proc_int32_t first = n >= 1 && n <= 4 ? folded[0] : cp;
+	return first == '=' || first == '+' || first == '-' || first == '@';
+}
+
 bool csv_formula_start(const char *v)
 {
-	return v && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
+	if (!v)
+		return false;
+	if (v[0] == '\t' || v[0] == '\r')
+		return true;
+	/*
+	 * A spreadsheet trims what it sees as space before a formula, and shows
+	 * nothing of a zero-width or byte-order mark: look past them all.
+	 */
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)v;
+	for (;;) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+		if (n <= 0 || cp == 0)
+			return false;
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF ||
+		    cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP) {
+			p += n;
+			continue;
+		}
+		return formula_sign(cp);
+	}
 }
 
 void csv_cell(struct buf *b, const char *v, bool last)

@@ -1,8 +1,10 @@
 /*
  * csvout — CSV for spreadsheets: RFC 4180 quoting, CRLF line ends, a UTF-8
  * byte-order mark so that Excel opens Japanese text correctly, and no cell a
- * spreadsheet would run as a formula: one beginning with =, +, -, @, a tab or a
- * carriage return is written with a single quote before it (OWASP's rule).
+ * spreadsheet would run as a formula: one beginning with a tab, a carriage
+ * return, or =, +, -, @ (after any spaces, controls or invisible marks, and in
+ * any form that folds to them: ＝, ﹦) is written with a single quote before it
+ * (OWASP's rule, widened to what spreadsheets trim and fold).
  */
 #ifndef TSUNAGU_CSVOUT_H
 #define TSUNAGU_CSVOUT_H
