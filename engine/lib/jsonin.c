@@ -49,7 +49,10 @@ json_t *jsonin_parse(const char *body, size_t len, char **err)
 	json_error_t je;
 	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!v) {
-		*err = xasprintf("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+		/* jansson's own words would name its flag: say what is wrong with the text instead */
+		const char *why = json_error_code(&je) == json_error_null_character
+					  ? "a string holds \\u0000 (NUL), which no text may hold" : je.text;
+		*err = xasprintf("malformed JSON at line %d, column %d: %s", je.line, je.column, why);
 		return NULL;
 	}
 	return v;

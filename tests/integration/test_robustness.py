@@ -96,6 +96,10 @@ def test_catalogue_of_malformed_requests():
             raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
             r = d.request("POST", "/v1/cases", raw_body=raw, token=ph, headers={"Content-Type": "application/json"})
             check_error(r.status, r.raw, status, code, field, label)
+        # the message says what is wrong with the text, not which flag of the JSON library refused it
+        r = d.request("POST", "/v1/cases", raw_body=json.dumps(variant("subject.name", "a\u0000b")).encode(),
+                      token=ph, headers={"Content-Type": "application/json"})
+        expect("JSON_ALLOW_NUL" not in r.text and "NUL" in r.json["error"]["message"], r)
         r = d.request("POST", "/v1/cases", raw_body=json.dumps(good).encode(), token=ph,
                       headers={"Content-Type": "text/plain"})
         check_error(r.status, r.raw, 415, "unsupported_media_type", None, "content type")
