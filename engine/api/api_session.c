@@ -142,6 +142,7 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 	const struct config *cfg = r->core->cfg;
 	bool totp = sessions_need_totp(cfg, c->roles);
 	char *cookie = NULL, *secret = NULL;
+	const char *shown = NULL;
 	struct store_session x = { 0 };
 	if (store_user_get(s, c->user_id, &r->user) ||
 	    !(r->caller.org = config_find_org(cfg, r->user.org))) {
@@ -156,6 +157,10 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 			api_storage_error(r);
 			goto out;
 		}
+		shown = secret;
+	} else if (totp && !c->totp_last_step) {
+		/* set up but never confirmed by a code: shown again, or a user who left the screen is locked out */
+		shown = c->totp_secret;
 	}
 	/* the session this browser held before (its own, or one planted on it) ends with the new one's start */
 	char *before = sessions_cookie_from(cfg, httpd_header(r->http, "Cookie"));
@@ -169,10 +174,10 @@ static void begin(struct api_request *r, const struct store_credentials *c, cons
 		goto out;
 	}
 	json_t *o = json_pack("{s:o, s:o}", "session", session_json(r, &x), "user", user_json(r));
-	/* shown once, as it is made; one set up by an operator (user totp) is handed over in person */
-	if (secret) {
-		char *uri = totp_uri(TOTP_ISSUER, r->user.login, secret);
-		json_object_set_new(o, "totp_setup", json_pack("{s:s, s:s}", "secret", secret, "uri", uri));
+	/* shown until the first code confirms it: from then on only an operator's reset (user reissue, user totp) makes a new one */
+	if (shown) {
+		char *uri = totp_uri(TOTP_ISSUER, r->user.login, shown);
+		json_object_set_new(o, "totp_setup", json_pack("{s:s, s:s}", "secret", shown, "uri", uri));
 		free(uri);
 	}
 	free(r->http->set_cookie);

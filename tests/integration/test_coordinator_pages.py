@@ -97,6 +97,8 @@ def test_the_coordinators_pages_in_a_real_browser():
         # the audit: the chain intact, then broken behind the daemon's back
         b.get("/coord/audit")
         b.wait_text("改ざんはありません")
+        b.wait_text("紹介を作成")   # the access log's codes in words
+        expect("case.open" not in b.text(), b.text()[:800])
         w.page("coord-audit")
         import sqlite3
         conn = sqlite3.connect(d.db)
@@ -110,7 +112,12 @@ def test_the_coordinators_pages_in_a_real_browser():
         b.fill("本人・ケースの ID", ids[0])
         b.choose("目的", "開示請求")
         b.button("検索").click()
-        b.wait_text("本人の記録を調べる: %s" % ids[0])
+        b.wait_text("本人の記録を調べる: %s（目的: 開示請求）" % ids[0])
+        # who handed what to whom, in words: the organisations, the case, the person, the items
+        rows = b.wait(lambda: b.driver.execute_script(
+            "return [...document.querySelectorAll('table tbody tr')].map(r => [...r.cells].map(c => c.textContent))"))
+        expect(all(r[1] and r[2] and r[3].startswith("c_") and r[4] for r in rows), rows)
+        expect(any("氏名" in r[5] and "subject." not in r[5] for r in rows), rows)
         w.page("coord-audit-person")
         expect(d.db_rows("SELECT count(*) FROM access_log WHERE what = 'audit.provisions.person.disclosure_request'")[0][0] == 1,
                "the lookup is logged")

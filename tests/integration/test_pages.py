@@ -194,6 +194,9 @@ def test_the_front_line_in_a_real_browser():
         b.driver.find_element(By.LINK_TEXT, "釜石 花子").click()
         b.wait(lambda: b.path() == "/cases/%s" % case_id)
         b.wait_text("できること")
+        # each due time says what it will do
+        b.wait_text("自動で: コーディネーターへ報告")
+        b.wait_text("お知らせを送信")
         w.page("case-nurse")
         b.button("受け付ける").click()
         b.wait_text("受付済み（本人へ連絡）")
@@ -245,6 +248,12 @@ def test_the_front_line_in_a_real_browser():
         w.enrol("sasaki")
         b.wait(lambda: b.path().startswith("/provider"))
         b.wait_text("釜石 花子")
+        # the link in the café's notification (…/cases/ID) leads to its own page, that person's entry in focus
+        b.get("/cases/%s" % case_id)
+        b.wait(lambda: b.path().startswith("/provider"), message="the case link leads a provider to its page")
+        b.wait(lambda: b.driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.closest('li.current[data-case=\"%s\"]'));" % case_id),
+            message="the person's entry is focused")
         w.page("provider")
         b.button("参加した").click()
         b.wait(lambda: "終了した" in b.text())

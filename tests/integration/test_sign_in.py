@@ -198,6 +198,9 @@ def test_totp_for_nurses_new_session_ids_and_no_replay():
         expect(g.status == 401 and g.json["error"]["code"] == "second_factor_required", g)
         bad = p.req("POST", "/v1/session/totp", {"code": "000000" if totp(secret, unix_of(d)) != "000000" else "111111"})
         expect(bad.status == 401 and bad.json["error"]["code"] == "totp_failed", bad)
+        # left before a first code: the next sign-in shows the same key again, not a lock-out
+        back = Person(d).sign_in("takahashi")
+        expect(back.status == 201 and back.json["totp_setup"]["secret"] == secret, back)
         code = totp(secret, unix_of(d))
         ok = p.req("POST", "/v1/session/totp", {"code": code})
         expect(ok.status == 201 and ok.json["session"]["stage"] == "full" and "totp_setup" not in ok.json, ok)

@@ -107,6 +107,8 @@ const STRINGS = {
   correct: ["本人情報の訂正", "Correct the person's details"],
   duplicates: ["同じ人の可能性があるケース", "Possible duplicates"],
   timers: ["期限", "Timers"],
+  timerReminds: ["お知らせを送信", "a notification is sent"],
+  timerActs: ["自動で", "automatically"],
   links: ["つないだ社会資源", "Resources linked"],
   feedback: ["フィードバック", "Feedback"],
   consentTitle: ["本人の同意", "Consent"],
@@ -269,6 +271,7 @@ const STRINGS = {
   kind: ["種類", "Kind"],
   resourceUse: ["社会資源の利用（分類ごと）", "Resource use by category"],
   resourceUseEach: ["社会資源の利用（資源ごと）", "Resource use by resource"],
+  resourceCol: ["社会資源", "Resource"],
   whatChanged: ["版の変更点", "What changed between the versions"],
   states: ["状態", "States"],
   fieldsTitle: ["項目", "Fields"],
@@ -373,4 +376,31 @@ export const MILESTONE_ORDER = ["opened", "accepted", "contacted", "linked", "fe
 export function milestoneName(m) {
   const s = MILESTONES[m];
   return s ? (lang === "en" ? s[1] : s[0]) : m;
+}
+
+// What an access-log row says was read or done (the engine's own codes).
+const ACCESS = {
+  "case.open": ["紹介を作成", "Opened a referral"], "case.open.replay": ["紹介の再送（同じ内容）", "Referral sent again (replay)"],
+  "case.read": ["ケースを閲覧", "Read the case"], "case.list": ["一覧に表示", "Shown in a list"],
+  "case.notes": ["メモを閲覧", "Read the notes"], "case.note": ["メモを記入", "Wrote a note"],
+  "case.events": ["履歴を閲覧", "Read the history"], "case.action": ["操作", "Took an action"],
+  "case.assign": ["担当を設定", "Assigned"], "case.subject": ["本人情報を訂正", "Corrected the person's details"],
+  "case.links": ["つなぎを閲覧", "Read the links"], "case.link": ["つなぎを作成・変更", "Made or changed a link"],
+  "links.provider": ["提供機関がつなぎを閲覧", "A provider read its links"],
+  "subject.export": ["本人への開示（書き出し）", "Disclosure export"], "report.timeline": ["記録の時系列を閲覧", "Read a timeline"],
+  "audit.provisions": ["第三者提供記録を閲覧", "Read the provision records"],
+};
+export function accessName(code) {
+  const s = ACCESS[code];
+  return s ? (lang === "en" ? s[1] : s[0]) : code;
+}
+
+// The items of a provision record ("subject.name,fields.concern"): the person's by name, a pathway's field by its id.
+const ITEMS = {
+  "subject.name": ["氏名", "Name"], "subject.kana": ["ふりがな", "Kana"], "subject.birth_date": ["生年月日", "Date of birth"],
+  "subject.sex": ["性別", "Sex"], "subject.phone": ["電話番号", "Phone"], "subject.area": ["地区", "Area"],
+};
+export function itemNames(list) {
+  return String(list || "").split(",").filter(Boolean)
+    .map((i) => ITEMS[i] ? ITEMS[i][lang === "en" ? 1 : 0] : i.replace(/^fields\./, ""));
 }

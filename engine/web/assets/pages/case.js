@@ -35,7 +35,7 @@ export async function render(main, ctx) {
 
   async function load() {
     c = (await api("GET", `/v1/cases/${id}`)).json;
-    pw = await ctx.pathway(c.pathway).catch(() => null);
+    pw = c.pathway ? await ctx.pathway(c.pathway).catch(() => null) : null;
     record = !!pw && pw.subject === "none";
     // the records a cases field names are shown by their labels
     for (const f of (pw && pw.fields) || []) {
@@ -269,10 +269,23 @@ export async function render(main, ctx) {
         `（${x.reason === "same_person_id" ? "ID" : t("kana") + "・" + t("birthDate")}）`))));
   }
 
+  // What a pending timer will do, from the pathway: take an action (its title) or send a reminder.
+  function timerLabel(x) {
+    const st = pw && (pw.states || []).find((s) => s.name === c.state);
+    const def = st && (st.timers || []).find((y) => y.name === x.name);
+    if (!def) return "";
+    if (!def.action) return t("timerReminds");
+    const a = (st.actions || []).find((y) => y.name === def.action);
+    return `${t("timerActs")}: ${a ? text(a.title) : def.action}`;
+  }
+
   function timersSection() {
     if (!c.timers || !c.timers.length) return null;
     return h("section", { "aria-labelledby": "h-timers", class: "panel" }, h("h2", { id: "h-timers" }, t("timers")),
-      h("ul", { class: "plain" }, c.timers.map((x) => h("li", {}, `${dateTime(x.due_at)}`))));
+      h("ul", { class: "plain" }, c.timers.map((x) => {
+        const label = timerLabel(x);
+        return h("li", {}, `${dateTime(x.due_at)}${label ? `　${label}` : ""}`);
+      })));
   }
 
   async function draw() {
@@ -284,7 +297,8 @@ export async function render(main, ctx) {
       h("p", { class: "badges" }, stateBadge(c), " ", dueBadge(c)),
       h("p", {}, record ? `${text(pw.title)}・${c.origin_name || c.origin}`
         : `${text(pw && pw.title) || c.pathway}・${c.origin_name || c.origin} → ${c.receiver_name || "—"}`),
-      progress(c),
+      // a record about no person is not a referral: it has no referral's steps
+      record ? null : progress(c),
       h("p", { class: "no-print" }, h("button", { type: "button", class: "button", onclick: async () => {
         try { await api("POST", `/v1/cases/${id}/printed`, { body: { document: "case" } }); window.print(); }
         catch (e) { notice.hidden = false; notice.textContent = e.message; }
@@ -294,5 +308,10 @@ export async function render(main, ctx) {
   }
 
   await load();
+  // A resource provider stands on a case only through its link: its page is where it marks joined or declined.
+  if (c.your_sides && c.your_sides.length === 1 && c.your_sides[0] === "provider") {
+    location.replace(`/provider?case=${encodeURIComponent(id)}`);
+    return;
+  }
   await draw();
 }

@@ -4,7 +4,7 @@
 // and the pathways with their diagrams. Figures come from the same /v1 reports the API gives.
 import { api, ApiError } from "../api.js";
 import { announce, append, clear, h, uid } from "../dom.js";
-import { milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
+import { accessName, itemNames, milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
 import { barChart } from "../chart.js";
 import { dateBoth, dateTime, fiscalYear, fiscalYearLong, today } from "../wareki.js";
 
@@ -169,6 +169,9 @@ async function notifications(main, ctx) {
   await load();
 }
 
+// The purposes of looking up one person's records, as the API takes them, and their words.
+const PURPOSE_LABELS = { inspection: "purposeInspection", disclosure_request: "purposeDisclosure", complaint: "purposeComplaint" };
+
 async function audit(main, ctx) {
   ctx.title(t("coordAudit"));
   const p = ctx.params;
@@ -191,7 +194,7 @@ async function audit(main, ctx) {
       h("p", { class: "support", id: `${personId}-help` }, t("personIdHelp")),
       h("input", { type: "text", id: personId, name: "person", value: person, required: true, autocomplete: "off", "aria-describedby": `${personId}-help` })),
     h("fieldset", { class: "field" }, h("legend", {}, t("purpose"), " ", h("span", { class: "tag tag-required" }, t("required"))),
-      h("div", { class: "choices" }, [["inspection", t("purposeInspection")], ["disclosure_request", t("purposeDisclosure")], ["complaint", t("purposeComplaint")]]
+      h("div", { class: "choices" }, Object.entries(PURPOSE_LABELS).map(([v, key]) => [v, t(key)])
         .map(([v, l]) => h("div", { class: "choice" }, h("input", { type: "radio", name: "purpose", id: `purpose-${v}`, value: v, required: true, checked: v === purpose }),
           h("label", { for: `purpose-${v}` }, l))))),
     h("button", { type: "submit", class: "button" }, t("search")));
@@ -202,7 +205,7 @@ async function audit(main, ctx) {
   const csvQ = new URLSearchParams(q);
   csvQ.delete("limit");
   append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form, lookup,
-    person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${purpose}）`) : null,
+    person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${t(PURPOSE_LABELS[purpose]) || purpose}）`) : null,
     h("p", {}, await csvLink(`/v1/audit/${which}?${csvQ}`, `${which}.csv`)), list);
   api("GET", "/v1/audit/verify").then((r) => {
     const v = r.json;
@@ -216,7 +219,8 @@ async function audit(main, ctx) {
   let cursor = null;
   const tbody = h("tbody");
   const more = h("button", { type: "button", class: "button", hidden: true }, t("more"));
-  const cols = which === "access" ? [t("when"), t("who"), t("org"), t("caseTitle"), t("what")] : [t("when"), t("fromOrg"), t("toOrg"), t("items"), t("basis")];
+  const cols = which === "access" ? [t("when"), t("who"), t("org"), t("caseTitle"), t("what")]
+    : [t("when"), t("fromOrg"), t("toOrg"), t("caseTitle"), t("colPerson"), t("items"), t("basis")];
   list.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, cols.map((x) => h("th", { scope: "col" }, x)))), tbody), more);
   async function page() {
     const qq = new URLSearchParams(q);
@@ -224,8 +228,9 @@ async function audit(main, ctx) {
     const r = await api("GET", `/v1/audit/${which}?${qq}`);
     for (const x of r.json.items) {
       tbody.append(which === "access"
-        ? h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.user_name || x.user), h("td", {}, ctx.orgName(x.org)), h("td", {}, x.case_id || "—"), h("td", {}, x.what))
-        : h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, ctx.orgName(x.from_org)), h("td", {}, ctx.orgName(x.to_org)), h("td", {}, (x.items || []).join ? x.items.join("、") : String(x.items)), h("td", {}, x.consent_basis || "")));
+        ? h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.user_name || x.user), h("td", {}, ctx.orgName(x.org)), h("td", {}, x.case_id || "—"), h("td", {}, accessName(x.what)))
+        : h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.from_name || ctx.orgName(x.from)), h("td", {}, x.recipient_name || ctx.orgName(x.recipient)),
+          h("td", {}, x.case_id || "—"), h("td", {}, x.subject_name || "—"), h("td", {}, itemNames(x.items).join("、")), h("td", {}, x.consent_basis || "")));
     }
     cursor = r.json.next_cursor;
     more.hidden = !cursor;

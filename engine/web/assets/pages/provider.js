@@ -25,6 +25,16 @@ export async function render(main, ctx) {
     people.replaceChildren(items.length ? h("ul", { class: "plain" }, items.map(personItem)) : h("p", {}, t("noCases")));
   }
 
+  // From a notification's link (/cases/ID, sent on here): that person's entry, in view and focused.
+  function showCase(caseId) {
+    const heading = caseId && people.querySelector(`[data-case="${CSS.escape(caseId)}"] h2`);
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.closest("li").classList.add("current");
+    heading.focus();
+    heading.scrollIntoView({ block: "center" });
+  }
+
   function personItem(l) {
     const box = errorBox();
     const change = async (status) => {
@@ -39,7 +49,7 @@ export async function render(main, ctx) {
     const buttons = l.status === "proposed"
       ? [["joined", t("markJoined")], ["declined", t("markDeclined")]]
       : [["ended", t("markEnded")]];
-    return h("li", { class: "panel" }, box,
+    return h("li", { class: "panel", "data-case": l.case_id }, box,
       h("h2", {}, l.person ? l.person.name : "—", l.person && l.person.kana ? h("span", { class: "kana" }, l.person.kana) : null),
       h("p", {}, `${text(l.resource.name)}・${t(l.status)}・${t("proposed")} ${dateBoth(l.proposed_on)}`,
         l.joined_on ? `・${t("joined")} ${dateBoth(l.joined_on)}` : ""),
@@ -88,4 +98,5 @@ export async function render(main, ctx) {
 
   await loadPeople();
   await loadResources();
+  showCase(ctx.params.get("case"));
 }

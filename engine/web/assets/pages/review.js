@@ -87,7 +87,7 @@ export async function render(main, ctx) {
     const shownItems = items.map((i) => (i.value > 0 && i.value < threshold
       ? { label: i.label, value: 0, text: masked(i.value, threshold) } : i));
     sheet.append(h("section", { class: "review-version" },
-      h("h2", {}, `${t("version")} ${row.pathway_version}（${masked(row.cases, threshold)}${t("casesCount")}）`),
+      h("h2", {}, `${t("version")} ${row.pathway_version}（${masked(row.cases, threshold)}${row.cases > 0 && row.cases < threshold ? "" : t("casesCount")}）`),
       h("div", { class: "chart-and-table" }, barChart(shownItems, `${t("funnel")} v${row.pathway_version}`),
         table(t("funnel"), [t("milestone"), t("casesCol")], items.map((i) => [i.label, masked(i.value, threshold)]), "funnel-table")),
       Object.keys(row.outcomes || {}).length ? outcomesTable(pw, row.outcomes, threshold) : null,
@@ -105,7 +105,7 @@ export async function render(main, ctx) {
     sheet.append(h("section", {}, h("h2", {}, t("resourceUse")),
       table(t("resourceUse"), [t("category"), t("proposed"), t("joined"), t("declined"), t("ended")],
         cats.map((c) => [c.category_title || c.category, masked(c.proposed, threshold), masked(c.joined, threshold), masked(c.declined, threshold), masked(c.ended, threshold)])),
-      table(t("resourceUseEach"), [t("resourcesTitle"), t("proposed"), t("joined")], resourceRows(perResource, threshold))));
+      table(t("resourceUseEach"), [t("resourceCol"), t("proposed"), t("joined")], resourceRows(perResource, threshold))));
   }
   // the period spans versions: what changed between the first and the last
   const versions = rows.map((r) => r.pathway_version).sort((a, b) => a - b);
