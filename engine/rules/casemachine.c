@@ -203,13 +203,49 @@ static bool bidi_override(const unsigned char *p)
 				(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
 }
 
-/* Text without control characters (a line: no line breaks or tabs either) or bidirectional overrides. */
+/* U+2028 and U+2029: line and paragraph separators, line breaks of their own. */
+static bool unicode_line_break(const unsigned char *p)
+{
+	return p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9);
+}
+
+/*
+ * Text without control characters, C0 or C1 (a line: no line breaks, Unicode's
+ * included, or tabs either) or bidirectional overrides. The text is valid UTF-8.
+ */
 static bool plain_text(const char *s, bool line)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == 0x7f || (*p < 0x20 && (line || (*p != '\n' && *p != '\t'))))
 			return false;
-		if (*p == 0xe2 && p[1] && p[2] && bidi_override(p))
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return false;
+		if (*p == 0xe2 && p[1] && p[2] && (bidi_override(p) || (line && unicode_line_break(p))))
+			return false;
+	}
+	return true;
+}
+
+/* Characters (code points) of valid UTF-8: what a person counts, and what the API's limits count. */
+static size_t characters(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
+/* Whether the text is nothing but spaces (ASCII, ideographic, no-break) and line breaks. */
+static bool blank(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+			p++;
+		else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+			p += 3;
+		else if (p[0] == 0xc2 && p[1] == 0xa0)
+			p += 2;
+		else
 			return false;
 	}
 	return true;
@@ -224,14 +260,14 @@ static int check_text(const json_t *v, const char *path, size_t max, bool line, 
 	}
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
-	if (len == 0 || strlen(s) != len) {
+	if (len == 0 || strlen(s) != len || blank(s)) {
 		refusal_set(err, "invalid_field", path, "%s must not be empty", path);
 		refusal_ja(err, "%s を入力してください", path);
 		return -1;
 	}
-	if (len > max) {
-		refusal_set(err, "invalid_field", path, "%s is longer than %zu bytes", path, max);
-		refusal_ja(err, "%s が長すぎます（%zu バイトまで）", path, max);
+	if (characters(s) > max) {
+		refusal_set(err, "invalid_field", path, "%s is longer than %zu characters", path, max);
+		refusal_ja(err, "%s が長すぎます（%zu 文字まで）", path, max);
 		return -1;
 	}
 	if (!plain_text(s, line)) {
@@ -1143,12 +1179,8 @@ int cm_check_note_body(const json_t *body, const char **text_out, const char **v
 		refusal_ja(err, "text（本文）は必須です");
 		return -1;
 	}
-	if (!json_is_string(text) || json_string_length(text) == 0 || json_string_length(text) > CM_NOTE_MAX ||
-	    strlen(json_string_value(text)) != json_string_length(text)) {
-		refusal_set(err, "invalid_field", "text", "text must be non-empty text of at most %d bytes", CM_NOTE_MAX);
-		refusal_ja(err, "text は %d バイトまでの文字列で指定してください", CM_NOTE_MAX);
+	if (check_text(text, "text", CM_NOTE_MAX, false, err))
 		return -1;
-	}
 	if (!visibility || (strcmp(visibility, "organisation") && strcmp(visibility, "parties"))) {
 		refusal_set(err, "invalid_field", "visibility", "visibility must be organisation or parties");
 		refusal_ja(err, "visibility は organisation か parties で指定してください");

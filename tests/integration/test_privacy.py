@@ -195,15 +195,25 @@ def test_dates_that_happened_are_past_and_planned_ones_future_and_texts_are_plai
         for bad in ("1899-12-31", "2999-01-01"):
             r = opening(birth_date=bad)
             expect(r.status == 422 and r.json["error"]["field"] == "subject.birth_date", (bad, r))
-        for name in ("釜石\n花子", "釜石\t花子", "釜石\u202e花子", "\u2066釜石 花子\u2069"):
+        for name in ("釜石\n花子", "釜石\t花子", "釜石\u202e花子", "\u2066釜石 花子\u2069", "釜石\u0085花子",
+                     "釜石\u2028花子", "釜石\u007f花子", "   ", "\u3000"):
             r = opening(name=name)
             expect(r.status == 422 and r.json["error"]["field"] == "subject.name", (name, r))
+        # limits count characters, as the person typing them does (and as openapi's maxLength does)
+        ok(opening(name="あ" * 200), 201)
+        r = opening(name="あ" * 201)
+        expect(r.status == 422 and "200 characters" in r.json["error"]["message"], r)
         for when in ("2999-01-01", "2999-01-01T10:00:00+09:00"):
             r = d.post("/v1/cases", pharmacy_referral(consent=dict(consent(), obtained_at=when)), who="pharmacist")
             expect(r.status == 422 and r.json["error"]["field"] == "consent.obtained_at", (when, r))
         ok(d.post("/v1/cases", pharmacy_referral(consent=dict(consent(), obtained_at="2026-01-05T10:00:00+09:00")),
                   who="pharmacist"), 201)
         cid = ok(opening(), 201)["id"]
+        # a note is text like any other: no controls or direction overrides, 4000 characters
+        for text in ("t\u202e", "t\u2067", "t\u007f", "t\u0085", " \n "):
+            r = d.post("/v1/cases/%s/notes" % cid, {"text": text}, who="pharmacist")
+            expect(r.status == 422 and r.json["error"]["field"] == "text", (text, r))
+        ok(d.post("/v1/cases/%s/notes" % cid, {"text": "電話で話した。\n次回は訪問。" + "あ" * 3980}, who="pharmacist"), 201)
         ok(act(d, cid, "accept", "nurse"))
         r = act(d, cid, "record_contact", "nurse", {"contact_on": "2999-01-01", "contact_method": "visit"})
         expect(r.status == 422 and r.json["error"]["field"] == "fields.contact_on", r)
