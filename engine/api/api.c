@@ -248,6 +248,13 @@ bool api_cursor_is_id(const char *cursor)
 	return *cursor && strspn(cursor, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(cursor);
 }
 
+bool api_cursor_is_id_of(const char *cursor, const char *prefix)
+{
+	size_t p = strlen(prefix), n = strlen(cursor);
+	return n > p && n - p <= 64 && !strncmp(cursor, prefix, p) &&
+	       strspn(cursor + p, "abcdefghijklmnopqrstuvwxyz0123456789") == n - p;
+}
+
 int api_query_limit(struct api_request *r, int *limit)
 {
 	const char *v = api_query(r, "limit");

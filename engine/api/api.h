@@ -159,6 +159,8 @@ void api_bad_cursor(struct api_request *r);
 
 /* Whether a cursor can be an id (the last item of a page), as the lists that page by id give out. */
 bool api_cursor_is_id(const char *cursor);
+/* Whether a cursor is an id of one kind: its prefix ("n_"), then 1 to 64 of the ids' letters and digits. */
+bool api_cursor_is_id_of(const char *cursor, const char *prefix);
 
 /* A query parameter, or NULL. */
 const char *api_query(const struct api_request *r, const char *name);

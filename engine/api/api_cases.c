@@ -12,7 +12,6 @@
 #include "mpjson.h"
 #include "token.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,13 +485,10 @@ static int list_one(void *ctx, struct case_record *c)
 static int parse_cursor(const char *s, clock_us *t, char **id)
 {
 	const char *dot = strchr(s, '.');
-	if (!dot || dot == s || !dot[1] || strlen(dot + 1) > 64)
+	if (!dot || dot == s || dot - s > 19 || !api_cursor_is_id_of(dot + 1, "c_"))
 		return -1;
 	for (const char *p = s; p < dot; p++)
 		if (*p < '0' || *p > '9')
-			return -1;
-	for (const char *p = dot + 1; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
 			return -1;
 	*t = strtoll(s, NULL, 10);
 	*id = xstrdup(dot + 1);

@@ -236,7 +236,7 @@ void api_links_provider(struct api_request *r)
 			  "status は proposed, joined, declined, ended のいずれかで指定してください");
 		return;
 	}
-	if (cursor && !api_cursor_is_id(cursor)) {
+	if (cursor && !api_cursor_is_id_of(cursor, "l_")) {
 		api_bad_cursor(r);
 		return;
 	}

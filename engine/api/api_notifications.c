@@ -55,7 +55,7 @@ void api_notifications_list(struct api_request *r)
 			  "status は pending, delivered, dead のいずれかで指定してください");
 		return;
 	}
-	if (cursor && !api_cursor_is_id(cursor)) {
+	if (cursor && !api_cursor_is_id_of(cursor, "n_")) {
 		api_bad_cursor(r);
 		return;
 	}

@@ -298,6 +298,13 @@ def test_lists_filters_inboxes_and_cursor_paging():
             r = d.get("/v1/cases?" + bad, who="nurse")
             expect(r.status == 400 and r.json["error"]["code"] == "invalid_query" and r.json["error"]["field"],
                    (bad, r))
+        # a cursor no list gave out is refused alike everywhere, not read as an empty or a first page
+        for who, target in (("nurse", "/v1/cases?cursor=0.a"), ("coordinator", "/v1/notifications?cursor=zz"),
+                            ("cafe", "/v1/links?cursor=zz"), ("coordinator", "/v1/audit/access?cursor=zz"),
+                            ("nurse", "/v1/resources?cursor=zz")):
+            r = d.get(target, who=who)
+            expect(r.status == 400 and r.json["error"]["code"] == "invalid_query" and
+                   r.json["error"]["field"] == "cursor", (target, r))
 
 
 def test_notes_assignment_and_subject_correction():
