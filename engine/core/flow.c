@@ -229,11 +229,15 @@ static int enter(const struct flow *f, const struct pathway *pw, const struct ca
 	return 0;
 }
 
-/* The provision record of personal data passing to another organisation (APPI art. 29). */
+/*
+ * The provision record of personal data passing from one organisation to
+ * another (APPI art. 29): from the one that held the case (the origin at the
+ * opening, the receiver that hands it on after), to the one that gets it.
+ */
 static int provision(const struct flow *f, const struct pathway *pw, const struct case_record *c, const json_t *subject,
-		     const char *to_org, int64_t seq)
+		     const char *from_org, const char *to_org, int64_t seq)
 {
-	if (!to_org || !strcmp(to_org, c->origin_org))
+	if (!to_org || !strcmp(to_org, from_org))
 		return 0;
 	struct buf items;
 	buf_init(&items);
@@ -247,7 +251,7 @@ static int provision(const struct flow *f, const struct pathway *pw, const struc
 	char *basis = cm_consent_basis(pw, c->consent, false);
 	if (!basis)
 		basis = xstrdup("no consent recorded: provision within the municipality's own services");
-	int rc = store_provision_add(f->core->store, f->now, c->id, c->subject_id, c->origin_org, to_org,
+	int rc = store_provision_add(f->core->store, f->now, c->id, c->subject_id, from_org, to_org,
 				     items.data, basis, seq);
 	free(basis);
 	buf_release(&items);
@@ -302,7 +306,7 @@ static int write_open(const struct flow *f, const struct pathway *pw, struct cas
 		 store_case_insert(store, c) ||
 		 append_event(f, c, "open", NULL, c->state, payload, &seq) ||
 		 enter(f, pw, c, state, seq) ||
-		 provision(f, pw, c, subject, c->receiver_org, seq) ||
+		 provision(f, pw, c, subject, c->origin_org, c->receiver_org, seq) ||
 		 (n_dup && c->receiver_org &&
 		  outbox_for(f, c, "receiver", c->receiver_org, NULL, "possible_duplicate", seq));
 	json_decref(payload);
@@ -489,6 +493,8 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	c->fields = json_incref(step->fields);
 	bool handed_on = step->new_receiver &&
 			 (!c->receiver_org || strcmp(c->receiver_org, step->new_receiver->id));
+	/* who held the person's details until now: what passes on passes from them */
+	char *held_by = xstrdup(c->receiver_org ? c->receiver_org : c->origin_org);
 	if (handed_on) {
 		free(c->receiver_org);
 		c->receiver_org = xstrdup(step->new_receiver->id);
@@ -515,10 +521,11 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	if (rc == 0 && (append_event(f, c, step->action->name, from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now) ||
 			enter(f, pw, c, step->target, seq) ||
-			(handed_on && provision(f, pw, c, subject, c->receiver_org, seq)) ||
+			(handed_on && provision(f, pw, c, subject, held_by, c->receiver_org, seq)) ||
 			(to->final && c->links_open && end_open_links(f, c, "case_closed"))))
 		rc = -1;
 	json_decref(payload);
+	free(held_by);
 	free(from);
 	return rc;
 }
@@ -716,6 +723,7 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 	c->due_at = m->due_at;
 	json_t *payload = json_pack("{s:I, s:I}", "from_version", (json_int_t)from_version, "to_version",
 				    (json_int_t)m->to->version);
+	char *held_by = xstrdup(c->receiver_org ? c->receiver_org : c->origin_org);
 	if (m->receiver) {
 		free(c->receiver_org);
 		c->receiver_org = xstrdup(m->receiver->id);
@@ -728,7 +736,7 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 		rc = -1;
 	if (rc == 0 && m->receiver) {
 		json_t *subject = store_subject_get(store, c->subject_id);
-		if (provision(f, m->to, c, subject, c->receiver_org, seq))
+		if (provision(f, m->to, c, subject, held_by, c->receiver_org, seq))
 			rc = -1;
 		json_decref(subject);
 	}
@@ -737,6 +745,7 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 		    store_timer_add(store, c->id, st->name, m->timers[i].name, m->timers[i].due_at, f->now))
 			rc = -1;
 	json_decref(payload);
+	free(held_by);
 	free(from);
 	if (rc > 0)
 		refuse_stale(why);

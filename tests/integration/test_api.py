@@ -134,8 +134,9 @@ def test_pharmacy_redirect_escalation_and_withdrawal():
         # the support centre has left the case: it looks absent now
         expect(d.get("/v1/cases/" + cid, who="nurse").status == 404, "redirected away")
         expect(ok(d.get("/v1/cases/" + cid, who="life_nurse"))["receiver"] == "life-unosumai", "new receiver")
-        prov = d.db_rows("SELECT to_org FROM provisions WHERE case_id = ? ORDER BY at", (cid,))
-        expect([p[0] for p in prov] == ["support-centre", "life-unosumai"], prov)
+        prov = d.db_rows("SELECT from_org, to_org FROM provisions WHERE case_id = ? ORDER BY at", (cid,))
+        # each record names who handed the details on: the pharmacy, then the support centre that redirected
+        expect(prov == [("pharmacy-hamayuri", "support-centre"), ("support-centre", "life-unosumai")], prov)
         # escalation: by the coordinator (the timer's system action comes with the timers)
         v = ok(act(d, cid, "escalate", "coordinator"))
         expect(v["state"] == "escalated", v)
