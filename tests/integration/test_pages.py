@@ -280,6 +280,8 @@ def test_the_front_line_in_a_real_browser():
         b.find("details summary").click()
         b.wait_text("Tsunagaru")
         expect("Linked" in b.text() and "紹介した人" not in b.text(), b.text()[:800])
+        # organisations by their English names too
+        expect("Kamaishi Community Support Centre" in b.text() and "釜石市地域包括支援センター" not in b.text(), b.text()[:800])
         w.page("referrals-en")
         b.button("日本語").click()
         b.wait_text("紹介した人")

@@ -245,7 +245,7 @@ export async function render(main, ctx) {
       h("ol", { class: "history" }, events.map((e) => h("li", {},
         h("span", { class: "meta" }, dateTime(e.at)), " ",
         h("strong", {}, actionTitle(e.action)), " → ", stateTitle(e.to),
-        e.actor && e.actor.user_name ? `（${e.actor.user_name}・${e.actor.org_name || ""}）` : "",
+        e.actor && e.actor.user_name ? `（${e.actor.user_name}・${e.actor.org ? ctx.orgName(e.actor.org) : e.actor.org_name || ""}）` : "",
         e.data && e.data.fields && Object.keys(e.data.fields).length
           ? h("ul", { class: "plain small" }, Object.entries(e.data.fields).map(([k, v]) => h("li", {}, `${fieldTitle(pw, k)}: ${valueLabel(pw, k, v)}`)))
           : null))));
@@ -295,8 +295,8 @@ export async function render(main, ctx) {
     const head = h("div", { class: "case-head" },
       h("h1", {}, who, c.subject && c.subject.kana ? h("span", { class: "kana" }, c.subject.kana) : null),
       h("p", { class: "badges" }, stateBadge(c), " ", dueBadge(c)),
-      h("p", {}, record ? `${text(pw.title)}・${c.origin_name || c.origin}`
-        : `${text(pw && pw.title) || c.pathway}・${c.origin_name || c.origin} → ${c.receiver_name || "—"}`),
+      h("p", {}, record ? `${text(pw.title)}・${ctx.orgName(c.origin)}`
+        : `${text(pw && pw.title) || c.pathway}・${ctx.orgName(c.origin)} → ${c.receiver ? ctx.orgName(c.receiver) : "—"}`),
       // a record about no person is not a referral: it has no referral's steps
       record ? null : progress(c),
       h("p", { class: "no-print" }, h("button", { type: "button", class: "button", onclick: async () => {

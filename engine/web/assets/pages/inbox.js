@@ -21,7 +21,7 @@ function row(c, ctx) {
       c.subject && c.subject.kana ? h("span", { class: "kana" }, c.subject.kana) : null),
     h("td", {}, stateBadge(c)),
     h("td", {}, dueBadge(c), c.next_due_at ? h("span", { class: "small" }, dateBoth(c.next_due_at)) : null),
-    h("td", {}, c.origin_name || c.origin),
+    h("td", {}, ctx.orgName(c.origin)),
     h("td", {}, ctx.areaName(c.area)),
     h("td", {}, c.assignee_active ? c.assignee_name : t("unassigned")),
     h("td", {}, dateBoth(c.opened_at)));

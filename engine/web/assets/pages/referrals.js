@@ -41,7 +41,7 @@ export async function render(main, ctx) {
   const list = h("ol", { class: "referrals" }, r.json.items.map((c) => h("li", { class: "panel" },
     h("h2", {}, h("a", { href: `/cases/${c.id}` }, c.subject ? c.subject.name : c.id),
       c.subject && c.subject.kana ? h("span", { class: "kana" }, c.subject.kana) : null),
-    h("p", {}, stateBadge(c), " ", dueBadge(c), " ", `${t("colOpened")}: ${dateBoth(c.opened_at)}・${t("colTo")}: ${c.receiver_name || "—"}`),
+    h("p", {}, stateBadge(c), " ", dueBadge(c), " ", `${t("colOpened")}: ${dateBoth(c.opened_at)}・${t("colTo")}: ${c.receiver ? ctx.orgName(c.receiver) : "—"}`),
     progress(c), details(c, ctx))));
   append(main, h("h1", {}, t("referralsTitle")),
     h("p", { class: "no-print" }, h("a", { class: "button primary", href: "/refer" }, t("navRefer")), " ",
