@@ -50,23 +50,14 @@ static int option_number(const char *s)
 	return *s && !*end && n >= 1 && n <= 50 ? (int)n : 0;
 }
 
-struct row_error {
-	const char *column;
-	const char *code;
-	char *message;
-	char *message_ja;
-};
-
-static void row_fail(struct row_error *e, const char *column, const char *en, const char *ja)
+static void row_fail(struct refusal *e, const char *column, const char *en, const char *ja)
 {
-	e->column = column;
-	e->code = "invalid_field";
-	e->message = xstrdup(en);
-	e->message_ja = xstrdup(ja);
+	refusal_set(e, "invalid_field", column, "%s", en);
+	refusal_ja(e, "%s", ja);
 }
 
-/* Builds the opening body of a row; NULL with *e on a value that cannot be read. */
-static json_t *row_body(const struct pathway *pw, const struct config *cfg, char **v, struct row_error *e)
+/* Builds the opening body of a row; NULL with every value that cannot be read in *e. */
+static json_t *row_body(const struct pathway *pw, const struct config *cfg, char **v, struct refusal *e)
 {
 	json_t *subject = json_object(), *fields = json_object();
 	json_t *body = json_pack("{s:s, s:o, s:o}", "pathway", pw->id, "subject", subject, "fields", fields);
@@ -87,12 +78,10 @@ static json_t *row_body(const struct pathway *pw, const struct config *cfg, char
 			else if (!strcmp(val, "2") || !strcmp(val, "女") || !strcmp(val, "女性") ||
 				 !strcasecmp(val, "female") || !strcasecmp(val, "F"))
 				sex = "female";
-			if (!sex) {
+			if (!sex)
 				row_fail(e, "sex", "sex must be 1/男 or 2/女", "sex は 1（男）か 2（女）で指定してください");
-				json_decref(body);
-				return NULL;
-			}
-			json_object_set_new(subject, "sex", json_string(sex));
+			else
+				json_object_set_new(subject, "sex", json_string(sex));
 		} else if (!strcmp(subject_cols[i], "area")) {
 			const char *area = val;
 			for (size_t k = 0; k < cfg->n_areas; k++)
@@ -138,20 +127,20 @@ static json_t *row_body(const struct pathway *pw, const struct config *cfg, char
 			free(en);
 			free(ja);
 			buf_release(&opts);
-			json_decref(body);
-			return NULL;
+			continue;
 		}
 		json_object_set_new(fields, name, json_string(text));
 	}
 	const char *ns = v[23];
-	if (*ns && strcmp(ns, "0") && strcmp(ns, "1")) {
+	if (*ns && strcmp(ns, "0") && strcmp(ns, "1"))
 		row_fail(e, "needs_support", "needs_support must be empty, 0 or 1",
 			 "needs_support は空欄・0・1 のいずれかで指定してください");
+	if (pathway_field_index(pw, "needs_support") >= 0)
+		json_object_set_new(fields, "needs_support", json_boolean(!strcmp(ns, "1")));
+	if (refusal_count(e)) {
 		json_decref(body);
 		return NULL;
 	}
-	if (pathway_field_index(pw, "needs_support") >= 0)
-		json_object_set_new(fields, "needs_support", json_boolean(!strcmp(ns, "1")));
 	return body;
 }
 
@@ -180,6 +169,28 @@ static void refuse(struct report *rep, int line, const char *column, const char 
 	json_t *r = json_pack("{s:i, s:s, s:s, s:s}", "row", line, "code", code, "message", en, "message_ja", ja);
 	json_object_set_new(r, "column", column ? json_string(column) : json_null());
 	json_array_append_new(rep->refused, r);
+}
+
+static const char *column_of(const char *field);
+
+/* A row refused for every problem it has: one entry, its first problem, the others under `also`. */
+static void refuse_all(struct report *rep, int line, const struct refusal *why)
+{
+	for (size_t i = 0; i < refusal_count(why); i++) {
+		struct refusal_item it = refusal_at(why, i);
+		const char *column = column_of(it.field), *ja = it.message_ja ? it.message_ja : it.message;
+		if (i == 0) {
+			refuse(rep, line, column, it.code, it.message, ja);
+			continue;
+		}
+		json_t *entry = json_array_get(rep->refused, json_array_size(rep->refused) - 1);
+		json_t *also = json_object_get(entry, "also");
+		if (!also)
+			json_object_set_new(entry, "also", also = json_array());
+		json_t *p = json_pack("{s:s, s:s, s:s}", "code", it.code, "message", it.message, "message_ja", ja);
+		json_object_set_new(p, "column", column ? json_string(column) : json_null());
+		json_array_append_new(also, p);
+	}
 }
 
 /*
@@ -324,7 +335,6 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 {
 	const struct config *cfg = f->core->cfg;
 	char *v[N_COLUMNS] = { 0 };
-	struct row_error e = { 0 };
 	struct cm_open open = { 0 };
 	struct refusal err = { 0 };
 	json_t *body = NULL;
@@ -333,13 +343,10 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 	int ret = 0;
 	for (int i = 0; i < N_COLUMNS; i++)
 		v[i] = trimmed(row->cells[map[i]]);
-	body = row_body(pw, cfg, v, &e);
-	if (!body) {
-		refuse(rep, row->line, e.column, e.code, e.message, e.message_ja);
-		goto out;
-	}
-	if (cm_open(cfg, pw, &f->who, body, today, &open, &err)) {
-		refuse(rep, row->line, column_of(err.field), err.code, err.message, err.message_ja ? err.message_ja : err.message);
+	/* every problem of a row at once, as the API answers a request: one fix, not one per retry */
+	body = row_body(pw, cfg, v, &err);
+	if (!body || cm_open(cfg, pw, &f->who, body, today, &open, &err)) {
+		refuse_all(rep, row->line, &err);
 		goto out;
 	}
 	struct buf canon;
@@ -369,8 +376,6 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 out:
 	for (int i = 0; i < N_COLUMNS; i++)
 		free(v[i]);
-	free(e.message);
-	free(e.message_ja);
 	free(digest_old);
 	free(case_old);
 	json_decref(cells_old);

@@ -185,3 +185,16 @@ def test_changed_rows_say_which_columns_and_can_be_applied():
         expect(len(new) == 1 and new[0]["state"] == "to_contact", rep["opened"])
         again = post(d, cp932(changed)).json
         expect(again["changed"] == [] and len(again["unchanged"]) == 2, again)
+
+
+def test_a_row_with_several_problems_reports_them_all_in_its_one_entry():
+    with Daemon() as d:
+        bad = row("H-101", "二つ 問題", "1947/01/01", answers="たぶん,1,1,2,2,2,2,2,1,2,2,2,ときどき,1,1")
+        r = post(d, cp932([bad, row("H-102", "正しい 行", "1947/01/01")]))
+        expect(r.status == 200, r)
+        refused = r.json["refused"]
+        expect([x["row"] for x in refused] == [2], refused)
+        columns = [refused[0]["column"]] + [x["column"] for x in refused[0].get("also", [])]
+        expect(columns == ["q1", "q13"], refused)
+        expect(all(x["message_ja"] for x in refused[0]["also"]), refused)
+        expect(len(r.json["opened"]) + len(r.json["not_eligible"]) == 1, r.json)

@@ -17,7 +17,8 @@ function table(caption, head, rows) {
 function report(rep, lang) {
   const parts = [h("p", { role: "status" }, `${rep.rows} ${t("row")}: ${t("opened")} ${rep.opened.length}・${t("refused")} ${rep.refused.length}・${t("changed")} ${rep.changed.length}`)];
   if (rep.refused.length) parts.push(table(t("refused"), [t("row"), t("column"), t("reason")],
-    rep.refused.map((x) => [String(x.row), x.column || "—", lang === "en" ? x.message : x.message_ja])));
+    rep.refused.flatMap((x) => [x, ...(x.also || []).map((y) => ({ ...y, row: x.row }))])
+      .map((x) => [String(x.row), x.column || "—", lang === "en" ? x.message : x.message_ja])));
   if (rep.changed.length) parts.push(table(t("changed"), [t("row"), t("caseTitle"), t("column")],
     rep.changed.map((x) => [String(x.row), x.case_id ? h("a", { href: `/cases/${x.case_id}` }, x.case_id) : "—",
       (x.columns || []).join("、") + (x.applied ? `（${x.applied}）` : "")])));
