@@ -31,7 +31,8 @@ export async function render(main, ctx) {
   ctx.title(t("inboxTitle"));
   const p = ctx.params;
   const scope = p.get("scope") || (ctx.has("coordinator") ? "all" : "org");
-  const pathways = (await api("GET", "/v1/pathways")).json.items;
+  // the pathways of people's cases, and the records the caller may keep itself (not every coordinator's register)
+  const pathways = (await api("GET", "/v1/pathways")).json.items.filter((x) => x.subject !== "none" || x.may_open);
   const form = h("form", { class: "filters", method: "get", action: "/inbox", role: "search" },
     select("scope", t("filterScope"), [["org", t("filterCentre")], ["me", t("filterMine")], ["all", t("filterAll")]], scope),
     select("pathway", t("filterPathway"), [["", t("filterAll")], ...pathways.map((x) => [x.id, text(x.title)])], p.get("pathway") || ""),
