@@ -122,9 +122,10 @@ static int run_restore(const struct cli_context *ctx, int argc, char **argv)
 		rc = EXIT_RUNTIME;
 	} else {
 		printf("restored %s into %s: %lld events, the chain whole%s; %d sessions ended; the forget log done "
-		       "again: %d applied, %d with nothing left to do\n", argv[optind], env.cfg->database,
-		       (long long)res.events, res.had_manifest ? ", as its manifest says" : " (no manifest beside it)",
-		       res.sessions_ended, res.replay.applied, res.replay.skipped);
+		       "again: %d applied, %d with nothing left to do, %d the backup holds already\n",
+		       argv[optind], env.cfg->database, (long long)res.events,
+		       res.had_manifest ? ", as its manifest says" : " (no manifest beside it)", res.sessions_ended,
+		       res.replay.applied, res.replay.skipped, res.replay.held);
 		if (res.replaced)
 			printf("the database it replaced is kept as %s (with its -wal): it holds personal data; delete it "
 			       "once the restore is checked\n", res.replaced);

@@ -7,6 +7,7 @@
 #include "accounts.h"
 #include "purge.h"
 #include "log.h"
+#include "mpjson.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,8 +88,19 @@ static void refused(struct forget_replay *out, char *text)
 	free(text);
 }
 
+/* Notes a user whose passphrase a replayed entry reset: each enrols again once, after the whole log. */
+static void enrol_later(json_t *users, const char *user)
+{
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u)
+		if (!strcmp(json_string_value(u), user))
+			return;
+	json_array_append_new(users, json_string(user));
+}
+
 /* One entry done again: 0 (counted in out), or -1 on a storage error. */
-static int replay_one(struct core *core, const json_t *e, clock_us now, struct forget_replay *out)
+static int replay_one(struct core *core, const json_t *e, clock_us now, json_t *to_enrol, struct forget_replay *out)
 {
 	const char *kind = json_string_value(json_object_get(e, "kind"));
 	const char *user = json_string_value(json_object_get(e, "user"));
@@ -104,8 +116,9 @@ static int replay_one(struct core *core, const json_t *e, clock_us now, struct f
 	} else if (kind && (!strcmp(kind, "tokens_reissued") || !strcmp(kind, "login_given")) && user) {
 		/* the tokens, sessions, passphrase and second factor the reissue ended stay ended */
 		if (store_tokens_revoke_before(core->store, user, at, now) ||
-		    store_sessions_end_user(core->store, user, now, "reissued") < 0 || enrol_again(core, user, now, out))
+		    store_sessions_end_user(core->store, user, now, "reissued") < 0)
 			return -1;
+		enrol_later(to_enrol, user);
 		out->applied++;
 	} else if (kind && !strcmp(kind, "erased") && json_is_array(json_object_get(e, "cases"))) {
 		const char *reason = json_string_value(json_object_get(e, "reason"));
@@ -143,6 +156,46 @@ static int replay_one(struct core *core, const json_t *e, clock_us now, struct f
 	return 0;
 }
 
+/* The operators' account changes the restored database holds, as "action at user" keys (admin events). */
+struct held {
+	json_t *keys;              /* object: key -> true */
+};
+
+static void held_key(char *out, size_t size, const char *action, clock_us at, const char *user)
+{
+	snprintf(out, size, "%s %lld %s", action, (long long)at, user ? user : "");
+}
+
+static int hold_one(void *ctx, const struct store_event *ev)
+{
+	struct held *h = ctx;
+	if (strcmp(ev->action, "user_reissued") && strcmp(ev->action, "user_login_set"))
+		return 0;
+	json_t *p = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
+	char key[256];
+	held_key(key, sizeof(key), ev->action, ev->at, json_string_value(json_object_get(p, "user")));
+	json_object_set_new(h->keys, key, json_true());
+	json_decref(p);
+	return 0;
+}
+
+/*
+ * Whether the restored database holds an entry's own change already: a reissue
+ * or a login given before the backup is in it with its admin event (written in
+ * the same transaction as the entry); doing it again would reset a passphrase
+ * set since, and revoke the token it made.
+ */
+static bool backup_holds(const struct held *h, const char *kind, clock_us at, const char *user)
+{
+	const char *action = !strcmp(kind, "tokens_reissued") ? "user_reissued"
+			     : !strcmp(kind, "login_given") ? "user_login_set" : NULL;
+	if (!action || !user)
+		return false;
+	char key[256];
+	held_key(key, sizeof(key), action, at, user);
+	return json_object_get(h->keys, key) != NULL;
+}
+
 int forget_replay(struct core *core, clock_us now, struct forget_replay *out, char **err)
 {
 	memset(out, 0, sizeof(*out));
@@ -160,8 +213,13 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 	char *line = NULL;
 	size_t cap = 0;
 	int number = 0;
-	ret = 0;
-	while (getline(&line, &cap, f) > 0) {
+	json_t *to_enrol = json_array();
+	struct held held = { json_object() };
+	/* account events belong to no case: the chain's "" case */
+	ret = store_events_for_case(core->store, "", hold_one, &held);
+	if (ret)
+		*err = xasprintf("cannot read the restored database's account events: %s", store_errmsg(core->store));
+	while (ret == 0 && getline(&line, &cap, f) > 0) {
 		number++;
 		json_error_t je;
 		json_t *e = json_loads(line, 0, &je);
@@ -170,7 +228,14 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 			refused(out, xasprintf("line %d of the forget log is not whole: %s", number, je.text));
 			continue;
 		}
-		int rc = replay_one(core, e, now, out);
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		if (kind && backup_holds(&held, kind, (clock_us)json_integer_value(json_object_get(e, "at")),
+					 json_string_value(json_object_get(e, "user")))) {
+			out->held++;
+			json_decref(e);
+			continue;
+		}
+		int rc = replay_one(core, e, now, to_enrol, out);
 		json_decref(e);
 		if (rc) {
 			*err = xasprintf("%s:%d: cannot do it again: %s", path, number, store_errmsg(core->store));
@@ -178,6 +243,17 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 			break;
 		}
 	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(to_enrol, i, u) {
+		if (ret == 0 && enrol_again(core, json_string_value(u), now, out)) {
+			*err = xasprintf("cannot give %s a new enrolment code: %s", json_string_value(u),
+					 store_errmsg(core->store));
+			ret = -1;
+		}
+	}
+	json_decref(to_enrol);
+	json_decref(held.keys);
 	free(line);
 	fclose(f);
 	free(path);

@@ -28,6 +28,7 @@ int forget_note(const struct config *cfg, const char *kind, json_t *fields, cloc
 struct forget_replay {
 	int applied;               /* entries done again */
 	int skipped;               /* entries that found nothing left to do */
+	int held;                  /* reissues and logins the restored database holds already: left alone */
 	json_t *refused;           /* strings: what could not be done again, and why (or NULL) */
 	json_t *enrolment;         /* [{user, login, code}]: logins that must enrol again (their passphrase was reset) */
 	bool no_log;               /* there was no forget log: nothing was done again */
@@ -37,8 +38,10 @@ void forget_replay_release(struct forget_replay *r);
 
 /*
  * Does every entry of the log again on core's store, in the caller's
- * transaction (each is idempotent). 0, or -1 on a storage error or an
- * unreadable log, with *err.
+ * transaction (each is idempotent), but for the reissues and logins the
+ * restored database holds already (their admin event is in it); a user reset
+ * by several entries gets one new enrolment code. 0, or -1 on a storage error
+ * or an unreadable log, with *err.
  */
 int forget_replay(struct core *core, clock_us now, struct forget_replay *out, char **err);
 

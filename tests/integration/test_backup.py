@@ -269,3 +269,42 @@ def test_no_room_for_the_backup_before_a_migration_refuses_the_start():
         c.close()
     finally:
         d.cleanup()
+
+
+def test_a_restore_leaves_alone_what_the_backup_holds_and_enrols_each_reset_login_once():
+    d = Daemon()
+    out = os.path.join(d.tmp, "backups")
+    os.makedirs(out)
+    try:
+        d.start()
+        sato = d.db_rows("SELECT id FROM users WHERE login = 'sato'")[0][0]
+        nurse = d.db_rows("SELECT id FROM users WHERE login = 'takahashi'")[0][0]
+        # before the backup: sato is reissued and enrols again; the backup holds all of it
+        proc = tsunagu("user", "reissue", "--config", d.config, sato)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        code = re.search(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", proc.stdout).group(1)
+        token = proc.stdout.strip().splitlines()[-1]
+        expect(Person(d).enrol("sato", code).status == 201, "sato enrols after the reissue")
+        file = os.path.join(out, "after-reissue.db")
+        proc = backup("--config", d.config, "--out", file)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        # after it: the nurse is reissued, then given another login (two entries, one person)
+        for args in (("user", "reissue", "--config", d.config, nurse),
+                     ("user", "login", "--config", d.config, nurse, "takahashi2")):
+            proc = tsunagu(*args)
+            expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        d.stop()
+        proc = tsunagu("restore", file, "--config", d.config)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        expect("2 applied" in proc.stdout and "1 the backup holds already" in proc.stdout, proc.stdout)
+        again = re.findall(r"enrol again: (\S+) ([0-9A-Z-]{19})", proc.stdout)
+        expect([login for login, _ in again] == ["takahashi"], proc.stdout)
+        d.start(demo_tokens=False)
+        # what the backup held stays: sato's passphrase and the token of the reissue before it
+        expect(Person(d).sign_in("sato").status == 201, "sato's passphrase, set before the backup, still works")
+        expect(d.get("/v1/me", token=token, check_contract=False).status == 200, "the reissued token still works")
+        # what came after is done again, once: the one code printed is the one that works
+        expect(Person(d).enrol("takahashi", again[0][1]).status == 201, "the nurse enrols with the printed code")
+        d.stop()
+    finally:
+        d.cleanup()
