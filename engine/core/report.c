@@ -42,9 +42,14 @@ void report_event_effect(const struct pathway *pw, const char *action, const cha
 	/* a move to another version of the pathway reaches nothing: the case stays where it was */
 	if (!strcmp(action, "migrate"))
 		return;
+	/*
+	 * An escalation is a pathway action the system took (a timer's action:);
+	 * an operator's change at the command line (a reassignment, an erasure)
+	 * has no actor either, but is no action of the pathway.
+	 */
 	if (!strcmp(action, "timer"))
 		*reminders = 1;
-	else if (by_system && strcmp(action, "erase"))
+	else if (by_system && (pw ? pathway_action_id(pw, action) >= 0 : strcmp(action, "erase") != 0))
 		*escalations = 1;
 	int s = pw && to_state ? pathway_state_index(pw, to_state) : -1;
 	if (s >= 0)

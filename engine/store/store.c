@@ -502,6 +502,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE tallies(pathway TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, "
 	"  fiscal_year INTEGER NOT NULL, count INTEGER NOT NULL, imported_at INTEGER NOT NULL, "
 	"  PRIMARY KEY(pathway, field, value, fiscal_year)) WITHOUT ROWID;",
+	/*
+	 * version 11: an escalation is a pathway action the system took, no longer
+	 * any event without an actor (an operator's reassignment counted as one):
+	 * the summaries are made again from the events by the daemon's start
+	 */
+	"DELETE FROM case_summaries;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -33,7 +33,7 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store;
 

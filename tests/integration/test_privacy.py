@@ -402,6 +402,16 @@ def test_roles_fit_the_organisation_and_a_leaving_nurse_hands_over():
         for a in ("user_added", "user_revoked", "cases_reassigned", "pathway_published"):
             expect(a in events, (a, events))
         expect(d.db_rows("SELECT count(*) FROM users WHERE id = ?", (expired,)) == [(1,)], "added")
+        # an operator's reassignment at the command line (no actor) is no escalation in the reports
+        third, _ = add_user(d, "support-centre", "nurse", "保健師 三人目")
+        expect(tsunagu("user", "revoke", colleague, "--config", d.config).returncode == 0, "revoked")
+        proc = tsunagu("user", "reassign", colleague, "--to", third, "--config", d.config)
+        expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        marks = "(%s)" % ",".join("?" * len(cids))
+        expect(d.db_rows("SELECT sum(escalations) FROM case_summaries WHERE case_id IN " + marks, tuple(cids)) == [(0,)],
+               "no escalation")
+        proc = tsunagu("audit", "verify", "--db", d.db)
+        expect(proc.returncode == 0 and "summaries agree" in proc.stdout, proc.stdout + proc.stderr)
 
 
 def own_pathways(d):
