@@ -62,7 +62,8 @@ static void serve(struct api_request *r, const struct web_asset *a)
 	}
 	char *etag = etag_of(a);
 	const char *match = httpd_header(h, "If-None-Match");
-	h->shared_asset = true;
+	/* the shell is the document a signed-in page is drawn in: never kept (the Back button after sign-out) */
+	h->shared_asset = strcmp(a->path, "index.html") != 0;
 	h->etag = etag;
 	h->content_type = type_of(a->path);
 	h->reply.len = 0;

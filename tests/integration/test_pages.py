@@ -286,6 +286,10 @@ def test_the_front_line_in_a_real_browser():
         b.button("日本語").click()
         b.wait_text("紹介した人")
         w.sign_out()
+        # Back after signing out (a shared counter) brings no one's data back
+        b.driver.back()
+        b.wait(lambda: "next=" in b.driver.current_url, message="Back after sign-out asks to sign in again")
+        expect("釜石 花子" not in b.text(), "the person's name is gone after sign-out and Back")
 
         # ---- checkup staff: a Shift_JIS file, the result, the letters ----
         path = os.path.join(d.tmp, "kenshin.csv")

@@ -366,6 +366,8 @@ def test_the_pages_are_served_with_their_policy():
             expect("default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, csp)
             expect(r.header("Referrer-Policy") == "no-referrer" and r.header("X-Content-Type-Options") == "nosniff", r.headers)
             expect("<script>" not in r.text and "style=" not in r.text, "no inline script or style")
+            # the document a signed-in page is drawn in is never kept (Back after signing out)
+            expect(r.header("Cache-Control") == "no-store", (path, r.headers))
         js = d.get("/assets/app.js")
         expect(js.status == 200 and js.header("Content-Type").startswith("text/javascript") and js.header("ETag") and
                js.header("Cache-Control") == "no-cache", js.headers)

@@ -80,12 +80,26 @@ function header() {
   append(top, h("div", { class: "bar" }, brand, who), nav());
 }
 
+// What a signed-in page showed goes before the page does: a browser that keeps the page for Back
+// (its back/forward cache) must not bring a person's data back to a shared counter's screen.
+function forgetPage() {
+  for (const id of ["top", "main"]) {
+    const el = document.getElementById(id);
+    if (el) el.replaceChildren();
+  }
+}
+
+// A page brought back from the back/forward cache is drawn again, asking the server first.
+window.addEventListener("pageshow", (e) => { if (e.persisted) { forgetPage(); location.reload(); } });
+
 async function signOut() {
   try { await api("DELETE", "/v1/session"); } catch (e) { /* ended already */ }
+  forgetPage();
   location.assign("/login");
 }
 
 function toLogin(reason) {
+  forgetPage();
   const next = location.pathname + location.search;
   const q = new URLSearchParams();
   if (next !== "/" && !next.startsWith("/login")) q.set("next", next);
