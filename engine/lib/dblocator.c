@@ -32,11 +32,31 @@ struct span {
 	size_t at, len;
 };
 
+/* The values of password= in libpq's keyword form ("host=db password=x", a value maybe 'quoted'). */
+static size_t find_keyword_secrets(const char *text, struct span *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, "password"); p && n < max; p = strstr(p + 1, "password")) {
+		if (p != text && !strchr(" \t", p[-1]))
+			continue;
+		const char *q = p + strlen("password");
+		q += strspn(q, " \t");
+		if (*q != '=')
+			continue;
+		q++;
+		q += strspn(q, " \t");
+		size_t len = *q == '\'' ? (strchr(q + 1, '\'') ? (size_t)(strchr(q + 1, '\'') - q) + 1 : strlen(q))
+					: strcspn(q, " \t");
+		out[n++] = (struct span){ (size_t)(q - text), len };
+	}
+	return n;
+}
+
 static size_t find_secrets(const char *uri, struct span *out, size_t max)
 {
 	size_t n = 0, scheme = scheme_length(uri);
 	if (!scheme)
-		return 0;
+		return strchr(uri, '=') ? find_keyword_secrets(uri, out, max) : 0;
 	const char *user = uri + scheme + 3;
 	size_t user_len = strcspn(user, "@/");
 	if (user[user_len] == '@') {
@@ -135,6 +155,18 @@ static int check_postgresql(const char *uri, const char *shown, char **err)
 	return rc;
 }
 
+/* Whether libpq reads the text as its keyword form (host=… dbname=…): then it is no file's name. */
+static bool looks_like_keywords(const char *text)
+{
+	char *libpq_err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(text, &libpq_err);
+	PQfreemem(libpq_err);
+	if (!opts)
+		return false;
+	PQconninfoFree(opts);
+	return true;
+}
+
 int dblocator_parse(const char *text, struct dblocator *out, char **err)
 {
 	memset(out, 0, sizeof(*out));
@@ -156,6 +188,12 @@ int dblocator_parse(const char *text, struct dblocator *out, char **err)
 		char *shown = dblocator_redacted(text);
 		*err = xasprintf("%s names no database tsunagu knows: expected sqlite:PATH (or a bare path) or "
 				 "postgresql://…", shown);
+		free(shown);
+		return -1;
+	} else if (strchr(text, '=') && looks_like_keywords(text)) {
+		char *shown = dblocator_redacted(text);
+		*err = xasprintf("%s is a PostgreSQL connection string in libpq's keyword form: tsunagu takes a database "
+				 "as sqlite:PATH (or a bare path) or postgresql://…", shown);
 		free(shown);
 		return -1;
 	} else {

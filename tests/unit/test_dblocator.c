@@ -49,6 +49,12 @@ TEST(dblocator_names_sqlite_files_with_or_without_the_prefix)
 	CHECK(refused_with("sqlite:", "no database file", NULL));
 	CHECK(refused_with("", "no database file", NULL));
 	CHECK(refused_with("mysql://app:hunter2@db/x", "names no database", "hunter2"));
+	/* libpq's keyword form is no file name, and its password is masked too */
+	CHECK(refused_with("host=db1 user=u password=hunter2 dbname=x", "keyword form", "hunter2"));
+	CHECK(refused_with("dbname=x password = 'hunter 2'", "keyword form", "hunter"));
+	/* a file whose name holds '=' is still a file */
+	CHECK(dblocator_parse("var/a=b.db", &loc, &err) == 0 && !strcmp(loc.path, "var/a=b.db"));
+	dblocator_release(&loc);
 }
 
 TEST(dblocator_reads_postgresql_uris_as_libpq_does)
