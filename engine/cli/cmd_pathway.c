@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void print_pathway_summary(const struct pathway *pw)
@@ -34,7 +35,8 @@ static void check_against_database(const struct config *cfg, const char *db, str
 {
 	struct store *store = NULL;
 	char *err = NULL;
-	if (store_open(db, STORE_EXISTING, &store, NULL, &err)) {
+	/* read only, never migrated: a check must not change the database the daemon is about to open */
+	if (store_open(db, STORE_INSPECT, &store, NULL, &err)) {
 		diag_add(d, DIAG_ERROR, db, 0, 0, "%s", err);
 		free(err);
 		return;
@@ -75,6 +77,9 @@ static int check_config(const char *path, const char *db)
 		} else {
 			check_against_database(cfg, cfg->database, &d);
 		}
+	} else if (cfg && access(cfg->database, F_OK) == 0) {
+		/* what serve would refuse in the database it opens is refused here too (the unit's ExecStartPre) */
+		check_against_database(cfg, cfg->database, &d);
 	}
 	if (cfg && d.errors) {
 		config_free(cfg);
@@ -175,7 +180,8 @@ const struct cli_command cmd_check = {
 	.usage = "[--config FILE [--db PATH]] [PATHWAY_FILE...]",
 	.summary = "Validate pathway files (every error with file:line:column), and a config with --config.",
 	.help = "  --config FILE   also check this config file and the pathways it names: if it passes, serve starts\n"
-		"  --db PATH       also compare the pathways with the versions this database has published\n"
+		"  --db PATH       compare the pathways with the versions this database has published (default:\n"
+		"                  the config's database, when there is one)\n"
 		"With --config, a pathway file that does not compile is a warning: serve would run degraded, on\n"
 		"the last published version of that pathway. Exit code 0 when nothing is fatal (warnings\n"
 		"allowed), 2 when anything is.\n",

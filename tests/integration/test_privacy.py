@@ -449,6 +449,9 @@ def test_one_bad_pathway_file_does_not_take_the_service_down_and_check_says_so_f
         open(pharmacy, "w", encoding="utf-8").write(good.replace("受付待ち", "受付待ち（変更）", 1))
         proc = tsunagu("check", "--config", d.config, "--db", d.db)
         expect(proc.returncode == 2 and "version 2 is already in use with other content" in proc.stderr, proc.stderr)
+        # and so does check alone (the unit's ExecStartPre): the config names the database
+        proc = tsunagu("check", "--config", d.config)
+        expect(proc.returncode == 2 and "version 2 is already in use with other content" in proc.stderr, proc.stderr)
         proc = tsunagu("serve", "--config", d.config, "--listen", "127.0.0.1:0")
         expect(proc.returncode == 2, proc.stderr)
         open(pharmacy, "w", encoding="utf-8").write(good)
