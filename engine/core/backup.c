@@ -472,6 +472,11 @@ int backup_restore(struct config *cfg, const struct clock *clock, const struct c
 	gmtime_r(&secs, &tm);
 	strftime(at, sizeof(at), "%Y%m%dT%H%M%SZ", &tm);
 	aside = xasprintf("%s.before-restore-%s", database, at);
+	/* a second restore within the same second keeps the first's copy: the next free name */
+	for (int k = 2; access(aside, F_OK) == 0 && k < 1000; k++) {
+		free(aside);
+		aside = xasprintf("%s.before-restore-%s-%d", database, at, k);
+	}
 	aside_wal = xasprintf("%s-wal", aside);
 	bool had = access(database, F_OK) == 0;
 	if ((had && rename(database, aside)) || (access(wal, F_OK) == 0 && rename(wal, aside_wal)) ||

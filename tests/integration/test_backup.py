@@ -306,5 +306,11 @@ def test_a_restore_leaves_alone_what_the_backup_holds_and_enrols_each_reset_logi
         # what came after is done again, once: the one code printed is the one that works
         expect(Person(d).enrol("takahashi", again[0][1]).status == 201, "the nurse enrols with the printed code")
         d.stop()
+        # restores one after the other each keep the database they replaced, within the same second too
+        for _ in range(2):
+            proc = tsunagu("restore", file, "--config", d.config)
+            expect(proc.returncode == 0, proc.stdout + proc.stderr)
+        kept = [f for f in os.listdir(d.tmp) if ".before-restore-" in f and not f.endswith("-wal")]
+        expect(len(kept) == 3, kept)
     finally:
         d.cleanup()
