@@ -56,7 +56,7 @@ static void row_fail(struct refusal *e, const char *column, const char *en, cons
 	refusal_ja(e, "%s", ja);
 }
 
-/* Builds the opening body of a row; NULL with every value that cannot be read in *e. */
+/* Builds the opening body of a row, of the values that can be read; every one that cannot is in *e. */
 static json_t *row_body(const struct pathway *pw, const struct config *cfg, char **v, struct refusal *e)
 {
 	json_t *subject = json_object(), *fields = json_object();
@@ -137,10 +137,6 @@ static json_t *row_body(const struct pathway *pw, const struct config *cfg, char
 			 "needs_support は空欄・0・1 のいずれかで指定してください");
 	if (pathway_field_index(pw, "needs_support") >= 0)
 		json_object_set_new(fields, "needs_support", json_boolean(!strcmp(ns, "1")));
-	if (refusal_count(e)) {
-		json_decref(body);
-		return NULL;
-	}
 	return body;
 }
 
@@ -170,8 +166,6 @@ static void refuse(struct report *rep, int line, const char *column, const char 
 	json_object_set_new(r, "column", column ? json_string(column) : json_null());
 	json_array_append_new(rep->refused, r);
 }
-
-static const char *column_of(const char *field);
 
 /* A row refused for every problem it has: one entry, its first problem, the others under `also`. */
 static void refuse_all(struct report *rep, int line, const struct refusal *why)
@@ -330,6 +324,36 @@ out:
 }
 
 /* One data row: 0 done (whatever the outcome), -1 on a storage failure. */
+/*
+ * A row whose cells could not all be read: the cells that could are checked
+ * as an opening too (the date, the area), and what that finds about other
+ * columns than those already refused is added.
+ */
+static void also_check_the_rest(const struct config *cfg, const struct pathway *pw, const struct flow *f,
+				const json_t *body, date_days today, struct refusal *err)
+{
+	struct refusal rest = { 0 };
+	struct cm_open open = { 0 };
+	if (cm_open(cfg, pw, &f->who, body, today, &open, &rest)) {
+		for (size_t i = 0; i < refusal_count(&rest); i++) {
+			struct refusal_item it = refusal_at(&rest, i);
+			bool known = false;
+			for (size_t k = 0; k < refusal_count(err) && !known; k++) {
+				struct refusal_item was = refusal_at(err, k);
+				const char *a = column_of(was.field), *b = column_of(it.field);
+				known = a && b && !strcmp(a, b);
+			}
+			if (!known) {
+				refusal_set(err, it.code, it.field, "%s", it.message);
+				if (it.message_ja)
+					refusal_ja(err, "%s", it.message_ja);
+			}
+		}
+	}
+	cm_open_release(&open);
+	refusal_release(&rest);
+}
+
 static int import_row(const struct flow *f, const struct pathway *pw,
 		      struct csv_row *row, const int *map, date_days today, struct report *rep)
 {
@@ -345,7 +369,12 @@ static int import_row(const struct flow *f, const struct pathway *pw,
 		v[i] = trimmed(row->cells[map[i]]);
 	/* every problem of a row at once, as the API answers a request: one fix, not one per retry */
 	body = row_body(pw, cfg, v, &err);
-	if (!body || cm_open(cfg, pw, &f->who, body, today, &open, &err)) {
+	if (refusal_count(&err)) {
+		also_check_the_rest(cfg, pw, f, body, today, &err);
+		refuse_all(rep, row->line, &err);
+		goto out;
+	}
+	if (cm_open(cfg, pw, &f->who, body, today, &open, &err)) {
 		refuse_all(rep, row->line, &err);
 		goto out;
 	}

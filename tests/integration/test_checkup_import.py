@@ -198,3 +198,8 @@ def test_a_row_with_several_problems_reports_them_all_in_its_one_entry():
         expect(columns == ["q1", "q13"], refused)
         expect(all(x["message_ja"] for x in refused[0]["also"]), refused)
         expect(len(r.json["opened"]) + len(r.json["not_eligible"]) == 1, r.json)
+        # cells the opening checks (the area) are checked too when an answer could not be read
+        bad = row("H-103", "三つ 問題", "1947/01/01", area="どこか", answers="9,1,1,2,2,2,2,2,1,2,2,2,1,1,1")
+        refused = post(d, cp932([bad])).json["refused"]
+        columns = [refused[0]["column"]] + [x["column"] for x in refused[0].get("also", [])]
+        expect(columns == ["q1", "area"], refused)
