@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <libgen.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -831,19 +830,6 @@ static int load_channels(struct loader *l, const struct ydoc_node *n)
 		const json_t *path = json_object_get(settings, "path");
 		if (json_is_string(path)) {
 			char *full = path_join(cfg->dir, json_string_value(path));
-			/* a file the channel appends to needs its folder: serve would stop at start without it */
-			char *folder = xstrdup(full);
-			struct stat st;
-			bool there = stat(dirname(folder), &st) == 0 && S_ISDIR(st.st_mode);
-			free(folder);
-			if (!there) {
-				ydoc_error(&l->r, ydoc_get(v, "path") ? ydoc_get(v, "path") : v,
-					   "channel '%s': the folder of %s does not exist", name, full);
-				free(full);
-				json_decref(settings);
-				bad++;
-				continue;
-			}
 			json_object_set_new(settings, "path", json_string(full));
 			free(full);
 		}
