@@ -224,7 +224,11 @@ int backup_manifest_read(const char *path, struct backup_manifest *m, char **err
 	json_t *j = json_load_file(path, 0, &je);
 	memset(m, 0, sizeof(*m));
 	if (!j) {
-		*err = xasprintf("cannot read the manifest %s: %s", path, je.text);
+		/* jansson quotes the text near its error: of a key given in the manifest's place, its first digits */
+		bool unreadable = json_error_code(&je) == json_error_cannot_open_file;
+		*err = unreadable ? xasprintf("cannot read the manifest %s: %s", path, je.text)
+				  : xasprintf("%s is not a tsunagu backup manifest (not JSON, at line %d, column %d)", path,
+					      je.line, je.column);
 		return -1;
 	}
 	const char *format = json_string_value(json_object_get(j, "format"));

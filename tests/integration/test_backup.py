@@ -197,6 +197,11 @@ def test_a_sealed_backup_opens_only_with_its_key_and_unchanged():
         os.chmod(loose, 0o644)
         proc = tsunagu("restore", file, "--db", d.db, "--key-file", loose)
         expect(proc.returncode != 0 and "chmod 600" in proc.stderr, proc.stderr)
+        # a key given where a manifest goes: refused, and no digit of the key is quoted back
+        proc = tsunagu("audit", "verify", "--db", d.db, "--manifest", key)
+        secret = open(key).read().strip()
+        expect(proc.returncode != 0 and "not a tsunagu backup manifest" in proc.stderr and
+               secret[:5] not in proc.stdout + proc.stderr, proc.stderr)
         # changed: the manifest's digest, and without the manifest the tags
         changed = os.path.join(d.tmp, "changed.db")
         blob = bytearray(data)
