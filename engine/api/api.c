@@ -303,6 +303,11 @@ int api_query_period(struct api_request *r, clock_us *from, clock_us *to)
 		/* local midnight; `to` is inclusive, so the period ends at the next midnight */
 		*out[i] = clock_local_midnight(r->core->clock, d + i);
 	}
+	if (*from && *to && *to <= *from) {
+		api_error(r, 422, "invalid_field", "to", "to is before from: the period is empty",
+			  "to が from より前です（期間が空です）");
+		return -1;
+	}
 	return 0;
 }
 

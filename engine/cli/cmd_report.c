@@ -62,6 +62,8 @@ static int run(const struct cli_command *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if ((from && date_parse(from, &df)) || (to && date_parse(to, &dt)))
 		return cli_usage_error(cmd, "--from and --to are dates YYYY-MM-DD");
+	if (from && to && dt < df)
+		return cli_usage_error(cmd, "--to %s is before --from %s: the period is empty", to, from);
 	if (g < 0)
 		return cli_usage_error(cmd, "--group-by must be pathway, origin, receiver, area, month or fiscal_year");
 	if (strcmp(format, "json") && strcmp(format, "csv"))

@@ -141,7 +141,12 @@ def test_command_line_gives_the_same_numbers():
         d.start(test_clock="2026-03-01T09:00:00+09:00")
         activity(d)
         api = d.get("/v1/reports/durations?group_by=fiscal_year", who="coordinator").json
+        # a period that ends before it begins is an error, not an empty report
+        r = d.get("/v1/reports/funnel?from=2027-01-01&to=2026-01-01", who="coordinator")
+        expect(r.status == 422 and r.json["error"]["field"] == "to", r)
         d.stop()
+        proc = tsunagu("report", "funnel", "--config", d.config, "--from", "2027-01-01", "--to", "2026-01-01")
+        expect(proc.returncode == 2 and "before --from" in proc.stderr, proc.stderr)
         proc = tsunagu("report", "durations", "--config", d.config, "--group-by", "fiscal_year")
         expect(proc.returncode == 0 and json.loads(proc.stdout) == api, proc.stdout[:300] + proc.stderr)
         proc = tsunagu("report", "funnel", "--config", d.config, "--format", "csv", "--from", "2026-04-01")
