@@ -757,18 +757,6 @@ static void configure_sqlite(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* A database file of no bytes whose write-ahead log holds none either (a new database's pages may be there only). */
-static bool empty_file(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) || st.st_size != 0)
-		return false;
-	char *wal = xasprintf("%s-wal", path);
-	bool empty = stat(wal, &st) != 0 || st.st_size == 0;
-	free(wal);
-	return empty;
-}
-
 int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err)
 {
 	pthread_once(&sqlite_once, configure_sqlite);
@@ -802,10 +790,6 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	} else if (access(path, mode == STORE_READER || mode == STORE_INSPECT ? R_OK : R_OK | W_OK) != 0) {
 		*err = xasprintf("cannot open database '%s': %s", path, strerror(errno));
 		return -1;
-	} else if (mode != STORE_CREATE && empty_file(path)) {
-		/* an empty file (touched, or a copy cut short) is no database: SQLite would make one in it */
-		*err = xasprintf("no database at %s (the file is empty)", path);
-		return 1;
 	}
 	struct store *s = xcalloc(1, sizeof(*s));
 	int flags = (mode == STORE_INSPECT ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;

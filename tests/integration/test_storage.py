@@ -78,15 +78,3 @@ def test_a_postgresql_locator_over_tcp_must_verify_the_server():
         expect(proc.returncode == 2 and "SQLite only" in proc.stderr, proc.stderr)
     proc = tsunagu("audit", "verify", "--db", "mysql://db/x")
     expect(proc.returncode == 2 and "names no database" in proc.stderr, proc.stderr)
-
-
-def test_an_empty_file_is_no_database():
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        empty = os.path.join(tmp, "touched.db")
-        open(empty, "w").close()
-        for args in (("audit", "verify", "--db", empty), ("notifications", "list", "--db", "sqlite:" + empty)):
-            proc = tsunagu(*args)
-            expect(proc.returncode == 2 and "no database at %s (the file is empty)" % empty in proc.stderr,
-                   (args, proc.stderr))
-        expect(os.path.getsize(empty) == 0, "nothing was made in it")
