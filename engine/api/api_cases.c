@@ -485,6 +485,7 @@ static int list_one(void *ctx, struct case_record *c)
 static int parse_cursor(const char *s, clock_us *t, char **id)
 {
 	const char *dot = strchr(s, '.');
+	/* the time: at most the 19 digits of an int64 (a due-time cursor may be INT64_MAX) */
 	if (!dot || dot == s || dot - s > 19 || !api_cursor_is_id_of(dot + 1, "c_"))
 		return -1;
 	for (const char *p = s; p < dot; p++)

@@ -124,7 +124,7 @@ static int reissue_token(void *ctx)
 	struct account_write *w = ctx;
 	return accounts_reissue(w->core->store, w->core->cfg, w->user_id, w->login, w->expires, w->now, &w->token,
 				&w->enrol_code, &w->err) ||
-	       record(w, "user_reissued", w->user_id) ||
+	       record(w, FORGET_EVENT_REISSUED, w->user_id) ||
 	       forget_note(w->core->cfg, "tokens_reissued", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 
@@ -366,7 +366,7 @@ static int give_login(void *ctx)
 {
 	struct account_write *w = ctx;
 	return accounts_give_login(w->core->store, w->core->cfg, w->user_id, w->login, w->now, &w->enrol_code, &w->err) ||
-	       record(w, "user_login_set", w->user_id) ||
+	       record(w, FORGET_EVENT_LOGIN_GIVEN, w->user_id) ||
 	       forget_note(w->core->cfg, "login_given", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 

@@ -258,6 +258,12 @@ static int provision(const struct flow *f, const struct pathway *pw, const struc
 	return rc;
 }
 
+/* The organisation that holds the person's details now, a copy: the receiver, or the origin before there is one. */
+static char *holder_of(const struct case_record *c)
+{
+	return xstrdup(c->receiver_org ? c->receiver_org : c->origin_org);
+}
+
 /* Sets the case's person columns from its fields and subject (the duplicate check reads them). */
 static void person_keys(struct case_record *c, const json_t *subject)
 {
@@ -493,8 +499,8 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 	c->fields = json_incref(step->fields);
 	bool handed_on = step->new_receiver &&
 			 (!c->receiver_org || strcmp(c->receiver_org, step->new_receiver->id));
-	/* who held the person's details until now: what passes on passes from them */
-	char *held_by = xstrdup(c->receiver_org ? c->receiver_org : c->origin_org);
+	/* what passes on passes from whoever held the person's details until now */
+	char *held_by = holder_of(c);
 	if (handed_on) {
 		free(c->receiver_org);
 		c->receiver_org = xstrdup(step->new_receiver->id);
@@ -723,7 +729,7 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 	c->due_at = m->due_at;
 	json_t *payload = json_pack("{s:I, s:I}", "from_version", (json_int_t)from_version, "to_version",
 				    (json_int_t)m->to->version);
-	char *held_by = xstrdup(c->receiver_org ? c->receiver_org : c->origin_org);
+	char *held_by = holder_of(c);
 	if (m->receiver) {
 		free(c->receiver_org);
 		c->receiver_org = xstrdup(m->receiver->id);

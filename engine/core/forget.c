@@ -156,44 +156,46 @@ static int replay_one(struct core *core, const json_t *e, clock_us now, json_t *
 	return 0;
 }
 
-/* The operators' account changes the restored database holds, as "action at user" keys (admin events). */
-struct held {
-	json_t *keys;              /* object: key -> true */
-};
-
-static void held_key(char *out, size_t size, const char *action, clock_us at, const char *user)
+/* The account event written with an entry of this kind, or NULL (the other kinds are idempotent). */
+static const char *account_event_of(const char *kind)
 {
-	snprintf(out, size, "%s %lld %s", action, (long long)at, user ? user : "");
+	return !strcmp(kind, "tokens_reissued") ? FORGET_EVENT_REISSUED
+	       : !strcmp(kind, "login_given")  ? FORGET_EVENT_LOGIN_GIVEN
+					       : NULL;
 }
 
+static void held_key(char *out, size_t size, const char *event, clock_us at, const char *user)
+{
+	snprintf(out, size, "%s %lld %s", event, (long long)at, user ? user : "");
+}
+
+/* Keeps the restored database's reissues and logins as "event at user" keys of the object ctx. */
 static int hold_one(void *ctx, const struct store_event *ev)
 {
-	struct held *h = ctx;
-	if (strcmp(ev->action, "user_reissued") && strcmp(ev->action, "user_login_set"))
+	if (strcmp(ev->action, FORGET_EVENT_REISSUED) && strcmp(ev->action, FORGET_EVENT_LOGIN_GIVEN))
 		return 0;
 	json_t *p = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
 	char key[256];
 	held_key(key, sizeof(key), ev->action, ev->at, json_string_value(json_object_get(p, "user")));
-	json_object_set_new(h->keys, key, json_true());
+	json_object_set_new(ctx, key, json_true());
 	json_decref(p);
 	return 0;
 }
 
 /*
  * Whether the restored database holds an entry's own change already: a reissue
- * or a login given before the backup is in it with its admin event (written in
- * the same transaction as the entry); doing it again would reset a passphrase
- * set since, and revoke the token it made.
+ * or a login given before the backup is in it with its account event (written
+ * in the same transaction as the entry); doing it again would reset a
+ * passphrase set since, and revoke the token it made.
  */
-static bool backup_holds(const struct held *h, const char *kind, clock_us at, const char *user)
+static bool backup_holds(const json_t *held, const char *kind, clock_us at, const char *user)
 {
-	const char *action = !strcmp(kind, "tokens_reissued") ? "user_reissued"
-			     : !strcmp(kind, "login_given") ? "user_login_set" : NULL;
-	if (!action || !user)
+	const char *event = account_event_of(kind);
+	if (!event || !user)
 		return false;
 	char key[256];
-	held_key(key, sizeof(key), action, at, user);
-	return json_object_get(h->keys, key) != NULL;
+	held_key(key, sizeof(key), event, at, user);
+	return json_object_get(held, key) != NULL;
 }
 
 int forget_replay(struct core *core, clock_us now, struct forget_replay *out, char **err)
@@ -214,9 +216,9 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 	size_t cap = 0;
 	int number = 0;
 	json_t *to_enrol = json_array();
-	struct held held = { json_object() };
+	json_t *held = json_object();
 	/* account events belong to no case: the chain's "" case */
-	ret = store_events_for_case(core->store, "", hold_one, &held);
+	ret = store_events_for_case(core->store, "", hold_one, held);
 	if (ret)
 		*err = xasprintf("cannot read the restored database's account events: %s", store_errmsg(core->store));
 	while (ret == 0 && getline(&line, &cap, f) > 0) {
@@ -229,7 +231,7 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 			continue;
 		}
 		const char *kind = json_string_value(json_object_get(e, "kind"));
-		if (kind && backup_holds(&held, kind, (clock_us)json_integer_value(json_object_get(e, "at")),
+		if (kind && backup_holds(held, kind, (clock_us)json_integer_value(json_object_get(e, "at")),
 					 json_string_value(json_object_get(e, "user")))) {
 			out->held++;
 			json_decref(e);
@@ -253,7 +255,7 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 		}
 	}
 	json_decref(to_enrol);
-	json_decref(held.keys);
+	json_decref(held);
 	free(line);
 	fclose(f);
 	free(path);

@@ -22,6 +22,14 @@ char *forget_log_path(const struct config *cfg);
  */
 int forget_note(const struct config *cfg, const char *kind, json_t *fields, clock_us now, char **err);
 
+/*
+ * The account events (core_admin_event) the reissue and login commands write
+ * in the transaction of their entry: a restore knows by them that the backup
+ * holds the entry's change already.
+ */
+#define FORGET_EVENT_REISSUED "user_reissued"
+#define FORGET_EVENT_LOGIN_GIVEN "user_login_set"
+
 /* Who the events of a replay name as their operator. */
 #define FORGET_REPLAY_OPERATOR "tsunagu restore"
 

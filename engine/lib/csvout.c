@@ -21,8 +21,8 @@ void csv_begin(struct buf *b)
 static bool formula_sign(utf8proc_int32_t cp)
 {
 	utf8proc_int32_t folded[4];
-	int options = UTF8PROC_COMPAT | UTF8PROC_COMPOSE;
-	utf8proc_ssize_t n = utf8proc_decompose_char(cp, folded, 4, (utf8proc_option_t)options, NULL);
+	utf8proc_ssize_t n = utf8proc_decompose_char(cp, folded, 4,
+						     (utf8proc_option_t)(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT), NULL);
 	utf8proc_int32_t first = n >= 1 && n <= 4 ? folded[0] : cp;
 	return first == '=' || first == '+' || first == '-' || first == '@';
 }

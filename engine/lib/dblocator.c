@@ -24,10 +24,6 @@ static bool starts_with(const char *text, const char *prefix)
 	return !strncmp(text, prefix, strlen(prefix));
 }
 
-/*
- * Where the secrets of a URI sit: the password of its user part (libpq ends
- * that part at the first '@' or '/') and the values of password= parameters.
- */
 struct span {
 	size_t at, len;
 };
@@ -52,6 +48,11 @@ static size_t find_keyword_secrets(const char *text, struct span *out, size_t ma
 	return n;
 }
 
+/*
+ * Where the secrets of a locator sit: in a URI, the password of its user part
+ * (libpq ends that part at the first '@' or '/') and the values of password=
+ * parameters; in libpq's keyword form, its password= values.
+ */
 static size_t find_secrets(const char *uri, struct span *out, size_t max)
 {
 	size_t n = 0, scheme = scheme_length(uri);
@@ -73,9 +74,11 @@ static size_t find_secrets(const char *uri, struct span *out, size_t max)
 	return n;
 }
 
-/* A copy of text with every occurrence of each secret (as spans of uri) masked. */
-static char *scrubbed(const char *text, const char *uri, const struct span *secrets, size_t n)
+/* A copy of text with every occurrence of each secret of the locator masked (text: it, or a message about it). */
+static char *scrubbed(const char *text, const char *uri)
 {
+	struct span secrets[8];
+	size_t n = find_secrets(uri, secrets, sizeof(secrets) / sizeof(secrets[0]));
 	struct buf b;
 	buf_init(&b);
 	const char *p = text;
@@ -96,9 +99,7 @@ static char *scrubbed(const char *text, const char *uri, const struct span *secr
 
 char *dblocator_redacted(const char *text)
 {
-	struct span secrets[8];
-	size_t n = find_secrets(text, secrets, sizeof(secrets) / sizeof(secrets[0]));
-	return scrubbed(text, text, secrets, n);
+	return scrubbed(text, text);
 }
 
 static const char *option(const PQconninfoOption *opts, const char *key)
@@ -129,9 +130,7 @@ static int check_postgresql(const char *uri, const char *shown, char **err)
 	char *libpq_err = NULL;
 	PQconninfoOption *opts = PQconninfoParse(uri, &libpq_err);
 	if (!opts) {
-		struct span secrets[8];
-		size_t n = find_secrets(uri, secrets, sizeof(secrets) / sizeof(secrets[0]));
-		char *why = libpq_err ? scrubbed(libpq_err, uri, secrets, n) : xstrdup("out of memory");
+		char *why = libpq_err ? scrubbed(libpq_err, uri) : xstrdup("out of memory");
 		size_t len = strlen(why);
 		while (len && (why[len - 1] == '\n' || why[len - 1] == '.'))
 			why[--len] = '\0';

@@ -9,6 +9,7 @@
 #include "curlev.h"
 #include "log.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <stdio.h>
 
@@ -253,13 +254,11 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	char pathway[128] = "";
 	long version = 0;
 	const struct pathway *pw = NULL;
-	/* the pathway alone: the whole case (its links, its subject's purge) is not the message's */
-	if (store_case_pathway(core->store, n->case_id, pathway, sizeof(pathway), &version) == 0)
-		pw = core_pathway(core, pathway, version);
 	/* A resource provider hears who and which case, never the pathway or the state (which tells why a referral ended). */
-	bool provider = n->party && !strcmp(n->party, "provider");
-	if (provider)
-		pw = NULL;
+	bool provider = n->party && !strcmp(n->party, party_names[PARTY_PROVIDER]);
+	/* the pathway alone: the whole case (its links, its subject's purge) is not the message's */
+	if (!provider && store_case_pathway(core->store, n->case_id, pathway, sizeof(pathway), &version) == 0)
+		pw = core_pathway(core, pathway, version);
 	const char *state = provider || !n->state ? "" : n->state;
 	int s = pw ? pathway_state_index(pw, state) : -1;
 	const struct config_org *org = n->org ? config_find_org(cfg, n->org) : NULL;
@@ -267,7 +266,7 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	clock_format(core->clock, n->created_at, created);
 	f->strings[0] = xasprintf("%s/cases/%s", cfg->public_url, n->case_id);
 	f->strings[1] = xstrdup(created);
-	f->strings[2] = xstrdup(provider ? "" : pathway);
+	f->strings[2] = xstrdup(pathway);
 	struct placeholder_vars *v = &f->vars;
 	placeholder_set(v, "id", f->id);
 	placeholder_set(v, "case_id", f->case_id);
@@ -290,7 +289,7 @@ static void compose(struct dispatch *d, const struct store_notification *n, stru
 	}
 	f->data = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "case_id",
 			    f->case_id, "case_url", f->strings[0], "pathway",
-			    provider ? json_null() : json_string(pathway), "pathway_version",
+			    provider ? json_null() : json_string(f->strings[2]), "pathway_version",
 			    provider ? json_null() : json_integer(version), "state",
 			    provider ? json_null() : json_string(state), "template", n->template_name, "party", n->party,
 			    "org", n->org ? json_string(n->org) : json_null(), "user",
