@@ -7,6 +7,7 @@
  */
 #include "api.h"
 #include "csvout.h"
+#include "disclosure.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,14 @@ static int provision_one(void *ctx, const struct store_provision *p)
 				      "consent_basis", p->consent_basis);
 		json_object_set_new(o, "recipient_name", json_string(config_org_name(l->r->core->cfg, p->to_org)));
 		json_object_set_new(o, "from_name", json_string(config_org_name(l->r->core->cfg, p->from_org)));
+		/* the items as the disclosure printout names them: a pathway's fields by their titles */
+		char pathway[128];
+		long version = 0;
+		const struct pathway *pw = store_case_pathway(l->r->core->store, p->case_id, pathway, sizeof(pathway),
+							       &version) == 0 ? core_pathway(l->r->core, pathway, version) : NULL;
+		char *titles = disclosure_items_title(pw, p->items);
+		json_object_set_new(o, "items_title", json_string(titles));
+		free(titles);
 		json_array_append_new(l->items, o);
 	}
 	return 0;

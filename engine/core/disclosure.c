@@ -110,8 +110,7 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 	return 0;
 }
 
-/* The handed items of a provision record ("subject.name,fields.concern") as people read them. */
-static char *items_title(const struct pathway *pw, const char *items)
+char *disclosure_items_title(const struct pathway *pw, const char *items)
 {
 	static const char *const subject_titles[SUBJECT_FIELD_COUNT] = {
 		"氏名", "ふりがな", "生年月日", "性別", "電話", "地区"
@@ -125,7 +124,7 @@ static char *items_title(const struct pathway *pw, const char *items)
 			int f = vocab_lookup(subject_field_names, item + 8);
 			title = f >= 0 ? subject_titles[f] : item;
 		} else if (!strncmp(item, "fields.", 7)) {
-			int f = pathway_field_index(pw, item + 7);
+			int f = pw ? pathway_field_index(pw, item + 7) : -1;
 			title = f >= 0 && pw->fields[f].title.ja ? pw->fields[f].title.ja : item;
 		}
 		buf_printf(&b, "%s%s", b.len ? "、" : "", title);
@@ -137,7 +136,7 @@ static char *items_title(const struct pathway *pw, const char *items)
 static int provision_one(void *ctx, const struct store_provision *p)
 {
 	struct each *e = ctx;
-	char *titles = items_title(e->pw, p->items);
+	char *titles = disclosure_items_title(e->pw, p->items);
 	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "at", core_time_json(e->g->core, p->at),
 						  "from", p->from_org, "to", p->to_org, "from_name",
 						  config_org_name(e->g->core->cfg, p->from_org), "to_name", config_org_name(e->g->core->cfg, p->to_org),

@@ -12,6 +12,13 @@
 #include "core.h"
 #include "casemachine.h"
 
+/*
+ * The handed items of a provision record ("subject.name,fields.concern") as
+ * people read them, in Japanese: the person's items by name, a pathway's
+ * fields by their titles (by id when pw is NULL or has no such field). Caller frees.
+ */
+char *disclosure_items_title(const struct pathway *pw, const char *items);
+
 /* The cases a disclosure covers. */
 struct disclosure_scope {
 	char **case_ids;

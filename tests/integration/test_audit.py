@@ -104,6 +104,9 @@ def test_audit_endpoints_for_coordinators():
         provisions = d.get("/v1/audit/provisions?from=2020-01-01&to=2099-12-31", who="coordinator").json["items"]
         expect(len(provisions) == 2 and provisions[0]["recipient"] == "support-centre", provisions)
         expect(provisions[0]["subject_name"] == "人0" and "written" in provisions[0]["consent_basis"], provisions[0])
+        # the items as the disclosure names them: the person's by name, the pathway's fields by their titles
+        title = provisions[0]["items_title"]
+        expect(title.startswith("氏名、") and "subject." not in title and "fields." not in title, provisions[0])
         expect(d.get("/v1/audit/provisions?to=2020-01-01", who="coordinator").json["items"] == [], "period")
         expect(d.get("/v1/audit/provisions?from=2026-13-01", who="coordinator").status == 422, "bad date")
         r = d.get("/v1/audit/provisions", who="coordinator", headers={"Accept": "text/csv"})

@@ -390,17 +390,17 @@ const ACCESS = {
   "subject.export": ["本人への開示（書き出し）", "Disclosure export"], "report.timeline": ["記録の時系列を閲覧", "Read a timeline"],
   "audit.provisions": ["第三者提供記録を閲覧", "Read the provision records"],
 };
+// Printed documents (case.print.DOC), and one person's records looked up (audit.LIST.person.PURPOSE).
+const PRINTED = { consent_form: "printConsent", slip: "printSlip", letter: "printLetters", case: "printCase" };
+// The purposes of looking up one person's records, as the API takes them, and the keys of their words.
+export const PURPOSES = { inspection: "purposeInspection", disclosure_request: "purposeDisclosure", complaint: "purposeComplaint" };
 export function accessName(code) {
   const s = ACCESS[code];
-  return s ? (lang === "en" ? s[1] : s[0]) : code;
+  if (s) return lang === "en" ? s[1] : s[0];
+  const printed = /^case\.print\.(\w+)$/.exec(code || "");
+  if (printed && PRINTED[printed[1]]) return t(PRINTED[printed[1]]);
+  const looked = /^audit\.\w+\.person\.(\w+)$/.exec(code || "");
+  if (looked && PURPOSES[looked[1]]) return `${t("personLookup")}（${t(PURPOSES[looked[1]])}）`;
+  return code;
 }
 
-// The items of a provision record ("subject.name,fields.concern"): the person's by name, a pathway's field by its id.
-const ITEMS = {
-  "subject.name": ["氏名", "Name"], "subject.kana": ["ふりがな", "Kana"], "subject.birth_date": ["生年月日", "Date of birth"],
-  "subject.sex": ["性別", "Sex"], "subject.phone": ["電話番号", "Phone"], "subject.area": ["地区", "Area"],
-};
-export function itemNames(list) {
-  return String(list || "").split(",").filter(Boolean)
-    .map((i) => ITEMS[i] ? ITEMS[i][lang === "en" ? 1 : 0] : i.replace(/^fields\./, ""));
-}

@@ -4,7 +4,7 @@
 // and the pathways with their diagrams. Figures come from the same /v1 reports the API gives.
 import { api, ApiError } from "../api.js";
 import { announce, append, clear, h, uid } from "../dom.js";
-import { accessName, itemNames, milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
+import { accessName, milestoneName, MILESTONE_ORDER, PURPOSES, t, text } from "../i18n.js";
 import { barChart } from "../chart.js";
 import { dateBoth, dateTime, fiscalYear, fiscalYearLong, today } from "../wareki.js";
 
@@ -169,9 +169,6 @@ async function notifications(main, ctx) {
   await load();
 }
 
-// The purposes of looking up one person's records, as the API takes them, and their words.
-const PURPOSE_LABELS = { inspection: "purposeInspection", disclosure_request: "purposeDisclosure", complaint: "purposeComplaint" };
-
 async function audit(main, ctx) {
   ctx.title(t("coordAudit"));
   const p = ctx.params;
@@ -194,7 +191,7 @@ async function audit(main, ctx) {
       h("p", { class: "support", id: `${personId}-help` }, t("personIdHelp")),
       h("input", { type: "text", id: personId, name: "person", value: person, required: true, autocomplete: "off", "aria-describedby": `${personId}-help` })),
     h("fieldset", { class: "field" }, h("legend", {}, t("purpose"), " ", h("span", { class: "tag tag-required" }, t("required"))),
-      h("div", { class: "choices" }, Object.entries(PURPOSE_LABELS).map(([v, key]) => [v, t(key)])
+      h("div", { class: "choices" }, Object.entries(PURPOSES).map(([v, key]) => [v, t(key)])
         .map(([v, l]) => h("div", { class: "choice" }, h("input", { type: "radio", name: "purpose", id: `purpose-${v}`, value: v, required: true, checked: v === purpose }),
           h("label", { for: `purpose-${v}` }, l))))),
     h("button", { type: "submit", class: "button" }, t("search")));
@@ -205,7 +202,7 @@ async function audit(main, ctx) {
   const csvQ = new URLSearchParams(q);
   csvQ.delete("limit");
   append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form, lookup,
-    person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${t(PURPOSE_LABELS[purpose]) || purpose}）`) : null,
+    person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${t(PURPOSES[purpose]) || purpose}）`) : null,
     h("p", {}, await csvLink(`/v1/audit/${which}?${csvQ}`, `${which}.csv`)), list);
   api("GET", "/v1/audit/verify").then((r) => {
     const v = r.json;
@@ -230,7 +227,7 @@ async function audit(main, ctx) {
       tbody.append(which === "access"
         ? h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.user_name || x.user), h("td", {}, ctx.orgName(x.org)), h("td", {}, x.case_id || "—"), h("td", {}, accessName(x.what)))
         : h("tr", {}, h("td", {}, dateTime(x.at)), h("td", {}, x.from_name || ctx.orgName(x.from)), h("td", {}, x.recipient_name || ctx.orgName(x.recipient)),
-          h("td", {}, x.case_id || "—"), h("td", {}, x.subject_name || "—"), h("td", {}, itemNames(x.items).join("、")), h("td", {}, x.consent_basis || "")));
+          h("td", {}, x.case_id || "—"), h("td", {}, x.subject_name || "—"), h("td", {}, x.items_title || x.items), h("td", {}, x.consent_basis || "")));
     }
     cursor = r.json.next_cursor;
     more.hidden = !cursor;

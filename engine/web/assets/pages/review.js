@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { append, h } from "../dom.js";
 import { milestoneName, MILESTONE_ORDER, t, text } from "../i18n.js";
 import { barChart } from "../chart.js";
-import { maskCount, protectCounts } from "../suppress.js";
+import { isMasked, maskCount, protectCounts } from "../suppress.js";
 import { dateBoth, fiscalYear, fiscalYearLong, today } from "../wareki.js";
 
 function masked(n, threshold) {
@@ -87,7 +87,7 @@ export async function render(main, ctx) {
     const shownItems = items.map((i) => (i.value > 0 && i.value < threshold
       ? { label: i.label, value: 0, text: masked(i.value, threshold) } : i));
     sheet.append(h("section", { class: "review-version" },
-      h("h2", {}, `${t("version")} ${row.pathway_version}（${masked(row.cases, threshold)}${row.cases > 0 && row.cases < threshold ? "" : t("casesCount")}）`),
+      h("h2", {}, `${t("version")} ${row.pathway_version}（${masked(row.cases, threshold)}${isMasked(row.cases, threshold) ? "" : t("casesCount")}）`),
       h("div", { class: "chart-and-table" }, barChart(shownItems, `${t("funnel")} v${row.pathway_version}`),
         table(t("funnel"), [t("milestone"), t("casesCol")], items.map((i) => [i.label, masked(i.value, threshold)]), "funnel-table")),
       Object.keys(row.outcomes || {}).length ? outcomesTable(pw, row.outcomes, threshold) : null,
