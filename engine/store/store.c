@@ -1,19 +1,20 @@
 /*
- * store — the SQLite schema, its migrations, and one prepared statement per
- * query. The event chain: each event's hash covers its own columns, the digest of
+ * store — the schema, its migrations, and one prepared statement per query,
+ * written once against sqldb's statement interface in SQLite's dialect (the
+ * SQLite driver, sqldb_sqlite, runs them as they are). The event chain: each event's hash covers its own columns, the digest of
  * its payload and the previous event's hash, so an edited, deleted or reordered
  * row breaks the chain at that row.
  */
 #include "store.h"
 #include "log.h"
+#include "sqldb.h"
+#include "sqldb_sqlite.h"
 #include "textfold.h"
 #include "token.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -336,12 +337,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 struct shape {
 	char *sql;
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 };
 
 struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmts[ST_COUNT];
+	struct sqldb *db;
+	struct sqldb_stmt *stmts[ST_COUNT];
 	struct shape shapes[SHAPES_MAX];
 	size_t n_shapes;
 	int wal_pages;             /* in the WAL after this connection's last commit (manual checkpoints) */
@@ -515,35 +516,32 @@ _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "a migration for every sche
 
 int64_t store_cache_used(struct store *s)
 {
-	int now = 0, peak = 0;
-	sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &now, &peak, 0);
-	return now;
+	return sqldb_sqlite_cache_used(s->db);
 }
 
 const char *store_errmsg(const struct store *s)
 {
-	return sqlite3_errmsg(s->db);
+	return sqldb_errmsg(s->db);
 }
 
-static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+static struct sqldb_stmt *stmt(struct store *s, enum stmt_id id)
 {
-	sqlite3_stmt *st = s->stmts[id];
+	struct sqldb_stmt *st = s->stmts[id];
 	if (!st) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-				       NULL) != SQLITE_OK) {
-			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", stmt_sql[id], sqlite3_errmsg(s->db));
+		if (!(s->stmts[id] = sqldb_prepare(s->db, stmt_sql[id]))) {
+			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", stmt_sql[id], sqldb_errmsg(s->db));
 			return NULL;
 		}
 		st = s->stmts[id];
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	sqldb_reset(st);
+	sqldb_unbind(st);
 	return st;
 }
 
 /* Steps a statement that returns no rows. */
 /* The statement of a filter query's shape, reset and unbound; NULL (logged) when it cannot be prepared. */
-static sqlite3_stmt *shaped(struct store *s, const char *sql)
+static struct sqldb_stmt *shaped(struct store *s, const char *sql)
 {
 	size_t i = 0;
 	while (i < s->n_shapes && strcmp(s->shapes[i].sql, sql))
@@ -553,14 +551,14 @@ static sqlite3_stmt *shaped(struct store *s, const char *sql)
 		found = s->shapes[i];
 	} else {
 		found.sql = xstrdup(sql);
-		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &found.st, NULL) != SQLITE_OK) {
-			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(s->db));
+		if (!(found.st = sqldb_prepare(s->db, sql))) {
+			log_msg(LOGM_STORE_ERROR, "store: cannot prepare \"%s\": %s", sql, sqldb_errmsg(s->db));
 			free(found.sql);
 			return NULL;
 		}
 		if (s->n_shapes == SHAPES_MAX) {
 			i = SHAPES_MAX - 1;
-			sqlite3_finalize(s->shapes[i].st);
+			sqldb_finalize(s->shapes[i].st);
 			free(s->shapes[i].sql);
 		} else {
 			i = s->n_shapes++;
@@ -568,68 +566,60 @@ static sqlite3_stmt *shaped(struct store *s, const char *sql)
 	}
 	memmove(&s->shapes[1], &s->shapes[0], i * sizeof(s->shapes[0]));
 	s->shapes[0] = found;
-	sqlite3_reset(found.st);
-	sqlite3_clear_bindings(found.st);
+	sqldb_reset(found.st);
+	sqldb_unbind(found.st);
 	return found.st;
 }
 
 /* The end of stepping a query: 0 when it ran to its end (or was stopped), -1 logged otherwise. */
 static int stepped(struct store *s, int rc)
 {
-	if (rc == SQLITE_DONE)
+	if (rc == SQLDB_DONE)
 		return 0;
-	log_msg(LOGM_STORE_ERROR, "store: %s", sqlite3_errmsg(s->db));
+	log_msg(LOGM_STORE_ERROR, "store: %s", sqldb_errmsg(s->db));
 	return -1;
 }
 
-static int run(struct store *s, sqlite3_stmt *st)
+static int run(struct store *s, struct sqldb_stmt *st)
 {
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_msg(LOGM_STORE_ERROR, "store: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->db));
+	int rc = sqldb_step(st);
+	sqldb_reset(st);
+	if (rc != SQLDB_DONE) {
+		log_msg(LOGM_STORE_ERROR, "store: %s: %s", sqldb_sql(st), sqldb_errmsg(s->db));
 		return -1;
 	}
 	return 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_time(struct sqldb_stmt *st, int i, clock_us v)
 {
 	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+		sqldb_bind_int64(st, i, v);
 	else
-		sqlite3_bind_null(st, i);
+		sqldb_bind_null(st, i);
 }
 
-static void bind_time(sqlite3_stmt *st, int i, clock_us v)
-{
-	if (v)
-		sqlite3_bind_int64(st, i, v);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_json(sqlite3_stmt *st, int i, const json_t *v)
+static void bind_json(struct sqldb_stmt *st, int i, const json_t *v)
 {
 	if (!v) {
-		sqlite3_bind_null(st, i);
+		sqldb_bind_null(st, i);
 		return;
 	}
 	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sqlite3_bind_text(st, i, text, -1, free);
+	sqldb_bind_text_owned(st, i, text);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+static char *col_text(struct sqldb_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? xstrdup((const char *)t) : NULL;
+	const char *t = sqldb_column_text(st, i);
+	return t ? xstrdup(t) : NULL;
 }
 
-static json_t *col_json(sqlite3_stmt *st, int i)
+static json_t *col_json(struct sqldb_stmt *st, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = sqldb_column_text(st, i);
 	if (!t)
 		return NULL;
 	return json_loads(t, 0, NULL);
@@ -637,60 +627,51 @@ static json_t *col_json(sqlite3_stmt *st, int i)
 
 static int exec(struct store *s, const char *sql, char **err)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (err)
-			*err = xasprintf("%s", msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return sqldb_exec(s->db, sql, err);
 }
 
 /* Cases from before schema version 5 get the person columns that the duplicate check reads. */
 static int backfill_persons(struct store *s, char **err)
 {
-	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct sqldb_stmt *sel = NULL, *upd = NULL;
 	int ret = -1, rc;
-	if (sqlite3_prepare_v2(s->db, "SELECT c.id, json_extract(c.fields, '$.person_id'), "
+	if (!(sel = sqldb_prepare(s->db, "SELECT c.id, json_extract(c.fields, '$.person_id'), "
 				      "json_extract(s.data, '$.kana'), json_extract(s.data, '$.birth_date') "
-				      "FROM cases c JOIN subjects s ON s.id = c.subject_id WHERE s.data IS NOT NULL",
-			       -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "UPDATE cases SET person_id = ?, person_key = ? WHERE id = ?", -1, &upd,
-			       NULL) != SQLITE_OK)
+				      "FROM cases c JOIN subjects s ON s.id = c.subject_id WHERE s.data IS NOT NULL")) ||
+	    !(upd = sqldb_prepare(s->db, "UPDATE cases SET person_id = ?, person_key = ? WHERE id = ?")))
 		goto out;
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(sel)) == SQLDB_ROW) {
 		char key[65];
-		bool has_key = !textfold_person_key((const char *)sqlite3_column_text(sel, 2),
-						    (const char *)sqlite3_column_text(sel, 3), key);
-		sqlite3_reset(upd);
-		bind_text(upd, 1, (const char *)sqlite3_column_text(sel, 1));
-		bind_text(upd, 2, has_key ? key : NULL);
-		bind_text(upd, 3, (const char *)sqlite3_column_text(sel, 0));
-		if (sqlite3_step(upd) != SQLITE_DONE)
+		bool has_key = !textfold_person_key(sqldb_column_text(sel, 2),
+						    sqldb_column_text(sel, 3), key);
+		sqldb_reset(upd);
+		sqldb_bind_text(upd, 1, sqldb_column_text(sel, 1));
+		sqldb_bind_text(upd, 2, has_key ? key : NULL);
+		sqldb_bind_text(upd, 3, sqldb_column_text(sel, 0));
+		if (sqldb_step(upd) != SQLDB_DONE)
 			goto out;
 	}
 	ret = stepped(s, rc);
 out:
 	if (ret)
-		*err = xasprintf("filling in the person columns: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
+		*err = xasprintf("filling in the person columns: %s", sqldb_errmsg(s->db));
+	sqldb_finalize(sel);
+	sqldb_finalize(upd);
 	return ret;
 }
 
 /* The schema version the database says it has, or -1 with *err. */
 static int schema_version(struct store *s, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	int version = 0;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-		*err = xstrdup(sqlite3_errmsg(s->db));
+	if (!(st = sqldb_prepare(s->db, "PRAGMA user_version"))) {
+		*err = xstrdup(sqldb_errmsg(s->db));
 		return -1;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (sqldb_step(st) == SQLDB_ROW)
+		version = sqldb_column_int(st, 0);
+	sqldb_finalize(st);
 	return version;
 }
 
@@ -744,22 +725,8 @@ static int migrate(struct store *s, char **err)
 	return 0;
 }
 
-/*
- * Before SQLite's first use in the process: no global count of its memory.
- * Counting takes a mutex shared by every connection on each of SQLite's
- * allocations, 5 % of the loop's time per referral; the caches are measured
- * per connection instead (store_cache_used).
- */
-static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
-
-static void configure_sqlite(void)
-{
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-}
-
 int store_open(const char *path, enum store_open_mode mode, struct store **out, bool *created, char **err)
 {
-	pthread_once(&sqlite_once, configure_sqlite);
 	if (created)
 		*created = false;
 	/*
@@ -792,15 +759,14 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 		return -1;
 	}
 	struct store *s = xcalloc(1, sizeof(*s));
-	int flags = (mode == STORE_INSPECT ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		*err = xasprintf("cannot open database '%s': %s", path,
-				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	char *e = NULL;
+	if (sqldb_sqlite_open(path, mode == STORE_INSPECT, &s->db, &e)) {
+		*err = xasprintf("cannot open database '%s': %s", path, e);
+		free(e);
 		store_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	char *e = NULL;
+	sqldb_sqlite_busy_timeout(s->db, 5000);
 	/* A reader only reads what the daemon's connection migrated; query_only makes sure of it. */
 	if (mode == STORE_INSPECT
 		    ? exec(s, "PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;", &e)
@@ -824,28 +790,27 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->stmts[i]);
+		sqldb_finalize(s->stmts[i]);
 	for (size_t i = 0; i < s->n_shapes; i++) {
-		sqlite3_finalize(s->shapes[i].st);
+		sqldb_finalize(s->shapes[i].st);
 		free(s->shapes[i].sql);
 	}
-	sqlite3_close(s->db);
+	sqldb_close(s->db);
 	free(s);
 }
 
-static int count_wal_pages(void *arg, sqlite3 *db, const char *name, int pages)
+static void count_wal_pages(void *arg, int pages)
 {
 	struct store *s = arg;
 	if (pages < s->wal_pages)
 		s->wal_restarts++;
 	s->wal_pages = pages;
-	return SQLITE_OK;
 }
 
 void store_manual_checkpoints(struct store *s)
 {
-	/* the hook replaces SQLite's automatic checkpoint (itself a WAL hook): what is left is counting */
-	sqlite3_wal_hook(s->db, count_wal_pages, s);
+	/* the hook replaces SQLite's automatic checkpoint: what is left is counting */
+	sqldb_sqlite_on_commit(s->db, count_wal_pages, s);
 }
 
 void store_set_cache_kib(struct store *s, int kib)
@@ -873,11 +838,11 @@ static int open_wal(const char *db_path)
 
 int store_sync_apart(struct store *s, int *wal_fd, char **err)
 {
-	const char *path = sqlite3_db_filename(s->db, "main");
+	const char *path = sqldb_sqlite_filename(s->db);
 	/* the WAL exists while a connection in WAL mode is open: this one, opened and migrated */
 	int fd = open_wal(path);
 	if (fd < 0) {
-		*err = xasprintf("cannot open the write-ahead log of '%s': %s", path ? path : "", strerror(errno));
+		*err = xasprintf("cannot open the write-ahead log of '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	if (exec(s, "PRAGMA synchronous = NORMAL", err)) {
@@ -895,49 +860,49 @@ uint64_t store_wal_restarts(const struct store *s)
 
 void store_checkpoint(struct store *s)
 {
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	sqldb_sqlite_checkpoint(s->db, false);
 }
 
 void store_checkpoint_truncate(struct store *s)
 {
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqldb_sqlite_checkpoint(s->db, true);
 }
 
 int store_begin(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_BEGIN);
+	struct sqldb_stmt *st = stmt(s, ST_BEGIN);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+	int rc = sqldb_step(st);
+	sqldb_reset(st);
+	if (rc == SQLDB_BUSY)
 		return STORE_BUSY; /* another process writes: the caller waits and tries again, nothing to log */
 	return stepped(s, rc);
 }
 
 void store_set_busy_timeout(struct store *s, int ms)
 {
-	sqlite3_busy_timeout(s->db, ms);
+	sqldb_sqlite_busy_timeout(s->db, ms);
 }
 
 int store_commit(struct store *s)
 {
 	if (run(s, stmt(s, ST_COMMIT)) == 0)
 		return 0;
-	if (!sqlite3_get_autocommit(s->db))
+	if (sqldb_in_transaction(s->db))
 		store_rollback(s);
 	return -1;
 }
 
 void store_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (sqldb_in_transaction(s->db))
 		run(s, stmt(s, ST_ROLLBACK));
 }
 
 bool store_in_transaction(const struct store *s)
 {
-	return !sqlite3_get_autocommit(s->db);
+	return sqldb_in_transaction(s->db);
 }
 
 int store_savepoint(struct store *s)
@@ -970,37 +935,37 @@ void store_user_release(struct store_user *u)
 int store_user_add(struct store *s, const char *id, const char *org, const char *name,
 		   role_mask roles, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_USER_ADD);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
-	bind_text(st, 2, org);
-	bind_text(st, 3, name);
-	sqlite3_bind_int64(st, 4, roles);
-	sqlite3_bind_int64(st, 5, now);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_text(st, 2, org);
+	sqldb_bind_text(st, 3, name);
+	sqldb_bind_int64(st, 4, roles);
+	sqldb_bind_int64(st, 5, now);
 	return run(s, st);
 }
 
 int store_tokens_revoke(struct store *s, const char *user_id, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOKENS_REVOKE);
+	struct sqldb_stmt *st = stmt(s, ST_TOKENS_REVOKE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, user_id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, user_id);
 	return run(s, st);
 }
 
 int store_user_revoke(struct store *s, const char *id, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_REVOKE);
+	struct sqldb_stmt *st = stmt(s, ST_USER_REVOKE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, id);
 	if (run(s, st))
 		return -1;
-	if (sqlite3_changes(s->db) == 0)
+	if (sqldb_changes(s->db) == 0)
 		return -1;
 	return store_tokens_revoke(s, id, now);
 }
@@ -1008,141 +973,141 @@ int store_user_revoke(struct store *s, const char *id, clock_us now)
 int store_token_add(struct store *s, const char *hash, const char *user_id, clock_us now,
 		    clock_us expires_at)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOKEN_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_TOKEN_ADD);
 	if (!st)
 		return -1;
-	bind_text(st, 1, hash);
-	bind_text(st, 2, user_id);
-	sqlite3_bind_int64(st, 3, now);
+	sqldb_bind_text(st, 1, hash);
+	sqldb_bind_text(st, 2, user_id);
+	sqldb_bind_int64(st, 3, now);
 	bind_time(st, 4, expires_at);
 	return run(s, st);
 }
 
-static void read_user(sqlite3_stmt *st, struct store_user *out, bool with_revoked)
+static void read_user(struct sqldb_stmt *st, struct store_user *out, bool with_revoked)
 {
 	out->id = col_text(st, 0);
 	out->org = col_text(st, 1);
 	out->name = col_text(st, 2);
-	out->roles = (role_mask)sqlite3_column_int64(st, 3);
-	out->created_at = sqlite3_column_int64(st, 4);
+	out->roles = (role_mask)sqldb_column_int64(st, 3);
+	out->created_at = sqldb_column_int64(st, 4);
 	if (with_revoked) {
-		out->revoked_at = sqlite3_column_int64(st, 5);
-		out->token_expires = sqlite3_column_int64(st, 6);
+		out->revoked_at = sqldb_column_int64(st, 5);
+		out->token_expires = sqldb_column_int64(st, 6);
 		out->login = col_text(st, 7);
 	} else {
 		out->revoked_at = 0;
-		out->token_expires = sqlite3_column_int64(st, 5);
+		out->token_expires = sqldb_column_int64(st, 5);
 		out->login = col_text(st, 6);
 	}
 }
 
 /* Steps a one-row query: 0 with the row read by fn, 1 when none, -1 on error. */
-static int one_row(struct store *s, sqlite3_stmt *st)
+static int one_row(struct store *s, struct sqldb_stmt *st)
 {
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = sqldb_step(st);
+	if (rc == SQLDB_ROW)
 		return 0;
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	sqldb_reset(st);
+	if (rc == SQLDB_DONE)
 		return 1;
-	log_msg(LOGM_STORE_ERROR, "store: %s", sqlite3_errmsg(s->db));
+	log_msg(LOGM_STORE_ERROR, "store: %s", sqldb_errmsg(s->db));
 	return -1;
 }
 
 int store_authenticate(struct store *s, const char *hash, clock_us now, struct store_user *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_AUTH);
+	struct sqldb_stmt *st = stmt(s, ST_AUTH);
 	if (!st)
 		return -1;
-	bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, now);
+	sqldb_bind_text(st, 1, hash);
+	sqldb_bind_int64(st, 2, now);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_user(st, out, false);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_user_get(struct store *s, const char *id, struct store_user *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_GET);
+	struct sqldb_stmt *st = stmt(s, ST_USER_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_user(st, out, true);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_user_find_by_name(struct store *s, const char *org, const char *name, struct store_user *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_BY_NAME);
+	struct sqldb_stmt *st = stmt(s, ST_USER_BY_NAME);
 	if (!st)
 		return -1;
-	bind_text(st, 1, org);
-	bind_text(st, 2, name);
+	sqldb_bind_text(st, 1, org);
+	sqldb_bind_text(st, 2, name);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_user(st, out, true);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_users_list(struct store *s, void (*fn)(void *ctx, const struct store_user *u), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_USERS_LIST);
+	struct sqldb_stmt *st = stmt(s, ST_USERS_LIST);
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_user u = { 0 };
 		read_user(st, &u, true);
 		fn(ctx, &u);
 		store_user_release(&u);
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 int store_org_users(struct store *s, const char *org, void (*fn)(void *ctx, const struct store_user *u), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_ORG_USERS);
+	struct sqldb_stmt *st = stmt(s, ST_ORG_USERS);
 	if (!st)
 		return -1;
-	bind_text(st, 1, org);
+	sqldb_bind_text(st, 1, org);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_user u = { 0 };
 		read_user(st, &u, true);
 		fn(ctx, &u);
 		store_user_release(&u);
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 /* Runs a one-row UPDATE: 0 when it changed a row, 1 when none matched, -1 on error. */
-static int update_one(struct store *s, sqlite3_stmt *st)
+static int update_one(struct store *s, struct sqldb_stmt *st)
 {
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db) ? 0 : 1;
+	return sqldb_changes(s->db) ? 0 : 1;
 }
 
 int store_user_set_login(struct store *s, const char *id, const char *login)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOGIN);
+	struct sqldb_stmt *st = stmt(s, ST_USER_SET_LOGIN);
 	if (!st)
 		return -1;
-	bind_text(st, 1, login);
-	bind_text(st, 2, id);
+	sqldb_bind_text(st, 1, login);
+	sqldb_bind_text(st, 2, id);
 	return update_one(s, st);
 }
 
@@ -1158,99 +1123,99 @@ void store_credentials_release(struct store_credentials *c)
 
 int store_credentials_by_login(struct store *s, const char *login, struct store_credentials *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_CREDENTIALS);
+	struct sqldb_stmt *st = stmt(s, ST_CREDENTIALS);
 	if (!st)
 		return -1;
-	bind_text(st, 1, login);
+	sqldb_bind_text(st, 1, login);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		out->user_id = col_text(st, 0);
 		out->org = col_text(st, 1);
-		out->roles = (role_mask)sqlite3_column_int64(st, 2);
+		out->roles = (role_mask)sqldb_column_int64(st, 2);
 		out->passphrase = col_text(st, 3);
 		out->enrol_hash = col_text(st, 4);
-		out->enrol_expires = sqlite3_column_int64(st, 5);
+		out->enrol_expires = sqldb_column_int64(st, 5);
 		out->totp_secret = col_text(st, 6);
-		out->totp_last_step = sqlite3_column_int64(st, 7);
-		sqlite3_reset(st);
+		out->totp_last_step = sqldb_column_int64(st, 7);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_enrolment_set(struct store *s, const char *id, const char *code_hash, clock_us expires)
 {
-	sqlite3_stmt *st = stmt(s, ST_ENROLMENT_SET);
+	struct sqldb_stmt *st = stmt(s, ST_ENROLMENT_SET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, code_hash);
+	sqldb_bind_text(st, 1, code_hash);
 	bind_time(st, 2, expires);
-	bind_text(st, 3, id);
+	sqldb_bind_text(st, 3, id);
 	return update_one(s, st);
 }
 
 int store_passphrase_set(struct store *s, const char *id, const char *encoded, const char *spent_code_hash,
 			 clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_PASSPHRASE_SET);
+	struct sqldb_stmt *st = stmt(s, ST_PASSPHRASE_SET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, encoded);
-	bind_text(st, 2, id);
-	bind_text(st, 3, spent_code_hash);
-	sqlite3_bind_int64(st, 4, now);
+	sqldb_bind_text(st, 1, encoded);
+	sqldb_bind_text(st, 2, id);
+	sqldb_bind_text(st, 3, spent_code_hash);
+	sqldb_bind_int64(st, 4, now);
 	return update_one(s, st);
 }
 
 int store_totp_set(struct store *s, const char *id, const char *secret)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOTP_SET);
+	struct sqldb_stmt *st = stmt(s, ST_TOTP_SET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, secret);
-	bind_text(st, 2, id);
+	sqldb_bind_text(st, 1, secret);
+	sqldb_bind_text(st, 2, id);
 	return update_one(s, st);
 }
 
 int store_totp_used(struct store *s, const char *id, int64_t step)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOTP_USED);
+	struct sqldb_stmt *st = stmt(s, ST_TOTP_USED);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, step);
-	bind_text(st, 2, id);
-	sqlite3_bind_int64(st, 3, step);
+	sqldb_bind_int64(st, 1, step);
+	sqldb_bind_text(st, 2, id);
+	sqldb_bind_int64(st, 3, step);
 	return update_one(s, st);
 }
 
 int store_reach_times(struct store *s, const char *receiver, const char *pathway, const char *states, clock_us since,
 		      int limit, void (*fn)(void *ctx, clock_us opened, clock_us reached), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_ACCEPT_TIMES);
+	struct sqldb_stmt *st = stmt(s, ST_ACCEPT_TIMES);
 	if (!st)
 		return -1;
-	bind_text(st, 1, receiver);
-	bind_text(st, 2, pathway);
-	bind_text(st, 3, states);
-	sqlite3_bind_int64(st, 4, since);
-	sqlite3_bind_int(st, 5, limit);
+	sqldb_bind_text(st, 1, receiver);
+	sqldb_bind_text(st, 2, pathway);
+	sqldb_bind_text(st, 3, states);
+	sqldb_bind_int64(st, 4, since);
+	sqldb_bind_int64(st, 5, limit);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-	sqlite3_reset(st);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW)
+		fn(ctx, sqldb_column_int64(st, 0), sqldb_column_int64(st, 1));
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 int store_pathway_versions(struct store *s, const char *pathway,
 			   void (*fn)(void *ctx, long version, clock_us loaded_at, int64_t running), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_VERSIONS);
+	struct sqldb_stmt *st = stmt(s, ST_PW_VERSIONS);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
+	sqldb_bind_text(st, 1, pathway);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, (long)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW)
+		fn(ctx, (long)sqldb_column_int64(st, 0), sqldb_column_int64(st, 1), sqldb_column_int64(st, 2));
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
@@ -1267,109 +1232,109 @@ void store_session_release(struct store_session *x)
 
 int store_session_add(struct store *s, const char *hash, const struct store_session *x, const char *user_id)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_SESSION_ADD);
 	if (!st)
 		return -1;
-	bind_text(st, 1, hash);
-	bind_text(st, 2, x->id);
-	bind_text(st, 3, user_id);
-	bind_text(st, 4, x->csrf);
-	bind_text(st, 5, x->stage);
-	bind_text(st, 6, x->client);
-	sqlite3_bind_int64(st, 7, x->created_at);
-	sqlite3_bind_int64(st, 8, x->seen_at);
+	sqldb_bind_text(st, 1, hash);
+	sqldb_bind_text(st, 2, x->id);
+	sqldb_bind_text(st, 3, user_id);
+	sqldb_bind_text(st, 4, x->csrf);
+	sqldb_bind_text(st, 5, x->stage);
+	sqldb_bind_text(st, 6, x->client);
+	sqldb_bind_int64(st, 7, x->created_at);
+	sqldb_bind_int64(st, 8, x->seen_at);
 	return run(s, st);
 }
 
 int store_session_authenticate(struct store *s, const char *hash, struct store_user *user, struct store_session *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_AUTH);
+	struct sqldb_stmt *st = stmt(s, ST_SESSION_AUTH);
 	if (!st)
 		return -1;
-	bind_text(st, 1, hash);
+	sqldb_bind_text(st, 1, hash);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_user(st, user, false);
 		out->id = col_text(st, 7);
 		out->csrf = col_text(st, 8);
 		out->stage = col_text(st, 9);
-		out->created_at = sqlite3_column_int64(st, 10);
-		out->seen_at = sqlite3_column_int64(st, 11);
+		out->created_at = sqldb_column_int64(st, 10);
+		out->seen_at = sqldb_column_int64(st, 11);
 		out->client = col_text(st, 12);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_session_seen(struct store *s, const char *hash, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_SEEN);
+	struct sqldb_stmt *st = stmt(s, ST_SESSION_SEEN);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, hash);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, hash);
 	return update_one(s, st);
 }
 
 int store_session_end(struct store *s, const char *hash, clock_us now, const char *reason)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_END);
+	struct sqldb_stmt *st = stmt(s, ST_SESSION_END);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, reason);
-	bind_text(st, 3, hash);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, reason);
+	sqldb_bind_text(st, 3, hash);
 	return update_one(s, st);
 }
 
 int store_sessions_end_user(struct store *s, const char *user_id, clock_us now, const char *reason)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_USER);
+	struct sqldb_stmt *st = stmt(s, ST_SESSIONS_END_USER);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, reason);
-	bind_text(st, 3, user_id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, reason);
+	sqldb_bind_text(st, 3, user_id);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db);
+	return sqldb_changes(s->db);
 }
 
 int store_session_end_id(struct store *s, const char *user_id, const char *id, clock_us now, const char *reason)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_END_ID);
+	struct sqldb_stmt *st = stmt(s, ST_SESSION_END_ID);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, reason);
-	bind_text(st, 3, user_id);
-	bind_text(st, 4, id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, reason);
+	sqldb_bind_text(st, 3, user_id);
+	sqldb_bind_text(st, 4, id);
 	return update_one(s, st);
 }
 
 int store_sessions_list(struct store *s, const char *user_id,
 			int (*fn)(void *ctx, const struct store_session *x), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSIONS_LIST);
+	struct sqldb_stmt *st = stmt(s, ST_SESSIONS_LIST);
 	if (!st)
 		return -1;
-	bind_text(st, 1, user_id);
+	sqldb_bind_text(st, 1, user_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_session x = { 0 };
 		x.id = col_text(st, 0);
 		x.stage = col_text(st, 1);
 		x.client = col_text(st, 2);
-		x.created_at = sqlite3_column_int64(st, 3);
-		x.seen_at = sqlite3_column_int64(st, 4);
+		x.created_at = sqldb_column_int64(st, 3);
+		x.seen_at = sqldb_column_int64(st, 4);
 		int stop = fn(ctx, &x);
 		store_session_release(&x);
 		if (stop) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
@@ -1378,15 +1343,15 @@ int store_sessions_list(struct store *s, const char *user_id,
 int store_pathway_register(struct store *s, const char *id, long version, const char *digest,
 			   const char *source, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_GET);
+	struct sqldb_stmt *st = stmt(s, ST_PW_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, version);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_int64(st, 2, version);
 	int rc = one_row(s, st);
 	if (rc == 0) {
-		bool same = !strcmp((const char *)sqlite3_column_text(st, 0), digest);
-		sqlite3_reset(st);
+		bool same = !strcmp(sqldb_column_text(st, 0), digest);
+		sqldb_reset(st);
 		return same ? 0 : 1;
 	}
 	if (rc < 0)
@@ -1394,54 +1359,54 @@ int store_pathway_register(struct store *s, const char *id, long version, const 
 	st = stmt(s, ST_PW_ADD);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, digest);
-	bind_text(st, 4, source);
-	sqlite3_bind_int64(st, 5, now);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_int64(st, 2, version);
+	sqldb_bind_text(st, 3, digest);
+	sqldb_bind_text(st, 4, source);
+	sqldb_bind_int64(st, 5, now);
 	return run(s, st) ? -1 : 2;
 }
 
 int store_pathway_digest(struct store *s, const char *id, long version, char digest[65])
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_GET);
+	struct sqldb_stmt *st = stmt(s, ST_PW_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, version);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_int64(st, 2, version);
 	int rc = one_row(s, st);
 	if (rc == 0) {
-		snprintf(digest, 65, "%s", (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+		snprintf(digest, 65, "%s", sqldb_column_text(st, 0));
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 char *store_pathway_latest(struct store *s, const char *id, long *version)
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_LATEST);
+	struct sqldb_stmt *st = stmt(s, ST_PW_LATEST);
 	if (!st)
 		return NULL;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	if (one_row(s, st))
 		return NULL;
-	*version = (long)sqlite3_column_int64(st, 0);
+	*version = (long)sqldb_column_int64(st, 0);
 	char *source = col_text(st, 1);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return source;
 }
 
 char *store_pathway_source(struct store *s, const char *id, long version)
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_SOURCE);
+	struct sqldb_stmt *st = stmt(s, ST_PW_SOURCE);
 	if (!st)
 		return NULL;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, version);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_int64(st, 2, version);
 	if (one_row(s, st))
 		return NULL;
 	char *text = col_text(st, 0);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return text;
 }
 
@@ -1450,28 +1415,28 @@ char *store_pathway_source(struct store *s, const char *id, long version)
 
 int store_case_insert(struct store *s, const struct case_record *c)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASE_INSERT);
+	struct sqldb_stmt *st = stmt(s, ST_CASE_INSERT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, c->id);
-	bind_text(st, 2, c->pathway);
-	sqlite3_bind_int64(st, 3, c->pathway_version);
-	bind_text(st, 4, c->state);
-	sqlite3_bind_int64(st, 5, c->version);
-	bind_text(st, 6, c->origin_org);
-	bind_text(st, 7, c->origin_user);
-	bind_text(st, 8, c->receiver_org);
-	bind_text(st, 9, c->assignee);
-	bind_text(st, 10, c->subject_id);
+	sqldb_bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 2, c->pathway);
+	sqldb_bind_int64(st, 3, c->pathway_version);
+	sqldb_bind_text(st, 4, c->state);
+	sqldb_bind_int64(st, 5, c->version);
+	sqldb_bind_text(st, 6, c->origin_org);
+	sqldb_bind_text(st, 7, c->origin_user);
+	sqldb_bind_text(st, 8, c->receiver_org);
+	sqldb_bind_text(st, 9, c->assignee);
+	sqldb_bind_text(st, 10, c->subject_id);
 	bind_json(st, 11, c->consent);
 	bind_json(st, 12, c->fields);
-	sqlite3_bind_int64(st, 13, c->opened_at);
-	sqlite3_bind_int64(st, 14, c->updated_at);
+	sqldb_bind_int64(st, 13, c->opened_at);
+	sqldb_bind_int64(st, 14, c->updated_at);
 	bind_time(st, 15, c->closed_at);
-	bind_text(st, 16, c->outcome);
-	bind_text(st, 17, c->area);
-	bind_text(st, 18, c->person_id);
-	bind_text(st, 19, c->person_key);
+	sqldb_bind_text(st, 16, c->outcome);
+	sqldb_bind_text(st, 17, c->area);
+	sqldb_bind_text(st, 18, c->person_id);
+	sqldb_bind_text(st, 19, c->person_key);
 	bind_json(st, 20, c->duplicates);
 	bind_time(st, 21, c->due_at);
 	bind_time(st, 22, c->entered_at);
@@ -1480,38 +1445,38 @@ int store_case_insert(struct store *s, const struct case_record *c)
 
 int store_case_update(struct store *s, const struct case_record *c, long expected_version)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASE_UPDATE);
+	struct sqldb_stmt *st = stmt(s, ST_CASE_UPDATE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, c->state);
-	sqlite3_bind_int64(st, 2, c->version);
-	bind_text(st, 3, c->receiver_org);
-	bind_text(st, 4, c->assignee);
+	sqldb_bind_text(st, 1, c->state);
+	sqldb_bind_int64(st, 2, c->version);
+	sqldb_bind_text(st, 3, c->receiver_org);
+	sqldb_bind_text(st, 4, c->assignee);
 	bind_json(st, 5, c->consent);
 	bind_json(st, 6, c->fields);
-	sqlite3_bind_int64(st, 7, c->updated_at);
+	sqldb_bind_int64(st, 7, c->updated_at);
 	bind_time(st, 8, c->closed_at);
-	bind_text(st, 9, c->outcome);
-	bind_text(st, 10, c->area);
-	bind_text(st, 11, c->person_id);
-	bind_text(st, 12, c->person_key);
+	sqldb_bind_text(st, 9, c->outcome);
+	sqldb_bind_text(st, 10, c->area);
+	sqldb_bind_text(st, 11, c->person_id);
+	sqldb_bind_text(st, 12, c->person_key);
 	bind_time(st, 13, c->due_at);
 	bind_time(st, 14, c->entered_at);
-	sqlite3_bind_int64(st, 15, c->pathway_version);
-	bind_text(st, 16, c->id);
-	sqlite3_bind_int64(st, 17, expected_version);
+	sqldb_bind_int64(st, 15, c->pathway_version);
+	sqldb_bind_text(st, 16, c->id);
+	sqldb_bind_int64(st, 17, expected_version);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return sqldb_changes(s->db) == 1 ? 0 : 1;
 }
 
-static void read_case(sqlite3_stmt *st, struct case_record *c)
+static void read_case(struct sqldb_stmt *st, struct case_record *c)
 {
 	c->id = col_text(st, 0);
 	c->pathway = col_text(st, 1);
-	c->pathway_version = (long)sqlite3_column_int64(st, 2);
+	c->pathway_version = (long)sqldb_column_int64(st, 2);
 	c->state = col_text(st, 3);
-	c->version = (long)sqlite3_column_int64(st, 4);
+	c->version = (long)sqldb_column_int64(st, 4);
 	c->origin_org = col_text(st, 5);
 	c->origin_user = col_text(st, 6);
 	c->receiver_org = col_text(st, 7);
@@ -1521,9 +1486,9 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 	c->fields = col_json(st, 11);
 	if (!c->fields)
 		c->fields = json_object();
-	c->opened_at = sqlite3_column_int64(st, 12);
-	c->updated_at = sqlite3_column_int64(st, 13);
-	c->closed_at = sqlite3_column_int64(st, 14);
+	c->opened_at = sqldb_column_int64(st, 12);
+	c->updated_at = sqldb_column_int64(st, 13);
+	c->closed_at = sqldb_column_int64(st, 14);
 	c->outcome = col_text(st, 15);
 	c->area = col_text(st, 16);
 	c->person_id = col_text(st, 17);
@@ -1531,7 +1496,7 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 	c->duplicates = col_json(st, 19);
 	memset(c->links, 0, sizeof(c->links));
 	c->links_open = 0;
-	const char *statuses = (const char *)sqlite3_column_text(st, 20);
+	const char *statuses = sqldb_column_text(st, 20);
 	for (const char *p = statuses; p && *p;) {
 		size_t n = strcspn(p, ",");
 		char one[32];
@@ -1545,22 +1510,22 @@ static void read_case(sqlite3_stmt *st, struct case_record *c)
 		p += n + (p[n] == ',');
 	}
 	c->providers = col_text(st, 21);
-	c->purged_at = sqlite3_column_int64(st, 22);
-	c->assignee_gone = sqlite3_column_int(st, 23) != 0;
-	c->due_at = sqlite3_column_int64(st, 24);
-	c->entered_at = sqlite3_column_int64(st, 25);
+	c->purged_at = sqldb_column_int64(st, 22);
+	c->assignee_gone = sqldb_column_int(st, 23) != 0;
+	c->due_at = sqldb_column_int64(st, 24);
+	c->entered_at = sqldb_column_int64(st, 25);
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASE_GET);
+	struct sqldb_stmt *st = stmt(s, ST_CASE_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_case(st, out);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
@@ -1629,10 +1594,10 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 #undef PROVIDER_OF
 #undef DUE_KEY
 	int ret = -1;
-	sqlite3_stmt *st = shaped(s, sql.data);
+	struct sqldb_stmt *st = shaped(s, sql.data);
 	if (!st)
 		goto out;
-#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+#define BIND(name, v) sqldb_bind_text(st, sqldb_param(st, name), v)
 	if (f->pathway)
 		BIND(":pathway", f->pathway);
 	if (f->state)
@@ -1644,7 +1609,7 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 	if (f->assignee)
 		BIND(":assignee", f->assignee);
 	if (f->updated_since)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->updated_since);
+		sqldb_bind_int64(st, sqldb_param(st, ":since"), f->updated_since);
 	if (f->area)
 		BIND(":area", f->area);
 	if (f->origin_org)
@@ -1655,29 +1620,29 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		BIND(":date_to", f->date_to);
 	}
 	if (f->opened_from)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":opened_from"), f->opened_from);
+		sqldb_bind_int64(st, sqldb_param(st, ":opened_from"), f->opened_from);
 	if (f->opened_to)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":opened_to"), f->opened_to);
+		sqldb_bind_int64(st, sqldb_param(st, ":opened_to"), f->opened_to);
 	if (f->overdue >= 0)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":overdue_at"), f->overdue_at);
+		sqldb_bind_int64(st, sqldb_param(st, ":overdue_at"), f->overdue_at);
 	if (f->after_id) {
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after_t"), f->after_updated);
+		sqldb_bind_int64(st, sqldb_param(st, ":after_t"), f->after_updated);
 		BIND(":after_id", f->after_id);
 	}
 #undef BIND
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct case_record c = { 0 };
 		read_case(st, &c);
 		int stop = fn(ctx, &c);
 		case_record_release(&c);
 		if (stop) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
 	ret = stepped(s, rc);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 out:
 	buf_release(&sql);
 	buf_release(&cond);
@@ -1688,36 +1653,36 @@ out:
 
 int store_subject_insert(struct store *s, const char *id, const json_t *subject, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_SUBJECT_INSERT);
+	struct sqldb_stmt *st = stmt(s, ST_SUBJECT_INSERT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	bind_json(st, 2, subject);
-	sqlite3_bind_int64(st, 3, now);
+	sqldb_bind_int64(st, 3, now);
 	return run(s, st);
 }
 
 int store_subject_update(struct store *s, const char *id, const json_t *subject, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_SUBJECT_UPDATE);
+	struct sqldb_stmt *st = stmt(s, ST_SUBJECT_UPDATE);
 	if (!st)
 		return -1;
 	bind_json(st, 1, subject);
-	sqlite3_bind_int64(st, 2, now);
-	bind_text(st, 3, id);
+	sqldb_bind_int64(st, 2, now);
+	sqldb_bind_text(st, 3, id);
 	return run(s, st);
 }
 
 json_t *store_subject_get(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = stmt(s, ST_SUBJECT_GET);
+	struct sqldb_stmt *st = stmt(s, ST_SUBJECT_GET);
 	if (!st)
 		return NULL;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	if (one_row(s, st))
 		return NULL;
 	json_t *v = col_json(st, 0);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return v;
 }
 
@@ -1758,14 +1723,14 @@ static const char genesis[65] = "00000000000000000000000000000000000000000000000
 /* The chain's last link: its seq and hash (0 and the genesis hash when there is none). 0, or -1. */
 static int chain_head(struct store *s, int64_t *seq, char hash[65])
 {
-	sqlite3_stmt *st = stmt(s, ST_EVENT_HEAD);
+	struct sqldb_stmt *st = stmt(s, ST_EVENT_HEAD);
 	int rc = one_row(s, st);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		*seq = sqlite3_column_int64(st, 0);
-		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
-		sqlite3_reset(st);
+		*seq = sqldb_column_int64(st, 0);
+		snprintf(hash, 65, "%s", sqldb_column_text(st, 1));
+		sqldb_reset(st);
 	} else {
 		*seq = 0;
 		memcpy(hash, genesis, sizeof(genesis));
@@ -1788,78 +1753,77 @@ int store_event_append(struct store *s, struct store_event *ev)
 	token_sha256_hex(ev->payload ? ev->payload : "", ev->payload ? ev->payload_len : 0,
 			 ev->payload_digest);
 	event_hash(ev, ev->hash);
-	sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT);
+	struct sqldb_stmt *st = stmt(s, ST_EVENT_INSERT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, ev->seq);
-	bind_text(st, 2, ev->id);
-	bind_text(st, 3, ev->case_id);
-	sqlite3_bind_int64(st, 4, ev->at);
-	bind_text(st, 5, ev->actor_user);
-	bind_text(st, 6, ev->actor_org);
-	bind_text(st, 7, ev->action);
-	bind_text(st, 8, ev->from_state);
-	bind_text(st, 9, ev->to_state);
-	sqlite3_bind_int64(st, 10, ev->case_version);
-	bind_text(st, 11, ev->payload_digest);
-	bind_text(st, 12, ev->prev_hash);
-	bind_text(st, 13, ev->hash);
+	sqldb_bind_int64(st, 1, ev->seq);
+	sqldb_bind_text(st, 2, ev->id);
+	sqldb_bind_text(st, 3, ev->case_id);
+	sqldb_bind_int64(st, 4, ev->at);
+	sqldb_bind_text(st, 5, ev->actor_user);
+	sqldb_bind_text(st, 6, ev->actor_org);
+	sqldb_bind_text(st, 7, ev->action);
+	sqldb_bind_text(st, 8, ev->from_state);
+	sqldb_bind_text(st, 9, ev->to_state);
+	sqldb_bind_int64(st, 10, ev->case_version);
+	sqldb_bind_text(st, 11, ev->payload_digest);
+	sqldb_bind_text(st, 12, ev->prev_hash);
+	sqldb_bind_text(st, 13, ev->hash);
 	if (run(s, st))
 		return -1;
 	st = stmt(s, ST_PAYLOAD_INSERT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, ev->seq);
+	sqldb_bind_int64(st, 1, ev->seq);
 	if (ev->payload)
-		sqlite3_bind_blob(st, 2, ev->payload, (int)ev->payload_len, SQLITE_TRANSIENT);
+		sqldb_bind_blob(st, 2, ev->payload, ev->payload_len);
 	else
-		sqlite3_bind_null(st, 2);
+		sqldb_bind_null(st, 2);
 	return run(s, st);
 }
 
-static void read_event(sqlite3_stmt *st, struct store_event *ev)
+static void read_event(struct sqldb_stmt *st, struct store_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
-	ev->seq = sqlite3_column_int64(st, 0);
-	ev->id = (char *)sqlite3_column_text(st, 1);
-	ev->case_id = (char *)sqlite3_column_text(st, 2);
-	ev->at = sqlite3_column_int64(st, 3);
-	ev->actor_user = (char *)sqlite3_column_text(st, 4);
-	ev->actor_org = (char *)sqlite3_column_text(st, 5);
-	ev->action = (char *)sqlite3_column_text(st, 6);
-	ev->from_state = (char *)sqlite3_column_text(st, 7);
-	ev->to_state = (char *)sqlite3_column_text(st, 8);
-	ev->case_version = (long)sqlite3_column_int64(st, 9);
+	ev->seq = sqldb_column_int64(st, 0);
+	ev->id = (char *)sqldb_column_text(st, 1);
+	ev->case_id = (char *)sqldb_column_text(st, 2);
+	ev->at = sqldb_column_int64(st, 3);
+	ev->actor_user = (char *)sqldb_column_text(st, 4);
+	ev->actor_org = (char *)sqldb_column_text(st, 5);
+	ev->action = (char *)sqldb_column_text(st, 6);
+	ev->from_state = (char *)sqldb_column_text(st, 7);
+	ev->to_state = (char *)sqldb_column_text(st, 8);
+	ev->case_version = (long)sqldb_column_int64(st, 9);
 	const char *t;
-	if ((t = (const char *)sqlite3_column_text(st, 10)))
+	if ((t = sqldb_column_text(st, 10)))
 		snprintf(ev->payload_digest, sizeof(ev->payload_digest), "%s", t);
-	if ((t = (const char *)sqlite3_column_text(st, 11)))
+	if ((t = sqldb_column_text(st, 11)))
 		snprintf(ev->prev_hash, sizeof(ev->prev_hash), "%s", t);
-	if ((t = (const char *)sqlite3_column_text(st, 12)))
+	if ((t = sqldb_column_text(st, 12)))
 		snprintf(ev->hash, sizeof(ev->hash), "%s", t);
-	ev->payload = sqlite3_column_blob(st, 13);
-	ev->payload_len = (size_t)sqlite3_column_bytes(st, 13);
-	if (sqlite3_column_type(st, 13) == SQLITE_NULL)
+	ev->payload = sqldb_column_blob(st, 13, &ev->payload_len);
+	if (sqldb_column_type(st, 13) == SQLDB_NULL)
 		ev->payload = NULL;
 }
 
 int store_events_for_case(struct store *s, const char *case_id,
 			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_EVENTS_FOR_CASE);
+	struct sqldb_stmt *st = stmt(s, ST_EVENTS_FOR_CASE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_event ev;
 		read_event(st, &ev);
 		if (fn(ctx, &ev)) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
@@ -1867,15 +1831,15 @@ int store_events_for_case(struct store *s, const char *case_id,
  * The types an event row was written with (ST_EVENTS_ALL's columns): a value
  * rewritten as another type reads back the same, so the type is checked too.
  */
-static bool stored_types_hold(sqlite3_stmt *st)
+static bool stored_types_hold(struct sqldb_stmt *st)
 {
 	static const char types[] = "itticctctitttb"; /* i integer, t text, c text or NULL, b blob or NULL */
 	for (int i = 0; types[i]; i++) {
-		int t = sqlite3_column_type(st, i);
-		bool fits = types[i] == 'i' ? t == SQLITE_INTEGER
-			    : types[i] == 't' ? t == SQLITE_TEXT
-			    : types[i] == 'c' ? t == SQLITE_TEXT || t == SQLITE_NULL
-					      : t == SQLITE_BLOB || t == SQLITE_NULL;
+		int t = sqldb_column_type(st, i);
+		bool fits = types[i] == 'i' ? t == SQLDB_INTEGER
+			    : types[i] == 't' ? t == SQLDB_TEXT
+			    : types[i] == 'c' ? t == SQLDB_TEXT || t == SQLDB_NULL
+					      : t == SQLDB_BLOB || t == SQLDB_NULL;
 		if (!fits)
 			return false;
 	}
@@ -1885,14 +1849,14 @@ static bool stored_types_hold(sqlite3_stmt *st)
 int store_verify_chain(struct store *s, struct store_verify *v)
 {
 	memset(v, 0, sizeof(*v));
-	sqlite3_stmt *st = stmt(s, ST_EVENTS_ALL);
+	struct sqldb_stmt *st = stmt(s, ST_EVENTS_ALL);
 	if (!st)
 		return -1;
 	char prev[65];
 	memcpy(prev, genesis, sizeof(genesis));
 	int64_t expect_seq = 1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		/* Types first: reading a value as text converts it in place. */
 		bool types_hold = stored_types_hold(st);
 		struct store_event ev;
@@ -1922,8 +1886,8 @@ int store_verify_chain(struct store *s, struct store_verify *v)
 		expect_seq++;
 	}
 	memcpy(v->head_hash, prev, sizeof(v->head_hash));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	sqldb_reset(st);
+	return rc == SQLDB_DONE || rc == SQLDB_ROW ? 0 : -1;
 }
 
 /* ---- notes, outbox, provisions, access log ---- */
@@ -1931,16 +1895,16 @@ int store_verify_chain(struct store *s, struct store_verify *v)
 int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
 		   const char *org, const char *visibility, const char *text, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_NOTE_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_NOTE_ADD);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
-	bind_text(st, 2, case_id);
-	bind_text(st, 3, user);
-	bind_text(st, 4, org);
-	bind_text(st, 5, visibility);
-	bind_text(st, 6, text);
-	sqlite3_bind_int64(st, 7, now);
+	sqldb_bind_text(st, 1, id);
+	sqldb_bind_text(st, 2, case_id);
+	sqldb_bind_text(st, 3, user);
+	sqldb_bind_text(st, 4, org);
+	sqldb_bind_text(st, 5, visibility);
+	sqldb_bind_text(st, 6, text);
+	sqldb_bind_int64(st, 7, now);
 	return run(s, st);
 }
 
@@ -1948,47 +1912,47 @@ int store_notes_for_case(struct store *s, const char *case_id,
 			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
 				   const char *visibility, const char *text, clock_us at), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_NOTES_FOR_CASE);
+	struct sqldb_stmt *st = stmt(s, ST_NOTES_FOR_CASE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-		       (const char *)sqlite3_column_text(st, 4), sqlite3_column_int64(st, 5))) {
-			rc = SQLITE_DONE;
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		if (fn(ctx, sqldb_column_text(st, 0), sqldb_column_text(st, 1),
+		       sqldb_column_text(st, 2), sqldb_column_text(st, 3),
+		       sqldb_column_text(st, 4), sqldb_column_int64(st, 5))) {
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 int store_outbox_add(struct store *s, const struct store_notification *n)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_ADD);
 	if (!st)
 		return -1;
 	char *id = token_new_id("n_");
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	free(id);
-	bind_text(st, 2, n->case_id);
-	sqlite3_bind_int64(st, 3, n->event_seq);
-	bind_text(st, 4, n->party);
-	bind_text(st, 5, n->org);
-	bind_text(st, 6, n->user);
-	bind_text(st, 7, n->template_name);
-	bind_text(st, 8, n->status ? n->status : "pending");
-	sqlite3_bind_int64(st, 9, n->created_at);
-	sqlite3_bind_int64(st, 10, n->created_at);
-	bind_text(st, 11, n->channel);
-	bind_text(st, 12, n->state);
-	bind_text(st, 13, n->last_error);
+	sqldb_bind_text(st, 2, n->case_id);
+	sqldb_bind_int64(st, 3, n->event_seq);
+	sqldb_bind_text(st, 4, n->party);
+	sqldb_bind_text(st, 5, n->org);
+	sqldb_bind_text(st, 6, n->user);
+	sqldb_bind_text(st, 7, n->template_name);
+	sqldb_bind_text(st, 8, n->status ? n->status : "pending");
+	sqldb_bind_int64(st, 9, n->created_at);
+	sqldb_bind_int64(st, 10, n->created_at);
+	sqldb_bind_text(st, 11, n->channel);
+	sqldb_bind_text(st, 12, n->state);
+	sqldb_bind_text(st, 13, n->last_error);
 	return run(s, st);
 }
 
-static void read_notification(sqlite3_stmt *st, struct store_notification *n)
+static void read_notification(struct sqldb_stmt *st, struct store_notification *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->id = col_text(st, 0);
@@ -1999,12 +1963,12 @@ static void read_notification(sqlite3_stmt *st, struct store_notification *n)
 	n->template_name = col_text(st, 5);
 	n->channel = col_text(st, 6);
 	n->state = col_text(st, 7);
-	n->attempts = sqlite3_column_int(st, 8);
-	n->created_at = sqlite3_column_int64(st, 9);
-	n->next_attempt_at = sqlite3_column_int64(st, 10);
+	n->attempts = sqldb_column_int(st, 8);
+	n->created_at = sqldb_column_int64(st, 9);
+	n->next_attempt_at = sqldb_column_int64(st, 10);
 	n->status = col_text(st, 11);
 	n->last_error = col_text(st, 12);
-	n->delivered_at = sqlite3_column_int64(st, 13);
+	n->delivered_at = sqldb_column_int64(st, 13);
 }
 
 void store_notification_release(struct store_notification *n)
@@ -2025,23 +1989,23 @@ void store_notification_release(struct store_notification *n)
 int store_outbox_ready(struct store *s, clock_us now, int64_t upto_seq, int limit,
 		       int (*fn)(void *ctx, struct store_notification *n), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_READY);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_READY);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, upto_seq);
-	sqlite3_bind_int(st, 3, limit);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_int64(st, 2, upto_seq);
+	sqldb_bind_int64(st, 3, limit);
 	struct store_notification *rows = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		grow_array(&rows, &alloc, n, sizeof(*rows));
 		read_notification(st, &rows[n++]);
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	bool stop = false;
 	for (size_t i = 0; i < n; i++) {
-		if (!stop && rc == SQLITE_DONE && fn(ctx, &rows[i]))
+		if (!stop && rc == SQLDB_DONE && fn(ctx, &rows[i]))
 			stop = true;
 		store_notification_release(&rows[i]);
 	}
@@ -2052,55 +2016,55 @@ int store_outbox_ready(struct store *s, clock_us now, int64_t upto_seq, int limi
 int store_outbox_result(struct store *s, const char *id, const char *status, int attempts,
 			clock_us next_attempt_at, const char *error, clock_us delivered_at)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RESULT);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_RESULT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, status);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next_attempt_at);
-	bind_text(st, 4, error);
+	sqldb_bind_text(st, 1, status);
+	sqldb_bind_int64(st, 2, attempts);
+	sqldb_bind_int64(st, 3, next_attempt_at);
+	sqldb_bind_text(st, 4, error);
 	bind_time(st, 5, delivered_at);
-	bind_text(st, 6, id);
+	sqldb_bind_text(st, 6, id);
 	return run(s, st);
 }
 
 int store_outbox_next(struct store *s, clock_us *when)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_NEXT);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_NEXT);
 	if (!st)
 		return -1;
 	int rc = one_row(s, st);
 	if (rc)
 		return rc;
-	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
-	*when = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int none = sqldb_column_type(st, 0) == SQLDB_NULL;
+	*when = sqldb_column_int64(st, 0);
+	sqldb_reset(st);
 	return none ? 1 : 0;
 }
 
 int store_outbox_get(struct store *s, const char *id, struct store_notification *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_GET);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_notification(st, out);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 int store_outbox_retry(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RETRY);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_RETRY);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return sqldb_changes(s->db) == 1 ? 0 : 1;
 }
 
 int store_outbox_list(struct store *s, const char *status, const char *after_id, int limit,
@@ -2116,26 +2080,26 @@ int store_outbox_list(struct store *s, const char *status, const char *after_id,
 		buf_adds(&sql, " AND id > :after");
 	buf_adds(&sql, " ORDER BY id LIMIT :limit");
 	int ret = -1, rc;
-	sqlite3_stmt *st = shaped(s, sql.data);
+	struct sqldb_stmt *st = shaped(s, sql.data);
 	if (!st)
 		goto out;
 	if (status)
-		bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+		sqldb_bind_text(st, sqldb_param(st, ":status"), status);
 	if (after_id)
-		bind_text(st, sqlite3_bind_parameter_index(st, ":after"), after_id);
-	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqldb_bind_text(st, sqldb_param(st, ":after"), after_id);
+	sqldb_bind_int64(st, sqldb_param(st, ":limit"), limit);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_notification n;
 		read_notification(st, &n);
 		int stop = fn(ctx, &n);
 		store_notification_release(&n);
 		if (stop) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
 	ret = stepped(s, rc);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 out:
 	buf_release(&sql);
 	return ret;
@@ -2145,35 +2109,35 @@ int store_provision_add(struct store *s, clock_us at, const char *case_id, const
 			const char *from_org, const char *to_org, const char *items,
 			const char *consent_basis, int64_t event_seq)
 {
-	sqlite3_stmt *st = stmt(s, ST_PROVISION_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_PROVISION_ADD);
 	if (!st)
 		return -1;
 	char *id = token_new_id("p_");
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	free(id);
-	sqlite3_bind_int64(st, 2, at);
-	bind_text(st, 3, case_id);
-	bind_text(st, 4, subject_id);
-	bind_text(st, 5, from_org);
-	bind_text(st, 6, to_org);
-	bind_text(st, 7, items);
-	bind_text(st, 8, consent_basis);
-	sqlite3_bind_int64(st, 9, event_seq);
+	sqldb_bind_int64(st, 2, at);
+	sqldb_bind_text(st, 3, case_id);
+	sqldb_bind_text(st, 4, subject_id);
+	sqldb_bind_text(st, 5, from_org);
+	sqldb_bind_text(st, 6, to_org);
+	sqldb_bind_text(st, 7, items);
+	sqldb_bind_text(st, 8, consent_basis);
+	sqldb_bind_int64(st, 9, event_seq);
 	return run(s, st);
 }
 
 int store_access_add(struct store *s, clock_us at, const char *user, const char *org,
 		     const char *case_id, const char *subject_id, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, ST_ACCESS_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_ACCESS_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, at);
-	bind_text(st, 2, user);
-	bind_text(st, 3, org);
-	bind_text(st, 4, case_id);
-	bind_text(st, 5, subject_id);
-	bind_text(st, 6, what);
+	sqldb_bind_int64(st, 1, at);
+	sqldb_bind_text(st, 2, user);
+	sqldb_bind_text(st, 3, org);
+	sqldb_bind_text(st, 4, case_id);
+	sqldb_bind_text(st, 5, subject_id);
+	sqldb_bind_text(st, 6, what);
 	return run(s, st);
 }
 
@@ -2182,17 +2146,17 @@ int store_access_add(struct store *s, clock_us at, const char *user, const char 
 int store_idem_get(struct store *s, const char *user, const char *key, char **request_hash,
 		   int *status, char **body)
 {
-	sqlite3_stmt *st = stmt(s, ST_IDEM_GET);
+	struct sqldb_stmt *st = stmt(s, ST_IDEM_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, user);
-	bind_text(st, 2, key);
+	sqldb_bind_text(st, 1, user);
+	sqldb_bind_text(st, 2, key);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		*request_hash = col_text(st, 0);
-		*status = sqlite3_column_int(st, 1);
+		*status = sqldb_column_int(st, 1);
 		*body = col_text(st, 2);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
@@ -2200,15 +2164,15 @@ int store_idem_get(struct store *s, const char *user, const char *key, char **re
 int store_idem_put(struct store *s, const char *user, const char *key, const char *request_hash,
 		   int status, const char *body, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_IDEM_PUT);
+	struct sqldb_stmt *st = stmt(s, ST_IDEM_PUT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, user);
-	bind_text(st, 2, key);
-	bind_text(st, 3, request_hash);
-	sqlite3_bind_int(st, 4, status);
-	bind_text(st, 5, body);
-	sqlite3_bind_int64(st, 6, now);
+	sqldb_bind_text(st, 1, user);
+	sqldb_bind_text(st, 2, key);
+	sqldb_bind_text(st, 3, request_hash);
+	sqldb_bind_int64(st, 4, status);
+	sqldb_bind_text(st, 5, body);
+	sqldb_bind_int64(st, 6, now);
 	return run(s, st);
 }
 
@@ -2225,11 +2189,11 @@ int64_t store_count(struct store *s, const char *table)
 	if (!allowed[i])
 		return -1;
 	char *sql = xasprintf("SELECT count(*) FROM %s", allowed[i]);
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st = sqldb_prepare(s->db, sql);
 	int64_t n = -1;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (st && sqldb_step(st) == SQLDB_ROW)
+		n = sqldb_column_int64(st, 0);
+	sqldb_finalize(st);
 	free(sql);
 	return n;
 }
@@ -2239,43 +2203,43 @@ int64_t store_count(struct store *s, const char *table)
 int store_timer_add(struct store *s, const char *case_id, const char *state, const char *name,
 		    clock_us due_at, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMER_ADD);
+	struct sqldb_stmt *st = stmt(s, ST_TIMER_ADD);
 	if (!st)
 		return -1;
 	char *id = token_new_id("t_");
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	free(id);
-	bind_text(st, 2, case_id);
-	bind_text(st, 3, state);
-	bind_text(st, 4, name);
-	sqlite3_bind_int64(st, 5, due_at);
-	sqlite3_bind_int64(st, 6, now);
+	sqldb_bind_text(st, 2, case_id);
+	sqldb_bind_text(st, 3, state);
+	sqldb_bind_text(st, 4, name);
+	sqldb_bind_int64(st, 5, due_at);
+	sqldb_bind_int64(st, 6, now);
 	return run(s, st);
 }
 
 int store_timers_cancel(struct store *s, const char *case_id, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMERS_CANCEL);
+	struct sqldb_stmt *st = stmt(s, ST_TIMERS_CANCEL);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, case_id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, case_id);
 	return run(s, st);
 }
 
-static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct store_timer *t),
+static int each_timer(struct store *s, struct sqldb_stmt *st, int (*fn)(void *ctx, const struct store_timer *t),
 		      void *ctx)
 {
 	int rc;
 	/* Rows are copied first: fn may write (and so reset shared statements). */
 	struct store_timer *rows = NULL;
 	size_t n = 0, alloc = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		grow_array(&rows, &alloc, n, sizeof(*rows));
 		rows[n++] = (struct store_timer){ col_text(st, 0), col_text(st, 1), col_text(st, 2),
-						  col_text(st, 3), sqlite3_column_int64(st, 4) };
+						  col_text(st, 3), sqldb_column_int64(st, 4) };
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, &rows[i]))
@@ -2292,48 +2256,48 @@ static int each_timer(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, co
 int store_timers_for_case(struct store *s, const char *case_id,
 			  int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMERS_FOR_CASE);
+	struct sqldb_stmt *st = stmt(s, ST_TIMERS_FOR_CASE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	return each_timer(s, st, fn, ctx);
 }
 
 int store_timers_due(struct store *s, clock_us now, int limit,
 		     int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMERS_DUE);
+	struct sqldb_stmt *st = stmt(s, ST_TIMERS_DUE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, limit);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_int64(st, 2, limit);
 	return each_timer(s, st, fn, ctx);
 }
 
 int store_timer_done(struct store *s, const char *id, clock_us now, bool fired)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMER_DONE);
+	struct sqldb_stmt *st = stmt(s, ST_TIMER_DONE);
 	if (!st)
 		return -1;
 	bind_time(st, 1, fired ? now : 0);
 	bind_time(st, 2, fired ? 0 : now);
-	bind_text(st, 3, id);
+	sqldb_bind_text(st, 3, id);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return sqldb_changes(s->db) == 1 ? 0 : 1;
 }
 
 int store_timer_next(struct store *s, clock_us *due)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMER_NEXT);
+	struct sqldb_stmt *st = stmt(s, ST_TIMER_NEXT);
 	if (!st)
 		return -1;
 	int rc = one_row(s, st);
 	if (rc)
 		return rc;
-	int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
-	*due = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int none = sqldb_column_type(st, 0) == SQLDB_NULL;
+	*due = sqldb_column_int64(st, 0);
+	sqldb_reset(st);
 	return none ? 1 : 0;
 }
 
@@ -2342,18 +2306,18 @@ int store_timer_next(struct store *s, clock_us *due)
 int store_import_get(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
 		     char **digest, char **case_id, json_t **cells)
 {
-	sqlite3_stmt *st = stmt(s, ST_IMPORT_GET);
+	struct sqldb_stmt *st = stmt(s, ST_IMPORT_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
-	bind_text(st, 2, person_id);
-	bind_text(st, 3, checkup_date);
+	sqldb_bind_text(st, 1, pathway);
+	sqldb_bind_text(st, 2, person_id);
+	sqldb_bind_text(st, 3, checkup_date);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		*digest = col_text(st, 0);
 		*case_id = col_text(st, 1);
 		*cells = col_json(st, 2);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
@@ -2361,99 +2325,99 @@ int store_import_get(struct store *s, const char *pathway, const char *person_id
 int store_import_put(struct store *s, const char *pathway, const char *person_id, const char *checkup_date,
 		     const char *digest, const char *case_id, bool eligible, const json_t *cells, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_IMPORT_PUT);
+	struct sqldb_stmt *st = stmt(s, ST_IMPORT_PUT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
-	bind_text(st, 2, person_id);
-	bind_text(st, 3, checkup_date);
-	bind_text(st, 4, digest);
-	bind_text(st, 5, case_id);
-	sqlite3_bind_int(st, 6, eligible);
-	sqlite3_bind_int64(st, 7, now);
+	sqldb_bind_text(st, 1, pathway);
+	sqldb_bind_text(st, 2, person_id);
+	sqldb_bind_text(st, 3, checkup_date);
+	sqldb_bind_text(st, 4, digest);
+	sqldb_bind_text(st, 5, case_id);
+	sqldb_bind_int64(st, 6, eligible);
+	sqldb_bind_int64(st, 7, now);
 	bind_json(st, 8, cells);
 	return run(s, st);
 }
 
 /* ---- audit listings ---- */
 
-static sqlite3_stmt *period(struct store *s, enum stmt_id id, clock_us from, clock_us to)
+static struct sqldb_stmt *period(struct store *s, enum stmt_id id, clock_us from, clock_us to)
 {
-	sqlite3_stmt *st = stmt(s, id);
+	struct sqldb_stmt *st = stmt(s, id);
 	if (st) {
-		sqlite3_bind_int64(st, 1, from);
-		sqlite3_bind_int64(st, 2, to);
-		sqlite3_bind_int64(st, 3, to);
+		sqldb_bind_int64(st, 1, from);
+		sqldb_bind_int64(st, 2, to);
+		sqldb_bind_int64(st, 3, to);
 	}
 	return st;
 }
 
-static sqlite3_stmt *paged(struct store *s, enum stmt_id id, const struct store_page *page)
+static struct sqldb_stmt *paged(struct store *s, enum stmt_id id, const struct store_page *page)
 {
-	sqlite3_stmt *st = stmt(s, id);
+	struct sqldb_stmt *st = stmt(s, id);
 	if (st) {
-		sqlite3_bind_int64(st, 1, page->from);
-		sqlite3_bind_int64(st, 2, page->to);
-		sqlite3_bind_int64(st, 3, page->after_at);
-		bind_text(st, 4, page->after_id);
-		sqlite3_bind_int64(st, 5, page->limit > 0 ? page->limit : -1);
-		bind_text(st, 6, page->org);
-		bind_text(st, 7, page->person);
+		sqldb_bind_int64(st, 1, page->from);
+		sqldb_bind_int64(st, 2, page->to);
+		sqldb_bind_int64(st, 3, page->after_at);
+		sqldb_bind_text(st, 4, page->after_id);
+		sqldb_bind_int64(st, 5, page->limit > 0 ? page->limit : -1);
+		sqldb_bind_text(st, 6, page->org);
+		sqldb_bind_text(st, 7, page->person);
 	}
 	return st;
 }
 
-#define T(i) ((const char *)sqlite3_column_text(st, i))
+#define T(i) (sqldb_column_text(st, i))
 
 int store_access_list(struct store *s, const struct store_page *page,
 		      int (*fn)(void *ctx, const struct store_access *a), void *ctx)
 {
-	sqlite3_stmt *st = paged(s, ST_ACCESS_LIST, page);
+	struct sqldb_stmt *st = paged(s, ST_ACCESS_LIST, page);
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_access a = { sqlite3_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5), T(6), T(7) };
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		struct store_access a = { sqldb_column_int64(st, 0), T(1), T(2), T(3), T(4), T(5), T(6), T(7) };
 		if (fn(ctx, &a)) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 /* Streams the provision rows of a prepared statement to fn. */
-static int provision_rows(struct store *s, sqlite3_stmt *st,
+static int provision_rows(struct store *s, struct sqldb_stmt *st,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_provision p = { T(0), sqlite3_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
-					     sqlite3_column_int64(st, 8), T(9) };
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		struct store_provision p = { T(0), sqldb_column_int64(st, 1), T(2), T(3), T(4), T(5), T(6), T(7),
+					     sqldb_column_int64(st, 8), T(9) };
 		if (fn(ctx, &p)) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 int store_provisions_list(struct store *s, const struct store_page *page,
 			  int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
 {
-	sqlite3_stmt *st = paged(s, ST_PROVISIONS_LIST, page);
+	struct sqldb_stmt *st = paged(s, ST_PROVISIONS_LIST, page);
 	return st ? provision_rows(s, st, fn, ctx) : -1;
 }
 
 int store_provisions_of_case(struct store *s, const char *case_id,
 			     int (*fn)(void *ctx, const struct store_provision *p), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_PROVISIONS_OF_CASE);
+	struct sqldb_stmt *st = stmt(s, ST_PROVISIONS_OF_CASE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	return provision_rows(s, st, fn, ctx);
 }
 
@@ -2464,22 +2428,22 @@ int store_provisions_of_case(struct store *s, const char *case_id,
 int store_purge_candidates(struct store *s, clock_us before, clock_us after_closed, const char *after_id, int limit,
 			   int (*fn)(void *ctx, const struct case_record *c), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_PURGE_CANDIDATES);
+	struct sqldb_stmt *st = stmt(s, ST_PURGE_CANDIDATES);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, after_closed);
-	bind_text(st, 3, after_id);
-	sqlite3_bind_int64(st, 4, limit > 0 ? limit : -1);
+	sqldb_bind_int64(st, 1, before);
+	sqldb_bind_int64(st, 2, after_closed);
+	sqldb_bind_text(st, 3, after_id);
+	sqldb_bind_int64(st, 4, limit > 0 ? limit : -1);
 	struct case_record *rows = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		grow_array(&rows, &alloc, n, sizeof(*rows));
 		memset(&rows[n], 0, sizeof(rows[n]));
 		read_case(st, &rows[n++]);
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	int ret = stepped(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0 && fn(ctx, &rows[i]))
@@ -2492,14 +2456,14 @@ int store_purge_candidates(struct store *s, clock_us before, clock_us after_clos
 
 int store_has_provision_since(struct store *s, const char *case_id, clock_us since)
 {
-	sqlite3_stmt *st = stmt(s, ST_PROVISION_SINCE);
+	struct sqldb_stmt *st = stmt(s, ST_PROVISION_SINCE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
-	sqlite3_bind_int64(st, 2, since);
+	sqldb_bind_text(st, 1, case_id);
+	sqldb_bind_int64(st, 2, since);
 	int rc = one_row(s, st);
 	if (rc == 0)
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	return rc < 0 ? -1 : rc == 0;
 }
 
@@ -2509,17 +2473,17 @@ int store_has_provision_since(struct store *s, const char *case_id, clock_us sin
  * answered nonzero (the rest are not called); -1 on a storage error. *n: how
  * many ids.
  */
-static int each_id(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const char *id), void *ctx, size_t *n)
+static int each_id(struct store *s, struct sqldb_stmt *st, int (*fn)(void *ctx, const char *id), void *ctx, size_t *n)
 {
 	char **ids = NULL;
 	size_t alloc = 0;
 	int rc;
 	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		grow_array(&ids, &alloc, *n, sizeof(*ids));
 		ids[(*n)++] = col_text(st, 0);
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	int ret = stepped(s, rc);
 	for (size_t i = 0; i < *n; i++) {
 		if (ret == 0 && fn(ctx, ids[i]))
@@ -2532,10 +2496,10 @@ static int each_id(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const
 
 int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASES_ASSIGNED);
+	struct sqldb_stmt *st = stmt(s, ST_CASES_ASSIGNED);
 	if (!st)
 		return -1;
-	bind_text(st, 1, user);
+	sqldb_bind_text(st, 1, user);
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) < 0 ? -1 : 0;
 }
@@ -2543,13 +2507,13 @@ int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx,
 int store_cases_on_version(struct store *s, const char *pathway, long version, const char *after_id, int limit,
 			   int (*fn)(void *ctx, const char *case_id), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASES_ON_VERSION);
+	struct sqldb_stmt *st = stmt(s, ST_CASES_ON_VERSION);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
-	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, after_id ? after_id : "");
-	sqlite3_bind_int(st, 4, limit);
+	sqldb_bind_text(st, 1, pathway);
+	sqldb_bind_int64(st, 2, version);
+	sqldb_bind_text(st, 3, after_id ? after_id : "");
+	sqldb_bind_int64(st, 4, limit);
 	size_t n = 0;
 	int rc = each_id(s, st, fn, ctx, &n);
 	return rc < 0 ? -1 : rc > 0 ? -2 : (int)n;
@@ -2558,36 +2522,36 @@ int store_cases_on_version(struct store *s, const char *pathway, long version, c
 int store_tally_put(struct store *s, const char *pathway, const char *field, const char *value, int fiscal_year,
 		    int64_t count, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_TALLY_PUT);
+	struct sqldb_stmt *st = stmt(s, ST_TALLY_PUT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
-	bind_text(st, 2, field);
-	bind_text(st, 3, value);
-	sqlite3_bind_int(st, 4, fiscal_year);
-	sqlite3_bind_int64(st, 5, count);
-	sqlite3_bind_int64(st, 6, now);
+	sqldb_bind_text(st, 1, pathway);
+	sqldb_bind_text(st, 2, field);
+	sqldb_bind_text(st, 3, value);
+	sqldb_bind_int64(st, 4, fiscal_year);
+	sqldb_bind_int64(st, 5, count);
+	sqldb_bind_int64(st, 6, now);
 	return run(s, st);
 }
 
 int store_tallies(struct store *s, const char *pathway, const char *field,
 		  void (*fn)(void *ctx, const char *value, int fiscal_year, int64_t count), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_TALLIES);
+	struct sqldb_stmt *st = stmt(s, ST_TALLIES);
 	if (!st)
 		return -1;
-	bind_text(st, 1, pathway);
-	bind_text(st, 2, field);
+	sqldb_bind_text(st, 1, pathway);
+	sqldb_bind_text(st, 2, field);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW)
+		fn(ctx, sqldb_column_text(st, 0), sqldb_column_int(st, 1), sqldb_column_int64(st, 2));
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_PW_IDS);
+	struct sqldb_stmt *st = stmt(s, ST_PW_IDS);
 	if (!st)
 		return -1;
 	size_t n = 0;
@@ -2596,40 +2560,40 @@ int store_pathway_ids(struct store *s, int (*fn)(void *ctx, const char *pathway)
 
 int store_provisions_keep_name(struct store *s, const char *case_id, const char *name)
 {
-	sqlite3_stmt *st = stmt(s, ST_PROVISIONS_KEEP_NAME);
+	struct sqldb_stmt *st = stmt(s, ST_PROVISIONS_KEEP_NAME);
 	if (!st)
 		return -1;
-	bind_text(st, 1, name);
-	bind_text(st, 2, case_id);
+	sqldb_bind_text(st, 1, name);
+	sqldb_bind_text(st, 2, case_id);
 	return run(s, st);
 }
 
 int store_purge_case(struct store *s, const struct case_record *c, const json_t *fields, clock_us now)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	if (!(st = stmt(s, ST_PURGE_SUBJECT)))
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, c->subject_id);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, c->subject_id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_PAYLOADS)))
 		return -1;
-	bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_NOTES)))
 		return -1;
-	bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_IDEM)))
 		return -1;
-	bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_LINKS)))
 		return -1;
-	bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_IMPORTS)))
 		return -1;
-	bind_text(st, 1, c->id);
+	sqldb_bind_text(st, 1, c->id);
 	if (run(s, st) || !(st = stmt(s, ST_PURGE_FIELDS)))
 		return -1;
 	bind_json(st, 1, fields);
-	bind_text(st, 2, c->id);
+	sqldb_bind_text(st, 2, c->id);
 	return run(s, st);
 }
 
@@ -2638,75 +2602,75 @@ int store_purge_case(struct store *s, const struct case_record *c, const json_t 
 /* ---- the summaries reports read ---- */
 
 /* The summary's milestone columns, in the order of the statements' columns: accepted .. closed. */
-static void read_summary(sqlite3_stmt *st, int col, struct store_summary *out)
+static void read_summary(struct sqldb_stmt *st, int col, struct store_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (int m = MILESTONE_ACCEPTED; m <= MILESTONE_CLOSED; m++, col++)
-		out->reached[m] = sqlite3_column_int64(st, col);
-	out->reminders = sqlite3_column_int(st, col);
-	out->escalations = sqlite3_column_int(st, col + 1);
+		out->reached[m] = sqldb_column_int64(st, col);
+	out->reminders = sqldb_column_int(st, col);
+	out->escalations = sqldb_column_int(st, col + 1);
 }
 
 int store_summary_note(struct store *s, const char *case_id, int milestone, clock_us at, int reminders,
 		       int escalations)
 {
-	sqlite3_stmt *st = stmt(s, ST_SUMMARY_NOTE);
+	struct sqldb_stmt *st = stmt(s, ST_SUMMARY_NOTE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
-	sqlite3_bind_int(st, 2, milestone);
-	sqlite3_bind_int64(st, 3, at);
-	sqlite3_bind_int(st, 4, reminders);
-	sqlite3_bind_int(st, 5, escalations);
+	sqldb_bind_text(st, 1, case_id);
+	sqldb_bind_int64(st, 2, milestone);
+	sqldb_bind_int64(st, 3, at);
+	sqldb_bind_int64(st, 4, reminders);
+	sqldb_bind_int64(st, 5, escalations);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db) ? 0 : 1;
+	return sqldb_changes(s->db) ? 0 : 1;
 }
 
 int store_summary_put(struct store *s, const char *case_id, const struct store_summary *sum)
 {
-	sqlite3_stmt *st = stmt(s, ST_SUMMARY_PUT);
+	struct sqldb_stmt *st = stmt(s, ST_SUMMARY_PUT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	for (int m = MILESTONE_ACCEPTED, i = 2; m <= MILESTONE_CLOSED; m++, i++) {
 		if (sum->reached[m])
-			sqlite3_bind_int64(st, i, sum->reached[m]);
+			sqldb_bind_int64(st, i, sum->reached[m]);
 		else
-			sqlite3_bind_null(st, i);
+			sqldb_bind_null(st, i);
 	}
-	sqlite3_bind_int(st, 7, sum->reminders);
-	sqlite3_bind_int(st, 8, sum->escalations);
+	sqldb_bind_int64(st, 7, sum->reminders);
+	sqldb_bind_int64(st, 8, sum->escalations);
 	return run(s, st);
 }
 
 int store_report_cases(struct store *s, clock_us from, clock_us to,
 		       int (*fn)(void *ctx, const struct store_report_case *r), void *ctx)
 {
-	sqlite3_stmt *st = period(s, ST_REPORT_CASES, from, to);
+	struct sqldb_stmt *st = period(s, ST_REPORT_CASES, from, to);
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_report_case r = {
-			.case_id = (const char *)sqlite3_column_text(st, 0),
-			.pathway = (const char *)sqlite3_column_text(st, 1),
-			.pathway_version = (long)sqlite3_column_int64(st, 2),
-			.origin = (const char *)sqlite3_column_text(st, 3),
-			.receiver = (const char *)sqlite3_column_text(st, 4),
-			.area = (const char *)sqlite3_column_text(st, 5),
-			.outcome = (const char *)sqlite3_column_text(st, 6),
-			.opened_at = sqlite3_column_int64(st, 7),
-			.closed_at = sqlite3_column_int64(st, 8),
-			.summarized = sqlite3_column_int(st, 9) != 0,
+			.case_id = sqldb_column_text(st, 0),
+			.pathway = sqldb_column_text(st, 1),
+			.pathway_version = (long)sqldb_column_int64(st, 2),
+			.origin = sqldb_column_text(st, 3),
+			.receiver = sqldb_column_text(st, 4),
+			.area = sqldb_column_text(st, 5),
+			.outcome = sqldb_column_text(st, 6),
+			.opened_at = sqldb_column_int64(st, 7),
+			.closed_at = sqldb_column_int64(st, 8),
+			.summarized = sqldb_column_int(st, 9) != 0,
 		};
 		read_summary(st, 10, &r.summary);
 		if (fn(ctx, &r)) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
@@ -2715,25 +2679,27 @@ int store_case_report_events(struct store *s, const char *case_id,
 					const void *payload, size_t payload_len),
 			     void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASE_REPORT_EVENTS);
+	struct sqldb_stmt *st = stmt(s, ST_CASE_REPORT_EVENTS);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		   sqlite3_column_int(st, 2) != 0, sqlite3_column_int64(st, 3), sqlite3_column_blob(st, 4),
-		   (size_t)sqlite3_column_bytes(st, 4));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		size_t len;
+		const void *payload = sqldb_column_blob(st, 4, &len);
+		fn(ctx, sqldb_column_text(st, 0), sqldb_column_text(st, 1), sqldb_column_int(st, 2) != 0,
+		   sqldb_column_int64(st, 3), payload, len);
+	}
+	sqldb_reset(st);
+	return rc == SQLDB_DONE ? 0 : -1;
 }
 
 int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_UNSUMMARIZED);
+	struct sqldb_stmt *st = stmt(s, ST_UNSUMMARIZED);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, limit);
+	sqldb_bind_int64(st, 1, limit);
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) ? -1 : (int)n;
 }
@@ -2741,21 +2707,21 @@ int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, co
 int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, const char *pathway, long version,
 					      const struct store_summary *sum), void *ctx)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, stmt_sql[ST_SUMMARIES], -1, &st, NULL) != SQLITE_OK)
+	struct sqldb_stmt *st = sqldb_prepare(s->db, stmt_sql[ST_SUMMARIES]);
+	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_summary sum;
 		read_summary(st, 3, &sum);
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		       (long)sqlite3_column_int64(st, 2), &sum)) {
-			rc = SQLITE_DONE;
+		if (fn(ctx, sqldb_column_text(st, 0), sqldb_column_text(st, 1),
+		       (long)sqldb_column_int64(st, 2), &sum)) {
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sqldb_finalize(st);
+	return rc == SQLDB_DONE ? 0 : -1;
 }
 
 /* ---- disclosure ---- */
@@ -2763,10 +2729,10 @@ int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, c
 int store_cases_of_person(struct store *s, const char *id,
 			  int (*fn)(void *ctx, const char *case_id), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_PERSON_CASES);
+	struct sqldb_stmt *st = stmt(s, ST_PERSON_CASES);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) ? -1 : 0;
 }
@@ -2778,27 +2744,27 @@ int store_cases_same_person(struct store *s, const char *case_id, const char *pe
 {
 	if (!person_id && !person_key)
 		return 0;
-	sqlite3_stmt *st = stmt(s, ST_SAME_PERSON);
+	struct sqldb_stmt *st = stmt(s, ST_SAME_PERSON);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
-	bind_text(st, 2, person_id);
-	bind_text(st, 3, person_key);
+	sqldb_bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 2, person_id);
+	sqldb_bind_text(st, 3, person_key);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) {
-			rc = SQLITE_DONE;
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		if (fn(ctx, sqldb_column_text(st, 0), sqldb_column_text(st, 1))) {
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
 
 /* ---- the resource directory ---- */
 
 
-static void read_resource(sqlite3_stmt *st, struct resource_record *r)
+static void read_resource(struct sqldb_stmt *st, struct resource_record *r)
 {
 	r->id = col_text(st, 0);
 	r->data = col_json(st, 1);
@@ -2808,68 +2774,68 @@ static void read_resource(sqlite3_stmt *st, struct resource_record *r)
 	r->provider = col_text(st, 3);
 	r->status = col_text(st, 4);
 	r->capacity = col_text(st, 5);
-	r->version = (long)sqlite3_column_int64(st, 6);
-	r->created_at = sqlite3_column_int64(st, 7);
-	r->updated_at = sqlite3_column_int64(st, 8);
+	r->version = (long)sqldb_column_int64(st, 6);
+	r->created_at = sqldb_column_int64(st, 7);
+	r->updated_at = sqldb_column_int64(st, 8);
 	r->updated_by = col_text(st, 9);
 }
 
 int store_resource_put(struct store *s, const struct resource_record *r, char *const *areas, size_t n_areas,
 		       const char *folded, const char *sort_key, long expected_version)
 {
-	sqlite3_stmt *st = stmt(s, expected_version ? ST_RESOURCE_UPDATE : ST_RESOURCE_INSERT);
+	struct sqldb_stmt *st = stmt(s, expected_version ? ST_RESOURCE_UPDATE : ST_RESOURCE_INSERT);
 	if (!st)
 		return -1;
-	bind_text(st, 1, r->id);
+	sqldb_bind_text(st, 1, r->id);
 	bind_json(st, 2, r->data);
-	bind_text(st, 3, r->category);
-	bind_text(st, 4, r->provider);
-	bind_text(st, 5, r->status);
-	bind_text(st, 6, r->capacity);
-	bind_text(st, 7, sort_key);
-	sqlite3_bind_int64(st, 8, r->version);
-	sqlite3_bind_int64(st, 9, expected_version ? r->updated_at : r->created_at);
-	bind_text(st, 10, r->updated_by);
+	sqldb_bind_text(st, 3, r->category);
+	sqldb_bind_text(st, 4, r->provider);
+	sqldb_bind_text(st, 5, r->status);
+	sqldb_bind_text(st, 6, r->capacity);
+	sqldb_bind_text(st, 7, sort_key);
+	sqldb_bind_int64(st, 8, r->version);
+	sqldb_bind_int64(st, 9, expected_version ? r->updated_at : r->created_at);
+	sqldb_bind_text(st, 10, r->updated_by);
 	if (expected_version)
-		sqlite3_bind_int64(st, 11, expected_version);
+		sqldb_bind_int64(st, 11, expected_version);
 	if (run(s, st))
 		return -1;
-	if (sqlite3_changes(s->db) != 1)
+	if (sqldb_changes(s->db) != 1)
 		return 1;
 	/* The area index and the search text follow the row. */
 	if (!(st = stmt(s, ST_RESOURCE_AREAS_DELETE)))
 		return -1;
-	bind_text(st, 1, r->id);
+	sqldb_bind_text(st, 1, r->id);
 	if (run(s, st))
 		return -1;
 	for (size_t i = 0; i < (n_areas ? n_areas : 1); i++) {
 		if (!(st = stmt(s, ST_RESOURCE_AREA_ADD)))
 			return -1;
-		bind_text(st, 1, r->id);
-		bind_text(st, 2, n_areas ? areas[i] : "*");
+		sqldb_bind_text(st, 1, r->id);
+		sqldb_bind_text(st, 2, n_areas ? areas[i] : "*");
 		if (run(s, st))
 			return -1;
 	}
 	if (!(st = stmt(s, ST_SEARCH_DELETE)))
 		return -1;
-	bind_text(st, 1, r->id);
+	sqldb_bind_text(st, 1, r->id);
 	if (run(s, st) || !(st = stmt(s, ST_SEARCH_ADD)))
 		return -1;
-	bind_text(st, 1, r->id);
-	bind_text(st, 2, folded);
+	sqldb_bind_text(st, 1, r->id);
+	sqldb_bind_text(st, 2, folded);
 	return run(s, st);
 }
 
 int store_resource_get(struct store *s, const char *id, struct resource_record *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_RESOURCE_GET);
+	struct sqldb_stmt *st = stmt(s, ST_RESOURCE_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_resource(st, out);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
@@ -2932,10 +2898,10 @@ int store_resources_list(struct store *s, const struct store_resource_filter *f,
 	if (f->limit)
 		buf_adds(&sql, " LIMIT :limit");
 	int ret = -1, rc;
-	sqlite3_stmt *st = shaped(s, sql.data);
+	struct sqldb_stmt *st = shaped(s, sql.data);
 	if (!st)
 		goto out;
-#define BIND(name, v) bind_text(st, sqlite3_bind_parameter_index(st, name), v)
+#define BIND(name, v) sqldb_bind_text(st, sqldb_param(st, name), v)
 	if (f->category)
 		BIND(":category", f->category);
 	if (f->provider)
@@ -2961,19 +2927,19 @@ int store_resources_list(struct store *s, const struct store_resource_filter *f,
 	}
 #undef BIND
 	if (f->limit)
-		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqldb_bind_int64(st, sqldb_param(st, ":limit"), f->limit);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct resource_record r = { 0 };
 		read_resource(st, &r);
-		int stop = fn(ctx, &r, (const char *)sqlite3_column_text(st, 10));
+		int stop = fn(ctx, &r, sqldb_column_text(st, 10));
 		resource_record_release(&r);
 		if (stop) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
 	ret = stepped(s, rc);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 out:
 	buf_release(&sql);
 	buf_release(&match);
@@ -2982,11 +2948,11 @@ out:
 
 int64_t store_resources_count(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_RESOURCES_COUNT);
+	struct sqldb_stmt *st = stmt(s, ST_RESOURCES_COUNT);
 	if (!st || one_row(s, st))
 		return -1;
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int64_t n = sqldb_column_int64(st, 0);
+	sqldb_reset(st);
 	return n;
 }
 
@@ -2994,25 +2960,25 @@ int64_t store_resources_count(struct store *s)
 
 int store_copy_to(const char *path, const char *dest, char **err)
 {
-	pthread_once(&sqlite_once, configure_sqlite);
-	sqlite3 *db = NULL;
+	struct sqldb *db = NULL;
 	int ret = -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*err = xasprintf("cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+	char *why = NULL;
+	if (sqldb_sqlite_open(path, true, &db, &why)) {
+		*err = xasprintf("cannot open database '%s': %s", path, why);
 		goto out;
 	}
 	/* the daemon's commits are short: a copy waits for one, not for ever */
-	sqlite3_busy_timeout(db, 10000);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("cannot copy '%s': %s", path, sqlite3_errmsg(db));
+	sqldb_sqlite_busy_timeout(db, 10000);
+	struct sqldb_stmt *st = sqldb_prepare(db, "VACUUM INTO ?");
+	if (!st) {
+		*err = xasprintf("cannot copy '%s': %s", path, sqldb_errmsg(db));
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, dest, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		*err = xasprintf("cannot copy '%s' to '%s': %s", path, dest, sqlite3_errmsg(db));
+	sqldb_bind_text(st, 1, dest);
+	int rc = sqldb_step(st);
+	sqldb_finalize(st);
+	if (rc != SQLDB_DONE) {
+		*err = xasprintf("cannot copy '%s' to '%s': %s", path, dest, sqldb_errmsg(db));
 		goto out;
 	}
 	/*
@@ -3033,108 +2999,109 @@ int store_copy_to(const char *path, const char *dest, char **err)
 	}
 	ret = 0;
 out:
-	sqlite3_close(db);
+	free(why);
+	sqldb_close(db);
 	return ret;
 }
 
 int store_schema_of(const char *path, int *version, char **err)
 {
-	pthread_once(&sqlite_once, configure_sqlite);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sqldb *db = NULL;
+	struct sqldb_stmt *st = NULL;
 	int ret = -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		*err = xasprintf("cannot read the schema of '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+	char *e = NULL;
+	if (sqldb_sqlite_open(path, true, &db, &e) || !(st = sqldb_prepare(db, "PRAGMA user_version")) ||
+	    sqldb_step(st) != SQLDB_ROW) {
+		*err = xasprintf("cannot read the schema of '%s': %s", path, e ? e : sqldb_errmsg(db));
 		goto out;
 	}
-	*version = sqlite3_column_int(st, 0);
+	*version = sqldb_column_int(st, 0);
 	ret = 0;
 out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	free(e);
+	sqldb_finalize(st);
+	sqldb_close(db);
 	return ret;
 }
 
 int store_integrity(struct store *s, char **problem)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK)
+	struct sqldb_stmt *st = sqldb_prepare(s->db, "PRAGMA integrity_check(1)");
+	if (!st)
 		return -1;
 	int ret = -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *answer = (const char *)sqlite3_column_text(st, 0);
+	if (sqldb_step(st) == SQLDB_ROW) {
+		const char *answer = sqldb_column_text(st, 0);
 		ret = answer && !strcmp(answer, "ok") ? 0 : 1;
 		if (ret)
 			*problem = xstrdup(answer ? answer : "integrity_check gave no answer");
 	}
-	sqlite3_finalize(st);
+	sqldb_finalize(st);
 	return ret;
 }
 
 int store_case_pathway(struct store *s, const char *case_id, char *pathway, size_t size, long *version)
 {
-	sqlite3_stmt *st = stmt(s, ST_CASE_PATHWAY);
+	struct sqldb_stmt *st = stmt(s, ST_CASE_PATHWAY);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	int rc = one_row(s, st);
 	if (rc)
 		return rc;
-	snprintf(pathway, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	*version = (long)sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
+	snprintf(pathway, size, "%s", sqldb_column_text(st, 0));
+	*version = (long)sqldb_column_int64(st, 1);
+	sqldb_reset(st);
 	return 0;
 }
 
 int store_event_hash(struct store *s, int64_t seq, char hash[65])
 {
-	sqlite3_stmt *st = stmt(s, ST_EVENT_HASH);
+	struct sqldb_stmt *st = stmt(s, ST_EVENT_HASH);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, seq);
+	sqldb_bind_int64(st, 1, seq);
 	int rc = one_row(s, st);
 	if (rc)
 		return rc;
-	snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
+	snprintf(hash, 65, "%s", sqldb_column_text(st, 0));
+	sqldb_reset(st);
 	return 0;
 }
 
 int store_sessions_end_all(struct store *s, const char *reason, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_ALL);
+	struct sqldb_stmt *st = stmt(s, ST_SESSIONS_END_ALL);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, reason);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_text(st, 2, reason);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db);
+	return sqldb_changes(s->db);
 }
 
 int store_sessions_end_stale(struct store *s, clock_us seen_before, clock_us began_before, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSIONS_END_STALE);
+	struct sqldb_stmt *st = stmt(s, ST_SESSIONS_END_STALE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, seen_before);
-	sqlite3_bind_int64(st, 3, began_before);
+	sqldb_bind_int64(st, 1, now);
+	sqldb_bind_int64(st, 2, seen_before);
+	sqldb_bind_int64(st, 3, began_before);
 	if (run(s, st))
 		return -1;
-	return sqlite3_changes(s->db);
+	return sqldb_changes(s->db);
 }
 
 int store_tokens_revoke_before(struct store *s, const char *user_id, clock_us before, clock_us now)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOKENS_REVOKE_BEFORE);
+	struct sqldb_stmt *st = stmt(s, ST_TOKENS_REVOKE_BEFORE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, now);
+	sqldb_bind_text(st, 1, user_id);
+	sqldb_bind_int64(st, 2, before);
+	sqldb_bind_int64(st, 3, now);
 	return run(s, st);
 }
 
@@ -3142,34 +3109,34 @@ int store_tokens_revoke_before(struct store *s, const char *user_id, clock_us be
 
 int64_t store_timers_pending(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_TIMERS_PENDING);
+	struct sqldb_stmt *st = stmt(s, ST_TIMERS_PENDING);
 	if (!st || one_row(s, st))
 		return -1;
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int64_t n = sqldb_column_int64(st, 0);
+	sqldb_reset(st);
 	return n;
 }
 
 int store_outbox_tally(struct store *s, store_outbox_tally_fn *each, void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX_TALLY);
+	struct sqldb_stmt *st = stmt(s, ST_OUTBOX_TALLY);
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *channel = (const char *)sqlite3_column_text(st, 0);
-		clock_us oldest = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
-		each(ctx, channel ? channel : "", sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), oldest);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		const char *channel = sqldb_column_text(st, 0);
+		clock_us oldest = sqldb_column_type(st, 3) == SQLDB_NULL ? 0 : sqldb_column_int64(st, 3);
+		each(ctx, channel ? channel : "", sqldb_column_int64(st, 1), sqldb_column_int64(st, 2), oldest);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sqldb_reset(st);
+	return rc == SQLDB_DONE ? 0 : -1;
 }
 
 int store_file_sizes(struct store *s, int64_t *database_bytes, int64_t *wal_bytes)
 {
-	const char *path = sqlite3_db_filename(s->db, "main");
+	const char *path = sqldb_sqlite_filename(s->db);
 	struct stat st;
-	if (!path || !*path || stat(path, &st))
+	if (!*path || stat(path, &st))
 		return -1;
 	*database_bytes = st.st_size;
 	char *wal = xasprintf("%s-wal", path);
@@ -3181,7 +3148,7 @@ int store_file_sizes(struct store *s, int64_t *database_bytes, int64_t *wal_byte
 /* ---- links ---- */
 
 
-static void read_link(sqlite3_stmt *st, struct link_record *l)
+static void read_link(struct sqldb_stmt *st, struct link_record *l)
 {
 	l->id = col_text(st, 0);
 	l->case_id = col_text(st, 1);
@@ -3197,65 +3164,65 @@ static void read_link(sqlite3_stmt *st, struct link_record *l)
 	l->consent = col_json(st, 11);
 	l->created_by = col_text(st, 12);
 	l->created_org = col_text(st, 13);
-	l->created_at = sqlite3_column_int64(st, 14);
-	l->updated_at = sqlite3_column_int64(st, 15);
+	l->created_at = sqldb_column_int64(st, 14);
+	l->updated_at = sqldb_column_int64(st, 15);
 }
 
 int store_link_insert(struct store *s, const struct link_record *l)
 {
-	sqlite3_stmt *st = stmt(s, ST_LINK_INSERT);
+	struct sqldb_stmt *st = stmt(s, ST_LINK_INSERT);
 	if (!st)
 		return -1;
 	const char *texts[] = { l->id, l->case_id, l->resource_id, l->provider_org, l->status, l->proposed_on,
 				l->joined_on, l->declined_on, l->ended_on, l->note, l->shared };
 	for (int i = 0; i < 11; i++)
-		bind_text(st, i + 1, texts[i]);
+		sqldb_bind_text(st, i + 1, texts[i]);
 	bind_json(st, 12, l->consent);
-	bind_text(st, 13, l->created_by);
-	bind_text(st, 14, l->created_org);
-	sqlite3_bind_int64(st, 15, l->created_at);
-	sqlite3_bind_int64(st, 16, l->updated_at);
+	sqldb_bind_text(st, 13, l->created_by);
+	sqldb_bind_text(st, 14, l->created_org);
+	sqldb_bind_int64(st, 15, l->created_at);
+	sqldb_bind_int64(st, 16, l->updated_at);
 	return run(s, st);
 }
 
 int store_link_update(struct store *s, const struct link_record *l)
 {
-	sqlite3_stmt *st = stmt(s, ST_LINK_UPDATE);
+	struct sqldb_stmt *st = stmt(s, ST_LINK_UPDATE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, l->id);
-	bind_text(st, 2, l->status);
-	bind_text(st, 3, l->joined_on);
-	bind_text(st, 4, l->declined_on);
-	bind_text(st, 5, l->ended_on);
-	bind_text(st, 6, l->note);
-	bind_text(st, 7, l->shared);
+	sqldb_bind_text(st, 1, l->id);
+	sqldb_bind_text(st, 2, l->status);
+	sqldb_bind_text(st, 3, l->joined_on);
+	sqldb_bind_text(st, 4, l->declined_on);
+	sqldb_bind_text(st, 5, l->ended_on);
+	sqldb_bind_text(st, 6, l->note);
+	sqldb_bind_text(st, 7, l->shared);
 	bind_json(st, 8, l->consent);
-	sqlite3_bind_int64(st, 9, l->updated_at);
+	sqldb_bind_int64(st, 9, l->updated_at);
 	return run(s, st);
 }
 
 int store_link_get(struct store *s, const char *id, struct link_record *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_LINK_GET);
+	struct sqldb_stmt *st = stmt(s, ST_LINK_GET);
 	if (!st)
 		return -1;
-	bind_text(st, 1, id);
+	sqldb_bind_text(st, 1, id);
 	int rc = one_row(s, st);
 	if (rc == 0) {
 		read_link(st, out);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	return rc;
 }
 
 /* Steps a link query, copying the rows first so that fn may use the store. */
-static int each_link(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, const struct link_record *l), void *ctx)
+static int each_link(struct store *s, struct sqldb_stmt *st, int (*fn)(void *ctx, const struct link_record *l), void *ctx)
 {
 	struct link_record *rows = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		grow_array(&rows, &alloc, n, sizeof(*rows));
 		memset(&rows[n], 0, sizeof(rows[n]));
 		read_link(st, &rows[n++]);
@@ -3273,12 +3240,12 @@ static int each_link(struct store *s, sqlite3_stmt *st, int (*fn)(void *ctx, con
 int store_links_for_case(struct store *s, const char *case_id,
 			 int (*fn)(void *ctx, const struct link_record *l), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_LINKS_FOR_CASE);
+	struct sqldb_stmt *st = stmt(s, ST_LINKS_FOR_CASE);
 	if (!st)
 		return -1;
-	bind_text(st, 1, case_id);
+	sqldb_bind_text(st, 1, case_id);
 	int rc = each_link(s, st, fn, ctx);
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return rc;
 }
 
@@ -3296,18 +3263,18 @@ int store_links_for_provider(struct store *s, const char *org, const char *statu
 		buf_adds(&sql, " AND id < :before");
 	buf_adds(&sql, " ORDER BY id DESC LIMIT :limit");
 	int ret = -1;
-	sqlite3_stmt *st = shaped(s, sql.data);
+	struct sqldb_stmt *st = shaped(s, sql.data);
 	if (st) {
-		bind_text(st, sqlite3_bind_parameter_index(st, ":org"), org);
+		sqldb_bind_text(st, sqldb_param(st, ":org"), org);
 		if (status)
-			bind_text(st, sqlite3_bind_parameter_index(st, ":status"), status);
+			sqldb_bind_text(st, sqldb_param(st, ":status"), status);
 		if (resource)
-			bind_text(st, sqlite3_bind_parameter_index(st, ":resource"), resource);
+			sqldb_bind_text(st, sqldb_param(st, ":resource"), resource);
 		if (before_id)
-			bind_text(st, sqlite3_bind_parameter_index(st, ":before"), before_id);
-		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+			sqldb_bind_text(st, sqldb_param(st, ":before"), before_id);
+		sqldb_bind_int64(st, sqldb_param(st, ":limit"), limit);
 		ret = each_link(s, st, fn, ctx);
-		sqlite3_reset(st);
+		sqldb_reset(st);
 	}
 	buf_release(&sql);
 	return ret;
@@ -3324,39 +3291,39 @@ int store_links_for_provider(struct store *s, const char *org, const char *statu
 int store_link_rows(struct store *s, clock_us from, clock_us to,
 		    int (*fn)(void *ctx, const struct store_link_row *r), void *ctx)
 {
-	sqlite3_stmt *count = period(s, ST_LINKS_IN_PERIOD, from, to);
+	struct sqldb_stmt *count = period(s, ST_LINKS_IN_PERIOD, from, to);
 	if (!count || one_row(s, count) < 0)
 		return -1;
-	int64_t in_period = sqlite3_column_int64(count, 0);
-	sqlite3_reset(count);
+	int64_t in_period = sqldb_column_int64(count, 0);
+	sqldb_reset(count);
 	int64_t cases = store_count(s, "cases");
 	if (cases < 0)
 		return -1;
-	sqlite3_stmt *st = period(s, in_period * LINKS_BY_CASE_SHARE >= cases ? ST_LINK_ROWS_BY_CASE : ST_LINK_ROWS,
+	struct sqldb_stmt *st = period(s, in_period * LINKS_BY_CASE_SHARE >= cases ? ST_LINK_ROWS_BY_CASE : ST_LINK_ROWS,
 				  from, to);
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_link_row r = {
-			.resource_id = (const char *)sqlite3_column_text(st, 0),
-			.status = (const char *)sqlite3_column_text(st, 1),
-			.joined_on = (const char *)sqlite3_column_text(st, 2),
-			.declined_on = (const char *)sqlite3_column_text(st, 3),
-			.ended_on = (const char *)sqlite3_column_text(st, 4),
-			.case_id = (const char *)sqlite3_column_text(st, 5),
-			.pathway = (const char *)sqlite3_column_text(st, 6),
-			.pathway_version = (long)sqlite3_column_int64(st, 7),
-			.origin = (const char *)sqlite3_column_text(st, 8),
-			.receiver = (const char *)sqlite3_column_text(st, 9),
-			.area = (const char *)sqlite3_column_text(st, 10),
-			.created_at = sqlite3_column_int64(st, 11),
+			.resource_id = sqldb_column_text(st, 0),
+			.status = sqldb_column_text(st, 1),
+			.joined_on = sqldb_column_text(st, 2),
+			.declined_on = sqldb_column_text(st, 3),
+			.ended_on = sqldb_column_text(st, 4),
+			.case_id = sqldb_column_text(st, 5),
+			.pathway = sqldb_column_text(st, 6),
+			.pathway_version = (long)sqldb_column_int64(st, 7),
+			.origin = sqldb_column_text(st, 8),
+			.receiver = sqldb_column_text(st, 9),
+			.area = sqldb_column_text(st, 10),
+			.created_at = sqldb_column_int64(st, 11),
 		};
 		if (fn(ctx, &r)) {
-			rc = SQLITE_DONE;
+			rc = SQLDB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
+	sqldb_reset(st);
 	return stepped(s, rc);
 }
