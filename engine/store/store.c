@@ -249,7 +249,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "UNION ALL "
 			   "SELECT * FROM (SELECT id, opened_at, 'same_kana_and_birth_date' FROM cases "
 			   "INDEXED BY cases_open_person_key WHERE ?3 IS NOT NULL AND person_key = ?3 "
-			   "AND closed_at IS NULL AND id != ?1 AND person_id IS NOT ?2 ORDER BY opened_at, id LIMIT 20)"
+			   "AND closed_at IS NULL AND id != ?1 AND (?2 IS NULL OR person_id IS NOT ?2) "
+			   "ORDER BY opened_at, id LIMIT 20)"
 			   ") ORDER BY opened_at, id LIMIT 20",
 	[ST_RESOURCE_INSERT] = "INSERT INTO resources(id, data, category, provider, status, capacity, sort_key, version, "
 			       "created_at, updated_at, updated_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10) "

@@ -145,6 +145,17 @@ def test_possible_duplicate_persons_are_flagged_to_the_receiver_not_merged():
         expect(dups == [{"reason": "same_kana_and_birth_date", "case_id": None}], dups)
 
 
+def test_referrals_without_a_person_id_find_each_other_by_kana_and_birth_date():
+    with Daemon() as d:
+        # two pharmacies refer カマイシ ハナコ, born 1948-03-02; neither knows a person_id
+        first = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json
+        second = d.post("/v1/cases", pharmacy_referral(), who="pharmacist2").json
+        dups = d.get("/v1/cases/" + second["id"], who="nurse").json["possible_duplicates"]
+        expect(dups == [{"reason": "same_kana_and_birth_date", "case_id": first["id"]}], dups)
+        told = d.db_rows("SELECT case_id FROM outbox WHERE template = 'possible_duplicate'")
+        expect(told == [(second["id"],)], told)
+
+
 def test_every_missing_column_is_reported_at_once():
     with Daemon() as d:
         header = HEADER.replace(",needs_support", "").replace("phone,", "").replace("q1,", "qq1,")
