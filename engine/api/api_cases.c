@@ -248,12 +248,31 @@ static bool valid_idempotency_key(const char *k)
 	return true;
 }
 
+/*
+ * The digest an Idempotency-Key keeps of its request: of the body's JSON with
+ * its keys sorted and no spaces, so a client that serialises its retry anew
+ * sends "the same body"; of the bytes when they are no JSON (refused anyway).
+ */
+static void request_digest(struct api_request *r, char out[TOKEN_HASH_HEX])
+{
+	char *err = NULL;
+	json_t *v = jsonin_parse(r->http->body, r->http->body_len, &err);
+	char *canonical = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (canonical)
+		token_sha256_hex(canonical, strlen(canonical), out);
+	else
+		token_sha256_hex(r->http->body ? r->http->body : "", r->http->body_len, out);
+	free(canonical);
+	free(err);
+	json_decref(v);
+}
+
 void api_cases_create(struct api_request *r)
 {
 	struct core *core = r->core;
 	const char *key = httpd_header(r->http, "Idempotency-Key");
 	char request_hash[TOKEN_HASH_HEX];
-	token_sha256_hex(r->http->body ? r->http->body : "", r->http->body_len, request_hash);
+	request_digest(r, request_hash);
 	if (key) {
 		if (!valid_idempotency_key(key)) {
 			api_error(r, 422, "invalid_field", "Idempotency-Key",
@@ -268,8 +287,11 @@ void api_cases_create(struct api_request *r)
 			api_storage_error(r);
 			return;
 		}
+		/* a key kept by an earlier tsunagu holds the digest of the bytes */
+		char bytes_hash[TOKEN_HASH_HEX];
+		token_sha256_hex(r->http->body ? r->http->body : "", r->http->body_len, bytes_hash);
 		if (rc == 0) {
-			if (strcmp(stored_hash, request_hash)) {
+			if (strcmp(stored_hash, request_hash) && strcmp(stored_hash, bytes_hash)) {
 				api_error(r, 422, "idempotency_key_reused", "Idempotency-Key",
 					  "this Idempotency-Key was used with another request body",
 					  "この Idempotency-Key は別の内容の要求ですでに使われています");
@@ -281,6 +303,8 @@ void api_cases_create(struct api_request *r)
 					api_case_log_access(r, &c, "case.open.replay");
 				case_record_release(&c);
 				api_set_etag(r, (long)json_integer_value(json_object_get(body, "version")));
+				if (id && status == 201)
+					r->http->location = xasprintf("/v1/cases/%s", id);
 				api_reply_json(r, status, body);
 				r->http->replayed = true;
 			}

@@ -1,5 +1,6 @@
 """The API as the demo roles use it: every pathway walked end to end over HTTP,
 and the contract of SPEC §6 (ETag, If-Match, Idempotency-Key, lists, errors)."""
+import json
 import re
 
 from daemon import Daemon, consent, pharmacy_referral
@@ -248,6 +249,14 @@ def test_idempotency_key_replays_the_first_answer():
         expect(again.status == 201 and again.json == first.json, again)
         expect(again.header("Idempotent-Replayed") == "true", again.headers)
         expect(first.header("Idempotent-Replayed") is None, first.headers)
+        expect(again.header("Location") == first.header("Location") == "/v1/cases/" + first.json["id"],
+               (first.headers, again.headers))
+        # the same body serialised anew (keys in another order, spaces) is the same request
+        respelled = json.dumps(dict(reversed(list(body.items()))), indent=2, ensure_ascii=True).encode()
+        third = d.request("POST", "/v1/cases", who="pharmacist", raw_body=respelled,
+                          headers={"Idempotency-Key": "ref-0001", "Content-Type": "application/json"})
+        expect(third.status == 201 and third.json["id"] == first.json["id"], third)
+        expect(third.header("Idempotent-Replayed") == "true", third.headers)
         expect(d.db_rows("SELECT count(*) FROM cases")[0][0] == 1, "one case only")
         other = d.post("/v1/cases", pharmacy_referral(name="別人"), who="pharmacist",
                        headers={"Idempotency-Key": "ref-0001"})
