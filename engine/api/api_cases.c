@@ -150,6 +150,24 @@ static void due_json(struct api_request *r, const struct case_record *c, json_t 
 			    json_integer(calendar_business_days_between(r->core->cal, today, on)));
 }
 
+/*
+ * The milestones the case has reached, in their order: what its summary
+ * recorded when it was read (a case closed early reached only some) and its
+ * state's, which an action of this request may just have reached; before the
+ * daemon has summarised an old case, every one up to its state's.
+ */
+static json_t *milestones_reached_json(const struct case_record *c, const struct pw_state *st)
+{
+	int now = st ? st->milestone : MILESTONE_NONE;
+	int reached = c->milestones_reached >= 0 ? c->milestones_reached | 1 << now : (1 << (now + 1)) - 1;
+	reached |= 1 << MILESTONE_OPENED;
+	json_t *out = json_array();
+	for (int m = MILESTONE_OPENED; m < MILESTONE_COUNT; m++)
+		if (reached & 1 << m)
+			json_array_append_new(out, json_string(milestone_names[m]));
+	return out;
+}
+
 static json_t *case_json(struct api_request *r, const struct flow_case *l, bool full)
 {
 	const struct case_record *c = &l->c;
@@ -164,6 +182,7 @@ static json_t *case_json(struct api_request *r, const struct flow_case *l, bool 
 			      st ? party_names[st->inbox] : "none", "milestone",
 			      st ? milestone_names[st->milestone] : "none", "final", st && st->final,
 			      "version", (int)c->version);
+	json_object_set_new(o, "milestones_reached", milestones_reached_json(c, st));
 	json_object_set_new(o, "origin", json_string(c->origin_org));
 	json_object_set_new(o, "origin_name", json_string(config_org_name(r->core->cfg, c->origin_org)));
 	json_object_set_new(o, "receiver", c->receiver_org ? json_string(c->receiver_org) : json_null());

@@ -40,6 +40,7 @@ struct case_record {
 	bool assignee_gone;     /* the assignee's user is revoked: the case is the organisation's again */
 	clock_us due_at;        /* when the current state's first timer falls due (its SLA), or 0 */
 	clock_us entered_at;    /* when it entered its state (the start of the state's timers) */
+	int milestones_reached; /* a bit (1 << MILESTONE_x) per milestone the report summary says reached; -1: none read */
 };
 
 void case_record_release(struct case_record *c);

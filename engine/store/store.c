@@ -63,7 +63,12 @@ enum stmt_id {
 	"(SELECT group_concat(DISTINCT l.provider_org) FROM links l WHERE l.case_id = cases.id " \
 	"AND l.shared IS NOT NULL AND l.status IN ('proposed', 'joined')), " \
 	"(SELECT s.purged_at FROM subjects s WHERE s.id = cases.subject_id), " \
-	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at, cases.entered_at"
+	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at, cases.entered_at, " \
+	"(SELECT ((m.accepted_at IS NOT NULL) << 2) | ((m.contacted_at IS NOT NULL) << 3) | " \
+	"((m.linked_at IS NOT NULL) << 4) | ((m.feedback_at IS NOT NULL) << 5) | ((m.closed_at IS NOT NULL) << 6) " \
+	"FROM case_summaries m WHERE m.case_id = cases.id)"
+_Static_assert(MILESTONE_ACCEPTED == 2 && MILESTONE_CONTACTED == 3 && MILESTONE_LINKED == 4 &&
+	       MILESTONE_FEEDBACK == 5 && MILESTONE_CLOSED == 6, "CASE_COLUMNS' bits of the milestones reached");
 
 #define LINK_COLUMNS \
 	"id, case_id, resource_id, provider_org, status, proposed_on, joined_on, declined_on, ended_on, note, " \
@@ -1515,6 +1520,7 @@ static void read_case(struct sqldb_stmt *st, struct case_record *c)
 	c->assignee_gone = sqldb_column_int(st, 23) != 0;
 	c->due_at = sqldb_column_int64(st, 24);
 	c->entered_at = sqldb_column_int64(st, 25);
+	c->milestones_reached = sqldb_column_type(st, 26) == SQLDB_NULL ? -1 : (int)sqldb_column_int64(st, 26);
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)

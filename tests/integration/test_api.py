@@ -107,6 +107,7 @@ def test_pharmacy_pathway_end_to_end_with_closed_loop_feedback():
         v = ok(act(d, cid, "reschedule_follow_up", "nurse", {"follow_up_on": "2027-03-01"}))
         v = ok(act(d, cid, "close", "nurse", {"outcome": "linked", "follow_up_note": "継続参加"}))
         expect(v["state"] == "closed" and v["final"] and v["outcome"] == "linked" and v["closed_at"], v)
+        expect(v["milestones_reached"] == ["opened", "accepted", "contacted", "linked", "feedback", "closed"], v)
         expect(v["actions"] == [], v["actions"])
         r = act(d, cid, "close", "nurse", {"outcome": "linked"})
         expect(r.status == 409 and r.json["error"]["code"] == "action_not_available", r)
@@ -123,6 +124,16 @@ def test_pharmacy_pathway_end_to_end_with_closed_loop_feedback():
         expect(("case.read",) in access and ("case.events",) in access, access)
         proc = tsunagu("audit", "verify", "--db", d.db)
         expect(proc.returncode == 0 and "the chain is whole" in proc.stdout, proc.stdout + proc.stderr)
+
+
+def test_a_referral_ended_early_has_reached_only_its_opening_and_its_end():
+    with Daemon() as d:
+        case = ok(d.post("/v1/cases", pharmacy_referral(), who="pharmacist"), 201)
+        expect(case["milestones_reached"] == ["opened"], case)
+        v = ok(act(d, case["id"], "withdraw_consent", "pharmacist", {"reason": "本人の申し出"}))
+        expect(v["milestone"] == "closed" and v["milestones_reached"] == ["opened", "closed"], v)
+        listed = ok(d.get("/v1/cases?open=false", who="pharmacist"))["items"]
+        expect([c["milestones_reached"] for c in listed] == [["opened", "closed"]], listed)
 
 
 def test_pharmacy_redirect_escalation_and_withdrawal():

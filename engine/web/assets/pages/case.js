@@ -17,10 +17,13 @@ function dl(pairs) {
     .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
+// The milestones the case reached (the API's milestones_reached): a referral withdrawn after it was
+// opened shows 紹介 and 終結 done, not the steps between.
 export function progress(c) {
   const at = MILESTONE_ORDER.indexOf(c.milestone);
+  const reached = new Set(c.milestones_reached || []);
   return h("ol", { class: "progress", "aria-label": t("progress") }, MILESTONE_ORDER.map((m, i) => {
-    const done = c.final ? m === "closed" || i <= at : i <= at;
+    const done = reached.has(m);
     return h("li", { class: done ? "done" : "todo", "aria-current": i === at ? "step" : null },
       h("span", { "aria-hidden": "true" }, done ? "✔ " : "・"), milestoneName(m));
   }));
