@@ -775,9 +775,9 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 	struct notes_ctx *nc = ctx;
 	if (!strcmp(visibility, "organisation") && strcmp(org, nc->r->caller.org->id))
 		return 0;
-	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "user", user,
-						   "org", org, "visibility", visibility, "text", text ? text : "",
-						   "at", api_time(nc->r, at)));
+	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}", "id", id, "user", user,
+						   "user_name", api_user_name(nc->r, user), "org", org, "visibility",
+						   visibility, "text", text ? text : "", "at", api_time(nc->r, at)));
 	return 0;
 }
 
@@ -817,10 +817,12 @@ void api_case_notes_add(struct api_request *r)
 	if (!(body = api_body_object(r)))
 		goto out;
 	int rc = flow_note(&f, &l, body, &note, &why);
-	if (rc)
+	if (rc) {
 		api_flow_failed(r, rc, &why);
-	else
+	} else {
+		json_object_set_new(note, "user_name", api_user_name(r, f.who.user));
 		api_reply_json(r, 201, note);
+	}
 out:
 	json_decref(body);
 	refusal_release(&why);

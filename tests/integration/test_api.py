@@ -338,6 +338,11 @@ def test_notes_assignment_and_subject_correction():
         expect(ph_notes == ["薬局にも共有"], ph_notes)
         nu_notes = [x["text"] for x in ok(d.get("/v1/cases/%s/notes" % cid, who="nurse2"))["items"]]
         expect(nu_notes == ["センター内メモ", "薬局にも共有"], nu_notes)
+        # each note names its author as the pages show them
+        author = d.db_rows("SELECT name FROM users WHERE id = ?", (n["user"],))[0][0]
+        expect(n["user_name"] == author and author.startswith("保健師"), (n, author))
+        listed = ok(d.get("/v1/cases/%s/notes" % cid, who="pharmacist"))["items"]
+        expect([x["user_name"] for x in listed] == [author], listed)
         r = d.post("/v1/cases/%s/notes" % cid, {"text": "x", "visibility": "world"}, who="nurse")
         expect(r.status == 422 and r.json["error"]["field"] == "visibility", r)
 
