@@ -670,6 +670,13 @@ static int event_one(void *ctx, const struct store_event *ev)
 {
 	struct events_ctx *ec = ctx;
 	struct api_request *r = ec->r;
+	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
+	/* another organisation's own note: not even that it was written, nor when */
+	if (!strcmp(ev->action, "note") &&
+	    !cm_note_visible(json_string_value(json_object_get(payload, "visibility")), ev->actor_org, &r->caller)) {
+		json_decref(payload);
+		return 0;
+	}
 	json_t *o = json_pack("{s:s, s:I, s:o, s:s, s:o, s:s, s:i}", "id", ev->id, "seq", (json_int_t)ev->seq,
 			      "at", api_time(r, ev->at), "action", ev->action, "from",
 			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state,
@@ -679,7 +686,6 @@ static int event_one(void *ctx, const struct store_event *ev)
 						  "org", ev->actor_org ? json_string(ev->actor_org) : json_null(),
 						  "user_name", api_user_name(r, ev->actor_user),
 						  "org_name", ev->actor_org ? json_string(config_org_name(r->core->cfg, ev->actor_org)) : json_null()));
-	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
 	if (payload && ec->l->personal) {
 		json_t *fields = json_object_get(payload, "fields");
 		if (json_is_object(fields))
@@ -773,7 +779,7 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 		    const char *text, clock_us at)
 {
 	struct notes_ctx *nc = ctx;
-	if (!strcmp(visibility, "organisation") && strcmp(org, nc->r->caller.org->id))
+	if (!cm_note_visible(visibility, org, &nc->r->caller))
 		return 0;
 	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}", "id", id, "user", user,
 						   "user_name", api_user_name(nc->r, user), "org", org, "visibility",

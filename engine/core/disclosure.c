@@ -84,13 +84,18 @@ static int event_one(void *ctx, const struct store_event *ev)
 {
 	struct each *e = ctx;
 	struct core *core = e->g->core;
+	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
+	if (!strcmp(ev->action, "note") &&
+	    !cm_note_visible(json_string_value(json_object_get(payload, "visibility")), ev->actor_org, e->g->who)) {
+		json_decref(payload);
+		return 0;
+	}
 	json_t *o = json_pack("{s:o, s:s, s:o, s:s}", "at", core_time_json(core, ev->at), "action", ev->action, "from",
 			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state);
 	json_object_set_new(o, "by", ev->actor_org ? json_string(ev->actor_org) : json_string("system"));
 	json_object_set_new(o, "by_name", json_string(ev->actor_org ? config_org_name(core->cfg, ev->actor_org) : "システム"));
 	json_object_set_new(o, "action_title", json_string(action_title(e->pw, ev->action, ev->from_state)));
 	json_object_set_new(o, "to_title", json_string(state_title(e->pw, ev->to_state)));
-	json_t *payload = ev->payload ? mpjson_decode(ev->payload, ev->payload_len) : NULL;
 	json_t *fields = payload ? json_object_get(payload, "fields") : NULL;
 	if (json_is_object(fields))
 		json_object_set_new(o, "fields", cm_visible_fields(e->pw, fields, e->parties, e->g->who->roles));
@@ -103,7 +108,7 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 		    const char *text, clock_us t)
 {
 	struct each *e = ctx;
-	if (!strcmp(visibility, "organisation") && strcmp(org, e->g->who->org->id))
+	if (!cm_note_visible(visibility, org, e->g->who))
 		return 0;
 	json_array_append_new(e->items, json_pack("{s:o, s:s, s:s, s:s}", "at", core_time_json(e->g->core, t), "org", org,
 						  "org_name", config_org_name(e->g->core->cfg, org), "text", text ? text : ""));

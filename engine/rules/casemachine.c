@@ -1154,6 +1154,13 @@ static int refuse_closed(const struct pathway *pw, const struct case_record *c, 
 	return 0;
 }
 
+bool cm_note_visible(const char *visibility, const char *author_org, const struct cm_caller *who)
+{
+	if (visibility && !strcmp(visibility, "parties"))
+		return true;
+	return author_org && who->org && !strcmp(author_org, who->org->id);
+}
+
 int cm_check_note(const struct pathway *pw, const struct case_record *c, party_mask parties, bool personal,
 		  struct refusal *err)
 {

@@ -200,6 +200,13 @@ int cm_check_assign_body(const json_t *body, const char **user, struct refusal *
 int cm_check_note(const struct pathway *pw, const struct case_record *c, party_mask parties, bool personal,
 		  struct refusal *err);
 
+/*
+ * May the caller read a note, or learn that it exists (its event)? A note for
+ * the "organisation" (the default, and what a note of unknown visibility is)
+ * is its author organisation's only; one for the "parties", everyone's on the case.
+ */
+bool cm_note_visible(const char *visibility, const char *author_org, const struct cm_caller *who);
+
 /* Reads a note body {text, visibility}: 0 with *text and *visibility (into body), or -1 and *err. */
 int cm_check_note_body(const json_t *body, const char **text, const char **visibility, struct refusal *err);
 

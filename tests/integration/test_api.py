@@ -343,6 +343,11 @@ def test_notes_assignment_and_subject_correction():
         expect(n["user_name"] == author and author.startswith("保健師"), (n, author))
         listed = ok(d.get("/v1/cases/%s/notes" % cid, who="pharmacist"))["items"]
         expect([x["user_name"] for x in listed] == [author], listed)
+        # nor does the pharmacy learn from the history that the centre wrote a note of its own
+        ph_events = [e for e in ok(d.get("/v1/cases/%s/events" % cid, who="pharmacist"))["items"] if e["action"] == "note"]
+        expect([e["data"]["visibility"] for e in ph_events] == ["parties"], ph_events)
+        nu_events = [e for e in ok(d.get("/v1/cases/%s/events" % cid, who="nurse2"))["items"] if e["action"] == "note"]
+        expect(len(nu_events) == 2, nu_events)
         r = d.post("/v1/cases/%s/notes" % cid, {"text": "x", "visibility": "world"}, who="nurse")
         expect(r.status == 422 and r.json["error"]["field"] == "visibility", r)
 
