@@ -165,7 +165,7 @@ static const struct {
 	/* the HTTP server's own */
 	{ "invalid_request", 400 }, { "invalid_framing", 400 }, { "invalid_header", 400 }, { "invalid_path", 400 },
 	{ "invalid_query", 400 }, { "request_timeout", 408 }, { "payload_too_large", 413 },
-	{ "expectation_failed", 417 }, { "too_many_requests", 429 }, { "headers_too_large", 431 },
+	{ "not_acceptable", 406 }, { "expectation_failed", 417 }, { "too_many_requests", 429 }, { "headers_too_large", 431 },
 	{ "too_many_connections", 503 }, { "server_busy", 503 }, { "version_not_supported", 505 },
 };
 
@@ -235,6 +235,100 @@ int api_query_known(struct api_request *r, const char *const *params)
 		return -1;
 	}
 	return 0;
+}
+
+/* One media range of an Accept header, [p, p + n): its type, weight (0 to 1000) and charset, lower-cased. */
+static void accept_range(const char *p, size_t n, char *type, size_t type_size, int *q, char *charset,
+			 size_t charset_size)
+{
+	*q = 1000;
+	*charset = '\0';
+	size_t k = 0;
+	while (k < n && p[k] != ';')
+		k++;
+	size_t t = 0;
+	for (size_t i = 0; i < k && t + 1 < type_size; i++)
+		if (!isspace((unsigned char)p[i]))
+			type[t++] = (char)tolower((unsigned char)p[i]);
+	type[t] = '\0';
+	while (k < n) {
+		size_t start = ++k;
+		while (k < n && p[k] != ';')
+			k++;
+		char param[64];
+		size_t m = 0;
+		for (size_t i = start; i < k && m + 1 < sizeof(param); i++)
+			if (!isspace((unsigned char)p[i]) && p[i] != '"')
+				param[m++] = (char)tolower((unsigned char)p[i]);
+		param[m] = '\0';
+		if (!strncmp(param, "q=", 2)) {
+			/* q = 0 / 1 with up to three decimals (RFC 9110 12.4.2); anything else weighs 0 */
+			const char *v = param + 2;
+			int whole = *v == '1' ? 1000 : 0, frac = 0, digits = 0;
+			if (*v != '0' && *v != '1') {
+				*q = 0;
+				continue;
+			}
+			if (*++v == '.')
+				while (isdigit((unsigned char)*++v) && digits < 3)
+					frac = frac * 10 + (*v - '0'), digits++;
+			while (digits++ < 3)
+				frac *= 10;
+			*q = whole ? 1000 : frac;
+		} else if (!strncmp(param, "charset=", 8)) {
+			size_t len = strlen(param + 8);
+			len = len < charset_size ? len : charset_size - 1;
+			memcpy(charset, param + 8, len);
+			charset[len] = '\0';
+		}
+	}
+}
+
+int api_accept(struct api_request *r, bool shift_jis_too, enum api_format *out)
+{
+	*out = API_JSON;
+	const char *accept = httpd_header(r->http, "Accept");
+	if (!accept)
+		return 0;
+	/* each type's weight from its most specific range: type/subtype, then type/any, then any */
+	int csv_q = -1, json_q = -1, csv_rank = 0, json_rank = 0;
+	char csv_charset[32] = "";
+	for (const char *p = accept; *p;) {
+		size_t n = strcspn(p, ",");
+		char type[64], charset[32];
+		int q;
+		accept_range(p, n, type, sizeof(type), &q, charset, sizeof(charset));
+		int csv = !strcmp(type, "text/csv") ? 3 : !strcmp(type, "text/*") ? 2 : !strcmp(type, "*/*") ? 1 : 0;
+		int json = !strcmp(type, "application/json") ? 3 : !strcmp(type, "application/*") ? 2
+			   : !strcmp(type, "*/*") ? 1 : 0;
+		if (csv > csv_rank) {
+			csv_rank = csv;
+			csv_q = q;
+			snprintf(csv_charset, sizeof(csv_charset), "%s", charset);
+		}
+		if (json > json_rank) {
+			json_rank = json;
+			json_q = q;
+		}
+		p += n + (p[n] == ',');
+	}
+	if (csv_rank < 3 || csv_q <= 0 || csv_q < json_q)
+		return 0;
+	if (!*csv_charset || !strcmp(csv_charset, "utf-8") || !strcmp(csv_charset, "utf8")) {
+		*out = API_CSV_UTF8;
+		return 0;
+	}
+	if (shift_jis_too && (!strcmp(csv_charset, "shift_jis") || !strcmp(csv_charset, "cp932") ||
+			      !strcmp(csv_charset, "windows-31j"))) {
+		*out = API_CSV_SHIFT_JIS;
+		return 0;
+	}
+	api_error(r, 406, "not_acceptable", "Accept",
+		  shift_jis_too ? "CSV is written in UTF-8 or Shift_JIS (text/csv; charset=Shift_JIS)"
+				: "this CSV is written in UTF-8 only",
+		  shift_jis_too ? "CSV は UTF-8 か Shift_JIS（text/csv; charset=Shift_JIS）で出力します"
+				: "この CSV は UTF-8 でのみ出力します");
+	return -1;
 }
 
 void api_bad_cursor(struct api_request *r)

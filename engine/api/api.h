@@ -177,6 +177,17 @@ int api_query_limit(struct api_request *r, int *limit);
  */
 int api_query_period(struct api_request *r, clock_us *from, clock_us *to);
 
+enum api_format { API_JSON, API_CSV_UTF8, API_CSV_SHIFT_JIS };
+
+/*
+ * What the Accept header asks of a report or a listing, by its weights (q):
+ * CSV when text/csv is named with a weight above 0 and no lower than JSON's,
+ * JSON otherwise (and with no header). The CSV's charset: UTF-8 unless
+ * Shift_JIS (or CP932, Windows-31J) is named, when shift_jis_too. Replies 406
+ * and returns -1 when the CSV is asked for in a charset we do not write.
+ */
+int api_accept(struct api_request *r, bool shift_jis_too, enum api_format *out);
+
 /* The request body as a JSON object; replies 400/415/422 and returns NULL when it is not. */
 json_t *api_body_object(struct api_request *r);
 

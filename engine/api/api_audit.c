@@ -11,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static bool coordinator(struct api_request *r)
 {
@@ -20,12 +19,6 @@ static bool coordinator(struct api_request *r)
 	api_error(r, 403, "forbidden", NULL, "the audit is for the city's coordinators",
 		  "監査の情報はコーディネーターのみ閲覧できます");
 	return false;
-}
-
-static bool wants_csv(const struct api_request *r)
-{
-	const char *a = httpd_header(r->http, "Accept");
-	return a && strcasestr(a, "text/csv");
 }
 
 /* The daemon's own scheduled walk (audit.verify_every_minutes): when, and what it found; null before the first. */
@@ -300,9 +293,12 @@ static void list(struct api_request *r, bool provisions)
 			  "本人の記録を調べるには目的（inspection 監査, disclosure_request 開示請求, complaint 苦情）が必要です");
 		return;
 	}
+	enum api_format format;
+	if (api_accept(r, false, &format))
+		return;
 	struct listing_job *j = xcalloc(1, sizeof(*j));
 	j->provisions = provisions;
-	j->csv = wants_csv(r);
+	j->csv = format != API_JSON;
 	j->org = org ? xstrdup(org) : NULL;
 	j->person = person ? xstrdup(person) : NULL;
 	j->page.org = j->org;

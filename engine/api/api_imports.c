@@ -50,6 +50,9 @@ void api_import_checkup(struct api_request *r)
 			  "健診結果のファイルは Content-Type: text/csv で送ってください");
 		return;
 	}
+	static const char *const params[] = { "pathway", "apply_changes", NULL };
+	if (api_query_known(r, params))
+		return;
 	const char *id = api_query(r, "pathway");
 	const struct pathway *pw = pathway_set_find(&r->core->cfg->pathways, id ? id : "health-checkup");
 	if (!pw || !pw->eligibility) {

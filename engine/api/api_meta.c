@@ -308,6 +308,9 @@ void api_pathway_graph(struct api_request *r)
 		api_error(r, 404, "not_found", NULL, "no such pathway", "該当するパスはありません");
 		return;
 	}
+	static const char *const params[] = { "format", NULL };
+	if (api_query_known(r, params))
+		return;
 	const char *f = api_query(r, "format");
 	enum graph_format format = GRAPH_DOT;
 	if (f && !strcmp(f, "svg")) {

@@ -49,6 +49,9 @@ void api_notifications_list(struct api_request *r)
 			  "通知の一覧はコーディネーターのみ閲覧できます");
 		return;
 	}
+	static const char *const params[] = { "status", "cursor", "limit", NULL };
+	if (api_query_known(r, params))
+		return;
 	const char *status = api_query(r, "status"), *cursor = api_query(r, "cursor");
 	if (status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "dead")) {
 		api_error(r, 422, "invalid_field", "status", "status must be pending, delivered or dead",

@@ -24,8 +24,9 @@
 
 static int query(struct api_request *r, struct report_query *q)
 {
+	static const char *const known[] = { "from", "to", "group_by", NULL };
 	memset(q, 0, sizeof(*q));
-	if (api_query_period(r, &q->from, &q->to))
+	if (api_query_known(r, known) || api_query_period(r, &q->from, &q->to))
 		return -1;
 	const char *g = api_query(r, "group_by");
 	int gi = g ? vocab_lookup(report_group_names, g) : GROUP_PATHWAY;
@@ -39,10 +40,11 @@ static int query(struct api_request *r, struct report_query *q)
 	return 0;
 }
 
-static void reply(struct api_request *r, json_t *report, char *(*to_csv)(const json_t *report))
+/* The report in the format the request's Accept chose (api_accept, on the loop before the job). */
+static void reply(struct api_request *r, json_t *report, enum api_format format,
+		  char *(*to_csv)(const json_t *report))
 {
-	const char *accept = httpd_header(r->http, "Accept");
-	if (!accept || !strcasestr(accept, "text/csv")) {
+	if (format == API_JSON) {
 		api_reply_json(r, 200, report);
 		return;
 	}
@@ -51,7 +53,7 @@ static void reply(struct api_request *r, json_t *report, char *(*to_csv)(const j
 	buf_release(&r->http->reply);
 	buf_init(&r->http->reply);
 	r->http->status = 200;
-	if (strcasestr(accept, "shift_jis") || strcasestr(accept, "cp932") || strcasestr(accept, "windows-31j")) {
+	if (format == API_CSV_SHIFT_JIS) {
 		int unmappable = 0;
 		struct buf text;
 		buf_init(&text);
@@ -86,6 +88,7 @@ typedef json_t *report_fn(struct core *, const struct report_query *);
 struct job {
 	report_fn *make;
 	struct report_query q;
+	enum api_format format;
 };
 
 /* On a worker: a report reads years of cases and events. */
@@ -97,7 +100,7 @@ static void make_report(struct api_request *r, void *arg)
 		api_storage_error(r);
 		return;
 	}
-	reply(r, report, report_csv);
+	reply(r, report, j->format, report_csv);
 }
 
 static bool coordinators_only(struct api_request *r)
@@ -115,7 +118,7 @@ static void run(struct api_request *r, report_fn *make)
 		return;
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->make = make;
-	if (query(r, &j->q)) {
+	if (query(r, &j->q) || api_accept(r, true, &j->format)) {
 		free(j);
 		return;
 	}
@@ -191,6 +194,7 @@ struct records_job {
 	int from_year, to_year;
 	bool timeline;
 	role_mask roles;           /* the reader's: every field named must be one they see */
+	enum api_format format;
 };
 
 static void records_job_free(void *arg)
@@ -217,7 +221,7 @@ static void make_records_report(struct api_request *r, void *arg)
 		report = pw ? tally_report(r->core, pw, &q, &why) : NULL;
 	}
 	if (report)
-		reply(r, report, j->timeline ? timeline_csv : tally_csv);
+		reply(r, report, j->format, j->timeline ? timeline_csv : tally_csv);
 	else if (why.code)
 		api_refuse(r, &why);
 	else
@@ -234,7 +238,8 @@ static void records_report(struct api_request *r, bool timeline, const char *con
 		return;
 	const struct pathway *pw = pathway_param(r);
 	int from, to;
-	if (!pw || !keeps_records(r, pw) || years_param(r, &from, &to))
+	enum api_format format;
+	if (!pw || !keeps_records(r, pw) || years_param(r, &from, &to) || api_accept(r, true, &format))
 		return;
 	/* a timeline's notes are free text a person's name could be in: its read is logged before it leaves */
 	struct flow f = api_flow(r);
@@ -248,6 +253,7 @@ static void records_report(struct api_request *r, bool timeline, const char *con
 	j->roles = r->caller.roles;
 	j->from_year = from;
 	j->to_year = to;
+	j->format = format;
 	for (size_t i = 0; i < n; i++) {
 		const char *v = api_query(r, params[i]);
 		j->params[i] = v ? xstrdup(v) : NULL;

@@ -57,6 +57,9 @@ static void make_export(struct api_request *r, void *arg)
 /* The access-log rows of the cases it covers are written here, on the loop; the rest is a worker's. */
 void api_subject_export(struct api_request *r)
 {
+	static const char *const params[] = { "format", NULL };
+	if (api_query_known(r, params))
+		return;
 	const char *format = api_query(r, "format");
 	if (format && strcmp(format, "json") && strcmp(format, "text")) {
 		api_error(r, 422, "invalid_field", "format", "format must be json or text", "format は json か text で指定してください");

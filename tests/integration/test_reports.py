@@ -127,6 +127,20 @@ def test_csv_opens_in_excel_utf8_bom_and_cp932_with_the_unmappable_rule():
         expect("注記: Shift_JIS で表せない文字 1 字を〓に置き換えました" in decoded, decoded)
         r = d.get("/v1/reports/durations", who="coordinator", headers={"Accept": "text/csv; charset=Shift_JIS"})
         expect(r.header("Tsunagu-Unmappable") == "0" and "注記" not in r.raw.decode("cp932"), r.headers)
+        # the weights of Accept are honoured: a CSV weighed 0, or below JSON, is not what is asked for
+        for accept in ("text/csv;q=0, application/json", "application/json, text/csv;q=0.1", "*/*", "text/*"):
+            r = d.get("/v1/reports/funnel", who="coordinator", headers={"Accept": accept})
+            expect(r.status == 200 and r.header("Content-Type").startswith("application/json"), (accept, r.headers))
+        for accept in ("application/json;q=0.5, text/csv", "TEXT/CSV; Q=1.0", "text/csv;charset=UTF-8"):
+            r = d.get("/v1/reports/funnel", who="coordinator", headers={"Accept": accept})
+            expect(r.status == 200 and r.header("Content-Type") == "text/csv; charset=utf-8", (accept, r.headers))
+        # a charset no CSV of ours is written in is refused, not silently replaced
+        r = d.get("/v1/reports/funnel", who="coordinator", headers={"Accept": "text/csv; charset=euc-jp"})
+        expect(r.status == 406 and r.json["error"]["code"] == "not_acceptable", r)
+        r = d.get("/v1/audit/access", who="coordinator", headers={"Accept": "text/csv; charset=Shift_JIS"})
+        expect(r.status == 406 and r.json["error"]["field"] == "Accept", r)
+        r = d.get("/v1/reports/funnel?form=2026-01-01", who="coordinator")
+        expect(r.status == 422 and r.json["error"]["code"] == "unknown_field" and r.json["error"]["field"] == "form", r)
     finally:
         d.cleanup()
 

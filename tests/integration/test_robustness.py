@@ -113,6 +113,7 @@ def test_catalogue_of_malformed_requests():
 
         act = "/v1/cases/%s/actions/" % cid
         nu = d.tokens["nurse"]
+        co = d.tokens["coordinator"]
         others = [
             ("unknown action", "POST", act + "fly", nu, {}, 404, "unknown_action", "action"),
             ("not available", "POST", act + "close", nu, {"fields": {"outcome": "linked"}}, 409, "action_not_available", "action"),
@@ -130,6 +131,11 @@ def test_catalogue_of_malformed_requests():
             ("encoded dot dot", "GET", "/v1/cases/%2e%2e", nu, None, 400, "invalid_path", None),
             ("bad utf-8 path", "GET", "/v1/cases/%ff%fe", nu, None, 400, "invalid_path", None),
             ("limit", "GET", "/v1/cases?limit=99999", nu, None, 422, "invalid_field", "limit"),
+            # a mistyped parameter is refused wherever one is read, never quietly ignored
+            ("typo in notifications", "GET", "/v1/notifications?stauts=dead", co, None, 422, "unknown_field", "stauts"),
+            ("typo in a report", "GET", "/v1/reports/durations?form=2026-01-01", co, None, 422, "unknown_field", "form"),
+            ("typo in the graph", "GET", "/v1/pathways/pharmacy/graph?fromat=svg", nu, None, 422, "unknown_field", "fromat"),
+            ("typo in an export", "GET", "/v1/subjects/s_x/export?fromat=text", co, None, 422, "unknown_field", "fromat"),
             ("no token", "GET", "/v1/cases", None, None, 401, "unauthorized", None),
             ("forged token", "GET", "/v1/cases", "tsu_" + "A" * 32, None, 401, "unauthorized", None),
             ("empty bearer", "GET", "/v1/cases", "", None, 401, "unauthorized", None),
