@@ -151,6 +151,9 @@ static void send_reply(struct httpd *h, struct conn *c, struct httpd_request *r)
 		snprintf(unmappable, sizeof(unmappable), "%d", r->unmappable);
 		hs[n++] = (struct conn_header){ "Tsunagu-Unmappable", unmappable };
 	}
+	/* a 401 says how to authenticate (RFC 9110 11.6.1): a bearer token (RFC 6750) */
+	if (r->status == 401)
+		hs[n++] = (struct conn_header){ "WWW-Authenticate", "Bearer realm=\"tsunagu\"" };
 	if (r->retry_after > 0) {
 		snprintf(retry_after, sizeof(retry_after), "%d", r->retry_after);
 		hs[n++] = (struct conn_header){ "Retry-After", retry_after };

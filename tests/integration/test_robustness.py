@@ -147,6 +147,7 @@ def test_catalogue_of_malformed_requests():
             check_error(r.status, r.raw, status, code, field, label)
         r = d.request("GET", "/v1/cases", headers={"Authorization": "Basic dXNlcjpwYXNz"})
         check_error(r.status, r.raw, 401, "unauthorized", None, "basic auth")
+        expect(r.header("WWW-Authenticate") == 'Bearer realm="tsunagu"', r.headers)
         r = d.post(act + "accept", {}, who="nurse", headers={"If-Match": "garbage"})
         check_error(r.status, r.raw, 412, "precondition_failed", "If-Match", "garbage If-Match")
 
