@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUERY_MAX_BYTES 200
+#define QUERY_MAX_CHARS 200  /* as openapi's maxLength counts: characters */
 #define QUERY_MAX_TERMS 8
 
 static void not_found(struct api_request *r)
@@ -140,13 +140,14 @@ void api_resources_list(struct api_request *r)
 		goto out;
 	f.status = !status ? "active" : strcmp(status, "any") ? status : NULL;
 	if (q) {
-		n_terms = strlen(q) > QUERY_MAX_BYTES ? -1 : textfold_terms(q, &terms);
+		n_terms = strlen(q) > 4 * QUERY_MAX_CHARS || textfold_chars(q) > QUERY_MAX_CHARS ? -1
+											       : textfold_terms(q, &terms);
 		bool control = false;
 		for (const unsigned char *p = (const unsigned char *)q; *p; p++)
 			control |= *p < 0x20 || *p == 0x7f;
 		if (n_terms < 0 || n_terms > QUERY_MAX_TERMS || control) {
-			api_error(r, 422, "invalid_field", "q", "q must be text of at most 200 bytes and 8 words",
-				  "q は 200 バイト・8 語までの文字列で指定してください");
+			api_error(r, 422, "invalid_field", "q", "q must be text of at most 200 characters and 8 words",
+				  "q は 200 文字・8 語までの文字列で指定してください");
 			goto out;
 		}
 		f.terms = terms;

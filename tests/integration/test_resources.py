@@ -77,6 +77,12 @@ def test_japanese_search_folds_width_kana_case_and_spaces():
                              ("status=gone", "status"), ("limit=0", "limit"), ("sort=name", "sort")):
             r = d.get("/v1/resources?" + query, who="nurse")
             expect(r.status == 422 and r.json["error"]["field"] == field, (query, r))
+        # q's limits count characters, as openapi's maxLength does, and words
+        from urllib.parse import quote
+        expect(d.get("/v1/resources?q=" + quote("カ" * 200), who="nurse").status == 200, "200 characters (600 bytes)")
+        for q in ("カ" * 201, " ".join("語%d" % i for i in range(9))):
+            r = d.get("/v1/resources?q=" + quote(q), who="nurse")
+            expect(r.status == 422 and r.json["error"]["field"] == "q", (q, r))
         # a query that is malformed rather than wrong: 400
         for query, field in (("q=%01", "q"), ("q=%00", "q"), ("cursor=zz", "cursor"), ("limit=%2010", "limit"),
                              ("limit=+5", "limit")):
