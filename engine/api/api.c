@@ -53,7 +53,7 @@ static const struct route routes[] = {
 	{ { "v1", "cases", "*", "printed" }, { [HTTPD_POST] = api_case_printed }, false },
 	{ { "v1", "cases", "*", "subject" }, { [HTTPD_PATCH] = api_case_subject_patch }, false },
 	{ { "v1", "cases", "*", "links" }, { [HTTPD_GET] = api_case_links_list, [HTTPD_POST] = api_case_links_create }, false },
-	{ { "v1", "cases", "*", "links", "*" }, { [HTTPD_PATCH] = api_case_link_patch }, false },
+	{ { "v1", "cases", "*", "links", "*" }, { [HTTPD_GET] = api_case_link_get, [HTTPD_PATCH] = api_case_link_patch }, false },
 	{ { "v1", "links" }, { [HTTPD_GET] = api_links_provider }, false },
 	{ { "v1", "users", "*", "reassign" }, { [HTTPD_POST] = api_user_reassign }, false },
 	{ { "v1", "subjects", "*", "export" }, { [HTTPD_GET] = api_subject_export }, false },

@@ -243,6 +243,7 @@ void api_resource_put(struct api_request *r);
 void api_case_links_list(struct api_request *r);
 void api_case_links_create(struct api_request *r);
 void api_case_link_patch(struct api_request *r);
+void api_case_link_get(struct api_request *r);
 void api_links_provider(struct api_request *r);
 void api_user_reassign(struct api_request *r);
 

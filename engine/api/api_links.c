@@ -94,6 +94,32 @@ void api_case_links_list(struct api_request *r)
 	flow_case_release(&l);
 }
 
+/* One link of the case, as the list shows it (the Location of a new link); another's link is not found. */
+void api_case_link_get(struct api_request *r)
+{
+	struct flow_case l;
+	if (api_case_load(r, r->http->segs[2], &l))
+		return;
+	struct link_record link = { 0 };
+	struct view_ctx v = { r, &l, json_array(), false };
+	int found = store_link_get(r->core->store, r->http->segs[4], &link);
+	if (found == 0 && !strcmp(link.case_id, l.c.id))
+		view_one(&v, &link);
+	if (found < 0 || v.failed) {
+		api_storage_error(r);
+	} else if (!json_array_size(v.items)) {
+		api_error(r, 404, "not_found", NULL, "no such link", "該当するつなぎはありません");
+	} else if (api_case_log_access(r, &l.c, "case.links")) {
+		api_storage_error(r);
+	} else {
+		api_set_etag(r, l.c.version);
+		api_reply_json(r, 200, json_incref(json_array_get(v.items, 0)));
+	}
+	json_decref(v.items);
+	link_record_release(&link);
+	flow_case_release(&l);
+}
+
 /* ---- writes ------------------------------------------------------------------------------------ */
 
 /* Replies with the link a write left (`status` 201 or 200). */

@@ -177,6 +177,14 @@ def test_nurse_links_a_person_to_a_cafe_and_the_pharmacy_sees_it_in_its_feedback
         expect(d.get("/v1/cases/%s/events" % cid, who="cafe").status == 403, "history is not the café's")
         expect(d.get("/v1/cases/%s/notes" % cid, who="cafe").status == 403, "notes are not the café's")
         expect(ok(d.get("/v1/links", who="welfare"))["items"] == [], "another provider sees nothing")
+        # the new link's Location can be read: by the centre whole, by the café without the note
+        lpath = "/v1/cases/%s/links/%s" % (cid, link["id"])
+        one = d.get(lpath, who="nurse")
+        expect(ok(one) == link and one.header("ETag") == '"4"', (one.json, link, one.headers))
+        expect("note" not in ok(d.get(lpath, who="cafe")), "the café never reads the nurse's note")
+        expect(d.get(lpath, who="welfare").raw == d.get("/v1/cases/%s/links/l_none" % cid, who="welfare").raw,
+               "another provider: not found, as for no link")
+        expect(d.get("/v1/cases/%s/links/l_none" % cid, who="nurse").status == 404, "no such link")
         # the café records that the person joined; it may not touch the nurse's note
         lpath = "/v1/cases/%s/links/%s" % (cid, link["id"])
         r = d.request("PATCH", lpath, {"note": "x"}, who="cafe")
