@@ -122,8 +122,17 @@ int links_check_change(const struct link_record *l, bool receiver, const json_t 
 	if (check_common(body, today, st ? status_date(l) : NULL, out, err))
 		goto fail;
 	if (!st && !out->note_given && !out->share) {
-		refusal_set(err, "missing_field", "status", "send what changes: status, note or share_with_provider");
-		refusal_ja(err, "変更する項目（status, note, share_with_provider）を指定してください");
+		/* false is the default and no change: details handed to a provider cannot be taken back */
+		if (json_is_false(json_object_get(body, "share_with_provider"))) {
+			refusal_set(err, "invalid_field", "share_with_provider",
+				    "share_with_provider: false changes nothing (what was handed to the provider cannot be "
+				    "taken back); send status, note or share_with_provider: true");
+			refusal_ja(err, "share_with_provider: false では何も変わりません（運営機関に渡した情報は取り消せません）。"
+				   "status, note か share_with_provider: true を指定してください");
+		} else {
+			refusal_set(err, "missing_field", "status", "send what changes: status, note or share_with_provider");
+			refusal_ja(err, "変更する項目（status, note, share_with_provider）を指定してください");
+		}
 		goto fail;
 	}
 	if (out->share && l->shared) {

@@ -185,6 +185,8 @@ def test_nurse_links_a_person_to_a_cafe_and_the_pharmacy_sees_it_in_its_feedback
         expect(d.get(lpath, who="welfare").raw == d.get("/v1/cases/%s/links/l_none" % cid, who="welfare").raw,
                "another provider: not found, as for no link")
         expect(d.get("/v1/cases/%s/links/l_none" % cid, who="nurse").status == 404, "no such link")
+        r = d.request("PATCH", lpath, {"share_with_provider": False}, who="nurse")
+        expect(r.status == 422 and r.json["error"]["field"] == "share_with_provider", r)
         # the café records that the person joined; it may not touch the nurse's note
         lpath = "/v1/cases/%s/links/%s" % (cid, link["id"])
         r = d.request("PATCH", lpath, {"note": "x"}, who="cafe")
