@@ -146,6 +146,9 @@ def test_the_front_line_in_a_real_browser():
         tab_to(b, "fields-concern")
         b.keys(Keys.SPACE)
         tab_to(b, "referral_note").send_keys("最近元気がなく、外出が減った様子")
+        # how the consent was given has no default: the pharmacist picks it (Space: the first, written)
+        tab_to(b, "consent-method", limit=8)
+        b.keys(Keys.SPACE)
         submit = None
         for _ in range(12):
             b.keys(Keys.TAB)

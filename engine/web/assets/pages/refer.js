@@ -42,7 +42,8 @@ export async function render(main, ctx) {
   const consent = [
     field({ name: "obtained_by", title: t("obtainedBy"), required: consentRequired, value: ctx.me.name, id: "consent-obtained_by" }),
     field({ name: "obtained_at", type: "date", title: t("obtainedAt"), required: consentRequired, value: today(), id: "consent-obtained_at" }),
-    field({ name: "method", type: "radio", title: t("method"), required: consentRequired, value: "written", id: "consent-method",
+    // no default: how the consent was given is the pharmacist's to say (a written one must not be recorded unchosen)
+    field({ name: "method", type: "radio", title: t("method"), required: consentRequired, id: "consent-method",
       options: [{ value: "written", title: t("written") }, { value: "verbal", title: t("verbal") }] }),
     field({ name: "scope", type: "longtext", title: t("scope"), required: consentRequired, value: text(pw.consent.purpose), max_length: 1000, id: "consent-scope" }),
   ];
