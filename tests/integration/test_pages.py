@@ -126,6 +126,13 @@ def test_the_front_line_in_a_real_browser():
         expect(cookies["tsunagu_session"]["httpOnly"] and cookies["tsunagu_session"]["sameSite"] == "Strict", cookies)
         b.get("/refer?pathway=pharmacy")
         w.page("refer")
+        # a refusal of the API names a field by the label people see, never by its path
+        said = b.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('/assets/forms.js').then((m) => done(m.apiMessage("
+            "{ message: 'subject.birth_date が未来の日付です', field: 'subject.birth_date' },"
+            "{ def: { title: '生年月日' } })));")
+        expect(said == "「生年月日」が未来の日付です", said)
         started = time.time()
         name = b.focused()
         expect(name.get_attribute("id") == "subject-name" and name.get_attribute("autocomplete") == "off", "focus starts on the name")

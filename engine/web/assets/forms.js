@@ -2,7 +2,7 @@
 // support text, the error under the field, and an error summary at the top that links to each
 // field. Fields are drawn from a pathway's field definitions (type, choices, required).
 import { h, uid } from "./dom.js";
-import { t, text } from "./i18n.js";
+import { lang, t, text } from "./i18n.js";
 import { parseDate, wareki } from "./wareki.js";
 
 function tag(required) {
@@ -157,11 +157,23 @@ export function values(fields) {
   return out;
 }
 
+// An API refusal names a field by its path ("subject.birth_date"); on a form, by the label people see.
+export function apiMessage(e, target) {
+  if (!target || !e.field) return e.message;
+  const title = typeof target.def.title === "string" ? target.def.title : text(target.def.title);
+  if (!title) return e.message;
+  if (lang === "en") return e.message.split(e.field).join(`"${title}"`);
+  // a Japanese message spaces the path from the words around it; 「」 need no space
+  const parts = e.message.split(e.field).map((part, i) => (i > 0 ? part.replace(/^ /, "") : part));
+  return parts.map((part, i) => (i < parts.length - 1 ? part.replace(/ $/, "") : part)).join(`「${title}」`);
+}
+
 // An API refusal on the form: under the field it names ("fields.x" names x), and in the summary.
 export function showApiError(box, fields, e) {
   const target = fields && e.field ? fields.find((f) => e.field === f.name || e.field.endsWith(`.${f.name}`)) : null;
-  if (target) target.setError(e.message);
-  showErrors(box, [{ field: target, message: e.message }]);
+  const message = apiMessage(e, target);
+  if (target) target.setError(message);
+  showErrors(box, [{ field: target, message }]);
 }
 
 // The error summary: a heading, a count and one link per field; it takes the focus.

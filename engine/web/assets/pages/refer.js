@@ -4,7 +4,7 @@
 import { api, ApiError, newKey } from "../api.js";
 import { announce, append, h } from "../dom.js";
 import { kindName, SEXES, sexName, t, text } from "../i18n.js";
-import { check, errorBox, field, pathwayField, showErrors } from "../forms.js";
+import { apiMessage, check, errorBox, field, pathwayField, showErrors } from "../forms.js";
 import { today } from "../wareki.js";
 
 export async function render(main, ctx) {
@@ -116,8 +116,9 @@ export async function render(main, ctx) {
       location.assign(`/cases/${r.json.id}?sent=1`);
     } catch (e) {
       const target = e instanceof ApiError && e.field ? all.find((f) => f.id === e.field.replace(".", "-")) : null;
-      if (target) target.setError(e.message);
-      showErrors(box, [{ field: target, message: e.message }]);
+      const message = apiMessage(e, target);
+      if (target) target.setError(message);
+      showErrors(box, [{ field: target, message }]);
     } finally {
       button.disabled = false;
     }
