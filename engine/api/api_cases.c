@@ -641,6 +641,12 @@ void api_cases_list(struct api_request *r)
 			   lc.inbox != CM_INBOX_NONE;
 	if (!cm_is_coordinator(&r->caller))
 		f.org = r->caller.org->id;
+	if (lc.inbox != CM_INBOX_NONE) {
+		f.inbox = lc.inbox == CM_INBOX_ME ? STORE_INBOX_ME : STORE_INBOX_ORG;
+		f.inbox_org = r->caller.org->id;
+		f.inbox_user = r->caller.user;
+		f.inbox_coordinator = cm_is_coordinator(&r->caller);
+	}
 	lc.items = json_array();
 	if (store_cases_list(r->core->store, &f, list_one, &lc) || lc.failed) {
 		json_decref(lc.items);

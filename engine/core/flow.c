@@ -304,6 +304,7 @@ static int write_open(const struct flow *f, const struct pathway *pw, struct cas
 		c->duplicates = NULL;
 	}
 	c->due_at = state_due(f, pw, c, state);
+	c->inbox = cm_inbox_party(pw, c);
 	json_t *payload = json_pack("{s:O, s:o}", "fields", c->fields, "receiver",
 				    c->receiver_org ? json_string(c->receiver_org) : json_null());
 	if (n_dup)
@@ -523,6 +524,7 @@ static int apply_step(const struct flow *f, const struct pathway *pw, struct cas
 		json_object_set_new(payload, "outcome", json_string(c->outcome));
 	int64_t seq = 0;
 	c->due_at = state_due(f, pw, c, step->target);
+	c->inbox = cm_inbox_party(pw, c);
 	int rc = store_case_update(store, c, old_version);
 	if (rc == 0 && (append_event(f, c, step->action->name, from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now) ||
@@ -716,6 +718,33 @@ void flow_move_release(struct flow_move *m)
 	memset(m, 0, sizeof(*m));
 }
 
+struct inbox_fill {
+	struct core *core;
+	bool failed;
+};
+
+static int fill_inbox(void *ctx, const char *id)
+{
+	struct inbox_fill *z = ctx;
+	struct case_record c = { 0 };
+	if (store_case_get(z->core->store, id, &c)) {
+		z->failed = true;
+		return 1;
+	}
+	/* a version no longer known holds nobody's inbox, as the lists had it */
+	const struct pathway *pw = core_pathway(z->core, c.pathway, c.pathway_version);
+	z->failed = store_case_inbox_put(z->core->store, id, pw ? cm_inbox_party(pw, &c) : -1) != 0;
+	case_record_release(&c);
+	return z->failed;
+}
+
+int flow_fill_inboxes(struct core *core, int limit)
+{
+	struct inbox_fill z = { core, false };
+	int n = store_cases_inbox_unknown(core->store, limit, fill_inbox, &z);
+	return n < 0 || z.failed ? -1 : n;
+}
+
 int flow_move(const struct flow *f, struct case_record *c, const struct flow_move *m, struct refusal *why)
 {
 	struct store *store = f->core->store;
@@ -736,6 +765,7 @@ int flow_move(const struct flow *f, struct case_record *c, const struct flow_mov
 		json_object_set_new(payload, "receiver", json_string(m->receiver->id));
 	}
 	int64_t seq = 0;
+	c->inbox = cm_inbox_party(m->to, c);
 	int rc = store_case_update(store, c, old_version);
 	if (rc == 0 && (append_event(f, c, "migrate", from, c->state, payload, &seq) ||
 			store_timers_cancel(store, c->id, f->now)))

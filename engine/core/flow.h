@@ -76,6 +76,13 @@ int flow_system_action(const struct flow *f, const struct pathway *pw, struct ca
 int flow_assign(const struct flow *f, struct flow_case *l, const json_t *body, struct refusal *why);
 
 /*
+ * Works out whose inbox holds each of up to limit cases from before the store
+ * kept it (schema 12), from its pathway version's state; the daemon's start
+ * runs it in batches. How many it did, or -1.
+ */
+int flow_fill_inboxes(struct core *core, int limit);
+
+/*
  * Moves every open case assigned to from_user to to_user (NULL: unassigned),
  * as when a colleague leaves: an `assign` event each. The actor is an admin of
  * their organisation (the flow's), or the operator (no organisation).

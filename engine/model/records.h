@@ -41,7 +41,11 @@ struct case_record {
 	clock_us due_at;        /* when the current state's first timer falls due (its SLA), or 0 */
 	clock_us entered_at;    /* when it entered its state (the start of the state's timers) */
 	int milestones_reached; /* a bit (1 << MILESTONE_x) per milestone the report summary says reached; -1: none read */
+	int inbox;              /* cm_inbox_party of its state, kept so lists read inboxes from an index; CASE_INBOX_UNKNOWN: not worked out yet */
 };
+
+/* A case from before its inbox was kept (schema 12), until the daemon's start works it out. */
+#define CASE_INBOX_UNKNOWN (-2)
 
 void case_record_release(struct case_record *c);
 

@@ -80,23 +80,36 @@ bool cm_closed(const struct pathway *pw, const struct case_record *c)
 	return s < 0 || pw->states[s].final;
 }
 
+int cm_inbox_party(const struct pathway *pw, const struct case_record *c)
+{
+	int s = pathway_state_index(pw, c->state);
+	if (s < 0 || pw->states[s].final)
+		return -1;
+	switch (pw->states[s].inbox) {
+	case PARTY_ORIGIN:
+	case PARTY_COORDINATOR:
+		return (int)pw->states[s].inbox;
+	case PARTY_RECEIVER:
+	case PARTY_ASSIGNEE:
+		return PARTY_RECEIVER;
+	default:
+		return -1;
+	}
+}
+
 bool cm_in_inbox(const struct pathway *pw, const struct case_record *c, const struct cm_caller *who,
 		 enum cm_inbox inbox)
 {
-	int s = pathway_state_index(pw, c->state);
 	if (inbox == CM_INBOX_NONE)
 		return true;
-	if (s < 0 || pw->states[s].final)
-		return false;
 	bool mine_org;
-	switch (pw->states[s].inbox) {
+	switch (cm_inbox_party(pw, c)) {
 	case PARTY_ORIGIN:
 		mine_org = !strcmp(c->origin_org, who->org->id);
 		if (inbox == CM_INBOX_ORG)
 			return mine_org;
 		return mine_org && c->origin_user && who->user && !strcmp(c->origin_user, who->user);
 	case PARTY_RECEIVER:
-	case PARTY_ASSIGNEE:
 		mine_org = c->receiver_org && !strcmp(c->receiver_org, who->org->id);
 		if (inbox == CM_INBOX_ORG)
 			return mine_org;

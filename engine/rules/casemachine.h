@@ -85,6 +85,14 @@ bool cm_is_coordinator(const struct cm_caller *who);
 /* Is the caller on the side of the case that works it (the receiving organisation or the assignee)? */
 bool cm_is_receiver(party_mask parties);
 
+/*
+ * Whose inbox holds a case in its state: PARTY_ORIGIN, PARTY_RECEIVER (an
+ * assignee's inbox is in its organisation's) or PARTY_COORDINATOR; -1 in a
+ * final or unknown state. The store keeps it beside the state, so an inbox is
+ * read from an index (cases.inbox) rather than from every case.
+ */
+int cm_inbox_party(const struct pathway *pw, const struct case_record *c);
+
 /* Which inbox a list asks for: none, the caller's own, or the caller's organisation's. */
 enum cm_inbox { CM_INBOX_NONE, CM_INBOX_ME, CM_INBOX_ORG };
 

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "flow.h"
 #include "hsds.h"
 #include "httpd.h"
 #include "log.h"
@@ -706,12 +707,42 @@ static int summarize_cases(struct core *core)
 	return 0;
 }
 
+/* Cases from before the store kept their inbox (schema 12) get it, a batch a transaction. */
+struct inbox_batch {
+	struct core *core;
+	int n;
+};
+
+static int inbox_batch(void *ctx)
+{
+	struct inbox_batch *b = ctx;
+	b->n = flow_fill_inboxes(b->core, SUMMARIZE_BATCH);
+	return b->n < 0 ? -1 : 0;
+}
+
+static int fill_inboxes(struct core *core)
+{
+	struct inbox_batch b = { core, 0 };
+	int64_t total = 0, started = clock_monotonic_ms();
+	do {
+		if (core_transaction(core, inbox_batch, &b)) {
+			fprintf(stderr, "tsunagu: cannot work out the cases' inboxes: %s\n", store_errmsg(core->store));
+			return -1;
+		}
+		total += b.n;
+	} while (b.n == SUMMARIZE_BATCH);
+	if (total)
+		fprintf(stderr, "tsunagu: inboxes: %lld cases from before worked out in %.1f s\n", (long long)total,
+			(double)(clock_monotonic_ms() - started) / 1000.0);
+	return 0;
+}
+
 /* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
 static int prepare_store(struct core *core, const struct daemon_options *opts)
 {
 	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core))
 		return DAEMON_USAGE;
-	if (summarize_cases(core))
+	if (summarize_cases(core) || fill_inboxes(core))
 		return DAEMON_RUNTIME;
 	if (opts->demo_tokens && issue_demo_tokens(core))
 		return DAEMON_RUNTIME;

@@ -44,7 +44,7 @@ enum stmt_id {
 	ST_LINK_GET, ST_LINKS_FOR_CASE, ST_LINK_ROWS, ST_LINK_ROWS_BY_CASE, ST_LINKS_IN_PERIOD, ST_PURGE_LINKS, ST_TIMERS_PENDING, ST_OUTBOX_TALLY,
 	ST_EVENT_HASH, ST_SESSIONS_END_ALL, ST_TOKENS_REVOKE_BEFORE, ST_SESSIONS_END_STALE, ST_CASE_PATHWAY,
 	ST_SUMMARY_NOTE, ST_SUMMARY_PUT, ST_REPORT_CASES, ST_CASE_REPORT_EVENTS, ST_UNSUMMARIZED, ST_SUMMARIES,
-	ST_CASES_ON_VERSION, ST_PW_IDS, ST_TALLY_PUT, ST_TALLIES,
+	ST_CASES_ON_VERSION, ST_PW_IDS, ST_TALLY_PUT, ST_TALLIES, ST_INBOX_UNKNOWN, ST_INBOX_PUT,
 	ST_COUNT
 };
 
@@ -66,7 +66,7 @@ enum stmt_id {
 	"(SELECT u.revoked_at IS NOT NULL FROM users u WHERE u.id = cases.assignee), cases.due_at, cases.entered_at, " \
 	"(SELECT ((m.accepted_at IS NOT NULL) << 2) | ((m.contacted_at IS NOT NULL) << 3) | " \
 	"((m.linked_at IS NOT NULL) << 4) | ((m.feedback_at IS NOT NULL) << 5) | ((m.closed_at IS NOT NULL) << 6) " \
-	"FROM case_summaries m WHERE m.case_id = cases.id)"
+	"FROM case_summaries m WHERE m.case_id = cases.id), cases.inbox"
 _Static_assert(MILESTONE_ACCEPTED == 2 && MILESTONE_CONTACTED == 3 && MILESTONE_LINKED == 4 &&
 	       MILESTONE_FEEDBACK == 5 && MILESTONE_CLOSED == 6, "CASE_COLUMNS' bits of the milestones reached");
 
@@ -138,11 +138,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PW_SOURCE] = "SELECT source FROM pathway_versions WHERE pathway = ? AND version = ?",
 	[ST_CASE_INSERT] = "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, "
 			   "origin_user, receiver_org, assignee, subject_id, consent, fields, opened_at, "
-			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates, due_at, entered_at) "
-			   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "updated_at, closed_at, outcome, area, person_id, person_key, duplicates, due_at, entered_at, "
+			   "inbox) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CASE_UPDATE] = "UPDATE cases SET state = ?, version = ?, receiver_org = ?, assignee = ?, "
 			   "consent = ?, fields = ?, updated_at = ?, closed_at = ?, outcome = ?, area = ?, "
-			   "person_id = ?, person_key = ?, due_at = ?, entered_at = ?, pathway_version = ? "
+			   "person_id = ?, person_key = ?, due_at = ?, entered_at = ?, pathway_version = ?, inbox = ? "
 			   "WHERE id = ? AND version = ?",
 	[ST_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases WHERE id = ?",
 	[ST_SUBJECT_INSERT] = "INSERT INTO subjects(id, data, updated_at) VALUES (?,?,?)",
@@ -298,6 +298,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "imported_at = excluded.imported_at",
 	[ST_TALLIES] = "SELECT value, fiscal_year, count FROM tallies WHERE pathway = ? AND field = ? "
 		       "ORDER BY fiscal_year, value",
+	[ST_INBOX_UNKNOWN] = "SELECT id FROM cases WHERE inbox = '?' LIMIT ?",
+	[ST_INBOX_PUT] = "UPDATE cases SET inbox = ? WHERE id = ?",
 	[ST_UNSUMMARIZED] = "SELECT id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_summaries s "
 			    "WHERE s.case_id = c.id) LIMIT ?",
 	[ST_SUMMARIES] = "SELECT c.id, c.pathway, c.pathway_version, s.accepted_at, s.contacted_at, s.linked_at, "
@@ -515,6 +517,20 @@ static const char *const migrations[] = {
 	 * the summaries are made again from the events by the daemon's start
 	 */
 	"DELETE FROM case_summaries;",
+	/*
+	 * version 12: whose inbox holds each case (origin, receiver, coordinator;
+	 * NULL: nobody's), so an inbox is read from an index of its own and not
+	 * from every case an organisation ever had; '?' until the daemon's start
+	 * works it out for the cases from before (flow_fill_inboxes)
+	 */
+	"ALTER TABLE cases ADD COLUMN inbox TEXT DEFAULT '?';"
+	"CREATE INDEX cases_inbox_origin ON cases(origin_org, updated_at, id) WHERE inbox = 'origin';"
+	"CREATE INDEX cases_inbox_receiver ON cases(receiver_org, updated_at, id) WHERE inbox = 'receiver';"
+	"CREATE INDEX cases_inbox_coordinator ON cases(updated_at, id) WHERE inbox = 'coordinator';"
+	"CREATE INDEX cases_inbox_unknown ON cases(id) WHERE inbox = '?';"
+	/* and the order by due time (store_cases_list's DUE_KEY, written alike so SQLite reads it from here) */
+	"CREATE INDEX cases_due_key ON cases((CASE WHEN closed_at IS NULL AND due_at IS NOT NULL THEN due_at "
+	"  ELSE 9223372036854775807 END), id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1419,6 +1435,17 @@ char *store_pathway_source(struct store *s, const char *id, long version)
 /* ---- cases ---- */
 
 
+/* cases.inbox: a party's name, NULL for nobody's, '?' not worked out yet */
+static const char *inbox_text(int inbox)
+{
+	return inbox == CASE_INBOX_UNKNOWN ? "?" : inbox >= 0 && inbox < PARTY_COUNT ? party_names[inbox] : NULL;
+}
+
+static int inbox_of_text(const char *t)
+{
+	return !t ? -1 : !strcmp(t, "?") ? CASE_INBOX_UNKNOWN : vocab_lookup(party_names, t);
+}
+
 int store_case_insert(struct store *s, const struct case_record *c)
 {
 	struct sqldb_stmt *st = stmt(s, ST_CASE_INSERT);
@@ -1446,6 +1473,7 @@ int store_case_insert(struct store *s, const struct case_record *c)
 	bind_json(st, 20, c->duplicates);
 	bind_time(st, 21, c->due_at);
 	bind_time(st, 22, c->entered_at);
+	sqldb_bind_text(st, 23, inbox_text(c->inbox));
 	return run(s, st);
 }
 
@@ -1469,8 +1497,9 @@ int store_case_update(struct store *s, const struct case_record *c, long expecte
 	bind_time(st, 13, c->due_at);
 	bind_time(st, 14, c->entered_at);
 	sqldb_bind_int64(st, 15, c->pathway_version);
-	sqldb_bind_text(st, 16, c->id);
-	sqldb_bind_int64(st, 17, expected_version);
+	sqldb_bind_text(st, 16, inbox_text(c->inbox));
+	sqldb_bind_text(st, 17, c->id);
+	sqldb_bind_int64(st, 18, expected_version);
 	if (run(s, st))
 		return -1;
 	return sqldb_changes(s->db) == 1 ? 0 : 1;
@@ -1521,6 +1550,7 @@ static void read_case(struct sqldb_stmt *st, struct case_record *c)
 	c->due_at = sqldb_column_int64(st, 24);
 	c->entered_at = sqldb_column_int64(st, 25);
 	c->milestones_reached = sqldb_column_type(st, 26) == SQLDB_NULL ? -1 : (int)sqldb_column_int64(st, 26);
+	c->inbox = inbox_of_text(sqldb_column_text(st, 27));
 }
 
 int store_case_get(struct store *s, const char *id, struct case_record *out)
@@ -1581,7 +1611,28 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		buf_adds(&cond, " AND (updated_at > :after_t OR (updated_at = :after_t AND id > :after_id))");
 #define PROVIDER_OF "id IN (SELECT case_id FROM links WHERE provider_org = :org AND shared IS NOT NULL " \
 		    "AND status IN ('proposed', 'joined'))"
-	if (f->org && !f->by_due) {
+	const char *conds = cond.data ? cond.data : "";
+	if (f->inbox != STORE_INBOX_NONE) {
+		/*
+		 * An inbox as the union of its parts, each read from its partial index
+		 * (disjoint: a case has one inbox), merged in order: a page costs what
+		 * the inbox holds, not what the organisation ever had.
+		 */
+		bool me = f->inbox == STORE_INBOX_ME;
+		const char *cols = f->by_due ? "SELECT " CASE_COLUMNS ", " DUE_KEY " AS due_key FROM cases WHERE "
+					     : "SELECT " CASE_COLUMNS " FROM cases WHERE ";
+		buf_printf(&sql, "%sinbox = 'origin' AND origin_org = :iorg%s%s UNION ALL ", cols,
+			   me ? " AND origin_user = :iuser" : "", conds);
+		buf_printf(&sql, "%sinbox = 'receiver' AND receiver_org = :iorg%s%s UNION ALL ", cols,
+			   me ? " AND (assignee IS NULL OR assignee = :iuser OR "
+				"(SELECT u.revoked_at FROM users u WHERE u.id = cases.assignee) IS NOT NULL)" : "", conds);
+		if (f->inbox_coordinator)
+			buf_printf(&sql, "%sinbox = 'coordinator'%s UNION ALL ", cols, conds);
+		/* a case from before schema 12 until the daemon's start works its inbox out */
+		buf_printf(&sql, "%sinbox = '?' AND (origin_org = :iorg OR receiver_org = :iorg%s)%s", cols,
+			   f->inbox_coordinator ? " OR 1" : "", conds);
+		buf_adds(&sql, f->by_due ? " ORDER BY due_key, id" : " ORDER BY updated_at, id");
+	} else if (f->org && !f->by_due) {
 		/*
 		 * An organisation's cases as the union of its three sides, each read
 		 * in order from its index and merged: the first page costs what it
@@ -1590,12 +1641,10 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		 */
 		buf_printf(&sql, "SELECT " CASE_COLUMNS " FROM cases WHERE receiver_org = :org%s UNION "
 			   "SELECT " CASE_COLUMNS " FROM cases WHERE origin_org = :org%s UNION "
-			   "SELECT " CASE_COLUMNS " FROM cases WHERE " PROVIDER_OF "%s ORDER BY updated_at, id",
-			   cond.data ? cond.data : "", cond.data ? cond.data : "", cond.data ? cond.data : "");
+			   "SELECT " CASE_COLUMNS " FROM cases WHERE " PROVIDER_OF "%s ORDER BY updated_at, id", conds, conds, conds);
 	} else {
 		buf_printf(&sql, "SELECT " CASE_COLUMNS " FROM cases WHERE 1%s%s", f->org ?
-			   " AND (origin_org = :org OR receiver_org = :org OR " PROVIDER_OF ")" : "",
-			   cond.data ? cond.data : "");
+			   " AND (origin_org = :org OR receiver_org = :org OR " PROVIDER_OF ")" : "", conds);
 		buf_adds(&sql, f->by_due ? " ORDER BY " DUE_KEY ", id" : " ORDER BY updated_at, id");
 	}
 #undef PROVIDER_OF
@@ -1611,6 +1660,11 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 		BIND(":state", f->state);
 	if (f->org)
 		BIND(":org", f->org);
+	if (f->inbox != STORE_INBOX_NONE) {
+		BIND(":iorg", f->inbox_org);
+		if (f->inbox == STORE_INBOX_ME)
+			BIND(":iuser", f->inbox_user);
+	}
 	if (f->receiver_org)
 		BIND(":receiver", f->receiver_org);
 	if (f->assignee)
@@ -2709,6 +2763,26 @@ int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, co
 	sqldb_bind_int64(st, 1, limit);
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) ? -1 : (int)n;
+}
+
+int store_cases_inbox_unknown(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx)
+{
+	struct sqldb_stmt *st = stmt(s, ST_INBOX_UNKNOWN);
+	if (!st)
+		return -1;
+	sqldb_bind_int64(st, 1, limit);
+	size_t n = 0;
+	return each_id(s, st, fn, ctx, &n) ? -1 : (int)n;
+}
+
+int store_case_inbox_put(struct store *s, const char *id, int inbox)
+{
+	struct sqldb_stmt *st = stmt(s, ST_INBOX_PUT);
+	if (!st)
+		return -1;
+	sqldb_bind_text(st, 1, inbox_text(inbox));
+	sqldb_bind_text(st, 2, id);
+	return run(s, st);
 }
 
 int store_summaries(struct store *s, int (*fn)(void *ctx, const char *case_id, const char *pathway, long version,

@@ -33,7 +33,7 @@
 #include "records.h"
 #include "vocab.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 struct store;
 
@@ -237,7 +237,16 @@ struct store_case_filter {
 	const char *org;               /* cases where this org is origin or receiver; NULL: all */
 	const char *receiver_org;      /* only these */
 	const char *assignee;
-	const char *inbox_party;       /* with inbox filters: see store.c */
+	/*
+	 * Only the cases waiting in an inbox (cases.inbox): of inbox_org's side
+	 * (origin or receiver), narrowed with STORE_INBOX_ME to inbox_user's own
+	 * and those nobody (still there) is assigned; with inbox_coordinator, the
+	 * coordinators' too. Read from the inbox indexes, whatever else an
+	 * organisation holds; the caller still decides each case (cm_in_inbox).
+	 */
+	enum { STORE_INBOX_NONE, STORE_INBOX_ORG, STORE_INBOX_ME } inbox;
+	const char *inbox_org, *inbox_user;
+	bool inbox_coordinator;
 	const char *area;
 	const char *origin_org;
 	int open;                      /* 1: open cases only, 0: closed only, -1: both */
@@ -536,6 +545,12 @@ int store_case_report_events(struct store *s, const char *case_id,
 			     void (*fn)(void *ctx, const char *action, const char *to_state, bool by_system, clock_us at,
 					const void *payload, size_t payload_len),
 			     void *ctx);
+
+/* Calls fn for up to limit cases whose inbox is not worked out yet (ids copied; fn may use the store); how many, or -1. */
+int store_cases_inbox_unknown(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx);
+
+/* Keeps a case's inbox (a party's, -1 nobody's): what its state already says, so its version stays. */
+int store_case_inbox_put(struct store *s, const char *id, int inbox);
 
 /* Calls fn for up to limit cases that have no summary (ids copied; fn may use the store); how many, or -1. */
 int store_cases_unsummarized(struct store *s, int limit, int (*fn)(void *ctx, const char *case_id), void *ctx);

@@ -681,3 +681,44 @@ def test_a_disclosure_of_a_person_with_many_cases():
         after = d.db_rows("SELECT count(*) FROM access_log WHERE what = 'subject.export'")[0][0]
         expect(after - before == 120, "each case read is in the access log")
         expect(d.get("/v1/subjects/MANY-1/export", who="pharmacist").status == 404, "a stranger")
+
+
+def test_an_inbox_costs_what_it_holds_not_what_the_organisation_ever_had():
+    d = Daemon()
+    try:
+        d.start()
+        waiting = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+        d.stop()
+        # 30,000 cases the centre closed long ago, and 2,000 from before the store kept inboxes (schema 12)
+        c = sqlite3.connect(d.db)
+        c.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32000) "
+                  "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, origin_user, "
+                  "receiver_org, subject_id, fields, opened_at, updated_at, closed_at, inbox) "
+                  "SELECT printf('c_old%05d', i), pathway, pathway_version, "
+                  "CASE WHEN i <= 30000 THEN 'closed' ELSE state END, 9, origin_org, origin_user, receiver_org, "
+                  "subject_id, fields, opened_at - i, updated_at - i, CASE WHEN i <= 30000 THEN opened_at END, "
+                  "CASE WHEN i <= 30000 THEN NULL ELSE '?' END FROM n, cases WHERE cases.id = ?", (waiting,))
+        c.commit()
+        c.close()
+        d.start()
+        expect(re.search(r"inboxes: 2000 cases from before worked out", d.stderr()), d.stderr())
+        expect(d.db_rows("SELECT count(*) FROM cases WHERE inbox = '?'") == [(0,)], "all worked out")
+        inbox = d.get("/v1/cases?inbox=org&limit=5", who="nurse").json
+        expect(len(inbox["items"]) == 5 and inbox["next_cursor"], inbox)
+        ids, cursor = [], None
+        while True:
+            page = d.get("/v1/cases?inbox=org&limit=500" + ("&cursor=" + cursor if cursor else ""), who="nurse").json
+            ids += [x["id"] for x in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        expect(len(ids) == 2001 and waiting in ids, len(ids))
+        expect(len(d.get("/v1/cases?inbox=me&sort=due&limit=200", who="nurse").json["items"]) == 200, "by due")
+        expect(len(d.get("/v1/cases?inbox=org&open=true&sort=due&limit=200", who="coordinator").json["items"]) == 0,
+               "the coordinators' inbox holds none of them")
+        expect(len(d.get("/v1/cases?sort=due&limit=1", who="coordinator").json["items"]) == 1, "every case by due")
+        # none of them held the loop: the closed cases are never read for an inbox
+        slow = [l for l in d.stderr().splitlines() if "held the loop" in l and "/v1/cases" in l]
+        expect(slow == [], slow)
+    finally:
+        d.cleanup()
