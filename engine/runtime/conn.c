@@ -75,6 +75,7 @@ struct conn_server {
 	int port;
 	struct conn *all;            /* every connection, newest first */
 	struct strmap *per_client;   /* peer address -> (intptr_t) open connections */
+	struct strmap *client_bodies; /* peer address -> (intptr_t) bytes its bodies being read reserved */
 	size_t body_bytes;           /* reserved by the bodies being read, all connections together */
 	size_t refusing;
 	struct conn_stats stats;
@@ -109,9 +110,21 @@ static void set_state(struct conn *c, enum conn_state st)
 	c->since_ms = clock_monotonic_ms();
 }
 
+static void client_bodies_add(struct conn_server *s, const char *addr, intptr_t delta)
+{
+	void **slot = strmap_slot(s->client_bodies, addr);
+	intptr_t n = (intptr_t)*slot + delta;
+	if (n <= 0)
+		strmap_remove(s->client_bodies, addr);
+	else
+		*slot = (void *)n;
+}
+
 /* Gives back what the body being read reserved of the server's budget. */
 static void release_body(struct conn *c)
 {
+	if (c->reserved)
+		client_bodies_add(c->s, c->peer_key, -(intptr_t)c->reserved);
 	c->s->body_bytes -= c->reserved;
 	c->reserved = 0;
 }
@@ -119,14 +132,24 @@ static void release_body(struct conn *c)
 /*
  * Reserves n more bytes of the body budget: false when all bodies being read
  * together would pass limits.max_buffered_body_bytes (bodies are read before
- * anyone is authenticated, so their sum is what strangers can make us hold).
+ * anyone is authenticated, so their sum is what strangers can make us hold),
+ * or when one client's would pass its share: an eighth of the budget, or one
+ * body of max_body_bytes when that is more (a trusted proxy, which speaks for
+ * many, has no share of its own).
  */
 static bool reserve_body(struct conn *c, size_t n)
 {
-	if (c->s->body_bytes + n > c->s->cfg->limits.max_buffered_body_bytes)
+	const struct config_limits *lim = &c->s->cfg->limits;
+	if (c->s->body_bytes + n > lim->max_buffered_body_bytes)
+		return false;
+	size_t share = lim->max_buffered_body_bytes / 8 > lim->max_body_bytes ? lim->max_buffered_body_bytes / 8
+									       : lim->max_body_bytes;
+	size_t held = (size_t)(intptr_t)strmap_get(c->s->client_bodies, c->peer_key);
+	if (!c->trusted && held + n > share)
 		return false;
 	c->s->body_bytes += n;
 	c->reserved += n;
+	client_bodies_add(c->s, c->peer_key, (intptr_t)n);
 	return true;
 }
 
@@ -645,6 +668,7 @@ struct conn_server *conn_server_new(struct event_base *base, struct turn *turn, 
 	s->cfg = cfg;
 	s->cb = *cb;
 	s->per_client = strmap_new();
+	s->client_bodies = strmap_new();
 	s->listener = evconnlistener_new_bind(base, on_accept, s,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 					      ai->ai_addr, (int)ai->ai_addrlen);
@@ -652,6 +676,7 @@ struct conn_server *conn_server_new(struct event_base *base, struct turn *turn, 
 	if (!s->listener) {
 		*err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)", host, port);
 		strmap_free(s->per_client, NULL);
+		strmap_free(s->client_bodies, NULL);
 		free(s);
 		return NULL;
 	}
@@ -683,6 +708,7 @@ void conn_server_free(struct conn_server *s)
 	event_free(s->sweep);
 	event_free(s->resume);
 	strmap_free(s->per_client, NULL);
+	strmap_free(s->client_bodies, NULL);
 	free(s);
 }
 

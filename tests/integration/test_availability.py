@@ -614,6 +614,36 @@ def test_bodies_being_read_share_one_budget():
             s.close()
 
 
+def test_one_client_cannot_take_the_whole_body_budget():
+    # a share is an eighth of the budget (here 100,000 bytes, one body of max_body_bytes)
+    with limits(max_body_bytes=100000, max_buffered_body_bytes=800000, max_connections_per_client=64) as d:
+        head = (b"POST /v1/imports/checkup HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                b"Content-Length: 90000\r\n\r\n")
+        first = sock(d, "127.0.0.2")
+        first.sendall(head + b" " * 1000)
+        time.sleep(0.2)
+        # the same stranger's second slow body would pass its share: refused at its head
+        second = sock(d, "127.0.0.2")
+        second.sendall(head)
+        status, headers, body = read_reply(second)
+        json_error(status, headers, body, 503, "server_busy")
+        second.close()
+        # another client's body is read meanwhile, and its request answered
+        other = sock(d, "127.0.0.3")
+        other.sendall(head + b"x" * 90000)
+        status, headers, body = read_reply(other)
+        expect(status == 401, (status, body))
+        other.close()
+        first.close()
+        time.sleep(0.3)
+        # once the first is gone, the share is free again
+        again = sock(d, "127.0.0.2")
+        again.sendall(head + b"x" * 90000)
+        status, headers, body = read_reply(again)
+        expect(status == 401, (status, body))
+        again.close()
+
+
 def test_the_soft_descriptor_limit_is_raised_at_start():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
