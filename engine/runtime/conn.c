@@ -524,6 +524,39 @@ static bool give_up_idle(struct conn_server *s, const char *addr)
 	return true;
 }
 
+/*
+ * When the server is full and nobody is idle, the client holding the most
+ * connections gives up its oldest one still reading a request (nothing of it
+ * handled yet), so that a few addresses sending slow heads or bodies cannot
+ * hold every place: a newcomer takes a place only from a client holding more
+ * than it would, and a trusted proxy (many people behind one address) never
+ * gives one up. False when nobody holds more.
+ */
+static bool shed_greediest(struct conn_server *s, const char *newcomer)
+{
+	const char *greediest = NULL;
+	int most = 0;
+	for (struct conn *c = s->all; c; c = c->next) {
+		int n = c->counted && !c->trusted ? client_connections(s, c->peer_key) : 0;
+		if (n > most) {
+			most = n;
+			greediest = c->peer_key;
+		}
+	}
+	if (!greediest || most <= client_connections(s, newcomer) + 1)
+		return false;
+	struct conn *victim = NULL;
+	for (struct conn *c = s->all; c; c = c->next)
+		if (c->counted && !c->trusted && (c->state == CONN_HEAD || c->state == CONN_BODY) &&
+		    !strcmp(c->peer_key, greediest) && (!victim || c->since_ms <= victim->since_ms))
+			victim = c;
+	if (!victim)
+		return false;
+	s->stats.shed++;
+	conn_free(victim);
+	return true;
+}
+
 static void refuse_at_accept(struct conn_server *s, evutil_socket_t fd, const struct sockaddr *sa, const char *en,
 			     const char *ja)
 {
@@ -553,8 +586,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 				 "このアドレスからの接続が多すぎます。いくつか閉じてからお試しください");
 		return;
 	}
-	/* an idle keep-alive connection gives way to one that has something to ask */
-	if ((int)s->stats.open >= lim->max_connections && !give_up_idle(s, NULL)) {
+	/* an idle keep-alive connection gives way to one that has something to ask; then the greediest client */
+	if ((int)s->stats.open >= lim->max_connections && !give_up_idle(s, NULL) && !shed_greediest(s, text)) {
 		s->stats.refused_full++;
 		refuse_at_accept(s, fd, sa, "too many open connections; try again shortly",
 				 "接続数が上限に達しています。しばらくしてお試しください");

@@ -56,6 +56,7 @@ struct conn_stats {
 	uint64_t refused_full;       /* answered 503 at accept: the server was full */
 	uint64_t refused_client;     /* answered 503 at accept: the client address held its share */
 	uint64_t evicted_idle;       /* idle connections closed to make room */
+	uint64_t shed;               /* connections still reading a request, closed for a client holding fewer */
 	uint64_t timed_out;          /* heads or bodies too slow, replies not taken */
 	uint64_t refused_busy;       /* bodies refused: all bodies being read together held the budget */
 	uint64_t accept_failures;    /* accept() failed (out of descriptors, …) */

@@ -831,9 +831,10 @@ static void print_stats(const struct loop *lp, struct store *store)
 		(unsigned long long)st->gave_up, (unsigned long long)st->offloaded);
 	const struct conn_stats *cs = httpd_conn_stats(lp->httpd);
 	fprintf(stderr, "tsunagu: connections: %llu accepted, %llu refused (server full), %llu refused (one client's "
-		"share), %llu idle ones closed for room, %llu timed out, %llu bodies refused (budget), %llu failed accepts\n",
+		"share), %llu idle ones closed for room, %llu shed for fewer-holding clients, %llu timed out, %llu bodies "
+		"refused (budget), %llu failed accepts\n",
 		(unsigned long long)cs->accepted, (unsigned long long)cs->refused_full,
-		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle,
+		(unsigned long long)cs->refused_client, (unsigned long long)cs->evicted_idle, (unsigned long long)cs->shed,
 		(unsigned long long)cs->timed_out, (unsigned long long)cs->refused_busy,
 		(unsigned long long)cs->accept_failures);
 	struct mallinfo2 mi = mallinfo2();

@@ -69,6 +69,8 @@ static void write_http(const struct httpd *h, struct buf *out)
 	counter(out, "tsunagu_connections_timed_out_total", "Connections closed because a head, body or reply was too slow.",
 		cs->timed_out);
 	counter(out, "tsunagu_connections_evicted_total", "Idle connections closed to make room.", cs->evicted_idle);
+	counter(out, "tsunagu_connections_shed_total",
+		"Connections still reading a request, closed so that a client holding fewer gets a place.", cs->shed);
 }
 
 static void write_turn(const struct turn *t, struct buf *out)

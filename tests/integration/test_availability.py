@@ -140,14 +140,28 @@ def test_a_full_server_gives_up_idle_keep_alive_connections_before_refusing():
         for s in idle:
             s.close()
         time.sleep(0.3)
-        # full of connections in the middle of a request: a new one is refused with the JSON error
+        # full of slow heads from two clients: a newcomer takes the place of the oldest of one of them
         busy = []
         for source in ("127.0.0.1",) * 3 + ("127.0.0.2",) * 3:
             s = sock(d, source)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
             busy.append(s)
+            time.sleep(0.05)
         time.sleep(0.2)
-        s = sock(d, "127.0.0.3")
+        expect(healthz(d, "127.0.0.3") == 200, "a newcomer is served while two clients hold every place")
+        gone = [i for i, s in enumerate(busy) if closed(s, 0.3)]
+        expect(gone in ([0], [3]), "one client's oldest slow head made room: %s" % gone)
+        for s in busy:
+            s.close()
+        time.sleep(0.3)
+        # full of connections in the middle of a request, one per client: a new one is refused with the JSON error
+        busy = []
+        for i in range(6):
+            s = sock(d, "127.0.0.%d" % (i + 1))
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+            busy.append(s)
+        time.sleep(0.2)
+        s = sock(d, "127.0.0.7")
         status, headers, body = read_reply(s)
         json_error(status, headers, body, 503, "too_many_connections")
         s.close()
@@ -158,7 +172,9 @@ def test_a_full_server_gives_up_idle_keep_alive_connections_before_refusing():
         metrics = d.get("/metrics", check_contract=False).text
         evicted = re.search(r"^tsunagu_connections_evicted_total (\d+)$", metrics, re.M)
         full = re.search(r'^tsunagu_connections_refused_total\{reason="full"\} (\d+)$', metrics, re.M)
+        shed = re.search(r"^tsunagu_connections_shed_total (\d+)$", metrics, re.M)
         expect(evicted and int(evicted.group(1)) >= 2 and full and int(full.group(1)) >= 1, metrics[:3000])
+        expect(shed and int(shed.group(1)) == 1, metrics[:3000])
     log = d.stderr()
     expect(re.search(r"connections: \d+ accepted, [1-9]\d* refused \(server full\)", log), log)
 
