@@ -40,6 +40,45 @@ void api_org_users(struct api_request *r)
 	api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ou.items, "next_cursor"));
 }
 
+/* A reassignment of thousands of cases: a batch per loop turn, each in that turn's unit. */
+struct reassign_job {
+	struct api_kept_flow kept;
+	char *from, *to;           /* to: NULL, unassigned */
+	json_t *moved;             /* the ids moved so far */
+};
+
+static void reassign_job_free(void *ctx)
+{
+	struct reassign_job *j = ctx;
+	api_kept_flow_release(&j->kept);
+	free(j->from);
+	free(j->to);
+	json_decref(j->moved);
+	free(j);
+}
+
+/* 1 while cases are left for the next turn; 0 replied. */
+static int reassign_step(void *ctx, struct httpd_request *req)
+{
+	struct reassign_job *j = ctx;
+	struct api_request r = { .http = req, .core = j->kept.flow.core };
+	struct refusal why = { 0 };
+	bool more = false;
+	j->kept.flow.now = clock_now(j->kept.flow.core->clock);
+	int rc = flow_reassign(&j->kept.flow, j->from, j->to, FLOW_REASSIGN_BATCH, j->moved, &more, &why);
+	if (rc == FLOW_FAILED && json_array_size(j->moved))
+		api_error(&r, 503, "storage_unavailable", NULL,
+			  "the database could not save the rest of the reassignment; send it again to go on (the cases "
+			  "moved so far stay moved)",
+			  "データベースに付け替えの残りを保存できませんでした。もう一度送ると続きから付け替えます（付け替え済みのケースはそのままです）");
+	else if (rc)
+		api_flow_failed(&r, rc, &why);
+	else if (!more)
+		api_reply_json(&r, 200, json_pack("{s:O}", "moved", j->moved));
+	refusal_release(&why);
+	return rc == FLOW_DONE && more ? 1 : 0;
+}
+
 void api_user_reassign(struct api_request *r)
 {
 	if (!(r->caller.roles & MASK(ROLE_ADMIN))) {
@@ -47,7 +86,7 @@ void api_user_reassign(struct api_request *r)
 			  "担当の付け替えは機関の管理者が行います");
 		return;
 	}
-	json_t *body = api_body_object(r), *moved = NULL;
+	json_t *body = api_body_object(r);
 	if (!body)
 		return;
 	static const char *const keys[] = { "to", NULL };
@@ -64,19 +103,17 @@ void api_user_reassign(struct api_request *r)
 		api_refuse(r, &why);
 		goto out;
 	}
-	struct flow f = api_flow(r);
-	int rc = flow_reassign_all(&f, r->http->segs[2], json_string_value(to), &moved, &why);
-	if (rc == FLOW_DONE) {
-		json_t *payload = json_pack("{s:s, s:O, s:O}", "from", r->http->segs[2], "to", to, "cases", moved);
-		rc = core_admin_event(r->core, r->http->now, &r->caller, NULL, "cases_reassigned", payload) ? FLOW_FAILED : 0;
-		json_decref(payload);
-	}
-	if (rc)
-		api_flow_failed(r, rc, &why);
+	struct reassign_job *j = xcalloc(1, sizeof(*j));
+	api_keep_flow(r, &j->kept);
+	j->from = xstrdup(r->http->segs[2]);
+	j->to = json_is_string(to) ? xstrdup(json_string_value(to)) : NULL;
+	j->moved = json_array();
+	/* the first batch now, in the handler's unit; the rest in the turns after */
+	if (reassign_step(j, r->http) > 0)
+		r->http->slices = (struct httpd_slices){ .step = reassign_step, .free = reassign_job_free, .ctx = j };
 	else
-		api_reply_json(r, 200, json_pack("{s:O}", "moved", moved));
+		reassign_job_free(j);
 out:
-	json_decref(moved);
 	refusal_release(&why);
 	json_decref(body);
 }

@@ -99,6 +99,7 @@ struct account_write {
 	char *id, *token, *enrol_code, *err;
 	int refused;               /* 1 when the input was refused (no active user, a wrong colleague) */
 	json_t *assigned;          /* revoke, reassign: the open cases concerned */
+	bool more;                 /* reassign: cases left for the next batch */
 };
 
 /* The admin event of a user command: who ran it, which user, what. */
@@ -145,24 +146,21 @@ static int revoke_user(void *ctx)
 	       forget_note(w->core->cfg, "user_revoked", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 
+/* One batch of the reassignment, in a transaction of its own: a running daemon waits for one batch at most. */
 static int reassign(void *ctx)
 {
 	struct account_write *w = ctx;
 	struct flow f = { .core = w->core, .now = w->now };
 	struct refusal why = { 0 };
-	int rc = flow_reassign_all(&f, w->user_id, w->to, &w->assigned, &why);
+	if (!w->assigned)
+		w->assigned = json_array();
+	int rc = flow_reassign(&f, w->user_id, w->to, FLOW_REASSIGN_BATCH, w->assigned, &w->more, &why);
 	if (rc == FLOW_REFUSED) {
 		w->err = xstrdup(why.message);
 		w->refused = 1;
 	}
 	refusal_release(&why);
-	if (rc)
-		return -1;
-	char operator[CORE_OPERATOR_MAX];
-	json_t *payload = json_pack("{s:s, s:s?, s:O}", "from", w->user_id, "to", w->to, "cases", w->assigned);
-	rc = core_admin_event(w->core, w->now, NULL, core_operator(operator), "cases_reassigned", payload);
-	json_decref(payload);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 static void account_write_release(struct account_write *w)
@@ -347,8 +345,13 @@ static int run_reassign(const struct cli_context *ctx, int argc, char **argv)
 		return rc;
 	struct account_write w = { .core = &env.core, .user_id = argv[a.positional], .to = a.to,
 				   .now = clock_now(&env.clock) };
-	if (core_transaction(&env.core, reassign, &w)) {
-		fprintf(stderr, "tsunagu user reassign: %s\n", w.err ? w.err : store_errmsg(env.core.store));
+	do
+		rc = core_transaction(&env.core, reassign, &w);
+	while (rc == 0 && w.more);
+	if (rc) {
+		size_t n = json_array_size(w.assigned);
+		fprintf(stderr, "tsunagu user reassign: %s%s\n", w.err ? w.err : store_errmsg(env.core.store),
+			n ? " (the cases moved before stay moved; run it again to go on)" : "");
 		rc = w.refused ? EXIT_USAGE : EXIT_RUNTIME;
 	} else {
 		size_t n = json_array_size(w.assigned);

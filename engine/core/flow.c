@@ -940,14 +940,14 @@ static int collect_case_id(void *ctx, const char *case_id)
 	return 0;
 }
 
-int flow_reassign_all(const struct flow *f, const char *from_user, const char *to_user, json_t **moved,
-		      struct refusal *why)
+int flow_reassign(const struct flow *f, const char *from_user, const char *to_user, int limit, json_t *moved,
+		  bool *more, struct refusal *why)
 {
 	struct store *store = f->core->store;
 	struct store_user from = { 0 }, to = { 0 };
-	json_t *ids = json_array();
+	json_t *ids = json_array(), *batch = json_array();
 	int rc = FLOW_FAILED;
-	*moved = json_array();
+	*more = false;
 	int found = store_user_get(store, from_user, &from);
 	if (found < 0)
 		goto out;
@@ -972,7 +972,8 @@ int flow_reassign_all(const struct flow *f, const char *from_user, const char *t
 	}
 	if (store_cases_assigned(store, from.id, collect_case_id, ids))
 		goto out;
-	for (size_t i = 0; i < json_array_size(ids); i++) {
+	*more = json_array_size(ids) > (size_t)limit;
+	for (size_t i = 0; i < json_array_size(ids) && i < (size_t)limit; i++) {
 		struct case_record c = { 0 };
 		if (store_case_get(store, json_string_value(json_array_get(ids, i)), &c)) {
 			case_record_release(&c);
@@ -988,20 +989,26 @@ int flow_reassign_all(const struct flow *f, const char *from_user, const char *t
 			     append_note_event(f, &c, "assign", payload);
 		json_decref(payload);
 		if (!failed)
-			json_array_append_new(*moved, json_string(c.id));
+			json_array_append_new(batch, json_string(c.id));
 		case_record_release(&c);
 		if (failed)
 			goto out;
 	}
+	/* who moved which cases, with them: an admin of the organisation, or the operator at the command line */
+	char operator[CORE_OPERATOR_MAX];
+	json_t *payload = json_pack("{s:s, s:s?, s:O}", "from", from.id, "to", to.id, "cases", batch);
+	int failed = core_admin_event(f->core, f->now, f->who.org ? &f->who : NULL, f->who.org ? NULL : core_operator(operator),
+				      "cases_reassigned", payload);
+	json_decref(payload);
+	if (failed)
+		goto out;
+	json_array_extend(moved, batch);
 	rc = FLOW_DONE;
 out:
 	store_user_release(&from);
 	store_user_release(&to);
 	json_decref(ids);
-	if (rc) {
-		json_decref(*moved);
-		*moved = NULL;
-	}
+	json_decref(batch);
 	return rc;
 }
 

@@ -83,13 +83,17 @@ int flow_assign(const struct flow *f, struct flow_case *l, const json_t *body, s
 int flow_fill_inboxes(struct core *core, int limit);
 
 /*
- * Moves every open case assigned to from_user to to_user (NULL: unassigned),
- * as when a colleague leaves: an `assign` event each. The actor is an admin of
- * their organisation (the flow's), or the operator (no organisation).
- * *moved is the ids of the cases moved (caller decrefs).
+ * Moves up to limit of the open cases assigned to from_user to to_user (NULL:
+ * unassigned), as when a colleague leaves: an `assign` event each, and one
+ * `cases_reassigned` admin event naming them. The actor is an admin of their
+ * organisation (the flow's), or the operator (no organisation). The ids moved
+ * are appended to moved; *more says whether some are left for another call
+ * (each call in a transaction of its own: thousands of cases never hold the
+ * loop, nor one transaction).
  */
-int flow_reassign_all(const struct flow *f, const char *from_user, const char *to_user, json_t **moved,
-		      struct refusal *why);
+#define FLOW_REASSIGN_BATCH 200
+int flow_reassign(const struct flow *f, const char *from_user, const char *to_user, int limit, json_t *moved,
+		  bool *more, struct refusal *why);
 
 /* Corrects the person's details from a partial subject; l->subject is the corrected one. */
 int flow_correct_subject(const struct flow *f, struct flow_case *l, const json_t *patch, struct refusal *why);

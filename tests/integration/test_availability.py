@@ -768,3 +768,42 @@ def test_an_inbox_costs_what_it_holds_not_what_the_organisation_ever_had():
         expect(slow == [], slow)
     finally:
         d.cleanup()
+
+
+def test_reassigning_hundreds_of_cases_goes_in_batches():
+    from test_privacy import add_user
+    d = Daemon()
+    try:
+        d.start()
+        leaver, _ = add_user(d, "support-centre", "nurse", "保健師 退職予定")
+        colleague, _ = add_user(d, "support-centre", "nurse", "保健師 後任")
+        _, admin = add_user(d, "support-centre", "admin", "管理者 木村")
+        cid = d.post("/v1/cases", pharmacy_referral(), who="pharmacist").json["id"]
+        d.post("/v1/cases/%s/actions/accept" % cid, {}, who="nurse")
+        d.post("/v1/cases/%s/assign" % cid, {"user": leaver}, who="nurse")
+        d.stop()
+        c = sqlite3.connect(d.db)
+        c.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 449) "
+                  "INSERT INTO cases(id, pathway, pathway_version, state, version, origin_org, origin_user, "
+                  "receiver_org, assignee, subject_id, fields, opened_at, updated_at, inbox) "
+                  "SELECT printf('c_many%05d', i), pathway, pathway_version, state, 3, origin_org, origin_user, "
+                  "receiver_org, assignee, subject_id, fields, opened_at, updated_at, inbox FROM n, cases "
+                  "WHERE cases.id = ?", (cid,))
+        c.commit()
+        c.close()
+        d.start()
+        r = d.post("/v1/users/%s/reassign" % leaver, {"to": colleague}, token=admin)
+        expect(r.status == 200 and len(r.json["moved"]) == 450 and len(set(r.json["moved"])) == 450, r)
+        expect(d.db_rows("SELECT count(*) FROM cases WHERE assignee = ?", (colleague,)) == [(450,)], "all moved")
+        # a batch a turn, each with its admin event naming the cases it moved
+        batches = d.db_rows("SELECT count(*) FROM events WHERE case_id = '' AND action = 'cases_reassigned'")
+        expect(batches == [(3,)], batches)
+        # and at the command line, a batch a transaction
+        proc = tsunagu("user", "reassign", colleague, "--to", leaver, "--config", d.config)
+        expect(proc.returncode == 0 and "moved 450 open cases" in proc.stdout, proc.stdout + proc.stderr)
+        batches = d.db_rows("SELECT count(*) FROM events WHERE case_id = '' AND action = 'cases_reassigned'")
+        expect(batches == [(6,)], batches)
+        slow = [l for l in d.stderr().splitlines() if "held the loop" in l and "/v1/users" in l]
+        expect(slow == [], slow)
+    finally:
+        d.cleanup()
