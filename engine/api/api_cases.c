@@ -525,11 +525,12 @@ static int list_one(void *ctx, struct case_record *c)
 	return 0;
 }
 
-static int parse_cursor(const char *s, clock_us *t, char **id)
+/* A cursor of a list in (time, id) order: "TIME.ID", the id one of prefix's. */
+static int parse_cursor(const char *s, const char *prefix, clock_us *t, char **id)
 {
 	const char *dot = strchr(s, '.');
 	/* the time: at most the 19 digits of an int64 (a due-time cursor may be INT64_MAX) */
-	if (!dot || dot == s || dot - s > 19 || !api_cursor_is_id_of(dot + 1, "c_"))
+	if (!dot || dot == s || dot - s > 19 || !api_cursor_is_id_of(dot + 1, prefix))
 		return -1;
 	for (const char *p = s; p < dot; p++)
 		if (*p < '0' || *p > '9')
@@ -629,7 +630,7 @@ void api_cases_list(struct api_request *r)
 	}
 	if ((v = api_query(r, "cursor"))) {
 		/* a page of the sort by due goes on after the due time of the last case of the one before */
-		if (parse_cursor(v, &f.after_updated, &cursor_id)) {
+		if (parse_cursor(v, "c_", &f.after_updated, &cursor_id)) {
 			api_bad_cursor(r);
 			return;
 		}
@@ -670,6 +671,9 @@ struct events_ctx {
 	struct api_request *r;
 	const struct flow_case *l;
 	json_t *items;
+	int limit;
+	bool more;
+	int64_t last_seq;
 };
 
 static int event_one(void *ctx, const struct store_event *ev)
@@ -683,6 +687,12 @@ static int event_one(void *ctx, const struct store_event *ev)
 		json_decref(payload);
 		return 0;
 	}
+	if ((int)json_array_size(ec->items) == ec->limit) {
+		json_decref(payload);
+		ec->more = true;
+		return 1;
+	}
+	ec->last_seq = ev->seq;
 	json_t *o = json_pack("{s:s, s:I, s:o, s:s, s:o, s:s, s:i}", "id", ev->id, "seq", (json_int_t)ev->seq,
 			      "at", api_time(r, ev->at), "action", ev->action, "from",
 			      ev->from_state ? json_string(ev->from_state) : json_null(), "to", ev->to_state,
@@ -716,14 +726,30 @@ void api_case_events(struct api_request *r)
 			  "運営機関が見られるのは自機関の社会資源へのつなぎだけです");
 		return;
 	}
-	struct events_ctx ec = { r, &l, json_array() };
-	if (store_events_for_case(r->core->store, l.c.id, event_one, &ec) ||
+	static const char *const params[] = { "limit", "cursor", NULL };
+	struct events_ctx ec = { r, &l, NULL, 100, false, 0 };
+	const char *cursor = api_query(r, "cursor");
+	int64_t after = 0;
+	if (api_query_known(r, params) || api_query_limit(r, &ec.limit))
+		goto out;
+	/* a page goes on after the last event's seq */
+	if (cursor && (!*cursor || strlen(cursor) > 19 || strspn(cursor, "0123456789") != strlen(cursor))) {
+		api_bad_cursor(r);
+		goto out;
+	}
+	after = cursor ? strtoll(cursor, NULL, 10) : 0;
+	ec.items = json_array();
+	if (store_events_for_case(r->core->store, l.c.id, after, event_one, &ec) ||
 	    (l.personal && api_case_log_access(r, &l.c, "case.events"))) {
 		json_decref(ec.items);
 		api_storage_error(r);
 	} else {
-		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", ec.items, "next_cursor"));
+		char next[24];
+		snprintf(next, sizeof(next), "%lld", (long long)ec.last_seq);
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", ec.items, "next_cursor",
+						 ec.more ? json_string(next) : json_null()));
 	}
+out:
 	flow_case_release(&l);
 }
 
@@ -779,6 +805,10 @@ out:
 struct notes_ctx {
 	struct api_request *r;
 	json_t *items;
+	int limit;
+	bool more;
+	clock_us last_at;
+	char *last_id;
 };
 
 static int note_one(void *ctx, const char *id, const char *user, const char *org, const char *visibility,
@@ -787,6 +817,13 @@ static int note_one(void *ctx, const char *id, const char *user, const char *org
 	struct notes_ctx *nc = ctx;
 	if (!cm_note_visible(visibility, org, &nc->r->caller))
 		return 0;
+	if ((int)json_array_size(nc->items) == nc->limit) {
+		nc->more = true;
+		return 1;
+	}
+	nc->last_at = at;
+	free(nc->last_id);
+	nc->last_id = xstrdup(id);
 	json_array_append_new(nc->items, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}", "id", id, "user", user,
 						   "user_name", api_user_name(nc->r, user), "org", org, "visibility",
 						   visibility, "text", text ? text : "", "at", api_time(nc->r, at)));
@@ -804,13 +841,36 @@ void api_case_notes_list(struct api_request *r)
 			  "メモはケースを担当する機関のみ閲覧できます");
 		return;
 	}
-	struct notes_ctx nc = { r, json_array() };
-	if (store_notes_for_case(r->core->store, l.c.id, note_one, &nc) || api_case_log_access(r, &l.c, "case.notes")) {
+	static const char *const params[] = { "limit", "cursor", NULL };
+	struct notes_ctx nc = { r, NULL, 100, false, 0, NULL };
+	const char *cursor = api_query(r, "cursor");
+	clock_us after_at = 0;
+	char *after_id = NULL;
+	if (api_query_known(r, params) || api_query_limit(r, &nc.limit)) {
+		flow_case_release(&l);
+		return;
+	}
+	if (cursor && parse_cursor(cursor, "m_", &after_at, &after_id)) {
+		api_bad_cursor(r);
+		flow_case_release(&l);
+		return;
+	}
+	nc.items = json_array();
+	if (store_notes_for_case(r->core->store, l.c.id, after_at, after_id, note_one, &nc) ||
+	    api_case_log_access(r, &l.c, "case.notes")) {
 		json_decref(nc.items);
 		api_storage_error(r);
 	} else {
-		api_reply_json(r, 200, json_pack("{s:o, s:n}", "items", nc.items, "next_cursor"));
+		json_t *next = json_null();
+		if (nc.more) {
+			char *c = xasprintf("%lld.%s", (long long)nc.last_at, nc.last_id);
+			next = json_string(c);
+			free(c);
+		}
+		api_reply_json(r, 200, json_pack("{s:o, s:o}", "items", nc.items, "next_cursor", next));
 	}
+	free(nc.last_id);
+	free(after_id);
 	flow_case_release(&l);
 }
 

@@ -305,7 +305,7 @@ static int changed_row(const struct flow *f, const struct pathway *pw, const str
 	}
 	/* A closed case, or none: open a new one when the rule now routes the person elsewhere. */
 	char *was = NULL;
-	if (got == 0 && store_events_for_case(f->core->store, l.c.id, first_state, &was))
+	if (got == 0 && store_events_for_case(f->core->store, l.c.id, 0, first_state, &was))
 		goto out;
 	bool eligible = cm_eligible(pw, open, today);
 	bool elsewhere = eligible && (!was || strcmp(was, pw->states[open->state].name));

@@ -264,10 +264,10 @@ static int case_one(struct gather *g, const char *case_id)
 	json_object_set_new(o, "fields_display", fields_display(pw, visible));
 	json_object_set_new(o, "fields", visible);
 	struct each e = { g, pw, parties, c.id, json_array() };
-	int rc = store_events_for_case(core->store, c.id, event_one, &e);
+	int rc = store_events_for_case(core->store, c.id, 0, event_one, &e);
 	json_object_set_new(o, "events", e.items);
 	e.items = json_array();
-	rc = rc || store_notes_for_case(core->store, c.id, note_one, &e);
+	rc = rc || store_notes_for_case(core->store, c.id, 0, NULL, note_one, &e);
 	json_object_set_new(o, "notes", e.items);
 	e.items = json_array();
 	rc = rc || store_provisions_of_case(core->store, c.id, provision_one, &e);

@@ -218,7 +218,7 @@ int forget_replay(struct core *core, clock_us now, struct forget_replay *out, ch
 	json_t *to_enrol = json_array();
 	json_t *held = json_object();
 	/* account events belong to no case: the chain's "" case */
-	ret = store_events_for_case(core->store, "", hold_one, held);
+	ret = store_events_for_case(core->store, "", 0, hold_one, held);
 	if (ret)
 		*err = xasprintf("cannot read the restored database's account events: %s", store_errmsg(core->store));
 	while (ret == 0 && getline(&line, &cap, f) > 0) {

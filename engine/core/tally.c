@@ -395,7 +395,7 @@ static int timeline_case(void *ctx, struct case_record *c)
 {
 	struct timeline *t = ctx;
 	t->c = c;
-	if (store_events_for_case(t->core->store, c->id, timeline_event, t)) {
+	if (store_events_for_case(t->core->store, c->id, 0, timeline_event, t)) {
 		t->failed = 1;
 		return 1;
 	}

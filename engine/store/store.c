@@ -156,14 +156,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENTS_FOR_CASE] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
 			       "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
 			       "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
-			       "WHERE e.case_id = ? ORDER BY e.seq",
+			       "WHERE e.case_id = ? AND e.seq > ? ORDER BY e.seq",
 	[ST_EVENTS_ALL] = "SELECT e.seq, e.id, e.case_id, e.at, e.actor_user, e.actor_org, e.action, "
 			  "e.from_state, e.to_state, e.case_version, e.payload_digest, e.prev_hash, "
 			  "e.hash, p.payload FROM events e LEFT JOIN event_payloads p ON p.seq = e.seq "
 			  "ORDER BY e.rowid",
 	[ST_NOTE_ADD] = "INSERT INTO notes(id, case_id, user_id, org, visibility, text, at) VALUES (?,?,?,?,?,?,?)",
-	[ST_NOTES_FOR_CASE] = "SELECT id, user_id, org, visibility, text, at FROM notes WHERE case_id = ? "
-			      "ORDER BY at, id",
+	[ST_NOTES_FOR_CASE] = "SELECT id, user_id, org, visibility, text, at FROM notes WHERE case_id = ?1 "
+			      "AND (?2 IS NULL OR at > ?2 OR (at = ?2 AND id > ?3)) ORDER BY at, id",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox(id, case_id, event_seq, party, org, user_id, template, "
 			  "status, attempts, created_at, next_attempt_at, channel, state, last_error) "
 			  "VALUES (?,?,?,?,?,?,?,?,0,?,?,?,?,?)",
@@ -1868,13 +1868,14 @@ static void read_event(struct sqldb_stmt *st, struct store_event *ev)
 		ev->payload = NULL;
 }
 
-int store_events_for_case(struct store *s, const char *case_id,
+int store_events_for_case(struct store *s, const char *case_id, int64_t after_seq,
 			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx)
 {
 	struct sqldb_stmt *st = stmt(s, ST_EVENTS_FOR_CASE);
 	if (!st)
 		return -1;
 	sqldb_bind_text(st, 1, case_id);
+	sqldb_bind_int64(st, 2, after_seq);
 	int rc;
 	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		struct store_event ev;
@@ -1969,7 +1970,7 @@ int store_note_add(struct store *s, const char *id, const char *case_id, const c
 	return run(s, st);
 }
 
-int store_notes_for_case(struct store *s, const char *case_id,
+int store_notes_for_case(struct store *s, const char *case_id, clock_us after_at, const char *after_id,
 			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
 				   const char *visibility, const char *text, clock_us at), void *ctx)
 {
@@ -1977,6 +1978,10 @@ int store_notes_for_case(struct store *s, const char *case_id,
 	if (!st)
 		return -1;
 	sqldb_bind_text(st, 1, case_id);
+	if (after_id) {
+		sqldb_bind_int64(st, 2, after_at);
+		sqldb_bind_text(st, 3, after_id);
+	}
 	int rc;
 	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		if (fn(ctx, sqldb_column_text(st, 0), sqldb_column_text(st, 1),

@@ -304,8 +304,8 @@ struct store_event {
 int store_event_append(struct store *s, struct store_event *ev);
 /* The last event's seq as this connection sees it (0 when there is none). */
 int store_event_head(struct store *s, int64_t *seq);
-/* The events of a case, oldest first (streamed). */
-int store_events_for_case(struct store *s, const char *case_id,
+/* The events of a case after after_seq (0: from the first), oldest first (streamed). */
+int store_events_for_case(struct store *s, const char *case_id, int64_t after_seq,
 			  int (*fn)(void *ctx, const struct store_event *ev), void *ctx);
 
 struct store_verify {
@@ -328,8 +328,8 @@ int store_verify_chain(struct store *s, struct store_verify *v);
 
 int store_note_add(struct store *s, const char *id, const char *case_id, const char *user,
 		   const char *org, const char *visibility, const char *text, clock_us now);
-/* The notes of a case, oldest first (streamed). */
-int store_notes_for_case(struct store *s, const char *case_id,
+/* The notes of a case after (after_at, after_id) (after_id NULL: from the first), oldest first (streamed). */
+int store_notes_for_case(struct store *s, const char *case_id, clock_us after_at, const char *after_id,
 			 int (*fn)(void *ctx, const char *id, const char *user, const char *org,
 				   const char *visibility, const char *text, clock_us at), void *ctx);
 

@@ -348,6 +348,26 @@ def test_notes_assignment_and_subject_correction():
         expect([e["data"]["visibility"] for e in ph_events] == ["parties"], ph_events)
         nu_events = [e for e in ok(d.get("/v1/cases/%s/events" % cid, who="nurse2"))["items"] if e["action"] == "note"]
         expect(len(nu_events) == 2, nu_events)
+        # notes and events come a page at a time, the cursor going on where the page ended
+        for i in range(3):
+            ok(d.post("/v1/cases/%s/notes" % cid, {"text": "追記 %d" % i}, who="nurse"), 201)
+        texts, cursor = [], None
+        while True:
+            page = ok(d.get("/v1/cases/%s/notes?limit=2%s" % (cid, "&cursor=" + cursor if cursor else ""), who="nurse"))
+            expect(len(page["items"]) <= 2, page)
+            texts += [x["text"] for x in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        expect(texts == ["センター内メモ", "薬局にも共有", "追記 0", "追記 1", "追記 2"], texts)
+        whole = [e["seq"] for e in ok(d.get("/v1/cases/%s/events" % cid, who="nurse"))["items"]]
+        first = ok(d.get("/v1/cases/%s/events?limit=3" % cid, who="nurse"))
+        rest = ok(d.get("/v1/cases/%s/events?cursor=%s" % (cid, first["next_cursor"]), who="nurse"))
+        expect([e["seq"] for e in first["items"] + rest["items"]] == whole and rest["next_cursor"] is None, (whole, first))
+        for bad in ("abc", "", "1.2"):
+            r = d.get("/v1/cases/%s/events?cursor=%s" % (cid, bad), who="nurse")
+            expect(r.status == 400 and r.json["error"]["field"] == "cursor", r)
+        expect(d.get("/v1/cases/%s/notes?cursor=c_x" % cid, who="nurse").status == 400, "not a note's cursor")
         r = d.post("/v1/cases/%s/notes" % cid, {"text": "x", "visibility": "world"}, who="nurse")
         expect(r.status == 422 and r.json["error"]["field"] == "visibility", r)
 

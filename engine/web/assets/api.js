@@ -63,3 +63,17 @@ export function newKey() {
   crypto.getRandomValues(a);
   return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// Every item of a list the API gives in pages (a request of at most 200 each), up to max items.
+export async function apiItems(path, max = 2000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const q = new URLSearchParams({ limit: "200" });
+    if (cursor) q.set("cursor", cursor);
+    const r = (await api("GET", `${path}${path.includes("?") ? "&" : "?"}${q}`)).json;
+    items.push(...r.items);
+    cursor = r.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}

@@ -4,7 +4,7 @@
 // Every write sends If-Match; a 412 says someone else changed the case and loads it again.
 // A record about no person (a pathway of `subject: none`) has no person, consent or links: its
 // fields are the record, its forms warn that no personal data belongs in them.
-import { api, ApiError } from "../api.js";
+import { api, ApiError, apiItems } from "../api.js";
 import { announce, append, clear, h } from "../dom.js";
 import { eventName, MILESTONE_ORDER, milestoneName, sexName, t, text } from "../i18n.js";
 import { check, errorBox, field, pathwayField, showApiError, showErrors, values } from "../forms.js";
@@ -211,7 +211,7 @@ export async function render(main, ctx) {
 
   async function notesSection() {
     let notes = [];
-    try { notes = (await api("GET", `/v1/cases/${id}/notes`)).json.items; } catch (e) { return null; }
+    try { notes = await apiItems(`/v1/cases/${id}/notes`); } catch (e) { return null; }
     const box = errorBox();
     const textField = field({ name: "text", type: "longtext", title: t("noteText"), required: true, max_length: 4000, personal: true });
     const vis = field({ name: "visibility", type: "radio", title: t("noteVisibility"), required: true, value: "organisation",
@@ -239,7 +239,7 @@ export async function render(main, ctx) {
 
   async function historySection() {
     let events = [];
-    try { events = (await api("GET", `/v1/cases/${id}/events`)).json.items; } catch (e) { return null; }
+    try { events = await apiItems(`/v1/cases/${id}/events`); } catch (e) { return null; }
     const stateTitle = (name) => {
       const st = pw && pw.states.find((s) => s.name === name);
       return st ? text(st.title) : name;
