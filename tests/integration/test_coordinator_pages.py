@@ -80,6 +80,16 @@ def test_the_coordinators_pages_in_a_real_browser():
         fy = b.find("select[name=fy] option:checked").text
         expect(fy == "R8年度" and "令和8年度（R8年度）" in b.text(), "the fiscal year in the era: %r" % fy)
         expect(section.find_elements(By.CSS_SELECTOR, "svg.chart title"), "a chart with its title")
+        # a period typed in the era is read as such, and is not called a fiscal year
+        b.get("/coord?from=R8.4.1&to=%E4%BB%A4%E5%92%8C8%E5%B9%B46%E6%9C%8830%E6%97%A5")
+        b.wait(lambda: "2026-06-30" in b.find("#period").text)
+        expect("年度" not in b.find("#period").text, b.find("#period").text)
+        # a period that is no date says so under its field, and the page stays usable
+        b.get("/coord?from=R8.13.1")
+        b.wait_text("日付として読めません")
+        expect(b.find("input[name=from]").get_attribute("aria-invalid") == "true", "the field is marked")
+        expect(b.focused().get_attribute("name") == "from", "the focus is on it")
+        expect(b.find("select[name=group_by]"), "the form is still there")
         # open work past its time, by receiver, metadata only
         b.get("/coord/overdue")
         b.wait_text("釜石市地域包括支援センター")

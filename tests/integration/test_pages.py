@@ -167,6 +167,7 @@ def test_the_front_line_in_a_real_browser():
         b.wait(lambda: b.path().startswith("/cases/"))
         case_id = b.path().split("/")[2].split("?")[0]
         b.wait_text("受付待ち")
+        b.wait_text("紹介を送りました")
         expect(time.time() - started < 120, "a whole referral in under two minutes")
         w.page("case-pharmacist")
         expect(d.db_rows("SELECT count(*) FROM cases")[0][0] == 1, "one case")
@@ -199,7 +200,7 @@ def test_the_front_line_in_a_real_browser():
         secret = w.totp_step()
         b.wait(lambda: b.path().startswith("/inbox"))
         b.wait_text("釜石 花子")
-        expect("新着" in b.text() and "あと2日" in b.text(), b.text()[:600])
+        expect("新着" in b.text() and "あと2営業日" in b.text(), b.text()[:600])
         w.page("inbox")
         b.driver.find_element(By.LINK_TEXT, "釜石 花子").click()
         b.wait(lambda: b.path() == "/cases/%s" % case_id)
@@ -210,6 +211,9 @@ def test_the_front_line_in_a_real_browser():
         w.page("case-nurse")
         b.button("受け付ける").click()
         b.wait_text("受付済み（本人へ連絡）")
+        # what the action did is said on the page, and the focus is there to go on from (not the page's top)
+        b.wait_text("「受け付ける」を記録しました")
+        expect("「受け付ける」を記録しました" in b.focused().text, b.focused().get_attribute("outerHTML")[:200])
         b.button("連絡を記録").click()
         b.fill("連絡した日", "2026-06-15")
         b.choose("連絡方法", "電話")
@@ -267,6 +271,10 @@ def test_the_front_line_in_a_real_browser():
         w.page("provider")
         b.button("参加した").click()
         b.wait(lambda: "終了した" in b.text())
+        b.wait(lambda: b.driver.execute_script(
+            "const a = document.activeElement; return !!(a && a.closest('li[data-case=\"%s\"]'));" % case_id),
+            message="the focus stays with the person after marking them joined")
+        expect("提案・提案" not in b.text() and "参加日" in b.text(), b.text()[:800])
         expect(d.db_rows("SELECT status FROM links")[0][0] == "joined", "joined")
         # the café's own resources: capacity and the date it was confirmed
         first = b.find("form.inline select")

@@ -465,7 +465,10 @@ def test_nothing_leaves_before_the_disk_has_it():
         def open_one(n, delay):
             time.sleep(delay)
             sent = time.time()
-            r = d.post("/v1/cases", pharmacy_referral(name="人%d" % n), who="pharmacist")
+            # other people than the first (the same one would be told to the centre as a possible duplicate too)
+            body = pharmacy_referral(name="人%d" % n)
+            body["subject"]["birth_date"] = "1950-01-%02d" % (n + 1)
+            r = d.post("/v1/cases", body, who="pharmacist")
             expect(r.status == 201, r)
             replies.append((n, r.json["id"], sent, time.time()))
 

@@ -1,5 +1,5 @@
 // badges — a case's state and due time as text and shape, never colour alone:
-// ▲ 期限超過 N営業日, ● 今日まで, ○ あとN日, ■ 終結.
+// ▲ 期限超過 N営業日, ● 今日まで, ○ あとN営業日, ■ 終結 (business days: holidays and the New Year closed).
 import { h } from "./dom.js";
 import { t, text } from "./i18n.js";
 
@@ -10,10 +10,11 @@ export function dueBadge(c) {
   if (c.overdue || n < 0) {
     const days = Math.max(1, -n);
     return h("span", { class: "badge badge-overdue" }, h("span", { "aria-hidden": "true" }, "▲ "),
-      `${t("overdue")} ${days}${t("businessDays")}`);
+      days === 1 ? t("overdueBy1") : t("overdueBy").replace("{n}", days));
   }
   if (n === 0) return h("span", { class: "badge badge-today" }, h("span", { "aria-hidden": "true" }, "● "), t("dueToday"));
-  return h("span", { class: "badge badge-later" }, h("span", { "aria-hidden": "true" }, "○ "), `${t("dueIn")}${n}${t("days")}`);
+  return h("span", { class: "badge badge-later" }, h("span", { "aria-hidden": "true" }, "○ "),
+    n === 1 ? t("dueIn1") : t("dueIn").replace("{n}", n));
 }
 
 export function stateBadge(c) {

@@ -60,9 +60,12 @@ const STRINGS = {
   // badges
   overdue: ["期限超過", "Overdue"],
   businessDays: ["営業日", "business days"],
+  businessDaysN: ["{n}営業日", "{n} business days"],
+  overdueBy: ["期限超過 {n}営業日", "Overdue by {n} business days"],
+  overdueBy1: ["期限超過 1営業日", "Overdue by 1 business day"],
   dueToday: ["今日まで", "Due today"],
-  dueIn: ["あと", "Due in"],
-  days: ["日", "days"],
+  dueIn: ["あと{n}営業日", "Due in {n} business days"],
+  dueIn1: ["あと1営業日", "Due in 1 business day"],
   newBadge: ["新着", "New"],
   closed: ["終結", "Closed"],
   // inbox
@@ -123,7 +126,8 @@ const STRINGS = {
   birthDate: ["生年月日", "Date of birth"],
   birthHelp: ["例: 昭和23年3月2日、S23.3.2、1948-03-02", "e.g. 昭和23年3月2日, S23.3.2 or 1948-03-02"],
   dateHelp: ["例: 2026-05-08、令和8年5月8日、R8.5.8", "e.g. 2026-05-08, 令和8年5月8日 or R8.5.8"],
-  isoDateHelp: ["年-月-日（例: 2026-04-01）", "YYYY-MM-DD (e.g. 2026-04-01)"],
+  isoDateHelp: ["年-月-日（例: 2026-04-01）、和暦（R8.4.1、令和8年4月1日）も可", "YYYY-MM-DD (e.g. 2026-04-01), or in the Japanese era (R8.4.1)"],
+  badDate: ["日付として読めません。2026-04-01 や R8.4.1 のように入力してください", "Not a date: type it as 2026-04-01 or R8.4.1"],
   dateBad: ["日付が読めません（例: 2026-05-08、令和8年5月8日）", "Cannot read the date (e.g. 2026-05-08)"],
   birthBad: ["生年月日が読めません（例: 昭和23年3月2日）", "Cannot read the date of birth (e.g. S23.3.2)"],
   sex: ["性別", "Sex"],
@@ -146,6 +150,7 @@ const STRINGS = {
   usuallyAfter: [" 営業日以内に受付", " business days"],
   sendReferral: ["紹介を送る", "Send the referral"],
   sent: ["紹介を送りました", "The referral was sent"],
+  actionDone: ["「{action}」を記録しました", "Recorded: {action}"],
   blankConsent: ["同意書（白紙）を印刷", "Print a blank consent form"],
   // referrals
   referralsTitle: ["紹介した人", "My referrals"],
@@ -154,6 +159,9 @@ const STRINGS = {
   showOpen: ["進行中のものだけ表示", "Open ones only"],
   joined: ["参加", "Joined"],
   proposed: ["提案", "Proposed"],
+  proposedOn: ["提案日", "Proposed on"],
+  linksNotShown: ["表示できません（本人の個人情報です）", "Not shown (the person's personal data)"],
+  joinedOn: ["参加日", "Joined on"],
   declined: ["辞退", "Declined"],
   ended: ["終了", "Ended"],
   // provider

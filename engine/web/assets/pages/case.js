@@ -59,6 +59,15 @@ export async function render(main, ctx) {
     announce(t("staleTitle"));
   }
 
+  // What a write did (or why it was refused), said where it is seen and heard; the focus goes to it,
+  // so a keyboard user goes on from there rather than from the top of the page.
+  function tell(message, refused) {
+    notice.hidden = false;
+    notice.tabIndex = -1;
+    notice.replaceChildren(h("p", { class: refused ? "error" : null }, message));
+    notice.focus();
+  }
+
   // A write of the case: If-Match with the version on screen; 412 reloads, other refusals are shown.
   async function write(method, path, body, box, fields) {
     try {
@@ -74,6 +83,7 @@ export async function render(main, ctx) {
         return false;
       }
       if (box) showApiError(box, fields, e);
+      else tell(e.message, true);
       return false;
     }
   }
@@ -99,10 +109,8 @@ export async function render(main, ctx) {
       ev.preventDefault();
       const errors = check(fields);
       if (errors.length) return showErrors(box, errors);
-      if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: values(fields) }, box, fields)) {
-        announce(`${text(a.title)}: OK`);
-        document.getElementById("main").focus();
-      }
+      if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: values(fields) }, box, fields))
+        tell(t("actionDone").replace("{action}", text(a.title)));
     });
     return { form, first: fields[0] };
   }
@@ -113,7 +121,8 @@ export async function render(main, ctx) {
     for (const a of c.actions || []) {
       list.append(h("button", { type: "button", class: "button primary", "data-action": a.name, onclick: async () => {
         if (!a.requires.length) {
-          if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: {} })) announce(`${text(a.title)}: OK`);
+          if (await write("POST", `/v1/cases/${id}/actions/${a.name}`, { fields: {} }))
+            tell(t("actionDone").replace("{action}", text(a.title)));
           return;
         }
         const { form, first } = await actionForm(a);
@@ -184,11 +193,12 @@ export async function render(main, ctx) {
     const receiving = c.your_sides.includes("receiver") || c.your_sides.includes("assignee");
     const items = links.map((l) => h("li", {},
       h("strong", {}, text(l.resource.name) || l.resource.id), ` — ${t(l.status)}`,
-      l.joined_on ? `（${t("joined")} ${dateBoth(l.joined_on)}）` : "",
+      l.joined_on ? `（${t("joinedOn")} ${dateBoth(l.joined_on)}）` : "",
       receiving && (l.status === "proposed" || l.status === "joined")
         ? [" ", h("a", { class: "button small", href: `/print/slip?case=${id}&link=${l.id}` }, t("printSlip"))] : null));
     return h("section", { "aria-labelledby": "h-links", class: "panel" }, h("h2", { id: "h-links" }, t("links")),
-      items.length ? h("ul", { class: "plain" }, items) : h("p", {}, t("none")),
+      // who was linked where is the person's: a side that does not see them (the coordinators) is told so, not "none"
+      items.length ? h("ul", { class: "plain" }, items) : h("p", {}, c.subject ? t("none") : t("linksNotShown")),
       receiving && !c.final ? h("p", {}, h("a", { class: "button", href: `/resources?case=${id}` }, t("resourcesTitle"))) : null);
   }
 
@@ -297,7 +307,8 @@ export async function render(main, ctx) {
     ctx.title(`${who} — ${t(record ? "recordTitle" : "caseTitle")}`);
     const head = h("div", { class: "case-head" },
       h("h1", {}, who, c.subject && c.subject.kana ? h("span", { class: "kana" }, c.subject.kana) : null),
-      h("p", { class: "badges" }, stateBadge(c), " ", dueBadge(c)),
+      // a case that has ended says so once (its state), without a due badge of "closed" beside it
+      h("p", { class: "badges" }, stateBadge(c), c.final || c.closed_at ? null : [" ", dueBadge(c)]),
       h("p", {}, record ? `${text(pw.title)}・${ctx.orgName(c.origin)}`
         : `${text(pw && pw.title) || c.pathway}・${ctx.orgName(c.origin)} → ${c.receiver ? ctx.orgName(c.receiver) : "—"}`),
       // a record about no person is not a referral: it has no referral's steps
@@ -317,4 +328,9 @@ export async function render(main, ctx) {
     return;
   }
   await draw();
+  // a referral just sent (the form comes here with ?sent=1): said on the case's own page
+  if (new URLSearchParams(location.search).get("sent") === "1") {
+    tell(t("sent"));
+    history.replaceState(null, "", location.pathname);
+  }
 }

@@ -6,7 +6,7 @@ import { api, ApiError } from "../api.js";
 import { announce, append, clear, h, uid } from "../dom.js";
 import { accessName, milestoneName, MILESTONE_ORDER, PURPOSES, t, text } from "../i18n.js";
 import { barChart } from "../chart.js";
-import { dateBoth, dateTime, fiscalYear, fiscalYearLong, today } from "../wareki.js";
+import { dateBoth, dateTime, fiscalYear, fiscalYearLong, parseDate, today } from "../wareki.js";
 
 const GROUPS = ["pathway", "origin", "receiver", "area", "month", "fiscal_year"];
 
@@ -24,10 +24,19 @@ function select(name, label, options, value) {
     h("select", { id, name }, options.map(([v, l]) => h("option", { value: v, selected: v === value }, l))));
 }
 
-function dateInput(name, label, value) {
+function dateInput(name, label, value, bad) {
   const id = uid(name);
   return h("div", { class: "filter" }, h("label", { for: id }, label), h("p", { class: "support", id: `${id}-help` }, t("isoDateHelp")),
-    h("input", { id, name, type: "text", inputmode: "numeric", value: value || "", class: "input-date", "aria-describedby": `${id}-help` }));
+    bad ? h("p", { class: "field-error", id: `${id}-error` }, t("badDate")) : null,
+    h("input", { id, name, type: "text", value: value || "", class: "input-date", "aria-invalid": bad ? "true" : null,
+      "aria-describedby": bad ? `${id}-help ${id}-error` : `${id}-help` }));
+}
+
+// A date of the query as people type it (2026-04-01, R8.4.1, 令和8年4月1日): the ISO date; null when
+// not given; undefined when it is no date (the form says so under the field, and nothing is asked).
+function queryDate(p, name) {
+  const v = p.get(name);
+  return v ? parseDate(v) || undefined : null;
 }
 
 // The fiscal years to choose from: this one and the four before, labelled 令和8年度 (R8年度).
@@ -60,17 +69,26 @@ async function dashboard(main, ctx) {
   const p = ctx.params;
   const years = fiscalYears();
   const fy = years.find((y) => y.value === p.get("fy")) || years[0];
-  const from = p.get("from") || fy.from, to = p.get("to") || fy.to, group = GROUPS.includes(p.get("group_by")) ? p.get("group_by") : "pathway";
+  const fromIn = queryDate(p, "from"), toIn = queryDate(p, "to");
+  const from = fromIn || fy.from, to = toIn || fy.to, group = GROUPS.includes(p.get("group_by")) ? p.get("group_by") : "pathway";
   const form = h("form", { class: "filters", method: "get", action: "/coord" },
     select("fy", t("fiscalYear"), years.map((y) => [y.value, y.label]), fy.value),
-    dateInput("from", t("periodFrom"), p.get("from") || ""), dateInput("to", t("periodTo"), p.get("to") || ""),
+    dateInput("from", t("periodFrom"), p.get("from") || "", fromIn === undefined),
+    dateInput("to", t("periodTo"), p.get("to") || "", toIn === undefined),
     select("group_by", t("groupBy"), GROUPS.map((g) => [g, t(`group_${g}`)]), group),
     h("button", { type: "submit", class: "button" }, t("apply")));
+  if (fromIn === undefined || toIn === undefined) {
+    append(main, h("h1", {}, t("coordDashboard")), tabs("/coord"), form);
+    form.querySelector("[aria-invalid]").focus();
+    return;
+  }
   const q = new URLSearchParams({ from, to, group_by: group });
   const [funnel, durations] = await Promise.all([api("GET", `/v1/reports/funnel?${q}`), api("GET", `/v1/reports/durations?${q}`)]);
   const body = h("div", { class: "report" });
   append(main, h("h1", {}, t("coordDashboard")), tabs("/coord"), form,
-    h("p", { class: "lead", id: "period" }, `${fy.long}（${fy.label}）・${dateBoth(from)} 〜 ${dateBoth(to)}`),
+    // a period of its own is no fiscal year: the heading names the fiscal year only when it is one
+    h("p", { class: "lead", id: "period" }, fromIn || toIn ? `${dateBoth(from)} 〜 ${dateBoth(to)}`
+      : `${fy.long}（${fy.label}）・${dateBoth(from)} 〜 ${dateBoth(to)}`),
     h("p", {}, await csvLink(`/v1/reports/funnel?${q}`, "funnel.csv"), " ", await csvLink(`/v1/reports/durations?${q}`, "durations.csv"),
       " ", await csvLink(`/v1/reports/resources?${q}`, "resources.csv")), body);
   if (!funnel.json.rows.length) body.append(h("p", {}, t("noCases")));
@@ -134,7 +152,7 @@ async function overdue(main, ctx) {
       h("h2", {}, `${name}（${list.length}${t("casesCount")}）`),
       h("table", {}, h("thead", {}, h("tr", {}, [t("filterPathway"), t("colState"), t("overdue"), t("colOpened"), t("filterArea")].map((x) => h("th", { scope: "col" }, x)))),
         h("tbody", {}, list.map((c) => h("tr", {}, h("th", { scope: "row" }, c.pathway), h("td", {}, text(c.state_title)),
-          h("td", {}, h("span", { class: "badge badge-overdue" }, h("span", { "aria-hidden": "true" }, "▲ "), `${Math.max(1, -c.due_business_days)}${t("businessDays")}`)),
+          h("td", {}, h("span", { class: "badge badge-overdue" }, h("span", { "aria-hidden": "true" }, "▲ "), t("businessDaysN").replace("{n}", Math.max(1, -c.due_business_days)))),
           h("td", {}, dateBoth(c.opened_at)), h("td", {}, ctx.areaName(c.area)))))))) : h("p", {}, t("noCases")));
 }
 
@@ -173,12 +191,14 @@ async function audit(main, ctx) {
   ctx.title(t("coordAudit"));
   const p = ctx.params;
   const which = p.get("list") === "provisions" ? "provisions" : "access";
-  const from = p.get("from") || `${today().slice(0, 7)}-01`, to = p.get("to") || today();
+  const fromIn = queryDate(p, "from"), toIn = queryDate(p, "to");
+  const from = fromIn || `${today().slice(0, 7)}-01`, to = toIn || today();
   const chain = h("section", { class: "panel", "aria-labelledby": "h-chain" }, h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status" }, t("loading")));
   const org = p.get("org") || "", person = p.get("person") || "", purpose = p.get("purpose") || "";
   const form = h("form", { class: "filters", method: "get", action: "/coord/audit" },
     select("list", t("auditList"), [["access", t("accessLog")], ["provisions", t("provisionRecords")]], which),
-    dateInput("from", t("periodFrom"), from), dateInput("to", t("periodTo"), to),
+    dateInput("from", t("periodFrom"), fromIn === undefined ? p.get("from") : from, fromIn === undefined),
+    dateInput("to", t("periodTo"), toIn === undefined ? p.get("to") : to, toIn === undefined),
     select("org", t("org"), [["", t("filterAll")], ...ctx.orgs.items.map((o) => [o.id, text(o.name)])], org),
     h("button", { type: "submit", class: "button" }, t("apply")));
   // one person's records: only with the purpose of looking, which the access log keeps
@@ -195,6 +215,11 @@ async function audit(main, ctx) {
         .map(([v, l]) => h("div", { class: "choice" }, h("input", { type: "radio", name: "purpose", id: `purpose-${v}`, value: v, required: true, checked: v === purpose }),
           h("label", { for: `purpose-${v}` }, l))))),
     h("button", { type: "submit", class: "button" }, t("search")));
+  if (fromIn === undefined || toIn === undefined) {
+    append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), form);
+    form.querySelector("[aria-invalid]").focus();
+    return;
+  }
   const list = h("div");
   const q = new URLSearchParams({ from, to, limit: "100" });
   if (org) q.set("org", org);

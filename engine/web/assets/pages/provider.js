@@ -13,7 +13,8 @@ export async function render(main, ctx) {
   ctx.title(t("providerTitle"));
   const people = h("div");
   const resources = h("div");
-  append(main, h("h1", {}, t("providerTitle")), people,
+  const heading = h("h1", { tabindex: "-1" }, t("providerTitle"));
+  append(main, heading, people,
     h("h2", { id: "h-res" }, t("myResources")), resources);
 
   async function loadPeople() {
@@ -27,12 +28,13 @@ export async function render(main, ctx) {
 
   // From a notification's link (/cases/ID, sent on here): that person's entry, in view and focused.
   function showCase(caseId) {
-    const heading = caseId && people.querySelector(`[data-case="${CSS.escape(caseId)}"] h2`);
-    if (!heading) return;
-    heading.tabIndex = -1;
-    heading.closest("li").classList.add("current");
-    heading.focus();
-    heading.scrollIntoView({ block: "center" });
+    const entry = caseId && people.querySelector(`[data-case="${CSS.escape(caseId)}"] h2`);
+    if (!entry) return false;
+    entry.tabIndex = -1;
+    entry.closest("li").classList.add("current");
+    entry.focus();
+    entry.scrollIntoView({ block: "center" });
+    return true;
   }
 
   function personItem(l) {
@@ -42,6 +44,8 @@ export async function render(main, ctx) {
         await api("PATCH", `/v1/cases/${l.case_id}/links/${l.id}`, { body: { status, on: today() } });
         announce(`${l.person ? l.person.name : ""}: ${t(status)}`);
         await loadPeople();
+        // the focus stays with the person (or, once their link has ended, goes to the list's heading)
+        if (!showCase(l.case_id)) heading.focus();
       } catch (e) {
         showErrors(box, [{ field: null, message: e instanceof ApiError ? e.message : String(e) }]);
       }
@@ -51,8 +55,8 @@ export async function render(main, ctx) {
       : [["ended", t("markEnded")]];
     return h("li", { class: "panel", "data-case": l.case_id }, box,
       h("h2", {}, l.person ? l.person.name : "—", l.person && l.person.kana ? h("span", { class: "kana" }, l.person.kana) : null),
-      h("p", {}, `${text(l.resource.name)}・${t(l.status)}・${t("proposed")} ${dateBoth(l.proposed_on)}`,
-        l.joined_on ? `・${t("joined")} ${dateBoth(l.joined_on)}` : ""),
+      h("p", {}, `${text(l.resource.name)}・${t(l.status)}`),
+      h("p", {}, `${t("proposedOn")} ${dateBoth(l.proposed_on)}`, l.joined_on ? `・${t("joinedOn")} ${dateBoth(l.joined_on)}` : ""),
       l.person && l.person.phone ? h("p", {}, `${t("phone")}: ${l.person.phone}`) : null,
       h("div", { class: "action-buttons" }, buttons.map(([s, label]) =>
         h("button", { type: "button", class: "button primary", onclick: () => change(s) }, label))));
