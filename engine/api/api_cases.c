@@ -468,9 +468,9 @@ static int list_flag(struct api_request *r, const char *name, int *out)
 	*out = -1;
 	if (!v)
 		return 0;
-	if (!strcmp(v, "true") || !strcmp(v, "1"))
+	if (!strcmp(v, "true"))
 		*out = 1;
-	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+	else if (!strcmp(v, "false"))
 		*out = 0;
 	else {
 		api_errorf(r, 422, "invalid_field", name, "%s must be true or false", "%s は true か false で指定してください",
@@ -630,7 +630,8 @@ void api_cases_list(struct api_request *r)
 	}
 	if ((v = api_query(r, "cursor"))) {
 		/* a page of the sort by due goes on after the due time of the last case of the one before */
-		if (parse_cursor(v, "c_", &f.after_updated, &cursor_id)) {
+		/* a cursor of the order by due says so ("d…"): one of the other order would start a page anywhere */
+		if ((f.by_due ? *v != 'd' : *v == 'd') || parse_cursor(v + f.by_due, "c_", &f.after_updated, &cursor_id)) {
 			api_bad_cursor(r);
 			return;
 		}
@@ -655,7 +656,7 @@ void api_cases_list(struct api_request *r)
 	} else {
 		json_t *next = json_null();
 		if (lc.more && lc.last_id) {
-			char *cur = xasprintf("%lld.%s", (long long)lc.last_key, lc.last_id);
+			char *cur = xasprintf("%s%lld.%s", lc.by_due ? "d" : "", (long long)lc.last_key, lc.last_id);
 			next = json_string(cur);
 			free(cur);
 		}

@@ -86,6 +86,18 @@ static int read_request_line(char *line, struct http_head *h, struct refusal *wh
 		if (!is_tchar((unsigned char)h->method[i]))
 			return fail(why, "invalid_request", NULL, "the request method is not a token",
 				    "リクエストのメソッドに使えない文字があります");
+	/* the version first: HTTP/2's preface (PRI * HTTP/2.0) is told 505, not that its target is no path */
+	if (!strcmp(version, "HTTP/1.1"))
+		h->minor = 1;
+	else if (!strcmp(version, "HTTP/1.0"))
+		h->minor = 0;
+	else if (!strncmp(version, "HTTP/", 5) && strlen(version) == 8 && version[5] >= '0' && version[5] <= '9' &&
+		 version[6] == '.' && version[7] >= '0' && version[7] <= '9')
+		return fail(why, "version_not_supported", NULL, "only HTTP/1.1 and HTTP/1.0 are served",
+			    "HTTP/1.1 と HTTP/1.0 だけに対応しています");
+	else
+		return fail(why, "invalid_request", NULL, "the request line must end with HTTP/1.1",
+			    "リクエスト行の最後は HTTP/1.1 にしてください");
 	size_t tlen = strlen(h->target);
 	if (!tlen || tlen > HTTP_MAX_TARGET)
 		return fail(why, "invalid_request", NULL, "the request target is missing or too long",
@@ -99,17 +111,6 @@ static int read_request_line(char *line, struct http_head *h, struct refusal *wh
 	if (h->target[0] != '/')
 		return fail(why, "invalid_path", NULL, "the request target must be a path starting with /",
 			    "パスは / で始めてください");
-	if (!strcmp(version, "HTTP/1.1"))
-		h->minor = 1;
-	else if (!strcmp(version, "HTTP/1.0"))
-		h->minor = 0;
-	else if (!strncmp(version, "HTTP/", 5) && strlen(version) == 8 && version[5] >= '0' && version[5] <= '9' &&
-		 version[6] == '.' && version[7] >= '0' && version[7] <= '9')
-		return fail(why, "version_not_supported", NULL, "only HTTP/1.1 and HTTP/1.0 are served",
-			    "HTTP/1.1 と HTTP/1.0 だけに対応しています");
-	else
-		return fail(why, "invalid_request", NULL, "the request line must end with HTTP/1.1",
-			    "リクエスト行の最後は HTTP/1.1 にしてください");
 	return 0;
 }
 

@@ -286,6 +286,16 @@ def test_lists_filters_inboxes_and_cursor_paging():
         expect(len(mine["items"]) == 3 and mine["next_cursor"], mine)
         seen = [c["id"] for c in mine["items"]]
         cursor = mine["next_cursor"]
+        # a cursor belongs to its order: one of the order by update is refused by the order by due
+        r = d.get("/v1/cases?limit=3&sort=due&cursor=" + cursor, who="pharmacist")
+        expect(r.status == 400 and r.json["error"]["field"] == "cursor", r)
+        due_page = ok(d.get("/v1/cases?limit=3&sort=due", who="pharmacist"))
+        r = d.get("/v1/cases?limit=3&cursor=" + due_page["next_cursor"], who="pharmacist")
+        expect(r.status == 400 and r.json["error"]["field"] == "cursor", r)
+        ok(d.get("/v1/cases?limit=3&sort=due&cursor=" + due_page["next_cursor"], who="pharmacist"))
+        for flag in ("open=1", "open=yes", "overdue=0"):
+            r = d.get("/v1/cases?" + flag, who="pharmacist")
+            expect(r.status == 422 and r.json["error"]["code"] == "invalid_field", (flag, r))
         while cursor:
             page = ok(d.get("/v1/cases?limit=3&cursor=" + cursor, who="pharmacist"))
             seen += [c["id"] for c in page["items"]]

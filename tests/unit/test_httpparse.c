@@ -76,6 +76,8 @@ TEST(httpparse_refuses_malformed_heads)
 	refused("GET / HTTP/1.1\nHost: x\n\n", "invalid_request");
 	refused("GET  / HTTP/1.1\r\nHost: x\r\n\r\n", "invalid_request");
 	refused("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "version_not_supported");
+	/* the preface of HTTP/2 with prior knowledge: its version is what is refused, not its target "*" */
+	refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "version_not_supported");
 	refused("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "invalid_header");
 	refused("GET / HTTP/1.1\r\nHost : x\r\n\r\n", "invalid_header");
 	refused("GET / HTTP/1.1\r\nHo(st: x\r\n\r\n", "invalid_header");
