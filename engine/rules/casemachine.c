@@ -653,13 +653,19 @@ static json_t *check_subject(const struct config *cfg, const struct pathway *pw,
 				break;
 			case SUBJECT_AREA:
 				if (!json_is_string(v) || !config_find_area(cfg, json_string_value(v))) {
-					struct buf b;
+					/* the ids a file or a client writes, with the names people know them by */
+					struct buf b, ja;
 					buf_init(&b);
-					for (size_t i = 0; i < cfg->n_areas; i++)
+					buf_init(&ja);
+					for (size_t i = 0; i < cfg->n_areas; i++) {
 						buf_printf(&b, "%s%s", i ? ", " : "", cfg->areas[i].id);
+						buf_printf(&ja, "%s%s（%s）", i ? "、" : "", cfg->areas[i].id,
+							   cfg->areas[i].name.ja ? cfg->areas[i].name.ja : cfg->areas[i].id);
+					}
 					refusal_set(err, "invalid_field", path, "%s must be one of the areas: %s", path, b.data);
-					refusal_ja(err, "%s は次の地区のいずれかで指定してください: %s", path, b.data);
+					refusal_ja(err, "%s は次の地区のいずれかで指定してください: %s", path, ja.data);
 					buf_release(&b);
+					buf_release(&ja);
 					wrong = 1;
 				}
 				break;

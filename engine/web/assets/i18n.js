@@ -178,6 +178,7 @@ const STRINGS = {
   closedCap: ["休止", "Closed"],
   // resources
   resourcesTitle: ["社会資源をさがす", "Find a resource"],
+  where: ["場所", "Where"],
   keyword: ["キーワード", "Keyword"],
   keywordHelp: ["ひらがな・カタカナ・漢字のどれでも探せます", "Hiragana, katakana or kanji all match"],
   category: ["分類", "Category"],
@@ -246,6 +247,7 @@ const STRINGS = {
   eventsChecked: ["件を検査", " events checked"],
   auditList: ["一覧", "List"],
   accessLog: ["アクセス記録", "Access log"],
+  resourcesCsv: ["社会資源へのつなぎ", "Links to resources"],
   provisionRecords: ["第三者提供記録", "Provision records"],
   when: ["日時", "When"],
   who: ["利用者", "Who"],

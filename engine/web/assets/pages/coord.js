@@ -49,9 +49,9 @@ function fiscalYears() {
   });
 }
 
-// A CSV of a report (Accept: text/csv), saved through a link the page makes.
-async function csvLink(path, name) {
-  const a = h("a", { class: "button small", href: "#", download: name }, "CSV");
+// A CSV of a report (Accept: text/csv), saved through a link the page makes; its label says which.
+async function csvLink(path, name, label) {
+  const a = h("a", { class: "button small", href: "#", download: name }, label ? `${label}（CSV）` : "CSV");
   a.addEventListener("click", async (ev) => {
     if (a.dataset.ready) return;
     ev.preventDefault();
@@ -89,8 +89,9 @@ async function dashboard(main, ctx) {
     // a period of its own is no fiscal year: the heading names the fiscal year only when it is one
     h("p", { class: "lead", id: "period" }, fromIn || toIn ? `${dateBoth(from)} 〜 ${dateBoth(to)}`
       : `${fy.long}（${fy.label}）・${dateBoth(from)} 〜 ${dateBoth(to)}`),
-    h("p", {}, await csvLink(`/v1/reports/funnel?${q}`, "funnel.csv"), " ", await csvLink(`/v1/reports/durations?${q}`, "durations.csv"),
-      " ", await csvLink(`/v1/reports/resources?${q}`, "resources.csv")), body);
+    h("p", {}, await csvLink(`/v1/reports/funnel?${q}`, "funnel.csv", t("funnel")), " ",
+      await csvLink(`/v1/reports/durations?${q}`, "durations.csv", t("durations")), " ",
+      await csvLink(`/v1/reports/resources?${q}`, "resources.csv", t("resourcesCsv"))), body);
   if (!funnel.json.rows.length) body.append(h("p", {}, t("noCases")));
   // the coordinators' own records of the same fiscal year (they count in the rows below as well)
   const records = (await api("GET", "/v1/pathways")).json.items.filter((x) => x.subject === "none");
@@ -228,7 +229,7 @@ async function audit(main, ctx) {
   csvQ.delete("limit");
   append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), chain, form, lookup,
     person ? h("p", { class: "notice", role: "status" }, `${t("personLookup")}: ${person}（${t("purpose")}: ${t(PURPOSES[purpose]) || purpose}）`) : null,
-    h("p", {}, await csvLink(`/v1/audit/${which}?${csvQ}`, `${which}.csv`)), list);
+    h("p", {}, await csvLink(`/v1/audit/${which}?${csvQ}`, `${which}.csv`, t(which === "access" ? "accessLog" : "provisionRecords"))), list);
   api("GET", "/v1/audit/verify").then((r) => {
     const v = r.json;
     chain.replaceChildren(h("h2", { id: "h-chain" }, t("chain")), h("p", { role: "status", class: v.ok ? "chain-ok" : "chain-broken" },

@@ -46,8 +46,8 @@ export async function render(main, ctx) {
       h("p", { class: "meta" }, text(res.category_title), "・", text(res.provider_name)),
       res.description ? h("p", {}, res.description) : null,
       h("dl", { class: "facts" },
-        res.schedule ? [h("dt", {}, "日時 / When"), h("dd", {}, res.schedule)] : null,
-        res.address ? [h("dt", {}, "場所 / Where"), h("dd", {}, res.address)] : null,
+        res.schedule ? [h("dt", {}, t("when")), h("dd", {}, res.schedule)] : null,
+        res.address ? [h("dt", {}, t("where")), h("dd", {}, res.address)] : null,
         res.contact && res.contact.phone ? [h("dt", {}, t("phone")), h("dd", {}, res.contact.phone)] : null,
         [h("dt", {}, t("capacity")), h("dd", {}, t(capKey), res.capacity.confirmed_on ? `（${t("confirmedOn")} ${dateBoth(res.capacity.confirmed_on)}）` : "")]));
     if (kase && !kase.final && (kase.your_sides.includes("receiver") || kase.your_sides.includes("assignee"))) {
