@@ -21,7 +21,7 @@ DEPS := sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-de
         libsystemd:libsystemd-dev libpq:libpq-dev
 # command -> Debian package, needed by the tests only
 TEST_TOOLS := dot:graphviz node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver \
-              promtool:prometheus nginx:nginx systemd-analyze:systemd
+              promtool:prometheus nginx:nginx systemd-analyze:systemd pg_ctlcluster:postgresql
 # Python module -> Debian package (the tests run Debian's /usr/bin/python3)
 TEST_PYTHON := yaml:python3-yaml jsonschema:python3-jsonschema aiosmtpd:python3-aiosmtpd msgpack:python3-msgpack \
                selenium:python3-selenium
@@ -145,6 +145,11 @@ $(ASAN)/slow_flush.so: tests/tools/slow_flush.c
 	@echo "  CC      $@"
 	@$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC $< -o $@ -ldl
 
+# The PostgreSQL driver against a throwaway cluster (tests/integration/test_storage_pg.py).
+$(ASAN)/pg_driver_check: $(ASAN)/tests/tools/pg_driver_check.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC)) $(WEB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(SAN) $^ -o $@ $(LIBS)
+
 # Replays a fuzz corpus without libFuzzer, so `make test` needs only gcc.
 $(ASAN)/replay_%: $(ASAN)/tests/fuzz/%.o $(ASAN)/tests/fuzz/replay.o $(patsubst %.c,$(ASAN)/%.o,$(ENGINE_SRC)) $(WEB_OBJ)
 	@echo "  LD      $@"
@@ -160,7 +165,7 @@ run: deps
 	./$(BUILD)/tsunagu serve --config configs/demo/tsunagu.yaml --listen 127.0.0.1:$(PORT) --demo-tokens
 
 test: test-deps
-	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests $(ASAN)/slow_flush.so \
+	@$(MAKE) --no-print-directory $(ASAN)/tsunagu $(ASAN)/unit_tests $(ASAN)/slow_flush.so $(ASAN)/pg_driver_check \
 	    $(foreach f,$(FUZZ_TARGETS),$(ASAN)/replay_$(f))
 	@/usr/bin/python3 tests/run.py --build $(ASAN) --fuzz-targets "$(FUZZ_TARGETS)"
 
