@@ -91,7 +91,7 @@ int flow_fill_inboxes(struct core *core, int limit);
  * (each call in a transaction of its own: thousands of cases never hold the
  * loop, nor one transaction).
  */
-#define FLOW_REASSIGN_BATCH 200
+#define FLOW_REASSIGN_BATCH 100
 int flow_reassign(const struct flow *f, const char *from_user, const char *to_user, int limit, json_t *moved,
 		  bool *more, struct refusal *why);
 

@@ -89,14 +89,20 @@ static void on_event(struct bufferevent *bev, short what, void *arg);
 
 /* ---- bookkeeping ------------------------------------------------------------------------------ */
 
-static void client_count(struct conn_server *s, const char *addr, int delta)
+/* Adds delta to a client's count in m (its connections, or its bodies' bytes); a count of 0 leaves m. */
+static void tally(struct strmap *m, const char *addr, intptr_t delta)
 {
-	void **slot = strmap_slot(s->per_client, addr);
+	void **slot = strmap_slot(m, addr);
 	intptr_t n = (intptr_t)*slot + delta;
 	if (n <= 0)
-		strmap_remove(s->per_client, addr);
+		strmap_remove(m, addr);
 	else
 		*slot = (void *)n;
+}
+
+static void client_count(struct conn_server *s, const char *addr, int delta)
+{
+	tally(s->per_client, addr, delta);
 }
 
 static int client_connections(const struct conn_server *s, const char *addr)
@@ -110,21 +116,11 @@ static void set_state(struct conn *c, enum conn_state st)
 	c->since_ms = clock_monotonic_ms();
 }
 
-static void client_bodies_add(struct conn_server *s, const char *addr, intptr_t delta)
-{
-	void **slot = strmap_slot(s->client_bodies, addr);
-	intptr_t n = (intptr_t)*slot + delta;
-	if (n <= 0)
-		strmap_remove(s->client_bodies, addr);
-	else
-		*slot = (void *)n;
-}
-
 /* Gives back what the body being read reserved of the server's budget. */
 static void release_body(struct conn *c)
 {
 	if (c->reserved)
-		client_bodies_add(c->s, c->peer_key, -(intptr_t)c->reserved);
+		tally(c->s->client_bodies, c->peer_key, -(intptr_t)c->reserved);
 	c->s->body_bytes -= c->reserved;
 	c->reserved = 0;
 }
@@ -149,7 +145,7 @@ static bool reserve_body(struct conn *c, size_t n)
 		return false;
 	c->s->body_bytes += n;
 	c->reserved += n;
-	client_bodies_add(c->s, c->peer_key, (intptr_t)n);
+	tally(c->s->client_bodies, c->peer_key, (intptr_t)n);
 	return true;
 }
 

@@ -671,70 +671,53 @@ static int claim_database(const struct config *cfg, const struct clock *clk, int
 	return DAEMON_OK;
 }
 
-/* Cases from before the reports' summaries (schema 9) are summarised from their events, a batch a transaction. */
-#define SUMMARIZE_BATCH 2000
+/*
+ * What the start works out for cases from before a schema kept it, a batch a
+ * transaction: the reports' summaries (schema 9), from each case's events, and
+ * whose inbox holds each case (schema 12), from its state.
+ */
+#define START_BATCH 2000
 
-struct summarize_batch {
+struct start_batch {
 	struct core *core;
-	int n;                     /* cases summarised by the batch */
+	int (*fill)(struct core *core, int limit);   /* how many it did, or -1 */
+	int n;
 };
 
-static int summarize_batch(void *ctx)
+static int start_batch(void *ctx)
 {
-	struct summarize_batch *b = ctx;
-	b->n = report_summarize_missing(b->core, SUMMARIZE_BATCH);
+	struct start_batch *b = ctx;
+	b->n = b->fill(b->core, START_BATCH);
 	return b->n < 0 ? -1 : 0;
+}
+
+/* Runs fill until a batch does less than a whole one, and says so in the log: "LABEL: N cases HOW in S s". */
+static int fill_in_batches(struct core *core, int (*fill)(struct core *core, int limit), const char *failed,
+			   const char *label, const char *how)
+{
+	struct start_batch b = { core, fill, 0 };
+	int64_t total = 0, started = clock_monotonic_ms();
+	do {
+		if (core_transaction(core, start_batch, &b)) {
+			fprintf(stderr, "tsunagu: cannot %s: %s\n", failed, store_errmsg(core->store));
+			return -1;
+		}
+		total += b.n;
+	} while (b.n == START_BATCH);
+	if (total)
+		fprintf(stderr, "tsunagu: %s: %lld cases %s in %.1f s\n", label, (long long)total, how,
+			(double)(clock_monotonic_ms() - started) / 1000.0);
+	return 0;
 }
 
 static int summarize_cases(struct core *core)
 {
-	struct summarize_batch b = { core, 0 };
-	int64_t total = 0, started = clock_monotonic_ms();
 	/* a summary per case (cases are never deleted): nothing to look for, without reading every case */
 	int64_t cases = store_count(core->store, "cases"), summaries = store_count(core->store, "case_summaries");
 	if (cases >= 0 && cases == summaries)
 		return 0;
-	do {
-		if (core_transaction(core, summarize_batch, &b)) {
-			fprintf(stderr, "tsunagu: cannot summarise the cases for reports: %s\n", store_errmsg(core->store));
-			return -1;
-		}
-		total += b.n;
-	} while (b.n == SUMMARIZE_BATCH);
-	if (total)
-		fprintf(stderr, "tsunagu: reports: %lld cases summarised from their events in %.1f s\n", (long long)total,
-			(double)(clock_monotonic_ms() - started) / 1000.0);
-	return 0;
-}
-
-/* Cases from before the store kept their inbox (schema 12) get it, a batch a transaction. */
-struct inbox_batch {
-	struct core *core;
-	int n;
-};
-
-static int inbox_batch(void *ctx)
-{
-	struct inbox_batch *b = ctx;
-	b->n = flow_fill_inboxes(b->core, SUMMARIZE_BATCH);
-	return b->n < 0 ? -1 : 0;
-}
-
-static int fill_inboxes(struct core *core)
-{
-	struct inbox_batch b = { core, 0 };
-	int64_t total = 0, started = clock_monotonic_ms();
-	do {
-		if (core_transaction(core, inbox_batch, &b)) {
-			fprintf(stderr, "tsunagu: cannot work out the cases' inboxes: %s\n", store_errmsg(core->store));
-			return -1;
-		}
-		total += b.n;
-	} while (b.n == SUMMARIZE_BATCH);
-	if (total)
-		fprintf(stderr, "tsunagu: inboxes: %lld cases from before worked out in %.1f s\n", (long long)total,
-			(double)(clock_monotonic_ms() - started) / 1000.0);
-	return 0;
+	return fill_in_batches(core, report_summarize_missing, "summarise the cases for reports", "reports",
+			       "summarised from their events");
 }
 
 /* What is written before the loop starts: pathway versions, the directory's seed, demo tokens. */
@@ -742,7 +725,8 @@ static int prepare_store(struct core *core, const struct daemon_options *opts)
 {
 	if (register_pathways(core, clock_now(core->clock)) || seed_directory(core))
 		return DAEMON_USAGE;
-	if (summarize_cases(core) || fill_inboxes(core))
+	if (summarize_cases(core) ||
+	    fill_in_batches(core, flow_fill_inboxes, "work out the cases' inboxes", "inboxes", "from before worked out"))
 		return DAEMON_RUNTIME;
 	if (opts->demo_tokens && issue_demo_tokens(core))
 		return DAEMON_RUNTIME;

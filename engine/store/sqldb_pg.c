@@ -57,14 +57,20 @@ static struct pg_stmt *stmt_of(struct sqldb_stmt *st)
 	return (struct pg_stmt *)st;
 }
 
-/* libpq's message without its closing newline, passwords masked. */
+/* libpq's message without its closing newline, passwords masked (caller frees). */
+static char *told(const char *message)
+{
+	char *out = dblocator_redacted(message && *message ? message : "the PostgreSQL server gave no reason");
+	size_t len = strlen(out);
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+	return out;
+}
+
 static void set_error(struct pg_db *db, const char *message)
 {
 	free(db->err);
-	db->err = dblocator_redacted(message && *message ? message : "the PostgreSQL server gave no reason");
-	size_t len = strlen(db->err);
-	while (len && (db->err[len - 1] == '\n' || db->err[len - 1] == ' '))
-		db->err[--len] = '\0';
+	db->err = told(message);
 }
 
 /* ---- numbering the parameters ---- */
@@ -470,11 +476,7 @@ int sqldb_pg_open(const char *conninfo, struct sqldb **out, char **err)
 {
 	PGconn *conn = PQconnectdb(conninfo);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		char *why = dblocator_redacted(conn ? PQerrorMessage(conn) : "out of memory");
-		size_t len = strlen(why);
-		while (len && (why[len - 1] == '\n' || why[len - 1] == ' '))
-			why[--len] = '\0';
-		*err = why;
+		*err = told(conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		return -1;
 	}

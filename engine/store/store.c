@@ -1628,8 +1628,15 @@ int store_cases_list(struct store *s, const struct store_case_filter *f,
 				"(SELECT u.revoked_at FROM users u WHERE u.id = cases.assignee) IS NOT NULL)" : "", conds);
 		if (f->inbox_coordinator)
 			buf_printf(&sql, "%sinbox = 'coordinator'%s UNION ALL ", cols, conds);
-		/* a case from before schema 12 until the daemon's start works its inbox out */
-		buf_printf(&sql, "%sinbox = '?' AND (origin_org = :iorg OR receiver_org = :iorg%s)%s", cols,
+		/*
+		 * a case from before schema 12 until the daemon's start works its inbox
+		 * out: from its own index (none after the start), never from the
+		 * organisation's every case, which the planner would otherwise pick
+		 */
+		const char *unknown = f->by_due ? "SELECT " CASE_COLUMNS ", " DUE_KEY " AS due_key FROM cases "
+						  "INDEXED BY cases_inbox_unknown WHERE "
+						: "SELECT " CASE_COLUMNS " FROM cases INDEXED BY cases_inbox_unknown WHERE ";
+		buf_printf(&sql, "%sinbox = '?' AND (origin_org = :iorg OR receiver_org = :iorg%s)%s", unknown,
 			   f->inbox_coordinator ? " OR 1" : "", conds);
 		buf_adds(&sql, f->by_due ? " ORDER BY due_key, id" : " ORDER BY updated_at, id");
 	} else if (f->org && !f->by_due) {

@@ -30,7 +30,7 @@ static int one_referral(struct store *s, json_t *subject, json_t *fields, clock_
 		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = 1, .state = "referred",
 		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
 		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
-		.opened_at = at, .updated_at = at, .area = "unosumai",
+		.opened_at = at, .updated_at = at, .area = "unosumai", .inbox = PARTY_RECEIVER,
 	};
 	char payload[] = "\x81\xa6" "fields" "\x80";
 	struct store_event ev = { .id = token_new_id("e_"), .case_id = c.id, .at = at, .actor_user = "u_bench",
@@ -84,7 +84,10 @@ static double run_reads(struct store *s, char **ids, int total, int batch, bool 
 			clock_us at = (clock_us)(i + k) * 1000;
 			if (pages) {
 				struct page p = { s, 0, at, 0 };
-				struct store_case_filter f = { .org = "support-centre", .open = -1, .overdue = -1 };
+				/* the query of GET /v1/cases?inbox=org for the centre's nurse */
+				struct store_case_filter f = { .org = "support-centre", .open = -1, .overdue = -1,
+							       .inbox = STORE_INBOX_ORG, .inbox_org = "support-centre",
+							       .inbox_user = "u_bench" };
 				if (store_cases_list(s, &f, page_one, &p) || p.failed || p.n != PAGE)
 					exit(1);
 				continue;

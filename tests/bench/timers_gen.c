@@ -41,7 +41,7 @@ static void add_case(struct store *s, json_t *subject, json_t *fields, clock_us 
 		.id = token_new_id("c_"), .pathway = "pharmacy", .pathway_version = pathway_version, .state = "referred",
 		.version = 1, .origin_org = "pharmacy-hamayuri", .origin_user = "u_bench",
 		.receiver_org = "support-centre", .subject_id = token_new_id("s_"), .fields = fields,
-		.opened_at = opened, .updated_at = opened, .area = "unosumai",
+		.opened_at = opened, .updated_at = opened, .area = "unosumai", .inbox = PARTY_RECEIVER,
 	};
 	char payload[] = "\x81\xa6" "fields" "\x80";
 	struct store_event ev = { .id = token_new_id("e_"), .case_id = c.id, .at = opened, .actor_user = "u_bench",
