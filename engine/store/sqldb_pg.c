@@ -193,16 +193,24 @@ static void pg_reset(struct sqldb_stmt *s)
 	st->blob = NULL;
 }
 
-static void pg_finalize(struct sqldb_stmt *s)
+/* The server's statement lives as long as the connection: given back when it is made again or finalized. */
+static void deallocate(struct pg_stmt *st)
 {
-	struct pg_stmt *st = stmt_of(s);
-	pg_reset(s);
-	/* the server's statement lives as long as the connection: give it back */
-	if (st->prepared_types && PQstatus(st->db->conn) == CONNECTION_OK) {
+	if (st->prepared_types && PQstatus(st->db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(st->db->conn) != PQTRANS_INERROR) {
 		char *sql = xasprintf("DEALLOCATE %s", st->name);
 		PQclear(PQexec(st->db->conn, sql));
 		free(sql);
 	}
+	free(st->prepared_types);
+	st->prepared_types = NULL;
+}
+
+static void pg_finalize(struct sqldb_stmt *s)
+{
+	struct pg_stmt *st = stmt_of(s);
+	pg_reset(s);
+	deallocate(st);
 	unbind_all(st);
 	for (int i = 0; i < st->n; i++)
 		free(st->names[i]);
@@ -211,7 +219,6 @@ static void pg_finalize(struct sqldb_stmt *s)
 	free(st->lengths);
 	free(st->formats);
 	free(st->types);
-	free(st->prepared_types);
 	free(st->numbered);
 	free(st->sql);
 	free(st);
@@ -292,6 +299,7 @@ static enum sqldb_step make_ready(struct pg_stmt *st)
 	size_t size = (st->n ? (size_t)st->n : 1) * sizeof(Oid);
 	if (st->prepared_types && !memcmp(st->prepared_types, st->types, size))
 		return SQLDB_DONE;
+	deallocate(st);
 	snprintf(st->name, sizeof(st->name), "tsunagu_%u", ++st->db->prepared);
 	PGresult *res = PQprepare(st->db->conn, st->name, st->numbered, st->n, st->types);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -306,7 +314,6 @@ static enum sqldb_step make_ready(struct pg_stmt *st)
 	enum sqldb_step rc = PQresultStatus(res) == PGRES_COMMAND_OK ? SQLDB_DONE : failed(st->db, res);
 	PQclear(res);
 	if (rc == SQLDB_DONE) {
-		free(st->prepared_types);
 		st->prepared_types = xmalloc(size);
 		memcpy(st->prepared_types, st->types, size);
 	}
