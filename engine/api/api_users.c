@@ -57,7 +57,7 @@ static void reassign_job_free(void *ctx)
 	free(j);
 }
 
-/* 1 while cases are left for the next turn; 0 replied. */
+/* 1 while cases are left for the next turn; 0 replied; -1 replied with the refusal, the batch's unit undone. */
 static int reassign_step(void *ctx, struct httpd_request *req)
 {
 	struct reassign_job *j = ctx;
@@ -76,7 +76,8 @@ static int reassign_step(void *ctx, struct httpd_request *req)
 	else if (!more)
 		api_reply_json(&r, 200, json_pack("{s:O}", "moved", j->moved));
 	refusal_release(&why);
-	return rc == FLOW_DONE && more ? 1 : 0;
+	/* a batch that failed part-way is undone whole (-1); the batches before it stay done */
+	return rc != FLOW_DONE ? -1 : more ? 1 : 0;
 }
 
 void api_user_reassign(struct api_request *r)

@@ -26,6 +26,8 @@ struct pg_db {
 	char *err;                 /* the last error, NULL when libpq's own message says it */
 	int64_t changes;
 	unsigned prepared;         /* server-side statements made so far: their names */
+	char **stale;              /* statements to give back once the transaction is out of its error */
+	size_t n_stale, alloc_stale;
 };
 
 struct pg_stmt {
@@ -42,7 +44,8 @@ struct pg_stmt {
 	char name[32];
 	PGresult *res;
 	int row, rows;
-	unsigned char *blob;       /* the last bytea column read, unescaped */
+	unsigned char **blobs;     /* the bytea columns of this row read so far, unescaped (one per column) */
+	int n_blobs;
 };
 
 static const struct sqldb_driver pg_driver;
@@ -182,6 +185,14 @@ static void unbind_all(struct pg_stmt *st)
 	}
 }
 
+static void forget_blobs(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->n_blobs; i++) {
+		PQfreemem(st->blobs[i]);
+		st->blobs[i] = NULL;
+	}
+}
+
 static void pg_reset(struct sqldb_stmt *s)
 {
 	struct pg_stmt *st = stmt_of(s);
@@ -189,18 +200,31 @@ static void pg_reset(struct sqldb_stmt *s)
 	st->res = NULL;
 	st->row = -1;
 	st->rows = 0;
-	PQfreemem(st->blob);
-	st->blob = NULL;
+	forget_blobs(st);
+}
+
+/* Gives back the statements an aborted transaction kept (DEALLOCATE fails inside one). */
+static void deallocate_stale(struct pg_db *db)
+{
+	if (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		return;
+	for (size_t i = 0; i < db->n_stale; i++) {
+		char *sql = xasprintf("DEALLOCATE %s", db->stale[i]);
+		PQclear(PQexec(db->conn, sql));
+		free(sql);
+		free(db->stale[i]);
+	}
+	db->n_stale = 0;
 }
 
 /* The server's statement lives as long as the connection: given back when it is made again or finalized. */
 static void deallocate(struct pg_stmt *st)
 {
-	if (st->prepared_types && PQstatus(st->db->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(st->db->conn) != PQTRANS_INERROR) {
-		char *sql = xasprintf("DEALLOCATE %s", st->name);
-		PQclear(PQexec(st->db->conn, sql));
-		free(sql);
+	struct pg_db *db = st->db;
+	if (st->prepared_types) {
+		grow_array(&db->stale, &db->alloc_stale, db->n_stale, sizeof(*db->stale));
+		db->stale[db->n_stale++] = xstrdup(st->name);
+		deallocate_stale(db);
 	}
 	free(st->prepared_types);
 	st->prepared_types = NULL;
@@ -219,6 +243,7 @@ static void pg_finalize(struct sqldb_stmt *s)
 	free(st->lengths);
 	free(st->formats);
 	free(st->types);
+	free(st->blobs);
 	free(st->numbered);
 	free(st->sql);
 	free(st);
@@ -301,18 +326,28 @@ static enum sqldb_step make_ready(struct pg_stmt *st)
 		return SQLDB_DONE;
 	deallocate(st);
 	snprintf(st->name, sizeof(st->name), "tsunagu_%u", ++st->db->prepared);
-	PGresult *res = PQprepare(st->db->conn, st->name, st->numbered, st->n, st->types);
+	/* a prepare that fails aborts the transaction it is in: tried under a savepoint of its own there */
+	PGconn *conn = st->db->conn;
+	bool in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+	if (in_tx)
+		PQclear(PQexec(conn, "SAVEPOINT sqldb_prepare"));
+	PGresult *res = PQprepare(conn, st->name, st->numbered, st->n, st->types);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (state && (!strcmp(state, "42P18") || !strcmp(state, "42P08"))) {
 		/* indeterminate or ambiguous: a parameter only ever NULL where nothing says its type (?2 IS NULL), as text */
 		PQclear(res);
+		if (in_tx)
+			PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT sqldb_prepare"));
 		for (int i = 0; i < st->n; i++)
 			if (!st->types[i])
 				st->types[i] = PG_TEXT;
-		res = PQprepare(st->db->conn, st->name, st->numbered, st->n, st->types);
+		res = PQprepare(conn, st->name, st->numbered, st->n, st->types);
 	}
 	enum sqldb_step rc = PQresultStatus(res) == PGRES_COMMAND_OK ? SQLDB_DONE : failed(st->db, res);
 	PQclear(res);
+	if (in_tx)
+		PQclear(PQexec(conn, rc == SQLDB_DONE ? "RELEASE SAVEPOINT sqldb_prepare"
+						     : "ROLLBACK TO SAVEPOINT sqldb_prepare; RELEASE SAVEPOINT sqldb_prepare"));
 	if (rc == SQLDB_DONE) {
 		st->prepared_types = xmalloc(size);
 		memcpy(st->prepared_types, st->types, size);
@@ -341,8 +376,7 @@ static enum sqldb_step pg_step(struct sqldb_stmt *s)
 			st->db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
 		st->row = -1;
 	}
-	PQfreemem(st->blob);
-	st->blob = NULL;
+	forget_blobs(st);
 	return ++st->row < st->rows ? SQLDB_ROW : SQLDB_DONE;
 }
 
@@ -379,9 +413,14 @@ static const void *pg_column_blob(struct sqldb_stmt *s, int i, size_t *len)
 		*len = (size_t)PQgetlength(st->res, st->row, i);
 		return PQgetvalue(st->res, st->row, i);
 	}
-	PQfreemem(st->blob);
-	st->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, i), len);
-	return st->blob;
+	if (i >= st->n_blobs) {
+		st->blobs = xrealloc(st->blobs, (size_t)(i + 1) * sizeof(*st->blobs));
+		while (st->n_blobs <= i)
+			st->blobs[st->n_blobs++] = NULL;
+	}
+	PQfreemem(st->blobs[i]);
+	st->blobs[i] = PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, i), len);
+	return st->blobs[i];
 }
 
 static enum sqldb_type pg_column_type(struct sqldb_stmt *s, int i)
@@ -427,6 +466,8 @@ static int pg_exec(struct sqldb *sdb, const char *sql, char **err)
 		db->changes = strtoll(PQcmdTuples(res), NULL, 10);
 	}
 	PQclear(res);
+	if (db->n_stale)
+		deallocate_stale(db);   /* after a ROLLBACK, say */
 	return rc;
 }
 
@@ -450,6 +491,9 @@ static void pg_close(struct sqldb *sdb)
 {
 	struct pg_db *db = db_of(sdb);
 	PQfinish(db->conn);
+	for (size_t i = 0; i < db->n_stale; i++)
+		free(db->stale[i]);
+	free(db->stale);
 	free(db->err);
 	free(db);
 }

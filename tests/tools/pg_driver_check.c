@@ -95,6 +95,19 @@ static void transactions_and_locks(struct sqldb *db, const char *conninfo)
 	CHECK(sqldb_exec(db, "UPDATE t SET note = 'x'", NULL) == 0 && sqldb_changes(db) == 2);
 	CHECK(sqldb_exec(db, "SAVEPOINT action", NULL) == 0 && sqldb_exec(db, "DELETE FROM t", NULL) == 0);
 	CHECK(sqldb_exec(db, "ROLLBACK TO action", NULL) == 0 && sqldb_exec(db, "RELEASE action", NULL) == 0);
+	/* a statement whose parameter has no type of its own, first run inside the transaction: it goes on */
+	struct sqldb_stmt *untyped = sqldb_prepare(db, "SELECT count(*) FROM t WHERE ?1 IS NULL AND coalesce(?1, 'x') = 'x'");
+	sqldb_bind_null(untyped, 1);
+	CHECK(sqldb_step(untyped) == SQLDB_ROW && sqldb_column_int64(untyped, 0) == 2);
+	sqldb_finalize(untyped);
+	CHECK(sqldb_in_transaction(db) && sqldb_exec(db, "UPDATE t SET note = 'y' WHERE id = 'c_2'", NULL) == 0);
+	/* two bytea columns of one row, both readable until the next step */
+	struct sqldb_stmt *two = sqldb_prepare(db, "SELECT b, b || '\\x00'::bytea FROM t WHERE id = 'c_1'");
+	size_t len1 = 0, len2 = 0;
+	CHECK(sqldb_step(two) == SQLDB_ROW);
+	const unsigned char *b1 = sqldb_column_blob(two, 0, &len1), *b2 = sqldb_column_blob(two, 1, &len2);
+	CHECK(len1 == 4 && len2 == 5 && b1 && b2 && !memcmp(b1, b2, 4) && b1[1] == 0 && b2[4] == 0);
+	sqldb_finalize(two);
 	/* another connection waits for no lock this one holds: it is told busy, to try again later */
 	struct sqldb *other = connect_or_die(conninfo);
 	struct sqldb_stmt *lock = sqldb_prepare(other, "SELECT id FROM t WHERE id = ? FOR UPDATE NOWAIT");
