@@ -290,9 +290,10 @@ void api_cases_create(struct api_request *r)
 {
 	struct core *core = r->core;
 	const char *key = httpd_header(r->http, "Idempotency-Key");
-	char request_hash[TOKEN_HASH_HEX];
-	request_digest(r, request_hash);
+	char request_hash[TOKEN_HASH_HEX] = "";
 	if (key) {
+		/* the body's digest is the key's alone: an opening without one parses its body once */
+		request_digest(r, request_hash);
 		if (!valid_idempotency_key(key)) {
 			api_error(r, 422, "invalid_field", "Idempotency-Key",
 				  "Idempotency-Key must be 1 to 200 visible ASCII characters",

@@ -142,7 +142,7 @@ static int revoke_user(void *ctx)
 	if (w->refused)
 		return -1;
 	w->assigned = json_array();
-	return store_cases_assigned(w->core->store, w->user_id, collect, w->assigned) || record(w, "user_revoked", w->user_id) ||
+	return store_cases_assigned(w->core->store, w->user_id, 0, collect, w->assigned) || record(w, "user_revoked", w->user_id) ||
 	       forget_note(w->core->cfg, "user_revoked", json_pack("{s:s}", "user", w->user_id), w->now, &w->err);
 }
 

@@ -970,7 +970,8 @@ int flow_reassign(const struct flow *f, const char *from_user, const char *to_us
 			goto out;
 		}
 	}
-	if (store_cases_assigned(store, from.id, collect_case_id, ids))
+	/* one more than a batch says whether some are left, without reading them all for each batch */
+	if (store_cases_assigned(store, from.id, limit + 1, collect_case_id, ids))
 		goto out;
 	*more = json_array_size(ids) > (size_t)limit;
 	for (size_t i = 0; i < json_array_size(ids) && i < (size_t)limit; i++) {

@@ -236,11 +236,6 @@ int sqldb_sqlite_open(const char *path, bool read_only, struct sqldb **out, char
 	return 0;
 }
 
-bool sqldb_is_sqlite(const struct sqldb *db)
-{
-	return db->driver == &sqlite_driver;
-}
-
 void sqldb_sqlite_busy_timeout(struct sqldb *db, int ms)
 {
 	sqlite3_busy_timeout(handle(db), ms);

@@ -19,9 +19,6 @@
  */
 int sqldb_sqlite_open(const char *path, bool read_only, struct sqldb **out, char **err);
 
-/* Whether db is a connection of this driver. */
-bool sqldb_is_sqlite(const struct sqldb *db);
-
 /* How long a statement waits for another process's write lock before it is SQLDB_BUSY. */
 void sqldb_sqlite_busy_timeout(struct sqldb *db, int ms);
 

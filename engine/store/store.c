@@ -211,7 +211,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 				  "p.consent_basis, p.event_seq, p.subject_name FROM provisions p WHERE p.case_id = ? "
 				  "ORDER BY p.at, p.id",
 	[ST_PW_LATEST] = "SELECT version, source FROM pathway_versions WHERE pathway = ? ORDER BY version DESC LIMIT 1",
-	[ST_CASES_ASSIGNED] = "SELECT id FROM cases WHERE assignee = ? AND closed_at IS NULL ORDER BY opened_at, id",
+	[ST_CASES_ASSIGNED] = "SELECT id FROM cases WHERE assignee = ? AND closed_at IS NULL ORDER BY opened_at, id LIMIT ?",
 	[ST_PROVISIONS_KEEP_NAME] = "UPDATE provisions SET subject_name = ? WHERE case_id = ? AND subject_name IS NULL",
 	/* Not purged yet, or purged with something personal that reached the case afterwards. */
 	[ST_PURGE_CANDIDATES] = "SELECT " CASE_COLUMNS " FROM cases JOIN subjects s ON s.id = cases.subject_id "
@@ -2567,12 +2567,14 @@ static int each_id(struct store *s, struct sqldb_stmt *st, int (*fn)(void *ctx, 
 	return ret;
 }
 
-int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx)
+int store_cases_assigned(struct store *s, const char *user, int limit, int (*fn)(void *ctx, const char *case_id),
+			 void *ctx)
 {
 	struct sqldb_stmt *st = stmt(s, ST_CASES_ASSIGNED);
 	if (!st)
 		return -1;
 	sqldb_bind_text(st, 1, user);
+	sqldb_bind_int64(st, 2, limit > 0 ? limit : -1);
 	size_t n = 0;
 	return each_id(s, st, fn, ctx, &n) < 0 ? -1 : 0;
 }

@@ -580,8 +580,9 @@ int store_has_provision_since(struct store *s, const char *case_id, clock_us sin
 int store_provisions_of_case(struct store *s, const char *case_id,
 			     int (*fn)(void *ctx, const struct store_provision *p), void *ctx);
 
-/* The open cases assigned to a user, oldest first (copied). */
-int store_cases_assigned(struct store *s, const char *user, int (*fn)(void *ctx, const char *case_id), void *ctx);
+/* The open cases assigned to a user, oldest first, at most limit (0: all) (copied). */
+int store_cases_assigned(struct store *s, const char *user, int limit, int (*fn)(void *ctx, const char *case_id),
+			 void *ctx);
 
 /* Copies the person's name into the case's provision records, which outlive an erasure (APPI art. 29). */
 int store_provisions_keep_name(struct store *s, const char *case_id, const char *name);

@@ -64,12 +64,12 @@ export function newKey() {
   return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Every item of a list the API gives in pages (a request of at most 200 each), up to max items.
-export async function apiItems(path, max = 2000) {
+// Every item of a list the API gives in pages (a request of at most `page` each), up to max items.
+export async function apiItems(path, max = 2000, page = 200) {
   const items = [];
   let cursor = null;
   do {
-    const q = new URLSearchParams({ limit: "200" });
+    const q = new URLSearchParams({ limit: String(page) });
     if (cursor) q.set("cursor", cursor);
     const r = (await api("GET", `${path}${path.includes("?") ? "&" : "?"}${q}`)).json;
     items.push(...r.items);

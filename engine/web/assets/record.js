@@ -2,7 +2,7 @@
 // read it (choices by their label, dates in both calendars, organisations by name, records by their
 // label), the label of a record about no person (its first two opening fields), and the choices of
 // a list field (the organisations, or the records of the pathways it names).
-import { api } from "./api.js";
+import { apiItems } from "./api.js";
 import { h } from "./dom.js";
 import { t, text } from "./i18n.js";
 import { dateBoth } from "./wareki.js";
@@ -51,17 +51,9 @@ export function recordLabel(pw, c, ctx) {
 // Every record of a pathway the caller may see (the list API pages of 500), or those of a fiscal year
 // ({ fiscal_year, date_field }: by a date field, or by the opening).
 export async function allRecords(pathway, filter = {}) {
-  const items = [];
-  let cursor = null;
-  do {
-    const q = new URLSearchParams({ pathway, limit: "500" });
-    for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
-    if (cursor) q.set("cursor", cursor);
-    const r = (await api("GET", `/v1/cases?${q}`)).json;
-    items.push(...r.items);
-    cursor = r.next_cursor;
-  } while (cursor && items.length < 5000);
-  return items;
+  const q = new URLSearchParams({ pathway });
+  for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+  return apiItems(`/v1/cases?${q}`, 5000, 500);
 }
 
 // The choices of an orgs or cases field, and for cases the labels of the records by id.

@@ -39,6 +39,12 @@ function queryDate(p, name) {
   return v ? parseDate(v) || undefined : null;
 }
 
+// A period that is no date: the page is its form alone, the field marked and in focus; nothing is asked.
+function badPeriod(main, title, tab, form) {
+  append(main, h("h1", {}, title), tabs(tab), form);
+  form.querySelector("[aria-invalid]").focus();
+}
+
 // The fiscal years to choose from: this one and the four before, labelled 令和8年度 (R8年度).
 function fiscalYears() {
   const now = today();
@@ -77,11 +83,7 @@ async function dashboard(main, ctx) {
     dateInput("to", t("periodTo"), p.get("to") || "", toIn === undefined),
     select("group_by", t("groupBy"), GROUPS.map((g) => [g, t(`group_${g}`)]), group),
     h("button", { type: "submit", class: "button" }, t("apply")));
-  if (fromIn === undefined || toIn === undefined) {
-    append(main, h("h1", {}, t("coordDashboard")), tabs("/coord"), form);
-    form.querySelector("[aria-invalid]").focus();
-    return;
-  }
+  if (fromIn === undefined || toIn === undefined) return badPeriod(main, t("coordDashboard"), "/coord", form);
   const q = new URLSearchParams({ from, to, group_by: group });
   const [funnel, durations] = await Promise.all([api("GET", `/v1/reports/funnel?${q}`), api("GET", `/v1/reports/durations?${q}`)]);
   const body = h("div", { class: "report" });
@@ -216,11 +218,7 @@ async function audit(main, ctx) {
         .map(([v, l]) => h("div", { class: "choice" }, h("input", { type: "radio", name: "purpose", id: `purpose-${v}`, value: v, required: true, checked: v === purpose }),
           h("label", { for: `purpose-${v}` }, l))))),
     h("button", { type: "submit", class: "button" }, t("search")));
-  if (fromIn === undefined || toIn === undefined) {
-    append(main, h("h1", {}, t("coordAudit")), tabs("/coord/audit"), form);
-    form.querySelector("[aria-invalid]").focus();
-    return;
-  }
+  if (fromIn === undefined || toIn === undefined) return badPeriod(main, t("coordAudit"), "/coord/audit", form);
   const list = h("div");
   const q = new URLSearchParams({ from, to, limit: "100" });
   if (org) q.set("org", org);
